@@ -1,0 +1,314 @@
+//! Settings: one typed struct for the three binaries, loaded from
+//! `config/default.toml`, then `config/$TAREFA_ENV.toml`, then environment
+//! variables `TAREFA__SECTION__KEY`. Secrets come only from the environment;
+//! `Debug` never prints them.
+
+use std::collections::BTreeMap;
+use std::path::PathBuf;
+use std::time::Duration;
+
+use figment::providers::{Env, Format, Serialized, Toml};
+use figment::Figment;
+use serde::{Deserialize, Serialize};
+
+/// Everything a Tarefa process can be told.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct Settings {
+    pub redis: RedisSettings,
+    pub database: DatabaseSettings,
+    pub api: ApiSettings,
+    pub engine: EngineSettings,
+    pub worker: WorkerSettings,
+    pub auth: AuthSettings,
+    pub scheduler: SchedulerSettings,
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct RedisSettings {
+    pub url: String,
+    /// Every key Tarefa writes starts with this prefix.
+    pub prefix: String,
+}
+
+impl Default for RedisSettings {
+    fn default() -> Self {
+        Self {
+            url: "redis://127.0.0.1:6379".into(),
+            prefix: "tarefa".into(),
+        }
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct DatabaseSettings {
+    pub url: String,
+    pub max_connections: u32,
+}
+
+impl Default for DatabaseSettings {
+    fn default() -> Self {
+        Self {
+            url: "postgres://postgres@127.0.0.1:5432/tarefa".into(),
+            max_connections: 10,
+        }
+    }
+}
+
+impl std::fmt::Debug for DatabaseSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("DatabaseSettings")
+            .field("url", &redact_url(&self.url))
+            .field("max_connections", &self.max_connections)
+            .finish()
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ApiSettings {
+    pub listen: String,
+    pub body_limit: usize,
+    pub cors_origins: Vec<String>,
+}
+
+impl Default for ApiSettings {
+    fn default() -> Self {
+        Self {
+            listen: "127.0.0.1:8080".into(),
+            body_limit: 2 * 1024 * 1024,
+            cors_origins: Vec::new(),
+        }
+    }
+}
+
+/// Queue-engine knobs shared by every queue (see `engine` module docs).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineSettings {
+    pub lease_ttl_ms: u64,
+    pub max_deliveries: u32,
+    pub claim_batch: u32,
+    pub retain_succeeded_secs: u64,
+    pub retain_dead_secs: u64,
+    pub idempotency_ttl_secs: u64,
+    pub shutdown_grace_ms: u64,
+}
+
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self {
+            lease_ttl_ms: 30_000,
+            max_deliveries: 3,
+            claim_batch: 32,
+            retain_succeeded_secs: 86_400,
+            retain_dead_secs: 30 * 86_400,
+            idempotency_ttl_secs: 86_400,
+            shutdown_grace_ms: 20_000,
+        }
+    }
+}
+
+impl EngineSettings {
+    pub fn lease_ttl(&self) -> Duration {
+        Duration::from_millis(self.lease_ttl_ms)
+    }
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_millis(self.shutdown_grace_ms)
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct WorkerSettings {
+    /// Queues this process serves; empty means all.
+    pub queues: Vec<String>,
+    pub default_concurrency: usize,
+    /// Concurrency per queue name.
+    pub concurrency: BTreeMap<String, usize>,
+}
+
+impl Default for WorkerSettings {
+    fn default() -> Self {
+        Self {
+            queues: Vec::new(),
+            default_concurrency: 8,
+            concurrency: BTreeMap::new(),
+        }
+    }
+}
+
+impl WorkerSettings {
+    pub fn concurrency_for(&self, queue: &str) -> usize {
+        self.concurrency
+            .get(queue)
+            .copied()
+            .unwrap_or(self.default_concurrency)
+            .max(1)
+    }
+}
+
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct AuthSettings {
+    /// JWT claim holding the tenant id (e.g. `institution_id`).
+    pub jwt_tenant_claim: String,
+    /// Global HS256 secret for product-issued JWTs (env only).
+    pub jwt_hs256_secret: Option<String>,
+    /// Global RS256 public key, PEM (env only).
+    pub jwt_rs256_public_key: Option<String>,
+}
+
+impl Default for AuthSettings {
+    fn default() -> Self {
+        Self {
+            jwt_tenant_claim: "tenant_id".into(),
+            jwt_hs256_secret: None,
+            jwt_rs256_public_key: None,
+        }
+    }
+}
+
+impl std::fmt::Debug for AuthSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("AuthSettings")
+            .field("jwt_tenant_claim", &self.jwt_tenant_claim)
+            .field("jwt_hs256_secret", &self.jwt_hs256_secret.as_ref().map(|_| "<redacted>"))
+            .field("jwt_rs256_public_key", &self.jwt_rs256_public_key.as_ref().map(|_| "<set>"))
+            .finish()
+    }
+}
+
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct SchedulerSettings {
+    pub schedules_file: String,
+    pub tick_ms: u64,
+}
+
+impl Default for SchedulerSettings {
+    fn default() -> Self {
+        Self {
+            schedules_file: "config/schedules.toml".into(),
+            tick_ms: 500,
+        }
+    }
+}
+
+/// Why settings could not be loaded; the message names the bad key.
+#[derive(Debug, thiserror::Error)]
+pub enum ConfigError {
+    #[error("invalid configuration: {0}")]
+    Invalid(String),
+}
+
+impl Settings {
+    /// Loads settings from `$TAREFA_CONFIG_DIR` (default `config`), the
+    /// `$TAREFA_ENV` overlay and `TAREFA__*` environment variables.
+    pub fn load() -> Result<Settings, ConfigError> {
+        let dir = PathBuf::from(std::env::var("TAREFA_CONFIG_DIR").unwrap_or_else(|_| "config".into()));
+        let mut figment = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(dir.join("default.toml")));
+        if let Ok(env) = std::env::var("TAREFA_ENV") {
+            let file = dir.join(format!("{env}.toml"));
+            if !file.exists() {
+                return Err(ConfigError::Invalid(format!(
+                    "TAREFA_ENV={env} but {} does not exist",
+                    file.display()
+                )));
+            }
+            figment = figment.merge(Toml::file(file));
+        }
+        Self::from_figment(figment.merge(Env::prefixed("TAREFA__").split("__")))
+    }
+
+    fn from_figment(figment: Figment) -> Result<Settings, ConfigError> {
+        let settings: Settings = figment
+            .extract()
+            .map_err(|e| ConfigError::Invalid(e.to_string()))?;
+        settings.validate()?;
+        Ok(settings)
+    }
+
+    /// Checks what serde cannot: URLs, addresses and ranges.
+    pub fn validate(&self) -> Result<(), ConfigError> {
+        let bad = |key: &str, why: String| Err(ConfigError::Invalid(format!("{key}: {why}")));
+        if !(self.redis.url.starts_with("redis://") || self.redis.url.starts_with("rediss://")) {
+            return bad("redis.url", format!("must start with redis:// (got {:?})", self.redis.url));
+        }
+        if self.redis.prefix.is_empty() || self.redis.prefix.contains(['{', '}']) {
+            return bad("redis.prefix", "must be non-empty and contain no braces".into());
+        }
+        if !self.database.url.starts_with("postgres://") && !self.database.url.starts_with("postgresql://") {
+            return bad("database.url", "must start with postgres://".into());
+        }
+        if self.api.listen.parse::<std::net::SocketAddr>().is_err() {
+            return bad("api.listen", format!("not a socket address: {:?}", self.api.listen));
+        }
+        if self.engine.lease_ttl_ms < 1_000 {
+            return bad("engine.lease_ttl_ms", "must be at least 1000".into());
+        }
+        if self.engine.max_deliveries == 0 || self.engine.claim_batch == 0 {
+            return bad("engine", "max_deliveries and claim_batch must be at least 1".into());
+        }
+        Ok(())
+    }
+}
+
+/// `postgres://user:secret@host/db` → `postgres://user:***@host/db`.
+pub fn redact_url(url: &str) -> String {
+    match (url.find("://"), url.rfind('@')) {
+        (Some(s), Some(at)) if at > s => {
+            let creds = &url[s + 3..at];
+            match creds.find(':') {
+                Some(c) => format!("{}{}:***{}", &url[..s + 3], &creds[..c], &url[at..]),
+                None => url.to_string(),
+            }
+        }
+        _ => url.to_string(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn defaults_are_valid() {
+        Settings::default().validate().unwrap();
+    }
+
+    #[test]
+    fn env_overrides_nested_keys() {
+        let f = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Serialized::default("redis.url", "redis://10.0.0.9:6380"));
+        let s = Settings::from_figment(f).unwrap();
+        assert_eq!(s.redis.url, "redis://10.0.0.9:6380");
+    }
+
+    #[test]
+    fn bad_setting_is_named() {
+        let f = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Serialized::default("api.listen", "not-an-addr"));
+        let err = Settings::from_figment(f).unwrap_err().to_string();
+        assert!(err.contains("api.listen"), "{err}");
+    }
+
+    #[test]
+    fn unknown_key_is_rejected() {
+        let f = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Serialized::default("redis.ulr", "x"));
+        let err = Settings::from_figment(f).unwrap_err().to_string();
+        assert!(err.contains("ulr"), "{err}");
+    }
+
+    #[test]
+    fn password_is_redacted() {
+        assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
+        let mut d = DatabaseSettings::default();
+        d.url = "postgres://u:topsecret@h/db".into();
+        assert!(!format!("{d:?}").contains("topsecret"));
+    }
+}

@@ -1,0 +1,256 @@
+//! The job as callers see it: what they push (`NewJob`), what they read back
+//! (`JobInfo`), its states and priorities. Redis field names live in `keys.rs`.
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde::{Deserialize, Serialize};
+use utoipa::ToSchema;
+
+use super::keys::field;
+
+/// Fetch order inside a queue: every waiting `high` job goes before any `normal`.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum Priority {
+    High,
+    #[default]
+    Normal,
+    Low,
+}
+
+impl Priority {
+    pub const ALL: [Priority; 3] = [Priority::High, Priority::Normal, Priority::Low];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            Priority::High => "high",
+            Priority::Normal => "normal",
+            Priority::Low => "low",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<Priority> {
+        match s {
+            "high" => Some(Priority::High),
+            "normal" => Some(Priority::Normal),
+            "low" => Some(Priority::Low),
+            _ => None,
+        }
+    }
+}
+
+/// Where a job is in its life.
+///
+/// `scheduled` (waits for `run_at`) → `queued` → `running` → `succeeded`;
+/// a retryable failure makes it `failed` (waiting for its retry) and then
+/// `queued` again; a permanent failure, exhausted attempts or repeated crashes
+/// make it `dead`; `cancelled` before it ran.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "lowercase")]
+pub enum JobStatus {
+    Scheduled,
+    Queued,
+    Running,
+    Succeeded,
+    Failed,
+    Dead,
+    Cancelled,
+}
+
+impl JobStatus {
+    pub const ALL: [JobStatus; 7] = [
+        JobStatus::Scheduled,
+        JobStatus::Queued,
+        JobStatus::Running,
+        JobStatus::Succeeded,
+        JobStatus::Failed,
+        JobStatus::Dead,
+        JobStatus::Cancelled,
+    ];
+
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Scheduled => "scheduled",
+            JobStatus::Queued => "queued",
+            JobStatus::Running => "running",
+            JobStatus::Succeeded => "succeeded",
+            JobStatus::Failed => "failed",
+            JobStatus::Dead => "dead",
+            JobStatus::Cancelled => "cancelled",
+        }
+    }
+
+    pub fn parse(s: &str) -> Option<JobStatus> {
+        JobStatus::ALL.into_iter().find(|st| st.as_str() == s)
+    }
+
+    /// Final states: nothing more will happen to the job.
+    pub fn is_final(self) -> bool {
+        matches!(self, JobStatus::Succeeded | JobStatus::Dead | JobStatus::Cancelled)
+    }
+}
+
+/// A job to enqueue. `id` is chosen by the caller (ULID or UUIDv7) or generated.
+#[derive(Clone, Debug)]
+pub struct NewJob {
+    pub id: Option<String>,
+    pub queue: String,
+    pub kind: String,
+    pub tenant: String,
+    pub payload: serde_json::Value,
+    /// When to run; `None` = now. Millisecond resolution.
+    pub run_at: Option<DateTime<Utc>>,
+    pub priority: Priority,
+    pub max_attempts: u32,
+    /// A duplicate key (same queue, same tenant) returns the first job's id and creates nothing.
+    pub idempotency_key: Option<String>,
+    /// How long the key is remembered; `None` = the engine default.
+    pub idempotency_ttl: Option<Duration>,
+    /// Shared rate-limit bucket this job draws from (e.g. `whatsapp:<tenant>`), if any.
+    pub rate_key: Option<String>,
+}
+
+impl NewJob {
+    /// A job with defaults: now, normal priority, 5 attempts, no key.
+    pub fn new(queue: &str, kind: &str, tenant: &str, payload: serde_json::Value) -> NewJob {
+        NewJob {
+            id: None,
+            queue: queue.into(),
+            kind: kind.into(),
+            tenant: tenant.into(),
+            payload,
+            run_at: None,
+            priority: Priority::Normal,
+            max_attempts: 5,
+            idempotency_key: None,
+            idempotency_ttl: None,
+            rate_key: None,
+        }
+    }
+}
+
+/// The answer to a push.
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+pub struct Pushed {
+    pub id: String,
+    /// `false` when an idempotency key matched an earlier job: nothing was created.
+    pub created: bool,
+    pub status: JobStatus,
+    /// When the job becomes due.
+    pub run_at: DateTime<Utc>,
+}
+
+/// A job as stored, for the API and the console.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct JobInfo {
+    pub id: String,
+    pub queue: String,
+    pub kind: String,
+    pub tenant: String,
+    pub status: JobStatus,
+    pub priority: Priority,
+    /// Times the job was handed to a worker.
+    pub attempts: u32,
+    pub max_attempts: u32,
+    pub payload: serde_json::Value,
+    pub created_at: DateTime<Utc>,
+    pub run_at: DateTime<Utc>,
+    pub started_at: Option<DateTime<Utc>>,
+    pub finished_at: Option<DateTime<Utc>>,
+    pub last_error: Option<String>,
+    /// Why a job is dead or failed: `error`, `permanent`, `timeout`, `crashed`, `attempts_exhausted`, `cancelled`.
+    pub reason: Option<String>,
+    pub result: Option<serde_json::Value>,
+    /// 0-100, set by the handler.
+    pub progress: Option<u8>,
+    pub progress_message: Option<String>,
+    /// Worker currently (or last) holding the job.
+    pub worker: Option<String>,
+    /// A cancel was asked while it was running.
+    pub cancel_requested: bool,
+}
+
+pub(crate) fn ms_to_time(ms: i64) -> DateTime<Utc> {
+    Utc.timestamp_millis_opt(ms).single().unwrap_or_default()
+}
+
+impl JobInfo {
+    /// Builds a `JobInfo` from the job hash's fields (HGETALL).
+    pub(crate) fn from_fields(id: &str, queue: &str, h: &HashMap<String, String>) -> Option<JobInfo> {
+        let get = |k: &str| h.get(k).filter(|v| !v.is_empty());
+        let num = |k: &str| get(k).and_then(|v| v.parse::<i64>().ok());
+        let status = JobStatus::parse(get(field::STATUS)?)?;
+        Some(JobInfo {
+            id: id.to_string(),
+            queue: queue.to_string(),
+            kind: get(field::KIND)?.clone(),
+            tenant: get(field::TENANT).cloned().unwrap_or_default(),
+            status,
+            priority: get(field::PRIORITY).and_then(|p| Priority::parse(p)).unwrap_or_default(),
+            attempts: num(field::ATTEMPTS).unwrap_or(0) as u32,
+            max_attempts: num(field::MAX_ATTEMPTS).unwrap_or(1) as u32,
+            payload: get(field::PAYLOAD)
+                .and_then(|p| serde_json::from_str(p).ok())
+                .unwrap_or(serde_json::Value::Null),
+            created_at: ms_to_time(num(field::CREATED).unwrap_or(0)),
+            run_at: ms_to_time(num(field::RUN_AT).unwrap_or(0)),
+            started_at: num(field::STARTED).map(ms_to_time),
+            finished_at: num(field::FINISHED).map(ms_to_time),
+            last_error: get(field::ERROR).cloned(),
+            reason: get(field::REASON).cloned(),
+            result: get(field::RESULT).and_then(|r| serde_json::from_str(r).ok()),
+            progress: num(field::PROGRESS).map(|p| p.clamp(0, 100) as u8),
+            progress_message: get(field::PROGRESS_MSG).cloned(),
+            worker: get(field::WORKER).cloned(),
+            cancel_requested: get(field::CANCEL).is_some(),
+        })
+    }
+}
+
+/// Jobs per state in one queue, for `GET /v1/queues` and the console.
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct QueueCounts {
+    pub queue: String,
+    pub scheduled: u64,
+    pub queued: u64,
+    pub running: u64,
+    pub failed: u64,
+    pub succeeded: u64,
+    pub dead: u64,
+    pub cancelled: u64,
+    pub paused: bool,
+    /// Age of the oldest due job that no worker has taken yet, in ms.
+    pub oldest_waiting_ms: Option<u64>,
+}
+
+/// One page of jobs in one state, newest first.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct JobPage {
+    pub jobs: Vec<JobInfo>,
+    /// Pass back to get the next page; `None` at the end.
+    pub next_cursor: Option<String>,
+}
+
+/// A live worker process/queue pair, from its heartbeat.
+#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+pub struct WorkerInfo {
+    pub id: String,
+    pub queue: String,
+    pub last_seen: DateTime<Utc>,
+    pub running: Vec<String>,
+}
+
+/// What a cancel did.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum CancelOutcome {
+    /// It had not started: it is `cancelled` now.
+    Cancelled,
+    /// It is running: its handler's cancellation token fired.
+    CancelRequested,
+    /// It already finished (`succeeded`, `dead`, `cancelled`).
+    AlreadyFinal,
+    NotFound,
+}

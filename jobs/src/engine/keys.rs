@@ -1,0 +1,140 @@
+//! Every Redis key and job-hash field name the engine uses, in one place.
+//!
+//! All keys of one queue share the hash tag `{<prefix>:<queue>}` so that a
+//! queue lives in one Redis Cluster slot and every Lua script touches one slot.
+//! Scripts receive the queue's base (`{tarefa:emails}:`) and append suffixes:
+//!
+//! | key | type | holds |
+//! |---|---|---|
+//! | `j:<id>` | HASH | the job (fields below) |
+//! | `s` | ZSET | scheduled first runs and rate-limited jobs, score = due ms |
+//! | `r` | ZSET | failed jobs waiting for their retry, score = due ms |
+//! | `ring:<prio>` | LIST | tenants with waiting jobs at that priority (round-robin) |
+//! | `t:<prio>:<tenant>` | LIST | waiting job ids of one tenant, oldest first |
+//! | `l` | ZSET | leases: member `<id>\|<worker>\|<attempt>`, score = deadline ms |
+//! | `ok` | LIST | succeeded ids, newest first (trimmed by retention) |
+//! | `dead`, `cx` | ZSET | dead / cancelled ids, score = finished ms |
+//! | `cxr` | SET | running ids whose cancellation was asked |
+//! | `m` | HASH | queue meta: `paused`, `queued` count, `rl:<key>` limits |
+//! | `rl:<key>` | STRING | GCRA state of one rate-limit bucket |
+//! | `i:<tenant>:<key>` | STRING | idempotency key → first job id (with TTL) |
+//! | `w` | LIST | wake-up tokens: a push wakes an idle worker blocked on BLPOP |
+//! | `wk` | ZSET | worker id → last heartbeat ms |
+//! | `st:<minute>` | HASH | outcome counters per minute (expire after 2 h) |
+
+/// Job-hash field names (short: they are stored once per job).
+pub mod field {
+    pub const KIND: &str = "k";
+    pub const TENANT: &str = "t";
+    pub const PAYLOAD: &str = "p";
+    pub const STATUS: &str = "s";
+    pub const PRIORITY: &str = "pr";
+    pub const ATTEMPTS: &str = "a";
+    pub const MAX_ATTEMPTS: &str = "ma";
+    pub const CREATED: &str = "c";
+    pub const RUN_AT: &str = "r";
+    pub const STARTED: &str = "st";
+    pub const FINISHED: &str = "f";
+    pub const ERROR: &str = "e";
+    pub const REASON: &str = "rs";
+    pub const RESULT: &str = "res";
+    pub const PROGRESS: &str = "pg";
+    pub const PROGRESS_MSG: &str = "pm";
+    pub const WORKER: &str = "w";
+    pub const CANCEL: &str = "cx";
+    pub const IDEMPOTENCY_KEY: &str = "ik";
+    pub const RATE_KEY: &str = "rk";
+    /// Deliveries that ended with the worker gone (counted by the rescuer).
+    pub const CRASHES: &str = "d";
+}
+
+/// Key names of one queue.
+#[derive(Clone, Debug)]
+pub struct QueueKeys {
+    base: String,
+}
+
+impl QueueKeys {
+    pub fn new(prefix: &str, queue: &str) -> QueueKeys {
+        QueueKeys {
+            base: format!("{{{prefix}:{queue}}}:"),
+        }
+    }
+
+    /// The common prefix every script receives as `KEYS[1]`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+
+    pub fn job(&self, id: &str) -> String {
+        format!("{}j:{id}", self.base)
+    }
+    pub fn scheduled(&self) -> String {
+        format!("{}s", self.base)
+    }
+    pub fn retry(&self) -> String {
+        format!("{}r", self.base)
+    }
+    pub fn ring(&self, prio: &str) -> String {
+        format!("{}ring:{prio}", self.base)
+    }
+    pub fn tenant_list(&self, prio: &str, tenant: &str) -> String {
+        format!("{}t:{prio}:{tenant}", self.base)
+    }
+    pub fn leases(&self) -> String {
+        format!("{}l", self.base)
+    }
+    pub fn succeeded(&self) -> String {
+        format!("{}ok", self.base)
+    }
+    pub fn dead(&self) -> String {
+        format!("{}dead", self.base)
+    }
+    pub fn cancelled(&self) -> String {
+        format!("{}cx", self.base)
+    }
+    pub fn cancel_requests(&self) -> String {
+        format!("{}cxr", self.base)
+    }
+    pub fn meta(&self) -> String {
+        format!("{}m", self.base)
+    }
+    pub fn wake(&self) -> String {
+        format!("{}w", self.base)
+    }
+    pub fn workers(&self) -> String {
+        format!("{}wk", self.base)
+    }
+    pub fn stats(&self, minute: i64) -> String {
+        format!("{}st:{minute}", self.base)
+    }
+}
+
+/// Ids and tenants end up inside key names and lease members: keep them plain.
+pub fn valid_token(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 128
+        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn every_key_of_a_queue_shares_its_hash_tag() {
+        let k = QueueKeys::new("tarefa", "emails");
+        for key in [k.job("x"), k.scheduled(), k.ring("high"), k.tenant_list("low", "t1"), k.leases(), k.meta()] {
+            assert!(key.starts_with("{tarefa:emails}:"), "{key}");
+        }
+    }
+
+    #[test]
+    fn tokens_reject_separators() {
+        assert!(valid_token("01JABCDEF-xyz_1.2"));
+        assert!(!valid_token("a|b"));
+        assert!(!valid_token("a:b"));
+        assert!(!valid_token(""));
+        assert!(!valid_token(&"x".repeat(129)));
+    }
+}

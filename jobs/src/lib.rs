@@ -1,0 +1,19 @@
+//! Tarefa's shared library: everything `api-lite`, `worker` and `scheduler` share.
+//!
+//! Layout:
+//! - [`config`]: `Settings`, loaded from `config/*.toml` and `TAREFA__*` env vars.
+//! - [`engine`]: the queue engine, an apalis backend with its own Redis data
+//!   model and Lua scripts (push, claim, ack, leases, retries, control, inspection).
+//! - [`kinds`]: the job kinds (payload + handler + policy), one module each, and their registry.
+//! - [`store`]: PostgreSQL pool, migrations, tenants, API keys, schedules.
+//! - [`shutdown`]: the Ctrl-C / SIGTERM future every binary uses.
+//! - [`telemetry`]: JSON logs.
+
+pub mod config;
+pub mod engine;
+pub mod kinds;
+pub mod shutdown;
+pub mod store;
+pub mod telemetry;
+
+pub use config::Settings;
