@@ -1,1 +1,29 @@
-fn main() {}
+//! `api-lite` binary: parse the command line, load settings, start logging,
+//! then serve (`run` in lib.rs) or run one admin command (`cli.rs`).
+
+use anyhow::Context;
+use clap::Parser;
+
+use api_lite::cli::{self, Cli, Command};
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let args = Cli::parse();
+    jobs::telemetry::init("api-lite");
+    let settings = jobs::Settings::load()?;
+    match args.command.unwrap_or(Command::Serve) {
+        Command::Serve => {
+            let listener = tokio::net::TcpListener::bind(&settings.api.listen)
+                .await
+                .with_context(|| format!("cannot listen on api.listen = {}", settings.api.listen))?;
+            api_lite::run(settings, listener, jobs::shutdown::signal()).await?;
+        }
+        cmd => {
+            let pool = jobs::store::connect(&settings.database)
+                .await
+                .with_context(|| format!("cannot reach postgres at {}", jobs::config::redact_url(&settings.database.url)))?;
+            println!("{}", cli::execute(cmd, &pool).await?);
+        }
+    }
+    Ok(())
+}

@@ -1,1 +1,20 @@
-fn main() {}
+//! `worker`: runs job handlers. `worker [--queues a,b]`; settings from
+//! `config/` and `TAREFA__*` (see README).
+
+use clap::Parser;
+
+#[derive(Parser)]
+#[command(name = "worker", about = "Tarefa worker: runs the jobs of the queues it serves")]
+struct Cli {
+    /// Comma-separated queues to serve (default: `worker.queues`, else all).
+    #[arg(long, value_delimiter = ',')]
+    queues: Vec<String>,
+}
+
+#[tokio::main]
+async fn main() -> anyhow::Result<()> {
+    let cli = Cli::parse();
+    jobs::telemetry::init("worker");
+    let settings = jobs::Settings::load()?;
+    worker::run(settings, cli.queues, jobs::shutdown::signal()).await
+}

@@ -195,7 +195,7 @@ impl JobInfo {
                 .and_then(|p| serde_json::from_str(p).ok())
                 .unwrap_or(serde_json::Value::Null),
             created_at: ms_to_time(num(field::CREATED).unwrap_or(0)),
-            run_at: ms_to_time(num(field::RUN_AT).unwrap_or(0)),
+            run_at: ms_to_time(num(field::RUN_AT).or(num(field::CREATED)).unwrap_or(0)),
             started_at: num(field::STARTED).map(ms_to_time),
             finished_at: num(field::FINISHED).map(ms_to_time),
             last_error: get(field::ERROR).cloned(),
@@ -253,4 +253,35 @@ pub enum CancelOutcome {
     /// It already finished (`succeeded`, `dead`, `cancelled`).
     AlreadyFinal,
     NotFound,
+}
+
+/// Cumulative outcome counters and latency histograms of one queue, shared by
+/// every worker process (flushed to Redis each second), for `/metrics`.
+#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+pub struct QueueStats {
+    pub queue: String,
+    /// `outcome` is `started | succeeded | failed | dead | cancelled`.
+    pub outcomes: Vec<OutcomeCount>,
+    /// Enqueue (or due time) → start, per kind.
+    pub wait: Vec<KindHistogram>,
+    /// Start → finish, per kind.
+    pub run: Vec<KindHistogram>,
+}
+
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct OutcomeCount {
+    pub kind: String,
+    pub tenant: String,
+    pub outcome: String,
+    pub count: u64,
+}
+
+/// A Prometheus-style histogram: `counts[i]` jobs took ≤ `bounds_secs[i]` (not cumulative; the last bucket is +Inf).
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct KindHistogram {
+    pub kind: String,
+    pub bounds_secs: Vec<f64>,
+    pub counts: Vec<u64>,
+    pub sum_secs: f64,
+    pub count: u64,
 }

@@ -13,17 +13,31 @@
 //! (cancel, retry, delete, pause), `inspect` (job, counts, pages, workers),
 //! `retention`, `ratelimit`.
 
+pub mod ack;
+pub mod backend;
+pub mod claim;
+pub mod control;
+pub mod inspect;
 pub mod job;
 pub mod keys;
+pub mod lease;
+pub mod push;
+pub mod retry;
+pub mod runner;
+mod scripts;
+pub mod stats;
 
+pub use claim::Job;
 pub use job::*;
+pub use push::new_job_id;
+pub use runner::run_queue;
 
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::ConnectionManager;
+use redis::aio::{ConnectionManager, ConnectionManagerConfig};
 
-use crate::config::EngineSettings;
+use crate::config::{EngineSettings, Settings};
 
 /// Engine errors: Redis trouble or a request the engine refuses.
 #[derive(Debug, thiserror::Error)]
@@ -42,6 +56,12 @@ pub struct EngineConfig {
     pub settings: EngineSettings,
 }
 
+impl EngineConfig {
+    pub fn from_settings(s: &Settings) -> EngineConfig {
+        EngineConfig { redis_url: s.redis.url.clone(), prefix: s.redis.prefix.clone(), settings: s.engine.clone() }
+    }
+}
+
 /// A cheap, clonable handle on the engine: push, inspect and control jobs.
 #[derive(Clone)]
 pub struct Engine {
@@ -57,92 +77,20 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Connects (with reconnecting connection manager) and loads the scripts.
+    /// Connects with a reconnecting connection manager. Commands fail fast
+    /// (5 s) while Redis is down and succeed again once it is back.
     pub async fn connect(cfg: EngineConfig) -> Result<Engine, EngineError> {
-        todo!("{cfg:?}")
+        let client = redis::Client::open(cfg.redis_url.as_str())?;
+        let mcfg = ConnectionManagerConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(2)))
+            .set_response_timeout(Some(Duration::from_secs(5)))
+            .set_number_of_retries(2)
+            .set_max_delay(Duration::from_secs(2));
+        let conn = ConnectionManager::new_with_config(client.clone(), mcfg).await?;
+        Ok(Engine { conn, client, cfg: Arc::new(cfg) })
     }
 
     pub fn config(&self) -> &EngineConfig {
         &self.cfg
-    }
-
-    /// Enqueue one job.
-    pub async fn push(&self, job: NewJob) -> Result<Pushed, EngineError> {
-        todo!("{job:?}")
-    }
-
-    /// Enqueue many jobs; one Redis round trip per queue per 1,000 jobs. Results keep the input order.
-    pub async fn push_bulk(&self, jobs: Vec<NewJob>) -> Result<Vec<Pushed>, EngineError> {
-        todo!("{jobs:?}")
-    }
-
-    /// A job by id in one of `queues` (one pipelined round trip).
-    pub async fn find(&self, queues: &[String], id: &str) -> Result<Option<JobInfo>, EngineError> {
-        todo!("{queues:?} {id}")
-    }
-
-    /// A job by id in a known queue.
-    pub async fn job(&self, queue: &str, id: &str) -> Result<Option<JobInfo>, EngineError> {
-        todo!("{queue} {id}")
-    }
-
-    /// Jobs per state.
-    pub async fn counts(&self, queue: &str) -> Result<QueueCounts, EngineError> {
-        todo!("{queue}")
-    }
-
-    /// A page of jobs in one state, newest first; `tenant` filters (None = all tenants).
-    pub async fn list(
-        &self,
-        queue: &str,
-        status: JobStatus,
-        tenant: Option<&str>,
-        limit: usize,
-        cursor: Option<&str>,
-    ) -> Result<JobPage, EngineError> {
-        todo!("{queue} {status:?} {tenant:?} {limit} {cursor:?}")
-    }
-
-    /// Cancel: a job that has not started becomes `cancelled`; a running one gets its token fired.
-    pub async fn cancel(&self, queue: &str, id: &str) -> Result<CancelOutcome, EngineError> {
-        todo!("{queue} {id}")
-    }
-
-    /// Dead (or cancelled) → queued again with a fresh attempt budget. `false` if it was not dead/cancelled.
-    pub async fn retry(&self, queue: &str, id: &str) -> Result<bool, EngineError> {
-        todo!("{queue} {id}")
-    }
-
-    /// Removes a job that is not running. `false` if missing or running.
-    pub async fn delete(&self, queue: &str, id: &str) -> Result<bool, EngineError> {
-        todo!("{queue} {id}")
-    }
-
-    /// Pause/resume fetching for every worker of `queue` (pushes are still accepted).
-    pub async fn set_paused(&self, queue: &str, paused: bool) -> Result<(), EngineError> {
-        todo!("{queue} {paused}")
-    }
-
-    /// A shared rate limit: `key` is `*` (the whole queue) or a job's `rate_key`
-    /// (or its part before the first `:`, e.g. `whatsapp` for `whatsapp:<tenant>`).
-    pub async fn set_rate_limit(&self, queue: &str, key: &str, count: u32, per: Duration) -> Result<(), EngineError> {
-        todo!("{queue} {key} {count} {per:?}")
-    }
-
-    /// Workers that heartbeated recently, with the jobs they hold.
-    pub async fn workers(&self, queue: &str) -> Result<Vec<WorkerInfo>, EngineError> {
-        todo!("{queue}")
-    }
-
-    /// PING, for readiness checks.
-    pub async fn ping(&self) -> Result<(), EngineError> {
-        todo!()
-    }
-}
-
-impl Engine {
-    /// Records handler progress on a job (0-100 and a message).
-    pub async fn set_progress(&self, queue: &str, id: &str, percent: u8, message: &str) -> Result<(), EngineError> {
-        todo!("{queue} {id} {percent} {message}")
     }
 }

@@ -1,0 +1,164 @@
+//! The `api-lite` command line: `serve` (the default), `migrate`, `tenants
+//! create|list`, `keys create|list|revoke`. Admin commands print JSON lines on
+//! stdout (logs go to stderr) so scripts can read them; a new key is printed
+//! once and never again.
+
+use clap::{Parser, Subcommand};
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use jobs::store::{api_keys, tenants};
+
+use crate::keys;
+
+#[derive(Debug, Parser)]
+#[command(name = "api-lite", about = "Tarefa's HTTP intake and its admin commands")]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Option<Command>,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run the HTTP server (the default).
+    Serve,
+    /// Apply the database migrations.
+    Migrate,
+    #[command(subcommand)]
+    Tenants(TenantsCmd),
+    #[command(subcommand)]
+    Keys(KeysCmd),
+}
+
+#[derive(Debug, Subcommand)]
+pub enum TenantsCmd {
+    /// Create a tenant and an admin key; prints `{"tenant_id","api_key"}`.
+    Create {
+        #[arg(long)]
+        name: String,
+        /// IANA zone the tenant's business rules run in.
+        #[arg(long, default_value = tenants::DEFAULT_TIMEZONE)]
+        timezone: String,
+        /// Default: derived from the name.
+        #[arg(long)]
+        slug: Option<String>,
+        #[arg(long, default_value = "standard")]
+        plan: String,
+    },
+    /// One JSON line per tenant.
+    List,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum KeysCmd {
+    /// Create a key; prints it once.
+    Create {
+        #[arg(long)]
+        tenant: Uuid,
+        /// Comma separated: jobs:write, jobs:read, admin.
+        #[arg(long, default_value = "jobs:write,jobs:read", value_delimiter = ',')]
+        scopes: Vec<String>,
+        #[arg(long, default_value = "")]
+        name: String,
+    },
+    /// Revoke a key by id.
+    Revoke { id: Uuid },
+    /// One JSON line per key of a tenant (never the key itself).
+    List {
+        #[arg(long)]
+        tenant: Uuid,
+    },
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum CliError {
+    #[error("{0}")]
+    Invalid(String),
+    #[error("not found: {0}")]
+    NotFound(String),
+    #[error("database: {0}")]
+    Db(#[from] sqlx::Error),
+    #[error("migrations: {0}")]
+    Migrate(#[from] sqlx::migrate::MigrateError),
+}
+
+/// Creates a tenant and its first key (admin, jobs:write, jobs:read) in one transaction.
+pub async fn create_tenant(
+    pool: &PgPool,
+    name: &str,
+    timezone: &str,
+    slug: Option<&str>,
+    plan: &str,
+) -> Result<(tenants::Tenant, String), CliError> {
+    tenants::parse_timezone(timezone).map_err(CliError::Invalid)?;
+    let slug = slug.map(str::to_string).unwrap_or_else(|| tenants::slugify(name));
+    if slug.is_empty() {
+        return Err(CliError::Invalid("cannot derive a slug from the name; pass --slug".into()));
+    }
+    let new = tenants::NewTenant { name: name.into(), slug: slug.clone(), timezone: timezone.into(), plan: plan.into() };
+    let mut tx = pool.begin().await?;
+    let tenant = tenants::create(&mut *tx, &new).await.map_err(|e| match e.as_database_error().and_then(|d| d.constraint()) {
+        Some("tenants_slug_key") => CliError::Invalid(format!("slug {slug:?} is taken; pass another --slug")),
+        Some(c) => CliError::Invalid(format!("rejected by constraint {c}")),
+        None => CliError::Db(e),
+    })?;
+    let scopes = api_keys::SCOPES.map(String::from);
+    let (_, key) = create_key(&mut tx, tenant.id, &scopes, "initial admin key").await?;
+    tx.commit().await?;
+    Ok((tenant, key))
+}
+
+/// Creates a key; returns the row and the key (shown once).
+pub async fn create_key(
+    conn: &mut sqlx::PgConnection,
+    tenant_id: Uuid,
+    scopes: &[String],
+    name: &str,
+) -> Result<(api_keys::ApiKey, String), CliError> {
+    if scopes.is_empty() {
+        return Err(CliError::Invalid("a key needs at least one scope".into()));
+    }
+    if let Some(bad) = scopes.iter().find(|s| !api_keys::SCOPES.contains(&s.as_str())) {
+        return Err(CliError::Invalid(format!("unknown scope {bad:?} (jobs:write, jobs:read, admin)")));
+    }
+    if tenants::get(&mut *conn, tenant_id).await?.is_none() {
+        return Err(CliError::NotFound(format!("tenant {tenant_id}")));
+    }
+    let k = keys::generate();
+    let row = api_keys::create(&mut *conn, tenant_id, &k.prefix, &k.hash, scopes, name).await?;
+    Ok((row, k.key))
+}
+
+/// Runs an admin command; returns what to print on stdout.
+pub async fn execute(cmd: Command, pool: &PgPool) -> Result<String, CliError> {
+    let line = |v: serde_json::Value| v.to_string();
+    match cmd {
+        Command::Serve => Err(CliError::Invalid("serve is not an admin command".into())),
+        Command::Migrate => {
+            jobs::store::MIGRATOR.run(pool).await?;
+            Ok(line(json!({ "migrated": true })))
+        }
+        Command::Tenants(TenantsCmd::Create { name, timezone, slug, plan }) => {
+            let (tenant, key) = create_tenant(pool, &name, &timezone, slug.as_deref(), &plan).await?;
+            Ok(line(json!({ "tenant_id": tenant.id, "api_key": key })))
+        }
+        Command::Tenants(TenantsCmd::List) => {
+            let rows = tenants::list(pool).await?;
+            Ok(rows.iter().map(|t| line(json!(t))).collect::<Vec<_>>().join("\n"))
+        }
+        Command::Keys(KeysCmd::Create { tenant, scopes, name }) => {
+            let mut conn = pool.acquire().await?;
+            let (row, key) = create_key(&mut conn, tenant, &scopes, &name).await?;
+            Ok(line(json!({ "id": row.id, "tenant_id": tenant, "api_key": key, "scopes": row.scopes })))
+        }
+        Command::Keys(KeysCmd::Revoke { id }) => match api_keys::revoke(pool, id).await? {
+            true => Ok(line(json!({ "id": id, "revoked": true }))),
+            false => Err(CliError::NotFound(format!("active key {id}"))),
+        },
+        Command::Keys(KeysCmd::List { tenant }) => {
+            let rows = api_keys::list(pool, tenant).await?;
+            Ok(rows.iter().map(|k| line(json!(k))).collect::<Vec<_>>().join("\n"))
+        }
+    }
+}

@@ -1,0 +1,58 @@
+//! api-lite: Tarefa's HTTP intake. Frontends and backends post jobs, read
+//! their status, cancel and retry them; ops steer queues and scrape metrics.
+//!
+//! Layout:
+//! - [`routes`]: one router per resource (`jobs`, `batch`, `queues`, `health`,
+//!   `metrics`, `schedules`), merged with the shared layers in `routes/mod.rs`.
+//! - [`auth`]: the `Tenant` extractor (API keys and product-issued JWTs) and scopes.
+//! - [`enqueue`]: request → `NewJob` (kind lookup, payload validation, options).
+//! - [`extract`]: `AppJson`/`AppQuery`, so bad input gets our error shape.
+//! - [`error`]: `ApiError` → `{error, message, details}`.
+//! - [`state`]: `AppState` (pool, engine, registry, settings, metrics handle).
+//! - [`openapi`]: the OpenAPI 3.1 document and Swagger UI.
+//! - [`prom`]: Prometheus text for the engine's numbers.
+//! - [`keys`]: API key format and hashing; [`cli`]: the admin commands.
+
+pub mod auth;
+pub mod cli;
+pub mod enqueue;
+pub mod error;
+pub mod extract;
+pub mod keys;
+pub mod openapi;
+pub mod prom;
+pub mod routes;
+pub mod state;
+
+use std::future::Future;
+
+use axum::Router;
+use tokio::net::TcpListener;
+
+pub use state::AppState;
+
+/// The whole HTTP application over `state`.
+pub fn app(state: AppState) -> Router {
+    routes::router(state)
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum RunError {
+    #[error(transparent)]
+    Start(#[from] state::StartError),
+    #[error("serving: {0}")]
+    Io(#[from] std::io::Error),
+}
+
+/// Connects to PostgreSQL and Redis, then serves on `listener` until `shutdown` resolves
+/// (in-flight requests finish first).
+pub async fn run(
+    settings: jobs::Settings,
+    listener: TcpListener,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> Result<(), RunError> {
+    let state = AppState::connect(settings).await?;
+    tracing::info!(addr = %listener.local_addr()?, "api-lite listening");
+    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await?;
+    Ok(())
+}

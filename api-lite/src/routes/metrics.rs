@@ -1,0 +1,32 @@
+//! `GET /metrics`: Prometheus text. The api-side counters come from the
+//! `metrics` recorder (`tarefa_jobs_enqueued_total{kind,tenant}`); queue depth
+//! and the workers' outcome counters and histograms are read from the engine
+//! at scrape time and rendered by `prom.rs`. No auth, like most exporters:
+//! keep the port private.
+
+use axum::extract::State;
+use axum::http::header;
+use axum::response::IntoResponse;
+use axum::routing::get;
+use axum::Router;
+
+use crate::error::ApiError;
+use crate::prom;
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new().route("/metrics", get(metrics))
+}
+
+/// Prometheus exposition text.
+#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
+pub async fn metrics(State(st): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+    let queues = st.registry.queues();
+    let counts = futures::future::try_join_all(queues.iter().map(|q| st.engine.counts(q)));
+    let stats = futures::future::try_join_all(queues.iter().map(|q| st.engine.stats(q)));
+    let (counts, stats) = futures::future::try_join(counts, stats).await?;
+    let mut out = st.metrics.render();
+    prom::render_counts(&mut out, &counts);
+    prom::render_stats(&mut out, &stats);
+    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out))
+}

@@ -1,0 +1,60 @@
+//! The HTTP surface: merges each resource's router and wraps them in the
+//! shared layers (CORS from `api.cors_origins`, request tracing, the body
+//! limit from `api.body_limit`, 5xx cause logging, a JSON 404 fallback).
+
+pub mod batch;
+pub mod health;
+pub mod jobs;
+pub mod metrics;
+pub mod queues;
+pub mod schedules;
+
+use axum::extract::DefaultBodyLimit;
+use axum::http::{header, HeaderName, HeaderValue, Method};
+use axum::middleware::map_response;
+use axum::Router;
+use tower_http::cors::{AllowOrigin, CorsLayer};
+use tower_http::trace::TraceLayer;
+
+use crate::error::{log_server_errors, ApiError};
+use crate::state::AppState;
+
+pub fn router(state: AppState) -> Router {
+    Router::new()
+        .merge(jobs::router())
+        .merge(queues::router())
+        .merge(schedules::router())
+        .merge(health::router())
+        .merge(metrics::router())
+        .merge(crate::openapi::router(&state.registry))
+        .fallback(|| async { ApiError::not_found("no_route", "no such route") })
+        .layer(DefaultBodyLimit::max(state.settings.api.body_limit))
+        .layer(map_response(log_server_errors))
+        .layer(TraceLayer::new_for_http())
+        .layer(cors(&state.settings.api.cors_origins))
+        .with_state(state)
+}
+
+/// Browser origins from settings; `*` allows any. Bad entries are skipped with a warning.
+fn cors(origins: &[String]) -> CorsLayer {
+    let allow = if origins.iter().any(|o| o == "*") {
+        AllowOrigin::any()
+    } else {
+        let list: Vec<HeaderValue> = origins
+            .iter()
+            .filter_map(|o| {
+                let v = HeaderValue::from_str(o.trim_end_matches('/')).ok();
+                if v.is_none() {
+                    tracing::warn!(origin = %o, "api.cors_origins: not a valid origin, skipped");
+                }
+                v
+            })
+            .collect();
+        AllowOrigin::list(list)
+    };
+    CorsLayer::new()
+        .allow_origin(allow)
+        .allow_methods([Method::GET, Method::POST, Method::DELETE])
+        .allow_headers([header::AUTHORIZATION, header::CONTENT_TYPE, HeaderName::from_static("idempotency-key")])
+        .max_age(std::time::Duration::from_secs(3600))
+}

@@ -1,0 +1,82 @@
+//! `AppState`: what every handler may touch — the PostgreSQL pool, the queue
+//! engine, the kind registry, the settings and the Prometheus handle. Cheap to
+//! clone (handles and `Arc`s); no globals except the metrics recorder, which
+//! the `metrics` crate makes process-wide by design.
+
+use std::sync::{Arc, OnceLock};
+
+use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
+use sqlx::PgPool;
+
+use jobs::engine::{Engine, EngineConfig, EngineError};
+use jobs::kinds::Registry;
+use jobs::Settings;
+
+#[derive(Clone)]
+pub struct AppState {
+    pub pool: PgPool,
+    pub engine: Engine,
+    pub registry: Arc<Registry>,
+    pub settings: Arc<Settings>,
+    /// Renders the api-side counters (`tarefa_jobs_enqueued_total`).
+    pub metrics: PrometheusHandle,
+}
+
+/// Why the server could not start.
+#[derive(Debug, thiserror::Error)]
+pub enum StartError {
+    #[error("postgres ({url}): {source}")]
+    Postgres { url: String, source: sqlx::Error },
+    #[error("redis ({url}): {source}")]
+    Redis { url: String, source: EngineError },
+}
+
+impl AppState {
+    /// A state from its parts (tests build theirs this way).
+    pub fn new(pool: PgPool, engine: Engine, settings: Settings) -> AppState {
+        AppState {
+            pool,
+            engine,
+            registry: Arc::new(Registry::builtin()),
+            settings: Arc::new(settings),
+            metrics: metrics_handle(),
+        }
+    }
+
+    /// Connects to PostgreSQL and Redis as `settings` say; fails fast naming which one is down.
+    pub async fn connect(settings: Settings) -> Result<AppState, StartError> {
+        let pool = jobs::store::connect(&settings.database).await.map_err(|source| StartError::Postgres {
+            url: jobs::config::redact_url(&settings.database.url),
+            source,
+        })?;
+        let engine = Engine::connect(engine_config(&settings)).await.map_err(|source| StartError::Redis {
+            url: jobs::config::redact_url(&settings.redis.url),
+            source,
+        })?;
+        Ok(AppState::new(pool, engine, settings))
+    }
+}
+
+/// The engine's configuration, taken from `[redis]` and `[engine]`.
+pub fn engine_config(settings: &Settings) -> EngineConfig {
+    EngineConfig {
+        redis_url: settings.redis.url.clone(),
+        prefix: settings.redis.prefix.clone(),
+        settings: settings.engine.clone(),
+    }
+}
+
+/// The process-wide Prometheus recorder's handle, installed on first use.
+pub fn metrics_handle() -> PrometheusHandle {
+    static HANDLE: OnceLock<PrometheusHandle> = OnceLock::new();
+    HANDLE
+        .get_or_init(|| {
+            let recorder = PrometheusBuilder::new().build_recorder();
+            let handle = recorder.handle();
+            if metrics::set_global_recorder(recorder).is_err() {
+                tracing::warn!("another metrics recorder is installed; api-side counters will not show on /metrics");
+            }
+            handle
+        })
+        .clone()
+}

@@ -1,0 +1,338 @@
+//! Outcomes: the backend's layer runs each job (on its own tokio task, under
+//! the kind's timeout, with panics caught), turns the result into an outcome
+//! and hands it to the `Acker`, which writes outcomes in batches (one Lua call
+//! per batch) and never drops one: on a Redis error it retries the same batch
+//! until Redis answers. A job's future completes only once its outcome is
+//! written, so a graceful shutdown never loses the ack of a finished job.
+
+use std::sync::Arc;
+use std::task::{Context, Poll};
+use std::time::Duration;
+
+use apalis_core::error::BoxDynError;
+use apalis_core::task::Task;
+use futures::future::BoxFuture;
+use futures::FutureExt;
+use rand::Rng;
+use tokio::sync::{mpsc, oneshot};
+use tower::{Layer, Service};
+use tracing::Instrument;
+
+use super::backend::{Shared, RECONNECT_MAX, RECONNECT_MIN};
+use super::claim::Job;
+use super::retry::backoff;
+use super::scripts;
+use crate::kinds::{JobContext, JobError};
+
+/// Most outcomes written in one script call.
+pub const ACK_BATCH_MAX: usize = 256;
+
+/// What happened to one delivery.
+#[derive(Clone, Debug, PartialEq)]
+pub enum Outcome {
+    Succeeded(serde_json::Value),
+    Retry { error: String, reason: &'static str, delay: Duration },
+    Dead { error: String, reason: &'static str },
+    Cancelled,
+    /// Given back unrun (shutdown); the attempt is not counted.
+    Release,
+}
+
+impl Outcome {
+    fn wire(&self) -> (&'static str, String, &'static str, u64) {
+        match self {
+            Outcome::Succeeded(v) => ("ok", serde_json::to_string(v).unwrap_or_default(), "", 0),
+            Outcome::Retry { error, reason, delay } => ("retry", error.clone(), reason, delay.as_millis() as u64),
+            Outcome::Dead { error, reason } => ("dead", error.clone(), reason, 0),
+            Outcome::Cancelled => ("cancelled", String::new(), "cancelled", 0),
+            Outcome::Release => ("release", String::new(), "", 0),
+        }
+    }
+
+    fn stat(&self) -> Option<&'static str> {
+        match self {
+            Outcome::Succeeded(_) => Some("succeeded"),
+            Outcome::Retry { .. } => Some("failed"),
+            Outcome::Dead { .. } => Some("dead"),
+            Outcome::Cancelled => Some("cancelled"),
+            Outcome::Release => None,
+        }
+    }
+}
+
+/// One outcome on its way to Redis.
+pub(crate) struct AckMsg {
+    id: String,
+    attempt: u32,
+    outcome: Outcome,
+    done: Option<oneshot::Sender<bool>>,
+}
+
+impl AckMsg {
+    pub fn new(job: &Job, outcome: Outcome) -> AckMsg {
+        AckMsg { id: job.id.clone(), attempt: job.attempt, outcome, done: None }
+    }
+}
+
+enum Msg {
+    Ack(AckMsg),
+    Flush(oneshot::Sender<()>),
+}
+
+/// Handle on the batching ack writer of one worker.
+pub(crate) struct Acker {
+    tx: mpsc::UnboundedSender<Msg>,
+}
+
+impl Acker {
+    /// Starts the writer task. It needs the shared state only once running.
+    pub fn start(shared: std::sync::Weak<Shared>) -> Acker {
+        let (tx, rx) = mpsc::unbounded_channel();
+        tokio::spawn(write_loop(shared, rx));
+        Acker { tx }
+    }
+
+    /// Queues an outcome and waits until it is written (true) or found stale (false).
+    pub async fn send(&self, mut msg: AckMsg) -> bool {
+        let (done, wait) = oneshot::channel();
+        msg.done = Some(done);
+        if self.tx.send(Msg::Ack(msg)).is_err() {
+            return false;
+        }
+        wait.await.unwrap_or(false)
+    }
+
+    /// Waits until everything queued before it is written.
+    pub async fn flush(&self) {
+        let (done, wait) = oneshot::channel();
+        if self.tx.send(Msg::Flush(done)).is_ok() {
+            let _ = wait.await;
+        }
+    }
+}
+
+async fn write_loop(shared: std::sync::Weak<Shared>, mut rx: mpsc::UnboundedReceiver<Msg>) {
+    let mut conn = None;
+    while let Some(first) = rx.recv().await {
+        let mut batch = Vec::new();
+        let mut flushes = Vec::new();
+        let mut next = Some(first);
+        while let Some(m) = next.take() {
+            match m {
+                Msg::Ack(a) => batch.push(a),
+                Msg::Flush(f) => flushes.push(f),
+            }
+            if batch.len() < ACK_BATCH_MAX {
+                next = rx.try_recv().ok();
+            }
+        }
+        let Some(sh) = shared.upgrade() else { return };
+        if conn.is_none() {
+            conn = Some(sh.engine.conn.clone());
+        }
+        let mut delay = RECONNECT_MIN;
+        let results = loop {
+            if batch.is_empty() {
+                break Vec::new();
+            }
+            match write_batch(&sh, conn.as_mut().expect("set"), &batch).await {
+                Ok(r) => break r,
+                Err(e) => {
+                    tracing::warn!(queue = %sh.queue, error = %e, pending = batch.len(), "ack write failed; retrying");
+                    tokio::time::sleep(delay).await;
+                    delay = (delay * 2).min(RECONNECT_MAX);
+                }
+            }
+        };
+        {
+            let mut held = sh.held.lock().expect("held lock");
+            for a in &batch {
+                held.remove(&a.id);
+            }
+        }
+        for (mut a, applied) in batch.into_iter().zip(results.into_iter().chain(std::iter::repeat(0))) {
+            if let Some(d) = a.done.take() {
+                let _ = d.send(applied == 1);
+            }
+        }
+        for f in flushes {
+            let _ = f.send(());
+        }
+    }
+}
+
+async fn write_batch(sh: &Shared, conn: &mut redis::aio::ConnectionManager, batch: &[AckMsg]) -> Result<Vec<i64>, redis::RedisError> {
+    let mut inv = scripts::ACK.key(sh.keys.base());
+    inv.arg(&sh.worker_id).arg(batch.len());
+    for a in batch {
+        let (outcome, text, reason, delay) = a.outcome.wire();
+        inv.arg(&a.id).arg(a.attempt).arg(outcome).arg(text).arg(reason).arg(delay);
+    }
+    inv.invoke_async(conn).await
+}
+
+/// The backend's layer (outermost after apalis' Data): runs and acks every job.
+#[derive(Clone)]
+pub struct AckLayer {
+    shared: Arc<Shared>,
+}
+
+impl AckLayer {
+    pub(crate) fn new(shared: Arc<Shared>) -> AckLayer {
+        AckLayer { shared }
+    }
+}
+
+impl<S> Layer<S> for AckLayer {
+    type Service = AckService<S>;
+    fn layer(&self, inner: S) -> AckService<S> {
+        AckService { inner, shared: self.shared.clone() }
+    }
+}
+
+/// See [`AckLayer`].
+#[derive(Clone)]
+pub struct AckService<S> {
+    inner: S,
+    shared: Arc<Shared>,
+}
+
+impl<S> Service<Task<Job>> for AckService<S>
+where
+    S: Service<Task<Job>, Response = serde_json::Value> + Send + 'static,
+    S::Error: Into<BoxDynError> + Send + 'static,
+    S::Future: Send + 'static,
+{
+    type Response = ();
+    type Error = BoxDynError;
+    type Future = BoxFuture<'static, Result<(), BoxDynError>>;
+
+    fn poll_ready(&mut self, cx: &mut Context<'_>) -> Poll<Result<(), Self::Error>> {
+        self.inner.poll_ready(cx).map_err(Into::into)
+    }
+
+    fn call(&mut self, task: Task<Job>) -> Self::Future {
+        let job = task.args.clone();
+        let shared = self.shared.clone();
+        let policy = shared.registry.get(&job.kind).map(|k| k.policy());
+        let fut = self.inner.call(task);
+        async move {
+            let span = tracing::info_span!("job", job_id = %job.id, tenant_id = %job.tenant, kind = %job.kind, attempt = job.attempt);
+            let outcome = match &policy {
+                None => Outcome::Dead { error: format!("unknown job kind {:?}", job.kind), reason: "permanent" },
+                Some(policy) => {
+                    let timeout = policy.timeout;
+                    let mut handle = tokio::spawn(tokio::time::timeout(timeout, fut).instrument(span.clone()));
+                    let joined = tokio::select! {
+                        j = &mut handle => Some(j),
+                        _ = shared.grace_over.cancelled() => None,
+                    };
+                    match joined {
+                        None => {
+                            job.cancel.cancel();
+                            handle.abort();
+                            Outcome::Release
+                        }
+                        Some(Err(join)) if join.is_panic() => {
+                            let msg = panic_message(join.into_panic());
+                            classify_retryable(&job, policy, format!("handler panicked: {msg}"), "panic", None)
+                        }
+                        Some(Err(join)) => classify_retryable(&job, policy, format!("handler aborted: {join}"), "error", None),
+                        Some(Ok(Err(_elapsed))) => {
+                            job.cancel.cancel();
+                            classify_retryable(&job, policy, format!("timed out after {} ms", timeout.as_millis()), "timeout", None)
+                        }
+                        Some(Ok(Ok(Ok(value)))) => Outcome::Succeeded(value),
+                        Some(Ok(Ok(Err(e)))) => classify_error(&job, policy, e.into()),
+                    }
+                }
+            };
+            let run_secs = job.claimed_at.elapsed().as_secs_f64();
+            if let Some(stat) = outcome.stat() {
+                shared.stats.outcome(&job.kind, &job.tenant, stat);
+                shared.stats.observe("run", &job.kind, run_secs);
+            }
+            match &outcome {
+                Outcome::Succeeded(_) => tracing::info!(parent: &span, run_ms = (run_secs * 1000.0) as u64, "job succeeded"),
+                Outcome::Release => tracing::info!(parent: &span, "job released back to its queue"),
+                other => tracing::warn!(parent: &span, outcome = ?other, "job did not succeed"),
+            }
+            let applied = shared.acker.send(AckMsg::new(&job, outcome)).await;
+            if !applied {
+                tracing::warn!(parent: &span, "outcome ignored: this delivery no longer holds the lease");
+            }
+            Ok(())
+        }
+        .boxed()
+    }
+}
+
+fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
+    p.downcast_ref::<&str>()
+        .map(|s| s.to_string())
+        .or_else(|| p.downcast_ref::<String>().cloned())
+        .unwrap_or_else(|| "unknown panic".into())
+}
+
+fn classify_error(job: &Job, policy: &crate::kinds::KindPolicy, e: BoxDynError) -> Outcome {
+    match e.downcast::<JobError>() {
+        Ok(je) => match *je {
+            JobError::Permanent { reason } => Outcome::Dead { error: reason, reason: "permanent" },
+            JobError::Cancelled => Outcome::Cancelled,
+            JobError::Retryable { reason, retry_after } => classify_retryable(job, policy, reason, "error", retry_after),
+        },
+        Err(other) => classify_retryable(job, policy, other.to_string(), "error", None),
+    }
+}
+
+fn classify_retryable(
+    job: &Job,
+    policy: &crate::kinds::KindPolicy,
+    error: String,
+    reason: &'static str,
+    retry_after: Option<Duration>,
+) -> Outcome {
+    if job.attempt >= job.max_attempts {
+        return Outcome::Dead { error, reason: if reason == "error" { "attempts_exhausted" } else { reason } };
+    }
+    let delay = retry_after.unwrap_or_else(|| {
+        let unit: f64 = rand::rng().random();
+        backoff(policy.backoff_base, policy.backoff_cap, job.attempt, unit)
+    });
+    Outcome::Retry { error, reason, delay }
+}
+
+/// The handler service under apalis' lifecycle: dispatches a job to its kind.
+#[derive(Clone)]
+pub struct Dispatch {
+    pub(crate) shared: Arc<Shared>,
+}
+
+impl Service<Task<Job>> for Dispatch {
+    type Response = serde_json::Value;
+    type Error = JobError;
+    type Future = BoxFuture<'static, Result<serde_json::Value, JobError>>;
+
+    fn poll_ready(&mut self, _cx: &mut Context<'_>) -> Poll<Result<(), JobError>> {
+        Poll::Ready(Ok(()))
+    }
+
+    fn call(&mut self, task: Task<Job>) -> Self::Future {
+        let job = task.args;
+        let Some(kind) = self.shared.registry.get(&job.kind).cloned() else {
+            let reason = format!("unknown job kind {:?}", job.kind);
+            return futures::future::ready(Err(JobError::permanent(reason))).boxed();
+        };
+        let ctx = JobContext {
+            id: job.id.clone(),
+            queue: job.queue.clone(),
+            kind: job.kind.clone(),
+            tenant: job.tenant.clone(),
+            attempt: job.attempt,
+            max_attempts: job.max_attempts,
+            cancel: job.cancel.clone(),
+            resources: self.shared.resources.clone(),
+        };
+        kind.run(job.payload, ctx)
+    }
+}

@@ -1,0 +1,208 @@
+//! Inspection for the API and console: a job by id, counts per state, a page
+//! of jobs per state (cost proportional to the page), live workers, stats.
+
+use std::collections::HashMap;
+
+use chrono::Utc;
+use redis::AsyncCommands;
+
+use super::job::{ms_to_time, JobInfo, JobPage, JobStatus, Priority, QueueCounts, QueueStats, WorkerInfo};
+use super::keys::QueueKeys;
+use super::{stats, Engine, EngineError};
+
+/// Most ids looked at per requested row when filtering a page by tenant.
+const TENANT_SCAN_FACTOR: usize = 20;
+
+impl Engine {
+    pub(crate) fn keys(&self, queue: &str) -> QueueKeys {
+        QueueKeys::new(&self.cfg.prefix, queue)
+    }
+
+    /// A job by id in a known queue.
+    pub async fn job(&self, queue: &str, id: &str) -> Result<Option<JobInfo>, EngineError> {
+        if !super::keys::valid_token(id) {
+            return Ok(None);
+        }
+        let mut conn = self.conn.clone();
+        let h: HashMap<String, String> = conn.hgetall(self.keys(queue).job(id)).await?;
+        Ok(JobInfo::from_fields(id, queue, &h))
+    }
+
+    /// A job by id in one of `queues` (one pipelined round trip).
+    pub async fn find(&self, queues: &[String], id: &str) -> Result<Option<JobInfo>, EngineError> {
+        if !super::keys::valid_token(id) || queues.is_empty() {
+            return Ok(None);
+        }
+        let mut pipe = redis::pipe();
+        for q in queues {
+            pipe.hgetall(self.keys(q).job(id));
+        }
+        let mut conn = self.conn.clone();
+        let all: Vec<HashMap<String, String>> = pipe.query_async(&mut conn).await?;
+        Ok(queues.iter().zip(all).find_map(|(q, h)| JobInfo::from_fields(id, q, &h)))
+    }
+
+    async fn jobs_by_ids(&self, queue: &str, ids: &[String]) -> Result<Vec<JobInfo>, EngineError> {
+        if ids.is_empty() {
+            return Ok(Vec::new());
+        }
+        let keys = self.keys(queue);
+        let mut pipe = redis::pipe();
+        for id in ids {
+            pipe.hgetall(keys.job(id));
+        }
+        let mut conn = self.conn.clone();
+        let all: Vec<HashMap<String, String>> = pipe.query_async(&mut conn).await?;
+        Ok(ids.iter().zip(all).filter_map(|(id, h)| JobInfo::from_fields(id, queue, &h)).collect())
+    }
+
+    /// Tenants with waiting jobs at each priority.
+    async fn rings(&self, keys: &QueueKeys) -> Result<Vec<(Priority, Vec<String>)>, EngineError> {
+        let mut pipe = redis::pipe();
+        for p in Priority::ALL {
+            pipe.lrange(keys.ring(p.as_str()), 0, -1);
+        }
+        let mut conn = self.conn.clone();
+        let rings: Vec<Vec<String>> = pipe.query_async(&mut conn).await?;
+        Ok(Priority::ALL.into_iter().zip(rings).map(|(p, mut r)| {
+            r.sort();
+            r.dedup();
+            (p, r)
+        }).collect())
+    }
+
+    /// Jobs per state; `queued` is a counter kept by the scripts, the rest are set sizes.
+    pub async fn counts(&self, queue: &str) -> Result<QueueCounts, EngineError> {
+        let keys = self.keys(queue);
+        let mut conn = self.conn.clone();
+        let (scheduled, failed, running, succeeded, dead, cancelled, meta): (u64, u64, u64, u64, u64, u64, HashMap<String, String>) =
+            redis::pipe()
+                .zcard(keys.scheduled())
+                .zcard(keys.retry())
+                .zcard(keys.leases())
+                .llen(keys.succeeded())
+                .zcard(keys.dead())
+                .zcard(keys.cancelled())
+                .hgetall(keys.meta())
+                .query_async(&mut conn)
+                .await?;
+        // Oldest waiting: the head of each tenant list is its oldest job.
+        let mut heads = Vec::new();
+        for (p, tenants) in self.rings(&keys).await? {
+            for t in tenants {
+                let head: Option<String> = conn.lindex(keys.tenant_list(p.as_str(), &t), 0).await?;
+                heads.extend(head);
+            }
+        }
+        let now = Utc::now().timestamp_millis();
+        let oldest = self
+            .jobs_by_ids(queue, &heads)
+            .await?
+            .iter()
+            .map(|j| (now - j.run_at.timestamp_millis()).max(0) as u64)
+            .max();
+        Ok(QueueCounts {
+            queue: queue.to_string(),
+            scheduled,
+            queued: meta.get("queued").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0).max(0) as u64,
+            running,
+            failed,
+            succeeded,
+            dead,
+            cancelled,
+            paused: meta.get("paused").map(|v| v == "1").unwrap_or(false),
+            oldest_waiting_ms: oldest,
+        })
+    }
+
+    /// A page of jobs in one state, newest first. The cursor is an offset into
+    /// the state's index; with a tenant filter a page may come back short while
+    /// `next_cursor` is still set (the scan per page is bounded).
+    pub async fn list(
+        &self,
+        queue: &str,
+        status: JobStatus,
+        tenant: Option<&str>,
+        limit: usize,
+        cursor: Option<&str>,
+    ) -> Result<JobPage, EngineError> {
+        let limit = limit.clamp(1, 500);
+        let offset: usize = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
+        let keys = self.keys(queue);
+        let window = if tenant.is_some() { limit * TENANT_SCAN_FACTOR } else { limit };
+        let (start, stop) = (offset as isize, (offset + window) as isize - 1);
+        let mut conn = self.conn.clone();
+        let ids: Vec<String> = match status {
+            JobStatus::Scheduled => conn.zrevrange(keys.scheduled(), start, stop).await?,
+            JobStatus::Failed => conn.zrevrange(keys.retry(), start, stop).await?,
+            JobStatus::Dead => conn.zrevrange(keys.dead(), start, stop).await?,
+            JobStatus::Cancelled => conn.zrevrange(keys.cancelled(), start, stop).await?,
+            JobStatus::Succeeded => conn.lrange(keys.succeeded(), start, stop).await?,
+            JobStatus::Running => {
+                let members: Vec<String> = conn.zrevrange(keys.leases(), start, stop).await?;
+                members.into_iter().filter_map(|m| m.split('|').next().map(str::to_string)).collect()
+            }
+            JobStatus::Queued => self.queued_ids(&keys, tenant, offset, window).await?,
+        };
+        let scanned = ids.len();
+        let mut jobs = self.jobs_by_ids(queue, &ids).await?;
+        jobs.retain(|j| j.status == status && tenant.map(|t| j.tenant == t).unwrap_or(true));
+        jobs.truncate(limit);
+        let next_cursor = (scanned == window).then(|| (offset + window).to_string());
+        Ok(JobPage { jobs, next_cursor })
+    }
+
+    /// Waiting ids, newest first: the tails of the tenant lists, priority by priority.
+    async fn queued_ids(&self, keys: &QueueKeys, tenant: Option<&str>, offset: usize, window: usize) -> Result<Vec<String>, EngineError> {
+        let mut conn = self.conn.clone();
+        let mut all = Vec::new();
+        for (p, tenants) in self.rings(keys).await? {
+            for t in tenants.iter().filter(|t| tenant.map(|x| x == t.as_str()).unwrap_or(true)) {
+                let want = (offset + window) as isize;
+                let mut ids: Vec<String> = conn.lrange(keys.tenant_list(p.as_str(), t), -want, -1).await?;
+                ids.reverse();
+                all.extend(ids);
+            }
+        }
+        // ULIDs sort by creation time: newest first across tenants.
+        all.sort_by(|a, b| b.cmp(a));
+        Ok(all.into_iter().skip(offset).take(window).collect())
+    }
+
+    /// Workers that heartbeated within three lease periods, with the jobs they hold.
+    pub async fn workers(&self, queue: &str) -> Result<Vec<WorkerInfo>, EngineError> {
+        let keys = self.keys(queue);
+        let since = Utc::now().timestamp_millis() - (self.cfg.settings.lease_ttl_ms * 3) as i64;
+        let mut conn = self.conn.clone();
+        let seen: Vec<(String, f64)> = conn.zrangebyscore_withscores(keys.workers(), since, "+inf").await?;
+        let leases: Vec<String> = conn.zrange(keys.leases(), 0, -1).await?;
+        Ok(seen
+            .into_iter()
+            .map(|(id, at)| {
+                let running = leases
+                    .iter()
+                    .filter_map(|m| {
+                        let mut parts = m.split('|');
+                        let job = parts.next()?;
+                        (parts.next()? == id).then(|| job.to_string())
+                    })
+                    .collect();
+                WorkerInfo { id, queue: queue.to_string(), last_seen: ms_to_time(at as i64), running }
+            })
+            .collect())
+    }
+
+    /// Outcome counters and histograms for `/metrics`.
+    pub async fn stats(&self, queue: &str) -> Result<QueueStats, EngineError> {
+        let mut conn = self.conn.clone();
+        let raw: HashMap<String, f64> = conn.hgetall(format!("{}stats", self.keys(queue).base())).await?;
+        Ok(stats::decode(queue, raw))
+    }
+
+    /// PING, for readiness checks.
+    pub async fn ping(&self) -> Result<(), EngineError> {
+        let mut conn = self.conn.clone();
+        let _: String = redis::cmd("PING").query_async(&mut conn).await?;
+        Ok(())
+    }
+}

@@ -1,0 +1,154 @@
+//! The lease keeper of one worker: a loop that heartbeats and renews the
+//! leases of the jobs this worker holds (every `lease_ttl / 3`), fires the
+//! cancellation token of jobs someone cancelled or whose lease was lost,
+//! re-delivers jobs whose lease expired anywhere (`rescue.lua`, each second),
+//! flushes outcome stats (each second) and applies retention (each 30 s).
+//! Every step is safe to run from many processes at once.
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+
+use super::backend::Shared;
+use super::scripts;
+use super::EngineError;
+
+/// How often expired leases are looked for and stats are flushed.
+pub const RESCUE_EVERY: Duration = Duration::from_secs(1);
+/// How often retention runs.
+pub const RETENTION_EVERY: Duration = Duration::from_secs(30);
+/// Most jobs one rescue or retention call handles.
+pub const MAINTENANCE_LIMIT: usize = 500;
+
+/// What one maintenance pass did (for tests and logs).
+#[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
+pub struct Outcome {
+    pub renewed: usize,
+    pub lost: usize,
+    pub cancels: usize,
+    pub requeued: i64,
+    pub crashed: i64,
+}
+
+pub(crate) async fn run(shared: Arc<Shared>) {
+    let lease = Duration::from_millis(shared.engine.cfg.settings.lease_ttl_ms);
+    let renew_every = (lease / 3).max(Duration::from_millis(200));
+    let mut renew = tokio::time::interval(renew_every);
+    let mut rescue = tokio::time::interval(RESCUE_EVERY.min(renew_every));
+    let mut retention = tokio::time::interval(RETENTION_EVERY);
+    renew.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    rescue.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    retention.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Delay);
+    loop {
+        let r = tokio::select! {
+            _ = renew.tick() => renew_once(&shared).await.map(|_| ()),
+            _ = rescue.tick() => {
+                let r = rescue_once(&shared).await.map(|_| ());
+                flush_stats(&shared).await;
+                r
+            }
+            _ = retention.tick() => shared.engine.apply_retention(&shared.queue).await.map(|_| ()),
+        };
+        if let Err(e) = r {
+            tracing::warn!(queue = %shared.queue, error = %e, "lease keeper: Redis call failed; will retry");
+        }
+    }
+}
+
+/// Heartbeat + renew held leases; fires tokens of cancelled or lost jobs.
+pub(crate) async fn renew_once(shared: &Shared) -> Result<Outcome, EngineError> {
+    let held: Vec<(String, String, tokio_util::sync::CancellationToken)> = {
+        let h = shared.held.lock().expect("held lock");
+        h.values().map(|j| (j.id.clone(), j.lease_member(&shared.worker_id), j.cancel.clone())).collect()
+    };
+    let mut inv = scripts::RENEW.key(shared.keys.base());
+    inv.arg(&shared.worker_id).arg(shared.engine.cfg.settings.lease_ttl_ms);
+    for (_, member, _) in &held {
+        inv.arg(member);
+    }
+    let mut conn = shared.engine.conn.clone();
+    let flags: Vec<i64> = inv.invoke_async(&mut conn).await?;
+    let mut out = Outcome::default();
+    for ((id, _, token), f) in held.iter().zip(flags.chunks(2)) {
+        let (still_held, cancel) = (f.first() == Some(&1), f.get(1) == Some(&1));
+        if !still_held {
+            // Someone else owns the job now (we were too slow) or it was acked meanwhile.
+            if shared.held.lock().expect("held lock").contains_key(id) {
+                out.lost += 1;
+                token.cancel();
+            }
+        } else {
+            out.renewed += 1;
+        }
+        if cancel && !token.is_cancelled() {
+            out.cancels += 1;
+            token.cancel();
+        }
+    }
+    Ok(out)
+}
+
+pub(crate) async fn rescue_once(shared: &Shared) -> Result<Outcome, EngineError> {
+    let settings = &shared.engine.cfg.settings;
+    let stale_ms = settings.lease_ttl_ms * 3;
+    let mut conn = shared.engine.conn.clone();
+    let (requeued, crashed): (i64, i64) = scripts::RESCUE
+        .key(shared.keys.base())
+        .arg(settings.max_deliveries)
+        .arg(MAINTENANCE_LIMIT)
+        .arg(stale_ms)
+        .invoke_async(&mut conn)
+        .await?;
+    if requeued + crashed > 0 {
+        tracing::warn!(queue = %shared.queue, requeued, crashed, "re-delivered jobs whose worker disappeared");
+    }
+    Ok(Outcome { requeued, crashed, ..Outcome::default() })
+}
+
+pub(crate) async fn flush_stats(shared: &Shared) {
+    let pending = shared.stats.take();
+    if pending.is_empty() {
+        return;
+    }
+    let key = format!("{}stats", shared.keys.base());
+    let mut pipe = redis::pipe();
+    for (field, by) in &pending {
+        if field.ends_with("|sum") {
+            pipe.cmd("HINCRBYFLOAT").arg(&key).arg(field).arg(*by).ignore();
+        } else {
+            pipe.cmd("HINCRBY").arg(&key).arg(field).arg(*by as i64).ignore();
+        }
+    }
+    let mut conn = shared.engine.conn.clone();
+    if let Err(e) = pipe.query_async::<()>(&mut conn).await {
+        tracing::debug!(error = %e, "stats flush failed; kept for the next one");
+        shared.stats.restore(pending);
+    }
+}
+
+impl super::Engine {
+    /// Removes finished jobs past retention in one queue; returns how many.
+    pub async fn apply_retention(&self, queue: &str) -> Result<i64, EngineError> {
+        let s = &self.cfg.settings;
+        let now = Utc::now().timestamp_millis();
+        let ok_cutoff = now - (s.retain_succeeded_secs * 1000) as i64;
+        let dead_cutoff = now - (s.retain_dead_secs * 1000) as i64;
+        let keys = super::keys::QueueKeys::new(&self.cfg.prefix, queue);
+        let mut conn = self.conn.clone();
+        let mut total = 0;
+        loop {
+            let n: i64 = scripts::RETENTION
+                .key(keys.base())
+                .arg(ok_cutoff)
+                .arg(dead_cutoff)
+                .arg(MAINTENANCE_LIMIT)
+                .invoke_async(&mut conn)
+                .await?;
+            total += n;
+            if n < MAINTENANCE_LIMIT as i64 {
+                return Ok(total);
+            }
+        }
+    }
+}

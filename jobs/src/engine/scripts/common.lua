@@ -1,0 +1,30 @@
+-- Shared prelude of every engine script (prepended at load time).
+-- KEYS[1] is the queue's base, e.g. "{tarefa:emails}:"; every key below it
+-- shares the queue's hash tag, so a script touches one Redis Cluster slot.
+local base = KEYS[1]
+
+local function now_ms()
+  local t = redis.call('TIME')
+  return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
+end
+
+-- Puts a job id on its tenant's ready list (front = next to run) and adds the
+-- tenant to the priority's round-robin ring when its list was empty.
+local function make_ready(id, tenant, prio, front)
+  local tl = base .. 't:' .. prio .. ':' .. tenant
+  local n
+  if front then n = redis.call('LPUSH', tl, id) else n = redis.call('RPUSH', tl, id) end
+  if n == 1 then redis.call('RPUSH', base .. 'ring:' .. prio, tenant) end
+end
+
+-- Wakes up to n idle workers blocked on BLPOP of the wake list (capped so an
+-- unattended queue does not grow the list without bound).
+local function wake(n)
+  local w = base .. 'w'
+  if n > 8 then n = 8 end
+  if n > 0 and redis.call('LLEN', w) < 64 then
+    local tokens = {}
+    for i = 1, n do tokens[i] = '1' end
+    redis.call('RPUSH', w, unpack(tokens))
+  end
+end

@@ -1,0 +1,59 @@
+-- Ops actions on one job: cancel, retry (dead/cancelled → queued with a fresh
+-- attempt budget) and delete. ARGV: action, id. Returns a status word.
+local now = now_ms()
+local action, id = ARGV[1], ARGV[2]
+local jk = base .. 'j:' .. id
+local f = redis.call('HMGET', jk, 's', 't', 'pr', 'ik')
+local s, tenant, prio = f[1], f[2], f[3]
+if not s then return 'not_found' end
+
+-- Takes a waiting job out of wherever it waits.
+local function unlink()
+  if s == 'scheduled' then
+    redis.call('ZREM', base .. 's', id)
+  elseif s == 'failed' then
+    redis.call('ZREM', base .. 'r', id)
+  elseif s == 'queued' then
+    local tl = base .. 't:' .. prio .. ':' .. tenant
+    if redis.call('LREM', tl, 1, id) == 1 then
+      redis.call('HINCRBY', base .. 'm', 'queued', -1)
+      if redis.call('LLEN', tl) == 0 then redis.call('LREM', base .. 'ring:' .. prio, 0, tenant) end
+    end
+  end
+end
+
+if action == 'cancel' then
+  if s == 'succeeded' or s == 'dead' or s == 'cancelled' then return 'already_final' end
+  if s == 'running' then
+    redis.call('SADD', base .. 'cxr', id)
+    redis.call('HSET', jk, 'cx', 1)
+    return 'cancel_requested'
+  end
+  unlink()
+  redis.call('HSET', jk, 's', 'cancelled', 'rs', 'cancelled', 'f', now)
+  redis.call('ZADD', base .. 'cx', now, id)
+  return 'cancelled'
+elseif action == 'retry' then
+  if s ~= 'dead' and s ~= 'cancelled' then return s end
+  redis.call('ZREM', base .. 'dead', id)
+  redis.call('ZREM', base .. 'cx', id)
+  redis.call('HDEL', jk, 'd', 'e', 'rs', 'f', 'res', 'cx', 'pg', 'pm')
+  redis.call('HSET', jk, 's', 'queued', 'a', 0)
+  make_ready(id, tenant, prio, false)
+  redis.call('HINCRBY', base .. 'm', 'queued', 1)
+  wake(1)
+  return 'queued'
+elseif action == 'delete' then
+  if s == 'running' then return 'running' end
+  unlink()
+  if s == 'succeeded' then redis.call('LREM', base .. 'ok', 1, id) end
+  redis.call('ZREM', base .. 'dead', id)
+  redis.call('ZREM', base .. 'cx', id)
+  if f[4] then
+    local ik = base .. 'i:' .. tenant .. ':' .. f[4]
+    if redis.call('GET', ik) == id then redis.call('DEL', ik) end
+  end
+  redis.call('DEL', jk)
+  return 'deleted'
+end
+return 'unknown_action'

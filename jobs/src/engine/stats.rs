@@ -1,0 +1,116 @@
+//! Per-process outcome counters and latency histograms, flushed to the
+//! queue's `stats` hash in Redis each second (one pipeline), so `/metrics` on
+//! any api-lite sees every worker's totals. Flushing per second instead of per
+//! job keeps the per-job Redis cost flat.
+
+use std::collections::HashMap;
+use std::sync::Mutex;
+
+use super::job::{KindHistogram, OutcomeCount, QueueStats};
+
+/// Histogram bucket bounds, seconds.
+pub const BOUNDS_SECS: [f64; 12] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0, 120.0];
+
+#[derive(Default)]
+pub(crate) struct Stats {
+    pending: Mutex<HashMap<String, f64>>,
+}
+
+fn bucket(secs: f64) -> usize {
+    BOUNDS_SECS.iter().position(|b| secs <= *b).unwrap_or(BOUNDS_SECS.len())
+}
+
+impl Stats {
+    fn add(&self, field: String, by: f64) {
+        *self.pending.lock().expect("stats lock").entry(field).or_default() += by;
+    }
+
+    pub fn outcome(&self, kind: &str, tenant: &str, outcome: &str) {
+        self.add(format!("o|{outcome}|{kind}|{tenant}"), 1.0);
+    }
+
+    pub fn observe(&self, which: &str, kind: &str, secs: f64) {
+        let secs = secs.max(0.0);
+        self.add(format!("h|{which}|{kind}|{}", bucket(secs)), 1.0);
+        self.add(format!("h|{which}|{kind}|sum"), secs);
+    }
+
+    /// Takes what accumulated since the last flush.
+    pub fn take(&self) -> HashMap<String, f64> {
+        std::mem::take(&mut *self.pending.lock().expect("stats lock"))
+    }
+
+    /// Puts back what could not be flushed (Redis down), so nothing is lost.
+    pub fn restore(&self, taken: HashMap<String, f64>) {
+        let mut p = self.pending.lock().expect("stats lock");
+        for (k, v) in taken {
+            *p.entry(k).or_default() += v;
+        }
+    }
+}
+
+/// Decodes the Redis stats hash into counters and histograms.
+pub(crate) fn decode(queue: &str, raw: HashMap<String, f64>) -> QueueStats {
+    let mut out = QueueStats { queue: queue.to_string(), ..QueueStats::default() };
+    let mut hists: HashMap<(String, String), KindHistogram> = HashMap::new();
+    for (field, value) in raw {
+        let parts: Vec<&str> = field.split('|').collect();
+        match parts.as_slice() {
+            ["o", outcome, kind, tenant] => out.outcomes.push(OutcomeCount {
+                kind: kind.to_string(),
+                tenant: tenant.to_string(),
+                outcome: outcome.to_string(),
+                count: value as u64,
+            }),
+            ["h", which, kind, slot] => {
+                let h = hists.entry((which.to_string(), kind.to_string())).or_insert_with(|| KindHistogram {
+                    kind: kind.to_string(),
+                    bounds_secs: BOUNDS_SECS.to_vec(),
+                    counts: vec![0; BOUNDS_SECS.len() + 1],
+                    ..KindHistogram::default()
+                });
+                if *slot == "sum" {
+                    h.sum_secs += value;
+                } else if let Ok(i) = slot.parse::<usize>() {
+                    if i < h.counts.len() {
+                        h.counts[i] += value as u64;
+                        h.count += value as u64;
+                    }
+                }
+            }
+            _ => {}
+        }
+    }
+    out.outcomes.sort_by(|a, b| (&a.kind, &a.tenant, &a.outcome).cmp(&(&b.kind, &b.tenant, &b.outcome)));
+    let mut hs: Vec<_> = hists.into_iter().collect();
+    hs.sort_by(|a, b| a.0.cmp(&b.0));
+    for ((which, _), h) in hs {
+        if which == "wait" {
+            out.wait.push(h);
+        } else {
+            out.run.push(h);
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn observations_land_in_their_bucket_and_decode() {
+        let s = Stats::default();
+        s.observe("run", "diag.noop", 0.003);
+        s.observe("run", "diag.noop", 7.0);
+        s.outcome("diag.noop", "t1", "succeeded");
+        let q = decode("diag", s.take());
+        assert_eq!(q.outcomes[0].count, 1);
+        let h = &q.run[0];
+        assert_eq!(h.count, 2);
+        assert_eq!(h.counts[1], 1); // ≤ 5 ms
+        assert_eq!(h.counts[10], 1); // ≤ 30 s
+        assert!((h.sum_secs - 7.003).abs() < 1e-9);
+        assert!(s.take().is_empty());
+    }
+}

@@ -1,0 +1,26 @@
+#!/usr/bin/env bash
+# Formatting and clippy, warnings as errors. Part of scripts/test.sh; runnable alone.
+#   bash scripts/lint.sh          # check
+#   bash scripts/lint.sh --fix    # apply rustfmt, then check clippy
+set -euo pipefail
+# shellcheck source=scripts/lib.sh
+. "$(dirname "${BASH_SOURCE[0]}")/lib.sh"
+cd "$TAREFA_ROOT"
+ensure_rust
+
+locked=()
+[ "${CI:-}" = true ] && locked=(--locked)
+
+status=0
+if [ "${1:-}" = --fix ]; then
+  cargo fmt --all
+else
+  log "cargo fmt --all --check"
+  cargo fmt --all --check || {
+    warn "formatting differs: run 'cargo fmt --all' (or 'bash scripts/lint.sh --fix')"
+    status=1
+  }
+fi
+log "cargo clippy --workspace --all-targets -- -D warnings"
+cargo clippy "${locked[@]}" --workspace --all-targets -- -D warnings || status=1
+exit "$status"

@@ -1,0 +1,82 @@
+//! The worker process: one apalis worker per queue it serves (all queues of
+//! the kind registry, or those named with `--queues`), each with its
+//! configured concurrency, all stopping together on SIGTERM with the engine's
+//! graceful drain (see `jobs::engine::runner`).
+
+use std::future::Future;
+use std::sync::Arc;
+
+use anyhow::{bail, Context};
+use jobs::engine::{run_queue, Engine, EngineConfig};
+use jobs::kinds::{Registry, Resources};
+use jobs::Settings;
+use tokio::sync::watch;
+
+/// Which queues to serve: `only` (from `--queues`), else `worker.queues`, else all.
+pub fn select_queues(registry: &Registry, settings: &Settings, only: &[String]) -> anyhow::Result<Vec<String>> {
+    let all = registry.queues();
+    let wanted: Vec<String> = if !only.is_empty() { only.to_vec() } else { settings.worker.queues.clone() };
+    if wanted.is_empty() {
+        return Ok(all);
+    }
+    for q in &wanted {
+        if !all.contains(q) {
+            bail!("unknown queue {q:?}; known queues: {}", all.join(", "));
+        }
+    }
+    Ok(wanted)
+}
+
+/// Runs the worker until `shutdown` resolves, then drains.
+pub async fn run(settings: Settings, only: Vec<String>, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+    let registry = Arc::new(Registry::builtin());
+    let queues = select_queues(&registry, &settings, &only)?;
+    let engine = Engine::connect(EngineConfig::from_settings(&settings))
+        .await
+        .with_context(|| format!("connecting to Redis at {}", settings.redis.url))?;
+    // PostgreSQL is optional for the diag kinds; kinds that need it fail their jobs (retryable) without it.
+    let pg = match jobs::store::connect(&settings.database).await {
+        Ok(pool) => Some(pool),
+        Err(e) => {
+            tracing::warn!(error = %e, "PostgreSQL unreachable; kinds that need it will retry");
+            None
+        }
+    };
+    let resources = Resources { engine: engine.clone(), pg, settings: Arc::new(settings.clone()) };
+    let (stop_tx, stop_rx) = watch::channel(false);
+    let mut tasks = tokio::task::JoinSet::new();
+    for q in queues {
+        let concurrency = settings.worker.concurrency_for(&q);
+        let mut rx = stop_rx.clone();
+        let (engine, registry, resources) = (engine.clone(), registry.clone(), resources.clone());
+        tasks.spawn(async move {
+            let stop = async move {
+                let _ = rx.wait_for(|s| *s).await;
+            };
+            let r = run_queue(engine, &q, concurrency, registry, resources, stop).await;
+            (q, r)
+        });
+    }
+    tokio::spawn(async move {
+        shutdown.await;
+        let _ = stop_tx.send(true);
+    });
+    let mut failed = false;
+    while let Some(done) = tasks.join_next().await {
+        match done {
+            Ok((q, Err(e))) => {
+                failed = true;
+                tracing::error!(queue = %q, error = %e, "queue worker failed");
+            }
+            Ok((_, Ok(()))) => {}
+            Err(e) => {
+                failed = true;
+                tracing::error!(error = %e, "queue worker panicked");
+            }
+        }
+    }
+    if failed {
+        bail!("one or more queue workers failed");
+    }
+    Ok(())
+}
