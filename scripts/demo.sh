@@ -231,10 +231,10 @@ start() {
   wait_until 60 "$BASE/readyz" ready || {
     check_alive || true
     curl -s --max-time 5 "$BASE/readyz" >&2 || true
-    die "api-lite is not ready; logs in ${LOGS#"$TAREFA_ROOT"/}/"
+    die "api-lite is not ready; logs in ${LOGS#"$TAREFA_ROOT"/}/ (stop the processes with: bash scripts/demo.sh stop)"
   }
   sleep 1
-  check_alive || die "a process exited right after starting (see above)"
+  check_alive || die "a process exited right after starting (see above); stop the others with: bash scripts/demo.sh stop"
 
   demo_tenant
 

@@ -222,7 +222,8 @@ ensure_redis() {
     compose_up redis
   else
     need_cmd redis-server redis-server
-    _start_local_redis "$port" "$persist_dir"
+    # Installing the package may have started it already (systemd, or init.d in containers).
+    redis_ping "$host" "$port" || _start_local_redis "$port" "$persist_dir"
   fi
   wait_until 30 "redis on $host:$port" redis_ping "$host" "$port" || die "redis did not come up (see the log above)"
   log "redis: started at $(redact_url "$url")"
@@ -329,7 +330,7 @@ _start_local_postgres() {
     line="$ver main down"
   fi
   read -r ver name status <<<"$line"
-  [ "$status" = online ] && return 0
+  [[ "$status" == online* ]] && return 0
   log "starting PostgreSQL cluster $ver/$name"
   if systemd_running; then
     as_root systemctl start "postgresql@$ver-$name" && return 0

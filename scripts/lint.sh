@@ -16,7 +16,9 @@ if [ "${1:-}" = --fix ]; then
   cargo fmt --all
 else
   log "cargo fmt --all --check"
-  cargo fmt --all --check || {
+  color=()
+  [ -t 1 ] || color=(-- --color never) # plain diffs in CI logs
+  cargo fmt --all --check "${color[@]}" || {
     warn "formatting differs: run 'cargo fmt --all' (or 'bash scripts/lint.sh --fix')"
     status=1
   }

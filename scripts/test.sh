@@ -45,8 +45,9 @@ else
 fi
 
 if cargo nextest --version >/dev/null 2>&1; then
+  # The `ci` profile is used in CI when .config/nextest.toml defines one.
   profile=default
-  [ "${CI:-}" = true ] && profile=ci
+  if [ "${CI:-}" = true ] && grep -q '^\[profile\.ci\]' .config/nextest.toml 2>/dev/null; then profile=ci; fi
   run_step "tests (cargo nextest, profile $profile)" \
     cargo nextest run "${locked[@]}" --workspace --no-fail-fast --profile "$profile" "$@"
 else

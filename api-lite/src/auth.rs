@@ -40,7 +40,9 @@ impl Scope {
     }
 
     pub fn parse(s: &str) -> Option<Scope> {
-        [Scope::JobsWrite, Scope::JobsRead, Scope::Admin].into_iter().find(|x| x.as_str() == s)
+        [Scope::JobsWrite, Scope::JobsRead, Scope::Admin]
+            .into_iter()
+            .find(|x| x.as_str() == s)
     }
 }
 
@@ -62,31 +64,51 @@ impl Tenant {
         if self.scopes.contains(&scope) || self.scopes.contains(&Scope::Admin) {
             return Ok(());
         }
-        Err(ApiError::new(StatusCode::FORBIDDEN, "insufficient_scope", format!("this credential lacks the {} scope", scope.as_str()))
-            .with_details(json!({ "required": scope.as_str() })))
+        Err(ApiError::new(
+            StatusCode::FORBIDDEN,
+            "insufficient_scope",
+            format!("this credential lacks the {} scope", scope.as_str()),
+        )
+        .with_details(json!({ "required": scope.as_str() })))
     }
 }
 
 impl FromRequestParts<AppState> for Tenant {
     type Rejection = ApiError;
 
-    async fn from_request_parts(parts: &mut Parts, state: &AppState) -> Result<Self, Self::Rejection> {
-        let value = parts
-            .headers
-            .get(header::AUTHORIZATION)
-            .ok_or_else(|| ApiError::unauthorized("missing_credentials", "send Authorization: Bearer <api key or JWT>"))?;
+    async fn from_request_parts(
+        parts: &mut Parts,
+        state: &AppState,
+    ) -> Result<Self, Self::Rejection> {
+        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+            ApiError::unauthorized(
+                "missing_credentials",
+                "send Authorization: Bearer <api key or JWT>",
+            )
+        })?;
         let token = value
             .to_str()
             .ok()
-            .and_then(|v| v.strip_prefix("Bearer ").or_else(|| v.strip_prefix("bearer ")))
+            .and_then(|v| {
+                v.strip_prefix("Bearer ")
+                    .or_else(|| v.strip_prefix("bearer "))
+            })
             .map(str::trim)
-            .ok_or_else(|| ApiError::unauthorized("invalid_credentials", "Authorization must be `Bearer <credential>`"))?;
+            .ok_or_else(|| {
+                ApiError::unauthorized(
+                    "invalid_credentials",
+                    "Authorization must be `Bearer <credential>`",
+                )
+            })?;
         if token.starts_with(keys::KEY_PREFIX) {
             api_key(state, token).await
         } else if token.split('.').count() == 3 {
             jwt(state, token).await
         } else {
-            Err(ApiError::unauthorized("invalid_credentials", "credential is neither an API key nor a JWT"))
+            Err(ApiError::unauthorized(
+                "invalid_credentials",
+                "credential is neither an API key nor a JWT",
+            ))
         }
     }
 }
@@ -94,12 +116,17 @@ impl FromRequestParts<AppState> for Tenant {
 async fn api_key(state: &AppState, token: &str) -> Result<Tenant, ApiError> {
     let invalid = || ApiError::unauthorized("invalid_api_key", "API key not recognised");
     let prefix = keys::parse_prefix(token).ok_or_else(invalid)?;
-    let row = api_keys::by_prefix(&state.pool, prefix).await?.ok_or_else(invalid)?;
+    let row = api_keys::by_prefix(&state.pool, prefix)
+        .await?
+        .ok_or_else(invalid)?;
     if !keys::hashes_match(&keys::hash(token), &row.key_hash) {
         return Err(invalid());
     }
     if row.revoked_at.is_some() {
-        return Err(ApiError::unauthorized("revoked_api_key", "this API key was revoked"));
+        return Err(ApiError::unauthorized(
+            "revoked_api_key",
+            "this API key was revoked",
+        ));
     }
     // Off the request path: a slow write must not slow every call down.
     let pool = state.pool.clone();
@@ -108,14 +135,21 @@ async fn api_key(state: &AppState, token: &str) -> Result<Tenant, ApiError> {
             tracing::warn!(error = %e, "could not record API key use");
         }
     });
-    Ok(Tenant { id: row.tenant_id, scopes: row.scopes.iter().filter_map(|s| Scope::parse(s)).collect() })
+    Ok(Tenant {
+        id: row.tenant_id,
+        scopes: row.scopes.iter().filter_map(|s| Scope::parse(s)).collect(),
+    })
 }
 
 async fn jwt(state: &AppState, token: &str) -> Result<Tenant, ApiError> {
     let invalid = |why: String| ApiError::unauthorized("invalid_token", why);
-    let header = jsonwebtoken::decode_header(token).map_err(|e| invalid(format!("unreadable JWT: {e}")))?;
+    let header =
+        jsonwebtoken::decode_header(token).map_err(|e| invalid(format!("unreadable JWT: {e}")))?;
     if !matches!(header.alg, Algorithm::HS256 | Algorithm::RS256) {
-        return Err(invalid(format!("JWT algorithm {:?} is not accepted (HS256 or RS256)", header.alg)));
+        return Err(invalid(format!(
+            "JWT algorithm {:?} is not accepted (HS256 or RS256)",
+            header.alg
+        )));
     }
     let unverified = jsonwebtoken::dangerous::insecure_decode::<Map<String, Value>>(token)
         .map_err(|e| invalid(format!("unreadable JWT claims: {e}")))?
@@ -128,17 +162,29 @@ async fn jwt(state: &AppState, token: &str) -> Result<Tenant, ApiError> {
     validation.leeway = 30;
     let claims = jsonwebtoken::decode::<Map<String, Value>>(token, &key, &validation)
         .map_err(|e| match e.kind() {
-            ErrorKind::ExpiredSignature => ApiError::unauthorized("token_expired", "JWT has expired"),
-            ErrorKind::InvalidSignature => ApiError::unauthorized("invalid_token_signature", "JWT signature does not verify"),
-            ErrorKind::ImmatureSignature => ApiError::unauthorized("token_not_yet_valid", "JWT is not valid yet (nbf)"),
+            ErrorKind::ExpiredSignature => {
+                ApiError::unauthorized("token_expired", "JWT has expired")
+            }
+            ErrorKind::InvalidSignature => {
+                ApiError::unauthorized("invalid_token_signature", "JWT signature does not verify")
+            }
+            ErrorKind::ImmatureSignature => {
+                ApiError::unauthorized("token_not_yet_valid", "JWT is not valid yet (nbf)")
+            }
             _ => invalid(format!("JWT rejected: {e}")),
         })?
         .claims;
-    Ok(Tenant { id: tenant.id, scopes: jwt_scopes(&claims) })
+    Ok(Tenant {
+        id: tenant.id,
+        scopes: jwt_scopes(&claims),
+    })
 }
 
 /// The tenant a token names, trying the global claim name and every per-tenant one.
-async fn jwt_tenant(state: &AppState, claims: &Map<String, Value>) -> Result<tenants::Tenant, ApiError> {
+async fn jwt_tenant(
+    state: &AppState,
+    claims: &Map<String, Value>,
+) -> Result<tenants::Tenant, ApiError> {
     let global = state.settings.auth.jwt_tenant_claim.clone();
     let mut names = vec![global.clone()];
     names.extend(tenants::jwt_claim_names(&state.pool).await?);
@@ -153,16 +199,29 @@ async fn jwt_tenant(state: &AppState, claims: &Map<String, Value>) -> Result<ten
             Err(_) => tenants::by_slug(&state.pool, &value).await?,
         };
         // A tenant only answers to its own claim name, so one tenant's tokens cannot pose as another's.
-        if let Some(t) = found.filter(|t| t.jwt_tenant_claim.as_deref().unwrap_or(&global) == name) {
+        if let Some(t) = found.filter(|t| t.jwt_tenant_claim.as_deref().unwrap_or(&global) == name)
+        {
             return Ok(t);
         }
     }
-    Err(ApiError::unauthorized("unknown_tenant", "JWT names no known tenant"))
+    Err(ApiError::unauthorized(
+        "unknown_tenant",
+        "JWT names no known tenant",
+    ))
 }
 
-fn decoding_key(state: &AppState, tenant: &tenants::Tenant, alg: Algorithm) -> Result<DecodingKey, ApiError> {
+fn decoding_key(
+    state: &AppState,
+    tenant: &tenants::Tenant,
+    alg: Algorithm,
+) -> Result<DecodingKey, ApiError> {
     let auth = &state.settings.auth;
-    let none = || ApiError::unauthorized("invalid_token", format!("no {alg:?} key is configured for this tenant"));
+    let none = || {
+        ApiError::unauthorized(
+            "invalid_token",
+            format!("no {alg:?} key is configured for this tenant"),
+        )
+    };
     match alg {
         Algorithm::HS256 => {
             let own = tenant.jwt_hs256_secret_env.as_deref().and_then(|var| match std::env::var(var) {
@@ -172,20 +231,45 @@ fn decoding_key(state: &AppState, tenant: &tenants::Tenant, alg: Algorithm) -> R
                     None
                 }
             });
-            let secret = own.or_else(|| auth.jwt_hs256_secret.clone()).ok_or_else(none)?;
+            let secret = own
+                .or_else(|| auth.jwt_hs256_secret.clone())
+                .ok_or_else(none)?;
             Ok(DecodingKey::from_secret(secret.as_bytes()))
         }
         _ => {
-            let pem = tenant.jwt_rs256_public_key.as_deref().or(auth.jwt_rs256_public_key.as_deref()).ok_or_else(none)?;
-            DecodingKey::from_rsa_pem(pem.as_bytes()).map_err(|e| ApiError::internal(format!("RS256 key for tenant {}: {e}", tenant.id)))
+            let pem = tenant
+                .jwt_rs256_public_key
+                .as_deref()
+                .or(auth.jwt_rs256_public_key.as_deref())
+                .ok_or_else(none)?;
+            rsa_public_key(pem)
+                .map_err(|e| ApiError::internal(format!("RS256 key for tenant {}: {e}", tenant.id)))
         }
     }
+}
+
+/// An RS256 verification key from PEM: SPKI (`BEGIN PUBLIC KEY`) or PKCS#1 (`BEGIN RSA PUBLIC KEY`).
+pub fn rsa_public_key(pem: &str) -> Result<DecodingKey, String> {
+    use rsa::pkcs1::DecodeRsaPublicKey;
+    use rsa::pkcs8::DecodePublicKey;
+    use rsa::traits::PublicKeyParts;
+    let key = rsa::RsaPublicKey::from_public_key_pem(pem)
+        .or_else(|_| rsa::RsaPublicKey::from_pkcs1_pem(pem))
+        .map_err(|e| format!("not an RSA public key in PEM: {e}"))?;
+    Ok(DecodingKey::from_rsa_raw_components(
+        &key.n().to_bytes_be(),
+        &key.e().to_bytes_be(),
+    ))
 }
 
 fn jwt_scopes(claims: &Map<String, Value>) -> Vec<Scope> {
     let listed: Option<Vec<String>> = match (claims.get("scope"), claims.get("scopes")) {
         (Some(Value::String(s)), _) => Some(s.split_whitespace().map(String::from).collect()),
-        (_, Some(Value::Array(a))) => Some(a.iter().filter_map(|v| v.as_str().map(String::from)).collect()),
+        (_, Some(Value::Array(a))) => Some(
+            a.iter()
+                .filter_map(|v| v.as_str().map(String::from))
+                .collect(),
+        ),
         _ => None,
     };
     match listed {

@@ -13,7 +13,10 @@ use jobs::store::{api_keys, tenants};
 use crate::keys;
 
 #[derive(Debug, Parser)]
-#[command(name = "api-lite", about = "Tarefa's HTTP intake and its admin commands")]
+#[command(
+    name = "api-lite",
+    about = "Tarefa's HTTP intake and its admin commands"
+)]
 pub struct Cli {
     #[command(subcommand)]
     pub command: Option<Command>,
@@ -92,16 +95,29 @@ pub async fn create_tenant(
     plan: &str,
 ) -> Result<(tenants::Tenant, String), CliError> {
     tenants::parse_timezone(timezone).map_err(CliError::Invalid)?;
-    let slug = slug.map(str::to_string).unwrap_or_else(|| tenants::slugify(name));
+    let slug = slug
+        .map(str::to_string)
+        .unwrap_or_else(|| tenants::slugify(name));
     if slug.is_empty() {
-        return Err(CliError::Invalid("cannot derive a slug from the name; pass --slug".into()));
+        return Err(CliError::Invalid(
+            "cannot derive a slug from the name; pass --slug".into(),
+        ));
     }
-    let new = tenants::NewTenant { name: name.into(), slug: slug.clone(), timezone: timezone.into(), plan: plan.into() };
+    let new = tenants::NewTenant {
+        name: name.into(),
+        slug: slug.clone(),
+        timezone: timezone.into(),
+        plan: plan.into(),
+    };
     let mut tx = pool.begin().await?;
-    let tenant = tenants::create(&mut *tx, &new).await.map_err(|e| match e.as_database_error().and_then(|d| d.constraint()) {
-        Some("tenants_slug_key") => CliError::Invalid(format!("slug {slug:?} is taken; pass another --slug")),
-        Some(c) => CliError::Invalid(format!("rejected by constraint {c}")),
-        None => CliError::Db(e),
+    let tenant = tenants::create(&mut *tx, &new).await.map_err(|e| {
+        match e.as_database_error().and_then(|d| d.constraint()) {
+            Some("tenants_slug_key") => {
+                CliError::Invalid(format!("slug {slug:?} is taken; pass another --slug"))
+            }
+            Some(c) => CliError::Invalid(format!("rejected by constraint {c}")),
+            None => CliError::Db(e),
+        }
     })?;
     let scopes = api_keys::SCOPES.map(String::from);
     let (_, key) = create_key(&mut tx, tenant.id, &scopes, "initial admin key").await?;
@@ -119,8 +135,13 @@ pub async fn create_key(
     if scopes.is_empty() {
         return Err(CliError::Invalid("a key needs at least one scope".into()));
     }
-    if let Some(bad) = scopes.iter().find(|s| !api_keys::SCOPES.contains(&s.as_str())) {
-        return Err(CliError::Invalid(format!("unknown scope {bad:?} (jobs:write, jobs:read, admin)")));
+    if let Some(bad) = scopes
+        .iter()
+        .find(|s| !api_keys::SCOPES.contains(&s.as_str()))
+    {
+        return Err(CliError::Invalid(format!(
+            "unknown scope {bad:?} (jobs:write, jobs:read, admin)"
+        )));
     }
     if tenants::get(&mut *conn, tenant_id).await?.is_none() {
         return Err(CliError::NotFound(format!("tenant {tenant_id}")));
@@ -139,18 +160,34 @@ pub async fn execute(cmd: Command, pool: &PgPool) -> Result<String, CliError> {
             jobs::store::MIGRATOR.run(pool).await?;
             Ok(line(json!({ "migrated": true })))
         }
-        Command::Tenants(TenantsCmd::Create { name, timezone, slug, plan }) => {
-            let (tenant, key) = create_tenant(pool, &name, &timezone, slug.as_deref(), &plan).await?;
+        Command::Tenants(TenantsCmd::Create {
+            name,
+            timezone,
+            slug,
+            plan,
+        }) => {
+            let (tenant, key) =
+                create_tenant(pool, &name, &timezone, slug.as_deref(), &plan).await?;
             Ok(line(json!({ "tenant_id": tenant.id, "api_key": key })))
         }
         Command::Tenants(TenantsCmd::List) => {
             let rows = tenants::list(pool).await?;
-            Ok(rows.iter().map(|t| line(json!(t))).collect::<Vec<_>>().join("\n"))
+            Ok(rows
+                .iter()
+                .map(|t| line(json!(t)))
+                .collect::<Vec<_>>()
+                .join("\n"))
         }
-        Command::Keys(KeysCmd::Create { tenant, scopes, name }) => {
+        Command::Keys(KeysCmd::Create {
+            tenant,
+            scopes,
+            name,
+        }) => {
             let mut conn = pool.acquire().await?;
             let (row, key) = create_key(&mut conn, tenant, &scopes, &name).await?;
-            Ok(line(json!({ "id": row.id, "tenant_id": tenant, "api_key": key, "scopes": row.scopes })))
+            Ok(line(
+                json!({ "id": row.id, "tenant_id": tenant, "api_key": key, "scopes": row.scopes }),
+            ))
         }
         Command::Keys(KeysCmd::Revoke { id }) => match api_keys::revoke(pool, id).await? {
             true => Ok(line(json!({ "id": id, "revoked": true }))),
@@ -158,7 +195,11 @@ pub async fn execute(cmd: Command, pool: &PgPool) -> Result<String, CliError> {
         },
         Command::Keys(KeysCmd::List { tenant }) => {
             let rows = api_keys::list(pool, tenant).await?;
-            Ok(rows.iter().map(|k| line(json!(k))).collect::<Vec<_>>().join("\n"))
+            Ok(rows
+                .iter()
+                .map(|k| line(json!(k)))
+                .collect::<Vec<_>>()
+                .join("\n"))
         }
     }
 }

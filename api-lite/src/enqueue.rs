@@ -37,7 +37,12 @@ pub struct EnqueueRequest {
 
 impl EnqueueRequest {
     pub fn options(&self) -> JobOptions {
-        JobOptions { run_at: self.run_at, delay_ms: self.delay_ms, priority: self.priority, max_attempts: self.max_attempts }
+        JobOptions {
+            run_at: self.run_at,
+            delay_ms: self.delay_ms,
+            priority: self.priority,
+            max_attempts: self.max_attempts,
+        }
     }
 }
 
@@ -66,7 +71,12 @@ pub struct BatchItem {
 
 impl BatchItem {
     pub fn options(&self) -> JobOptions {
-        JobOptions { run_at: self.run_at, delay_ms: self.delay_ms, priority: self.priority, max_attempts: self.max_attempts }
+        JobOptions {
+            run_at: self.run_at,
+            delay_ms: self.delay_ms,
+            priority: self.priority,
+            max_attempts: self.max_attempts,
+        }
     }
 }
 
@@ -81,7 +91,12 @@ pub struct EnqueuedJob {
 
 impl EnqueuedJob {
     pub fn new(kind: &str, p: &Pushed) -> EnqueuedJob {
-        EnqueuedJob { id: p.id.clone(), kind: kind.to_string(), status: p.status, run_at: p.run_at }
+        EnqueuedJob {
+            id: p.id.clone(),
+            kind: kind.to_string(),
+            status: p.status,
+            run_at: p.run_at,
+        }
     }
 }
 
@@ -95,25 +110,44 @@ pub fn build(
     idempotency_key: Option<String>,
     now: DateTime<Utc>,
 ) -> Result<NewJob, ApiError> {
-    let k = registry
-        .get(kind)
-        .ok_or_else(|| ApiError::not_found("unknown_kind", format!("no job kind {kind:?}")).with_details(json!({ "kind": kind })))?;
+    let k = registry.get(kind).ok_or_else(|| {
+        ApiError::not_found("unknown_kind", format!("no job kind {kind:?}"))
+            .with_details(json!({ "kind": kind }))
+    })?;
     if let Err(e) = k.validate(&payload) {
-        return Err(ApiError::invalid_field("invalid_payload", &e.path, format!("{kind} payload: {}", e.message)));
+        return Err(ApiError::invalid_field(
+            "invalid_payload",
+            &e.path,
+            format!("{kind} payload: {}", e.message),
+        ));
     }
     let policy = k.policy();
     let run_at = match (opts.run_at, opts.delay_ms) {
-        (Some(_), Some(_)) => return Err(ApiError::invalid_field("invalid_body", "delay_ms", "give run_at or delay_ms, not both")),
+        (Some(_), Some(_)) => {
+            return Err(ApiError::invalid_field(
+                "invalid_body",
+                "delay_ms",
+                "give run_at or delay_ms, not both",
+            ))
+        }
         (Some(at), None) => Some(at),
         (None, Some(ms)) if ms > MAX_DELAY_MS => {
-            return Err(ApiError::invalid_field("invalid_body", "delay_ms", format!("must be at most {MAX_DELAY_MS}")))
+            return Err(ApiError::invalid_field(
+                "invalid_body",
+                "delay_ms",
+                format!("must be at most {MAX_DELAY_MS}"),
+            ))
         }
         (None, Some(0)) | (None, None) => None,
         (None, Some(ms)) => Some(now + Duration::milliseconds(ms as i64)),
     };
     let max_attempts = opts.max_attempts.unwrap_or(policy.max_attempts);
     if !(1..=MAX_ATTEMPTS).contains(&max_attempts) {
-        return Err(ApiError::invalid_field("invalid_body", "max_attempts", format!("must be between 1 and {MAX_ATTEMPTS}")));
+        return Err(ApiError::invalid_field(
+            "invalid_body",
+            "max_attempts",
+            format!("must be between 1 and {MAX_ATTEMPTS}"),
+        ));
     }
     if let Some(key) = &idempotency_key {
         check_idempotency_key(key)?;
@@ -128,7 +162,10 @@ pub fn build(
 
 /// Printable ASCII, 1-200 characters.
 pub fn check_idempotency_key(key: &str) -> Result<(), ApiError> {
-    if key.is_empty() || key.len() > MAX_IDEMPOTENCY_KEY || !key.bytes().all(|b| b.is_ascii_graphic()) {
+    if key.is_empty()
+        || key.len() > MAX_IDEMPOTENCY_KEY
+        || !key.bytes().all(|b| b.is_ascii_graphic())
+    {
         return Err(ApiError::bad_request(
             "invalid_idempotency_key",
             format!("idempotency key must be 1-{MAX_IDEMPOTENCY_KEY} printable ASCII characters"),
@@ -147,14 +184,34 @@ mod tests {
     use super::*;
 
     fn build_sleep(payload: Value, opts: JobOptions) -> Result<NewJob, ApiError> {
-        build(&Registry::builtin(), "t1", "diag.sleep", payload, &opts, None, Utc::now())
+        build(
+            &Registry::builtin(),
+            "t1",
+            "diag.sleep",
+            payload,
+            &opts,
+            None,
+            Utc::now(),
+        )
     }
 
     #[test]
     fn delay_sets_run_at_and_policy_fills_defaults() {
         let now = Utc::now();
-        let opts = JobOptions { delay_ms: Some(1_500), ..Default::default() };
-        let job = build(&Registry::builtin(), "t1", "diag.noop", json!({}), &opts, None, now).unwrap();
+        let opts = JobOptions {
+            delay_ms: Some(1_500),
+            ..Default::default()
+        };
+        let job = build(
+            &Registry::builtin(),
+            "t1",
+            "diag.noop",
+            json!({}),
+            &opts,
+            None,
+            now,
+        )
+        .unwrap();
         assert_eq!(job.run_at, Some(now + Duration::milliseconds(1_500)));
         assert_eq!((job.queue.as_str(), job.tenant.as_str()), ("diag", "t1"));
     }
@@ -168,7 +225,14 @@ mod tests {
 
     #[test]
     fn run_at_and_delay_together_are_refused() {
-        let opts = JobOptions { run_at: Some(Utc::now()), delay_ms: Some(5), ..Default::default() };
-        assert_eq!(build_sleep(json!({}), opts).unwrap_err().details["field"], "delay_ms");
+        let opts = JobOptions {
+            run_at: Some(Utc::now()),
+            delay_ms: Some(5),
+            ..Default::default()
+        };
+        assert_eq!(
+            build_sleep(json!({}), opts).unwrap_err().details["field"],
+            "delay_ms"
+        );
     }
 }

@@ -26,7 +26,13 @@ pub struct ErrorCause(pub String);
 
 impl ApiError {
     pub fn new(status: StatusCode, code: &'static str, message: impl Into<String>) -> ApiError {
-        ApiError { status, code, message: message.into(), details: Value::Null, cause: None }
+        ApiError {
+            status,
+            code,
+            message: message.into(),
+            details: Value::Null,
+            cause: None,
+        }
     }
 
     pub fn with_details(mut self, details: Value) -> ApiError {
@@ -60,7 +66,8 @@ impl ApiError {
 
     /// 422 naming the offending field (`payload.ms`, `delay_ms`).
     pub fn invalid_field(code: &'static str, field: &str, message: impl Into<String>) -> ApiError {
-        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message).with_details(json!({ "field": field }))
+        ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, code, message)
+            .with_details(json!({ "field": field }))
     }
 
     /// The same 404 for "no such job" and "another tenant's job": ids leak nothing.
@@ -70,13 +77,21 @@ impl ApiError {
 
     /// A 5xx whose cause is logged, not shown.
     pub fn internal(cause: impl std::fmt::Display) -> ApiError {
-        let mut e = ApiError::new(StatusCode::INTERNAL_SERVER_ERROR, "internal", "internal error");
+        let mut e = ApiError::new(
+            StatusCode::INTERNAL_SERVER_ERROR,
+            "internal",
+            "internal error",
+        );
         e.cause = Some(cause.to_string());
         e
     }
 
     pub fn unavailable(what: &str, cause: impl std::fmt::Display) -> ApiError {
-        let mut e = ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "unavailable", format!("{what} is unavailable"));
+        let mut e = ApiError::new(
+            StatusCode::SERVICE_UNAVAILABLE,
+            "unavailable",
+            format!("{what} is unavailable"),
+        );
         e.cause = Some(cause.to_string());
         e
     }
@@ -84,7 +99,13 @@ impl ApiError {
 
 impl std::fmt::Display for ApiError {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        write!(f, "{} {}: {}", self.status.as_u16(), self.code, self.message)
+        write!(
+            f,
+            "{} {}: {}",
+            self.status.as_u16(),
+            self.code,
+            self.message
+        )
     }
 }
 
@@ -100,7 +121,9 @@ impl From<sqlx::Error> for ApiError {
 impl From<EngineError> for ApiError {
     fn from(e: EngineError) -> ApiError {
         match e {
-            EngineError::Invalid(msg) => ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_job", msg),
+            EngineError::Invalid(msg) => {
+                ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_job", msg)
+            }
             EngineError::Redis(e) => ApiError::unavailable("redis", e),
         }
     }

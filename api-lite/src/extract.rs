@@ -26,7 +26,11 @@ where
         // `Bytes` honours `DefaultBodyLimit`, set from `api.body_limit` in routes/mod.rs.
         let bytes = Bytes::from_request(req, state).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-                ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "request body is over the size limit")
+                ApiError::new(
+                    StatusCode::PAYLOAD_TOO_LARGE,
+                    "body_too_large",
+                    "request body is over the size limit",
+                )
             } else {
                 ApiError::bad_request("unreadable_body", e.body_text())
             }
@@ -43,10 +47,17 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
         let path = e.path().to_string();
         let inner = e.into_inner();
         if inner.is_data() {
-            let field = if path == "." { "body".to_string() } else { path };
+            let field = if path == "." {
+                "body".to_string()
+            } else {
+                path
+            };
             ApiError::invalid_field("invalid_body", &field, inner.to_string())
         } else {
-            ApiError::bad_request("malformed_json", format!("request body is not valid JSON: {inner}"))
+            ApiError::bad_request(
+                "malformed_json",
+                format!("request body is not valid JSON: {inner}"),
+            )
         }
     })
 }

@@ -53,6 +53,8 @@ pub async fn run(
 ) -> Result<(), RunError> {
     let state = AppState::connect(settings).await?;
     tracing::info!(addr = %listener.local_addr()?, "api-lite listening");
-    axum::serve(listener, app(state)).with_graceful_shutdown(shutdown).await?;
+    axum::serve(listener, app(state))
+        .with_graceful_shutdown(shutdown)
+        .await?;
     Ok(())
 }

@@ -15,13 +15,20 @@ async fn main() -> anyhow::Result<()> {
         Command::Serve => {
             let listener = tokio::net::TcpListener::bind(&settings.api.listen)
                 .await
-                .with_context(|| format!("cannot listen on api.listen = {}", settings.api.listen))?;
+                .with_context(|| {
+                    format!("cannot listen on api.listen = {}", settings.api.listen)
+                })?;
             api_lite::run(settings, listener, jobs::shutdown::signal()).await?;
         }
         cmd => {
             let pool = jobs::store::connect(&settings.database)
                 .await
-                .with_context(|| format!("cannot reach postgres at {}", jobs::config::redact_url(&settings.database.url)))?;
+                .with_context(|| {
+                    format!(
+                        "cannot reach postgres at {}",
+                        jobs::config::redact_url(&settings.database.url)
+                    )
+                })?;
             println!("{}", cli::execute(cmd, &pool).await?);
         }
     }

@@ -48,7 +48,10 @@ pub fn spec(registry: &Registry) -> Value {
     let mut kinds = Vec::new();
     for k in registry.kinds() {
         let policy = k.policy();
-        if let Some(schemas) = doc.pointer_mut("/components/schemas").and_then(Value::as_object_mut) {
+        if let Some(schemas) = doc
+            .pointer_mut("/components/schemas")
+            .and_then(Value::as_object_mut)
+        {
             schemas.insert(k.name().to_string(), k.schema());
         }
         kinds.push(json!({
@@ -65,7 +68,9 @@ pub fn spec(registry: &Registry) -> Value {
 
 /// `/openapi.json` and `/docs`.
 pub fn router(registry: &Registry) -> axum::Router<AppState> {
-    SwaggerUi::new("/docs").external_url_unchecked("/openapi.json", spec(registry)).into()
+    SwaggerUi::new("/docs")
+        .external_url_unchecked("/openapi.json", spec(registry))
+        .into()
 }
 
 #[cfg(test)]

@@ -9,17 +9,26 @@ use jobs::engine::{JobStatus, KindHistogram, QueueCounts, QueueStats};
 
 /// `\`, `"` and newlines escaped for a label value.
 fn escape(v: &str) -> String {
-    v.replace('\\', "\\\\").replace('"', "\\\"").replace('\n', "\\n")
+    v.replace('\\', "\\\\")
+        .replace('"', "\\\"")
+        .replace('\n', "\\n")
 }
 
 fn labels(pairs: &[(&str, &str)]) -> String {
-    let inner: Vec<String> = pairs.iter().map(|(k, v)| format!("{k}=\"{}\"", escape(v))).collect();
+    let inner: Vec<String> = pairs
+        .iter()
+        .map(|(k, v)| format!("{k}=\"{}\"", escape(v)))
+        .collect();
     format!("{{{}}}", inner.join(","))
 }
 
 fn num(v: f64) -> String {
     if v.is_infinite() {
-        if v > 0.0 { "+Inf".into() } else { "-Inf".into() }
+        if v > 0.0 {
+            "+Inf".into()
+        } else {
+            "-Inf".into()
+        }
     } else {
         format!("{v}")
     }
@@ -47,56 +56,132 @@ fn count_of(c: &QueueCounts, s: JobStatus) -> u64 {
 
 /// `tarefa_queue_jobs{queue,state}`, `tarefa_queue_paused`, `tarefa_queue_oldest_waiting_seconds`.
 pub fn render_counts(out: &mut String, counts: &[QueueCounts]) {
-    family(out, "tarefa_queue_jobs", "gauge", "Jobs in each state, per queue.");
+    family(
+        out,
+        "tarefa_queue_jobs",
+        "gauge",
+        "Jobs in each state, per queue.",
+    );
     for c in counts {
         for s in JobStatus::ALL {
-            sample(out, "tarefa_queue_jobs", &[("queue", &c.queue), ("state", s.as_str())], count_of(c, s) as f64);
+            sample(
+                out,
+                "tarefa_queue_jobs",
+                &[("queue", &c.queue), ("state", s.as_str())],
+                count_of(c, s) as f64,
+            );
         }
     }
-    family(out, "tarefa_queue_paused", "gauge", "1 when the queue is paused.");
+    family(
+        out,
+        "tarefa_queue_paused",
+        "gauge",
+        "1 when the queue is paused.",
+    );
     for c in counts {
-        sample(out, "tarefa_queue_paused", &[("queue", &c.queue)], if c.paused { 1.0 } else { 0.0 });
+        sample(
+            out,
+            "tarefa_queue_paused",
+            &[("queue", &c.queue)],
+            if c.paused { 1.0 } else { 0.0 },
+        );
     }
-    family(out, "tarefa_queue_oldest_waiting_seconds", "gauge", "Age of the oldest due job no worker has taken yet (0 when none).");
+    family(
+        out,
+        "tarefa_queue_oldest_waiting_seconds",
+        "gauge",
+        "Age of the oldest due job no worker has taken yet (0 when none).",
+    );
     for c in counts {
         let age = c.oldest_waiting_ms.unwrap_or(0) as f64 / 1000.0;
-        sample(out, "tarefa_queue_oldest_waiting_seconds", &[("queue", &c.queue)], age);
+        sample(
+            out,
+            "tarefa_queue_oldest_waiting_seconds",
+            &[("queue", &c.queue)],
+            age,
+        );
     }
 }
 
 /// `tarefa_jobs_total{queue,kind,tenant,outcome}` and the wait/run histograms.
 pub fn render_stats(out: &mut String, stats: &[QueueStats]) {
-    family(out, "tarefa_jobs_total", "counter", "Job outcomes (started, succeeded, failed, dead, cancelled) per kind and tenant.");
+    family(
+        out,
+        "tarefa_jobs_total",
+        "counter",
+        "Job outcomes (started, succeeded, failed, dead, cancelled) per kind and tenant.",
+    );
     for s in stats {
         for o in &s.outcomes {
-            let pairs = [("queue", s.queue.as_str()), ("kind", &o.kind), ("tenant", &o.tenant), ("outcome", &o.outcome)];
+            let pairs = [
+                ("queue", s.queue.as_str()),
+                ("kind", &o.kind),
+                ("tenant", &o.tenant),
+                ("outcome", &o.outcome),
+            ];
             sample(out, "tarefa_jobs_total", &pairs, o.count as f64);
         }
     }
-    let hist = |out: &mut String, name: &str, help: &str, pick: fn(&QueueStats) -> &Vec<KindHistogram>| {
-        family(out, name, "histogram", help);
-        for s in stats {
-            for h in pick(s) {
-                histogram(out, name, &s.queue, h);
+    let hist =
+        |out: &mut String, name: &str, help: &str, pick: fn(&QueueStats) -> &Vec<KindHistogram>| {
+            family(out, name, "histogram", help);
+            for s in stats {
+                for h in pick(s) {
+                    histogram(out, name, &s.queue, h);
+                }
             }
-        }
-    };
-    hist(out, "tarefa_job_wait_seconds", "Enqueue (or due time) to start, per kind.", |s| &s.wait);
-    hist(out, "tarefa_job_run_seconds", "Start to finish, per kind.", |s| &s.run);
+        };
+    hist(
+        out,
+        "tarefa_job_wait_seconds",
+        "Enqueue (or due time) to start, per kind.",
+        |s| &s.wait,
+    );
+    hist(
+        out,
+        "tarefa_job_run_seconds",
+        "Start to finish, per kind.",
+        |s| &s.run,
+    );
 }
 
 /// One kind's histogram; the engine's per-bucket counts become cumulative `le` buckets.
 fn histogram(out: &mut String, name: &str, queue: &str, h: &KindHistogram) {
     let bucket = format!("{name}_bucket");
     let mut cumulative = 0u64;
-    for (i, bound) in h.bounds_secs.iter().enumerate().filter(|(_, b)| b.is_finite()) {
+    for (i, bound) in h
+        .bounds_secs
+        .iter()
+        .enumerate()
+        .filter(|(_, b)| b.is_finite())
+    {
         cumulative += h.counts.get(i).copied().unwrap_or(0);
-        sample(out, &bucket, &[("queue", queue), ("kind", &h.kind), ("le", &num(*bound))], cumulative as f64);
+        sample(
+            out,
+            &bucket,
+            &[("queue", queue), ("kind", &h.kind), ("le", &num(*bound))],
+            cumulative as f64,
+        );
     }
     let total = h.count.max(h.counts.iter().sum());
-    sample(out, &bucket, &[("queue", queue), ("kind", &h.kind), ("le", "+Inf")], total as f64);
-    sample(out, &format!("{name}_sum"), &[("queue", queue), ("kind", &h.kind)], h.sum_secs);
-    sample(out, &format!("{name}_count"), &[("queue", queue), ("kind", &h.kind)], total as f64);
+    sample(
+        out,
+        &bucket,
+        &[("queue", queue), ("kind", &h.kind), ("le", "+Inf")],
+        total as f64,
+    );
+    sample(
+        out,
+        &format!("{name}_sum"),
+        &[("queue", queue), ("kind", &h.kind)],
+        h.sum_secs,
+    );
+    sample(
+        out,
+        &format!("{name}_count"),
+        &[("queue", queue), ("kind", &h.kind)],
+        total as f64,
+    );
 }
 
 #[cfg(test)]
@@ -108,23 +193,52 @@ mod tests {
     fn histogram_buckets_are_cumulative_and_end_with_inf() {
         let stats = QueueStats {
             queue: "diag".into(),
-            outcomes: vec![OutcomeCount { kind: "diag.noop".into(), tenant: "t\"1".into(), outcome: "succeeded".into(), count: 7 }],
-            wait: vec![KindHistogram { kind: "diag.noop".into(), bounds_secs: vec![0.1, 1.0], counts: vec![2, 3, 1], sum_secs: 2.5, count: 6 }],
+            outcomes: vec![OutcomeCount {
+                kind: "diag.noop".into(),
+                tenant: "t\"1".into(),
+                outcome: "succeeded".into(),
+                count: 7,
+            }],
+            wait: vec![KindHistogram {
+                kind: "diag.noop".into(),
+                bounds_secs: vec![0.1, 1.0],
+                counts: vec![2, 3, 1],
+                sum_secs: 2.5,
+                count: 6,
+            }],
             run: vec![],
         };
         let mut out = String::new();
         render_stats(&mut out, &[stats]);
         assert!(out.contains("tarefa_jobs_total{queue=\"diag\",kind=\"diag.noop\",tenant=\"t\\\"1\",outcome=\"succeeded\"} 7\n"), "{out}");
-        assert!(out.contains("tarefa_job_wait_seconds_bucket{queue=\"diag\",kind=\"diag.noop\",le=\"0.1\"} 2\n"));
-        assert!(out.contains("tarefa_job_wait_seconds_bucket{queue=\"diag\",kind=\"diag.noop\",le=\"1\"} 5\n"));
-        assert!(out.contains("tarefa_job_wait_seconds_bucket{queue=\"diag\",kind=\"diag.noop\",le=\"+Inf\"} 6\n"));
-        assert!(out.contains("tarefa_job_wait_seconds_count{queue=\"diag\",kind=\"diag.noop\"} 6\n"));
-        assert_eq!(out.matches("# TYPE tarefa_job_run_seconds histogram").count(), 1);
+        assert!(out.contains(
+            "tarefa_job_wait_seconds_bucket{queue=\"diag\",kind=\"diag.noop\",le=\"0.1\"} 2\n"
+        ));
+        assert!(out.contains(
+            "tarefa_job_wait_seconds_bucket{queue=\"diag\",kind=\"diag.noop\",le=\"1\"} 5\n"
+        ));
+        assert!(out.contains(
+            "tarefa_job_wait_seconds_bucket{queue=\"diag\",kind=\"diag.noop\",le=\"+Inf\"} 6\n"
+        ));
+        assert!(
+            out.contains("tarefa_job_wait_seconds_count{queue=\"diag\",kind=\"diag.noop\"} 6\n")
+        );
+        assert_eq!(
+            out.matches("# TYPE tarefa_job_run_seconds histogram")
+                .count(),
+            1
+        );
     }
 
     #[test]
     fn counts_render_one_gauge_per_state() {
-        let c = QueueCounts { queue: "diag".into(), queued: 4, paused: true, oldest_waiting_ms: Some(1500), ..Default::default() };
+        let c = QueueCounts {
+            queue: "diag".into(),
+            queued: 4,
+            paused: true,
+            oldest_waiting_ms: Some(1500),
+            ..Default::default()
+        };
         let mut out = String::new();
         render_counts(&mut out, &[c]);
         assert!(out.contains("tarefa_queue_jobs{queue=\"diag\",state=\"queued\"} 4\n"));

@@ -45,24 +45,19 @@ impl AppState {
 
     /// Connects to PostgreSQL and Redis as `settings` say; fails fast naming which one is down.
     pub async fn connect(settings: Settings) -> Result<AppState, StartError> {
-        let pool = jobs::store::connect(&settings.database).await.map_err(|source| StartError::Postgres {
-            url: jobs::config::redact_url(&settings.database.url),
-            source,
-        })?;
-        let engine = Engine::connect(engine_config(&settings)).await.map_err(|source| StartError::Redis {
-            url: jobs::config::redact_url(&settings.redis.url),
-            source,
-        })?;
+        let pool = jobs::store::connect(&settings.database)
+            .await
+            .map_err(|source| StartError::Postgres {
+                url: jobs::config::redact_url(&settings.database.url),
+                source,
+            })?;
+        let engine = Engine::connect(EngineConfig::from_settings(&settings))
+            .await
+            .map_err(|source| StartError::Redis {
+                url: jobs::config::redact_url(&settings.redis.url),
+                source,
+            })?;
         Ok(AppState::new(pool, engine, settings))
-    }
-}
-
-/// The engine's configuration, taken from `[redis]` and `[engine]`.
-pub fn engine_config(settings: &Settings) -> EngineConfig {
-    EngineConfig {
-        redis_url: settings.redis.url.clone(),
-        prefix: settings.redis.prefix.clone(),
-        settings: settings.engine.clone(),
     }
 }
 

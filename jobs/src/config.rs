@@ -175,8 +175,14 @@ impl std::fmt::Debug for AuthSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("AuthSettings")
             .field("jwt_tenant_claim", &self.jwt_tenant_claim)
-            .field("jwt_hs256_secret", &self.jwt_hs256_secret.as_ref().map(|_| "<redacted>"))
-            .field("jwt_rs256_public_key", &self.jwt_rs256_public_key.as_ref().map(|_| "<set>"))
+            .field(
+                "jwt_hs256_secret",
+                &self.jwt_hs256_secret.as_ref().map(|_| "<redacted>"),
+            )
+            .field(
+                "jwt_rs256_public_key",
+                &self.jwt_rs256_public_key.as_ref().map(|_| "<set>"),
+            )
             .finish()
     }
 }
@@ -208,7 +214,8 @@ impl Settings {
     /// Loads settings from `$TAREFA_CONFIG_DIR` (default `config`), the
     /// `$TAREFA_ENV` overlay and `TAREFA__*` environment variables.
     pub fn load() -> Result<Settings, ConfigError> {
-        let dir = PathBuf::from(std::env::var("TAREFA_CONFIG_DIR").unwrap_or_else(|_| "config".into()));
+        let dir =
+            PathBuf::from(std::env::var("TAREFA_CONFIG_DIR").unwrap_or_else(|_| "config".into()));
         let mut figment = Figment::from(Serialized::defaults(Settings::default()))
             .merge(Toml::file(dir.join("default.toml")));
         if let Ok(env) = std::env::var("TAREFA_ENV") {
@@ -236,22 +243,36 @@ impl Settings {
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |key: &str, why: String| Err(ConfigError::Invalid(format!("{key}: {why}")));
         if !(self.redis.url.starts_with("redis://") || self.redis.url.starts_with("rediss://")) {
-            return bad("redis.url", format!("must start with redis:// (got {:?})", self.redis.url));
+            return bad(
+                "redis.url",
+                format!("must start with redis:// (got {:?})", self.redis.url),
+            );
         }
         if self.redis.prefix.is_empty() || self.redis.prefix.contains(['{', '}']) {
-            return bad("redis.prefix", "must be non-empty and contain no braces".into());
+            return bad(
+                "redis.prefix",
+                "must be non-empty and contain no braces".into(),
+            );
         }
-        if !self.database.url.starts_with("postgres://") && !self.database.url.starts_with("postgresql://") {
+        if !self.database.url.starts_with("postgres://")
+            && !self.database.url.starts_with("postgresql://")
+        {
             return bad("database.url", "must start with postgres://".into());
         }
         if self.api.listen.parse::<std::net::SocketAddr>().is_err() {
-            return bad("api.listen", format!("not a socket address: {:?}", self.api.listen));
+            return bad(
+                "api.listen",
+                format!("not a socket address: {:?}", self.api.listen),
+            );
         }
         if self.engine.lease_ttl_ms < 1_000 {
             return bad("engine.lease_ttl_ms", "must be at least 1000".into());
         }
         if self.engine.max_deliveries == 0 || self.engine.claim_batch == 0 {
-            return bad("engine", "max_deliveries and claim_batch must be at least 1".into());
+            return bad(
+                "engine",
+                "max_deliveries and claim_batch must be at least 1".into(),
+            );
         }
         Ok(())
     }
@@ -307,8 +328,10 @@ mod tests {
     #[test]
     fn password_is_redacted() {
         assert_eq!(redact_url("postgres://u:pw@h/db"), "postgres://u:***@h/db");
-        let mut d = DatabaseSettings::default();
-        d.url = "postgres://u:topsecret@h/db".into();
+        let d = DatabaseSettings {
+            url: "postgres://u:topsecret@h/db".into(),
+            ..Default::default()
+        };
         assert!(!format!("{d:?}").contains("topsecret"));
     }
 }

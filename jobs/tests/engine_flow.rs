@@ -14,7 +14,11 @@ use serde_json::json;
 async fn a_pushed_job_runs_and_succeeds_with_its_result() {
     let t = TestEngine::new().await;
     let w = t.worker("test", 4, test_registry());
-    let p = t.engine.push(t.job("test", "test.flaky", json!({}))).await.unwrap();
+    let p = t
+        .engine
+        .push(t.job("test", "test.flaky", json!({})))
+        .await
+        .unwrap();
     assert!(p.created);
     assert_eq!(p.status, JobStatus::Queued);
     let j = t.wait_final("test", &p.id).await;
@@ -30,7 +34,11 @@ async fn a_pushed_job_runs_and_succeeds_with_its_result() {
 async fn retryable_failures_are_retried_until_success() {
     let t = TestEngine::new().await;
     let w = t.worker("test", 4, test_registry());
-    let p = t.engine.push(t.job("test", "test.flaky", json!({ "fail": 2 }))).await.unwrap();
+    let p = t
+        .engine
+        .push(t.job("test", "test.flaky", json!({ "fail": 2 })))
+        .await
+        .unwrap();
     let j = t.wait_final("test", &p.id).await;
     assert_eq!(j.status, JobStatus::Succeeded);
     assert_eq!(j.attempts, 3);
@@ -56,7 +64,11 @@ async fn exhausted_attempts_end_dead_with_the_last_error() {
 async fn permanent_failure_is_not_retried() {
     let t = TestEngine::new().await;
     let w = t.worker("diag", 4, test_registry());
-    let p = t.engine.push(t.job("diag", "diag.sleep", json!({ "permanent": true }))).await.unwrap();
+    let p = t
+        .engine
+        .push(t.job("diag", "diag.sleep", json!({ "permanent": true })))
+        .await
+        .unwrap();
     let j = t.wait_final("diag", &p.id).await;
     assert_eq!(j.status, JobStatus::Dead);
     assert_eq!(j.attempts, 1);
@@ -85,11 +97,18 @@ async fn a_panicking_handler_fails_alone_and_the_worker_keeps_going() {
     let mut bad = t.job("test", "test.flaky", json!({ "panic": true }));
     bad.max_attempts = 1;
     let bad = t.engine.push(bad).await.unwrap();
-    let good = t.engine.push(t.job("test", "test.flaky", json!({}))).await.unwrap();
+    let good = t
+        .engine
+        .push(t.job("test", "test.flaky", json!({})))
+        .await
+        .unwrap();
     let b = t.wait_final("test", &bad.id).await;
     assert_eq!(b.status, JobStatus::Dead);
     assert!(b.last_error.unwrap().contains("panicked"));
-    assert_eq!(t.wait_final("test", &good.id).await.status, JobStatus::Succeeded);
+    assert_eq!(
+        t.wait_final("test", &good.id).await.status,
+        JobStatus::Succeeded
+    );
     w.stop().await;
 }
 
@@ -97,13 +116,24 @@ async fn a_panicking_handler_fails_alone_and_the_worker_keeps_going() {
 async fn retry_after_from_the_handler_is_honoured() {
     let t = TestEngine::new().await;
     let w = t.worker("test", 2, test_registry());
-    let p = t.engine.push(t.job("test", "test.flaky", json!({ "fail": 1, "retry_after_ms": 400 }))).await.unwrap();
+    let p = t
+        .engine
+        .push(t.job(
+            "test",
+            "test.flaky",
+            json!({ "fail": 1, "retry_after_ms": 400 }),
+        ))
+        .await
+        .unwrap();
     let failed = t.wait_status("test", &p.id, JobStatus::Failed).await;
     let j = t.wait_final("test", &p.id).await;
     assert_eq!(j.status, JobStatus::Succeeded);
     // The second run started no earlier than retry_after after the failure.
     let gap = j.started_at.unwrap() - failed.started_at.unwrap();
-    assert!(gap >= chrono::Duration::milliseconds(400), "retried after {gap}");
+    assert!(
+        gap >= chrono::Duration::milliseconds(400),
+        "retried after {gap}"
+    );
     w.stop().await;
 }
 
@@ -117,7 +147,11 @@ async fn a_scheduled_job_waits_for_its_time() {
     let p = t.engine.push(job).await.unwrap();
     assert_eq!(p.status, JobStatus::Scheduled);
     let j = t.wait_final("test", &p.id).await;
-    assert!(j.started_at.unwrap() >= at - chrono::Duration::milliseconds(1), "started {:?} before {at}", j.started_at);
+    assert!(
+        j.started_at.unwrap() >= at - chrono::Duration::milliseconds(1),
+        "started {:?} before {at}",
+        j.started_at
+    );
     w.stop().await;
 }
 
@@ -169,14 +203,22 @@ async fn a_caller_chosen_duplicate_id_creates_nothing() {
 #[tokio::test]
 async fn bulk_push_of_a_thousand_keeps_order_and_runs_all() {
     let t = TestEngine::new().await;
-    let jobs: Vec<_> = (0..1000).map(|_| t.job("diag", "diag.noop", json!({}))).collect();
+    let jobs: Vec<_> = (0..1000)
+        .map(|_| t.job("diag", "diag.noop", json!({})))
+        .collect();
     let pushed = t.engine.push_bulk(jobs).await.unwrap();
     assert_eq!(pushed.len(), 1000);
-    assert!(pushed.windows(2).all(|w| w[0].id < w[1].id), "ULIDs in input order");
+    assert!(
+        pushed.windows(2).all(|w| w[0].id < w[1].id),
+        "ULIDs in input order"
+    );
     assert_eq!(t.engine.counts("diag").await.unwrap().queued, 1000);
     let w = t.worker("diag", 16, test_registry());
     for p in &pushed {
-        assert_eq!(t.wait_final("diag", &p.id).await.status, JobStatus::Succeeded);
+        assert_eq!(
+            t.wait_final("diag", &p.id).await.status,
+            JobStatus::Succeeded
+        );
     }
     let c = t.engine.counts("diag").await.unwrap();
     assert_eq!((c.queued, c.succeeded, c.running), (0, 1000, 0));

@@ -13,9 +13,17 @@ use jobs::Settings;
 use tokio::sync::watch;
 
 /// Which queues to serve: `only` (from `--queues`), else `worker.queues`, else all.
-pub fn select_queues(registry: &Registry, settings: &Settings, only: &[String]) -> anyhow::Result<Vec<String>> {
+pub fn select_queues(
+    registry: &Registry,
+    settings: &Settings,
+    only: &[String],
+) -> anyhow::Result<Vec<String>> {
     let all = registry.queues();
-    let wanted: Vec<String> = if !only.is_empty() { only.to_vec() } else { settings.worker.queues.clone() };
+    let wanted: Vec<String> = if !only.is_empty() {
+        only.to_vec()
+    } else {
+        settings.worker.queues.clone()
+    };
     if wanted.is_empty() {
         return Ok(all);
     }
@@ -28,7 +36,11 @@ pub fn select_queues(registry: &Registry, settings: &Settings, only: &[String]) 
 }
 
 /// Runs the worker until `shutdown` resolves, then drains.
-pub async fn run(settings: Settings, only: Vec<String>, shutdown: impl Future<Output = ()> + Send + 'static) -> anyhow::Result<()> {
+pub async fn run(
+    settings: Settings,
+    only: Vec<String>,
+    shutdown: impl Future<Output = ()> + Send + 'static,
+) -> anyhow::Result<()> {
     let registry = Arc::new(Registry::builtin());
     let queues = select_queues(&registry, &settings, &only)?;
     let engine = Engine::connect(EngineConfig::from_settings(&settings))
@@ -42,7 +54,11 @@ pub async fn run(settings: Settings, only: Vec<String>, shutdown: impl Future<Ou
             None
         }
     };
-    let resources = Resources { engine: engine.clone(), pg, settings: Arc::new(settings.clone()) };
+    let resources = Resources {
+        engine: engine.clone(),
+        pg,
+        settings: Arc::new(settings.clone()),
+    };
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     for q in queues {

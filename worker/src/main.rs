@@ -4,7 +4,10 @@
 use clap::Parser;
 
 #[derive(Parser)]
-#[command(name = "worker", about = "Tarefa worker: runs the jobs of the queues it serves")]
+#[command(
+    name = "worker",
+    about = "Tarefa worker: runs the jobs of the queues it serves"
+)]
 struct Cli {
     /// Comma-separated queues to serve (default: `worker.queues`, else all).
     #[arg(long, value_delimiter = ',')]

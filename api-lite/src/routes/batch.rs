@@ -82,13 +82,29 @@ pub async fn enqueue_batch(
         Value::Array(items) => items,
         Value::Object(mut o) => match o.remove("jobs") {
             Some(Value::Array(items)) => items,
-            _ => return Err(ApiError::invalid_field("invalid_body", "jobs", "expected an array of jobs")),
+            _ => {
+                return Err(ApiError::invalid_field(
+                    "invalid_body",
+                    "jobs",
+                    "expected an array of jobs",
+                ))
+            }
         },
-        _ => return Err(ApiError::invalid_field("invalid_body", "body", "expected an array of jobs")),
+        _ => {
+            return Err(ApiError::invalid_field(
+                "invalid_body",
+                "body",
+                "expected an array of jobs",
+            ))
+        }
     };
     if items.len() > BATCH_MAX {
-        return Err(ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "batch_too_large", format!("at most {BATCH_MAX} jobs per batch"))
-            .with_details(json!({ "max": BATCH_MAX, "got": items.len() })));
+        return Err(ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "batch_too_large",
+            format!("at most {BATCH_MAX} jobs per batch"),
+        )
+        .with_details(json!({ "max": BATCH_MAX, "got": items.len() })));
     }
     let now = Utc::now();
     let tenant_key = tenant.key();
@@ -98,7 +114,10 @@ pub async fn enqueue_batch(
     let mut jobs = Vec::new();
     for (index, raw) in items.into_iter().enumerate() {
         // Re-serialising one item is cheap next to a Redis round trip, and gives field paths.
-        let item: BatchItem = match serde_json::to_vec(&raw).map_err(ApiError::internal).and_then(|b| parse_json(&b)) {
+        let item: BatchItem = match serde_json::to_vec(&raw)
+            .map_err(ApiError::internal)
+            .and_then(|b| parse_json(&b))
+        {
             Ok(item) => item,
             Err(e) => {
                 results.push(failed(index, e));
@@ -106,18 +125,37 @@ pub async fn enqueue_batch(
             }
         };
         let opts = item.options();
-        match enqueue::build(&st.registry, &tenant_key, &item.kind, item.payload, &opts, item.idempotency_key, now) {
+        match enqueue::build(
+            &st.registry,
+            &tenant_key,
+            &item.kind,
+            item.payload,
+            &opts,
+            item.idempotency_key,
+            now,
+        ) {
             Ok(job) => {
                 pending.push((index, item.kind));
                 jobs.push(job);
-                results.push(BatchItemResult { index, ..Default::default() });
+                results.push(BatchItemResult {
+                    index,
+                    ..Default::default()
+                });
             }
             Err(e) => results.push(failed(index, e)),
         }
     }
-    let pushed = if jobs.is_empty() { Vec::new() } else { st.engine.push_bulk(jobs).await? };
+    let pushed = if jobs.is_empty() {
+        Vec::new()
+    } else {
+        st.engine.push_bulk(jobs).await?
+    };
     if pushed.len() != pending.len() {
-        return Err(ApiError::internal(format!("push_bulk answered {} results for {} jobs", pushed.len(), pending.len())));
+        return Err(ApiError::internal(format!(
+            "push_bulk answered {} results for {} jobs",
+            pushed.len(),
+            pending.len()
+        )));
     }
     for ((index, kind), p) in pending.into_iter().zip(pushed) {
         if p.created {
@@ -134,5 +172,9 @@ pub async fn enqueue_batch(
         };
     }
     let accepted = results.iter().filter(|r| r.id.is_some()).count();
-    Ok(Json(BatchResponse { accepted, rejected: results.len() - accepted, results }))
+    Ok(Json(BatchResponse {
+        accepted,
+        rejected: results.len() - accepted,
+        results,
+    }))
 }

@@ -18,7 +18,9 @@ use crate::state::AppState;
 pub const PROBE_TIMEOUT: Duration = Duration::from_millis(1_000);
 
 pub fn router() -> Router<AppState> {
-    Router::new().route("/healthz", get(healthz)).route("/readyz", get(readyz))
+    Router::new()
+        .route("/healthz", get(healthz))
+        .route("/readyz", get(readyz))
 }
 
 /// The process is up.
@@ -60,6 +62,10 @@ pub async fn readyz(State(st): State<AppState>) -> Result<Json<Value>, ApiError>
     if down.is_empty() {
         return Ok(Json(json!({ "status": "ready", "checks": checks })));
     }
-    Err(ApiError::new(StatusCode::SERVICE_UNAVAILABLE, "not_ready", format!("down: {}", down.join(", ")))
-        .with_details(json!({ "down": down, "checks": checks })))
+    Err(ApiError::new(
+        StatusCode::SERVICE_UNAVAILABLE,
+        "not_ready",
+        format!("down: {}", down.join(", ")),
+    )
+    .with_details(json!({ "down": down, "checks": checks })))
 }

@@ -55,11 +55,28 @@ pub async fn enqueue(
 ) -> Result<(StatusCode, Json<EnqueuedJob>), ApiError> {
     tenant.require(Scope::JobsWrite)?;
     let key = match headers.get("idempotency-key") {
-        Some(v) => Some(v.to_str().map_err(|_| ApiError::bad_request("invalid_idempotency_key", "Idempotency-Key must be ASCII"))?.to_string()),
+        Some(v) => Some(
+            v.to_str()
+                .map_err(|_| {
+                    ApiError::bad_request(
+                        "invalid_idempotency_key",
+                        "Idempotency-Key must be ASCII",
+                    )
+                })?
+                .to_string(),
+        ),
         None => None,
     };
     let opts = req.options();
-    let job = enqueue::build(&st.registry, &tenant.key(), &kind, req.payload, &opts, key, Utc::now())?;
+    let job = enqueue::build(
+        &st.registry,
+        &tenant.key(),
+        &kind,
+        req.payload,
+        &opts,
+        key,
+        Utc::now(),
+    )?;
     let pushed = st.engine.push(job).await?;
     if !pushed.created {
         return Ok((StatusCode::OK, Json(EnqueuedJob::new(&kind, &pushed))));
@@ -83,7 +100,11 @@ async fn own_job(st: &AppState, tenant: &Tenant, id: &str) -> Result<JobInfo, Ap
 #[utoipa::path(get, path = "/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])),
     params(("id" = String, Path)),
     responses((status = 200, body = JobInfo), (status = 404, description = "no such job for this tenant", body = crate::error::ErrorBody)))]
-pub async fn show(State(st): State<AppState>, tenant: Tenant, Path(id): Path<String>) -> Result<Json<JobInfo>, ApiError> {
+pub async fn show(
+    State(st): State<AppState>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> Result<Json<JobInfo>, ApiError> {
     tenant.require(Scope::JobsRead)?;
     Ok(Json(own_job(&st, &tenant, &id).await?))
 }
@@ -113,15 +134,24 @@ pub struct JobList {
 /// The caller's jobs in one state (default `queued`), newest first, queue by queue.
 #[utoipa::path(get, path = "/v1/jobs", tag = "jobs", security(("bearer" = [])), params(ListQuery),
     responses((status = 200, body = JobList), (status = 400, body = crate::error::ErrorBody), (status = 404, description = "unknown kind", body = crate::error::ErrorBody)))]
-pub async fn list(State(st): State<AppState>, tenant: Tenant, AppQuery(q): AppQuery<ListQuery>) -> Result<Json<JobList>, ApiError> {
+pub async fn list(
+    State(st): State<AppState>,
+    tenant: Tenant,
+    AppQuery(q): AppQuery<ListQuery>,
+) -> Result<Json<JobList>, ApiError> {
     tenant.require(Scope::JobsRead)?;
     let limit = q.limit.unwrap_or(LIST_LIMIT_DEFAULT);
     if !(1..=LIST_LIMIT_MAX).contains(&limit) {
-        return Err(ApiError::bad_request("invalid_query", format!("limit must be between 1 and {LIST_LIMIT_MAX}")));
+        return Err(ApiError::bad_request(
+            "invalid_query",
+            format!("limit must be between 1 and {LIST_LIMIT_MAX}"),
+        ));
     }
     let queues = match &q.kind {
         Some(kind) => {
-            let k = st.registry.get(kind).ok_or_else(|| ApiError::not_found("unknown_kind", format!("no job kind {kind:?}")))?;
+            let k = st.registry.get(kind).ok_or_else(|| {
+                ApiError::not_found("unknown_kind", format!("no job kind {kind:?}"))
+            })?;
             vec![k.policy().queue.to_string()]
         }
         None => st.registry.queues(),
@@ -130,8 +160,13 @@ pub async fn list(State(st): State<AppState>, tenant: Tenant, AppQuery(q): AppQu
     let (mut idx, mut cursor) = match q.cursor.as_deref() {
         None => (0, None),
         Some(c) => {
-            let (queue, inner) = c.split_once('~').ok_or_else(|| ApiError::bad_request("invalid_query", "bad cursor"))?;
-            let idx = queues.iter().position(|x| x == queue).ok_or_else(|| ApiError::bad_request("invalid_query", "bad cursor"))?;
+            let (queue, inner) = c
+                .split_once('~')
+                .ok_or_else(|| ApiError::bad_request("invalid_query", "bad cursor"))?;
+            let idx = queues
+                .iter()
+                .position(|x| x == queue)
+                .ok_or_else(|| ApiError::bad_request("invalid_query", "bad cursor"))?;
             (idx, Some(inner.to_string()).filter(|s| !s.is_empty()))
         }
     };
@@ -139,8 +174,21 @@ pub async fn list(State(st): State<AppState>, tenant: Tenant, AppQuery(q): AppQu
     let tenant_key = tenant.key();
     let mut jobs = Vec::new();
     while idx < queues.len() && jobs.len() < limit {
-        let page = st.engine.list(&queues[idx], status, Some(&tenant_key), limit - jobs.len(), cursor.as_deref()).await?;
-        jobs.extend(page.jobs.into_iter().filter(|j| j.tenant == tenant_key && q.kind.as_ref().is_none_or(|k| &j.kind == k)));
+        let page = st
+            .engine
+            .list(
+                &queues[idx],
+                status,
+                Some(&tenant_key),
+                limit - jobs.len(),
+                cursor.as_deref(),
+            )
+            .await?;
+        jobs.extend(
+            page.jobs
+                .into_iter()
+                .filter(|j| j.tenant == tenant_key && q.kind.as_ref().is_none_or(|k| &j.kind == k)),
+        );
         match page.next_cursor {
             Some(next) => cursor = Some(next),
             None => {
@@ -149,7 +197,8 @@ pub async fn list(State(st): State<AppState>, tenant: Tenant, AppQuery(q): AppQu
             }
         }
     }
-    let next_cursor = (idx < queues.len()).then(|| format!("{}~{}", queues[idx], cursor.unwrap_or_default()));
+    let next_cursor =
+        (idx < queues.len()).then(|| format!("{}~{}", queues[idx], cursor.unwrap_or_default()));
     Ok(Json(JobList { jobs, next_cursor }))
 }
 
@@ -165,12 +214,19 @@ pub struct Cancelled {
 #[utoipa::path(delete, path = "/v1/jobs/{id}", tag = "jobs", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 200, body = Cancelled), (status = 404, body = crate::error::ErrorBody),
         (status = 409, description = "already succeeded, dead or cancelled", body = crate::error::ErrorBody)))]
-pub async fn cancel(State(st): State<AppState>, tenant: Tenant, Path(id): Path<String>) -> Result<Json<Cancelled>, ApiError> {
+pub async fn cancel(
+    State(st): State<AppState>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> Result<Json<Cancelled>, ApiError> {
     tenant.require(Scope::JobsWrite)?;
     let job = own_job(&st, &tenant, &id).await?;
     match st.engine.cancel(&job.queue, &id).await? {
-        CancelOutcome::AlreadyFinal => Err(ApiError::conflict("already_final", format!("job {id} already finished"))
-            .with_details(json!({ "status": job.status.as_str() }))),
+        CancelOutcome::AlreadyFinal => Err(ApiError::conflict(
+            "already_final",
+            format!("job {id} already finished"),
+        )
+        .with_details(json!({ "status": job.status.as_str() }))),
         CancelOutcome::NotFound => Err(ApiError::job_not_found(&id)),
         outcome => Ok(Json(Cancelled { id, outcome })),
     }
@@ -187,12 +243,30 @@ pub struct Retried {
 #[utoipa::path(post, path = "/v1/jobs/{id}/retry", tag = "jobs", security(("bearer" = [])), params(("id" = String, Path)),
     responses((status = 202, body = Retried), (status = 404, body = crate::error::ErrorBody),
         (status = 409, description = "not dead or cancelled", body = crate::error::ErrorBody)))]
-pub async fn retry(State(st): State<AppState>, tenant: Tenant, Path(id): Path<String>) -> Result<(StatusCode, Json<Retried>), ApiError> {
+pub async fn retry(
+    State(st): State<AppState>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> Result<(StatusCode, Json<Retried>), ApiError> {
     tenant.require(Scope::JobsWrite)?;
     let job = own_job(&st, &tenant, &id).await?;
-    if !st.engine.retry(&job.queue, &id).await? {
-        return Err(ApiError::conflict("not_retryable", format!("job {id} is {}, only dead or cancelled jobs can be retried", job.status.as_str()))
-            .with_details(json!({ "status": job.status.as_str() })));
+    // Checked here too: no round trip for the common mistake; the engine still decides races.
+    let retryable = matches!(job.status, JobStatus::Dead | JobStatus::Cancelled);
+    if !retryable || !st.engine.retry(&job.queue, &id).await? {
+        return Err(ApiError::conflict(
+            "not_retryable",
+            format!(
+                "job {id} is {}, only dead or cancelled jobs can be retried",
+                job.status.as_str()
+            ),
+        )
+        .with_details(json!({ "status": job.status.as_str() })));
     }
-    Ok((StatusCode::ACCEPTED, Json(Retried { id, status: JobStatus::Queued })))
+    Ok((
+        StatusCode::ACCEPTED,
+        Json(Retried {
+            id,
+            status: JobStatus::Queued,
+        }),
+    ))
 }

@@ -26,7 +26,16 @@ pub async fn metrics(State(st): State<AppState>) -> Result<impl IntoResponse, Ap
     let stats = futures::future::try_join_all(queues.iter().map(|q| st.engine.stats(q)));
     let (counts, stats) = futures::future::try_join(counts, stats).await?;
     let mut out = st.metrics.render();
+    if !out.is_empty() && !out.ends_with('\n') {
+        out.push('\n');
+    }
     prom::render_counts(&mut out, &counts);
     prom::render_stats(&mut out, &stats);
-    Ok(([(header::CONTENT_TYPE, "text/plain; version=0.0.4; charset=utf-8")], out))
+    Ok((
+        [(
+            header::CONTENT_TYPE,
+            "text/plain; version=0.0.4; charset=utf-8",
+        )],
+        out,
+    ))
 }

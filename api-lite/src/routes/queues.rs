@@ -31,7 +31,9 @@ pub struct QueueList {
     responses((status = 200, body = QueueList), (status = 403, body = crate::error::ErrorBody)))]
 pub async fn list(State(st): State<AppState>, tenant: Tenant) -> Result<Json<QueueList>, ApiError> {
     tenant.require(Scope::JobsRead)?;
-    let counts = futures::future::try_join_all(st.registry.queues().iter().map(|q| st.engine.counts(q))).await?;
+    let counts =
+        futures::future::try_join_all(st.registry.queues().iter().map(|q| st.engine.counts(q)))
+            .await?;
     Ok(Json(QueueList { queues: counts }))
 }
 
@@ -41,10 +43,18 @@ pub struct QueueState {
     pub paused: bool,
 }
 
-async fn set_paused(st: &AppState, tenant: &Tenant, queue: String, paused: bool) -> Result<Json<QueueState>, ApiError> {
+async fn set_paused(
+    st: &AppState,
+    tenant: &Tenant,
+    queue: String,
+    paused: bool,
+) -> Result<Json<QueueState>, ApiError> {
     tenant.require(Scope::Admin)?;
     if !st.registry.queues().contains(&queue) {
-        return Err(ApiError::not_found("unknown_queue", format!("no queue {queue:?}")));
+        return Err(ApiError::not_found(
+            "unknown_queue",
+            format!("no queue {queue:?}"),
+        ));
     }
     st.engine.set_paused(&queue, paused).await?;
     tracing::info!(tenant_id = %tenant.id, queue, paused, "queue state changed");
@@ -54,13 +64,21 @@ async fn set_paused(st: &AppState, tenant: &Tenant, queue: String, paused: bool)
 /// Stop workers fetching from `queue` (admin).
 #[utoipa::path(post, path = "/v1/queues/{queue}/pause", tag = "queues", security(("bearer" = [])), params(("queue" = String, Path)),
     responses((status = 200, body = QueueState), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn pause(State(st): State<AppState>, tenant: Tenant, Path(queue): Path<String>) -> Result<Json<QueueState>, ApiError> {
+pub async fn pause(
+    State(st): State<AppState>,
+    tenant: Tenant,
+    Path(queue): Path<String>,
+) -> Result<Json<QueueState>, ApiError> {
     set_paused(&st, &tenant, queue, true).await
 }
 
 /// Let workers fetch from `queue` again (admin).
 #[utoipa::path(post, path = "/v1/queues/{queue}/resume", tag = "queues", security(("bearer" = [])), params(("queue" = String, Path)),
     responses((status = 200, body = QueueState), (status = 403, body = crate::error::ErrorBody), (status = 404, body = crate::error::ErrorBody)))]
-pub async fn resume(State(st): State<AppState>, tenant: Tenant, Path(queue): Path<String>) -> Result<Json<QueueState>, ApiError> {
+pub async fn resume(
+    State(st): State<AppState>,
+    tenant: Tenant,
+    Path(queue): Path<String>,
+) -> Result<Json<QueueState>, ApiError> {
     set_paused(&st, &tenant, queue, false).await
 }

@@ -31,8 +31,15 @@ pub const ACK_BATCH_MAX: usize = 256;
 #[derive(Clone, Debug, PartialEq)]
 pub enum Outcome {
     Succeeded(serde_json::Value),
-    Retry { error: String, reason: &'static str, delay: Duration },
-    Dead { error: String, reason: &'static str },
+    Retry {
+        error: String,
+        reason: &'static str,
+        delay: Duration,
+    },
+    Dead {
+        error: String,
+        reason: &'static str,
+    },
     Cancelled,
     /// Given back unrun (shutdown); the attempt is not counted.
     Release,
@@ -42,7 +49,11 @@ impl Outcome {
     fn wire(&self) -> (&'static str, String, &'static str, u64) {
         match self {
             Outcome::Succeeded(v) => ("ok", serde_json::to_string(v).unwrap_or_default(), "", 0),
-            Outcome::Retry { error, reason, delay } => ("retry", error.clone(), reason, delay.as_millis() as u64),
+            Outcome::Retry {
+                error,
+                reason,
+                delay,
+            } => ("retry", error.clone(), reason, delay.as_millis() as u64),
             Outcome::Dead { error, reason } => ("dead", error.clone(), reason, 0),
             Outcome::Cancelled => ("cancelled", String::new(), "cancelled", 0),
             Outcome::Release => ("release", String::new(), "", 0),
@@ -70,7 +81,12 @@ pub(crate) struct AckMsg {
 
 impl AckMsg {
     pub fn new(job: &Job, outcome: Outcome) -> AckMsg {
-        AckMsg { id: job.id.clone(), attempt: job.attempt, outcome, done: None }
+        AckMsg {
+            id: job.id.clone(),
+            attempt: job.attempt,
+            outcome,
+            done: None,
+        }
     }
 }
 
@@ -150,7 +166,10 @@ async fn write_loop(shared: std::sync::Weak<Shared>, mut rx: mpsc::UnboundedRece
                 held.remove(&a.id);
             }
         }
-        for (mut a, applied) in batch.into_iter().zip(results.into_iter().chain(std::iter::repeat(0))) {
+        for (mut a, applied) in batch
+            .into_iter()
+            .zip(results.into_iter().chain(std::iter::repeat(0)))
+        {
             if let Some(d) = a.done.take() {
                 let _ = d.send(applied == 1);
             }
@@ -161,12 +180,21 @@ async fn write_loop(shared: std::sync::Weak<Shared>, mut rx: mpsc::UnboundedRece
     }
 }
 
-async fn write_batch(sh: &Shared, conn: &mut redis::aio::ConnectionManager, batch: &[AckMsg]) -> Result<Vec<i64>, redis::RedisError> {
+async fn write_batch(
+    sh: &Shared,
+    conn: &mut redis::aio::ConnectionManager,
+    batch: &[AckMsg],
+) -> Result<Vec<i64>, redis::RedisError> {
     let mut inv = scripts::ACK.key(sh.keys.base());
     inv.arg(&sh.worker_id).arg(batch.len());
     for a in batch {
         let (outcome, text, reason, delay) = a.outcome.wire();
-        inv.arg(&a.id).arg(a.attempt).arg(outcome).arg(text).arg(reason).arg(delay);
+        inv.arg(&a.id)
+            .arg(a.attempt)
+            .arg(outcome)
+            .arg(text)
+            .arg(reason)
+            .arg(delay);
     }
     inv.invoke_async(conn).await
 }
@@ -186,7 +214,10 @@ impl AckLayer {
 impl<S> Layer<S> for AckLayer {
     type Service = AckService<S>;
     fn layer(&self, inner: S) -> AckService<S> {
-        AckService { inner, shared: self.shared.clone() }
+        AckService {
+            inner,
+            shared: self.shared.clone(),
+        }
     }
 }
 
@@ -277,9 +308,15 @@ fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
 fn classify_error(job: &Job, policy: &crate::kinds::KindPolicy, e: BoxDynError) -> Outcome {
     match e.downcast::<JobError>() {
         Ok(je) => match *je {
-            JobError::Permanent { reason } => Outcome::Dead { error: reason, reason: "permanent" },
+            JobError::Permanent { reason } => Outcome::Dead {
+                error: reason,
+                reason: "permanent",
+            },
             JobError::Cancelled => Outcome::Cancelled,
-            JobError::Retryable { reason, retry_after } => classify_retryable(job, policy, reason, "error", retry_after),
+            JobError::Retryable {
+                reason,
+                retry_after,
+            } => classify_retryable(job, policy, reason, "error", retry_after),
         },
         Err(other) => classify_retryable(job, policy, other.to_string(), "error", None),
     }
@@ -293,13 +330,24 @@ fn classify_retryable(
     retry_after: Option<Duration>,
 ) -> Outcome {
     if job.attempt >= job.max_attempts {
-        return Outcome::Dead { error, reason: if reason == "error" { "attempts_exhausted" } else { reason } };
+        return Outcome::Dead {
+            error,
+            reason: if reason == "error" {
+                "attempts_exhausted"
+            } else {
+                reason
+            },
+        };
     }
     let delay = retry_after.unwrap_or_else(|| {
         let unit: f64 = rand::rng().random();
         backoff(policy.backoff_base, policy.backoff_cap, job.attempt, unit)
     });
-    Outcome::Retry { error, reason, delay }
+    Outcome::Retry {
+        error,
+        reason,
+        delay,
+    }
 }
 
 /// The handler service under apalis' lifecycle: dispatches a job to its kind.

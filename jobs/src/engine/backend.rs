@@ -64,7 +64,13 @@ pub struct RedisBackend {
 
 impl RedisBackend {
     pub(crate) fn new(shared: Arc<Shared>, batch: usize) -> RedisBackend {
-        RedisBackend { shared, batch: batch.max(1), rx: None, feeder: None, close: None }
+        RedisBackend {
+            shared,
+            batch: batch.max(1),
+            rx: None,
+            feeder: None,
+            close: None,
+        }
     }
 }
 
@@ -96,7 +102,11 @@ impl Backend for RedisBackend {
     type Task = Task<Job>;
     type Error = EngineError;
 
-    fn poll_ready(&mut self, _cx: &mut Context<'_>, _worker: &WorkerContext) -> Poll<Result<(), EngineError>> {
+    fn poll_ready(
+        &mut self,
+        _cx: &mut Context<'_>,
+        _worker: &WorkerContext,
+    ) -> Poll<Result<(), EngineError>> {
         if self.feeder.is_none() {
             let (tx, rx) = mpsc::channel(self.batch);
             self.rx = Some(rx);
@@ -105,12 +115,18 @@ impl Backend for RedisBackend {
         Poll::Ready(Ok(()))
     }
 
-    fn poll_next(&mut self, cx: &mut Context<'_>, _worker: &WorkerContext) -> Poll<Option<Result<Task<Job>, EngineError>>> {
+    fn poll_next(
+        &mut self,
+        cx: &mut Context<'_>,
+        _worker: &WorkerContext,
+    ) -> Poll<Option<Result<Task<Job>, EngineError>>> {
         let rx = self.rx.as_mut().expect("poll_ready runs first");
         match rx.poll_recv(cx) {
             Poll::Ready(Some(job)) => {
                 let id = TaskId::from_string(job.id.clone());
-                let task = apalis_core::task::builder::TaskBuilder::new(job).task_id(id).build();
+                let task = apalis_core::task::builder::TaskBuilder::new(job)
+                    .task_id(id)
+                    .build();
                 Poll::Ready(Some(Ok(task)))
             }
             // The feeder only ends when closing; the worker then stops polling.
@@ -119,7 +135,11 @@ impl Backend for RedisBackend {
         }
     }
 
-    fn poll_close(&mut self, cx: &mut Context<'_>, _worker: &WorkerContext) -> Poll<Result<(), EngineError>> {
+    fn poll_close(
+        &mut self,
+        cx: &mut Context<'_>,
+        _worker: &WorkerContext,
+    ) -> Poll<Result<(), EngineError>> {
         if self.close.is_none() {
             let shared = self.shared.clone();
             let feeder = self.feeder.take();
@@ -165,11 +185,19 @@ async fn feed(shared: Arc<Shared>, tx: mpsc::Sender<Job>, batch: usize) {
     }
 }
 
-async fn feed_connected(shared: &Arc<Shared>, tx: &mpsc::Sender<Job>, batch: usize) -> Result<(), EngineError> {
+async fn feed_connected(
+    shared: &Arc<Shared>,
+    tx: &mpsc::Sender<Job>,
+    batch: usize,
+) -> Result<(), EngineError> {
     let cfg = redis::AsyncConnectionConfig::new()
         .set_connection_timeout(Some(Duration::from_secs(5)))
         .set_response_timeout(Some(IDLE_BLOCK_MAX + Duration::from_secs(5)));
-    let mut conn = shared.engine.client.get_multiplexed_async_connection_with_config(&cfg).await?;
+    let mut conn = shared
+        .engine
+        .client
+        .get_multiplexed_async_connection_with_config(&cfg)
+        .await?;
     let lease_ms = shared.engine.cfg.settings.lease_ttl_ms;
     loop {
         let permit = tokio::select! {
@@ -178,14 +206,24 @@ async fn feed_connected(shared: &Arc<Shared>, tx: &mpsc::Sender<Job>, batch: usi
         };
         let room = (tx.capacity() + 1).min(batch);
         drop(permit);
-        let claimed = claim(&mut conn, &shared.keys, &shared.queue, &shared.worker_id, room, lease_ms).await?;
+        let claimed = claim(
+            &mut conn,
+            &shared.keys,
+            &shared.queue,
+            &shared.worker_id,
+            room,
+            lease_ms,
+        )
+        .await?;
         if claimed.jobs.is_empty() {
             let wait = if claimed.paused {
                 IDLE_BLOCK_MAX
             } else {
                 claimed
                     .next_due_ms
-                    .map(|ms| Duration::from_millis(ms).clamp(Duration::from_millis(2), IDLE_BLOCK_MAX))
+                    .map(|ms| {
+                        Duration::from_millis(ms).clamp(Duration::from_millis(2), IDLE_BLOCK_MAX)
+                    })
                     .unwrap_or(IDLE_BLOCK_MAX)
             };
             let mut blpop = redis::cmd("BLPOP");
@@ -211,7 +249,10 @@ async fn feed_connected(shared: &Arc<Shared>, tx: &mpsc::Sender<Job>, batch: usi
                 // Closing: this one and the rest go back.
                 shared.acker.send(AckMsg::new(&e.0, Outcome::Release)).await;
                 for rest in jobs.by_ref() {
-                    shared.acker.send(AckMsg::new(&rest, Outcome::Release)).await;
+                    shared
+                        .acker
+                        .send(AckMsg::new(&rest, Outcome::Release))
+                        .await;
                 }
                 return Ok(());
             }

@@ -77,7 +77,10 @@ fn parse(queue: &str, raw: Vec<redis::Value>) -> Result<Claimed, EngineError> {
         return Err(EngineError::Invalid("unexpected claim reply".into()));
     }
     if int(&raw[0]) == -1 {
-        return Ok(Claimed { paused: true, ..Claimed::default() });
+        return Ok(Claimed {
+            paused: true,
+            ..Claimed::default()
+        });
     }
     let next = int(&raw[1]);
     let now = std::time::SystemTime::now()

@@ -15,7 +15,12 @@ impl Engine {
             return Ok("not_found".into());
         }
         let mut conn = self.conn.clone();
-        Ok(scripts::CONTROL.key(self.keys(queue).base()).arg(action).arg(id).invoke_async(&mut conn).await?)
+        Ok(scripts::CONTROL
+            .key(self.keys(queue).base())
+            .arg(action)
+            .arg(id)
+            .invoke_async(&mut conn)
+            .await?)
     }
 
     /// Cancel: a job that has not started becomes `cancelled`; a running one gets its token fired.
@@ -70,9 +75,17 @@ impl Engine {
     /// claim script): `key` is `*` (the whole queue) or a job's `rate_key`
     /// (or its part before the first `:`, e.g. `whatsapp` for `whatsapp:<tenant>`,
     /// which then limits each tenant's bucket separately). `count = 0` removes it.
-    pub async fn set_rate_limit(&self, queue: &str, key: &str, count: u32, per: Duration) -> Result<(), EngineError> {
+    pub async fn set_rate_limit(
+        &self,
+        queue: &str,
+        key: &str,
+        count: u32,
+        per: Duration,
+    ) -> Result<(), EngineError> {
         if key.is_empty() || key.contains('|') {
-            return Err(EngineError::Invalid("rate-limit key must be non-empty".into()));
+            return Err(EngineError::Invalid(
+                "rate-limit key must be non-empty".into(),
+            ));
         }
         let mut conn = self.conn.clone();
         let field = format!("rl:{key}");
@@ -80,13 +93,21 @@ impl Engine {
             let _: () = conn.hdel(self.keys(queue).meta(), field).await?;
         } else {
             let per_ms = per.as_millis().max(1) as u64;
-            let _: () = conn.hset(self.keys(queue).meta(), field, format!("{count}:{per_ms}")).await?;
+            let _: () = conn
+                .hset(self.keys(queue).meta(), field, format!("{count}:{per_ms}"))
+                .await?;
         }
         Ok(())
     }
 
     /// Records handler progress on a job (0-100 and a message); ignored for a job that is gone.
-    pub async fn set_progress(&self, queue: &str, id: &str, percent: u8, message: &str) -> Result<(), EngineError> {
+    pub async fn set_progress(
+        &self,
+        queue: &str,
+        id: &str,
+        percent: u8,
+        message: &str,
+    ) -> Result<(), EngineError> {
         let key = self.keys(queue).job(id);
         let mut conn = self.conn.clone();
         let _: () = redis::Script::new("if redis.call('EXISTS', KEYS[1]) == 1 then redis.call('HSET', KEYS[1], 'pg', ARGV[1], 'pm', ARGV[2]) end return 1")

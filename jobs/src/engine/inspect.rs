@@ -6,7 +6,9 @@ use std::collections::HashMap;
 use chrono::Utc;
 use redis::AsyncCommands;
 
-use super::job::{ms_to_time, JobInfo, JobPage, JobStatus, Priority, QueueCounts, QueueStats, WorkerInfo};
+use super::job::{
+    ms_to_time, JobInfo, JobPage, JobStatus, Priority, QueueCounts, QueueStats, WorkerInfo,
+};
 use super::keys::QueueKeys;
 use super::{stats, Engine, EngineError};
 
@@ -39,7 +41,10 @@ impl Engine {
         }
         let mut conn = self.conn.clone();
         let all: Vec<HashMap<String, String>> = pipe.query_async(&mut conn).await?;
-        Ok(queues.iter().zip(all).find_map(|(q, h)| JobInfo::from_fields(id, q, &h)))
+        Ok(queues
+            .iter()
+            .zip(all)
+            .find_map(|(q, h)| JobInfo::from_fields(id, q, &h)))
     }
 
     async fn jobs_by_ids(&self, queue: &str, ids: &[String]) -> Result<Vec<JobInfo>, EngineError> {
@@ -53,7 +58,11 @@ impl Engine {
         }
         let mut conn = self.conn.clone();
         let all: Vec<HashMap<String, String>> = pipe.query_async(&mut conn).await?;
-        Ok(ids.iter().zip(all).filter_map(|(id, h)| JobInfo::from_fields(id, queue, &h)).collect())
+        Ok(ids
+            .iter()
+            .zip(all)
+            .filter_map(|(id, h)| JobInfo::from_fields(id, queue, &h))
+            .collect())
     }
 
     /// Tenants with waiting jobs at each priority.
@@ -64,28 +73,39 @@ impl Engine {
         }
         let mut conn = self.conn.clone();
         let rings: Vec<Vec<String>> = pipe.query_async(&mut conn).await?;
-        Ok(Priority::ALL.into_iter().zip(rings).map(|(p, mut r)| {
-            r.sort();
-            r.dedup();
-            (p, r)
-        }).collect())
+        Ok(Priority::ALL
+            .into_iter()
+            .zip(rings)
+            .map(|(p, mut r)| {
+                r.sort();
+                r.dedup();
+                (p, r)
+            })
+            .collect())
     }
 
     /// Jobs per state; `queued` is a counter kept by the scripts, the rest are set sizes.
     pub async fn counts(&self, queue: &str) -> Result<QueueCounts, EngineError> {
         let keys = self.keys(queue);
         let mut conn = self.conn.clone();
-        let (scheduled, failed, running, succeeded, dead, cancelled, meta): (u64, u64, u64, u64, u64, u64, HashMap<String, String>) =
-            redis::pipe()
-                .zcard(keys.scheduled())
-                .zcard(keys.retry())
-                .zcard(keys.leases())
-                .llen(keys.succeeded())
-                .zcard(keys.dead())
-                .zcard(keys.cancelled())
-                .hgetall(keys.meta())
-                .query_async(&mut conn)
-                .await?;
+        let (scheduled, failed, running, succeeded, dead, cancelled, meta): (
+            u64,
+            u64,
+            u64,
+            u64,
+            u64,
+            u64,
+            HashMap<String, String>,
+        ) = redis::pipe()
+            .zcard(keys.scheduled())
+            .zcard(keys.retry())
+            .zcard(keys.leases())
+            .llen(keys.succeeded())
+            .zcard(keys.dead())
+            .zcard(keys.cancelled())
+            .hgetall(keys.meta())
+            .query_async(&mut conn)
+            .await?;
         // Oldest waiting: the head of each tenant list is its oldest job.
         let mut heads = Vec::new();
         for (p, tenants) in self.rings(&keys).await? {
@@ -104,7 +124,11 @@ impl Engine {
         Ok(QueueCounts {
             queue: queue.to_string(),
             scheduled,
-            queued: meta.get("queued").and_then(|v| v.parse::<i64>().ok()).unwrap_or(0).max(0) as u64,
+            queued: meta
+                .get("queued")
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(0)
+                .max(0) as u64,
             running,
             failed,
             succeeded,
@@ -129,7 +153,11 @@ impl Engine {
         let limit = limit.clamp(1, 500);
         let offset: usize = cursor.and_then(|c| c.parse().ok()).unwrap_or(0);
         let keys = self.keys(queue);
-        let window = if tenant.is_some() { limit * TENANT_SCAN_FACTOR } else { limit };
+        let window = if tenant.is_some() {
+            limit * TENANT_SCAN_FACTOR
+        } else {
+            limit
+        };
         let (start, stop) = (offset as isize, (offset + window) as isize - 1);
         let mut conn = self.conn.clone();
         let ids: Vec<String> = match status {
@@ -140,26 +168,57 @@ impl Engine {
             JobStatus::Succeeded => conn.lrange(keys.succeeded(), start, stop).await?,
             JobStatus::Running => {
                 let members: Vec<String> = conn.zrevrange(keys.leases(), start, stop).await?;
-                members.into_iter().filter_map(|m| m.split('|').next().map(str::to_string)).collect()
+                members
+                    .into_iter()
+                    .filter_map(|m| m.split('|').next().map(str::to_string))
+                    .collect()
             }
             JobStatus::Queued => self.queued_ids(&keys, tenant, offset, window).await?,
         };
         let scanned = ids.len();
-        let mut jobs = self.jobs_by_ids(queue, &ids).await?;
-        jobs.retain(|j| j.status == status && tenant.map(|t| j.tenant == t).unwrap_or(true));
-        jobs.truncate(limit);
-        let next_cursor = (scanned == window).then(|| (offset + window).to_string());
+        let found = self.jobs_by_ids(queue, &ids).await?;
+        let mut by_id: HashMap<&str, &JobInfo> = HashMap::new();
+        for j in &found {
+            by_id.insert(j.id.as_str(), j);
+        }
+        // Walk the window in order; stop once the page is full and resume right after the last row kept.
+        let mut jobs = Vec::new();
+        let mut consumed = 0;
+        for id in &ids {
+            consumed += 1;
+            if let Some(j) = by_id.get(id.as_str()) {
+                if j.status == status && tenant.map(|t| j.tenant == t).unwrap_or(true) {
+                    jobs.push((*j).clone());
+                    if jobs.len() == limit {
+                        break;
+                    }
+                }
+            }
+        }
+        let more = consumed < scanned || scanned == window;
+        let next_cursor = more.then(|| (offset + consumed).to_string());
         Ok(JobPage { jobs, next_cursor })
     }
 
     /// Waiting ids, newest first: the tails of the tenant lists, priority by priority.
-    async fn queued_ids(&self, keys: &QueueKeys, tenant: Option<&str>, offset: usize, window: usize) -> Result<Vec<String>, EngineError> {
+    async fn queued_ids(
+        &self,
+        keys: &QueueKeys,
+        tenant: Option<&str>,
+        offset: usize,
+        window: usize,
+    ) -> Result<Vec<String>, EngineError> {
         let mut conn = self.conn.clone();
         let mut all = Vec::new();
         for (p, tenants) in self.rings(keys).await? {
-            for t in tenants.iter().filter(|t| tenant.map(|x| x == t.as_str()).unwrap_or(true)) {
+            for t in tenants
+                .iter()
+                .filter(|t| tenant.map(|x| x == t.as_str()).unwrap_or(true))
+            {
                 let want = (offset + window) as isize;
-                let mut ids: Vec<String> = conn.lrange(keys.tenant_list(p.as_str(), t), -want, -1).await?;
+                let mut ids: Vec<String> = conn
+                    .lrange(keys.tenant_list(p.as_str(), t), -want, -1)
+                    .await?;
                 ids.reverse();
                 all.extend(ids);
             }
@@ -174,7 +233,9 @@ impl Engine {
         let keys = self.keys(queue);
         let since = Utc::now().timestamp_millis() - (self.cfg.settings.lease_ttl_ms * 3) as i64;
         let mut conn = self.conn.clone();
-        let seen: Vec<(String, f64)> = conn.zrangebyscore_withscores(keys.workers(), since, "+inf").await?;
+        let seen: Vec<(String, f64)> = conn
+            .zrangebyscore_withscores(keys.workers(), since, "+inf")
+            .await?;
         let leases: Vec<String> = conn.zrange(keys.leases(), 0, -1).await?;
         Ok(seen
             .into_iter()
@@ -187,7 +248,12 @@ impl Engine {
                         (parts.next()? == id).then(|| job.to_string())
                     })
                     .collect();
-                WorkerInfo { id, queue: queue.to_string(), last_seen: ms_to_time(at as i64), running }
+                WorkerInfo {
+                    id,
+                    queue: queue.to_string(),
+                    last_seen: ms_to_time(at as i64),
+                    running,
+                }
             })
             .collect())
     }
@@ -195,7 +261,9 @@ impl Engine {
     /// Outcome counters and histograms for `/metrics`.
     pub async fn stats(&self, queue: &str) -> Result<QueueStats, EngineError> {
         let mut conn = self.conn.clone();
-        let raw: HashMap<String, f64> = conn.hgetall(format!("{}stats", self.keys(queue).base())).await?;
+        let raw: HashMap<String, f64> = conn
+            .hgetall(format!("{}stats", self.keys(queue).base()))
+            .await?;
         Ok(stats::decode(queue, raw))
     }
 

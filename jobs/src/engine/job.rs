@@ -88,7 +88,10 @@ impl JobStatus {
 
     /// Final states: nothing more will happen to the job.
     pub fn is_final(self) -> bool {
-        matches!(self, JobStatus::Succeeded | JobStatus::Dead | JobStatus::Cancelled)
+        matches!(
+            self,
+            JobStatus::Succeeded | JobStatus::Dead | JobStatus::Cancelled
+        )
     }
 }
 
@@ -178,7 +181,11 @@ pub(crate) fn ms_to_time(ms: i64) -> DateTime<Utc> {
 
 impl JobInfo {
     /// Builds a `JobInfo` from the job hash's fields (HGETALL).
-    pub(crate) fn from_fields(id: &str, queue: &str, h: &HashMap<String, String>) -> Option<JobInfo> {
+    pub(crate) fn from_fields(
+        id: &str,
+        queue: &str,
+        h: &HashMap<String, String>,
+    ) -> Option<JobInfo> {
         let get = |k: &str| h.get(k).filter(|v| !v.is_empty());
         let num = |k: &str| get(k).and_then(|v| v.parse::<i64>().ok());
         let status = JobStatus::parse(get(field::STATUS)?)?;
@@ -188,7 +195,9 @@ impl JobInfo {
             kind: get(field::KIND)?.clone(),
             tenant: get(field::TENANT).cloned().unwrap_or_default(),
             status,
-            priority: get(field::PRIORITY).and_then(|p| Priority::parse(p)).unwrap_or_default(),
+            priority: get(field::PRIORITY)
+                .and_then(|p| Priority::parse(p))
+                .unwrap_or_default(),
             attempts: num(field::ATTEMPTS).unwrap_or(0) as u32,
             max_attempts: num(field::MAX_ATTEMPTS).unwrap_or(1) as u32,
             payload: get(field::PAYLOAD)

@@ -114,7 +114,8 @@ impl QueueKeys {
 pub fn valid_token(s: &str) -> bool {
     !s.is_empty()
         && s.len() <= 128
-        && s.bytes().all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
 }
 
 #[cfg(test)]
@@ -124,7 +125,14 @@ mod tests {
     #[test]
     fn every_key_of_a_queue_shares_its_hash_tag() {
         let k = QueueKeys::new("tarefa", "emails");
-        for key in [k.job("x"), k.scheduled(), k.ring("high"), k.tenant_list("low", "t1"), k.leases(), k.meta()] {
+        for key in [
+            k.job("x"),
+            k.scheduled(),
+            k.ring("high"),
+            k.tenant_list("low", "t1"),
+            k.leases(),
+            k.meta(),
+        ] {
             assert!(key.starts_with("{tarefa:emails}:"), "{key}");
         }
     }

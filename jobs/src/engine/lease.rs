@@ -60,10 +60,19 @@ pub(crate) async fn run(shared: Arc<Shared>) {
 pub(crate) async fn renew_once(shared: &Shared) -> Result<Outcome, EngineError> {
     let held: Vec<(String, String, tokio_util::sync::CancellationToken)> = {
         let h = shared.held.lock().expect("held lock");
-        h.values().map(|j| (j.id.clone(), j.lease_member(&shared.worker_id), j.cancel.clone())).collect()
+        h.values()
+            .map(|j| {
+                (
+                    j.id.clone(),
+                    j.lease_member(&shared.worker_id),
+                    j.cancel.clone(),
+                )
+            })
+            .collect()
     };
     let mut inv = scripts::RENEW.key(shared.keys.base());
-    inv.arg(&shared.worker_id).arg(shared.engine.cfg.settings.lease_ttl_ms);
+    inv.arg(&shared.worker_id)
+        .arg(shared.engine.cfg.settings.lease_ttl_ms);
     for (_, member, _) in &held {
         inv.arg(member);
     }
@@ -103,7 +112,11 @@ pub(crate) async fn rescue_once(shared: &Shared) -> Result<Outcome, EngineError>
     if requeued + crashed > 0 {
         tracing::warn!(queue = %shared.queue, requeued, crashed, "re-delivered jobs whose worker disappeared");
     }
-    Ok(Outcome { requeued, crashed, ..Outcome::default() })
+    Ok(Outcome {
+        requeued,
+        crashed,
+        ..Outcome::default()
+    })
 }
 
 pub(crate) async fn flush_stats(shared: &Shared) {
@@ -115,9 +128,17 @@ pub(crate) async fn flush_stats(shared: &Shared) {
     let mut pipe = redis::pipe();
     for (field, by) in &pending {
         if field.ends_with("|sum") {
-            pipe.cmd("HINCRBYFLOAT").arg(&key).arg(field).arg(*by).ignore();
+            pipe.cmd("HINCRBYFLOAT")
+                .arg(&key)
+                .arg(field)
+                .arg(*by)
+                .ignore();
         } else {
-            pipe.cmd("HINCRBY").arg(&key).arg(field).arg(*by as i64).ignore();
+            pipe.cmd("HINCRBY")
+                .arg(&key)
+                .arg(field)
+                .arg(*by as i64)
+                .ignore();
         }
     }
     let mut conn = shared.engine.conn.clone();
@@ -134,6 +155,18 @@ impl super::Engine {
         let now = Utc::now().timestamp_millis();
         let ok_cutoff = now - (s.retain_succeeded_secs * 1000) as i64;
         let dead_cutoff = now - (s.retain_dead_secs * 1000) as i64;
+        self.apply_retention_before(queue, ok_cutoff, dead_cutoff)
+            .await
+    }
+
+    /// Removes succeeded jobs finished before `ok_cutoff_ms` and dead/cancelled
+    /// ones finished before `dead_cutoff_ms` (unix ms); returns how many.
+    pub async fn apply_retention_before(
+        &self,
+        queue: &str,
+        ok_cutoff: i64,
+        dead_cutoff: i64,
+    ) -> Result<i64, EngineError> {
         let keys = super::keys::QueueKeys::new(&self.cfg.prefix, queue);
         let mut conn = self.conn.clone();
         let mut total = 0;

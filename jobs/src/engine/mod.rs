@@ -58,7 +58,11 @@ pub struct EngineConfig {
 
 impl EngineConfig {
     pub fn from_settings(s: &Settings) -> EngineConfig {
-        EngineConfig { redis_url: s.redis.url.clone(), prefix: s.redis.prefix.clone(), settings: s.engine.clone() }
+        EngineConfig {
+            redis_url: s.redis.url.clone(),
+            prefix: s.redis.prefix.clone(),
+            settings: s.engine.clone(),
+        }
     }
 }
 
@@ -72,7 +76,9 @@ pub struct Engine {
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
-        f.debug_struct("Engine").field("prefix", &self.cfg.prefix).finish()
+        f.debug_struct("Engine")
+            .field("prefix", &self.cfg.prefix)
+            .finish()
     }
 }
 
@@ -87,7 +93,11 @@ impl Engine {
             .set_number_of_retries(2)
             .set_max_delay(Duration::from_secs(2));
         let conn = ConnectionManager::new_with_config(client.clone(), mcfg).await?;
-        Ok(Engine { conn, client, cfg: Arc::new(cfg) })
+        Ok(Engine {
+            conn,
+            client,
+            cfg: Arc::new(cfg),
+        })
     }
 
     pub fn config(&self) -> &EngineConfig {

@@ -15,25 +15,35 @@ pub fn new_job_id() -> String {
     static GEN: std::sync::Mutex<Option<ulid::Generator>> = std::sync::Mutex::new(None);
     let mut g = GEN.lock().expect("ulid generator lock");
     let gen = g.get_or_insert_with(ulid::Generator::new);
-    gen.generate().unwrap_or_else(|_| ulid::Ulid::new()).to_string()
+    gen.generate()
+        .unwrap_or_else(|_| ulid::Ulid::new())
+        .to_string()
 }
 
 fn check(job: &NewJob) -> Result<(), EngineError> {
     if !valid_token(&job.queue) || !valid_token(&job.tenant) || job.kind.is_empty() {
-        return Err(EngineError::Invalid("queue, tenant and kind must be plain tokens [A-Za-z0-9._-]".into()));
+        return Err(EngineError::Invalid(
+            "queue, tenant and kind must be plain tokens [A-Za-z0-9._-]".into(),
+        ));
     }
     if let Some(id) = &job.id {
         if !valid_token(id) {
-            return Err(EngineError::Invalid(format!("job id {id:?} must match [A-Za-z0-9._-]{{1,128}}")));
+            return Err(EngineError::Invalid(format!(
+                "job id {id:?} must match [A-Za-z0-9._-]{{1,128}}"
+            )));
         }
     }
     if let Some(k) = &job.idempotency_key {
         if k.is_empty() || k.len() > 200 {
-            return Err(EngineError::Invalid("idempotency key must be 1-200 bytes".into()));
+            return Err(EngineError::Invalid(
+                "idempotency key must be 1-200 bytes".into(),
+            ));
         }
     }
     if job.max_attempts == 0 {
-        return Err(EngineError::Invalid("max_attempts must be at least 1".into()));
+        return Err(EngineError::Invalid(
+            "max_attempts must be at least 1".into(),
+        ));
     }
     Ok(())
 }
@@ -87,7 +97,10 @@ impl Engine {
                 }
             }
         }
-        Ok(results.into_iter().map(|r| r.expect("every job answered")).collect())
+        Ok(results
+            .into_iter()
+            .map(|r| r.expect("every job answered"))
+            .collect())
     }
 }
 

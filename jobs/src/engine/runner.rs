@@ -28,8 +28,15 @@ pub fn worker_id(queue: &str) -> String {
         .ok()
         .filter(|h| !h.is_empty())
         .unwrap_or_else(|| "host".into());
-    let host: String = host.chars().filter(|c| c.is_ascii_alphanumeric() || *c == '-').collect();
-    format!("{host}-{}-{queue}-{}", std::process::id(), ulid::Ulid::new())
+    let host: String = host
+        .chars()
+        .filter(|c| c.is_ascii_alphanumeric() || *c == '-')
+        .collect();
+    format!(
+        "{host}-{}-{queue}-{}",
+        std::process::id(),
+        ulid::Ulid::new()
+    )
 }
 
 /// Serves `queue` until `shutdown` resolves, then drains as described above.
@@ -76,7 +83,9 @@ pub async fn run_queue(
     let worker = WorkerBuilder::new(id.clone())
         .backend(RedisBackend::new(shared.clone(), concurrency))
         .layer(ConcurrencyLimitLayer::new(concurrency))
-        .build(Dispatch { shared: shared.clone() });
+        .build(Dispatch {
+            shared: shared.clone(),
+        });
     let result = worker.run_until(signal).await;
     shared.acker.flush().await;
     lease::flush_stats(&shared).await;

@@ -8,7 +8,13 @@ use redis::Script;
 
 macro_rules! script {
     ($file:literal) => {
-        LazyLock::new(|| Script::new(concat!(include_str!("scripts/common.lua"), "\n", include_str!($file))))
+        LazyLock::new(|| {
+            Script::new(concat!(
+                include_str!("scripts/common.lua"),
+                "\n",
+                include_str!($file)
+            ))
+        })
     };
 }
 

@@ -9,7 +9,9 @@ use std::sync::Mutex;
 use super::job::{KindHistogram, OutcomeCount, QueueStats};
 
 /// Histogram bucket bounds, seconds.
-pub const BOUNDS_SECS: [f64; 12] = [0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0, 120.0];
+pub const BOUNDS_SECS: [f64; 12] = [
+    0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0, 120.0,
+];
 
 #[derive(Default)]
 pub(crate) struct Stats {
@@ -17,12 +19,20 @@ pub(crate) struct Stats {
 }
 
 fn bucket(secs: f64) -> usize {
-    BOUNDS_SECS.iter().position(|b| secs <= *b).unwrap_or(BOUNDS_SECS.len())
+    BOUNDS_SECS
+        .iter()
+        .position(|b| secs <= *b)
+        .unwrap_or(BOUNDS_SECS.len())
 }
 
 impl Stats {
     fn add(&self, field: String, by: f64) {
-        *self.pending.lock().expect("stats lock").entry(field).or_default() += by;
+        *self
+            .pending
+            .lock()
+            .expect("stats lock")
+            .entry(field)
+            .or_default() += by;
     }
 
     pub fn outcome(&self, kind: &str, tenant: &str, outcome: &str) {
@@ -51,7 +61,10 @@ impl Stats {
 
 /// Decodes the Redis stats hash into counters and histograms.
 pub(crate) fn decode(queue: &str, raw: HashMap<String, f64>) -> QueueStats {
-    let mut out = QueueStats { queue: queue.to_string(), ..QueueStats::default() };
+    let mut out = QueueStats {
+        queue: queue.to_string(),
+        ..QueueStats::default()
+    };
     let mut hists: HashMap<(String, String), KindHistogram> = HashMap::new();
     for (field, value) in raw {
         let parts: Vec<&str> = field.split('|').collect();
@@ -63,12 +76,14 @@ pub(crate) fn decode(queue: &str, raw: HashMap<String, f64>) -> QueueStats {
                 count: value as u64,
             }),
             ["h", which, kind, slot] => {
-                let h = hists.entry((which.to_string(), kind.to_string())).or_insert_with(|| KindHistogram {
-                    kind: kind.to_string(),
-                    bounds_secs: BOUNDS_SECS.to_vec(),
-                    counts: vec![0; BOUNDS_SECS.len() + 1],
-                    ..KindHistogram::default()
-                });
+                let h = hists
+                    .entry((which.to_string(), kind.to_string()))
+                    .or_insert_with(|| KindHistogram {
+                        kind: kind.to_string(),
+                        bounds_secs: BOUNDS_SECS.to_vec(),
+                        counts: vec![0; BOUNDS_SECS.len() + 1],
+                        ..KindHistogram::default()
+                    });
                 if *slot == "sum" {
                     h.sum_secs += value;
                 } else if let Ok(i) = slot.parse::<usize>() {
@@ -81,7 +96,8 @@ pub(crate) fn decode(queue: &str, raw: HashMap<String, f64>) -> QueueStats {
             _ => {}
         }
     }
-    out.outcomes.sort_by(|a, b| (&a.kind, &a.tenant, &a.outcome).cmp(&(&b.kind, &b.tenant, &b.outcome)));
+    out.outcomes
+        .sort_by(|a, b| (&a.kind, &a.tenant, &a.outcome).cmp(&(&b.kind, &b.tenant, &b.outcome)));
     let mut hs: Vec<_> = hists.into_iter().collect();
     hs.sort_by(|a, b| a.0.cmp(&b.0));
     for ((which, _), h) in hs {

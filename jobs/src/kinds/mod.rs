@@ -52,7 +52,10 @@ impl KindPolicy {
 pub enum JobError {
     /// Try again later (network, 5xx, 429, lock timeout); `retry_after` overrides the backoff.
     #[error("retryable: {reason}")]
-    Retryable { reason: String, retry_after: Option<Duration> },
+    Retryable {
+        reason: String,
+        retry_after: Option<Duration>,
+    },
     /// Never retry (bad payload, 4xx, unreadable file); the job goes to `dead` with this reason.
     #[error("permanent: {reason}")]
     Permanent { reason: String },
@@ -63,10 +66,15 @@ pub enum JobError {
 
 impl JobError {
     pub fn retryable(reason: impl Into<String>) -> JobError {
-        JobError::Retryable { reason: reason.into(), retry_after: None }
+        JobError::Retryable {
+            reason: reason.into(),
+            retry_after: None,
+        }
     }
     pub fn permanent(reason: impl Into<String>) -> JobError {
-        JobError::Permanent { reason: reason.into() }
+        JobError::Permanent {
+            reason: reason.into(),
+        }
     }
 }
 
@@ -80,7 +88,10 @@ pub struct FieldError {
 
 impl FieldError {
     pub fn new(path: impl Into<String>, message: impl Into<String>) -> FieldError {
-        FieldError { path: path.into(), message: message.into() }
+        FieldError {
+            path: path.into(),
+            message: message.into(),
+        }
     }
 }
 
@@ -111,7 +122,11 @@ pub trait ErasedKind: Send + Sync {
     fn validate(&self, payload: &serde_json::Value) -> Result<(), FieldError>;
     /// The payload's JSON Schema (OpenAPI 3.1 flavour).
     fn schema(&self) -> serde_json::Value;
-    fn run(&self, payload: serde_json::Value, ctx: JobContext) -> BoxFuture<'static, Result<serde_json::Value, JobError>>;
+    fn run(
+        &self,
+        payload: serde_json::Value,
+        ctx: JobContext,
+    ) -> BoxFuture<'static, Result<serde_json::Value, JobError>>;
 }
 
 struct Erased<K>(std::marker::PhantomData<K>);
@@ -119,7 +134,14 @@ struct Erased<K>(std::marker::PhantomData<K>);
 fn parse<K: JobKind>(payload: &serde_json::Value) -> Result<K::Payload, FieldError> {
     let p: K::Payload = serde_path_to_error::deserialize(payload).map_err(|e| {
         let path = e.path().to_string();
-        FieldError::new(if path == "." { "payload".to_string() } else { format!("payload.{path}") }, e.inner().to_string())
+        FieldError::new(
+            if path == "." {
+                "payload".to_string()
+            } else {
+                format!("payload.{path}")
+            },
+            e.inner().to_string(),
+        )
     })?;
     K::validate(&p).map_err(|e| FieldError::new(format!("payload.{}", e.path), e.message))?;
     Ok(p)
@@ -139,11 +161,16 @@ impl<K: JobKind> ErasedKind for Erased<K> {
         let schema = <K::Payload as utoipa::PartialSchema>::schema();
         serde_json::to_value(schema).unwrap_or(serde_json::Value::Null)
     }
-    fn run(&self, payload: serde_json::Value, ctx: JobContext) -> BoxFuture<'static, Result<serde_json::Value, JobError>> {
+    fn run(
+        &self,
+        payload: serde_json::Value,
+        ctx: JobContext,
+    ) -> BoxFuture<'static, Result<serde_json::Value, JobError>> {
         match parse::<K>(&payload) {
             Ok(p) => K::run(p, ctx).boxed(),
             // A payload that no longer parses (pushed around the intake) fails alone, for good.
-            Err(e) => futures::future::ready(Err(JobError::permanent(format!("bad payload: {e}")))).boxed(),
+            Err(e) => futures::future::ready(Err(JobError::permanent(format!("bad payload: {e}"))))
+                .boxed(),
         }
     }
 }
@@ -164,7 +191,8 @@ impl Registry {
     }
 
     pub fn register<K: JobKind>(&mut self) {
-        self.kinds.insert(K::NAME, Arc::new(Erased::<K>(std::marker::PhantomData)));
+        self.kinds
+            .insert(K::NAME, Arc::new(Erased::<K>(std::marker::PhantomData)));
     }
 
     pub fn get(&self, name: &str) -> Option<&Arc<dyn ErasedKind>> {
@@ -177,7 +205,11 @@ impl Registry {
 
     /// Distinct queue names, sorted.
     pub fn queues(&self) -> Vec<String> {
-        let mut q: Vec<String> = self.kinds.values().map(|k| k.policy().queue.to_string()).collect();
+        let mut q: Vec<String> = self
+            .kinds
+            .values()
+            .map(|k| k.policy().queue.to_string())
+            .collect();
         q.sort();
         q.dedup();
         q

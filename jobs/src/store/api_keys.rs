@@ -24,7 +24,8 @@ pub struct ApiKey {
     pub revoked_at: Option<DateTime<Utc>>,
 }
 
-const COLUMNS: &str = "id, tenant_id, prefix, key_hash, scopes, name, created_at, last_used_at, revoked_at";
+const COLUMNS: &str =
+    "id, tenant_id, prefix, key_hash, scopes, name, created_at, last_used_at, revoked_at";
 
 pub async fn create(
     ex: impl PgExecutor<'_>,
@@ -49,7 +50,10 @@ pub async fn create(
 }
 
 /// The key with this prefix, revoked or not (the caller tells them apart).
-pub async fn by_prefix(ex: impl PgExecutor<'_>, prefix: &str) -> Result<Option<ApiKey>, sqlx::Error> {
+pub async fn by_prefix(
+    ex: impl PgExecutor<'_>,
+    prefix: &str,
+) -> Result<Option<ApiKey>, sqlx::Error> {
     sqlx::query_as(&format!("select {COLUMNS} from api_keys where prefix = $1"))
         .bind(prefix)
         .fetch_optional(ex)
@@ -57,10 +61,12 @@ pub async fn by_prefix(ex: impl PgExecutor<'_>, prefix: &str) -> Result<Option<A
 }
 
 pub async fn list(ex: impl PgExecutor<'_>, tenant_id: Uuid) -> Result<Vec<ApiKey>, sqlx::Error> {
-    sqlx::query_as(&format!("select {COLUMNS} from api_keys where tenant_id = $1 order by created_at"))
-        .bind(tenant_id)
-        .fetch_all(ex)
-        .await
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from api_keys where tenant_id = $1 order by created_at"
+    ))
+    .bind(tenant_id)
+    .fetch_all(ex)
+    .await
 }
 
 /// Marks a key used; writes at most once a minute per key so busy keys stay cheap.
@@ -77,9 +83,10 @@ pub async fn touch(ex: impl PgExecutor<'_>, id: Uuid) -> Result<(), sqlx::Error>
 
 /// Revokes a key; `false` if there is no such key or it was already revoked.
 pub async fn revoke(ex: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query("update api_keys set revoked_at = now() where id = $1 and revoked_at is null")
-        .bind(id)
-        .execute(ex)
-        .await?;
+    let r =
+        sqlx::query("update api_keys set revoked_at = now() where id = $1 and revoked_at is null")
+            .bind(id)
+            .execute(ex)
+            .await?;
     Ok(r.rows_affected() == 1)
 }

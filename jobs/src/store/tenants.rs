@@ -97,16 +97,20 @@ pub async fn by_slug(ex: impl PgExecutor<'_>, slug: &str) -> Result<Option<Tenan
 }
 
 pub async fn list(ex: impl PgExecutor<'_>) -> Result<Vec<Tenant>, sqlx::Error> {
-    sqlx::query_as(&format!("select {COLUMNS} from tenants order by created_at"))
-        .fetch_all(ex)
-        .await
+    sqlx::query_as(&format!(
+        "select {COLUMNS} from tenants order by created_at"
+    ))
+    .fetch_all(ex)
+    .await
 }
 
 /// Claim names tenants configured for their JWTs (besides the global one).
 pub async fn jwt_claim_names(ex: impl PgExecutor<'_>) -> Result<Vec<String>, sqlx::Error> {
-    sqlx::query_scalar("select distinct jwt_tenant_claim from tenants where jwt_tenant_claim is not null")
-        .fetch_all(ex)
-        .await
+    sqlx::query_scalar(
+        "select distinct jwt_tenant_claim from tenants where jwt_tenant_claim is not null",
+    )
+    .fetch_all(ex)
+    .await
 }
 
 /// Per-tenant JWT settings; `None` clears a field (the global setting applies).
@@ -136,7 +140,10 @@ mod tests {
 
     #[test]
     fn slug_drops_accents_and_punctuation() {
-        assert_eq!(slugify("Escola Estadual São João"), "escola-estadual-sao-joao");
+        assert_eq!(
+            slugify("Escola Estadual São João"),
+            "escola-estadual-sao-joao"
+        );
         assert_eq!(slugify("  Ação & Cia.  "), "acao-cia");
     }
 

@@ -34,12 +34,22 @@ impl TestEngine {
         settings.engine.lease_ttl_ms = 2_000;
         settings.engine.shutdown_grace_ms = 2_000;
         f(&mut settings);
-        let engine = Engine::connect(EngineConfig::from_settings(&settings)).await.expect("redis");
-        TestEngine { engine, prefix: settings.redis.prefix.clone(), settings }
+        let engine = Engine::connect(EngineConfig::from_settings(&settings))
+            .await
+            .expect("redis");
+        TestEngine {
+            engine,
+            prefix: settings.redis.prefix.clone(),
+            settings,
+        }
     }
 
     pub fn resources(&self) -> Resources {
-        Resources { engine: self.engine.clone(), pg: None, settings: Arc::new(self.settings.clone()) }
+        Resources {
+            engine: self.engine.clone(),
+            pg: None,
+            settings: Arc::new(self.settings.clone()),
+        }
     }
 
     /// Starts an in-process worker on `queue`; drop or `stop()` the handle to drain it.
@@ -49,16 +59,31 @@ impl TestEngine {
         let resources = self.resources();
         let queue = queue.to_string();
         let task = tokio::spawn(async move {
-            jobs::engine::run_queue(engine, &queue, concurrency, Arc::new(registry), resources, async move {
-                let _ = rx.await;
-            })
+            jobs::engine::run_queue(
+                engine,
+                &queue,
+                concurrency,
+                Arc::new(registry),
+                resources,
+                async move {
+                    let _ = rx.await;
+                },
+            )
             .await
         });
-        WorkerHandle { stop: Some(tx), task: Some(task) }
+        WorkerHandle {
+            stop: Some(tx),
+            task: Some(task),
+        }
     }
 
     /// Polls until the job reaches a final state (or `status`), checking every 10 ms.
-    pub async fn wait_for(&self, queue: &str, id: &str, pred: impl Fn(&JobInfo) -> bool) -> JobInfo {
+    pub async fn wait_for(
+        &self,
+        queue: &str,
+        id: &str,
+        pred: impl Fn(&JobInfo) -> bool,
+    ) -> JobInfo {
         loop {
             if let Some(j) = self.engine.job(queue, id).await.unwrap() {
                 if pred(&j) {
@@ -89,7 +114,10 @@ impl Drop for TestEngine {
         // Sync cleanup so it runs even when the test panicked.
         if let Ok(client) = redis::Client::open(url) {
             if let Ok(mut c) = client.get_connection() {
-                let keys: Vec<String> = redis::cmd("KEYS").arg(&pattern).query(&mut c).unwrap_or_default();
+                let keys: Vec<String> = redis::cmd("KEYS")
+                    .arg(&pattern)
+                    .query(&mut c)
+                    .unwrap_or_default();
                 for chunk in keys.chunks(500) {
                     let _: Result<(), _> = redis::cmd("DEL").arg(chunk).query(&mut c);
                 }
@@ -172,5 +200,32 @@ impl JobKind for Flaky {
 pub fn test_registry() -> Registry {
     let mut r = Registry::builtin();
     r.register::<Flaky>();
+    r
+}
+
+/// Order in which `test.record` jobs ran (per test process: nextest runs each test in its own).
+pub static RECORDED: std::sync::Mutex<Vec<String>> = std::sync::Mutex::new(Vec::new());
+
+/// `test.record`: appends its tenant to [`RECORDED`].
+pub struct Record;
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct RecordPayload {}
+
+impl JobKind for Record {
+    const NAME: &'static str = "test.record";
+    type Payload = RecordPayload;
+    fn policy() -> KindPolicy {
+        KindPolicy::new("test")
+    }
+    async fn run(_p: RecordPayload, ctx: JobContext) -> Result<serde_json::Value, JobError> {
+        RECORDED.lock().unwrap().push(ctx.tenant.clone());
+        Ok(serde_json::Value::Null)
+    }
+}
+
+pub fn record_registry() -> Registry {
+    let mut r = test_registry();
+    r.register::<Record>();
     r
 }

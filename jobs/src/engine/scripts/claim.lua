@@ -82,17 +82,22 @@ for _, prio in ipairs({ 'high', 'normal', 'low' }) do
         popped = popped + #ids
         for _, id in ipairs(ids) do
           local jk = base .. 'j:' .. id
-          local f = redis.call('HMGET', jk, 'k', 't', 'p', 'a', 'ma', 'c', 'r', 'rk')
+          local f = redis.call('HMGET', jk, 'k', 't', 'p', 'a', 'ma', 'c', 'r', 'rk', 'rl')
           if f[1] then
             local slot = 0
-            if queue_limit then slot = rate_slot('*', queue_limit) end
-            if slot == 0 and f[8] then
+            if f[9] then
+              -- Its reserved slot has come: it already paid for it.
+              redis.call('HDEL', jk, 'rl')
+            elseif queue_limit then
+              slot = rate_slot('*', queue_limit)
+            end
+            if slot == 0 and f[8] and not f[9] then
               local spec = limit_for(f[8])
               if spec then slot = rate_slot(f[8], spec) end
             end
             if slot > 0 then
               redis.call('ZADD', base .. 's', slot, id)
-              redis.call('HSET', jk, 's', 'scheduled', 'r', slot)
+              redis.call('HSET', jk, 's', 'scheduled', 'r', slot, 'rl', slot)
             else
               local attempt = tonumber(f[4] or '0') + 1
               redis.call('HSET', jk, 's', 'running', 'st', now, 'w', worker, 'a', attempt)

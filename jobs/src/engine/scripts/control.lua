@@ -34,7 +34,7 @@ if action == 'cancel' then
   redis.call('ZADD', base .. 'cx', now, id)
   return 'cancelled'
 elseif action == 'retry' then
-  if s ~= 'dead' and s ~= 'cancelled' then return s end
+  if s ~= 'dead' and s ~= 'cancelled' then return 'not_retryable' end
   redis.call('ZREM', base .. 'dead', id)
   redis.call('ZREM', base .. 'cx', id)
   redis.call('HDEL', jk, 'd', 'e', 'rs', 'f', 'res', 'cx', 'pg', 'pm')

@@ -83,7 +83,10 @@ impl JobKind for Sleep {
             return Err(JobError::permanent("diag.sleep asked to fail permanently"));
         }
         if ctx.attempt <= p.fail_times {
-            return Err(JobError::retryable(format!("diag.sleep failing attempt {} of {}", ctx.attempt, p.fail_times)));
+            return Err(JobError::retryable(format!(
+                "diag.sleep failing attempt {} of {}",
+                ctx.attempt, p.fail_times
+            )));
         }
         Ok(serde_json::json!({ "slept_ms": p.ms, "attempt": ctx.attempt }))
     }

@@ -97,7 +97,10 @@ impl ScheduleSpec {
             ));
         }
         if self.name.chars().any(char::is_control) {
-            return Err(FieldError::new("name", "must not contain control characters"));
+            return Err(FieldError::new(
+                "name",
+                "must not contain control characters",
+            ));
         }
         parse_cron(&self.cron).map_err(|m| FieldError::new("cron", m))?;
         if let Some(tz) = &self.timezone {
@@ -157,18 +160,53 @@ mod tests {
 
     #[test]
     fn each_bad_field_is_named() {
-        assert_eq!(bad_field(ScheduleSpec { name: " ".into(), ..spec() }), "name");
-        assert_eq!(bad_field(ScheduleSpec { cron: "*/5 * * * *".into(), ..spec() }), "cron");
-        assert_eq!(bad_field(ScheduleSpec { cron: "0 61 * * * *".into(), ..spec() }), "cron");
-        assert_eq!(bad_field(ScheduleSpec { timezone: Some("Brasil/Recife".into()), ..spec() }), "timezone");
-        assert_eq!(bad_field(ScheduleSpec { kind: "diag.nope".into(), ..spec() }), "kind");
+        assert_eq!(
+            bad_field(ScheduleSpec {
+                name: " ".into(),
+                ..spec()
+            }),
+            "name"
+        );
+        assert_eq!(
+            bad_field(ScheduleSpec {
+                cron: "*/5 * * * *".into(),
+                ..spec()
+            }),
+            "cron"
+        );
+        assert_eq!(
+            bad_field(ScheduleSpec {
+                cron: "0 61 * * * *".into(),
+                ..spec()
+            }),
+            "cron"
+        );
+        assert_eq!(
+            bad_field(ScheduleSpec {
+                timezone: Some("Brasil/Recife".into()),
+                ..spec()
+            }),
+            "timezone"
+        );
+        assert_eq!(
+            bad_field(ScheduleSpec {
+                kind: "diag.nope".into(),
+                ..spec()
+            }),
+            "kind"
+        );
         let payload = serde_json::json!({ "extra": 1 });
         assert!(bad_field(ScheduleSpec { payload, ..spec() }).starts_with("payload"));
     }
 
     #[test]
     fn cron_accepts_seconds_year_and_shorthands() {
-        for ok in ["0 0 3 * * *", "*/10 * * * * * 2030", "@daily", "0 0 12 1 Jan ?"] {
+        for ok in [
+            "0 0 3 * * *",
+            "*/10 * * * * * 2030",
+            "@daily",
+            "0 0 12 1 Jan ?",
+        ] {
             parse_cron(ok).unwrap_or_else(|e| panic!("{ok}: {e}"));
         }
     }

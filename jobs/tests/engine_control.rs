@@ -1,0 +1,310 @@
+//! Control, inspection, fairness, rate limits and retention over the real Redis.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use common::*;
+use jobs::engine::{CancelOutcome, JobStatus, NewJob};
+use serde_json::json;
+
+#[tokio::test]
+async fn cancel_before_start_makes_it_cancelled_and_it_never_runs() {
+    let t = TestEngine::new().await;
+    let p = t
+        .engine
+        .push(t.job("test", "test.flaky", json!({})))
+        .await
+        .unwrap();
+    assert_eq!(
+        t.engine.cancel("test", &p.id).await.unwrap(),
+        CancelOutcome::Cancelled
+    );
+    assert_eq!(
+        t.engine.cancel("test", &p.id).await.unwrap(),
+        CancelOutcome::AlreadyFinal
+    );
+    let other = t
+        .engine
+        .push(t.job("test", "test.flaky", json!({})))
+        .await
+        .unwrap();
+    let w = t.worker("test", 2, test_registry());
+    assert_eq!(
+        t.wait_final("test", &other.id).await.status,
+        JobStatus::Succeeded
+    );
+    let j = t.engine.job("test", &p.id).await.unwrap().unwrap();
+    assert_eq!((j.status, j.attempts), (JobStatus::Cancelled, 0));
+    let c = t.engine.counts("test").await.unwrap();
+    assert_eq!((c.queued, c.cancelled, c.succeeded), (0, 1, 1));
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn cancelling_a_running_job_fires_its_token() {
+    let t = TestEngine::new().await;
+    let w = t.worker("diag", 2, test_registry());
+    let p = t
+        .engine
+        .push(t.job("diag", "diag.sleep", json!({ "ms": 60000 })))
+        .await
+        .unwrap();
+    t.wait_status("diag", &p.id, JobStatus::Running).await;
+    assert_eq!(
+        t.engine.cancel("diag", &p.id).await.unwrap(),
+        CancelOutcome::CancelRequested
+    );
+    let j = t.wait_final("diag", &p.id).await;
+    assert_eq!(j.status, JobStatus::Cancelled);
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn a_dead_job_can_be_retried_with_a_fresh_budget_and_deleted() {
+    let t = TestEngine::new().await;
+    let w = t.worker("test", 2, test_registry());
+    let mut job = t.job("test", "test.flaky", json!({ "fail": 1 }));
+    job.max_attempts = 1;
+    let p = t.engine.push(job).await.unwrap();
+    assert_eq!(t.wait_final("test", &p.id).await.status, JobStatus::Dead);
+    assert!(!t.engine.retry("test", "no-such-job").await.unwrap());
+    assert!(t.engine.retry("test", &p.id).await.unwrap());
+    // attempt counter restarted: attempt 1 fails again → dead once more with attempts = 1
+    let j = t.wait_final("test", &p.id).await;
+    assert_eq!((j.status, j.attempts), (JobStatus::Dead, 1));
+    assert!(t.engine.delete("test", &p.id).await.unwrap());
+    assert!(t.engine.job("test", &p.id).await.unwrap().is_none());
+    assert_eq!(t.engine.counts("test").await.unwrap().dead, 0);
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn a_paused_queue_accepts_jobs_but_runs_none_until_resumed() {
+    let t = TestEngine::new().await;
+    t.engine.set_paused("test", true).await.unwrap();
+    let w = t.worker("test", 2, test_registry());
+    let p = t
+        .engine
+        .push(t.job("test", "test.flaky", json!({})))
+        .await
+        .unwrap();
+    // Give the worker several chances to (wrongly) fetch.
+    tokio::time::sleep(Duration::from_millis(300)).await;
+    assert_eq!(
+        t.engine.job("test", &p.id).await.unwrap().unwrap().status,
+        JobStatus::Queued
+    );
+    assert!(t.engine.counts("test").await.unwrap().paused);
+    t.engine.set_paused("test", false).await.unwrap();
+    assert_eq!(
+        t.wait_final("test", &p.id).await.status,
+        JobStatus::Succeeded
+    );
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn counts_and_pages_reflect_each_state_newest_first() {
+    let t = TestEngine::new().await;
+    let mut ids = Vec::new();
+    for i in 0..5 {
+        let mut j = t.job("test", "test.flaky", json!({ "n": i }));
+        if i == 4 {
+            j.tenant = "tenant-b".into();
+        }
+        ids.push(t.engine.push(j).await.unwrap().id);
+    }
+    let mut later = t.job("test", "test.flaky", json!({}));
+    later.run_at = Some(chrono::Utc::now() + chrono::Duration::hours(1));
+    let later = t.engine.push(later).await.unwrap();
+    let c = t.engine.counts("test").await.unwrap();
+    assert_eq!((c.queued, c.scheduled, c.running), (5, 1, 0));
+    assert!(c.oldest_waiting_ms.is_some());
+
+    let page = t
+        .engine
+        .list("test", JobStatus::Queued, None, 2, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        page.jobs.iter().map(|j| j.id.clone()).collect::<Vec<_>>(),
+        vec![ids[4].clone(), ids[3].clone()]
+    );
+    let next = t
+        .engine
+        .list(
+            "test",
+            JobStatus::Queued,
+            None,
+            2,
+            page.next_cursor.as_deref(),
+        )
+        .await
+        .unwrap();
+    assert_eq!(next.jobs[0].id, ids[2]);
+    let b = t
+        .engine
+        .list("test", JobStatus::Queued, Some("tenant-b"), 10, None)
+        .await
+        .unwrap();
+    assert_eq!(b.jobs.len(), 1);
+    assert_eq!(b.jobs[0].tenant, "tenant-b");
+    let s = t
+        .engine
+        .list("test", JobStatus::Scheduled, None, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(s.jobs[0].id, later.id);
+    // `find` searches several queues.
+    let found = t
+        .engine
+        .find(&["nope".to_string(), "test".to_string()], &ids[0])
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(found.queue, "test");
+}
+
+#[tokio::test]
+async fn workers_are_listed_with_their_running_jobs() {
+    let t = TestEngine::new().await;
+    let w = t.worker("diag", 2, test_registry());
+    let p = t
+        .engine
+        .push(t.job("diag", "diag.sleep", json!({ "ms": 60000 })))
+        .await
+        .unwrap();
+    t.wait_status("diag", &p.id, JobStatus::Running).await;
+    let workers = t.engine.workers("diag").await.unwrap();
+    assert_eq!(workers.len(), 1);
+    assert_eq!(workers[0].running, vec![p.id.clone()]);
+    t.engine.cancel("diag", &p.id).await.unwrap();
+    t.wait_final("diag", &p.id).await;
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn a_huge_tenant_backlog_delays_another_tenant_by_one_batch_at_most() {
+    let t = TestEngine::new().await;
+    let big: Vec<NewJob> = (0..100_000)
+        .map(|_| t.job("test", "test.record", json!({})))
+        .collect();
+    for chunk in big.chunks(10_000) {
+        t.engine.push_bulk(chunk.to_vec()).await.unwrap();
+    }
+    let mut small = t.job("test", "test.record", json!({}));
+    small.tenant = "tenant-small".into();
+    let small = t.engine.push(small).await.unwrap();
+    let concurrency = 8;
+    let w = t.worker("test", concurrency, record_registry());
+    assert_eq!(
+        t.wait_final("test", &small.id).await.status,
+        JobStatus::Succeeded
+    );
+    w.stop().await;
+    let order = RECORDED.lock().unwrap().clone();
+    let position = order
+        .iter()
+        .position(|t| t == "tenant-small")
+        .expect("small tenant ran");
+    // The first claim takes at most one batch (= the worker's free slots) and
+    // splits it between both tenants, so at most one batch of the big tenant runs first.
+    assert!(
+        position < concurrency,
+        "{position} big-tenant jobs ran before the small tenant's"
+    );
+}
+
+#[tokio::test]
+async fn a_rate_limited_queue_spaces_its_jobs() {
+    let t = TestEngine::new().await;
+    t.engine
+        .set_rate_limit("test", "*", 20, Duration::from_secs(1))
+        .await
+        .unwrap();
+    let jobs: Vec<_> = (0..10)
+        .map(|_| t.job("test", "test.flaky", json!({})))
+        .collect();
+    let pushed = t.engine.push_bulk(jobs).await.unwrap();
+    let w = t.worker("test", 8, test_registry());
+    let mut starts = Vec::new();
+    for p in &pushed {
+        starts.push(t.wait_final("test", &p.id).await.started_at.unwrap());
+    }
+    w.stop().await;
+    starts.sort();
+    let span = *starts.last().unwrap() - starts[0];
+    // 10 jobs at 20/s: the last starts ≥ 9 × 50 ms after the first.
+    assert!(
+        span >= chrono::Duration::milliseconds(440),
+        "10 jobs took only {span}"
+    );
+}
+
+#[tokio::test]
+async fn per_tenant_rate_keys_limit_each_tenant_separately() {
+    let t = TestEngine::new().await;
+    t.engine
+        .set_rate_limit("test", "wa", 10, Duration::from_secs(1))
+        .await
+        .unwrap();
+    let mut jobs = Vec::new();
+    for tenant in ["t1", "t2"] {
+        for _ in 0..4 {
+            let mut j = t.job("test", "test.flaky", json!({}));
+            j.tenant = tenant.into();
+            j.rate_key = Some(format!("wa:{tenant}"));
+            jobs.push(j);
+        }
+    }
+    let pushed = t.engine.push_bulk(jobs).await.unwrap();
+    let w = t.worker("test", 8, test_registry());
+    let mut by_tenant: HashMap<String, Vec<_>> = HashMap::new();
+    for p in &pushed {
+        let j = t.wait_final("test", &p.id).await;
+        by_tenant
+            .entry(j.tenant.clone())
+            .or_default()
+            .push(j.started_at.unwrap());
+    }
+    w.stop().await;
+    for (tenant, mut s) in by_tenant {
+        s.sort();
+        let span = *s.last().unwrap() - s[0];
+        assert!(
+            span >= chrono::Duration::milliseconds(290),
+            "{tenant}: 4 jobs at 10/s took {span}"
+        );
+    }
+}
+
+#[tokio::test]
+async fn retention_removes_old_finished_jobs_even_when_raced() {
+    let t = TestEngine::new().await;
+    let jobs: Vec<_> = (0..300)
+        .map(|_| t.job("diag", "diag.noop", json!({})))
+        .collect();
+    let pushed = t.engine.push_bulk(jobs).await.unwrap();
+    let mut dead = t.job("diag", "diag.sleep", json!({ "permanent": true }));
+    dead.max_attempts = 1;
+    let dead = t.engine.push(dead).await.unwrap();
+    let w = t.worker("diag", 8, test_registry());
+    for p in &pushed {
+        t.wait_final("diag", &p.id).await;
+    }
+    t.wait_final("diag", &dead.id).await;
+    w.stop().await;
+    // Default retention (24 h / 30 d) keeps them.
+    assert_eq!(t.engine.apply_retention("diag").await.unwrap(), 0);
+    let cutoff = chrono::Utc::now().timestamp_millis() + 1;
+    let (a, b) = tokio::join!(
+        t.engine.apply_retention_before("diag", cutoff, cutoff),
+        t.engine.apply_retention_before("diag", cutoff, cutoff)
+    );
+    assert_eq!(a.unwrap() + b.unwrap(), 301);
+    let c = t.engine.counts("diag").await.unwrap();
+    assert_eq!((c.succeeded, c.dead), (0, 0));
+    assert!(t.engine.job("diag", &pushed[0].id).await.unwrap().is_none());
+}

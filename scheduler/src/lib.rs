@@ -1,0 +1,141 @@
+//! Tarefa's scheduler: turns cron schedules into jobs, exactly once per tick
+//! however many scheduler replicas run.
+//!
+//! Lifecycle of `run`:
+//! 1. connect to PostgreSQL and the queue engine (Redis);
+//! 2. read `config/schedules.toml` and mirror it into the `schedules` table
+//!    (system schedules), beside the per-tenant rows the API manages;
+//! 3. every `tick`, take the due schedules and enqueue their ticks
+//!    ([`Scheduler::tick`]); rows are read fresh each round, so API edits
+//!    apply at the next round;
+//! 4. on shutdown, finish the round in progress and return.
+//!
+//! Layout:
+//! - [`cron`]: next-fire math in a timezone, with the DST rules (pure).
+//! - [`plan`]: which ticks one schedule fires at one round, `catch_up` (pure).
+//! - [`fire`]: the round itself: claim due rows, push jobs, move cursors.
+//! - [`file`]: system schedules from the TOML file.
+//!
+//! SQL lives in `jobs::store::schedules`, beside the other stores.
+
+pub mod cron;
+pub mod file;
+pub mod fire;
+pub mod plan;
+
+pub use fire::{job_id, Scheduler, TickOutcome};
+
+use std::future::Future;
+use std::path::PathBuf;
+use std::sync::Arc;
+
+use jobs::config::SchedulerSettings;
+use jobs::engine::{Engine, EngineConfig, EngineError};
+use jobs::kinds::Registry;
+use jobs::Settings;
+
+/// Default round interval: a tick fires at most this late.
+pub const TICK_DEFAULT: std::time::Duration = std::time::Duration::from_millis(500);
+/// Ticks older than this when a round sees them were missed (downtime) and go
+/// through `catch_up`; younger ones always fire. A minute absorbs a slow round
+/// or a database failover without turning them into "downtime".
+pub const MISFIRE_GRACE_DEFAULT: chrono::Duration = chrono::Duration::seconds(60);
+/// Schedules taken per transaction.
+pub const BATCH_DEFAULT: i64 = 500;
+
+/// The scheduler loop's knobs.
+#[derive(Clone, Debug)]
+pub struct Config {
+    /// Time between rounds (`scheduler.tick_ms`).
+    pub tick: std::time::Duration,
+    pub misfire_grace: chrono::Duration,
+    pub batch: i64,
+    /// `scheduler.schedules_file`.
+    pub schedules_file: PathBuf,
+}
+
+impl Config {
+    pub fn from_settings(s: &SchedulerSettings) -> Config {
+        Config {
+            tick: if s.tick_ms == 0 {
+                TICK_DEFAULT
+            } else {
+                std::time::Duration::from_millis(s.tick_ms)
+            },
+            misfire_grace: MISFIRE_GRACE_DEFAULT,
+            batch: BATCH_DEFAULT,
+            schedules_file: PathBuf::from(&s.schedules_file),
+        }
+    }
+}
+
+impl Default for Config {
+    fn default() -> Config {
+        Config::from_settings(&SchedulerSettings::default())
+    }
+}
+
+/// Why the scheduler could not start or keep going.
+#[derive(Debug, thiserror::Error)]
+pub enum Error {
+    #[error("postgres: {0} (has `api-lite migrate` run?)")]
+    Postgres(#[from] sqlx::Error),
+    #[error("redis: {0}")]
+    Engine(#[from] EngineError),
+    #[error(transparent)]
+    File(#[from] file::FileError),
+}
+
+/// Runs the scheduler until `shutdown` resolves.
+pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
+    let pool = jobs::store::connect(&settings.database).await?;
+    let engine = Engine::connect(EngineConfig {
+        redis_url: settings.redis.url.clone(),
+        prefix: settings.redis.prefix.clone(),
+        settings: settings.engine.clone(),
+    })
+    .await?;
+    let registry = Arc::new(Registry::builtin());
+    let config = Config::from_settings(&settings.scheduler);
+    let specs = file::load(&config.schedules_file, &registry)?;
+    file::sync(&pool, &specs, chrono::Utc::now()).await?;
+    Scheduler::new(pool, engine, registry, config)
+        .run(shutdown)
+        .await;
+    Ok(())
+}
+
+impl Scheduler {
+    /// Rounds every `config.tick` until `shutdown`; a round in progress is
+    /// finished first, so its pushes and cursor moves commit together.
+    pub async fn run(&self, shutdown: impl Future<Output = ()>) {
+        let mut interval = tokio::time::interval(self.config().tick);
+        interval.set_missed_tick_behavior(tokio::time::MissedTickBehavior::Skip);
+        tokio::pin!(shutdown);
+        tracing::info!(
+            tick_ms = self.config().tick.as_millis() as u64,
+            "scheduler started"
+        );
+        loop {
+            tokio::select! {
+                biased;
+                _ = &mut shutdown => break,
+                _ = interval.tick() => {}
+            }
+            match self.tick(chrono::Utc::now()).await {
+                Ok(o) if o == TickOutcome::default() => {}
+                Ok(o) => tracing::info!(
+                    claimed = o.claimed,
+                    fired = o.fired,
+                    duplicates = o.duplicates,
+                    skipped = o.skipped,
+                    failed = o.failed,
+                    invalid = o.invalid,
+                    "scheduler round"
+                ),
+                Err(e) => tracing::warn!(error = %e, "scheduler round failed; retrying next round"),
+            }
+        }
+        tracing::info!("scheduler stopped");
+    }
+}
