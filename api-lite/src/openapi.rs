@@ -44,7 +44,9 @@ impl Modify for BearerAuth {
 
 /// The document as JSON, with every kind's payload schema and policy added.
 pub fn spec(registry: &Registry) -> Value {
-    let mut doc = serde_json::to_value(ApiDoc::openapi()).unwrap_or_else(|_| json!({}));
+    let mut api = ApiDoc::openapi();
+    api.merge(routes::schedules::SchedulesApi::openapi());
+    let mut doc = serde_json::to_value(api).unwrap_or_else(|_| json!({}));
     let mut kinds = Vec::new();
     for k in registry.kinds() {
         let policy = k.policy();
@@ -83,5 +85,6 @@ mod tests {
         assert!(doc["openapi"].as_str().unwrap().starts_with("3.1"));
         assert!(doc["paths"]["/v1/jobs/{kind}"]["post"].is_object());
         assert!(doc["components"]["schemas"]["diag.sleep"]["properties"]["ms"].is_object());
+        assert!(doc["paths"]["/v1/schedules"]["post"].is_object());
     }
 }
