@@ -46,14 +46,9 @@ pub async fn run(
     let engine = Engine::connect(EngineConfig::from_settings(&settings))
         .await
         .with_context(|| format!("connecting to Redis at {}", settings.redis.url))?;
-    // PostgreSQL is optional for the diag kinds; kinds that need it fail their jobs (retryable) without it.
-    let pg = match jobs::store::connect(&settings.database).await {
-        Ok(pool) => Some(pool),
-        Err(e) => {
-            tracing::warn!(error = %e, "PostgreSQL unreachable; kinds that need it will retry");
-            None
-        }
-    };
+    // Lazy: the diag kinds never touch PostgreSQL, and kinds that do fail
+    // their jobs with a retryable error while it is down.
+    let pg = Some(jobs::store::connect_lazy(&settings.database).context("database.url")?);
     let resources = Resources {
         engine: engine.clone(),
         pg,

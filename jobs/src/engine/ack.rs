@@ -160,11 +160,15 @@ async fn write_loop(shared: std::sync::Weak<Shared>, mut rx: mpsc::UnboundedRece
                 }
             }
         };
-        {
+        let drained = {
             let mut held = sh.held.lock().expect("held lock");
             for a in &batch {
                 held.remove(&a.id);
             }
+            held.is_empty()
+        };
+        if drained {
+            sh.drained.notify_waiters();
         }
         for (mut a, applied) in batch
             .into_iter()

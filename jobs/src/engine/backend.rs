@@ -6,7 +6,9 @@
 //! It claims only as many jobs as the local channel has room for (room =
 //! the worker's concurrency), so few jobs sit claimed but unstarted; those are
 //! released back at shutdown. The feeder never dies on a Redis error: it
-//! reconnects with backoff.
+//! reconnects with backoff. While suspects wait (jobs whose last worker
+//! vanished), it claims nothing until its worker holds no job, then takes one
+//! suspect alone (see `claim.lua`).
 
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
@@ -45,6 +47,8 @@ pub(crate) struct Shared {
     pub resources: Resources,
     /// Jobs claimed and not yet acked: id → job (renewed by the lease keeper).
     pub held: Mutex<HashMap<String, Job>>,
+    /// Notified when `held` becomes empty (the feeder waits for it before a suspect).
+    pub drained: tokio::sync::Notify,
     pub stats: Stats,
     pub acker: Acker,
     /// Fired when the shutdown grace ends: in-flight jobs are released back.
@@ -206,6 +210,8 @@ async fn feed_connected(
         };
         let room = (tx.capacity() + 1).min(batch);
         drop(permit);
+        // Only the feeder adds to `held`, so an idle worker stays idle until the claim returns.
+        let idle = shared.held.lock().expect("held lock").is_empty();
         let claimed = claim(
             &mut conn,
             &shared.keys,
@@ -213,9 +219,11 @@ async fn feed_connected(
             &shared.worker_id,
             room,
             lease_ms,
+            idle,
         )
         .await?;
-        if claimed.jobs.is_empty() {
+        let isolated = claimed.isolated;
+        if claimed.jobs.is_empty() && !isolated {
             let wait = if claimed.paused {
                 IDLE_BLOCK_MAX
             } else {
@@ -257,5 +265,25 @@ async fn feed_connected(
                 return Ok(());
             }
         }
+        if isolated {
+            // Suspects wait: take nothing more until this worker holds no
+            // job, so the next suspect (or the one just handed over) runs alone.
+            tokio::select! {
+                _ = drained(shared) => {}
+                _ = shared.closing.cancelled() => return Ok(()),
+            }
+        }
+    }
+}
+
+/// Resolves once the worker holds no job (every outcome written).
+async fn drained(shared: &Shared) {
+    loop {
+        // Created before the check: `notify_waiters` reaches it from then on.
+        let notified = shared.drained.notified();
+        if shared.held.lock().expect("held lock").is_empty() {
+            return;
+        }
+        notified.await;
     }
 }

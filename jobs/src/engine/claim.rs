@@ -1,5 +1,7 @@
 //! Claim: one Lua call promotes due jobs and takes a batch of ready jobs for
-//! one worker (priority first, round-robin over tenants, rate limits applied).
+//! one worker (priority first, round-robin over tenants, rate limits applied),
+//! or, while suspects wait (jobs whose last worker vanished), one suspect
+//! alone for an idle worker and nothing for a busy one.
 
 use std::time::Instant;
 
@@ -41,6 +43,9 @@ impl Job {
 #[derive(Debug, Default)]
 pub struct Claimed {
     pub paused: bool,
+    /// Suspects are waiting: `jobs` is one suspect to run alone, or empty
+    /// when this worker must first finish what it holds.
+    pub isolated: bool,
     /// ms until the next scheduled job or retry is due, when the batch was not filled.
     pub next_due_ms: Option<u64>,
     pub jobs: Vec<Job>,
@@ -53,12 +58,14 @@ pub(crate) async fn claim(
     worker: &str,
     batch: usize,
     lease_ms: u64,
+    idle: bool,
 ) -> Result<Claimed, EngineError> {
     let raw: Vec<redis::Value> = scripts::CLAIM
         .key(keys.base())
         .arg(worker)
         .arg(batch)
         .arg(lease_ms)
+        .arg(if idle { "1" } else { "0" })
         .invoke_async(conn)
         .await?;
     parse(queue, raw)
@@ -109,6 +116,7 @@ fn parse(queue: &str, raw: Vec<redis::Value>) -> Result<Claimed, EngineError> {
         .collect();
     Ok(Claimed {
         paused: false,
+        isolated: int(&raw[0]) == 2,
         next_due_ms: (next >= 0).then_some(next as u64),
         jobs,
     })

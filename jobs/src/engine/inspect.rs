@@ -223,6 +223,10 @@ impl Engine {
                 all.extend(ids);
             }
         }
+        // Suspects waiting to run alone are queued too (few; `list` filters their tenant).
+        let want = (offset + window) as isize;
+        let suspects: Vec<String> = conn.lrange(keys.suspects(), -want, -1).await?;
+        all.extend(suspects);
         // ULIDs sort by creation time: newest first across tenants.
         all.sort_by(|a, b| b.cmp(a));
         Ok(all.into_iter().skip(offset).take(window).collect())

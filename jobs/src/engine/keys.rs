@@ -11,6 +11,7 @@
 //! | `r` | ZSET | failed jobs waiting for their retry, score = due ms |
 //! | `ring:<prio>` | LIST | tenants with waiting jobs at that priority (round-robin) |
 //! | `t:<prio>:<tenant>` | LIST | waiting job ids of one tenant, oldest first |
+//! | `q` | LIST | waiting suspects (a worker vanished while holding them), each run alone |
 //! | `l` | ZSET | leases: member `<id>\|<worker>\|<attempt>`, score = deadline ms |
 //! | `ok` | LIST | succeeded ids, newest first (trimmed by retention) |
 //! | `dead`, `cx` | ZSET | dead / cancelled ids, score = finished ms |
@@ -81,6 +82,9 @@ impl QueueKeys {
     pub fn tenant_list(&self, prio: &str, tenant: &str) -> String {
         format!("{}t:{prio}:{tenant}", self.base)
     }
+    pub fn suspects(&self) -> String {
+        format!("{}q", self.base)
+    }
     pub fn leases(&self) -> String {
         format!("{}l", self.base)
     }
@@ -131,6 +135,7 @@ mod tests {
             k.ring("high"),
             k.tenant_list("low", "t1"),
             k.leases(),
+            k.suspects(),
             k.meta(),
         ] {
             assert!(key.starts_with("{tarefa:emails}:"), "{key}");

@@ -4,8 +4,9 @@
 //! (one Lua call takes a batch round-robin over tenants, highest priority first,
 //! and leases each job) → the apalis worker runs it → `ack` (batched Lua:
 //! succeeded | retry with backoff | dead | released). Leases are renewed while
-//! jobs run; `rescue` re-queues jobs whose lease expired (a killed worker) and
-//! dead-letters the ones that keep crashing their worker.
+//! jobs run; `rescue` re-queues jobs whose lease expired (a killed worker) as
+//! suspects, each then run alone on an idle worker so a crash blames only the
+//! job that caused it, and dead-letters the ones that keep crashing their worker.
 //!
 //! Layout: `keys` (every key name), `scripts/*.lua` (every multi-key move),
 //! `push`, `claim` + `backend` (the apalis `Backend`), `ack` (the outcome

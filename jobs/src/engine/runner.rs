@@ -58,6 +58,7 @@ pub async fn run_queue(
         registry,
         resources,
         held: Mutex::new(Default::default()),
+        drained: tokio::sync::Notify::new(),
         stats: Stats::default(),
         acker: Acker::start(weak.clone()),
         grace_over: CancellationToken::new(),

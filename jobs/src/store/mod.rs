@@ -20,3 +20,12 @@ pub async fn connect(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error>
         .connect(&settings.url)
         .await
 }
+
+/// A pool that connects on first use: processes that only sometimes need
+/// PostgreSQL (the worker) start at once even when it is down.
+pub fn connect_lazy(settings: &DatabaseSettings) -> Result<PgPool, sqlx::Error> {
+    PgPoolOptions::new()
+        .max_connections(settings.max_connections)
+        .acquire_timeout(std::time::Duration::from_secs(5))
+        .connect_lazy(&settings.url)
+}

@@ -6,11 +6,17 @@
 --    so a tenant with a huge backlog delays another's job by one batch at most.
 -- 4. A job over a shared rate limit reserves its slot and waits in `s`.
 -- 5. Each claimed job gets a lease `<id>|<worker>|<attempt>` in `l`.
--- ARGV: worker, batch, lease ms.
--- Returns {1, next_due_ms or -1, then 9 values per job:
+-- 6. Suspects (jobs whose last worker vanished, see rescue.lua) run alone:
+--    one at a time, and only on a worker that holds nothing else (`idle`),
+--    so a suspect that crashes its process again takes no neighbour with it
+--    and the crash count blames it alone. While suspects wait, a busy
+--    worker gets nothing ({2, -1}): it drains, then comes back idle for one.
+-- ARGV: worker, batch, lease ms, idle ('1' when the worker holds no job).
+-- Returns {1 (or 2: a suspect, alone), next_due_ms or -1, then 9 values per job:
 --   id, kind, tenant, payload, attempt, max_attempts, created, run_at, priority}.
 local now = now_ms()
 local worker, want, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
+local idle = ARGV[4] == '1'
 local meta = base .. 'm'
 if redis.call('HGET', meta, 'paused') == '1' then return { -1, -1 } end
 
@@ -30,6 +36,26 @@ for _, z in ipairs({ 's', 'r' }) do
       end
     end
     redis.call('HINCRBY', meta, 'queued', promoted)
+  end
+end
+
+local suspects = base .. 'q'
+if redis.call('LLEN', suspects) > 0 then
+  if not idle then return { 2, -1 } end
+  while true do
+    local id = redis.call('LPOP', suspects)
+    if not id then break end
+    local jk = base .. 'j:' .. id
+    local f = redis.call('HMGET', jk, 'k', 't', 'p', 'a', 'ma', 'c', 'r', 's', 'pr')
+    -- Anything else was cancelled or deleted meanwhile (control.lua unlinks it too).
+    if f[1] and f[8] == 'queued' then
+      redis.call('HINCRBY', meta, 'queued', -1)
+      local attempt = tonumber(f[4] or '0') + 1
+      redis.call('HSET', jk, 's', 'running', 'st', now, 'w', worker, 'a', attempt)
+      redis.call('HDEL', jk, 'rl')
+      redis.call('ZADD', base .. 'l', now + lease, id .. '|' .. worker .. '|' .. attempt)
+      return { 2, -1, id, f[1], f[2], f[3], attempt, f[5], f[6], f[7] or f[6], f[9] or 'normal' }
+    end
   end
 end
 
@@ -60,7 +86,7 @@ end
 
 local out = { 1, -1 }
 local leases = {}
-local taken, popped = 0, 0
+local taken, popped, diverted = 0, 0, 0
 -- Rate-limited jobs are moved aside without a slot; stop after examining 4 batches' worth.
 local budget = want * 4
 for _, prio in ipairs({ 'high', 'normal', 'low' }) do
@@ -82,8 +108,13 @@ for _, prio in ipairs({ 'high', 'normal', 'low' }) do
         popped = popped + #ids
         for _, id in ipairs(ids) do
           local jk = base .. 'j:' .. id
-          local f = redis.call('HMGET', jk, 'k', 't', 'p', 'a', 'ma', 'c', 'r', 'rk', 'rl')
-          if f[1] then
+          local f = redis.call('HMGET', jk, 'k', 't', 'p', 'a', 'ma', 'c', 'r', 'rk', 'rl', 'd')
+          if f[1] and f[10] then
+            -- A suspect back in a ready list (released at shutdown, due for a
+            -- retry): it waits for an idle worker like the others (still queued).
+            redis.call('RPUSH', suspects, id)
+            diverted = diverted + 1
+          elseif f[1] then
             local slot = 0
             if f[9] then
               -- Its reserved slot has come: it already paid for it.
@@ -123,7 +154,7 @@ for _, prio in ipairs({ 'high', 'normal', 'low' }) do
     if not got_any and redis.call('LLEN', ring) == 0 then break end
   end
 end
-if popped > 0 then redis.call('HINCRBY', meta, 'queued', -popped) end
+if popped > diverted then redis.call('HINCRBY', meta, 'queued', diverted - popped) end
 if #leases > 0 then redis.call('ZADD', base .. 'l', unpack(leases)) end
 if taken < want then
   local next_due = -1

@@ -18,6 +18,9 @@ local function unlink()
     if redis.call('LREM', tl, 1, id) == 1 then
       redis.call('HINCRBY', base .. 'm', 'queued', -1)
       if redis.call('LLEN', tl) == 0 then redis.call('LREM', base .. 'ring:' .. prio, 0, tenant) end
+    elseif redis.call('LREM', base .. 'q', 1, id) == 1 then
+      -- A suspect waiting to run alone (see rescue.lua).
+      redis.call('HINCRBY', base .. 'm', 'queued', -1)
     end
   end
 end

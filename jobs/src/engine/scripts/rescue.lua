@@ -1,6 +1,10 @@
 -- Re-deliver jobs whose lease expired (their worker was killed, froze or was
 -- cut off). A job that already lost `max_deliveries` workers this way is
 -- poison: it goes to `dead` with reason `crashed` instead of looping.
+-- The others become suspects: they wait in `q`, and claim.lua hands each one
+-- to an idle worker to run alone. A crash takes every job its process held,
+-- so without this a poison job redelivered beside its neighbours would crash
+-- them again and send innocent jobs to `dead/crashed` with it.
 -- Also forgets workers that stopped heartbeating.
 -- ARGV: max_deliveries, limit, worker stale ms.
 -- Returns {requeued, dead}.
@@ -22,7 +26,7 @@ for _, m in ipairs(expired) do
       dead = dead + 1
     else
       redis.call('HSET', jk, 's', 'queued')
-      make_ready(id, f[1], f[2], true)
+      redis.call('RPUSH', base .. 'q', id)
       requeued = requeued + 1
     end
   end
