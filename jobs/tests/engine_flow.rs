@@ -233,3 +233,18 @@ async fn invalid_ids_are_refused_before_redis() {
     assert!(t.engine.push(a).await.is_err());
     let _ = Duration::ZERO;
 }
+
+#[tokio::test]
+async fn a_snoozed_job_waits_without_spending_an_attempt() {
+    let t = TestEngine::new().await;
+    let w = t.worker("test", 2, record_registry());
+    let mut job = t.job("test", "test.snooze", json!({}));
+    job.max_attempts = 1;
+    let p = t.engine.push(job).await.unwrap();
+    let j = t.wait_final("test", &p.id).await;
+    assert_eq!(j.status, JobStatus::Succeeded);
+    // Both runs were attempt 1: the snooze did not count.
+    assert_eq!(*RECORDED.lock().unwrap(), vec!["1".to_string(), "1".to_string()]);
+    assert_eq!(j.result, Some(json!({ "attempt": 1 })));
+    w.stop().await;
+}

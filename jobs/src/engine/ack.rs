@@ -41,6 +41,8 @@ pub enum Outcome {
         reason: &'static str,
     },
     Cancelled,
+    /// Asked to wait (quiet hours): scheduled again, the attempt not counted.
+    Snooze(Duration),
     /// Given back unrun (shutdown); the attempt is not counted.
     Release,
 }
@@ -56,6 +58,7 @@ impl Outcome {
             } => ("retry", error.clone(), reason, delay.as_millis() as u64),
             Outcome::Dead { error, reason } => ("dead", error.clone(), reason, 0),
             Outcome::Cancelled => ("cancelled", String::new(), "cancelled", 0),
+            Outcome::Snooze(d) => ("snooze", String::new(), "", d.as_millis() as u64),
             Outcome::Release => ("release", String::new(), "", 0),
         }
     }
@@ -66,7 +69,7 @@ impl Outcome {
             Outcome::Retry { .. } => Some("failed"),
             Outcome::Dead { .. } => Some("dead"),
             Outcome::Cancelled => Some("cancelled"),
-            Outcome::Release => None,
+            Outcome::Snooze(_) | Outcome::Release => None,
         }
     }
 }
@@ -317,6 +320,7 @@ fn classify_error(job: &Job, policy: &crate::kinds::KindPolicy, e: BoxDynError) 
                 reason: "permanent",
             },
             JobError::Cancelled => Outcome::Cancelled,
+            JobError::Snooze { delay } => Outcome::Snooze(delay),
             JobError::Retryable {
                 reason,
                 retry_after,

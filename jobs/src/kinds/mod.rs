@@ -62,6 +62,10 @@ pub enum JobError {
     /// The handler saw its cancellation token and stopped.
     #[error("cancelled")]
     Cancelled,
+    /// Not a failure: run again after `delay` without spending an attempt
+    /// (quiet hours, a resource not ready yet).
+    #[error("snoozed for {delay:?}")]
+    Snooze { delay: Duration },
 }
 
 impl JobError {

@@ -227,5 +227,28 @@ impl JobKind for Record {
 pub fn record_registry() -> Registry {
     let mut r = test_registry();
     r.register::<Record>();
+    r.register::<Snoozer>();
     r
+}
+
+/// `test.snooze`: snoozes its first run for 200 ms, then succeeds.
+pub struct Snoozer;
+
+#[derive(Debug, Clone, Serialize, Deserialize, utoipa::ToSchema)]
+pub struct SnoozePayload {}
+
+impl JobKind for Snoozer {
+    const NAME: &'static str = "test.snooze";
+    type Payload = SnoozePayload;
+    fn policy() -> KindPolicy {
+        KindPolicy::new("test")
+    }
+    async fn run(_p: SnoozePayload, ctx: JobContext) -> Result<serde_json::Value, JobError> {
+        let first = RECORDED.lock().unwrap().is_empty();
+        RECORDED.lock().unwrap().push(ctx.attempt.to_string());
+        if first {
+            return Err(JobError::Snooze { delay: Duration::from_millis(200) });
+        }
+        Ok(serde_json::json!({ "attempt": ctx.attempt }))
+    }
 }

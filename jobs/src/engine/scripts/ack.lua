@@ -1,6 +1,6 @@
 -- Record the outcomes of a batch of runs by one worker.
 -- ARGV: worker, n, then 6 fields per outcome:
---   id, attempt, outcome (ok | retry | dead | cancelled | release),
+--   id, attempt, outcome (ok | retry | snooze | dead | cancelled | release),
 --   text (result JSON for ok, error otherwise), reason, delay ms (retry).
 -- An outcome counts only while its lease `<id>|<worker>|<attempt>` is still
 -- held: a worker that lost its lease (it froze, the job was re-delivered)
@@ -14,7 +14,7 @@ for i = 0, n - 1 do
   members[i + 1] = ARGV[o + 1] .. '|' .. worker .. '|' .. ARGV[o + 2]
 end
 local scores = redis.call('ZMSCORE', base .. 'l', unpack(members))
-local held, done, retry, dead, cancelled, ids = {}, {}, {}, {}, {}, {}
+local held, done, retry, dead, cancelled, ids, snoozed = {}, {}, {}, {}, {}, {}, {}
 local results = {}
 local requeued = 0
 for i = 0, n - 1 do
@@ -36,6 +36,11 @@ for i = 0, n - 1 do
       redis.call('HSET', jk, 's', 'failed', 'e', text, 'rs', reason)
       retry[#retry + 1] = now + delay
       retry[#retry + 1] = id
+    elseif outcome == 'snooze' then
+      -- Not a failure: wait (quiet hours, a slot) without spending an attempt.
+      redis.call('HSET', jk, 's', 'scheduled', 'a', attempt - 1, 'r', now + delay)
+      snoozed[#snoozed + 1] = now + delay
+      snoozed[#snoozed + 1] = id
     elseif outcome == 'dead' then
       redis.call('HSET', jk, 's', 'dead', 'e', text, 'rs', reason, 'f', now)
       dead[#dead + 1] = now
@@ -61,8 +66,9 @@ if #held > 0 then
 end
 if #done > 0 then redis.call('LPUSH', base .. 'ok', unpack(done)) end
 if #retry > 0 then redis.call('ZADD', base .. 'r', unpack(retry)) end
+if #snoozed > 0 then redis.call('ZADD', base .. 's', unpack(snoozed)) end
 if #dead > 0 then redis.call('ZADD', base .. 'dead', unpack(dead)) end
 if #cancelled > 0 then redis.call('ZADD', base .. 'cx', unpack(cancelled)) end
 if requeued > 0 then redis.call('HINCRBY', base .. 'm', 'queued', requeued) end
-if #retry > 0 or requeued > 0 then wake(1 + requeued) end
+if #retry > 0 or #snoozed > 0 or requeued > 0 then wake(1 + requeued) end
 return results
