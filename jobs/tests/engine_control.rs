@@ -308,3 +308,17 @@ async fn retention_removes_old_finished_jobs_even_when_raced() {
     assert_eq!((c.succeeded, c.dead), (0, 0));
     assert!(t.engine.job("diag", &pushed[0].id).await.unwrap().is_none());
 }
+
+#[tokio::test]
+async fn a_running_job_names_its_worker() {
+    let t = TestEngine::new().await;
+    let w = t.worker("diag", 2, test_registry());
+    let p = t.engine.push(t.job("diag", "diag.sleep", json!({ "ms": 60000 }))).await.unwrap();
+    t.wait_status("diag", &p.id, JobStatus::Running).await;
+    let j = t.engine.job("diag", &p.id).await.unwrap().unwrap();
+    let workers = t.engine.workers("diag").await.unwrap();
+    assert_eq!(j.worker.as_deref(), Some(workers[0].id.as_str()));
+    t.engine.cancel("diag", &p.id).await.unwrap();
+    assert_eq!(t.wait_final("diag", &p.id).await.worker, j.worker);
+    w.stop().await;
+}

@@ -255,7 +255,10 @@ where
         let policy = shared.registry.get(&job.kind).map(|k| k.policy());
         let fut = self.inner.call(task);
         async move {
-            let span = tracing::info_span!("job", job_id = %job.id, tenant_id = %job.tenant, kind = %job.kind, attempt = job.attempt);
+            // The job's span continues the enqueuer's trace (W3C traceparent stored at push).
+            let (trace_id, parent_span_id) = job.trace.as_deref().and_then(super::trace::parse).map_or(("", ""), |(t, s, _)| (t, s));
+            let span = tracing::info_span!("job", job_id = %job.id, tenant_id = %job.tenant, kind = %job.kind, attempt = job.attempt,
+                trace_id, parent_span_id, span_id = %super::trace::new_span_id());
             let outcome = match &policy {
                 None => Outcome::Dead { error: format!("unknown job kind {:?}", job.kind), reason: "permanent" },
                 Some(policy) => {

@@ -43,12 +43,16 @@ pub(crate) struct Shared {
     pub keys: QueueKeys,
     pub queue: String,
     pub worker_id: String,
+    /// Short alias of `worker_id` stored on each job it runs (see `keys::field::WORKER`).
+    pub worker_alias: String,
     pub registry: Arc<Registry>,
     pub resources: Resources,
     /// Jobs claimed and not yet acked: id → job (renewed by the lease keeper).
     pub held: Mutex<HashMap<String, Job>>,
     /// Notified when `held` becomes empty (the feeder waits for it before a suspect).
     pub drained: tokio::sync::Notify,
+    /// Fired each time the worker takes a job from the local channel.
+    pub consumed: tokio::sync::Notify,
     pub stats: Stats,
     pub acker: Acker,
     /// Fired when the shutdown grace ends: in-flight jobs are released back.
@@ -127,6 +131,7 @@ impl Backend for RedisBackend {
         let rx = self.rx.as_mut().expect("poll_ready runs first");
         match rx.poll_recv(cx) {
             Poll::Ready(Some(job)) => {
+                self.shared.consumed.notify_waiters();
                 let id = TaskId::from_string(job.id.clone());
                 let task = apalis_core::task::builder::TaskBuilder::new(job)
                     .task_id(id)
@@ -204,12 +209,25 @@ async fn feed_connected(
         .await?;
     let lease_ms = shared.engine.cfg.settings.lease_ttl_ms;
     loop {
-        let permit = tokio::select! {
-            p = tx.reserve() => match p { Ok(p) => p, Err(_) => return Ok(()) },
-            _ = shared.closing.cancelled() => return Ok(()),
-        };
-        let room = (tx.capacity() + 1).min(batch);
-        drop(permit);
+        // Claim in batches: wait until half a batch of room is free (or the
+        // channel ran dry) instead of claiming one job per freed slot.
+        let cap = tx.max_capacity();
+        let low_water = (batch.min(cap) / 2).max(1);
+        loop {
+            if tx.is_closed() {
+                return Ok(());
+            }
+            let consumed = shared.consumed.notified();
+            let free = tx.capacity();
+            if free >= low_water || free == cap {
+                break;
+            }
+            tokio::select! {
+                _ = consumed => {}
+                _ = shared.closing.cancelled() => return Ok(()),
+            }
+        }
+        let room = tx.capacity().min(batch).max(1);
         // Only the feeder adds to `held`, so an idle worker stays idle until the claim returns.
         let idle = shared.held.lock().expect("held lock").is_empty();
         let claimed = claim(
@@ -220,6 +238,7 @@ async fn feed_connected(
             room,
             lease_ms,
             idle,
+            &shared.worker_alias,
         )
         .await?;
         let isolated = claimed.isolated;

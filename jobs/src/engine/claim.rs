@@ -26,6 +26,8 @@ pub struct Job {
     /// When the job became due (enqueue time, schedule or retry time).
     pub due_ms: i64,
     pub priority: Priority,
+    /// W3C `traceparent` of the request that enqueued the job, if any.
+    pub trace: Option<String>,
     /// Fired by a cancel request, a lost lease or the end of the shutdown grace.
     pub cancel: CancellationToken,
     pub(crate) claimed_at: Instant,
@@ -59,6 +61,7 @@ pub(crate) async fn claim(
     batch: usize,
     lease_ms: u64,
     idle: bool,
+    alias: &str,
 ) -> Result<Claimed, EngineError> {
     let raw: Vec<redis::Value> = scripts::CLAIM
         .key(keys.base())
@@ -66,6 +69,7 @@ pub(crate) async fn claim(
         .arg(batch)
         .arg(lease_ms)
         .arg(if idle { "1" } else { "0" })
+        .arg(alias)
         .invoke_async(conn)
         .await?;
     parse(queue, raw)
@@ -95,8 +99,8 @@ fn parse(queue: &str, raw: Vec<redis::Value>) -> Result<Claimed, EngineError> {
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
     let jobs = raw[2..]
-        .chunks(9)
-        .filter(|c| c.len() == 9)
+        .chunks(10)
+        .filter(|c| c.len() == 10)
         .map(|c| Job {
             id: text(&c[0]),
             queue: queue.to_string(),
@@ -109,6 +113,7 @@ fn parse(queue: &str, raw: Vec<redis::Value>) -> Result<Claimed, EngineError> {
             created_ms: int(&c[6]),
             due_ms: int(&c[7]),
             priority: Priority::parse(&text(&c[8])).unwrap_or_default(),
+            trace: Some(text(&c[9])).filter(|t| !t.is_empty()),
             cancel: CancellationToken::new(),
             claimed_at: Instant::now(),
             claimed_ms: now,

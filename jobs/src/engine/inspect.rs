@@ -27,7 +27,28 @@ impl Engine {
         }
         let mut conn = self.conn.clone();
         let h: HashMap<String, String> = conn.hgetall(self.keys(queue).job(id)).await?;
-        Ok(JobInfo::from_fields(id, queue, &h))
+        self.with_worker(JobInfo::from_fields(id, queue, &h)).await
+    }
+
+    /// Worker aliases are short numbers on the job; this resolves them to worker ids.
+    async fn with_worker(&self, job: Option<JobInfo>) -> Result<Option<JobInfo>, EngineError> {
+        let Some(mut job) = job else { return Ok(None) };
+        if let Some(alias) = job.worker.take() {
+            let mut conn = self.conn.clone();
+            let id: Option<String> = conn.hget(self.keys(&job.queue).worker_aliases(), &alias).await?;
+            job.worker = id.or(Some(alias));
+        }
+        Ok(Some(job))
+    }
+
+    /// Gives a worker id a short alias for job hashes (one INCR per worker start).
+    pub(crate) async fn register_worker_alias(&self, queue: &str, worker_id: &str) -> Result<String, EngineError> {
+        let keys = self.keys(queue);
+        let mut conn = self.conn.clone();
+        let n: u64 = conn.incr(keys.worker_seq(), 1).await?;
+        let alias = n.to_string();
+        let _: () = conn.hset(keys.worker_aliases(), &alias, worker_id).await?;
+        Ok(alias)
     }
 
     /// A job by id in one of `queues` (one pipelined round trip).
@@ -41,10 +62,11 @@ impl Engine {
         }
         let mut conn = self.conn.clone();
         let all: Vec<HashMap<String, String>> = pipe.query_async(&mut conn).await?;
-        Ok(queues
+        let found = queues
             .iter()
             .zip(all)
-            .find_map(|(q, h)| JobInfo::from_fields(id, q, &h)))
+            .find_map(|(q, h)| JobInfo::from_fields(id, q, &h));
+        self.with_worker(found).await
     }
 
     async fn jobs_by_ids(&self, queue: &str, ids: &[String]) -> Result<Vec<JobInfo>, EngineError> {

@@ -113,6 +113,8 @@ pub struct NewJob {
     pub idempotency_ttl: Option<Duration>,
     /// Shared rate-limit bucket this job draws from (e.g. `whatsapp:<tenant>`), if any.
     pub rate_key: Option<String>,
+    /// W3C `traceparent` (`00-<trace id>-<parent span id>-<flags>`) to continue the caller's trace.
+    pub trace: Option<String>,
 }
 
 impl NewJob {
@@ -130,6 +132,7 @@ impl NewJob {
             idempotency_key: None,
             idempotency_ttl: None,
             rate_key: None,
+            trace: None,
         }
     }
 }
@@ -169,10 +172,12 @@ pub struct JobInfo {
     /// 0-100, set by the handler.
     pub progress: Option<u8>,
     pub progress_message: Option<String>,
-    /// Worker currently (or last) holding the job.
+    /// Worker holding the job while it runs (from its lease).
     pub worker: Option<String>,
     /// A cancel was asked while it was running.
     pub cancel_requested: bool,
+    /// W3C `traceparent` the job continues, if its enqueuer sent one.
+    pub trace: Option<String>,
 }
 
 pub(crate) fn ms_to_time(ms: i64) -> DateTime<Utc> {
@@ -214,6 +219,7 @@ impl JobInfo {
             progress_message: get(field::PROGRESS_MSG).cloned(),
             worker: get(field::WORKER).cloned(),
             cancel_requested: get(field::CANCEL).is_some(),
+            trace: get(field::TRACE).cloned(),
         })
     }
 }

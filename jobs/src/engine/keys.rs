@@ -21,6 +21,7 @@
 //! | `i:<tenant>:<key>` | STRING | idempotency key → first job id (with TTL) |
 //! | `w` | LIST | wake-up tokens: a push wakes an idle worker blocked on BLPOP |
 //! | `wk` | ZSET | worker id → last heartbeat ms |
+//! | `wseq`, `wa` | STRING, HASH | worker aliases: a counter, and alias → worker id |
 //! | `st:<minute>` | HASH | outcome counters per minute (expire after 2 h) |
 
 /// Job-hash field names (short: they are stored once per job).
@@ -41,12 +42,15 @@ pub mod field {
     pub const RESULT: &str = "res";
     pub const PROGRESS: &str = "pg";
     pub const PROGRESS_MSG: &str = "pm";
+    /// The short alias (`wa` hash) of the worker that ran the job last.
     pub const WORKER: &str = "w";
     pub const CANCEL: &str = "cx";
     pub const IDEMPOTENCY_KEY: &str = "ik";
     pub const RATE_KEY: &str = "rk";
     /// Deliveries that ended with the worker gone (counted by the rescuer).
     pub const CRASHES: &str = "d";
+    /// W3C `traceparent` of the request that enqueued the job (the job's span is its child).
+    pub const TRACE: &str = "tp";
 }
 
 /// Key names of one queue.
@@ -105,6 +109,12 @@ impl QueueKeys {
     }
     pub fn wake(&self) -> String {
         format!("{}w", self.base)
+    }
+    pub fn worker_aliases(&self) -> String {
+        format!("{}wa", self.base)
+    }
+    pub fn worker_seq(&self) -> String {
+        format!("{}wseq", self.base)
     }
     pub fn workers(&self) -> String {
         format!("{}wk", self.base)

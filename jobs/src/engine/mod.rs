@@ -12,7 +12,7 @@
 //! `push`, `claim` + `backend` (the apalis `Backend`), `ack` (the outcome
 //! layer), `lease` (renew + rescue), `retry` (backoff, pure), `control`
 //! (cancel, retry, delete, pause), `inspect` (job, counts, pages, workers),
-//! `retention`, `ratelimit`.
+//! `retention`, `ratelimit`, `trace` (W3C traceparent carried into jobs).
 
 pub mod ack;
 pub mod backend;
@@ -27,6 +27,7 @@ pub mod retry;
 pub mod runner;
 mod scripts;
 pub mod stats;
+pub mod trace;
 
 pub use claim::Job;
 pub use job::*;

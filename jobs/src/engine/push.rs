@@ -89,7 +89,8 @@ impl Engine {
                         .arg(j.idempotency_key.as_deref().unwrap_or(""))
                         .arg(j.idempotency_ttl.map(|d| d.as_millis() as u64).unwrap_or(0))
                         .arg(j.rate_key.as_deref().unwrap_or(""))
-                        .arg(check_dup);
+                        .arg(check_dup)
+                        .arg(j.trace.as_deref().unwrap_or(""));
                 }
                 let raw: Vec<redis::Value> = inv.invoke_async(&mut conn).await?;
                 for ((i, _), quad) in chunk.iter().zip(raw.chunks(4)) {

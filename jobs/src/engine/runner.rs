@@ -51,14 +51,17 @@ pub async fn run_queue(
     let concurrency = concurrency.max(1);
     let id = worker_id(queue);
     let grace = engine.cfg.settings.shutdown_grace();
+    let worker_alias = engine.register_worker_alias(queue, &id).await?;
     let shared = Arc::new_cyclic(|weak| Shared {
         keys: QueueKeys::new(&engine.cfg.prefix, queue),
         queue: queue.to_string(),
         worker_id: id.clone(),
+        worker_alias,
         registry,
         resources,
         held: Mutex::new(Default::default()),
         drained: tokio::sync::Notify::new(),
+        consumed: tokio::sync::Notify::new(),
         stats: Stats::default(),
         acker: Acker::start(weak.clone()),
         grace_over: CancellationToken::new(),

@@ -11,14 +11,18 @@
 --    so a suspect that crashes its process again takes no neighbour with it
 --    and the crash count blames it alone. While suspects wait, a busy
 --    worker gets nothing ({2, -1}): it drains, then comes back idle for one.
--- ARGV: worker, batch, lease ms, idle ('1' when the worker holds no job).
--- Returns {1 (or 2: a suspect, alone), next_due_ms or -1, then 9 values per job:
---   id, kind, tenant, payload, attempt, max_attempts, created, run_at, priority}.
+-- ARGV: worker, batch, lease ms, idle ('1' when the worker holds no job),
+--   worker alias (a short number stored on the job instead of the long id).
+-- Returns {1 (or 2: a suspect, alone), next_due_ms or -1, then 10 values per job:
+--   id, kind, tenant, payload, attempt, max_attempts, created, run_at, priority,
+--   traceparent ('' when none)}.
 local now = now_ms()
 local worker, want, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local idle = ARGV[4] == '1'
+local alias = ARGV[5]
 local meta = base .. 'm'
-if redis.call('HGET', meta, 'paused') == '1' then return { -1, -1 } end
+local mf = redis.call('HMGET', meta, 'paused', 'rl:*')
+if mf[1] == '1' then return { -1, -1 } end
 
 for _, z in ipairs({ 's', 'r' }) do
   local zk = base .. z
@@ -46,20 +50,20 @@ if redis.call('LLEN', suspects) > 0 then
     local id = redis.call('LPOP', suspects)
     if not id then break end
     local jk = base .. 'j:' .. id
-    local f = redis.call('HMGET', jk, 'k', 't', 'p', 'a', 'ma', 'c', 'r', 's', 'pr')
+    local f = redis.call('HMGET', jk, 'k', 't', 'p', 'a', 'ma', 'c', 'r', 's', 'pr', 'tp')
     -- Anything else was cancelled or deleted meanwhile (control.lua unlinks it too).
     if f[1] and f[8] == 'queued' then
       redis.call('HINCRBY', meta, 'queued', -1)
       local attempt = tonumber(f[4] or '0') + 1
-      redis.call('HSET', jk, 's', 'running', 'st', now, 'w', worker, 'a', attempt)
+      redis.call('HSET', jk, 's', 'running', 'st', now, 'a', attempt, 'w', alias)
       redis.call('HDEL', jk, 'rl')
       redis.call('ZADD', base .. 'l', now + lease, id .. '|' .. worker .. '|' .. attempt)
-      return { 2, -1, id, f[1], f[2], f[3], attempt, f[5], f[6], f[7] or f[6], f[9] or 'normal' }
+      return { 2, -1, id, f[1], f[2], f[3], attempt, f[5], f[6], f[7] or f[6], f[9] or 'normal', f[10] or '' }
     end
   end
 end
 
-local queue_limit = redis.call('HGET', meta, 'rl:*')
+local queue_limit = mf[2]
 
 -- GCRA with a burst of one: returns 0 when the job may run now, else the
 -- reserved due time (ms) of its slot.
@@ -108,7 +112,7 @@ for _, prio in ipairs({ 'high', 'normal', 'low' }) do
         popped = popped + #ids
         for _, id in ipairs(ids) do
           local jk = base .. 'j:' .. id
-          local f = redis.call('HMGET', jk, 'k', 't', 'p', 'a', 'ma', 'c', 'r', 'rk', 'rl', 'd')
+          local f = redis.call('HMGET', jk, 'k', 't', 'p', 'a', 'ma', 'c', 'r', 'rk', 'rl', 'd', 'tp')
           if f[1] and f[10] then
             -- A suspect back in a ready list (released at shutdown, due for a
             -- retry): it waits for an idle worker like the others (still queued).
@@ -131,7 +135,7 @@ for _, prio in ipairs({ 'high', 'normal', 'low' }) do
               redis.call('HSET', jk, 's', 'scheduled', 'r', slot, 'rl', slot)
             else
               local attempt = tonumber(f[4] or '0') + 1
-              redis.call('HSET', jk, 's', 'running', 'st', now, 'w', worker, 'a', attempt)
+              redis.call('HSET', jk, 's', 'running', 'st', now, 'a', attempt, 'w', alias)
               leases[#leases + 1] = now + lease
               leases[#leases + 1] = id .. '|' .. worker .. '|' .. attempt
               local n = #out
@@ -144,6 +148,7 @@ for _, prio in ipairs({ 'high', 'normal', 'low' }) do
               out[n + 7] = f[6]
               out[n + 8] = f[7] or f[6]
               out[n + 9] = prio
+              out[n + 10] = f[11] or ''
               taken = taken + 1
               got_any = true
             end

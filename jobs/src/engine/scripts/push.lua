@@ -1,13 +1,13 @@
 -- Enqueue a batch of jobs atomically.
--- ARGV: n, default idempotency TTL ms, then 11 fields per job:
+-- ARGV: n, default idempotency TTL ms, then 12 fields per job:
 --   id, kind, tenant, payload, run_at ms (0 = now), priority, max_attempts,
 --   idempotency key (''), idempotency TTL ms (0 = default), rate key (''),
---   check_dup ('1' when the caller chose the id).
+--   check_dup ('1' when the caller chose the id), traceparent ('').
 -- Returns 4 values per job: id, created (1/0), status, run_at ms.
 local now = now_ms()
 local n = tonumber(ARGV[1])
 local default_ttl = tonumber(ARGV[2])
-local F = 11
+local F = 12
 local out = {}
 local lists, order = {}, {}
 local queued, created = 0, 0
@@ -37,6 +37,11 @@ for i = 0, n - 1 do
     local due = run_at
     if due < now then due = now end
     local fields = { 'k', kind, 't', tenant, 'p', payload, 'pr', prio, 'ma', max_attempts, 'c', now }
+    local trace = ARGV[o + 12]
+    if trace ~= '' then
+      fields[#fields + 1] = 'tp'
+      fields[#fields + 1] = trace
+    end
     local status
     if due > now then
       status = 'scheduled'
