@@ -21,6 +21,9 @@ export TAREFA_ROOT
 # System packages Tarefa needs at build, test and run time, beyond Redis/PostgreSQL.
 # Job kinds that need a tool add it here (e.g. tesseract-ocr tesseract-ocr-por poppler-utils).
 TAREFA_APT_PACKAGES=(ca-certificates curl jq)
+# Only for the tests (scripts/test.sh): the ops console tests drive a real headless
+# Chromium through chromedriver (api-lite/tests/console_browser.rs).
+TAREFA_TEST_APT_PACKAGES=(chromium chromium-driver)
 
 # ---------------------------------------------------------------- logging
 

@@ -22,6 +22,7 @@ export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-auto}"
 started=$SECONDS
 ensure_rust
 ensure_services "" # no Redis dir: a Redis started for tests keeps nothing on disk
+ensure_packages "${TAREFA_TEST_APT_PACKAGES[@]}"
 
 locked=()
 [ "${CI:-}" = true ] && locked=(--locked)

@@ -1,4 +1,4 @@
-//! The `api-lite` command line: `serve` (the default), `migrate`, `tenants
+//! The `api-lite` command line: `serve` (the default), `migrate`, `users create`, `tenants
 //! create|list`, `keys create|list|revoke`. Admin commands print JSON lines on
 //! stdout (logs go to stderr) so scripts can read them; a new key is printed
 //! once and never again.
@@ -32,6 +32,9 @@ pub enum Command {
     Tenants(TenantsCmd),
     #[command(subcommand)]
     Keys(KeysCmd),
+    /// Ops users of the console (`/console`).
+    #[command(subcommand)]
+    Users(crate::console::users::UsersCmd),
 }
 
 #[derive(Debug, Subcommand)]
@@ -168,6 +171,7 @@ pub async fn execute(cmd: Command, pool: &PgPool) -> Result<String, CliError> {
         }) => {
             let (tenant, key) =
                 create_tenant(pool, &name, &timezone, slug.as_deref(), &plan).await?;
+            cli_audit(pool, Some(tenant.id), "key_created", "initial admin key").await;
             Ok(line(json!({ "tenant_id": tenant.id, "api_key": key })))
         }
         Command::Tenants(TenantsCmd::List) => {
@@ -185,14 +189,21 @@ pub async fn execute(cmd: Command, pool: &PgPool) -> Result<String, CliError> {
         }) => {
             let mut conn = pool.acquire().await?;
             let (row, key) = create_key(&mut conn, tenant, &scopes, &name).await?;
+            cli_audit(pool, Some(tenant), "key_created", &row.id.to_string()).await;
             Ok(line(
                 json!({ "id": row.id, "tenant_id": tenant, "api_key": key, "scopes": row.scopes }),
             ))
         }
         Command::Keys(KeysCmd::Revoke { id }) => match api_keys::revoke(pool, id).await? {
-            true => Ok(line(json!({ "id": id, "revoked": true }))),
+            true => {
+                cli_audit(pool, None, "key_revoked", &id.to_string()).await;
+                Ok(line(json!({ "id": id, "revoked": true })))
+            }
             false => Err(CliError::NotFound(format!("active key {id}"))),
         },
+        Command::Users(cmd) => crate::console::users::execute(cmd, pool)
+            .await
+            .map_err(CliError::Invalid),
         Command::Keys(KeysCmd::List { tenant }) => {
             let rows = api_keys::list(pool, tenant).await?;
             Ok(rows
@@ -202,4 +213,16 @@ pub async fn execute(cmd: Command, pool: &PgPool) -> Result<String, CliError> {
                 .join("\n"))
         }
     }
+}
+
+/// An audit row for an admin command (actor `cli`).
+async fn cli_audit(pool: &PgPool, tenant_id: Option<Uuid>, action: &str, target: &str) {
+    let e = crate::audit::NewEntry {
+        actor: "cli",
+        tenant_id,
+        action,
+        target,
+        details: json!({}),
+    };
+    crate::audit::record(pool, e).await
 }

@@ -12,9 +12,14 @@
 //! - [`openapi`]: the OpenAPI 3.1 document and Swagger UI.
 //! - [`prom`]: Prometheus text for the engine's numbers.
 //! - [`keys`]: API key format and hashing; [`cli`]: the admin commands.
+//! - [`console`]: the ops console at `/console` (login, pages, bulk actions, live numbers).
+//! - [`audit`]: the audit trail of ops actions (`GET /v1/audit` is `routes/audit.rs`).
+//! - [`traceparent`]: the request's W3C trace context, stored on the jobs it enqueues.
 
+pub mod audit;
 pub mod auth;
 pub mod cli;
+pub mod console;
 pub mod enqueue;
 pub mod error;
 pub mod extract;
@@ -23,6 +28,7 @@ pub mod openapi;
 pub mod prom;
 pub mod routes;
 pub mod state;
+pub mod traceparent;
 
 use std::future::Future;
 

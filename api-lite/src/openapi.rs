@@ -22,10 +22,11 @@ use crate::state::AppState;
         routes::jobs::cancel, routes::jobs::retry,
         routes::queues::list, routes::queues::pause, routes::queues::resume,
         routes::health::healthz, routes::health::readyz, routes::metrics::metrics,
+        routes::audit::list,
     ),
     components(schemas(crate::error::ErrorBody)),
     modifiers(&BearerAuth),
-    tags((name = "jobs"), (name = "queues"), (name = "health")),
+    tags((name = "jobs"), (name = "queues"), (name = "health"), (name = "audit")),
 )]
 pub struct ApiDoc;
 
@@ -46,6 +47,10 @@ impl Modify for BearerAuth {
 pub fn spec(registry: &Registry) -> Value {
     let mut api = ApiDoc::openapi();
     api.merge(routes::schedules::SchedulesApi::openapi());
+    api.merge(routes::notifications::NotificationsApi::openapi());
+    api.merge(routes::notification_settings::NotificationSettingsApi::openapi());
+    api.merge(routes::notification_templates::NotificationTemplatesApi::openapi());
+    api.merge(routes::callbacks::CallbacksApi::openapi());
     let mut doc = serde_json::to_value(api).unwrap_or_else(|_| json!({}));
     let mut kinds = Vec::new();
     for k in registry.kinds() {

@@ -103,6 +103,19 @@ pub fn render_counts(out: &mut String, counts: &[QueueCounts]) {
     }
 }
 
+/// `tarefa_workers_alive{queue}`: workers that heartbeated recently (the "no live worker" alert).
+pub fn render_workers(out: &mut String, alive: &[(String, usize)]) {
+    family(
+        out,
+        "tarefa_workers_alive",
+        "gauge",
+        "Workers of the queue that heartbeated within three lease periods.",
+    );
+    for (queue, n) in alive {
+        sample(out, "tarefa_workers_alive", &[("queue", queue)], *n as f64);
+    }
+}
+
 /// `tarefa_jobs_total{queue,kind,tenant,outcome}` and the wait/run histograms.
 pub fn render_stats(out: &mut String, stats: &[QueueStats]) {
     family(

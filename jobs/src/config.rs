@@ -22,6 +22,7 @@ pub struct Settings {
     pub worker: WorkerSettings,
     pub auth: AuthSettings,
     pub scheduler: SchedulerSettings,
+    pub notifications: crate::channels::NotificationSettings,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]

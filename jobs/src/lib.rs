@@ -2,18 +2,23 @@
 //!
 //! Layout:
 //! - [`config`]: `Settings`, loaded from `config/*.toml` and `TAREFA__*` env vars.
+//! - [`channels`]: email, FCM push, SMS, WhatsApp, signed webhooks, templates, SSRF guard.
 //! - [`engine`]: the queue engine, an apalis backend with its own Redis data
 //!   model and Lua scripts (push, claim, ack, leases, retries, control, inspection).
 //! - [`kinds`]: the job kinds (payload + handler + policy), one module each, and their registry.
 //! - [`store`]: PostgreSQL pool, migrations, tenants, API keys, schedules.
 //! - [`shutdown`]: the Ctrl-C / SIGTERM future every binary uses.
 //! - [`telemetry`]: JSON logs.
+//! - `testing` (feature): SMTP sink, provider fakes and a test bed for notifications.
 
+pub mod channels;
 pub mod config;
 pub mod engine;
 pub mod kinds;
 pub mod shutdown;
 pub mod store;
 pub mod telemetry;
+#[cfg(feature = "testing")]
+pub mod testing;
 
 pub use config::Settings;

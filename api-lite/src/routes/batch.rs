@@ -75,6 +75,7 @@ fn failed(index: usize, e: ApiError) -> BatchItemResult {
 pub async fn enqueue_batch(
     State(st): State<AppState>,
     tenant: Tenant,
+    headers: axum::http::HeaderMap,
     AppJson(body): AppJson<Value>,
 ) -> Result<Json<BatchResponse>, ApiError> {
     tenant.require(Scope::JobsWrite)?;
@@ -107,6 +108,8 @@ pub async fn enqueue_batch(
         .with_details(json!({ "max": BATCH_MAX, "got": items.len() })));
     }
     let now = Utc::now();
+    // One request, one trace: every job of the batch continues it.
+    let trace = crate::traceparent::from_headers(&headers);
     let tenant_key = tenant.key();
     let mut results: Vec<BatchItemResult> = Vec::with_capacity(items.len());
     // (index in `results`, kind) of each job handed to the engine, in push order.
@@ -134,7 +137,8 @@ pub async fn enqueue_batch(
             item.idempotency_key,
             now,
         ) {
-            Ok(job) => {
+            Ok(mut job) => {
+                job.trace = Some(trace.clone());
                 pending.push((index, item.kind));
                 jobs.push(job);
                 results.push(BatchItemResult {

@@ -68,7 +68,7 @@ pub async fn enqueue(
         None => None,
     };
     let opts = req.options();
-    let job = enqueue::build(
+    let mut job = enqueue::build(
         &st.registry,
         &tenant.key(),
         &kind,
@@ -77,6 +77,7 @@ pub async fn enqueue(
         key,
         Utc::now(),
     )?;
+    job.trace = Some(crate::traceparent::from_headers(&headers));
     let pushed = st.engine.push(job).await?;
     if !pushed.created {
         return Ok((StatusCode::OK, Json(EnqueuedJob::new(&kind, &pushed))));
@@ -228,7 +229,17 @@ pub async fn cancel(
         )
         .with_details(json!({ "status": job.status.as_str() }))),
         CancelOutcome::NotFound => Err(ApiError::job_not_found(&id)),
-        outcome => Ok(Json(Cancelled { id, outcome })),
+        outcome => {
+            crate::audit::record_api(
+                &st.pool,
+                &tenant,
+                "cancel",
+                &id,
+                json!({ "queue": job.queue, "outcome": outcome }),
+            )
+            .await;
+            Ok(Json(Cancelled { id, outcome }))
+        }
     }
 }
 
@@ -262,6 +273,14 @@ pub async fn retry(
         )
         .with_details(json!({ "status": job.status.as_str() })));
     }
+    crate::audit::record_api(
+        &st.pool,
+        &tenant,
+        "retry",
+        &id,
+        json!({ "queue": job.queue }),
+    )
+    .await;
     Ok((
         StatusCode::ACCEPTED,
         Json(Retried {

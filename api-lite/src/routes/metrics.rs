@@ -24,13 +24,20 @@ pub async fn metrics(State(st): State<AppState>) -> Result<impl IntoResponse, Ap
     let queues = st.registry.queues();
     let counts = futures::future::try_join_all(queues.iter().map(|q| st.engine.counts(q)));
     let stats = futures::future::try_join_all(queues.iter().map(|q| st.engine.stats(q)));
-    let (counts, stats) = futures::future::try_join(counts, stats).await?;
+    let workers = futures::future::try_join_all(queues.iter().map(|q| st.engine.workers(q)));
+    let (counts, stats, workers) = futures::future::try_join3(counts, stats, workers).await?;
+    let alive: Vec<(String, usize)> = queues
+        .iter()
+        .cloned()
+        .zip(workers.iter().map(Vec::len))
+        .collect();
     let mut out = st.metrics.render();
     if !out.is_empty() && !out.ends_with('\n') {
         out.push('\n');
     }
     prom::render_counts(&mut out, &counts);
     prom::render_stats(&mut out, &stats);
+    prom::render_workers(&mut out, &alive);
     Ok((
         [(
             header::CONTENT_TYPE,

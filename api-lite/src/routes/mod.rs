@@ -2,10 +2,15 @@
 //! shared layers (CORS from `api.cors_origins`, request tracing, the body
 //! limit from `api.body_limit`, 5xx cause logging, a JSON 404 fallback).
 
+pub mod audit;
 pub mod batch;
+pub mod callbacks;
 pub mod health;
 pub mod jobs;
 pub mod metrics;
+pub mod notification_settings;
+pub mod notification_templates;
+pub mod notifications;
 pub mod queues;
 pub mod schedules;
 
@@ -26,6 +31,12 @@ pub fn router(state: AppState) -> Router {
         .merge(schedules::router())
         .merge(health::router())
         .merge(metrics::router())
+        .merge(notifications::router())
+        .merge(notification_settings::router())
+        .merge(notification_templates::router())
+        .merge(callbacks::router())
+        .merge(audit::router())
+        .merge(crate::console::router())
         .merge(crate::openapi::router(&state.registry))
         .fallback(|| async { ApiError::not_found("no_route", "no such route") })
         .layer(DefaultBodyLimit::max(state.settings.api.body_limit))

@@ -58,6 +58,8 @@ async fn set_paused(
     }
     st.engine.set_paused(&queue, paused).await?;
     tracing::info!(tenant_id = %tenant.id, queue, paused, "queue state changed");
+    let action = if paused { "pause" } else { "resume" };
+    crate::audit::record_api(&st.pool, tenant, action, &queue, serde_json::json!({})).await;
     Ok(Json(QueueState { queue, paused }))
 }
 

@@ -53,6 +53,8 @@ pub struct Claimed {
     pub jobs: Vec<Job>,
 }
 
+// One argument per ARGV of claim.lua; a struct would only rename them.
+#[allow(clippy::too_many_arguments)]
 pub(crate) async fn claim(
     conn: &mut impl redis::aio::ConnectionLike,
     keys: &QueueKeys,

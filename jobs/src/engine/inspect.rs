@@ -35,14 +35,20 @@ impl Engine {
         let Some(mut job) = job else { return Ok(None) };
         if let Some(alias) = job.worker.take() {
             let mut conn = self.conn.clone();
-            let id: Option<String> = conn.hget(self.keys(&job.queue).worker_aliases(), &alias).await?;
+            let id: Option<String> = conn
+                .hget(self.keys(&job.queue).worker_aliases(), &alias)
+                .await?;
             job.worker = id.or(Some(alias));
         }
         Ok(Some(job))
     }
 
     /// Gives a worker id a short alias for job hashes (one INCR per worker start).
-    pub(crate) async fn register_worker_alias(&self, queue: &str, worker_id: &str) -> Result<String, EngineError> {
+    pub(crate) async fn register_worker_alias(
+        &self,
+        queue: &str,
+        worker_id: &str,
+    ) -> Result<String, EngineError> {
         let keys = self.keys(queue);
         let mut conn = self.conn.clone();
         let n: u64 = conn.incr(keys.worker_seq(), 1).await?;

@@ -22,7 +22,7 @@
 //! | `w` | LIST | wake-up tokens: a push wakes an idle worker blocked on BLPOP |
 //! | `wk` | ZSET | worker id → last heartbeat ms |
 //! | `wseq`, `wa` | STRING, HASH | worker aliases: a counter, and alias → worker id |
-//! | `st:<minute>` | HASH | outcome counters per minute (expire after 2 h) |
+//! | `st:<minute>` | HASH | per-minute outcome counts, `wait_sum`, `wait_n` (expire after 2 h; the console's last hour) |
 
 /// Job-hash field names (short: they are stored once per job).
 pub mod field {

@@ -5,6 +5,7 @@
 //! flushes outcome stats (each second) and applies retention (each 30 s).
 //! Every step is safe to run from many processes at once.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -119,6 +120,32 @@ pub(crate) async fn rescue_once(shared: &Shared) -> Result<Outcome, EngineError>
     })
 }
 
+/// Adds this flush to the current minute's bucket (`st:<minute>`: outcome
+/// counts, `wait_sum`/`wait_n`), kept 2 h, for the console's last-hour
+/// numbers and sparklines.
+fn per_minute(pipe: &mut redis::Pipeline, shared: &Shared, pending: &HashMap<String, f64>) {
+    let minute = Utc::now().timestamp() / 60;
+    let key = shared.keys.stats(minute);
+    let mut any = false;
+    for (field, by) in pending {
+        let bucket = match field.split('|').collect::<Vec<_>>().as_slice() {
+            ["o", outcome, _, _] => *outcome,
+            ["h", "wait", _, "sum"] => "wait_sum",
+            ["h", "wait", _, _] => "wait_n",
+            _ => continue,
+        };
+        pipe.cmd("HINCRBYFLOAT")
+            .arg(&key)
+            .arg(bucket)
+            .arg(*by)
+            .ignore();
+        any = true;
+    }
+    if any {
+        pipe.expire(&key, super::stats::MINUTES_KEPT_SECS).ignore();
+    }
+}
+
 pub(crate) async fn flush_stats(shared: &Shared) {
     let pending = shared.stats.take();
     if pending.is_empty() {
@@ -126,6 +153,7 @@ pub(crate) async fn flush_stats(shared: &Shared) {
     }
     let key = format!("{}stats", shared.keys.base());
     let mut pipe = redis::pipe();
+    per_minute(&mut pipe, shared, &pending);
     for (field, by) in &pending {
         if field.ends_with("|sum") {
             pipe.cmd("HINCRBYFLOAT")

@@ -8,6 +8,58 @@ use std::sync::Mutex;
 
 use super::job::{KindHistogram, OutcomeCount, QueueStats};
 
+/// How long a per-minute bucket (`st:<minute>`) is kept: the console shows the last hour.
+pub const MINUTES_KEPT_SECS: i64 = 2 * 3600;
+
+/// One minute of a queue's activity, from the per-minute buckets.
+#[derive(Clone, Debug, Default, PartialEq, serde::Serialize)]
+pub struct Minute {
+    /// Unix minute (seconds / 60).
+    pub minute: i64,
+    pub succeeded: u64,
+    pub failed: u64,
+    pub dead: u64,
+    pub cancelled: u64,
+    /// Mean wait (due → start) of the jobs started that minute, seconds.
+    pub mean_wait_secs: Option<f64>,
+}
+
+impl super::Engine {
+    /// The last `minutes` minutes of `queue` (oldest first, the current one last), in one round trip.
+    pub async fn recent(
+        &self,
+        queue: &str,
+        minutes: i64,
+        now_minute: i64,
+    ) -> Result<Vec<Minute>, super::EngineError> {
+        let keys = self.keys(queue);
+        let range: Vec<i64> = (now_minute - minutes + 1..=now_minute).collect();
+        let mut pipe = redis::pipe();
+        for m in &range {
+            pipe.hgetall(keys.stats(*m));
+        }
+        let mut conn = self.conn.clone();
+        let raw: Vec<HashMap<String, f64>> = pipe.query_async(&mut conn).await?;
+        Ok(range
+            .into_iter()
+            .zip(raw)
+            .map(|(minute, h)| {
+                let n = |k: &str| h.get(k).copied().unwrap_or(0.0).max(0.0) as u64;
+                let wait_n = h.get("wait_n").copied().unwrap_or(0.0);
+                Minute {
+                    minute,
+                    succeeded: n("succeeded"),
+                    failed: n("failed"),
+                    dead: n("dead"),
+                    cancelled: n("cancelled"),
+                    mean_wait_secs: (wait_n > 0.0)
+                        .then(|| h.get("wait_sum").copied().unwrap_or(0.0) / wait_n),
+                }
+            })
+            .collect())
+    }
+}
+
 /// Histogram bucket bounds, seconds.
 pub const BOUNDS_SECS: [f64; 12] = [
     0.001, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1.0, 5.0, 30.0, 120.0,

@@ -5,6 +5,7 @@
 
 pub mod context;
 pub mod diag;
+pub mod notify;
 
 pub use context::{JobContext, Resources};
 
@@ -191,6 +192,8 @@ impl Registry {
         let mut r = Registry::default();
         r.register::<diag::Noop>();
         r.register::<diag::Sleep>();
+        r.register::<notify::Send>();
+        r.register::<notify::Fanout>();
         r
     }
 

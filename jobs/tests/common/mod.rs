@@ -247,7 +247,9 @@ impl JobKind for Snoozer {
         let first = RECORDED.lock().unwrap().is_empty();
         RECORDED.lock().unwrap().push(ctx.attempt.to_string());
         if first {
-            return Err(JobError::Snooze { delay: Duration::from_millis(200) });
+            return Err(JobError::Snooze {
+                delay: Duration::from_millis(200),
+            });
         }
         Ok(serde_json::json!({ "attempt": ctx.attempt }))
     }

@@ -1,0 +1,51 @@
+//! The ops console at `/console`: server-rendered pages for people who watch
+//! and steer queues, behind an ops-user login (argon2 password, session
+//! cookie, CSRF token on every form). Admin API keys keep working on the JSON
+//! API (`/v1/...`); the console is for browsers.
+//!
+//! Layout:
+//! - [`session`]: login/logout, the `Ops` extractor, CSRF; [`users`]: their SQL and hashing.
+//! - [`pages`]: overview, queue; [`job`]: one job; [`admin`]: workers, schedules, tenants, audit.
+//! - [`actions`]: bulk retry/cancel/delete, pause/resume.
+//! - [`live`]: the JSON the page script polls every 2 s; [`mask`]: sensitive payload fields.
+//! - [`html`]: escaping, layout, the embedded CSS and JS (`assets/`; no CDN).
+
+pub mod actions;
+pub mod admin;
+pub mod html;
+pub mod job;
+pub mod live;
+pub mod mask;
+pub mod pages;
+pub mod session;
+pub mod users;
+
+use axum::routing::{get, post};
+use axum::Router;
+
+use crate::state::AppState;
+
+pub fn router() -> Router<AppState> {
+    Router::new()
+        .route("/console", get(pages::overview))
+        .route(
+            "/console/login",
+            get(session::login_form).post(session::login),
+        )
+        .route("/console/logout", post(session::logout))
+        .route("/console/assets/{name}", get(html::asset))
+        .route("/console/live/queues", get(live::queues))
+        .route("/console/queues/{queue}", get(pages::queue))
+        .route("/console/queues/{queue}/bulk", post(actions::bulk))
+        .route("/console/queues/{queue}/pause", post(actions::pause))
+        .route("/console/queues/{queue}/resume", post(actions::resume))
+        .route("/console/jobs/{queue}/{id}", get(job::job))
+        .route("/console/workers", get(admin::workers))
+        .route("/console/schedules", get(admin::schedules))
+        .route(
+            "/console/schedules/{id}/{action}",
+            post(admin::schedule_action),
+        )
+        .route("/console/tenants", get(admin::tenants))
+        .route("/console/audit", get(admin::audit_page))
+}

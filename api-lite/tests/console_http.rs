@@ -1,0 +1,379 @@
+//! The console's guards over plain HTTP (no browser): unauthenticated pages
+//! redirect and live JSON is 401, POSTs without the session's CSRF token are
+//! 403 and change nothing; the audit trail at `GET /v1/audit`; `/metrics`
+//! after a known workload.
+
+mod common;
+mod console_support;
+
+use std::time::{Duration, Instant};
+
+use axum::http::{header, Method, StatusCode};
+use serde_json::json;
+use sqlx::PgPool;
+
+use jobs::engine::{JobStatus, NewJob};
+
+use common::Ctx;
+use console_support::*;
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn unauthenticated_and_csrf_less_requests_are_refused(pool: PgPool) {
+    let ctx = Ctx::new(pool).await;
+    ops_user(&ctx.state).await;
+    for page in [
+        "/console",
+        "/console/queues/diag",
+        "/console/workers",
+        "/console/audit",
+    ] {
+        let r = raw(&ctx.app, get(page, None)).await;
+        assert_eq!(r.status, StatusCode::SEE_OTHER, "{page}");
+        assert_eq!(r.headers[header::LOCATION], "/console/login");
+    }
+    let r = raw(&ctx.app, get("/console/live/queues", None)).await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    let r = raw(&ctx.app, get("/console", Some("tarefa_console=forged"))).await;
+    assert_eq!(
+        r.status,
+        StatusCode::SEE_OTHER,
+        "an unknown session token is no session"
+    );
+    // An admin API key is for the JSON API, not the console.
+    let r = raw(
+        &ctx.app,
+        common::request(Method::GET, "/console/live/queues", Some(&ctx.a.key), None),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+
+    // Login: without the CSRF token 403, a wrong password 401.
+    let r = raw(
+        &ctx.app,
+        post_form(
+            "/console/login",
+            None,
+            &[("email", OPS_EMAIL), ("password", OPS_PASSWORD)],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::FORBIDDEN);
+    let form = raw(&ctx.app, get("/console/login", None)).await;
+    let pre = set_cookie(&form.headers, "tarefa_login_csrf").unwrap();
+    let r = raw(
+        &ctx.app,
+        post_form(
+            "/console/login",
+            Some(&pre),
+            &[
+                ("csrf", &csrf_in(&form.body)),
+                ("email", OPS_EMAIL),
+                ("password", "errada-errada"),
+            ],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    assert!(set_cookie(&r.headers, "tarefa_console").is_none());
+
+    let (cookie, csrf) = login(&ctx.app).await;
+    let set = raw(&ctx.app, get("/console/login", None)).await;
+    assert!(set.headers[header::SET_COOKIE]
+        .to_str()
+        .unwrap()
+        .contains("HttpOnly; SameSite=Strict"));
+
+    // Signed in, but no or a wrong CSRF token: 403 and the queue stays as it was.
+    for form in [vec![], vec![("csrf", "0000")]] {
+        let r = raw(
+            &ctx.app,
+            post_form("/console/queues/diag/pause", Some(&cookie), &form),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+        let r = raw(
+            &ctx.app,
+            post_form(
+                "/console/queues/diag/bulk",
+                Some(&cookie),
+                &[&form[..], &[("action", "delete"), ("scope", "all")]].concat(),
+            ),
+        )
+        .await;
+        assert_eq!(r.status, StatusCode::FORBIDDEN);
+    }
+    assert!(!ctx.state.engine.is_paused("diag").await.unwrap());
+    // With it: done.
+    let r = raw(
+        &ctx.app,
+        post_form(
+            "/console/queues/diag/pause",
+            Some(&cookie),
+            &[("csrf", &csrf)],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert!(ctx.state.engine.is_paused("diag").await.unwrap());
+    let live = raw(&ctx.app, get("/console/live/queues", Some(&cookie))).await;
+    assert_eq!(live.status, StatusCode::OK);
+    assert!(live.body.contains(r#""paused":true"#), "{}", live.body);
+
+    // Signing out ends the session.
+    let r = raw(
+        &ctx.app,
+        post_form("/console/logout", Some(&cookie), &[("csrf", &csrf)]),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    assert_eq!(
+        raw(&ctx.app, get("/console", Some(&cookie))).await.status,
+        StatusCode::SEE_OTHER
+    );
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn json_ops_actions_land_in_the_audit_trail(pool: PgPool) {
+    let ctx = Ctx::new(pool).await;
+    let id = ctx.enqueue_noop(&ctx.a.key).await;
+    let (s, _) = ctx
+        .req(
+            Method::DELETE,
+            &format!("/v1/jobs/{id}"),
+            Some(&ctx.a.key),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = ctx
+        .req(
+            Method::POST,
+            &format!("/v1/jobs/{id}/retry"),
+            Some(&ctx.a.key),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let (s, _) = ctx
+        .req(
+            Method::POST,
+            "/v1/queues/diag/pause",
+            Some(&ctx.a.key),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, _) = ctx
+        .req(
+            Method::POST,
+            "/v1/queues/diag/resume",
+            Some(&ctx.a.key),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+
+    let (s, body) = ctx
+        .req(Method::GET, "/v1/audit", Some(&ctx.a.key), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{body}");
+    let got: Vec<(String, String)> = body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|e| {
+            (
+                e["action"].as_str().unwrap().to_string(),
+                e["target"].as_str().unwrap().to_string(),
+            )
+        })
+        .collect();
+    let (a, id_s) = (ctx.a.id.to_string(), id.clone());
+    assert_eq!(
+        got[..4],
+        [
+            ("resume".into(), "diag".into()),
+            ("pause".into(), "diag".into()),
+            ("retry".into(), id_s.clone()),
+            ("cancel".into(), id_s)
+        ]
+    );
+    assert!(body["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["actor"] == format!("tenant:{a}") || e["actor"] == "cli"));
+    // Tenant B sees none of A's entries; a key without admin is refused.
+    let (_, body_b) = ctx
+        .req(Method::GET, "/v1/audit", Some(&ctx.b.key), None)
+        .await;
+    assert!(body_b["entries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .all(|e| e["tenant_id"] == json!(ctx.b.id)));
+    let reader = ctx.key(ctx.a.id, &["jobs:read"]).await;
+    let (s, body) = ctx.req(Method::GET, "/v1/audit", Some(&reader), None).await;
+    assert_eq!(s, StatusCode::FORBIDDEN, "{body}");
+    let (s, _) = ctx.req(Method::GET, "/v1/audit", None, None).await;
+    assert_eq!(s, StatusCode::UNAUTHORIZED);
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn metrics_after_a_known_workload(pool: PgPool) {
+    let ctx = Ctx::new(pool).await;
+    let t = ctx.a.id.to_string();
+    let mut ok = Vec::new();
+    for _ in 0..5 {
+        ok.push(
+            ctx.state
+                .engine
+                .push(NewJob::new("diag", "diag.noop", &t, json!({})))
+                .await
+                .unwrap()
+                .id,
+        );
+    }
+    let bad = vec![
+        push_failing(&ctx.state, &t).await,
+        push_failing(&ctx.state, &t).await,
+    ];
+    let worker = Worker::start(&ctx.state, "diag");
+    wait_status(&ctx.state, &ok, JobStatus::Succeeded).await;
+    wait_status(&ctx.state, &bad, JobStatus::Dead).await;
+
+    let want = [
+        format!("tarefa_jobs_total{{queue=\"diag\",kind=\"diag.noop\",tenant=\"{t}\",outcome=\"succeeded\"}} 5\n"),
+        format!("tarefa_jobs_total{{queue=\"diag\",kind=\"diag.sleep\",tenant=\"{t}\",outcome=\"dead\"}} 2\n"),
+        "tarefa_queue_jobs{queue=\"diag\",state=\"dead\"} 2\n".to_string(),
+        "tarefa_queue_jobs{queue=\"diag\",state=\"queued\"} 0\n".to_string(),
+        "tarefa_workers_alive{queue=\"diag\"} 1\n".to_string(),
+        "tarefa_job_run_seconds_count{queue=\"diag\",kind=\"diag.noop\"} 5\n".to_string(),
+        "tarefa_job_wait_seconds_count{queue=\"diag\",kind=\"diag.sleep\"} 2\n".to_string(),
+    ];
+    // Workers flush their counters once a second: poll the scrape until it shows them.
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let text = loop {
+        let r = raw(&ctx.app, get("/metrics", None)).await;
+        assert_eq!(r.status, StatusCode::OK);
+        if want.iter().all(|w| r.body.contains(w.as_str())) || Instant::now() > deadline {
+            break r.body;
+        }
+        tokio::time::sleep(Duration::from_millis(100)).await;
+    };
+    for w in &want {
+        assert!(text.contains(w.as_str()), "missing {w:?} in\n{text}");
+    }
+    worker.stop().await;
+    // The per-minute buckets behind the console's last-hour numbers and sparklines.
+    let now_minute = chrono::Utc::now().timestamp() / 60;
+    let minutes = ctx
+        .state
+        .engine
+        .recent("diag", 60, now_minute)
+        .await
+        .unwrap();
+    assert_eq!(minutes.len(), 60);
+    let sum = |f: fn(&jobs::engine::stats::Minute) -> u64| minutes.iter().map(f).sum::<u64>();
+    assert_eq!((sum(|m| m.succeeded), sum(|m| m.dead)), (5, 2));
+    assert!(minutes.iter().any(|m| m.mean_wait_secs.is_some()));
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn the_request_traceparent_is_stored_on_the_job(pool: PgPool) {
+    let ctx = Ctx::new(pool).await;
+    let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/v1/jobs/diag.noop")
+        .header("authorization", format!("Bearer {}", ctx.a.key))
+        .header("content-type", "application/json")
+        .header("traceparent", tp)
+        .body(axum::body::Body::from(r#"{"payload":{}}"#))
+        .unwrap();
+    let (s, body) = ctx.call(req).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{body}");
+    let id = body["id"].as_str().unwrap().to_string();
+    let (_, job) = ctx
+        .req(
+            Method::GET,
+            &format!("/v1/jobs/{id}"),
+            Some(&ctx.a.key),
+            None,
+        )
+        .await;
+    assert_eq!(job["trace"], tp);
+    // Without (or with a malformed) header the job starts a trace of its own.
+    let other = ctx.enqueue_noop(&ctx.a.key).await;
+    let (_, job) = ctx
+        .req(
+            Method::GET,
+            &format!("/v1/jobs/{other}"),
+            Some(&ctx.a.key),
+            None,
+        )
+        .await;
+    let own = job["trace"].as_str().unwrap();
+    assert!(
+        jobs::engine::trace::parse(own).is_some() && !own.contains("4bf92f35"),
+        "{own}"
+    );
+    // The worker claims it with its trace (the claim reply carries it) and runs it.
+    let worker = Worker::start(&ctx.state, "diag");
+    wait_status(&ctx.state, &[id], JobStatus::Succeeded).await;
+    worker.stop().await;
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn cli_creates_ops_users_and_audits_key_changes(pool: PgPool) {
+    use api_lite::cli::{execute, Command, KeysCmd};
+    use api_lite::console::users::UsersCmd;
+    let ctx = Ctx::new(pool).await;
+    let short = UsersCmd::Create {
+        email: "ops@tarefa.dev".into(),
+        password: "curta".into(),
+    };
+    assert!(execute(Command::Users(short), &ctx.pool).await.is_err());
+    let create = UsersCmd::Create {
+        email: "Ops@Tarefa.dev".into(),
+        password: OPS_PASSWORD.into(),
+    };
+    let out = execute(Command::Users(create), &ctx.pool).await.unwrap();
+    assert!(out.contains(r#""email":"ops@tarefa.dev""#), "{out}");
+    login(&ctx.app).await;
+
+    let made = execute(
+        Command::Keys(KeysCmd::Create {
+            tenant: ctx.a.id,
+            scopes: vec!["jobs:read".into()],
+            name: "painel".into(),
+        }),
+        &ctx.pool,
+    )
+    .await
+    .unwrap();
+    let id: uuid::Uuid = serde_json::from_str::<serde_json::Value>(&made).unwrap()["id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    execute(Command::Keys(KeysCmd::Revoke { id }), &ctx.pool)
+        .await
+        .unwrap();
+    let trail: Vec<(String, String)> = audit_actions(&ctx.state)
+        .await
+        .into_iter()
+        .map(|(who, what, _)| (who, what))
+        .collect();
+    let want = [
+        ("cli", "ops_user_set"),
+        ("ops:ops@tarefa.dev", "login"),
+        ("cli", "key_created"),
+        ("cli", "key_revoked"),
+    ];
+    let tail: Vec<(&str, &str)> = trail[trail.len() - 4..]
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    assert_eq!(tail, want);
+}

@@ -1,0 +1,179 @@
+//! Email over SMTP with lettre: text + HTML alternative, attachments,
+//! STARTTLS/TLS via rustls, one pooled transport per relay and account.
+//!
+//! Tenant settings: `from` (required), `from_name`, `reply_to`, and to use
+//! their own relay instead of `[notifications].smtp_*`: `host`, `port`,
+//! `tls` (`none`|`starttls`|`tls`), `username`, `password_env`.
+//! The provider id recorded is our own `Message-ID` (`<notification id@tarefa>`).
+
+use std::collections::HashMap;
+use std::sync::{Mutex, OnceLock};
+use std::time::Duration;
+
+use base64::Engine as _;
+use lettre::message::header::ContentType;
+use lettre::message::{Attachment as MailAttachment, Mailbox, MultiPart, SinglePart};
+use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::PoolConfig;
+use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
+
+use super::{secrets, Channel, NotificationSettings, Outgoing, SendError, Sent, SmtpTls};
+
+type Transport = AsyncSmtpTransport<Tokio1Executor>;
+
+/// The email channel.
+pub struct Email<'a> {
+    pub settings: &'a NotificationSettings,
+}
+
+#[derive(Clone, PartialEq, Eq, Hash)]
+struct RelayKey {
+    host: String,
+    port: u16,
+    tls: SmtpTls,
+    username: Option<String>,
+}
+
+/// One pooled transport per relay + account, for the whole process (the pool is the point).
+fn transport(
+    key: &RelayKey,
+    password: Option<String>,
+    pool_max: u32,
+) -> Result<Transport, SendError> {
+    static POOLS: OnceLock<Mutex<HashMap<RelayKey, Transport>>> = OnceLock::new();
+    let pools = POOLS.get_or_init(Default::default);
+    if let Some(t) = pools.lock().expect("smtp pools").get(key) {
+        return Ok(t.clone());
+    }
+    let bad = |e: lettre::transport::smtp::Error| SendError::permanent(format!("smtp relay: {e}"));
+    let builder = match key.tls {
+        SmtpTls::None => Transport::builder_dangerous(&key.host),
+        SmtpTls::Starttls => Transport::starttls_relay(&key.host).map_err(bad)?,
+        SmtpTls::Tls => Transport::relay(&key.host).map_err(bad)?,
+    };
+    let mut builder = builder
+        .port(key.port)
+        .timeout(Some(Duration::from_secs(30)))
+        .pool_config(PoolConfig::new().max_size(pool_max.max(1)));
+    if let (Some(user), Some(pw)) = (&key.username, password) {
+        builder = builder.credentials(Credentials::new(user.clone(), pw));
+    }
+    let t = builder.build();
+    pools
+        .lock()
+        .expect("smtp pools")
+        .insert(key.clone(), t.clone());
+    Ok(t)
+}
+
+fn relay(
+    msg: &Outgoing,
+    g: &NotificationSettings,
+) -> Result<(RelayKey, Option<String>), SendError> {
+    let s = &msg.settings;
+    if let Some(host) = s.get("host").and_then(|v| v.as_str()) {
+        let tls = match s.get("tls").and_then(|v| v.as_str()).unwrap_or("starttls") {
+            "none" => SmtpTls::None,
+            "tls" => SmtpTls::Tls,
+            _ => SmtpTls::Starttls,
+        };
+        let key = RelayKey {
+            host: host.to_string(),
+            port: s.get("port").and_then(|v| v.as_u64()).unwrap_or(587) as u16,
+            tls,
+            username: s.get("username").and_then(|v| v.as_str()).map(String::from),
+        };
+        return Ok((key, secrets::resolve_opt(s, "password_env")?));
+    }
+    let key = RelayKey {
+        host: g.smtp_host.clone(),
+        port: g.smtp_port,
+        tls: g.smtp_tls,
+        username: g.smtp_username.clone(),
+    };
+    Ok((key, g.smtp_password.clone()))
+}
+
+/// Builds the MIME message (pure: tests read it back).
+pub fn build(msg: &Outgoing) -> Result<Message, SendError> {
+    let s = &msg.settings;
+    let from_addr = secrets::text(s, "from")?;
+    let from_name = s
+        .get("from_name")
+        .and_then(|v| v.as_str())
+        .map(String::from);
+    let from = Mailbox::new(
+        from_name,
+        from_addr
+            .parse()
+            .map_err(|_| SendError::permanent("settings.from is not an email address"))?,
+    );
+    let to: Mailbox = msg
+        .recipient
+        .parse()
+        .map_err(|_| SendError::permanent("recipient is not an email address"))?;
+    let mut b = Message::builder()
+        .from(from)
+        .to(to)
+        .subject(msg.subject.clone().unwrap_or_default())
+        .message_id(Some(format!("<{}@tarefa>", msg.notification_id)));
+    if let Some(r) = s.get("reply_to").and_then(|v| v.as_str()) {
+        if let Ok(mb) = r.parse::<Mailbox>() {
+            b = b.reply_to(mb);
+        }
+    }
+    let text = SinglePart::plain(msg.text.clone());
+    let body = match &msg.html {
+        Some(html) => MultiPart::alternative()
+            .singlepart(text)
+            .singlepart(SinglePart::html(html.clone())),
+        None => MultiPart::mixed().singlepart(text),
+    };
+    let built = if msg.attachments.is_empty() {
+        b.multipart(body)
+    } else {
+        let mut mixed = MultiPart::mixed().multipart(body);
+        for a in &msg.attachments {
+            let bytes = base64::engine::general_purpose::STANDARD
+                .decode(&a.content_base64)
+                .map_err(|_| {
+                    SendError::permanent(format!("attachment {}: bad base64", a.filename))
+                })?;
+            let ct = ContentType::parse(&a.content_type)
+                .unwrap_or_else(|_| ContentType::parse("application/octet-stream").expect("mime"));
+            mixed = mixed.singlepart(MailAttachment::new(a.filename.clone()).body(bytes, ct));
+        }
+        b.multipart(mixed)
+    };
+    built.map_err(|e| SendError::permanent(format!("email: {e}")))
+}
+
+impl Channel for Email<'_> {
+    const NAME: &'static str = "email";
+
+    async fn send(&self, msg: &Outgoing) -> Result<Sent, SendError> {
+        let message = build(msg)?;
+        let (key, password) = relay(msg, self.settings)?;
+        let t = transport(&key, password, self.settings.smtp_pool_max)?;
+        match t.send(message).await {
+            Ok(_) => Ok(Sent {
+                provider_message_id: Some(format!("<{}@tarefa>", msg.notification_id)),
+            }),
+            Err(e) => Err(classify_smtp(&e)),
+        }
+    }
+}
+
+/// SMTP 5xx (bad mailbox) is permanent; 4xx, timeouts and connection trouble retry.
+fn classify_smtp(e: &lettre::transport::smtp::Error) -> SendError {
+    let code = e.status().map(|c| c.to_string()).unwrap_or_default();
+    if e.is_permanent() {
+        SendError::permanent(format!("smtp {code} rejected"))
+    } else if e.is_transient() {
+        SendError::retryable(format!("smtp {code} try later"))
+    } else if e.is_timeout() {
+        SendError::retryable("smtp timeout")
+    } else {
+        SendError::retryable("smtp connection error")
+    }
+}

@@ -1,0 +1,194 @@
+//! Message templates: minijinja with strict undefined (a missing variable is
+//! an error, never an empty string) and pt-BR filters: `decimal_br` (8.5 →
+//! `8,5`), `date_br` (`2025-12-15` → `15/12/2025`), `money_brl` (1234.56 →
+//! `R$ 1.234,56`). [`check`] runs when a template is saved: syntax errors and
+//! variables outside the declared list are refused then, not at send time.
+
+use minijinja::{Environment, UndefinedBehavior, Value};
+
+/// A template problem, naming the part (`subject`, `body`, `html`).
+#[derive(Debug, Clone, PartialEq, thiserror::Error)]
+#[error("{field}: {message}")]
+pub struct TemplateError {
+    pub field: String,
+    pub message: String,
+}
+
+/// Names a template may always use besides its declared variables.
+const GLOBALS: [&str; 2] = ["loop", "recipient"];
+
+fn env() -> Environment<'static> {
+    let mut env = Environment::new();
+    env.set_undefined_behavior(UndefinedBehavior::Strict);
+    env.add_filter("decimal_br", decimal_br);
+    env.add_filter("money_brl", money_brl);
+    env.add_filter("date_br", date_br);
+    env
+}
+
+/// Checks each `(part, source)`: it parses, and uses only `declared` variables.
+pub fn check(parts: &[(&str, &str)], declared: &[String]) -> Result<(), TemplateError> {
+    let env = env();
+    for (field, src) in parts {
+        let tmpl = env.template_from_str(src).map_err(|e| TemplateError {
+            field: field.to_string(),
+            message: format!("syntax error: {}", e.detail().unwrap_or("invalid template")),
+        })?;
+        let mut unknown: Vec<String> = tmpl
+            .undeclared_variables(false)
+            .into_iter()
+            .filter(|v| !declared.contains(v) && !GLOBALS.contains(&v.as_str()))
+            .collect();
+        unknown.sort();
+        if !unknown.is_empty() {
+            return Err(TemplateError {
+                field: field.to_string(),
+                message: format!(
+                    "unknown variable(s): {} (declare them in `variables`)",
+                    unknown.join(", ")
+                ),
+            });
+        }
+    }
+    Ok(())
+}
+
+/// Renders `src` with `data` (strict: a missing variable is an error).
+pub fn render(src: &str, data: &serde_json::Value) -> Result<String, String> {
+    let env = env();
+    let tmpl = env.template_from_str(src).map_err(|e| e.to_string())?;
+    tmpl.render(Value::from_serialize(data))
+        .map_err(|e| match e.detail() {
+            Some(d) => format!("{}: {d}", e.kind()),
+            None => e.kind().to_string(),
+        })
+}
+
+fn number(v: &Value) -> Result<f64, minijinja::Error> {
+    if let Some(s) = v.as_str() {
+        return s
+            .replace(',', ".")
+            .parse::<f64>()
+            .map_err(|_| bad_arg("not a number"));
+    }
+    f64::try_from(v.clone()).map_err(|_| bad_arg("not a number"))
+}
+
+fn bad_arg(msg: &str) -> minijinja::Error {
+    minijinja::Error::new(minijinja::ErrorKind::InvalidOperation, msg.to_string())
+}
+
+/// `1234.5` → `1.234,5`; `places` fixes the decimals (`8.5|decimal_br(2)` → `8,50`).
+pub fn format_decimal(x: f64, places: Option<usize>) -> String {
+    let s = match places {
+        Some(p) => format!("{x:.p$}"),
+        None => {
+            let s = format!("{x}");
+            if s.contains('e') {
+                format!("{x:.2}")
+            } else {
+                s
+            }
+        }
+    };
+    let (neg, s) = s
+        .strip_prefix('-')
+        .map_or((false, s.as_str()), |r| (true, r));
+    let (int, frac) = s.split_once('.').map_or((s, None), |(i, f)| (i, Some(f)));
+    let mut grouped = String::new();
+    for (i, c) in int.chars().enumerate() {
+        if i > 0 && (int.len() - i) % 3 == 0 {
+            grouped.push('.');
+        }
+        grouped.push(c);
+    }
+    let mut out = if neg { format!("-{grouped}") } else { grouped };
+    if let Some(f) = frac {
+        out.push(',');
+        out.push_str(f);
+    }
+    out
+}
+
+fn decimal_br(v: Value, places: Option<usize>) -> Result<String, minijinja::Error> {
+    Ok(format_decimal(number(&v)?, places))
+}
+
+/// `R$ 1.234,56` (two places; negative as `-R$ 10,00`).
+pub fn format_brl(x: f64) -> String {
+    let s = format_decimal(x.abs(), Some(2));
+    if x < 0.0 {
+        format!("-R$ {s}")
+    } else {
+        format!("R$ {s}")
+    }
+}
+
+fn money_brl(v: Value) -> Result<String, minijinja::Error> {
+    Ok(format_brl(number(&v)?))
+}
+
+/// `2025-12-15` or an RFC 3339 timestamp → `15/12/2025` (the date as written).
+pub fn format_date(s: &str) -> Option<String> {
+    let date = chrono::NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()?;
+    Some(date.format("%d/%m/%Y").to_string())
+}
+
+fn date_br(v: Value) -> Result<String, minijinja::Error> {
+    let s = v
+        .as_str()
+        .ok_or_else(|| bad_arg("date_br expects a YYYY-MM-DD string"))?;
+    format_date(s).ok_or_else(|| bad_arg("date_br expects a YYYY-MM-DD string"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use proptest::prelude::*;
+    use serde_json::json;
+
+    #[test]
+    fn pt_br_filters() {
+        let out = render(
+            "Nota {{ nota|decimal_br }} em {{ dia|date_br }}: {{ valor|money_brl }}",
+            &json!({"nota": 8.5, "dia": "2025-12-15T10:00:00-03:00", "valor": 1234.56}),
+        )
+        .unwrap();
+        assert_eq!(out, "Nota 8,5 em 15/12/2025: R$ 1.234,56");
+        assert_eq!(format_brl(-10.0), "-R$ 10,00");
+        assert_eq!(format_decimal(1234567.0, Some(0)), "1.234.567");
+    }
+
+    #[test]
+    fn unknown_variable_is_refused_at_save_time() {
+        let declared = vec!["aluno".to_string(), "nota".to_string()];
+        assert!(check(
+            &[("body", "{{ aluno }} tirou {{ nota|decimal_br }}")],
+            &declared
+        )
+        .is_ok());
+        let e = check(
+            &[("subject", "Olá"), ("body", "{{ aluno }} {{ turma }}")],
+            &declared,
+        )
+        .unwrap_err();
+        assert_eq!(e.field, "body");
+        assert!(e.message.contains("turma"), "{e}");
+        let e = check(&[("body", "{{ aluno ")], &declared).unwrap_err();
+        assert!(e.message.contains("syntax"), "{e}");
+    }
+
+    #[test]
+    fn missing_data_fails_render() {
+        assert!(render("{{ aluno }}", &json!({})).is_err());
+    }
+
+    proptest! {
+        #[test]
+        fn brl_round_trips(cents in 0i64..10_000_000_000) {
+            let s = format_brl(cents as f64 / 100.0);
+            let back: f64 = s.trim_start_matches("R$ ").replace('.', "").replace(',', ".").parse().unwrap();
+            prop_assert_eq!((back * 100.0).round() as i64, cents);
+        }
+    }
+}
