@@ -313,7 +313,11 @@ async fn retention_removes_old_finished_jobs_even_when_raced() {
 async fn a_running_job_names_its_worker() {
     let t = TestEngine::new().await;
     let w = t.worker("diag", 2, test_registry());
-    let p = t.engine.push(t.job("diag", "diag.sleep", json!({ "ms": 60000 }))).await.unwrap();
+    let p = t
+        .engine
+        .push(t.job("diag", "diag.sleep", json!({ "ms": 60000 })))
+        .await
+        .unwrap();
     t.wait_status("diag", &p.id, JobStatus::Running).await;
     let j = t.engine.job("diag", &p.id).await.unwrap().unwrap();
     let workers = t.engine.workers("diag").await.unwrap();

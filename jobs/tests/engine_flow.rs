@@ -244,7 +244,10 @@ async fn a_snoozed_job_waits_without_spending_an_attempt() {
     let j = t.wait_final("test", &p.id).await;
     assert_eq!(j.status, JobStatus::Succeeded);
     // Both runs were attempt 1: the snooze did not count.
-    assert_eq!(*RECORDED.lock().unwrap(), vec!["1".to_string(), "1".to_string()]);
+    assert_eq!(
+        *RECORDED.lock().unwrap(),
+        vec!["1".to_string(), "1".to_string()]
+    );
     assert_eq!(j.result, Some(json!({ "attempt": 1 })));
     w.stop().await;
 }

@@ -47,7 +47,9 @@ pub async fn run(
         .await
         .with_context(|| format!("connecting to Redis at {}", settings.redis.url))?;
     // Shared per-tenant provider limits (WhatsApp, SMS) for the notifications queue.
-    jobs::kinds::notify::configure(&engine, &settings).await.context("notification rate limits")?;
+    jobs::kinds::notify::configure(&engine, &settings)
+        .await
+        .context("notification rate limits")?;
     // Lazy: the diag kinds never touch PostgreSQL, and kinds that do fail
     // their jobs with a retryable error while it is down.
     let pg = Some(jobs::store::connect_lazy(&settings.database).context("database.url")?);
