@@ -368,3 +368,28 @@ fn sample(tenant: uuid::Uuid) -> jobs::kinds::notify::Notification {
         read_at: None,
     }
 }
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn notify_a_provider_timeout_after_the_request_marks_unknown_and_never_resends(pool: PgPool) {
+    let (mut bed, _te) = bed(pool).await;
+    bed.settings.notifications.http_timeout_ms = 300;
+    whatsapp(&bed).await;
+    let id = enqueue(
+        &bed,
+        &text(ChannelName::Whatsapp, "+5511911114444", "wa-timeout", "Olá"),
+    )
+    .await[0]
+        .row
+        .id;
+    bed.fakes.fail_next(&[0]);
+    let err = run(&bed, id, 1).await.unwrap_err();
+    assert!(
+        matches!(&err, JobError::Permanent { reason } if reason.contains("outcome unknown")),
+        "{err:?}"
+    );
+    assert_eq!(row(&bed, id).await.status, "unknown");
+    // A re-delivered job finds the row `unknown` and does not call the provider again.
+    let _ = run(&bed, id, 2).await;
+    assert_eq!(bed.fakes.seen("whatsapp").len(), 1);
+    assert_eq!(row(&bed, id).await.status, "unknown");
+}

@@ -164,16 +164,100 @@ impl Channel for Email<'_> {
     }
 }
 
-/// SMTP 5xx (bad mailbox) is permanent; 4xx, timeouts and connection trouble retry.
+/// SMTP 5xx (bad mailbox) is permanent; a 4xx reply retries (the server
+/// refused it); a refused or unreachable relay retries (nothing was sent).
+/// A timeout or a connection cut mid-session is `Unknown`: the server may
+/// have queued the message, and sending again could deliver it twice.
 fn classify_smtp(e: &lettre::transport::smtp::Error) -> SendError {
     let code = e.status().map(|c| c.to_string()).unwrap_or_default();
     if e.is_permanent() {
         SendError::permanent(format!("smtp {code} rejected"))
     } else if e.is_transient() {
         SendError::retryable(format!("smtp {code} try later"))
+    } else if never_connected(e) {
+        SendError::retryable("smtp relay unreachable")
     } else if e.is_timeout() {
-        SendError::retryable("smtp timeout")
+        SendError::Unknown {
+            reason: "smtp timed out mid-session".into(),
+        }
     } else {
-        SendError::retryable("smtp connection error")
+        SendError::Unknown {
+            reason: "smtp connection lost mid-session".into(),
+        }
+    }
+}
+
+/// True when the relay could not be reached at all (refused, no route, DNS).
+fn never_connected(e: &lettre::transport::smtp::Error) -> bool {
+    use std::error::Error as _;
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            return matches!(
+                io.kind(),
+                std::io::ErrorKind::ConnectionRefused
+                    | std::io::ErrorKind::AddrNotAvailable
+                    | std::io::ErrorKind::HostUnreachable
+                    | std::io::ErrorKind::NetworkUnreachable
+                    | std::io::ErrorKind::NotFound
+            );
+        }
+        source = s.source();
+    }
+    false
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg() -> Outgoing {
+        Outgoing {
+            notification_id: uuid::Uuid::nil(),
+            tenant_id: uuid::Uuid::nil(),
+            recipient: "Maria Souza <maria@example.com>".into(),
+            subject: Some("Boletim do 3º bimestre".into()),
+            text: "Segue o boletim.".into(),
+            html: Some("<p>Segue o <b>boletim</b>.</p>".into()),
+            data: serde_json::Value::Null,
+            attachments: vec![super::super::Attachment {
+                filename: "boletim.csv".into(),
+                content_type: "text/csv".into(),
+                content_base64: base64::engine::general_purpose::STANDARD
+                    .encode("disciplina;nota\nMatemática;8,5\n"),
+            }],
+            settings: serde_json::json!({"from": "secretaria@escola.example", "from_name": "Secretaria São João"}),
+        }
+    }
+
+    #[test]
+    fn html_text_and_attachment_in_one_message() {
+        let raw = String::from_utf8(build(&msg()).unwrap().formatted()).unwrap();
+        assert!(
+            raw.contains("multipart/mixed") && raw.contains("multipart/alternative"),
+            "{raw}"
+        );
+        assert!(
+            raw.contains("text/html") && raw.contains("text/plain"),
+            "{raw}"
+        );
+        assert!(raw.contains("filename=\"boletim.csv\""), "{raw}");
+        assert!(
+            raw.contains("Message-ID: <00000000-0000-0000-0000-000000000000@tarefa>"),
+            "{raw}"
+        );
+        // UTF-8 display name and subject are RFC 2047 encoded.
+        assert!(raw.contains("Subject: Boletim do =?utf-8?b?"), "{raw}");
+        assert!(raw.contains("From: =?utf-8?b?"), "{raw}");
+    }
+
+    #[test]
+    fn bad_addresses_and_base64_are_permanent() {
+        let mut m = msg();
+        m.recipient = "not an address".into();
+        assert!(matches!(build(&m), Err(SendError::Permanent { .. })));
+        let mut m = msg();
+        m.attachments[0].content_base64 = "%%%".into();
+        assert!(matches!(build(&m), Err(SendError::Permanent { .. })));
     }
 }

@@ -85,7 +85,7 @@ pub async fn access_token(
         ])
         .send()
         .await
-        .map_err(|e| classify_transport(&e))?;
+        .map_err(|e| super::classify_transport_safe(&e))?;
     let (status, headers) = (res.status(), res.headers().clone());
     let body: serde_json::Value = res.json().await.unwrap_or_default();
     classify(

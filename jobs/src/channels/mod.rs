@@ -85,6 +85,11 @@ pub enum SendError {
     /// FCM `UNREGISTERED`: the device token is gone for good.
     #[error("dead token: {reason}")]
     DeadToken { reason: String },
+    /// The request may have reached the provider (timed out or cut while
+    /// waiting for its answer): sending again could deliver twice, so the
+    /// message is marked `unknown` for ops instead of being retried.
+    #[error("outcome unknown: {reason}")]
+    Unknown { reason: String },
 }
 
 impl SendError {
@@ -127,17 +132,37 @@ pub fn classify(status: StatusCode, headers: &HeaderMap, reason: &str) -> Result
     Err(SendError::Permanent { reason })
 }
 
-/// A transport error (no HTTP answer): timeouts and refused connections retry.
+/// A transport error on a call that delivers a message (no HTTP answer).
+/// Failing to connect is safe to retry: nothing reached the provider. A
+/// timeout or a broken connection after the request went out is not: the
+/// provider may have accepted it, so the outcome is `Unknown`.
 pub fn classify_transport(e: &reqwest::Error) -> SendError {
-    let what = if e.is_timeout() {
+    // reqwest errors carry the URL; keep only the kind (URLs may hold tokens).
+    if e.is_connect() {
+        SendError::retryable("connect error")
+    } else if e.is_builder() {
+        SendError::permanent("could not build the request")
+    } else if e.is_timeout() {
+        SendError::Unknown {
+            reason: "timed out waiting for the provider's answer".into(),
+        }
+    } else {
+        SendError::Unknown {
+            reason: "connection lost before the provider answered".into(),
+        }
+    }
+}
+
+/// A transport error on a call that sends nothing to a recipient (e.g. an
+/// OAuth token grant): always safe to retry.
+pub fn classify_transport_safe(e: &reqwest::Error) -> SendError {
+    SendError::retryable(if e.is_timeout() {
         "timeout"
     } else if e.is_connect() {
         "connect error"
     } else {
         "transport error"
-    };
-    // reqwest errors carry the URL; keep only the kind (URLs may hold tokens).
-    SendError::retryable(what)
+    })
 }
 
 /// `Retry-After` as seconds or an HTTP date, capped at one day.

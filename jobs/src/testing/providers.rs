@@ -2,7 +2,8 @@
 //! error bodies included: WhatsApp Cloud API, Twilio Messages, Google's
 //! OAuth2 token endpoint (checks the RS256 JWT-bearer assertion), FCM v1,
 //! and a tenant webhook receiver that verifies `X-Tarefa-Signature`.
-//! `fail_next(status)` scripts the next answers (429 comes with Retry-After).
+//! `fail_next(status)` scripts the next answers (429 comes with Retry-After;
+//! 0 makes the WhatsApp fake accept the message and then hang).
 
 use std::collections::VecDeque;
 use std::net::SocketAddr;
@@ -165,6 +166,10 @@ async fn whatsapp(
         &body,
         false,
     ) {
+        if s == 0 {
+            // Scripted 0: take the message, then never answer in time.
+            tokio::time::sleep(std::time::Duration::from_secs(30)).await;
+        }
         let (code, msg) = match s {
             429 => (130429, "(#130429) Rate limit hit"),
             400 => (131026, "(#131026) Message undeliverable"),

@@ -2,8 +2,11 @@
 //! that speaks EHLO/HELO, MAIL, RCPT, DATA (dot-unstuffing), RSET, NOOP and
 //! QUIT, and keeps every accepted message. A recipient containing `reject`
 //! gets `550`, one containing `busy` gets `451` (a transient failure).
+//! [`SmtpSink::stall`] keeps a message but never answers its DATA: the
+//! provider has it, the sender never hears so (for kill-mid-send tests).
 
 use std::net::SocketAddr;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use tokio::io::{AsyncBufReadExt, AsyncWriteExt, BufReader};
@@ -23,6 +26,7 @@ pub struct Mail {
 struct Inner {
     mails: Mutex<Vec<Mail>>,
     sessions: Mutex<usize>,
+    stall: AtomicBool,
     arrived: Notify,
 }
 
@@ -52,6 +56,11 @@ impl SmtpSink {
 
     pub fn mails(&self) -> Vec<Mail> {
         self.inner.mails.lock().expect("mails").clone()
+    }
+
+    /// From now on, store messages but never answer their DATA (until the client hangs up).
+    pub fn stall(&self, on: bool) {
+        self.inner.stall.store(on, Ordering::SeqCst);
     }
 
     /// SMTP connections accepted so far (the pool reuses them).
@@ -132,6 +141,13 @@ async fn session(sock: TcpStream, inner: Arc<Inner>) {
                 data,
             });
             inner.arrived.notify_waiters();
+            if inner.stall.load(Ordering::SeqCst) {
+                // Accepted, never acknowledged: wait for the client to go away.
+                while matches!(lines.read_line(&mut line).await, Ok(n) if n > 0) {
+                    line.clear();
+                }
+                return;
+            }
             "250 2.0.0 Ok: queued\r\n".into()
         } else if upper == "QUIT" {
             let _ = w.write_all(b"221 2.0.0 Bye\r\n").await;

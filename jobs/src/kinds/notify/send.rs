@@ -183,6 +183,14 @@ pub async fn process(id: Uuid, ctx: &JobContext) -> Result<serde_json::Value, Jo
             fail(&pg, &n, "sending", format!("device token {reason}")).await
         }
         Err(SendError::Permanent { reason }) => fail(&pg, &n, "sending", reason).await,
+        Err(SendError::Unknown { reason }) => {
+            // Like a worker dying mid-call: shown to ops, never re-sent.
+            sql::set_status(&pg, n.id, "sending", "unknown", Some(&reason))
+                .await
+                .map_err(db)?;
+            tracing::warn!(tenant_id = %tenant, notification_id = %n.id, channel = %n.channel, %reason, "notification outcome unknown");
+            Err(JobError::permanent(format!("outcome unknown: {reason}")))
+        }
     }
 }
 
