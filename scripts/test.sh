@@ -2,8 +2,8 @@
 # THE test command (the README's, and what .ci/run executes):
 #   1. ensures Redis and PostgreSQL, as scripts/ensure-services.sh does;
 #   2. lint: rustfmt --check and clippy -D warnings (TAREFA_SKIP_LINT=1 skips it locally);
-#   3. the whole workspace's tests with cargo-nextest (plain `cargo test` when nextest is
-#      missing), then the doc tests (nextest does not run those).
+#   3. the doc tests, then the whole workspace's tests with cargo-nextest (plain `cargo test` when nextest is
+#      missing); nextest last so its summary closes the output.
 # Every step runs even when an earlier one failed; the exit status is non-zero if any failed.
 # Extra arguments go to the test runner: bash scripts/test.sh -E 'test(queues)'
 set -euo pipefail
@@ -45,6 +45,12 @@ else
   run_step "lint (fmt + clippy -D warnings)" bash scripts/lint.sh
 fi
 
+# Doc tests first, so the main runner's summary is the last test output (CI reads it).
+# They only exist in library crates; skipped when a filter was given for the runner.
+if [ $# -eq 0 ]; then
+  run_step "doc tests" cargo test "${locked[@]}" --workspace --doc
+fi
+
 if cargo nextest --version >/dev/null 2>&1; then
   # The `ci` profile is used in CI when .config/nextest.toml defines one.
   profile=default
@@ -54,10 +60,6 @@ if cargo nextest --version >/dev/null 2>&1; then
 else
   warn "cargo-nextest not found (cargo install cargo-nextest --locked): using cargo test"
   run_step "tests (cargo test)" cargo test "${locked[@]}" --workspace --no-fail-fast "$@"
-fi
-# Doc tests only exist in library crates; skip them when a filter was given for the runner.
-if [ $# -eq 0 ]; then
-  run_step "doc tests" cargo test "${locked[@]}" --workspace --doc
 fi
 
 printf '\n== scripts/test.sh summary (%ss) ==\n' "$((SECONDS - started))"
