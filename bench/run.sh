@@ -51,7 +51,7 @@ mem_kb="$(awk '/MemTotal/ {print $2}' /proc/meminfo)"
 redis_version="$(redis-cli -u "$TAREFA__REDIS__URL" INFO server 2>/dev/null | awk -F: '/^redis_version/ {print $2}' | tr -d '\r' || true)"
 pg_version="$(psql "$BENCH_DATABASE_URL" -Atc 'show server_version' 2>/dev/null || echo '?')"
 {
-  [ -s "$RESULTS" ] || printf '# Tarefa benchmark results\n\nEach section is one run of `bash bench/run.sh` (newest last). Figures are from one machine; compare ratios, not absolute numbers, across machines.\n'
+  [ -s "$RESULTS" ] || printf '# Tarefa benchmark results\n\nSections are in run order (newest last). The engine + HTTP sections are one run of `bash bench/run.sh` each; other sections name their own command. Figures are from one shared 2-core machine: check each run'"'"'s Notes for how much CPU other processes took, and compare ratios (same-run baselines) rather than absolute numbers across runs.\n'
   printf '\n## %s\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
   printf -- '- machine: %s CPUs (`nproc`), %s, %s GiB RAM, %s\n' "$(nproc)" "$cpu" "$(( mem_kb / 1048576 ))" "$(uname -sr)"
   printf -- '- Redis %s (loopback, shared with other users of this machine), PostgreSQL %s; %s\n' "${redis_version:-?}" "$pg_version" "$(rustc --version)"
@@ -62,4 +62,5 @@ pg_version="$(psql "$BENCH_DATABASE_URL" -Atc 'show server_version' 2>/dev/null 
   cat "$out"
 } >>"$RESULTS"
 rm -f "$out"
+rm -rf "/tmp/$prefix"   # the processes' logs; kept only when the run fails
 echo "bench/run.sh: appended to $RESULTS (${took} s)" >&2

@@ -9,8 +9,9 @@ use api_lite::cli::{self, Cli, Command};
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let args = Cli::parse();
-    jobs::telemetry::init("api-lite");
     let settings = jobs::Settings::load()?;
+    // Held until `main` returns: dropping it flushes the OTLP exporter, if any.
+    let _telemetry = jobs::telemetry::init_with("api-lite", &settings.telemetry);
     match args.command.unwrap_or(Command::Serve) {
         Command::Serve => {
             let listener = tokio::net::TcpListener::bind(&settings.api.listen)

@@ -377,3 +377,182 @@ async fn cli_creates_ops_users_and_audits_key_changes(pool: PgPool) {
         .collect();
     assert_eq!(tail, want);
 }
+
+/// The cells (inner HTML of each `<td>`) of the first table row containing `needle`.
+fn row_with(html: &str, needle: &str) -> Vec<String> {
+    let row = html
+        .split("<tr>")
+        .find(|r| r.contains(needle))
+        .unwrap_or_else(|| panic!("no row with {needle:?} in {html}"));
+    let row = row.split("</tr>").next().unwrap();
+    row.split("<td>")
+        .skip(1)
+        .map(|c| c.split("</td>").next().unwrap().to_string())
+        .collect()
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn schedules_page_lists_each_schedule_in_its_zone_and_toggles_it(pool: PgPool) {
+    let ctx = Ctx::new(pool).await;
+    ops_user(&ctx.state).await;
+    let (cookie, csrf) = login(&ctx.app).await;
+    let mut ids = Vec::new();
+    for (key, name, zone, enabled) in [
+        (&ctx.a.key, "boletim semanal", "America/Sao_Paulo", true),
+        (&ctx.b.key, "lembrete de aula", "Europe/Lisbon", false),
+    ] {
+        let body = json!({ "name": name, "cron": "0 30 7 * * Mon-Fri", "timezone": zone,
+                           "kind": "diag.noop", "payload": {}, "enabled": enabled });
+        let (s, created) = ctx
+            .req(Method::POST, "/v1/schedules", Some(key), Some(body))
+            .await;
+        assert_eq!(s, StatusCode::CREATED, "{created}");
+        ids.push(created["id"].as_str().unwrap().to_string());
+    }
+    // As the scheduler would have: the next tick, 07:30 local on a Monday.
+    sqlx::query("update schedules set next_run_at = '2030-01-07T10:30:00Z' where id = $1::uuid")
+        .bind(&ids[0])
+        .execute(&ctx.pool)
+        .await
+        .unwrap();
+
+    let page = raw(&ctx.app, get("/console/schedules", Some(&cookie))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    let a = row_with(&page.body, "boletim semanal");
+    assert_eq!(a[1], ctx.a.id.to_string());
+    assert_eq!(a[2], "0 30 7 * * Mon-Fri (America/Sao_Paulo)");
+    assert_eq!((a[3].as_str(), a[4].as_str()), ("diag.noop", "enabled"));
+    assert!(
+        a[5].starts_with("07/01/2030 07:30"),
+        "next run in São Paulo time: {}",
+        a[5]
+    );
+    assert_eq!(a[6], "—", "never fired");
+    assert!(a[7].contains(&format!("/console/schedules/{}/disable", ids[0])));
+    let b = row_with(&page.body, "lembrete de aula");
+    assert_eq!(b[1], ctx.b.id.to_string());
+    assert_eq!(b[2], "0 30 7 * * Mon-Fri (Europe/Lisbon)");
+    assert_eq!(b[4], "disabled");
+    assert!(b[7].contains(&format!("/console/schedules/{}/enable", ids[1])));
+
+    // Disable the first from the page; the row says so and the action is audited.
+    let r = raw(
+        &ctx.app,
+        post_form(
+            &format!("/console/schedules/{}/disable", ids[0]),
+            Some(&cookie),
+            &[("csrf", &csrf)],
+        ),
+    )
+    .await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER);
+    let page = raw(&ctx.app, get("/console/schedules", Some(&cookie))).await;
+    let a = row_with(&page.body, "boletim semanal");
+    assert_eq!(a[4], "disabled");
+    assert_eq!(a[5], "—", "a disabled schedule has no next run");
+    assert!(audit_actions(&ctx.state)
+        .await
+        .iter()
+        .any(|(_, action, d)| action == "schedule_disable" && d["schedule_id"] == ids[0]));
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn workers_page_shows_a_live_worker_and_its_running_job(pool: PgPool) {
+    let ctx = Ctx::new(pool).await;
+    ops_user(&ctx.state).await;
+    let (cookie, _) = login(&ctx.app).await;
+    let page = raw(&ctx.app, get("/console/workers", Some(&cookie))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(!page.body.contains("<td>diag</td>"), "no worker yet");
+
+    let worker = Worker::start(&ctx.state, "diag");
+    let id = ctx
+        .state
+        .engine
+        .push(NewJob::new(
+            "diag",
+            "diag.sleep",
+            &ctx.a.id.to_string(),
+            json!({ "ms": 3000 }),
+        ))
+        .await
+        .unwrap()
+        .id;
+    let deadline = Instant::now() + Duration::from_secs(10);
+    let cells = loop {
+        let page = raw(&ctx.app, get("/console/workers", Some(&cookie))).await;
+        assert_eq!(page.status, StatusCode::OK);
+        if page.body.contains(&id) {
+            break row_with(&page.body, &id);
+        }
+        assert!(
+            Instant::now() < deadline,
+            "the running job never showed: {}",
+            page.body
+        );
+        tokio::time::sleep(Duration::from_millis(50)).await;
+    };
+    assert_eq!(cells[1], "diag");
+    assert!(cells[2].ends_with(" UTC"), "last heartbeat: {}", cells[2]);
+    assert_eq!(cells[3], id);
+    ctx.state.engine.cancel("diag", &id).await.unwrap();
+    worker.stop().await;
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn tenants_page_counts_outcomes_per_tenant(pool: PgPool) {
+    let ctx = Ctx::new(pool).await;
+    ops_user(&ctx.state).await;
+    let (cookie, _) = login(&ctx.app).await;
+    let (a, b) = (ctx.a.id.to_string(), ctx.b.id.to_string());
+    let ok_a = ctx.enqueue_noop(&ctx.a.key).await;
+    let ok_b1 = ctx.enqueue_noop(&ctx.b.key).await;
+    let ok_b2 = ctx.enqueue_noop(&ctx.b.key).await;
+    let dead_a = push_failing(&ctx.state, &a).await;
+    let worker = Worker::start(&ctx.state, "diag");
+    wait_status(&ctx.state, &[ok_a, ok_b1, ok_b2], JobStatus::Succeeded).await;
+    wait_status(&ctx.state, &[dead_a], JobStatus::Dead).await;
+    worker.stop().await;
+
+    let page = raw(&ctx.app, get("/console/tenants", Some(&cookie))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    // tenant, id, started, succeeded, failed, dead, cancelled, link
+    let ra = row_with(&page.body, &format!("<td>{a}</td>"));
+    assert_eq!(ra[0], "Escola Alfa");
+    assert_eq!((ra[3].as_str(), ra[5].as_str()), ("1", "1"), "{ra:?}");
+    assert!(
+        ra[7].contains(&format!("status=dead&tenant={a}")),
+        "{}",
+        ra[7]
+    );
+    let rb = row_with(&page.body, &format!("<td>{b}</td>"));
+    assert_eq!(rb[0], "Escola Beta");
+    assert_eq!((rb[3].as_str(), rb[5].as_str()), ("2", "0"), "{rb:?}");
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn notification_send_jobs_carry_the_request_traceparent(pool: PgPool) {
+    let ctx = Ctx::new(pool).await;
+    let tp = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";
+    let body = json!({"channel": "email", "recipient": "maria@example.com", "dedup_key": "tp:1",
+                      "message": {"subject": "Aviso", "text": "Reunião de pais sexta às 19h"}});
+    let req = axum::http::Request::builder()
+        .method(Method::POST)
+        .uri("/v1/notifications")
+        .header("authorization", format!("Bearer {}", ctx.a.key))
+        .header("content-type", "application/json")
+        .header("traceparent", tp)
+        .body(axum::body::Body::from(body.to_string()))
+        .unwrap();
+    let (s, body) = ctx.call(req).await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{body}");
+    let id = body["notifications"][0]["id"].as_str().unwrap();
+    let job = ctx
+        .state
+        .engine
+        .job("notifications", id)
+        .await
+        .unwrap()
+        .expect("a notify.send job");
+    assert_eq!(job.trace.as_deref(), Some(tp));
+}

@@ -24,6 +24,7 @@ use tokio::io::{AsyncReadExt, AsyncWriteExt};
 use tokio::net::TcpStream;
 
 use crate::engine::{push_bulk_n, Ctx};
+use crate::load::cpu_of_processes;
 use crate::procs::{free_port, Proc};
 use crate::report::{Report, Row, Verdict};
 use crate::rx;
@@ -288,7 +289,7 @@ async fn to_done(ctx: &mut Ctx, sent: &[Sent]) -> Result<(f64, Summary, usize)> 
 }
 
 async fn worker_ready(ctx: &mut Ctx) -> Result<Vec<Proc>> {
-    let p = ctx.spawner.worker(1, &[])?;
+    let mut p = ctx.spawner.worker(1, &[])?;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         let n: usize = redis::cmd("ZCARD")
@@ -299,6 +300,7 @@ async fn worker_ready(ctx: &mut Ctx) -> Result<Vec<Proc>> {
             tokio::time::sleep(Duration::from_millis(300)).await;
             return Ok(vec![p]);
         }
+        p.check_alive()?;
         if Instant::now() > deadline {
             bail!("worker did not heartbeat within 30 s");
         }
@@ -346,7 +348,12 @@ pub async fn run(ctx: &mut Ctx, sizes: &HttpSizes, report: &mut Report) -> Resul
         "bench: http: {} single requests from {} clients…",
         sizes.singles, sizes.clients
     );
+    let cpu0 = (api.proc.cpu_secs(), cpu_of_processes("postgres"));
     let s = post_singles(api.addr, key, sizes.singles, sizes.clients).await?;
+    let s_cpu = (
+        (api.proc.cpu_secs() - cpu0.0) * 1e6 / sizes.singles as f64,
+        (cpu_of_processes("postgres") - cpu0.1) * 1e6 / sizes.singles as f64,
+    );
     wait_succeeded(ctx, s.sent.len()).await?;
     stop(workers).await?;
     let (s_rate, s_lat, s_ok) = to_done(ctx, &s.sent).await?;
@@ -374,12 +381,16 @@ pub async fn run(ctx: &mut Ctx, sizes: &HttpSizes, report: &mut Report) -> Resul
     let jobs_n = sizes.batches * 1_000;
     let (mut direct_rates, mut http_rates, mut b_lat) = (Vec::new(), Vec::new(), Vec::new());
     let mut b_rejected = 0;
+    let (mut b_api_cpu, mut b_pg_cpu) = (0.0, 0.0);
     for round in 1..=INTAKE_ROUNDS {
         ctx.cleanup().await?;
         let (_, d) = push_bulk_n(&ctx.engine, jobs_n, &tenant).await?;
         direct_rates.push(jobs_n as f64 / d.as_secs_f64());
         ctx.cleanup().await?;
+        let cpu0 = (api.proc.cpu_secs(), cpu_of_processes("postgres"));
         let b = post_batches(api.addr, key, sizes.batches).await?;
+        b_api_cpu += api.proc.cpu_secs() - cpu0.0;
+        b_pg_cpu += cpu_of_processes("postgres") - cpu0.1;
         http_rates.push(b.sent.len() as f64 / b.wall.as_secs_f64());
         b_lat.extend(b.req_lat_ms);
         b_rejected += b.rejected;
@@ -485,8 +496,10 @@ pub async fn run(ctx: &mut Ctx, sizes: &HttpSizes, report: &mut Report) -> Resul
     report.detail(
         sec,
         format!(
-            "single-request intake vs direct `push_bulk`: {} (a single push costs one HTTP request, one PostgreSQL key lookup + an async `last_used` UPDATE, one EVALSHA)",
-            ratio(s_intake / direct)
+            "single-request intake vs direct `push_bulk`: {} (a single push costs one HTTP request, one PostgreSQL key lookup + an async `last_used` UPDATE, one EVALSHA); CPU per request: api-lite {:.0} µs, PostgreSQL {:.0} µs",
+            ratio(s_intake / direct),
+            s_cpu.0,
+            s_cpu.1
         ),
     );
     let list = |v: &[f64]| {
@@ -510,6 +523,14 @@ pub async fn run(ctx: &mut Ctx, sizes: &HttpSizes, report: &mut Report) -> Resul
             b_rejected,
             (1.0 / b_intake - 1.0 / direct) * 1e6,
             x * 100.0
+        ),
+    );
+    report.detail(
+        sec,
+        format!(
+            "batch intake CPU per job: api-lite {:.1} µs, PostgreSQL {:.2} µs",
+            b_api_cpu * 1e6 / (INTAKE_ROUNDS * jobs_n) as f64,
+            b_pg_cpu * 1e6 / (INTAKE_ROUNDS * jobs_n) as f64
         ),
     );
     report.detail(

@@ -4,8 +4,10 @@
 //! phase reports the CPU that was neither Redis' nor the bench's own:
 //! busy time of all CPUs (`/proc/stat`) minus Redis' `used_cpu_sys +
 //! used_cpu_user` minus this process and its reaped children (`/proc/self/stat`
-//! utime + stime + cutime + cstime). Phases end after their worker and
-//! api-lite processes were stopped and reaped, so their CPU is counted as ours.
+//! utime + stime + cutime + cstime) minus PostgreSQL's backends (api-lite's
+//! key lookups are ours; another session's queries would be hidden too).
+//! Phases end after their worker and api-lite processes were stopped and
+//! reaped, so their CPU is counted as ours.
 
 use std::time::{Duration, Instant};
 
@@ -48,6 +50,31 @@ fn machine_busy() -> f64 {
     (at(0) + at(1) + at(2) + at(5) + at(6) + at(7)) / hz()
 }
 
+/// CPU seconds of every live process whose command name is `name`.
+pub fn cpu_of_processes(name: &str) -> f64 {
+    let Ok(dir) = std::fs::read_dir("/proc") else {
+        return 0.0;
+    };
+    let mut ticks = 0.0;
+    for e in dir.flatten() {
+        let Ok(stat) = std::fs::read_to_string(e.path().join("stat")) else {
+            continue;
+        };
+        let (Some(open), Some(close)) = (stat.find('('), stat.rfind(')')) else {
+            continue;
+        };
+        if &stat[open + 1..close] != name {
+            continue;
+        }
+        let f: Vec<f64> = stat[close + 1..]
+            .split_whitespace()
+            .map(|x| x.parse().unwrap_or(0.0))
+            .collect();
+        ticks += f.get(11).copied().unwrap_or(0.0) + f.get(12).copied().unwrap_or(0.0);
+    }
+    ticks / hz()
+}
+
 /// This process plus its reaped children, seconds.
 fn own() -> f64 {
     let stat = std::fs::read_to_string("/proc/self/stat").unwrap_or_default();
@@ -70,7 +97,7 @@ impl LoadSnap {
         Ok(LoadSnap {
             at: Instant::now(),
             busy_secs: machine_busy(),
-            own_secs: own(),
+            own_secs: own() + cpu_of_processes("postgres"),
             redis_secs: f("used_cpu_sys") + f("used_cpu_user"),
         })
     }

@@ -24,6 +24,7 @@ pub struct Spawner {
 pub struct Proc {
     pub name: String,
     child: Child,
+    log: PathBuf,
 }
 
 impl Spawner {
@@ -59,7 +60,11 @@ impl Spawner {
         let mut cmd = self.command("worker", &format!("{name}.log"), env)?;
         cmd.arg("--queues").arg("diag");
         let child = cmd.spawn().context("starting worker")?;
-        Ok(Proc { name, child })
+        Ok(Proc {
+            log: self.log_dir.join(format!("{name}.log")),
+            name,
+            child,
+        })
     }
 
     /// `api-lite` (serve) listening on `listen`.
@@ -71,6 +76,7 @@ impl Spawner {
         Ok(Proc {
             name: "api-lite".into(),
             child,
+            log: self.log_dir.join("api-lite.log"),
         })
     }
 }
@@ -83,7 +89,13 @@ impl Proc {
     /// Fails when the process already exited (it could not start).
     pub fn check_alive(&mut self) -> Result<()> {
         if let Some(status) = self.child.try_wait()? {
-            bail!("{} exited early with {status}; see its log", self.name);
+            let log = std::fs::read_to_string(&self.log).unwrap_or_default();
+            let first = log.lines().find(|l| !l.trim().is_empty()).unwrap_or("");
+            bail!(
+                "{} exited early with {status}: {first} (log: {})",
+                self.name,
+                self.log.display()
+            );
         }
         Ok(())
     }

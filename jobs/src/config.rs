@@ -23,6 +23,16 @@ pub struct Settings {
     pub auth: AuthSettings,
     pub scheduler: SchedulerSettings,
     pub notifications: crate::channels::NotificationSettings,
+    pub telemetry: TelemetrySettings,
+}
+
+/// Trace export. Off (logs only) unless `otlp_endpoint` is set.
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct TelemetrySettings {
+    /// OTLP/HTTP collector base URL (e.g. `http://otel-collector:4318`); spans are
+    /// POSTed as protobuf to `<endpoint>/v1/traces`. Empty = no export.
+    pub otlp_endpoint: String,
 }
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
@@ -103,7 +113,7 @@ impl Default for EngineSettings {
         Self {
             lease_ttl_ms: 30_000,
             max_deliveries: 3,
-            claim_batch: 32,
+            claim_batch: 64,
             retain_succeeded_secs: 86_400,
             retain_dead_secs: 30 * 86_400,
             idempotency_ttl_secs: 86_400,
@@ -249,6 +259,13 @@ impl Settings {
                 format!("must start with redis:// (got {:?})", self.redis.url),
             );
         }
+        let otlp = &self.telemetry.otlp_endpoint;
+        if !(otlp.is_empty() || otlp.starts_with("http://") || otlp.starts_with("https://")) {
+            return bad(
+                "telemetry.otlp_endpoint",
+                format!("must be empty or an http(s):// URL (got {otlp:?})"),
+            );
+        }
         if self.redis.prefix.is_empty() || self.redis.prefix.contains(['{', '}']) {
             return bad(
                 "redis.prefix",
@@ -324,6 +341,30 @@ mod tests {
             .merge(Serialized::default("redis.ulr", "x"));
         let err = Settings::from_figment(f).unwrap_err().to_string();
         assert!(err.contains("ulr"), "{err}");
+    }
+
+    #[test]
+    fn telemetry_section_loads_and_checks_its_keys() {
+        let f = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Toml::file(concat!(
+                env!("CARGO_MANIFEST_DIR"),
+                "/../config/default.toml"
+            )))
+            .merge(Serialized::default(
+                "telemetry.otlp_endpoint",
+                "http://collector:4318",
+            ));
+        let s = Settings::from_figment(f).unwrap();
+        assert_eq!(s.telemetry.otlp_endpoint, "http://collector:4318");
+        let f = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Serialized::default("telemetry.otlp_endpoit", "x"));
+        let err = Settings::from_figment(f).unwrap_err().to_string();
+        assert!(err.contains("otlp_endpoit"), "{err}");
+        let f = Figment::from(Serialized::defaults(Settings::default())).merge(
+            Serialized::default("telemetry.otlp_endpoint", "collector:4317"),
+        );
+        let err = Settings::from_figment(f).unwrap_err().to_string();
+        assert!(err.contains("telemetry.otlp_endpoint"), "{err}");
     }
 
     #[test]

@@ -251,6 +251,96 @@ async fn notify_opted_out_recipient_is_suppressed(pool: PgPool) {
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn notify_opt_outs_match_normalised_phones_and_emails(pool: PgPool) {
+    let (bed, _te) = bed(pool).await;
+    email_channel(&bed).await;
+    jobs::testing::Bed::set_env("TEST_WA_TOKEN", "EAAG-test-token");
+    channel(
+        &bed,
+        ChannelName::Whatsapp,
+        json!({"phone_number_id": "1098765", "access_token_env": "TEST_WA_TOKEN"}),
+    )
+    .await;
+    let opt_out = |channel: &str, recipient: &str| admin::OptOut {
+        channel: channel.into(),
+        recipient: recipient.into(),
+        reason: "STOP".into(),
+        created_at: chrono::Utc::now(),
+    };
+    // Saved as typed by a person; stored in the normalised form.
+    let saved = admin::add_opt_out(
+        &bed.pool,
+        bed.tenant,
+        &opt_out("whatsapp", "+55 (11) 91111-2222"),
+    )
+    .await
+    .unwrap();
+    assert_eq!(saved.recipient, "+5511911112222");
+    let saved = admin::add_opt_out(
+        &bed.pool,
+        bed.tenant,
+        &opt_out("email", " Mae@Example.COM "),
+    )
+    .await
+    .unwrap();
+    assert_eq!(saved.recipient, "mae@example.com");
+    // Saving another spelling of the same person is the same opt-out.
+    admin::add_opt_out(&bed.pool, bed.tenant, &opt_out("whatsapp", "5511911112222"))
+        .await
+        .unwrap();
+    assert_eq!(
+        admin::list_opt_outs(&bed.pool, bed.tenant, Some("+55 11 91111-2222"))
+            .await
+            .unwrap()
+            .len(),
+        1
+    );
+
+    // Checked against other spellings at send time: suppressed, nothing sent.
+    for (i, (ch, to)) in [
+        (ChannelName::Whatsapp, "+5511911112222"),
+        (ChannelName::Whatsapp, "+55 11 91111 2222"),
+        (ChannelName::Email, "mae@example.com"),
+        (ChannelName::Email, "MAE@example.com"),
+    ]
+    .into_iter()
+    .enumerate()
+    {
+        let id = enqueue(&bed, &text(ch, to, &format!("k-norm-{i}"), "Olá")).await[0]
+            .row
+            .id;
+        assert_eq!(
+            run(&bed, id, 1).await.unwrap()["status"],
+            "suppressed",
+            "{ch:?} {to}"
+        );
+    }
+    assert!(bed.fakes.seen("whatsapp").is_empty());
+    assert!(bed.smtp.mails().is_empty());
+
+    // Deleting by another spelling removes it; the number receives again.
+    assert!(
+        admin::delete_opt_out(&bed.pool, bed.tenant, "whatsapp", "+55 (11) 91111-2222")
+            .await
+            .unwrap()
+    );
+    let id = enqueue(
+        &bed,
+        &text(
+            ChannelName::Whatsapp,
+            "+5511911112222",
+            "k-norm-after",
+            "Olá",
+        ),
+    )
+    .await[0]
+        .row
+        .id;
+    run(&bed, id, 1).await.unwrap();
+    assert_eq!(row(&bed, id).await.status, "sent");
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_quiet_hours_snooze_normal_messages_but_not_urgent_ones(pool: PgPool) {
     let (bed, _te) = bed(pool).await;
     email_channel(&bed).await;

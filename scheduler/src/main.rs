@@ -4,7 +4,8 @@
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let settings = jobs::Settings::load()?;
-    jobs::telemetry::init("scheduler");
+    // Held until `main` returns: dropping it flushes the OTLP exporter, if any.
+    let _telemetry = jobs::telemetry::init_with("scheduler", &settings.telemetry);
     scheduler::run(settings, jobs::shutdown::signal()).await?;
     Ok(())
 }

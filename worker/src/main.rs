@@ -17,7 +17,8 @@ struct Cli {
 #[tokio::main]
 async fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
-    jobs::telemetry::init("worker");
     let settings = jobs::Settings::load()?;
+    // Held until `main` returns: dropping it flushes the OTLP exporter, if any.
+    let _telemetry = jobs::telemetry::init_with("worker", &settings.telemetry);
     worker::run(settings, cli.queues, jobs::shutdown::signal()).await
 }

@@ -99,18 +99,24 @@ fn not_found(id: &str) -> ApiError {
 pub async fn create(
     State(st): State<AppState>,
     tenant: Tenant,
+    headers: axum::http::HeaderMap,
     AppJson(req): AppJson<NotificationRequest>,
 ) -> Result<(StatusCode, Json<Accepted>), ApiError> {
     tenant.require(Scope::JobsWrite)?;
-    let rows = outbox::enqueue(&st.pool, &st.engine, tenant.id, &req)
-        .await
-        .map_err(|e| match e {
-            EnqueueError::Invalid(f) => {
-                ApiError::invalid_field("invalid_notification", &f.path, f.message)
-            }
-            EnqueueError::Db(e) => e.into(),
-            EnqueueError::Engine(e) => e.into(),
-        })?;
+    // The send jobs continue the request's trace, like `POST /v1/jobs/{kind}`.
+    let trace = crate::traceparent::from_headers(&headers);
+    let rows = jobs::engine::trace::scope(
+        Some(trace),
+        outbox::enqueue(&st.pool, &st.engine, tenant.id, &req),
+    )
+    .await
+    .map_err(|e| match e {
+        EnqueueError::Invalid(f) => {
+            ApiError::invalid_field("invalid_notification", &f.path, f.message)
+        }
+        EnqueueError::Db(e) => e.into(),
+        EnqueueError::Engine(e) => e.into(),
+    })?;
     let created = rows.iter().filter(|r| r.created).count();
     tracing::info!(tenant_id = %tenant.id, channel = req.channel.as_str(), rows = rows.len(), created, "notifications queued");
     let notifications = rows

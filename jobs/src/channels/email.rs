@@ -5,6 +5,8 @@
 //! their own relay instead of `[notifications].smtp_*`: `host`, `port`,
 //! `tls` (`none`|`starttls`|`tls`), `username`, `password_env`.
 //! The provider id recorded is our own `Message-ID` (`<notification id@tarefa>`).
+//! TLS always verifies the relay's certificate against the Mozilla roots plus
+//! `[notifications].smtp_ca_file` (a private CA), for STARTTLS and implicit TLS alike.
 
 use std::collections::HashMap;
 use std::sync::{Mutex, OnceLock};
@@ -14,6 +16,7 @@ use base64::Engine as _;
 use lettre::message::header::ContentType;
 use lettre::message::{Attachment as MailAttachment, Mailbox, MultiPart, SinglePart};
 use lettre::transport::smtp::authentication::Credentials;
+use lettre::transport::smtp::client::{Certificate, Tls, TlsParameters};
 use lettre::transport::smtp::PoolConfig;
 use lettre::{AsyncSmtpTransport, AsyncTransport, Message, Tokio1Executor};
 
@@ -32,6 +35,23 @@ struct RelayKey {
     port: u16,
     tls: SmtpTls,
     username: Option<String>,
+    /// `[notifications].smtp_ca_file`: part of the key so a transport never
+    /// outlives the trust it was built with.
+    ca_file: Option<String>,
+}
+
+/// TLS parameters for `host`: default roots plus the configured CA file, if any.
+fn tls_parameters(host: &str, ca_file: Option<&str>) -> Result<TlsParameters, SendError> {
+    let mut b = TlsParameters::builder(host.to_string());
+    if let Some(path) = ca_file {
+        let pem = std::fs::read(path)
+            .map_err(|e| SendError::permanent(format!("smtp_ca_file {path}: {e}")))?;
+        let cert = Certificate::from_pem(&pem)
+            .map_err(|e| SendError::permanent(format!("smtp_ca_file {path}: {e}")))?;
+        b = b.add_root_certificate(cert);
+    }
+    b.build_rustls()
+        .map_err(|e| SendError::permanent(format!("smtp tls: {e}")))
 }
 
 /// One pooled transport per relay + account, for the whole process (the pool is the point).
@@ -45,12 +65,12 @@ fn transport(
     if let Some(t) = pools.lock().expect("smtp pools").get(key) {
         return Ok(t.clone());
     }
-    let bad = |e: lettre::transport::smtp::Error| SendError::permanent(format!("smtp relay: {e}"));
-    let builder = match key.tls {
-        SmtpTls::None => Transport::builder_dangerous(&key.host),
-        SmtpTls::Starttls => Transport::starttls_relay(&key.host).map_err(bad)?,
-        SmtpTls::Tls => Transport::relay(&key.host).map_err(bad)?,
+    let tls = match key.tls {
+        SmtpTls::None => Tls::None,
+        SmtpTls::Starttls => Tls::Required(tls_parameters(&key.host, key.ca_file.as_deref())?),
+        SmtpTls::Tls => Tls::Wrapper(tls_parameters(&key.host, key.ca_file.as_deref())?),
     };
+    let builder = Transport::builder_dangerous(&key.host).tls(tls);
     let mut builder = builder
         .port(key.port)
         .timeout(Some(Duration::from_secs(30)))
@@ -82,6 +102,7 @@ fn relay(
             port: s.get("port").and_then(|v| v.as_u64()).unwrap_or(587) as u16,
             tls,
             username: s.get("username").and_then(|v| v.as_str()).map(String::from),
+            ca_file: g.smtp_ca_file.clone(),
         };
         return Ok((key, secrets::resolve_opt(s, "password_env")?));
     }
@@ -90,6 +111,7 @@ fn relay(
         port: g.smtp_port,
         tls: g.smtp_tls,
         username: g.smtp_username.clone(),
+        ca_file: g.smtp_ca_file.clone(),
     };
     Ok((key, g.smtp_password.clone()))
 }
@@ -176,6 +198,11 @@ fn classify_smtp(e: &lettre::transport::smtp::Error) -> SendError {
         SendError::retryable(format!("smtp {code} try later"))
     } else if never_connected(e) {
         SendError::retryable("smtp relay unreachable")
+    } else if let Some(tls) = tls_handshake_failed(e) {
+        // The handshake comes before MAIL/DATA (STARTTLS and implicit TLS
+        // alike): nothing was sent. Retry, so a fixed `smtp_ca_file` or a
+        // renewed relay certificate delivers it; `last_error` tells ops why.
+        SendError::retryable(format!("smtp tls handshake failed: {tls}"))
     } else if e.is_timeout() {
         SendError::Unknown {
             reason: "smtp timed out mid-session".into(),
@@ -185,6 +212,28 @@ fn classify_smtp(e: &lettre::transport::smtp::Error) -> SendError {
             reason: "smtp connection lost mid-session".into(),
         }
     }
+}
+
+/// The rustls error when the TLS handshake with the relay failed (an
+/// untrusted or mismatched certificate, no common protocol): these only
+/// happen before the session carries any mail.
+fn tls_handshake_failed(e: &lettre::transport::smtp::Error) -> Option<String> {
+    use std::error::Error as _;
+    let mut source = e.source();
+    while let Some(s) = source {
+        if let Some(io) = s.downcast_ref::<std::io::Error>() {
+            let tls = io.get_ref()?.downcast_ref::<rustls::Error>()?;
+            return match tls {
+                rustls::Error::InvalidCertificate(_)
+                | rustls::Error::NoCertificatesPresented
+                | rustls::Error::UnsupportedNameType
+                | rustls::Error::PeerIncompatible(_) => Some(tls.to_string()),
+                _ => None,
+            };
+        }
+        source = s.source();
+    }
+    None
 }
 
 /// True when the relay could not be reached at all (refused, no route, DNS).

@@ -15,6 +15,7 @@ use chrono::{DateTime, Utc};
 use serde::Deserialize;
 use serde_json::json;
 
+use super::Traced;
 use super::{
     classify, classify_transport, excerpt, http, secrets, Channel, NotificationSettings, Outgoing,
     SendError, Sent,
@@ -156,6 +157,7 @@ impl Channel for Fcm<'_> {
         );
         let res = client
             .post(url)
+            .traced()
             .bearer_auth(token)
             .json(&body)
             .send()

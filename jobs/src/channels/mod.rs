@@ -179,6 +179,21 @@ pub fn retry_after(headers: &HeaderMap) -> Option<Duration> {
     Some(d.min(Duration::from_secs(86_400)))
 }
 
+/// Adds the running job's `traceparent` (see [`crate::engine::trace::current`])
+/// to an outgoing provider request, so the provider call joins the job's trace.
+pub trait Traced {
+    fn traced(self) -> Self;
+}
+
+impl Traced for reqwest::RequestBuilder {
+    fn traced(self) -> Self {
+        match crate::engine::trace::current() {
+            Some(tp) => self.header("traceparent", tp),
+            None => self,
+        }
+    }
+}
+
 /// The process's HTTP client for provider APIs (connection pooling, rustls).
 /// Process-wide because `Resources` is built by every binary and test alike;
 /// a client per call would throw its pool away.

@@ -27,6 +27,10 @@ pub struct NotificationSettings {
     /// Env only (`TAREFA__NOTIFICATIONS__SMTP_PASSWORD`).
     pub smtp_password: Option<String>,
     pub smtp_pool_max: u32,
+    /// A PEM file of extra root CAs trusted for SMTP TLS (STARTTLS and implicit),
+    /// on top of the Mozilla roots: for a relay behind a private CA. Certificates
+    /// are always verified (chain and host name); there is no "accept invalid" knob.
+    pub smtp_ca_file: Option<String>,
     pub fcm_base_url: String,
     pub whatsapp_base_url: String,
     pub whatsapp_api_version: String,
@@ -55,6 +59,7 @@ impl Default for NotificationSettings {
             smtp_username: None,
             smtp_password: None,
             smtp_pool_max: 10,
+            smtp_ca_file: None,
             fcm_base_url: "https://fcm.googleapis.com".into(),
             whatsapp_base_url: "https://graph.facebook.com".into(),
             whatsapp_api_version: "v21.0".into(),
@@ -81,6 +86,7 @@ impl std::fmt::Debug for NotificationSettings {
             .field("smtp_tls", &self.smtp_tls)
             .field("smtp_username", &self.smtp_username)
             .field("smtp_password", &set(&self.smtp_password))
+            .field("smtp_ca_file", &self.smtp_ca_file)
             .field("fcm_base_url", &self.fcm_base_url)
             .field("whatsapp_base_url", &self.whatsapp_base_url)
             .field("whatsapp_app_secret", &set(&self.whatsapp_app_secret))

@@ -9,6 +9,7 @@
 use base64::Engine as _;
 use hmac::{Hmac, Mac};
 
+use super::Traced;
 use super::{
     classify, classify_transport, excerpt, http, secrets, Channel, NotificationSettings, Outgoing,
     SendError, Sent,
@@ -56,6 +57,7 @@ impl Channel for Sms<'_> {
         );
         let res = http(self.settings)
             .post(url)
+            .traced()
             .basic_auth(sid, Some(token))
             .form(&form)
             .send()

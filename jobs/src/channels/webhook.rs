@@ -12,6 +12,7 @@ use std::time::Duration;
 use hmac::{Hmac, Mac};
 use serde_json::json;
 
+use super::Traced;
 use super::{classify, secrets, ssrf, Channel, NotificationSettings, Outgoing, SendError, Sent};
 
 /// Signature header name.
@@ -91,6 +92,7 @@ impl Channel for Webhook<'_> {
             .map_err(|_| SendError::retryable("http client"))?;
         let res = client
             .post(url)
+            .traced()
             .header(reqwest::header::CONTENT_TYPE, "application/json")
             .header(SIGNATURE_HEADER, sign(&secret, t, &body))
             .header("x-tarefa-delivery", msg.notification_id.to_string())

@@ -10,6 +10,7 @@
 use hmac::{Hmac, Mac};
 use serde_json::json;
 
+use super::Traced;
 use super::{
     classify, classify_transport, excerpt, http, secrets, Channel, NotificationSettings, Outgoing,
     SendError, Sent,
@@ -57,6 +58,7 @@ impl Channel for WhatsApp<'_> {
         );
         let res = http(self.settings)
             .post(url)
+            .traced()
             .bearer_auth(token)
             .json(&body(msg))
             .send()

@@ -249,16 +249,28 @@ where
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
-    fn call(&mut self, task: Task<Job>) -> Self::Future {
+    fn call(&mut self, mut task: Task<Job>) -> Self::Future {
+        // The job's span continues the enqueuer's trace (W3C traceparent stored at push).
+        let span = {
+            let job = &task.args;
+            let (trace_id, parent_span_id) = job
+                .trace
+                .as_deref()
+                .and_then(super::trace::parse)
+                .map_or(("", ""), |(t, s, _)| (t, s));
+            tracing::info_span!("job", job_id = %job.id, tenant_id = %job.tenant, kind = %job.kind, attempt = job.attempt,
+                trace_id, parent_span_id, span_id = tracing::field::Empty)
+        };
+        // Exported (OTLP) span ids are the exporter's: follow-ups and provider calls name that one.
+        if let Some(id) = crate::telemetry::continue_trace(&span, task.args.trace.as_deref()) {
+            task.args.span_id = id;
+        }
+        span.record("span_id", task.args.span_id.as_str());
         let job = task.args.clone();
         let shared = self.shared.clone();
         let policy = shared.registry.get(&job.kind).map(|k| k.policy());
         let fut = self.inner.call(task);
         async move {
-            // The job's span continues the enqueuer's trace (W3C traceparent stored at push).
-            let (trace_id, parent_span_id) = job.trace.as_deref().and_then(super::trace::parse).map_or(("", ""), |(t, s, _)| (t, s));
-            let span = tracing::info_span!("job", job_id = %job.id, tenant_id = %job.tenant, kind = %job.kind, attempt = job.attempt,
-                trace_id, parent_span_id, span_id = %super::trace::new_span_id());
             let outcome = match &policy {
                 None => Outcome::Dead { error: format!("unknown job kind {:?}", job.kind), reason: "permanent" },
                 Some(policy) => {
@@ -382,7 +394,9 @@ impl Service<Task<Job>> for Dispatch {
             let reason = format!("unknown job kind {:?}", job.kind);
             return futures::future::ready(Err(JobError::permanent(reason))).boxed();
         };
+        let trace = job.traceparent();
         let ctx = JobContext {
+            trace: trace.clone(),
             id: job.id.clone(),
             queue: job.queue.clone(),
             kind: job.kind.clone(),
@@ -392,6 +406,7 @@ impl Service<Task<Job>> for Dispatch {
             cancel: job.cancel.clone(),
             resources: self.shared.resources.clone(),
         };
-        kind.run(job.payload, ctx)
+        // Follow-up jobs and provider calls made by the handler carry its trace.
+        super::trace::scope(trace, kind.run(job.payload, ctx)).boxed()
     }
 }

@@ -64,6 +64,7 @@ pub(crate) struct Shared {
 /// The apalis backend of one queue.
 pub struct RedisBackend {
     pub(crate) shared: Arc<Shared>,
+    prefetch: usize,
     batch: usize,
     rx: Option<mpsc::Receiver<Job>>,
     feeder: Option<tokio::task::JoinHandle<()>>,
@@ -71,9 +72,12 @@ pub struct RedisBackend {
 }
 
 impl RedisBackend {
-    pub(crate) fn new(shared: Arc<Shared>, batch: usize) -> RedisBackend {
+    /// `prefetch`: jobs claimed but not started, at most (the worker's
+    /// concurrency); `batch`: most jobs taken per claim (`engine.claim_batch`).
+    pub(crate) fn new(shared: Arc<Shared>, prefetch: usize, batch: usize) -> RedisBackend {
         RedisBackend {
             shared,
+            prefetch: prefetch.max(1),
             batch: batch.max(1),
             rx: None,
             feeder: None,
@@ -116,7 +120,7 @@ impl Backend for RedisBackend {
         _worker: &WorkerContext,
     ) -> Poll<Result<(), EngineError>> {
         if self.feeder.is_none() {
-            let (tx, rx) = mpsc::channel(self.batch);
+            let (tx, rx) = mpsc::channel(self.prefetch);
             self.rx = Some(rx);
             self.feeder = Some(tokio::spawn(feed(self.shared.clone(), tx, self.batch)));
         }

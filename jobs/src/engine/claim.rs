@@ -28,6 +28,8 @@ pub struct Job {
     pub priority: Priority,
     /// W3C `traceparent` of the request that enqueued the job, if any.
     pub trace: Option<String>,
+    /// Id of this delivery's span (16 hex digits), the parent of what the run causes.
+    pub span_id: String,
     /// Fired by a cancel request, a lost lease or the end of the shutdown grace.
     pub cancel: CancellationToken,
     pub(crate) claimed_at: Instant,
@@ -35,6 +37,12 @@ pub struct Job {
 }
 
 impl Job {
+    /// This delivery's own traceparent: the stored trace id, [`Job::span_id`] as
+    /// the parent id. `None` when the job carries no valid trace.
+    pub fn traceparent(&self) -> Option<String> {
+        super::trace::child(self.trace.as_deref()?, &self.span_id)
+    }
+
     /// The lease member that fences this delivery's outcome.
     pub(crate) fn lease_member(&self, worker: &str) -> String {
         format!("{}|{worker}|{}", self.id, self.attempt)
@@ -116,6 +124,7 @@ fn parse(queue: &str, raw: Vec<redis::Value>) -> Result<Claimed, EngineError> {
             due_ms: int(&c[7]),
             priority: Priority::parse(&text(&c[8])).unwrap_or_default(),
             trace: Some(text(&c[9])).filter(|t| !t.is_empty()),
+            span_id: super::trace::new_span_id(),
             cancel: CancellationToken::new(),
             claimed_at: Instant::now(),
             claimed_ms: now,

@@ -90,7 +90,12 @@ impl Engine {
                         .arg(j.idempotency_ttl.map(|d| d.as_millis() as u64).unwrap_or(0))
                         .arg(j.rate_key.as_deref().unwrap_or(""))
                         .arg(check_dup)
-                        .arg(j.trace.as_deref().unwrap_or(""));
+                        .arg(
+                            j.trace
+                                .clone()
+                                .or_else(super::trace::current)
+                                .unwrap_or_default(),
+                        );
                 }
                 let raw: Vec<redis::Value> = inv.invoke_async(&mut conn).await?;
                 for ((i, _), quad) in chunk.iter().zip(raw.chunks(4)) {

@@ -85,7 +85,11 @@ pub async fn run_queue(
         Ok::<(), std::io::Error>(())
     };
     let worker = WorkerBuilder::new(id.clone())
-        .backend(RedisBackend::new(shared.clone(), concurrency))
+        .backend(RedisBackend::new(
+            shared.clone(),
+            concurrency,
+            engine.cfg.settings.claim_batch as usize,
+        ))
         .layer(ConcurrencyLimitLayer::new(concurrency))
         .build(Dispatch {
             shared: shared.clone(),

@@ -3,10 +3,29 @@
 //! The intake stores the caller's `traceparent` on the job (field `tp`); the
 //! worker opens the job's span as its child: same trace id, the stored span id
 //! as `parent_span_id`, a fresh `span_id`. Those ids land on every log line of
-//! the run, so one trace id finds the request and the jobs it caused. No
-//! OpenTelemetry SDK yet: spans are not exported over OTLP; the ids follow the
-//! W3C format so an exporter can be added behind `[telemetry]` without
-//! changing stored jobs.
+//! the run, so one trace id finds the request and the jobs it caused.
+//!
+//! While a handler runs, its own traceparent (the job's trace id, the job
+//! span's id) is in a task-local ([`current`]): jobs it pushes without a trace
+//! of their own get it (so follow-up jobs continue the trace), and provider
+//! HTTP calls send it as their `traceparent` header.
+
+use std::future::Future;
+
+tokio::task_local! {
+    static CURRENT: Option<String>;
+}
+
+/// Runs `fut` with `tp` as the current traceparent (see [`current`]).
+pub async fn scope<F: Future>(tp: Option<String>, fut: F) -> F::Output {
+    CURRENT.scope(tp, fut).await
+}
+
+/// The traceparent of the job running on this task, if any: what a follow-up
+/// job or an outgoing call carries (its parent is the job's span).
+pub fn current() -> Option<String> {
+    CURRENT.try_with(|c| c.clone()).ok().flatten()
+}
 
 /// `(trace_id, parent_span_id, flags)` of a valid `traceparent` (version 00).
 pub fn parse(tp: &str) -> Option<(&str, &str, &str)> {

@@ -5,7 +5,7 @@ use std::sync::Arc;
 
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::Engine;
+use crate::engine::{Engine, NewJob};
 use crate::Settings;
 
 /// Shared resources handlers may use.
@@ -26,12 +26,28 @@ pub struct JobContext {
     /// 1 on the first run.
     pub attempt: u32,
     pub max_attempts: u32,
+    /// This run's W3C `traceparent`: the job's trace id, the job span's id as
+    /// parent. `None` when the job was pushed without a trace.
+    pub trace: Option<String>,
     /// Fires when someone cancels this running job (or the worker must give it up).
     pub cancel: CancellationToken,
     pub resources: Resources,
 }
 
 impl JobContext {
+    /// The `traceparent` a follow-up job or an outgoing call of this run
+    /// carries: same trace id, this job's span as the parent.
+    pub fn traceparent_for_child(&self) -> Option<String> {
+        self.trace.clone()
+    }
+
+    /// A follow-up job for this job's tenant that continues this job's trace.
+    pub fn child_job(&self, queue: &str, kind: &str, payload: serde_json::Value) -> NewJob {
+        let mut job = NewJob::new(queue, kind, &self.tenant, payload);
+        job.trace = self.traceparent_for_child();
+        job
+    }
+
     /// Records progress (0-100) and a short message, visible in `GET /v1/jobs/{id}`.
     pub async fn progress(&self, percent: u8, message: &str) {
         let r = self

@@ -18,7 +18,7 @@ use crate::store::tenants;
 use crate::Settings;
 
 pub use providers::Providers;
-pub use smtp::SmtpSink;
+pub use smtp::{SinkTls, SmtpSink};
 
 /// The FCM service account's test key pair (PKCS#8 / SPKI PEM).
 pub const FCM_PRIVATE_PEM: &str = include_str!("../../tests/fixtures/fcm_sa_private.pem");
@@ -92,6 +92,7 @@ impl Bed {
             tenant: self.tenant.to_string(),
             attempt,
             max_attempts: 8,
+            trace: None,
             cancel: CancellationToken::new(),
             resources: self.resources(),
         }

@@ -26,8 +26,12 @@ pub struct Seen {
     pub path: String,
     pub auth: Option<String>,
     pub body: String,
+    /// The request's W3C `traceparent` header, if sent.
+    pub traceparent: Option<String>,
     /// Webhook only: did the signature verify with the receiver's secret?
     pub verified: bool,
+    /// When the fake received it (for rate properties: spacing between requests).
+    pub at: std::time::Instant,
 }
 
 #[derive(Default)]
@@ -131,12 +135,18 @@ fn record(
         .and_then(|v| v.to_str().ok())
         .map(String::from);
     let body = String::from_utf8_lossy(body).into_owned();
+    let traceparent = h
+        .get("traceparent")
+        .and_then(|v| v.to_str().ok())
+        .map(String::from);
     i.seen.lock().expect("seen").push(Seen {
         provider,
         path,
         auth,
+        traceparent,
         body,
         verified,
+        at: std::time::Instant::now(),
     });
     i.arrived.notify_waiters();
     i.script.lock().expect("script").pop_front()

@@ -79,3 +79,63 @@ pub async fn row(bed: &Bed, id: Uuid) -> Notification {
         .unwrap()
         .expect("row")
 }
+
+/// An in-process worker on the notifications queue with the bed's resources
+/// (PostgreSQL, provider settings) and the builtin kinds, as `worker` runs them.
+pub struct NotifyWorker {
+    stop: Option<tokio::sync::oneshot::Sender<()>>,
+    task: Option<tokio::task::JoinHandle<Result<(), jobs::engine::EngineError>>>,
+}
+
+impl NotifyWorker {
+    pub fn start(bed: &Bed, concurrency: usize) -> NotifyWorker {
+        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
+        let (engine, resources) = (bed.engine.clone(), bed.resources());
+        let task = tokio::spawn(async move {
+            jobs::engine::run_queue(
+                engine,
+                jobs::kinds::notify::QUEUE,
+                concurrency,
+                std::sync::Arc::new(jobs::kinds::Registry::builtin()),
+                resources,
+                async move {
+                    let _ = rx.await;
+                },
+            )
+            .await
+        });
+        NotifyWorker {
+            stop: Some(tx),
+            task: Some(task),
+        }
+    }
+
+    pub async fn stop(mut self) {
+        if let Some(tx) = self.stop.take() {
+            let _ = tx.send(());
+        }
+        if let Some(t) = self.task.take() {
+            t.await.expect("worker task").expect("worker result");
+        }
+    }
+}
+
+impl Drop for NotifyWorker {
+    fn drop(&mut self) {
+        if let Some(t) = self.task.take() {
+            t.abort();
+        }
+    }
+}
+
+/// Rows of the bed's tenant with `status` (all rows when `None`).
+pub async fn count_rows(bed: &Bed, status: Option<&str>) -> i64 {
+    sqlx::query_scalar(
+        "select count(*) from notifications where tenant_id = $1 and ($2::text is null or status = $2)",
+    )
+    .bind(bed.tenant)
+    .bind(status)
+    .fetch_one(&bed.pool)
+    .await
+    .unwrap()
+}

@@ -1,6 +1,10 @@
 //! What a tenant configures, with its checks and queries: channel settings
 //! (secret references only), opt-outs, quiet hours, and notices to read.
 //! Templates are in `templates.rs`.
+//!
+//! Opt-outs are stored and matched by [`opt_out_key`]: phones (SMS, WhatsApp)
+//! as E.164 digits, emails trimmed and lower-cased, so `+55 (11) 91111-2222`
+//! and `+5511911112222`, or `Mae@Example.com ` and `mae@example.com`, are one.
 
 use chrono::{DateTime, Utc};
 use serde::{Deserialize, Serialize};
@@ -121,6 +125,37 @@ pub async fn delete_channel(
     Ok(r.rows_affected() == 1)
 }
 
+/// The form an opt-out recipient is stored and matched in, per channel:
+/// SMS/WhatsApp phones as `+` and their digits (E.164; punctuation, spaces
+/// and a leading `00` dropped), emails as the bare address (a display-name
+/// form `Name <addr>` gives `addr`) trimmed and lower-cased, anything else
+/// (device tokens, webhook events) trimmed only: those are case-sensitive.
+pub fn opt_out_key(channel: &str, recipient: &str) -> String {
+    let r = recipient.trim();
+    match ChannelName::parse(channel) {
+        Some(ChannelName::Sms | ChannelName::Whatsapp) => {
+            let digits: String = r.chars().filter(char::is_ascii_digit).collect();
+            let digits = match digits.strip_prefix("00") {
+                Some(rest) if !r.starts_with('+') => rest.to_string(),
+                _ => digits,
+            };
+            if digits.is_empty() {
+                r.to_string()
+            } else {
+                format!("+{digits}")
+            }
+        }
+        Some(ChannelName::Email) => {
+            let addr = match (r.rfind('<'), r.rfind('>')) {
+                (Some(a), Some(b)) if a < b => &r[a + 1..b],
+                _ => r,
+            };
+            addr.trim().to_lowercase()
+        }
+        _ => r.to_string(),
+    }
+}
+
 /// An opt-out (`POST /v1/notification-opt-outs`).
 #[derive(Clone, Debug, Serialize, Deserialize, sqlx::FromRow, ToSchema)]
 pub struct OptOut {
@@ -142,7 +177,7 @@ pub async fn add_opt_out(
          on conflict (tenant_id, channel, recipient) do update set reason = excluded.reason \
          returning channel, recipient, reason, created_at",
     )
-    .bind(tenant).bind(&o.channel).bind(o.recipient.trim()).bind(&o.reason)
+    .bind(tenant).bind(&o.channel).bind(opt_out_key(&o.channel, &o.recipient)).bind(&o.reason)
     .fetch_one(ex).await
 }
 
@@ -153,9 +188,14 @@ pub async fn list_opt_outs(
 ) -> Result<Vec<OptOut>, sqlx::Error> {
     sqlx::query_as(
         "select channel, recipient, reason, created_at from notification_opt_outs \
-         where tenant_id = $1 and ($2::text is null or recipient = $2) order by created_at desc limit 1000",
+         where tenant_id = $1 and ($2::text[] is null or recipient = any($2)) order by created_at desc limit 1000",
     )
-    .bind(tenant).bind(recipient).fetch_all(ex).await
+    .bind(tenant)
+    // No channel here: match the recipient in each channel's stored form.
+    .bind(recipient.map(|r| {
+        ["email", "sms", "push"].map(|c| opt_out_key(c, r)).to_vec()
+    }))
+    .fetch_all(ex).await
 }
 
 pub async fn delete_opt_out(
@@ -164,8 +204,10 @@ pub async fn delete_opt_out(
     channel: &str,
     recipient: &str,
 ) -> Result<bool, sqlx::Error> {
-    let r = sqlx::query("delete from notification_opt_outs where tenant_id = $1 and channel = $2 and recipient = $3")
-        .bind(tenant).bind(channel).bind(recipient).execute(ex).await?;
+    // The stored form, or the exact text of a row saved before keys were normalised.
+    let r = sqlx::query("delete from notification_opt_outs where tenant_id = $1 and channel = $2 and recipient = any($3)")
+        .bind(tenant).bind(channel).bind(vec![opt_out_key(channel, recipient), recipient.to_string()])
+        .execute(ex).await?;
     Ok(r.rows_affected() == 1)
 }
 
@@ -237,4 +279,29 @@ pub async fn get_policy(ex: impl PgExecutor<'_>, tenant: Uuid) -> Result<Policy,
         quiet_start: s.map(|m| quiet::fmt_hhmm(m as u32)),
         quiet_end: e.map(|m| quiet::fmt_hhmm(m as u32)),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::opt_out_key;
+
+    #[test]
+    fn opt_out_keys_are_normalised_per_channel() {
+        for ch in ["whatsapp", "sms"] {
+            assert_eq!(opt_out_key(ch, "+55 (11) 91111-2222"), "+5511911112222");
+            assert_eq!(opt_out_key(ch, " +5511911112222 "), "+5511911112222");
+            assert_eq!(opt_out_key(ch, "0055 11 91111 2222"), "+5511911112222");
+            assert_eq!(opt_out_key(ch, "5511911112222"), "+5511911112222");
+        }
+        assert_eq!(
+            opt_out_key("email", "  Mae@Example.COM "),
+            "mae@example.com"
+        );
+        assert_eq!(
+            opt_out_key("email", "Maria Souza <Maria@Example.com>"),
+            "maria@example.com"
+        );
+        // Device tokens and webhook events are case-sensitive.
+        assert_eq!(opt_out_key("push", " fcmTOKEN:AbC "), "fcmTOKEN:AbC");
+    }
 }

@@ -104,7 +104,9 @@ pub async fn claim(ex: impl PgExecutor<'_>, id: Uuid) -> Result<Option<i32>, sql
     .await
 }
 
-/// `sending → sent` with the provider's id.
+/// `sending → sent` with the provider's id. Also from `unknown`: a second delivery
+/// of the job may have found this row `sending` while the first was still
+/// talking to the provider, and marked it `unknown`; the first now knows.
 pub async fn mark_sent(
     ex: impl PgExecutor<'_>,
     id: Uuid,
@@ -112,7 +114,7 @@ pub async fn mark_sent(
 ) -> Result<(), sqlx::Error> {
     sqlx::query(
         "update notifications set status = 'sent', provider_message_id = $2, last_error = null, \
-         sent_at = now(), updated_at = now() where id = $1 and status = 'sending'",
+         sent_at = now(), updated_at = now() where id = $1 and status in ('sending', 'unknown')",
     )
     .bind(id)
     .bind(provider_id)
@@ -174,12 +176,15 @@ pub async fn opted_out(
     channel: &str,
     recipient: &str,
 ) -> Result<bool, sqlx::Error> {
+    // Matched in the normalised form (`admin::opt_out_key`); also the exact
+    // text, for rows saved before opt-out keys were normalised.
+    let key = super::admin::opt_out_key(channel, recipient);
     sqlx::query_scalar(
-        "select exists (select 1 from notification_opt_outs where tenant_id = $1 and channel = $2 and recipient = $3)",
+        "select exists (select 1 from notification_opt_outs where tenant_id = $1 and channel = $2 and recipient = any($3))",
     )
     .bind(tenant)
     .bind(channel)
-    .bind(recipient)
+    .bind(vec![key, recipient.trim().to_string()])
     .fetch_one(ex)
     .await
 }
