@@ -556,3 +556,42 @@ async fn notification_send_jobs_carry_the_request_traceparent(pool: PgPool) {
         .expect("a notify.send job");
     assert_eq!(job.trace.as_deref(), Some(tp));
 }
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn job_page_lists_each_failed_attempt(pool: PgPool) {
+    let ctx = Ctx::new(pool).await;
+    ops_user(&ctx.state).await;
+    let (cookie, _) = login(&ctx.app).await;
+    let mut job = jobs::engine::NewJob::new(
+        "diag",
+        "diag.sleep",
+        &ctx.a.id.to_string(),
+        serde_json::json!({ "ms": 0, "fail_times": 5 }),
+    );
+    job.max_attempts = 2;
+    let id = ctx.state.engine.push(job).await.unwrap().id;
+    let worker = Worker::start(&ctx.state, "diag");
+    wait_status(&ctx.state, std::slice::from_ref(&id), JobStatus::Dead).await;
+    worker.stop().await;
+
+    let page = raw(
+        &ctx.app,
+        get(&format!("/console/jobs/diag/{id}"), Some(&cookie)),
+    )
+    .await;
+    assert_eq!(page.status, StatusCode::OK);
+    let at = page.body.find("Failed attempts").expect("attempts table");
+    let table = &page.body[at..];
+    let first = row_with(table, "diag.sleep failing attempt 1 of 5");
+    assert_eq!(
+        (first[0].as_str(), first[2].as_str()),
+        ("1", "error"),
+        "{first:?}"
+    );
+    let second = row_with(table, "diag.sleep failing attempt 2 of 5");
+    assert_eq!(
+        (second[0].as_str(), second[2].as_str()),
+        ("2", "attempts_exhausted"),
+        "{second:?}"
+    );
+}

@@ -57,6 +57,22 @@ async fn exhausted_attempts_end_dead_with_the_last_error() {
     assert_eq!(j.attempts, 3);
     assert_eq!(j.reason.as_deref(), Some("attempts_exhausted"));
     assert_eq!(j.last_error.as_deref(), Some("failing attempt 3"));
+    // Every failed attempt is kept with its error, reason and time.
+    let history: Vec<(u32, &str, &str)> = j
+        .attempt_errors
+        .iter()
+        .map(|e| (e.attempt, e.reason.as_str(), e.error.as_str()))
+        .collect();
+    assert_eq!(
+        history,
+        vec![
+            (1, "error", "failing attempt 1"),
+            (2, "error", "failing attempt 2"),
+            (3, "attempts_exhausted", "failing attempt 3"),
+        ]
+    );
+    assert!(j.attempt_errors.windows(2).all(|w| w[0].at <= w[1].at));
+    assert!(j.attempt_errors[0].at >= j.created_at.timestamp_millis());
     w.stop().await;
 }
 

@@ -1,4 +1,4 @@
-//! The job page: status, attempts, timestamps, the last error and its reason,
+//! The job page: status, attempts (each failed one with its error and time), timestamps, the last error and its reason,
 //! progress, the payload and result with sensitive fields masked, and the
 //! retry / cancel / delete buttons (posted to the queue's bulk action).
 
@@ -71,12 +71,36 @@ pub async fn job(
         ],
         vec!["worker".into(), esc(j.worker.as_deref().unwrap_or(""))],
     ];
+    let attempts: Vec<Vec<String>> = j
+        .attempt_errors
+        .iter()
+        .map(|e| {
+            vec![
+                e.attempt.to_string(),
+                t(chrono::DateTime::from_timestamp_millis(e.at)),
+                esc(&e.reason),
+                esc(&e.error),
+            ]
+        })
+        .collect();
+    let history = if attempts.is_empty() {
+        String::new()
+    } else {
+        format!(
+            "<h2>Failed attempts</h2>{}",
+            html::table(
+                "attempts",
+                &["attempt", "failed at (UTC)", "reason", "error"],
+                &attempts
+            )
+        )
+    };
     let actions: String = ["retry", "cancel", "delete"].iter().map(|a| format!(
         r#"<form method="post" action="/console/queues/{}/bulk" class="inline">{}<input type="hidden" name="ids" value="{}"><input type="hidden" name="scope" value="selected"><input type="hidden" name="status" value="{}"><button name="action" value="{a}" id="job-{a}">{a}</button></form> "#,
         q(&queue), csrf_field(&ops.csrf), esc(&j.id), j.status.as_str()
     )).collect();
     let body = format!(
-        r#"<p><a href="/console/queues/{}?status={}">← {}</a></p>{}<p>{actions}</p><h2>Payload (sensitive fields masked)</h2><pre id="payload">{}</pre><h2>Result</h2><pre id="result">{}</pre>"#,
+        r#"<p><a href="/console/queues/{}?status={}">← {}</a></p>{}<p>{actions}</p>{history}<h2>Payload (sensitive fields masked)</h2><pre id="payload">{}</pre><h2>Result</h2><pre id="result">{}</pre>"#,
         q(&queue),
         j.status.as_str(),
         esc(&queue),

@@ -176,6 +176,8 @@ pub struct JobInfo {
     pub worker: Option<String>,
     /// A cancel was asked while it was running.
     pub cancel_requested: bool,
+    /// Each failed attempt (the last 20), oldest first.
+    pub attempt_errors: Vec<AttemptError>,
     /// W3C `traceparent` the job continues, if its enqueuer sent one.
     pub trace: Option<String>,
 }
@@ -219,9 +221,23 @@ impl JobInfo {
             progress_message: get(field::PROGRESS_MSG).cloned(),
             worker: get(field::WORKER).cloned(),
             cancel_requested: get(field::CANCEL).is_some(),
+            attempt_errors: get(field::ERROR_HISTORY)
+                .and_then(|h| serde_json::from_str(h).ok())
+                .unwrap_or_default(),
             trace: get(field::TRACE).cloned(),
         })
     }
+}
+
+/// One failed attempt of a job.
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+pub struct AttemptError {
+    pub attempt: u32,
+    /// When it failed (unix ms).
+    pub at: i64,
+    /// `error`, `timeout`, `panic`, `permanent`, `attempts_exhausted`, `crashed`.
+    pub reason: String,
+    pub error: String,
 }
 
 /// Jobs per state in one queue, for `GET /v1/queues` and the console.

@@ -47,6 +47,8 @@ pub mod field {
     pub const CANCEL: &str = "cx";
     pub const IDEMPOTENCY_KEY: &str = "ik";
     pub const RATE_KEY: &str = "rk";
+    /// Failed attempts, a JSON array of the last 20 `{attempt, at, reason, error}`.
+    pub const ERROR_HISTORY: &str = "eh";
     /// Deliveries that ended with the worker gone (counted by the rescuer).
     pub const CRASHES: &str = "d";
     /// W3C `traceparent` of the request that enqueued the job (the job's span is its child).

@@ -34,6 +34,7 @@ for i = 0, n - 1 do
       done[#done + 1] = id
     elseif outcome == 'retry' then
       redis.call('HSET', jk, 's', 'failed', 'e', text, 'rs', reason)
+      record_failure(jk, attempt, now, reason, text)
       retry[#retry + 1] = now + delay
       retry[#retry + 1] = id
     elseif outcome == 'snooze' then
@@ -43,6 +44,7 @@ for i = 0, n - 1 do
       snoozed[#snoozed + 1] = id
     elseif outcome == 'dead' then
       redis.call('HSET', jk, 's', 'dead', 'e', text, 'rs', reason, 'f', now)
+      record_failure(jk, attempt, now, reason, text)
       dead[#dead + 1] = now
       dead[#dead + 1] = id
     elseif outcome == 'cancelled' then

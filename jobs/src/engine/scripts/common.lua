@@ -28,3 +28,14 @@ local function wake(n)
     redis.call('RPUSH', w, unpack(tokens))
   end
 end
+
+-- Appends one failed attempt to the job's error history (field `eh`, a JSON
+-- array of the last 20 {attempt, at, reason, error}); only failing jobs pay.
+local function record_failure(jk, attempt, now, reason, err)
+  local raw = redis.call('HGET', jk, 'eh')
+  local list = {}
+  if raw then list = cjson.decode(raw) end
+  list[#list + 1] = { attempt = attempt, at = now, reason = reason, error = string.sub(err or '', 1, 500) }
+  while #list > 20 do table.remove(list, 1) end
+  redis.call('HSET', jk, 'eh', cjson.encode(list))
+end

@@ -19,6 +19,8 @@ for _, m in ipairs(expired) do
   local f = redis.call('HMGET', jk, 't', 'pr', 's')
   if f[1] and f[3] == 'running' then
     local crashes = redis.call('HINCRBY', jk, 'd', 1)
+    local attempt = tonumber(string.match(m, '|(%d+)$') or '0')
+    record_failure(jk, attempt, now, 'crashed', 'the worker running it disappeared (lease expired)')
     if crashes >= max_deliveries then
       redis.call('HSET', jk, 's', 'dead', 'rs', 'crashed', 'f', now,
         'e', 'the worker running it disappeared ' .. crashes .. ' times (killed, crashed or lost)')
