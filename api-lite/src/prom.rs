@@ -116,6 +116,25 @@ pub fn render_workers(out: &mut String, alive: &[(String, usize)]) {
     }
 }
 
+/// `tarefa_notifications{tenant,channel,status}`: outbox rows per provider
+/// send outcome (`sent`, `delivered`, `failed`, `unknown`, ...).
+pub fn render_notifications(out: &mut String, rows: &[(String, String, String, i64)]) {
+    family(
+        out,
+        "tarefa_notifications",
+        "gauge",
+        "Notifications in the outbox by tenant, channel and send status.",
+    );
+    for (tenant, channel, status, n) in rows {
+        sample(
+            out,
+            "tarefa_notifications",
+            &[("tenant", tenant), ("channel", channel), ("status", status)],
+            *n as f64,
+        );
+    }
+}
+
 /// `tarefa_jobs_total{queue,kind,tenant,outcome}` and the wait/run histograms.
 pub fn render_stats(out: &mut String, stats: &[QueueStats]) {
     family(

@@ -568,3 +568,29 @@ fn notify_routes_are_in_the_openapi_document() {
         doc["components"]["schemas"]["NotificationRequest"]["properties"]["recipients"].is_object()
     );
 }
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn notify_send_outcomes_are_in_metrics(pool: PgPool) {
+    let c = Ctx::new(pool).await;
+    sent_row(&c, "sms", "SM-metrics-1").await;
+    sent_row(&c, "sms", "SM-metrics-2").await;
+    let (s, _) = c
+        .req(
+            Method::POST,
+            "/v1/notifications",
+            Some(&c.a.key),
+            Some(email("metrics:queued")),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED);
+    let (s, text) = c.req(Method::GET, "/metrics", None, None).await;
+    assert_eq!(s, StatusCode::OK);
+    let text = text.as_str().expect("prometheus text").to_string();
+    let tenant = c.a.id.to_string();
+    for (channel, status, n) in [("sms", "sent", 2), ("email", "queued", 1)] {
+        let line = format!(
+            "tarefa_notifications{{tenant=\"{tenant}\",channel=\"{channel}\",status=\"{status}\"}} {n}"
+        );
+        assert!(text.contains(&line), "missing {line} in:\n{text}");
+    }
+}

@@ -1,7 +1,8 @@
 //! `GET /metrics`: Prometheus text. The api-side counters come from the
 //! `metrics` recorder (`tarefa_jobs_enqueued_total{kind,tenant}`); queue depth
 //! and the workers' outcome counters and histograms are read from the engine
-//! at scrape time and rendered by `prom.rs`. No auth, like most exporters:
+//! at scrape time and rendered by `prom.rs`; provider send outcomes are
+//! counted from the notification outbox in PostgreSQL. No auth, like most exporters:
 //! keep the port private.
 
 use axum::extract::State;
@@ -38,6 +39,17 @@ pub async fn metrics(State(st): State<AppState>) -> Result<impl IntoResponse, Ap
     prom::render_counts(&mut out, &counts);
     prom::render_stats(&mut out, &stats);
     prom::render_workers(&mut out, &alive);
+    // Provider send outcomes from the outbox; a database hiccup only drops this family.
+    let outbox: Result<Vec<(String, String, String, i64)>, sqlx::Error> = sqlx::query_as(
+        "select tenant_id::text, channel, status, count(*) from notifications \
+         group by tenant_id, channel, status order by 1, 2, 3",
+    )
+    .fetch_all(&st.pool)
+    .await;
+    match outbox {
+        Ok(rows) => prom::render_notifications(&mut out, &rows),
+        Err(e) => tracing::warn!(error = %e, "metrics: outbox counts unavailable"),
+    }
     Ok((
         [(
             header::CONTENT_TYPE,
