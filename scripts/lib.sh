@@ -23,7 +23,7 @@ export TAREFA_ROOT
 TAREFA_APT_PACKAGES=(ca-certificates curl jq)
 # Only for the tests (scripts/test.sh): the ops console tests drive a real headless
 # Chromium through chromedriver (api-lite/tests/console_browser.rs).
-TAREFA_TEST_APT_PACKAGES=(chromium chromium-driver)
+TAREFA_TEST_APT_PACKAGES=(chromium chromium-driver prometheus) # prometheus: promtool checks deploy/ alert rules
 
 # ---------------------------------------------------------------- logging
 

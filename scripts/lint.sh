@@ -23,6 +23,8 @@ else
     status=1
   }
 fi
+log "promtool check rules deploy/prometheus-alerts.yml"
+promtool check rules deploy/prometheus-alerts.yml || status=1
 log "cargo clippy --workspace --all-targets -- -D warnings"
 cargo clippy "${locked[@]}" --workspace --all-targets -- -D warnings || status=1
 exit "$status"
