@@ -429,6 +429,11 @@ async fn schedules_page_lists_each_schedule_in_its_zone_and_toggles_it(pool: PgP
     );
     assert_eq!(a[6], "—", "never fired");
     assert!(a[7].contains(&format!("/console/schedules/{}/disable", ids[0])));
+    assert!(
+        a[8].contains("—"),
+        "no outcome before the first tick: {}",
+        a[8]
+    );
     let b = row_with(&page.body, "lembrete de aula");
     assert_eq!(b[1], ctx.b.id.to_string());
     assert_eq!(b[2], "0 30 7 * * Mon-Fri (Europe/Lisbon)");
@@ -594,4 +599,42 @@ async fn job_page_lists_each_failed_attempt(pool: PgPool) {
         ("2", "attempts_exhausted"),
         "{second:?}"
     );
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn schedules_page_shows_the_last_ticks_outcome(pool: PgPool) {
+    let ctx = Ctx::new(pool).await;
+    ops_user(&ctx.state).await;
+    let (cookie, _) = login(&ctx.app).await;
+    let body =
+        json!({ "name": "diario", "cron": "0 0 3 * * *", "kind": "diag.noop", "payload": {} });
+    let (s, created) = ctx
+        .req(Method::POST, "/v1/schedules", Some(&ctx.a.key), Some(body))
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{created}");
+    let id = created["id"].as_str().unwrap().to_string();
+    // As the scheduler does for a tick: the job with the tick's deterministic id, then the cursor.
+    let tick = chrono::DateTime::parse_from_rfc3339("2030-01-07T06:00:00Z").unwrap();
+    let mut job = jobs::engine::NewJob::new("diag", "diag.noop", &ctx.a.id.to_string(), json!({}));
+    job.id = Some(format!("cron-{id}-{}", tick.timestamp_millis()));
+    let job_id = ctx.state.engine.push(job).await.unwrap().id;
+    sqlx::query("update schedules set last_fired_at = $2 where id = $1::uuid")
+        .bind(&id)
+        .bind(tick)
+        .execute(&ctx.pool)
+        .await
+        .unwrap();
+    let page = raw(&ctx.app, get("/console/schedules", Some(&cookie))).await;
+    assert!(row_with(&page.body, "diario")[8].contains("queued"));
+    let worker = Worker::start(&ctx.state, "diag");
+    wait_status(
+        &ctx.state,
+        std::slice::from_ref(&job_id),
+        JobStatus::Succeeded,
+    )
+    .await;
+    worker.stop().await;
+    let page = raw(&ctx.app, get("/console/schedules", Some(&cookie))).await;
+    let row = row_with(&page.body, "diario");
+    assert!(row[8].contains("succeeded"), "{row:?}");
 }

@@ -110,9 +110,27 @@ pub async fn schedules(State(st): State<AppState>, ops: Ops) -> Response {
         Ok(r) => r,
         Err(e) => return failed(e),
     };
+    // The last tick's job has a deterministic id (`cron-<schedule>-<tick ms>`, see
+    // scheduler/src/fire.rs): its status is the schedule's last outcome.
+    let mut outcomes = Vec::with_capacity(rows.len());
+    for s in &rows {
+        let outcome = match (s.last_fired_at, st.registry.get(&s.kind)) {
+            (Some(tick), Some(kind)) => {
+                let id = format!("cron-{}-{}", s.id, tick.timestamp_millis());
+                match st.engine.job(kind.policy().queue, &id).await {
+                    Ok(Some(j)) => j.status.as_str().to_string(),
+                    Ok(None) => "expired".to_string(),
+                    Err(_) => "unavailable".to_string(),
+                }
+            }
+            _ => "—".to_string(),
+        };
+        outcomes.push(outcome);
+    }
     let rows: Vec<Vec<String>> = rows
         .iter()
-        .map(|s| {
+        .zip(outcomes)
+        .map(|(s, outcome)| {
             let toggle = if s.enabled { "disable" } else { "enable" };
             let forms: String = [toggle, "run"].iter().map(|a| format!(
                 r#"<form method="post" action="/console/schedules/{}/{a}" class="inline">{}<button id="sched-{a}-{}">{a}</button></form> "#,
@@ -127,6 +145,7 @@ pub async fn schedules(State(st): State<AppState>, ops: Ops) -> Response {
                 when(s.next_run_at, &s.timezone),
                 when(s.last_fired_at, &s.timezone),
                 forms,
+                format!(r#"<span class="outcome">{}</span>"#, esc(&outcome)),
             ]
         })
         .collect();
@@ -141,6 +160,7 @@ pub async fn schedules(State(st): State<AppState>, ops: Ops) -> Response {
             "next run",
             "last fired",
             "",
+            "last outcome",
         ],
         &rows,
     );
