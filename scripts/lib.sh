@@ -21,9 +21,16 @@ export TAREFA_ROOT
 # System packages Tarefa needs at build, test and run time, beyond Redis/PostgreSQL.
 # Job kinds that need a tool add it here (e.g. tesseract-ocr tesseract-ocr-por poppler-utils).
 TAREFA_APT_PACKAGES=(ca-certificates curl jq)
+# documents/ (PDF extraction): libtesseract + leptonica (linked by the `tesseract` crate, whose
+# bindgen build needs libclang and pkg-config), the Portuguese and English models, and poppler's
+# pdftoppm (fallback page renderer).
+TAREFA_APT_PACKAGES+=(libtesseract-dev libleptonica-dev tesseract-ocr-por tesseract-ocr-eng libclang-dev clang pkg-config poppler-utils)
 # Only for the tests (scripts/test.sh): the ops console tests drive a real headless
 # Chromium through chromedriver (api-lite/tests/console_browser.rs).
 TAREFA_TEST_APT_PACKAGES=(chromium chromium-driver prometheus) # prometheus: promtool checks deploy/ alert rules
+# documents/tests generate their PDFs with Python (reportlab, Pillow, img2pdf in a venv, see
+# ensure_python_test_tools) using these fonts; the bench compares with the tesseract CLI.
+TAREFA_TEST_APT_PACKAGES+=(python3 python3-venv fonts-dejavu-core fonts-liberation tesseract-ocr)
 
 # ---------------------------------------------------------------- logging
 
@@ -71,6 +78,19 @@ ensure_packages() {
   fi
   as_root env DEBIAN_FRONTEND=noninteractive apt-get install -y -qq --no-install-recommends "${missing[@]}" \
     || die "apt-get install ${missing[*]} failed"
+}
+
+# ensure_python_test_tools — a venv with the PyPI packages documents/tests use to generate PDFs,
+# at $TAREFA_PYTOOLS (default ~/.cache/tarefa/pytools); exports TAREFA_PYTHON (its python).
+ensure_python_test_tools() {
+  local dir="${TAREFA_PYTOOLS:-$HOME/.cache/tarefa/pytools}"
+  if ! "$dir/bin/python" -c 'import reportlab, PIL, img2pdf' 2>/dev/null; then
+    log "installing reportlab, Pillow, img2pdf into $dir"
+    [ -x "$dir/bin/python" ] || python3 -m venv "$dir" || die "python3 -m venv $dir failed (apt: python3-venv)"
+    "$dir/bin/python" -m pip install -q --disable-pip-version-check reportlab Pillow img2pdf \
+      || die "pip install reportlab Pillow img2pdf failed"
+  fi
+  export TAREFA_PYTHON="$dir/bin/python"
 }
 
 # need_cmd CMD PKG — makes sure CMD is on PATH, installing PKG when it is not.

@@ -15,6 +15,8 @@ cd "$TAREFA_ROOT"
 export DATABASE_URL="${DATABASE_URL:-postgres://postgres@127.0.0.1:5432/postgres}"
 export TAREFA__REDIS__URL="${TAREFA__REDIS__URL:-redis://127.0.0.1:6379}"
 export RUST_BACKTRACE="${RUST_BACKTRACE:-1}"
+# libtesseract's OpenMP threads spin-wait; one thread per OCR halves its wall time on a busy box (documents/).
+export OMP_THREAD_LIMIT="${OMP_THREAD_LIMIT:-1}"
 export CARGO_TERM_COLOR="${CARGO_TERM_COLOR:-auto}"
 # Compile-time-checked queries (if any) use the committed .sqlx/ data, not the test database.
 [ -d .sqlx ] && export SQLX_OFFLINE=true
@@ -23,6 +25,7 @@ started=$SECONDS
 ensure_rust
 ensure_services "" # no Redis dir: a Redis started for tests keeps nothing on disk
 ensure_packages "${TAREFA_TEST_APT_PACKAGES[@]}"
+ensure_python_test_tools # documents/tests make their PDFs with reportlab/Pillow/img2pdf
 
 locked=()
 [ "${CI:-}" = true ] && locked=(--locked)

@@ -51,6 +51,10 @@ pub fn spec(registry: &Registry) -> Value {
     api.merge(routes::notification_settings::NotificationSettingsApi::openapi());
     api.merge(routes::notification_templates::NotificationTemplatesApi::openapi());
     api.merge(routes::callbacks::CallbacksApi::openapi());
+    api.merge(routes::academic::AcademicApi::openapi());
+    api.merge(routes::alert_rules::AlertRulesApi::openapi());
+    api.merge(routes::alerts::AlertsApi::openapi());
+    api.merge(routes::documents::DocumentsApi::openapi());
     let mut doc = serde_json::to_value(api).unwrap_or_else(|_| json!({}));
     let mut kinds = Vec::new();
     for k in registry.kinds() {
@@ -91,5 +95,8 @@ mod tests {
         assert!(doc["paths"]["/v1/jobs/{kind}"]["post"].is_object());
         assert!(doc["components"]["schemas"]["diag.sleep"]["properties"]["ms"].is_object());
         assert!(doc["paths"]["/v1/schedules"]["post"].is_object());
+        assert!(doc["paths"]["/v1/documents"]["post"]["requestBody"]["content"]["multipart/form-data"].is_object());
+        assert!(doc["paths"]["/v1/documents/{id}"]["get"].is_object());
+        assert!(doc["components"]["schemas"]["documents.extract"]["properties"]["document_id"].is_object());
     }
 }

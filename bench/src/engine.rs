@@ -492,7 +492,7 @@ pub async fn drain(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
     report.detail(
         "(b) drain",
         format!(
-            "workers run with the config in `config/` (`worker.concurrency` for `diag` = {}; a worker claims at most that many jobs per round trip), `RUST_LOG=warn`; the bench, Redis and the workers share the 2 cores",
+            "workers run with the config in `config/` (`worker.concurrency` for `diag` = {}; a worker holds at most twice that many claimed-but-unstarted jobs, at most `engine.claim_batch` per claim), `RUST_LOG=warn`; the bench, Redis and the workers share the 2 cores",
             ctx.sizes.worker_concurrency
         ),
     );

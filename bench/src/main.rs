@@ -9,11 +9,14 @@
 //! keys left by an interrupted run. `bench/run.sh` builds, prepares
 //! PostgreSQL and appends the section to `bench/RESULTS.md`.
 //!
+//! `bench alerts` measures academic alerts (issue 5): see [`alerts`].
+//!
 //! Modules: [`engine`] (a)-(e), [`http`] (end to end through api-lite),
 //! [`rx`] (Redis INFO and key helpers), [`procs`] (child processes),
 //! [`load`] (CPU other processes took during each phase),
 //! [`report`] (the markdown), [`stats`] (percentiles).
 
+mod alerts;
 mod engine;
 mod http;
 mod load;
@@ -45,6 +48,8 @@ struct Cli {
 enum Cmd {
     /// Run the benches and print a markdown section on stdout.
     Run(RunArgs),
+    /// Academic alerts: ingestion rows/s and evaluation time for 10,000 and 100,000 students.
+    Alerts(alerts::AlertsArgs),
     /// Delete every key of a run prefix (after an interrupted run).
     Cleanup {
         #[arg(long)]
@@ -134,6 +139,7 @@ async fn main() -> Result<()> {
             Ok(())
         }
         Cmd::Run(args) => run(args).await,
+        Cmd::Alerts(args) => alerts::run(args).await,
     }
 }
 

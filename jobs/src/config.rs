@@ -24,6 +24,8 @@ pub struct Settings {
     pub scheduler: SchedulerSettings,
     pub notifications: crate::channels::NotificationSettings,
     pub telemetry: TelemetrySettings,
+    pub documents: crate::kinds::documents::DocumentsSettings,
+    pub alerts: crate::kinds::alerts::AlertsSettings,
 }
 
 /// Trace export. Off (logs only) unless `otlp_endpoint` is set.
@@ -286,6 +288,7 @@ impl Settings {
         if self.engine.lease_ttl_ms < 1_000 {
             return bad("engine.lease_ttl_ms", "must be at least 1000".into());
         }
+        self.documents.validate().map_err(ConfigError::Invalid)?;
         if self.engine.max_deliveries == 0 || self.engine.claim_batch == 0 {
             return bad(
                 "engine",

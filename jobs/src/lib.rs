@@ -2,6 +2,7 @@
 //!
 //! Layout:
 //! - [`config`]: `Settings`, loaded from `config/*.toml` and `TAREFA__*` env vars.
+//! - [`blobs`]: the blob store for uploaded files (local directory or S3), by SHA-256.
 //! - [`channels`]: email, FCM push, SMS, WhatsApp, signed webhooks, templates, SSRF guard.
 //! - [`engine`]: the queue engine, an apalis backend with its own Redis data
 //!   model and Lua scripts (push, claim, ack, leases, retries, control, inspection).
@@ -11,6 +12,7 @@
 //! - [`telemetry`]: JSON logs.
 //! - `testing` (feature): SMTP sink, provider fakes and a test bed for notifications.
 
+pub mod blobs;
 pub mod channels;
 pub mod config;
 pub mod engine;

@@ -1,7 +1,13 @@
 //! `worker`: runs job handlers. `worker [--queues a,b]`; settings from
 //! `config/` and `TAREFA__*` (see README).
+//!
+//! `worker extract [flags] <file.pdf>` is the document extractor that the
+//! `documents.extract` kind runs as a rlimited subprocess of this same binary:
+//! it prints one JSON line (`{"ok": ...}` or `{"error": {code, message}}`),
+//! exits 0 either way (2 on bad arguments), and starts no runtime, loads no
+//! settings and touches no network.
 
-use clap::Parser;
+use clap::{Parser, Subcommand};
 
 #[derive(Parser)]
 #[command(
@@ -12,13 +18,36 @@ struct Cli {
     /// Comma-separated queues to serve (default: `worker.queues`, else all).
     #[arg(long, value_delimiter = ',')]
     queues: Vec<String>,
+    #[command(subcommand)]
+    command: Option<Command>,
 }
 
-#[tokio::main]
-async fn main() -> anyhow::Result<()> {
+#[derive(Subcommand)]
+enum Command {
+    /// Extract one PDF and print the result as one JSON line (see `documents::cli`):
+    /// [--max-pages N] [--max-inflated-bytes N] [--no-ocr] [--languages por+eng]
+    /// [--dpi 300] [--grade-scale-max 10] [--doc-type boletim|historico] <path>
+    Extract {
+        /// Flags and the file, passed to the extractor as they are.
+        #[arg(trailing_var_arg = true, allow_hyphen_values = true)]
+        args: Vec<String>,
+    },
+}
+
+fn main() -> anyhow::Result<()> {
     let cli = Cli::parse();
+    if let Some(Command::Extract { args }) = cli.command {
+        std::process::exit(documents::cli::run(&args));
+    }
+    tokio::runtime::Builder::new_multi_thread()
+        .enable_all()
+        .build()?
+        .block_on(serve(cli.queues))
+}
+
+async fn serve(queues: Vec<String>) -> anyhow::Result<()> {
     let settings = jobs::Settings::load()?;
     // Held until `main` returns: dropping it flushes the OTLP exporter, if any.
     let _telemetry = jobs::telemetry::init_with("worker", &settings.telemetry);
-    worker::run(settings, cli.queues, jobs::shutdown::signal()).await
+    worker::run(settings, queues, jobs::shutdown::signal()).await
 }

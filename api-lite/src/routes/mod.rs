@@ -2,9 +2,13 @@
 //! shared layers (CORS from `api.cors_origins`, request tracing, the body
 //! limit from `api.body_limit`, 5xx cause logging, a JSON 404 fallback).
 
+pub mod academic;
+pub mod alert_rules;
+pub mod alerts;
 pub mod audit;
 pub mod batch;
 pub mod callbacks;
+pub mod documents;
 pub mod health;
 pub mod jobs;
 pub mod metrics;
@@ -36,6 +40,10 @@ pub fn router(state: AppState) -> Router {
         .merge(notification_templates::router())
         .merge(callbacks::router())
         .merge(audit::router())
+        .merge(academic::router(&state.settings))
+        .merge(alert_rules::router())
+        .merge(alerts::router())
+        .merge(documents::router())
         .merge(crate::console::router())
         .merge(crate::openapi::router(&state.registry))
         .fallback(|| async { ApiError::not_found("no_route", "no such route") })

@@ -1,9 +1,12 @@
 //! Outcomes: the backend's layer runs each job (on its own tokio task, under
 //! the kind's timeout, with panics caught), turns the result into an outcome
-//! and hands it to the `Acker`, which writes outcomes in batches (one Lua call
+//! and queues it on the `Acker`, which writes outcomes in batches (one Lua call
 //! per batch) and never drops one: on a Redis error it retries the same batch
-//! until Redis answers. A job's future completes only once its outcome is
-//! written, so a graceful shutdown never loses the ack of a finished job.
+//! until Redis answers. A job's concurrency slot frees as soon as its handler
+//! is done (the write does not hold it); the job stays in the worker's `held`
+//! set, its lease renewed, until the write lands. The worker flushes the
+//! acker before it stops (`run_queue`, the backend's close), so a graceful
+//! shutdown never loses the ack of a finished job.
 
 use std::sync::Arc;
 use std::task::{Context, Poll};
@@ -79,7 +82,6 @@ pub(crate) struct AckMsg {
     id: String,
     attempt: u32,
     outcome: Outcome,
-    done: Option<oneshot::Sender<bool>>,
 }
 
 impl AckMsg {
@@ -88,7 +90,6 @@ impl AckMsg {
             id: job.id.clone(),
             attempt: job.attempt,
             outcome,
-            done: None,
         }
     }
 }
@@ -111,14 +112,11 @@ impl Acker {
         Acker { tx }
     }
 
-    /// Queues an outcome and waits until it is written (true) or found stale (false).
-    pub async fn send(&self, mut msg: AckMsg) -> bool {
-        let (done, wait) = oneshot::channel();
-        msg.done = Some(done);
-        if self.tx.send(Msg::Ack(msg)).is_err() {
-            return false;
-        }
-        wait.await.unwrap_or(false)
+    /// Queues an outcome; `flush` waits until it is written. (Only a
+    /// worker that is gone drops it: its lease then expires and the job is
+    /// re-delivered.)
+    pub fn queue(&self, msg: AckMsg) {
+        let _ = self.tx.send(Msg::Ack(msg));
     }
 
     /// Waits until everything queued before it is written.
@@ -173,12 +171,10 @@ async fn write_loop(shared: std::sync::Weak<Shared>, mut rx: mpsc::UnboundedRece
         if drained {
             sh.drained.notify_waiters();
         }
-        for (mut a, applied) in batch
-            .into_iter()
-            .zip(results.into_iter().chain(std::iter::repeat(0)))
-        {
-            if let Some(d) = a.done.take() {
-                let _ = d.send(applied == 1);
+        for (a, applied) in batch.iter().zip(results) {
+            if !applied {
+                tracing::warn!(queue = %sh.queue, job_id = %a.id, attempt = a.attempt,
+                    "outcome ignored: this delivery no longer holds the lease");
             }
         }
         for f in flushes {
@@ -187,14 +183,26 @@ async fn write_loop(shared: std::sync::Weak<Shared>, mut rx: mpsc::UnboundedRece
     }
 }
 
+/// Writes one batch; returns, per message, whether its outcome was applied
+/// (false: stale, its lease was lost). Plain successes (no result to keep, the
+/// common case) go first with 2 fields each, the rest with 6 (see ack.lua).
 async fn write_batch(
     sh: &Shared,
     conn: &mut redis::aio::ConnectionManager,
     batch: &[AckMsg],
-) -> Result<Vec<i64>, redis::RedisError> {
+) -> Result<Vec<bool>, redis::RedisError> {
+    let plain = |a: &AckMsg| matches!(a.outcome, Outcome::Succeeded(serde_json::Value::Null));
+    let n = batch.iter().filter(|a| plain(a)).count();
     let mut inv = scripts::ACK.key(sh.keys.base());
-    inv.arg(&sh.worker_id).arg(batch.len());
-    for a in batch {
+    inv.arg(&sh.worker_id).arg(&sh.worker_alias).arg(n);
+    // order[p] = index in `batch` of the script's position p + 1.
+    let mut order = Vec::with_capacity(batch.len());
+    for (i, a) in batch.iter().enumerate().filter(|(_, a)| plain(a)) {
+        inv.arg(&a.id).arg(a.attempt);
+        order.push(i);
+    }
+    inv.arg(batch.len() - n);
+    for (i, a) in batch.iter().enumerate().filter(|(_, a)| !plain(a)) {
         let (outcome, text, reason, delay) = a.outcome.wire();
         inv.arg(&a.id)
             .arg(a.attempt)
@@ -202,8 +210,16 @@ async fn write_batch(
             .arg(text)
             .arg(reason)
             .arg(delay);
+        order.push(i);
     }
-    inv.invoke_async(conn).await
+    let stale: Vec<usize> = inv.invoke_async(conn).await?;
+    let mut applied = vec![true; batch.len()];
+    for p in stale {
+        if let Some(&i) = p.checked_sub(1).and_then(|p| order.get(p)) {
+            applied[i] = false;
+        }
+    }
+    Ok(applied)
 }
 
 /// The backend's layer (outermost after apalis' Data): runs and acks every job.
@@ -266,7 +282,7 @@ where
             task.args.span_id = id;
         }
         span.record("span_id", task.args.span_id.as_str());
-        let job = task.args.clone();
+        let job = Ran::of(&task.args);
         let shared = self.shared.clone();
         let policy = shared.registry.get(&job.kind).map(|k| k.policy());
         let fut = self.inner.call(task);
@@ -302,21 +318,46 @@ where
             };
             let run_secs = job.claimed_at.elapsed().as_secs_f64();
             if let Some(stat) = outcome.stat() {
-                shared.stats.outcome(&job.kind, &job.tenant, stat);
-                shared.stats.observe("run", &job.kind, run_secs);
+                shared.stats.finished(&job.kind, &job.tenant, stat, run_secs);
             }
             match &outcome {
                 Outcome::Succeeded(_) => tracing::info!(parent: &span, run_ms = (run_secs * 1000.0) as u64, "job succeeded"),
                 Outcome::Release => tracing::info!(parent: &span, "job released back to its queue"),
                 other => tracing::warn!(parent: &span, outcome = ?other, "job did not succeed"),
             }
-            let applied = shared.acker.send(AckMsg::new(&job, outcome)).await;
-            if !applied {
-                tracing::warn!(parent: &span, "outcome ignored: this delivery no longer holds the lease");
-            }
+            shared.acker.queue(AckMsg {
+                id: job.id,
+                attempt: job.attempt,
+                outcome,
+            });
             Ok(())
         }
         .boxed()
+    }
+}
+
+/// What the outcome of a run needs of its job (the job itself goes to the handler).
+struct Ran {
+    id: String,
+    kind: String,
+    tenant: String,
+    attempt: u32,
+    max_attempts: u32,
+    cancel: tokio_util::sync::CancellationToken,
+    claimed_at: std::time::Instant,
+}
+
+impl Ran {
+    fn of(job: &Job) -> Ran {
+        Ran {
+            id: job.id.clone(),
+            kind: job.kind.clone(),
+            tenant: job.tenant.clone(),
+            attempt: job.attempt,
+            max_attempts: job.max_attempts,
+            cancel: job.cancel.clone(),
+            claimed_at: job.claimed_at,
+        }
     }
 }
 
@@ -327,7 +368,7 @@ fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
-fn classify_error(job: &Job, policy: &crate::kinds::KindPolicy, e: BoxDynError) -> Outcome {
+fn classify_error(job: &Ran, policy: &crate::kinds::KindPolicy, e: BoxDynError) -> Outcome {
     match e.downcast::<JobError>() {
         Ok(je) => match *je {
             JobError::Permanent { reason } => Outcome::Dead {
@@ -346,7 +387,7 @@ fn classify_error(job: &Job, policy: &crate::kinds::KindPolicy, e: BoxDynError) 
 }
 
 fn classify_retryable(
-    job: &Job,
+    job: &Ran,
     policy: &crate::kinds::KindPolicy,
     error: String,
     reason: &'static str,

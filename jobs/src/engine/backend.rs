@@ -4,8 +4,12 @@
 //! queue's wake list (BLPOP) when there is nothing to do, so a pushed job
 //! starts within milliseconds and an idle worker costs one call a second.
 //! It claims only as many jobs as the local channel has room for (room =
-//! the worker's concurrency), so few jobs sit claimed but unstarted; those are
-//! released back at shutdown. The feeder never dies on a Redis error: it
+//! twice the worker's concurrency, at most `engine.claim_batch`, and never
+//! less than the concurrency), and claims again once half of that is free, so
+//! the next batch is on its way while the last one runs and few jobs sit
+//! claimed but unstarted; those are released back at shutdown. A batch goes
+//! to the worker round-robin over its tenants (per priority), so another
+//! tenant's job never waits behind a whole share of a big tenant's. The feeder never dies on a Redis error: it
 //! reconnects with backoff. While suspects wait (jobs whose last worker
 //! vanished), it claims nothing until its worker holds no job, then takes one
 //! suspect alone (see `claim.lua`).
@@ -47,8 +51,8 @@ pub(crate) struct Shared {
     pub worker_alias: String,
     pub registry: Arc<Registry>,
     pub resources: Resources,
-    /// Jobs claimed and not yet acked: id → job (renewed by the lease keeper).
-    pub held: Mutex<HashMap<String, Job>>,
+    /// Jobs claimed and not yet acked (renewed by the lease keeper).
+    pub held: Mutex<HashMap<String, Held>>,
     /// Notified when `held` becomes empty (the feeder waits for it before a suspect).
     pub drained: tokio::sync::Notify,
     /// Fired each time the worker takes a job from the local channel.
@@ -59,6 +63,12 @@ pub(crate) struct Shared {
     pub grace_over: CancellationToken,
     /// Fired when the worker starts closing: the feeder stops claiming.
     pub closing: CancellationToken,
+}
+
+/// What the lease keeper needs of a job this worker holds (keyed by job id).
+pub(crate) struct Held {
+    pub attempt: u32,
+    pub cancel: CancellationToken,
 }
 
 /// The apalis backend of one queue.
@@ -72,12 +82,13 @@ pub struct RedisBackend {
 }
 
 impl RedisBackend {
-    /// `prefetch`: jobs claimed but not started, at most (the worker's
-    /// concurrency); `batch`: most jobs taken per claim (`engine.claim_batch`).
-    pub(crate) fn new(shared: Arc<Shared>, prefetch: usize, batch: usize) -> RedisBackend {
+    /// `concurrency`: the worker's; `batch`: most jobs taken per claim
+    /// (`engine.claim_batch`). Jobs claimed but not started are at most
+    /// [`prefetch`] of them.
+    pub(crate) fn new(shared: Arc<Shared>, concurrency: usize, batch: usize) -> RedisBackend {
         RedisBackend {
             shared,
-            prefetch: prefetch.max(1),
+            prefetch: prefetch(concurrency, batch),
             batch: batch.max(1),
             rx: None,
             feeder: None,
@@ -167,7 +178,7 @@ impl Backend for RedisBackend {
                     if let Some(mut rx) = rx {
                         rx.close();
                         while let Ok(job) = rx.try_recv() {
-                            shared.acker.send(AckMsg::new(&job, Outcome::Release)).await;
+                            shared.acker.queue(AckMsg::new(&job, Outcome::Release));
                         }
                     }
                     shared.acker.flush().await;
@@ -268,22 +279,23 @@ async fn feed_connected(
         {
             let mut held = shared.held.lock().expect("held lock");
             for job in &claimed.jobs {
-                held.insert(job.id.clone(), job.clone());
+                held.insert(
+                    job.id.clone(),
+                    Held {
+                        attempt: job.attempt,
+                        cancel: job.cancel.clone(),
+                    },
+                );
             }
         }
-        let mut jobs = claimed.jobs.into_iter();
+        shared.stats.started(&claimed.jobs);
+        let mut jobs = interleave(claimed.jobs).into_iter();
         while let Some(job) = jobs.next() {
-            shared.stats.outcome(&job.kind, &job.tenant, "started");
-            let wait_secs = (job.claimed_ms - job.due_ms.max(job.created_ms)) as f64 / 1000.0;
-            shared.stats.observe("wait", &job.kind, wait_secs);
             if let Err(e) = tx.send(job).await {
-                // Closing: this one and the rest go back.
-                shared.acker.send(AckMsg::new(&e.0, Outcome::Release)).await;
+                // Closing: this one and the rest go back (the close flushes them).
+                shared.acker.queue(AckMsg::new(&e.0, Outcome::Release));
                 for rest in jobs.by_ref() {
-                    shared
-                        .acker
-                        .send(AckMsg::new(&rest, Outcome::Release))
-                        .await;
+                    shared.acker.queue(AckMsg::new(&rest, Outcome::Release));
                 }
                 return Ok(());
             }
@@ -299,6 +311,53 @@ async fn feed_connected(
     }
 }
 
+/// Most jobs a worker holds claimed but unstarted: twice its concurrency (the
+/// next batch arrives while the last one runs), at most `batch`, never less
+/// than the concurrency.
+pub(crate) fn prefetch(concurrency: usize, batch: usize) -> usize {
+    let concurrency = concurrency.max(1);
+    (2 * concurrency).min(batch).max(concurrency)
+}
+
+/// Orders a claimed batch round-robin over its tenants within each priority:
+/// the script returns each tenant's share together, and a small tenant's job
+/// should not wait behind a big tenant's whole share in this worker.
+pub(crate) fn interleave(jobs: Vec<Job>) -> Vec<Job> {
+    fn flush(runs: &mut Vec<Vec<Job>>, out: &mut Vec<Job>) {
+        if runs.len() == 1 {
+            out.append(&mut runs[0]);
+            runs.clear();
+            return;
+        }
+        let mut iters: Vec<_> = runs.drain(..).map(Vec::into_iter).collect();
+        loop {
+            let before = out.len();
+            for it in iters.iter_mut() {
+                out.extend(it.next());
+            }
+            if out.len() == before {
+                return;
+            }
+        }
+    }
+    let mut out = Vec::with_capacity(jobs.len());
+    let mut runs: Vec<Vec<Job>> = Vec::new();
+    for job in jobs {
+        match runs.last_mut() {
+            Some(run) if run[0].tenant == job.tenant && run[0].priority == job.priority => {
+                run.push(job)
+            }
+            Some(run) if run[0].priority != job.priority => {
+                flush(&mut runs, &mut out);
+                runs.push(vec![job]);
+            }
+            _ => runs.push(vec![job]),
+        }
+    }
+    flush(&mut runs, &mut out);
+    out
+}
+
 /// Resolves once the worker holds no job (every outcome written).
 async fn drained(shared: &Shared) {
     loop {
@@ -308,5 +367,62 @@ async fn drained(shared: &Shared) {
             return;
         }
         notified.await;
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn job(tenant: &str, priority: super::super::Priority, n: usize) -> Job {
+        Job {
+            id: format!("{tenant}-{n}"),
+            queue: "q".into(),
+            kind: "k".into(),
+            tenant: tenant.into(),
+            payload: serde_json::Value::Null,
+            attempt: 1,
+            max_attempts: 5,
+            created_ms: 0,
+            due_ms: 0,
+            priority,
+            trace: None,
+            span_id: String::new(),
+            cancel: CancellationToken::new(),
+            claimed_at: std::time::Instant::now(),
+            claimed_ms: 0,
+        }
+    }
+
+    #[test]
+    fn a_batch_alternates_tenants_within_each_priority() {
+        use super::super::Priority::{High, Normal};
+        let jobs = vec![
+            job("a", High, 1),
+            job("b", High, 1),
+            job("b", High, 2),
+            job("big", Normal, 1),
+            job("big", Normal, 2),
+            job("big", Normal, 3),
+            job("small", Normal, 1),
+            job("big", Normal, 4),
+        ];
+        let ids: Vec<String> = interleave(jobs).into_iter().map(|j| j.id).collect();
+        assert_eq!(
+            ids,
+            ["a-1", "b-1", "b-2", "big-1", "small-1", "big-4", "big-2", "big-3"]
+        );
+        let one: Vec<Job> = (1..=3).map(|n| job("t", Normal, n)).collect();
+        let ids: Vec<String> = interleave(one).into_iter().map(|j| j.id).collect();
+        assert_eq!(ids, ["t-1", "t-2", "t-3"]);
+        assert!(interleave(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn prefetch_is_twice_the_concurrency_within_the_claim_batch() {
+        assert_eq!(prefetch(32, 64), 64);
+        assert_eq!(prefetch(8, 64), 16);
+        assert_eq!(prefetch(100, 64), 100);
+        assert_eq!(prefetch(0, 64), 2);
     }
 }

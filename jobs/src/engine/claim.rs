@@ -7,7 +7,7 @@ use std::time::Instant;
 
 use tokio_util::sync::CancellationToken;
 
-use super::job::Priority;
+use super::job::{Priority, DEFAULT_MAX_ATTEMPTS};
 use super::keys::QueueKeys;
 use super::{scripts, EngineError};
 
@@ -41,11 +41,6 @@ impl Job {
     /// the parent id. `None` when the job carries no valid trace.
     pub fn traceparent(&self) -> Option<String> {
         super::trace::child(self.trace.as_deref()?, &self.span_id)
-    }
-
-    /// The lease member that fences this delivery's outcome.
-    pub(crate) fn lease_member(&self, worker: &str) -> String {
-        format!("{}|{worker}|{}", self.id, self.attempt)
     }
 }
 
@@ -89,8 +84,43 @@ fn int(v: &redis::Value) -> i64 {
     redis::from_redis_value_ref::<i64>(v).unwrap_or(0)
 }
 
-fn text(v: &redis::Value) -> String {
-    redis::from_redis_value_ref::<String>(v).unwrap_or_default()
+fn num(b: &[u8]) -> Option<i64> {
+    std::str::from_utf8(b).ok()?.parse().ok()
+}
+
+fn string(b: &[u8]) -> String {
+    String::from_utf8_lossy(b).into_owned()
+}
+
+/// One job of the reply: 10 fields joined by NUL (see claim.lua).
+fn job(queue: &str, raw: &[u8], claimed_at: Instant, claimed_ms: i64) -> Option<Job> {
+    let mut it = raw.split(|b| *b == 0);
+    let mut f: [&[u8]; 10] = [&[]; 10];
+    for slot in f.iter_mut() {
+        *slot = it.next()?;
+    }
+    let created_ms = num(f[6]).unwrap_or(0);
+    Some(Job {
+        id: string(f[0]),
+        queue: queue.to_string(),
+        kind: string(f[1]),
+        tenant: string(f[2]),
+        // Payloads are written by `push` from a serde_json::Value, so they parse.
+        payload: serde_json::from_slice(f[3]).unwrap_or(serde_json::Value::Null),
+        attempt: num(f[4]).unwrap_or(1) as u32,
+        max_attempts: num(f[5]).map_or(DEFAULT_MAX_ATTEMPTS, |n| n.max(1) as u32),
+        created_ms,
+        due_ms: num(f[7]).unwrap_or(created_ms),
+        priority: std::str::from_utf8(f[8])
+            .ok()
+            .and_then(Priority::parse)
+            .unwrap_or_default(),
+        trace: (!f[9].is_empty()).then(|| string(f[9])),
+        span_id: super::trace::new_span_id(),
+        cancel: CancellationToken::new(),
+        claimed_at,
+        claimed_ms,
+    })
 }
 
 fn parse(queue: &str, raw: Vec<redis::Value>) -> Result<Claimed, EngineError> {
@@ -108,28 +138,17 @@ fn parse(queue: &str, raw: Vec<redis::Value>) -> Result<Claimed, EngineError> {
         .duration_since(std::time::UNIX_EPOCH)
         .map(|d| d.as_millis() as i64)
         .unwrap_or(0);
-    let jobs = raw[2..]
-        .chunks(10)
-        .filter(|c| c.len() == 10)
-        .map(|c| Job {
-            id: text(&c[0]),
-            queue: queue.to_string(),
-            kind: text(&c[1]),
-            tenant: text(&c[2]),
-            // Payloads are written by `push` from a serde_json::Value, so they parse.
-            payload: serde_json::from_str(&text(&c[3])).unwrap_or(serde_json::Value::Null),
-            attempt: int(&c[4]) as u32,
-            max_attempts: int(&c[5]).max(1) as u32,
-            created_ms: int(&c[6]),
-            due_ms: int(&c[7]),
-            priority: Priority::parse(&text(&c[8])).unwrap_or_default(),
-            trace: Some(text(&c[9])).filter(|t| !t.is_empty()),
-            span_id: super::trace::new_span_id(),
-            cancel: CancellationToken::new(),
-            claimed_at: Instant::now(),
-            claimed_ms: now,
-        })
-        .collect();
+    let claimed_at = Instant::now();
+    let mut jobs = Vec::with_capacity(raw.len() - 2);
+    for v in &raw[2..] {
+        let redis::Value::BulkString(b) = v else {
+            return Err(EngineError::Invalid("unexpected claim reply".into()));
+        };
+        jobs.push(
+            job(queue, b, claimed_at, now)
+                .ok_or_else(|| EngineError::Invalid("unexpected claim reply".into()))?,
+        );
+    }
     Ok(Claimed {
         paused: false,
         isolated: int(&raw[0]) == 2,

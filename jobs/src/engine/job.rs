@@ -95,6 +95,9 @@ impl JobStatus {
     }
 }
 
+/// `max_attempts` of a job that does not say (the job hash then stores no `ma`).
+pub const DEFAULT_MAX_ATTEMPTS: u32 = 5;
+
 /// A job to enqueue. `id` is chosen by the caller (ULID or UUIDv7) or generated.
 #[derive(Clone, Debug)]
 pub struct NewJob {
@@ -128,7 +131,7 @@ impl NewJob {
             payload,
             run_at: None,
             priority: Priority::Normal,
-            max_attempts: 5,
+            max_attempts: DEFAULT_MAX_ATTEMPTS,
             idempotency_key: None,
             idempotency_ttl: None,
             rate_key: None,
@@ -187,7 +190,9 @@ pub(crate) fn ms_to_time(ms: i64) -> DateTime<Utc> {
 }
 
 impl JobInfo {
-    /// Builds a `JobInfo` from the job hash's fields (HGETALL).
+    /// Builds a `JobInfo` from the job hash's fields (HGETALL). Fields at
+    /// their default are not stored: no `pr` = normal, no `ma` = 5, no `r` =
+    /// due when created.
     pub(crate) fn from_fields(
         id: &str,
         queue: &str,
@@ -206,7 +211,7 @@ impl JobInfo {
                 .and_then(|p| Priority::parse(p))
                 .unwrap_or_default(),
             attempts: num(field::ATTEMPTS).unwrap_or(0) as u32,
-            max_attempts: num(field::MAX_ATTEMPTS).unwrap_or(1) as u32,
+            max_attempts: num(field::MAX_ATTEMPTS).map_or(DEFAULT_MAX_ATTEMPTS, |n| n as u32),
             payload: get(field::PAYLOAD)
                 .and_then(|p| serde_json::from_str(p).ok())
                 .unwrap_or(serde_json::Value::Null),

@@ -24,16 +24,21 @@
 //! | `wseq`, `wa` | STRING, HASH | worker aliases: a counter, and alias → worker id |
 //! | `st:<minute>` | HASH | per-minute outcome counts, `wait_sum`, `wait_n` (expire after 2 h; the console's last hour) |
 
-/// Job-hash field names (short: they are stored once per job).
+/// Job-hash field names (short: they are stored once per job). Fields at
+/// their default are not stored, and every reader (Lua and Rust) defaults an
+/// absent one, which also reads hashes written before that rule.
 pub mod field {
     pub const KIND: &str = "k";
     pub const TENANT: &str = "t";
     pub const PAYLOAD: &str = "p";
     pub const STATUS: &str = "s";
+    /// Absent = `normal` (push stores it only for `high` and `low`).
     pub const PRIORITY: &str = "pr";
     pub const ATTEMPTS: &str = "a";
+    /// Absent = [`DEFAULT_MAX_ATTEMPTS`](super::super::job::DEFAULT_MAX_ATTEMPTS).
     pub const MAX_ATTEMPTS: &str = "ma";
     pub const CREATED: &str = "c";
+    /// Due time of a scheduled, retried or snoozed job; absent = due at `c`.
     pub const RUN_AT: &str = "r";
     pub const STARTED: &str = "st";
     pub const FINISHED: &str = "f";

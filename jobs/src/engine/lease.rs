@@ -61,11 +61,11 @@ pub(crate) async fn run(shared: Arc<Shared>) {
 pub(crate) async fn renew_once(shared: &Shared) -> Result<Outcome, EngineError> {
     let held: Vec<(String, String, tokio_util::sync::CancellationToken)> = {
         let h = shared.held.lock().expect("held lock");
-        h.values()
-            .map(|j| {
+        h.iter()
+            .map(|(id, j)| {
                 (
-                    j.id.clone(),
-                    j.lease_member(&shared.worker_id),
+                    id.clone(),
+                    format!("{id}|{}|{}", shared.worker_id, j.attempt),
                     j.cancel.clone(),
                 )
             })

@@ -1,8 +1,14 @@
 //! Enqueue: one job or many, in one Lua call per queue per 1,000 jobs.
+//!
+//! Consecutive jobs that share kind, tenant, priority, max_attempts, run_at,
+//! rate key, trace and idempotency TTL form a group whose shared fields are
+//! sent once; each job adds its id and payload (and idempotency key). The
+//! script answers only for jobs that created nothing (duplicates); the others'
+//! answers follow from Redis' clock, which it returns.
 
 use std::collections::BTreeMap;
 
-use super::job::{ms_to_time, JobStatus, NewJob, Pushed};
+use super::job::{ms_to_time, JobStatus, NewJob, Priority, Pushed, DEFAULT_MAX_ATTEMPTS};
 use super::keys::{valid_token, QueueKeys};
 use super::{scripts, Engine, EngineError};
 
@@ -61,45 +67,93 @@ impl Engine {
         for j in &jobs {
             check(j)?;
         }
-        let mut by_queue: BTreeMap<String, Vec<(usize, NewJob)>> = BTreeMap::new();
-        for (i, j) in jobs.into_iter().enumerate() {
-            by_queue.entry(j.queue.clone()).or_default().push((i, j));
-        }
-        let total = by_queue.values().map(Vec::len).sum();
+        let total = jobs.len();
+        // Jobs pushed from a running handler continue its trace.
+        let current_trace = super::trace::current();
         let mut results: Vec<Option<Pushed>> = vec![None; total];
-        let default_ttl = (self.cfg.settings.idempotency_ttl_secs * 1000).to_string();
         let mut conn = self.conn.clone();
+        // Most bulk pushes name one queue: group by queue only when they do not.
+        let single = jobs.windows(2).all(|w| w[0].queue == w[1].queue);
+        let by_queue: Vec<(String, Vec<(usize, NewJob)>)> = if single {
+            match jobs.first() {
+                Some(j) => vec![(j.queue.clone(), jobs.into_iter().enumerate().collect())],
+                None => Vec::new(),
+            }
+        } else {
+            let mut m: BTreeMap<String, Vec<(usize, NewJob)>> = BTreeMap::new();
+            for (i, j) in jobs.into_iter().enumerate() {
+                m.entry(j.queue.clone()).or_default().push((i, j));
+            }
+            m.into_iter().collect()
+        };
+        let mut payload = Vec::with_capacity(64);
         for (queue, jobs) in by_queue {
             let keys = QueueKeys::new(&self.cfg.prefix, &queue);
             for chunk in jobs.chunks(PUSH_CHUNK) {
+                let ids: Vec<String> = chunk
+                    .iter()
+                    .map(|(_, j)| j.id.clone().unwrap_or_else(new_job_id))
+                    .collect();
+                let groups = group(chunk, current_trace.as_deref());
                 let mut inv = scripts::PUSH.key(keys.base());
-                inv.arg(chunk.len()).arg(&default_ttl);
-                for (_, j) in chunk {
-                    let (id, check_dup) = match &j.id {
-                        Some(id) => (id.clone(), "1"),
-                        None => (new_job_id(), "0"),
-                    };
-                    inv.arg(id)
-                        .arg(&j.kind)
-                        .arg(&j.tenant)
-                        .arg(serde_json::to_string(&j.payload).unwrap_or_else(|_| "null".into()))
-                        .arg(j.run_at.map(|t| t.timestamp_millis()).unwrap_or(0))
-                        .arg(j.priority.as_str())
-                        .arg(j.max_attempts)
-                        .arg(j.idempotency_key.as_deref().unwrap_or(""))
-                        .arg(j.idempotency_ttl.map(|d| d.as_millis() as u64).unwrap_or(0))
-                        .arg(j.rate_key.as_deref().unwrap_or(""))
-                        .arg(check_dup)
-                        .arg(
-                            j.trace
-                                .clone()
-                                .or_else(super::trace::current)
-                                .unwrap_or_default(),
-                        );
+                inv.arg(chunk.len())
+                    .arg(self.cfg.settings.idempotency_ttl_secs * 1000)
+                    .arg(groups.len());
+                let mut at = 0;
+                for g in &groups {
+                    let h = &g.head;
+                    inv.arg(g.len)
+                        .arg(h.kind)
+                        .arg(h.tenant)
+                        .arg(h.priority.as_str())
+                        .arg(if h.max_attempts == DEFAULT_MAX_ATTEMPTS {
+                            String::new()
+                        } else {
+                            h.max_attempts.to_string()
+                        })
+                        .arg(h.run_at)
+                        .arg(h.rate_key)
+                        .arg(h.trace)
+                        .arg(h.idempotency_ttl)
+                        .arg(h.mode());
+                    for ((_, j), id) in chunk[at..at + g.len].iter().zip(&ids[at..at + g.len]) {
+                        payload.clear();
+                        // A serde_json::Value always serializes.
+                        serde_json::to_writer(&mut payload, &j.payload).unwrap_or_default();
+                        inv.arg(id.as_str()).arg(&payload[..]);
+                        if let Some(k) = &j.idempotency_key {
+                            inv.arg(k.as_str());
+                        }
+                    }
+                    at += g.len;
                 }
                 let raw: Vec<redis::Value> = inv.invoke_async(&mut conn).await?;
-                for ((i, _), quad) in chunk.iter().zip(raw.chunks(4)) {
-                    results[*i] = Some(parse_pushed(quad)?);
+                let bad = || EngineError::Invalid("unexpected push script reply".into());
+                let now: i64 = raw
+                    .first()
+                    .and_then(|v| redis::from_redis_value_ref(v).ok())
+                    .ok_or_else(bad)?;
+                let mut dups = raw[1..].chunks_exact(4).peekable();
+                for (pos, ((i, j), id)) in chunk.iter().zip(ids).enumerate() {
+                    let dup = dups.next_if(|d| {
+                        redis::from_redis_value_ref::<usize>(&d[0]).ok() == Some(pos + 1)
+                    });
+                    results[*i] = Some(match dup {
+                        Some(d) => parse_existing(d)?,
+                        None => {
+                            let due = j.run_at.map(|t| t.timestamp_millis()).unwrap_or(0);
+                            Pushed {
+                                id,
+                                created: true,
+                                status: if due > now {
+                                    JobStatus::Scheduled
+                                } else {
+                                    JobStatus::Queued
+                                },
+                                run_at: ms_to_time(due.max(now)),
+                            }
+                        }
+                    });
                 }
             }
         }
@@ -110,18 +164,67 @@ impl Engine {
     }
 }
 
-fn parse_pushed(v: &[redis::Value]) -> Result<Pushed, EngineError> {
-    let bad = || EngineError::Invalid("unexpected push script reply".into());
-    if v.len() != 4 {
-        return Err(bad());
+/// What the jobs of one push group share (sent once per group, see push.lua).
+#[derive(PartialEq)]
+struct Head<'a> {
+    kind: &'a str,
+    tenant: &'a str,
+    priority: Priority,
+    max_attempts: u32,
+    run_at: i64,
+    rate_key: &'a str,
+    trace: &'a str,
+    idempotency_ttl: u64,
+    caller_ids: bool,
+    keyed: bool,
+}
+
+impl Head<'_> {
+    fn mode(&self) -> u8 {
+        u8::from(self.caller_ids) | (u8::from(self.keyed) << 1)
     }
-    let id: String = redis::from_redis_value_ref(&v[0]).map_err(|_| bad())?;
-    let created: i64 = redis::from_redis_value_ref(&v[1]).map_err(|_| bad())?;
+}
+
+/// A run of consecutive jobs with the same head.
+struct Group<'a> {
+    head: Head<'a>,
+    len: usize,
+}
+
+/// Splits a chunk into runs of consecutive jobs that share their head, so a
+/// batch of alike jobs sends kind, tenant, priority, … once.
+fn group<'a>(chunk: &'a [(usize, NewJob)], current_trace: Option<&'a str>) -> Vec<Group<'a>> {
+    let mut groups: Vec<Group<'a>> = Vec::new();
+    for (_, j) in chunk {
+        let head = Head {
+            kind: &j.kind,
+            tenant: &j.tenant,
+            priority: j.priority,
+            max_attempts: j.max_attempts,
+            run_at: j.run_at.map(|t| t.timestamp_millis()).unwrap_or(0),
+            rate_key: j.rate_key.as_deref().unwrap_or(""),
+            trace: j.trace.as_deref().or(current_trace).unwrap_or(""),
+            idempotency_ttl: j.idempotency_ttl.map(|d| d.as_millis() as u64).unwrap_or(0),
+            caller_ids: j.id.is_some(),
+            keyed: j.idempotency_key.is_some(),
+        };
+        match groups.last_mut() {
+            Some(g) if g.head == head => g.len += 1,
+            _ => groups.push(Group { head, len: 1 }),
+        }
+    }
+    groups
+}
+
+/// A duplicate's answer: `position, id, status, run_at ms` (see push.lua).
+fn parse_existing(v: &[redis::Value]) -> Result<Pushed, EngineError> {
+    let bad = || EngineError::Invalid("unexpected push script reply".into());
+    let id: String = redis::from_redis_value_ref(&v[1]).map_err(|_| bad())?;
     let status: String = redis::from_redis_value_ref(&v[2]).map_err(|_| bad())?;
     let run_at: i64 = redis::from_redis_value_ref(&v[3]).map_err(|_| bad())?;
     Ok(Pushed {
         id,
-        created: created == 1,
+        created: false,
         status: JobStatus::parse(&status).unwrap_or(JobStatus::Succeeded),
         run_at: ms_to_time(run_at),
     })

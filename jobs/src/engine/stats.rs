@@ -67,8 +67,22 @@ pub const BOUNDS_SECS: [f64; 12] = [
 
 #[derive(Default)]
 pub(crate) struct Stats {
-    pending: Mutex<HashMap<String, f64>>,
+    pending: Mutex<Pending>,
 }
+
+/// Counters since the last flush, by field (`o|<outcome>|<kind>|<tenant>`,
+/// `h|<which>|<kind>|<bucket or sum>`), and a buffer to build field names in
+/// (a counter that exists already costs no allocation).
+#[derive(Default)]
+struct Pending {
+    map: HashMap<String, f64>,
+    key: String,
+}
+
+/// Bucket indexes as field-name parts.
+const SLOTS: [&str; BOUNDS_SECS.len() + 1] = [
+    "0", "1", "2", "3", "4", "5", "6", "7", "8", "9", "10", "11", "12",
+];
 
 fn bucket(secs: f64) -> usize {
     BOUNDS_SECS
@@ -77,36 +91,62 @@ fn bucket(secs: f64) -> usize {
         .unwrap_or(BOUNDS_SECS.len())
 }
 
-impl Stats {
-    fn add(&self, field: String, by: f64) {
-        *self
-            .pending
-            .lock()
-            .expect("stats lock")
-            .entry(field)
-            .or_default() += by;
+impl Pending {
+    fn add(&mut self, parts: &[&str], by: f64) {
+        self.key.clear();
+        for (i, p) in parts.iter().enumerate() {
+            if i > 0 {
+                self.key.push('|');
+            }
+            self.key.push_str(p);
+        }
+        match self.map.get_mut(self.key.as_str()) {
+            Some(v) => *v += by,
+            None => {
+                self.map.insert(self.key.clone(), by);
+            }
+        }
     }
 
-    pub fn outcome(&self, kind: &str, tenant: &str, outcome: &str) {
-        self.add(format!("o|{outcome}|{kind}|{tenant}"), 1.0);
+    fn outcome(&mut self, kind: &str, tenant: &str, outcome: &str) {
+        self.add(&["o", outcome, kind, tenant], 1.0);
     }
 
-    pub fn observe(&self, which: &str, kind: &str, secs: f64) {
+    fn observe(&mut self, which: &str, kind: &str, secs: f64) {
         let secs = secs.max(0.0);
-        self.add(format!("h|{which}|{kind}|{}", bucket(secs)), 1.0);
-        self.add(format!("h|{which}|{kind}|sum"), secs);
+        self.add(&["h", which, kind, SLOTS[bucket(secs)]], 1.0);
+        self.add(&["h", which, kind, "sum"], secs);
+    }
+}
+
+impl Stats {
+    /// A claimed batch: one `started` and one `wait` (due → claim) per job.
+    pub fn started(&self, jobs: &[super::Job]) {
+        let mut p = self.pending.lock().expect("stats lock");
+        for job in jobs {
+            p.outcome(&job.kind, &job.tenant, "started");
+            let wait_secs = (job.claimed_ms - job.due_ms.max(job.created_ms)) as f64 / 1000.0;
+            p.observe("wait", &job.kind, wait_secs);
+        }
+    }
+
+    /// A finished run: its outcome and its run time.
+    pub fn finished(&self, kind: &str, tenant: &str, outcome: &str, run_secs: f64) {
+        let mut p = self.pending.lock().expect("stats lock");
+        p.outcome(kind, tenant, outcome);
+        p.observe("run", kind, run_secs);
     }
 
     /// Takes what accumulated since the last flush.
     pub fn take(&self) -> HashMap<String, f64> {
-        std::mem::take(&mut *self.pending.lock().expect("stats lock"))
+        std::mem::take(&mut self.pending.lock().expect("stats lock").map)
     }
 
     /// Puts back what could not be flushed (Redis down), so nothing is lost.
     pub fn restore(&self, taken: HashMap<String, f64>) {
         let mut p = self.pending.lock().expect("stats lock");
         for (k, v) in taken {
-            *p.entry(k).or_default() += v;
+            *p.map.entry(k).or_default() += v;
         }
     }
 }
@@ -169,11 +209,10 @@ mod tests {
     #[test]
     fn observations_land_in_their_bucket_and_decode() {
         let s = Stats::default();
-        s.observe("run", "diag.noop", 0.003);
-        s.observe("run", "diag.noop", 7.0);
-        s.outcome("diag.noop", "t1", "succeeded");
+        s.finished("diag.noop", "t1", "succeeded", 0.003);
+        s.finished("diag.noop", "t1", "succeeded", 7.0);
         let q = decode("diag", s.take());
-        assert_eq!(q.outcomes[0].count, 1);
+        assert_eq!(q.outcomes[0].count, 2);
         let h = &q.run[0];
         assert_eq!(h.count, 2);
         assert_eq!(h.counts[1], 1); // ≤ 5 ms

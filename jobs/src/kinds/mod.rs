@@ -3,8 +3,10 @@
 //! handler. The [`Registry`] maps kind names to them for the intake (validate,
 //! route to a queue) and for the worker (run).
 
+pub mod alerts;
 pub mod context;
 pub mod diag;
+pub mod documents;
 pub mod notify;
 
 pub use context::{JobContext, Resources};
@@ -194,6 +196,8 @@ impl Registry {
         r.register::<diag::Sleep>();
         r.register::<notify::Send>();
         r.register::<notify::Fanout>();
+        r.register::<alerts::Evaluate>();
+        r.register::<documents::Extract>();
         r
     }
 

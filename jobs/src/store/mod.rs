@@ -5,6 +5,7 @@ use sqlx::postgres::{PgPool, PgPoolOptions};
 
 use crate::config::DatabaseSettings;
 
+pub mod academic;
 pub mod api_keys;
 pub mod schedules;
 pub mod tenants;

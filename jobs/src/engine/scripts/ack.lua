@@ -1,35 +1,72 @@
 -- Record the outcomes of a batch of runs by one worker.
--- ARGV: worker, n, then 6 fields per outcome:
+-- ARGV: worker, worker alias, n plain successes (no result to keep), then
+--   2 fields each: id, attempt; then m other outcomes, 6 fields each:
 --   id, attempt, outcome (ok | retry | snooze | dead | cancelled | release),
---   text (result JSON for ok, error otherwise), reason, delay ms (retry).
+--   text (result JSON for ok, error otherwise), reason, delay ms (retry, snooze).
 -- An outcome counts only while its lease `<id>|<worker>|<attempt>` is still
 -- held: a worker that lost its lease (it froze, the job was re-delivered)
--- cannot overwrite the newer run. Returns 1 (applied) or 0 (stale) per outcome.
+-- cannot overwrite the newer run. The leases are removed in one ZREM; when it
+-- removes fewer than the batch holds (rare: some leases were lost), a lease
+-- counts as held when the job hash still names this delivery (`running`, this
+-- attempt, this worker's alias), which holds exactly while its lease is there
+-- (claim writes them together; rescue moves the job before anyone else can).
+-- Returns the 1-based positions (successes first, then the others) of the
+-- stale outcomes that were ignored; empty when all were applied.
 local now = now_ms()
-local worker, n = ARGV[1], tonumber(ARGV[2])
-local F = 6
+local snow = tostring(now)
+local worker, alias = ARGV[1], ARGV[2]
+local wsuffix = '|' .. worker .. '|'
+local jobs = base .. 'j:'
+local n = tonumber(ARGV[3])
+local o2 = 4 + 2 * n
+local m = tonumber(ARGV[o2])
 local members = {}
 for i = 0, n - 1 do
-  local o = 2 + i * F
-  members[i + 1] = ARGV[o + 1] .. '|' .. worker .. '|' .. ARGV[o + 2]
+  local o = 4 + 2 * i
+  members[i + 1] = ARGV[o] .. wsuffix .. ARGV[o + 1]
 end
-local scores = redis.call('ZMSCORE', base .. 'l', unpack(members))
-local held, done, retry, dead, cancelled, ids, snoozed = {}, {}, {}, {}, {}, {}, {}
-local results = {}
+for i = 0, m - 1 do
+  local o = o2 + 1 + 6 * i
+  members[n + i + 1] = ARGV[o] .. wsuffix .. ARGV[o + 1]
+end
+local total = n + m
+local all_held = total == 0 or redis.call('ZREM', base .. 'l', unpack(members)) == total
+
+-- Whether position i (id, attempt) still held its lease (see above).
+local stale = {}
+local function held(i, id, attempt)
+  if all_held then return true end
+  local f = redis.call('HMGET', jobs .. id, 's', 'a', 'w')
+  if f[1] == 'running' and f[2] == attempt and f[3] == alias then return true end
+  stale[#stale + 1] = i
+  return false
+end
+
+local done, retry, dead, cancelled, ids, snoozed = {}, {}, {}, {}, {}, {}
 local requeued = 0
+local ndone = 0
 for i = 0, n - 1 do
-  local o = 2 + i * F
-  local id, attempt, outcome, text, reason, delay =
-    ARGV[o + 1], tonumber(ARGV[o + 2]), ARGV[o + 3], ARGV[o + 4], ARGV[o + 5], tonumber(ARGV[o + 6])
-  if scores[i + 1] then
-    local jk = base .. 'j:' .. id
-    held[#held + 1] = members[i + 1]
-    ids[#ids + 1] = id
+  local o = 4 + 2 * i
+  local id = ARGV[o]
+  if all_held or held(i + 1, id, ARGV[o + 1]) then
+    rcall('HSET', jobs .. id, 's', 'succeeded', 'f', snow)
+    ndone = ndone + 1
+    done[ndone] = id
+  end
+end
+for i = 0, m - 1 do
+  local o = o2 + 1 + 6 * i
+  local id, sattempt, outcome, text, reason, delay =
+    ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], tonumber(ARGV[o + 5])
+  if held(n + i + 1, id, sattempt) then
+    local jk = jobs .. id
+    local attempt = tonumber(sattempt)
+    if outcome ~= 'ok' then ids[#ids + 1] = id end
     if outcome == 'ok' then
       if text ~= '' and text ~= 'null' then
-        redis.call('HSET', jk, 's', 'succeeded', 'f', now, 'res', text)
+        redis.call('HSET', jk, 's', 'succeeded', 'f', snow, 'res', text)
       else
-        redis.call('HSET', jk, 's', 'succeeded', 'f', now)
+        redis.call('HSET', jk, 's', 'succeeded', 'f', snow)
       end
       done[#done + 1] = id
     elseif outcome == 'retry' then
@@ -43,12 +80,12 @@ for i = 0, n - 1 do
       snoozed[#snoozed + 1] = now + delay
       snoozed[#snoozed + 1] = id
     elseif outcome == 'dead' then
-      redis.call('HSET', jk, 's', 'dead', 'e', text, 'rs', reason, 'f', now)
+      redis.call('HSET', jk, 's', 'dead', 'e', text, 'rs', reason, 'f', snow)
       record_failure(jk, attempt, now, reason, text)
       dead[#dead + 1] = now
       dead[#dead + 1] = id
     elseif outcome == 'cancelled' then
-      redis.call('HSET', jk, 's', 'cancelled', 'rs', 'cancelled', 'f', now)
+      redis.call('HSET', jk, 's', 'cancelled', 'rs', 'cancelled', 'f', snow)
       cancelled[#cancelled + 1] = now
       cancelled[#cancelled + 1] = id
     else -- release: back to the front of its list, the attempt not counted
@@ -57,14 +94,13 @@ for i = 0, n - 1 do
       make_ready(id, f[1], f[2], true)
       requeued = requeued + 1
     end
-    results[i + 1] = 1
-  else
-    results[i + 1] = 0
   end
 end
-if #held > 0 then
-  redis.call('ZREM', base .. 'l', unpack(held))
-  redis.call('SREM', base .. 'cxr', unpack(ids))
+-- Cancel requests of finished runs (rare: skip the id list when there are none).
+local cxr = base .. 'cxr'
+if redis.call('SCARD', cxr) > 0 then
+  for _, id in ipairs(done) do ids[#ids + 1] = id end
+  if #ids > 0 then redis.call('SREM', cxr, unpack(ids)) end
 end
 if #done > 0 then redis.call('LPUSH', base .. 'ok', unpack(done)) end
 if #retry > 0 then redis.call('ZADD', base .. 'r', unpack(retry)) end
@@ -73,4 +109,4 @@ if #dead > 0 then redis.call('ZADD', base .. 'dead', unpack(dead)) end
 if #cancelled > 0 then redis.call('ZADD', base .. 'cx', unpack(cancelled)) end
 if requeued > 0 then redis.call('HINCRBY', base .. 'm', 'queued', requeued) end
 if #retry > 0 or #snoozed > 0 or requeued > 0 then wake(1 + requeued) end
-return results
+return stale

@@ -13,16 +13,36 @@
 --    worker gets nothing ({2, -1}): it drains, then comes back idle for one.
 -- ARGV: worker, batch, lease ms, idle ('1' when the worker holds no job),
 --   worker alias (a short number stored on the job instead of the long id).
--- Returns {1 (or 2: a suspect, alone), next_due_ms or -1, then 10 values per job:
---   id, kind, tenant, payload, attempt, max_attempts, created, run_at, priority,
---   traceparent ('' when none)}.
+-- Returns {1 (or 2: a suspect, alone), next_due_ms or -1, then one string per
+--   job: 10 fields joined by NUL (no field holds one: ids and tenants are plain
+--   tokens, payloads JSON text): id, kind, tenant, payload, attempt,
+--   max_attempts ('' = the default 5), created, run_at ('' = created),
+--   priority, traceparent ('' when none)}. One value per job, not ten, keeps
+--   the reply cheap to build and to parse.
 local now = now_ms()
+local snow = tostring(now)
 local worker, want, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local idle = ARGV[4] == '1'
 local alias = ARGV[5]
 local meta = base .. 'm'
-local mf = redis.call('HMGET', meta, 'paused', 'rl:*')
-if mf[1] == '1' then return { -1, -1 } end
+local jobs = base .. 'j:'
+-- Every lease of this call: the same deadline, members `<id>|<worker>|<attempt>`.
+local sdeadline = tostring(now + lease)
+local wsuffix = '|' .. worker .. '|'
+-- Queue meta: paused, and whether any rate limit is set (`rl:<key>` fields;
+-- without one, no job needs its `rk`/`rl` fields read).
+local paused, queue_limit, limited = false, false, false
+local mh = redis.call('HGETALL', meta)
+for i = 1, #mh, 2 do
+  local k = mh[i]
+  if k == 'paused' then
+    paused = mh[i + 1] == '1'
+  elseif string.sub(k, 1, 3) == 'rl:' then
+    limited = true
+    if k == 'rl:*' then queue_limit = mh[i + 1] end
+  end
+end
+if paused then return { -1, -1 } end
 
 for _, z in ipairs({ 's', 'r' }) do
   local zk = base .. z
@@ -31,7 +51,7 @@ for _, z in ipairs({ 's', 'r' }) do
     redis.call('ZREM', zk, unpack(due))
     local promoted = 0
     for _, id in ipairs(due) do
-      local jk = base .. 'j:' .. id
+      local jk = jobs .. id
       local f = redis.call('HMGET', jk, 't', 'pr')
       if f[1] then
         make_ready(id, f[1], f[2], false)
@@ -49,21 +69,21 @@ if redis.call('LLEN', suspects) > 0 then
   while true do
     local id = redis.call('LPOP', suspects)
     if not id then break end
-    local jk = base .. 'j:' .. id
+    local jk = jobs .. id
     local f = redis.call('HMGET', jk, 'k', 't', 'p', 'a', 'ma', 'c', 'r', 's', 'pr', 'tp')
     -- Anything else was cancelled or deleted meanwhile (control.lua unlinks it too).
     if f[1] and f[8] == 'queued' then
       redis.call('HINCRBY', meta, 'queued', -1)
-      local attempt = tonumber(f[4] or '0') + 1
-      redis.call('HSET', jk, 's', 'running', 'st', now, 'a', attempt, 'w', alias)
+      local attempt = next_attempt(f[4])
+      redis.call('HSET', jk, 's', 'running', 'st', snow, 'a', attempt, 'w', alias)
       redis.call('HDEL', jk, 'rl')
-      redis.call('ZADD', base .. 'l', now + lease, id .. '|' .. worker .. '|' .. attempt)
-      return { 2, -1, id, f[1], f[2], f[3], attempt, f[5], f[6], f[7] or f[6], f[9] or 'normal', f[10] or '' }
+      redis.call('ZADD', base .. 'l', sdeadline, id .. wsuffix .. attempt)
+      return { 2, -1, id .. '\0' .. f[1] .. '\0' .. f[2] .. '\0' .. (f[3] or 'null') .. '\0' .. attempt .. '\0' .. (f[5] or '')
+        .. '\0' .. (f[6] or '0') .. '\0' .. (f[7] or '') .. '\0' .. (f[9] or DEFAULT_PRIORITY) .. '\0' .. (f[10] or '') }
     end
   end
 end
 
-local queue_limit = mf[2]
 
 -- GCRA with a burst of one: returns 0 when the job may run now, else the
 -- reserved due time (ms) of its slot.
@@ -89,8 +109,25 @@ local function limit_for(rk)
 end
 
 local out = { 1, -1 }
+local nout = 2
 local leases = {}
+local nleases = 0
 local taken, popped, diverted = 0, 0, 0
+
+-- Leases one ready job (HMGET `f` below) to this worker and adds it to the reply.
+local function take(id, jk, f, tenant, prio)
+  local attempt = f[3]
+  if attempt then attempt = tostring(tonumber(attempt) + 1) else attempt = '1' end
+  rcall('HSET', jk, 's', 'running', 'st', snow, 'a', attempt, 'w', alias)
+  leases[nleases + 1] = sdeadline
+  leases[nleases + 2] = id .. wsuffix .. attempt
+  nleases = nleases + 2
+  nout = nout + 1
+  out[nout] = id .. '\0' .. f[1] .. '\0' .. tenant .. '\0' .. (f[2] or 'null') .. '\0' .. attempt .. '\0' .. (f[4] or '')
+    .. '\0' .. (f[5] or '0') .. '\0' .. (f[6] or '') .. '\0' .. prio .. '\0' .. (f[7] or '')
+  taken = taken + 1
+end
+
 -- Rate-limited jobs are moved aside without a slot; stop after examining 4 batches' worth.
 local budget = want * 4
 for _, prio in ipairs({ 'high', 'normal', 'low' }) do
@@ -110,46 +147,45 @@ for _, prio in ipairs({ 'high', 'normal', 'low' }) do
       end
       if ids then
         popped = popped + #ids
-        for _, id in ipairs(ids) do
-          local jk = base .. 'j:' .. id
-          local f = redis.call('HMGET', jk, 'k', 't', 'p', 'a', 'ma', 'c', 'r', 'rk', 'rl', 'd', 'tp')
-          if f[1] and f[10] then
+        for i = 1, #ids do
+          local id = ids[i]
+          local jk = jobs .. id
+          -- The tenant is the ring's; `d`, `rk` and `rl` are absent on most
+          -- jobs, and the last two matter only while a rate limit is set.
+          local f
+          if limited then
+            f = rcall('HMGET', jk, 'k', 'p', 'a', 'ma', 'c', 'r', 'tp', 'd', 'rk', 'rl')
+          else
+            f = rcall('HMGET', jk, 'k', 'p', 'a', 'ma', 'c', 'r', 'tp', 'd')
+          end
+          if not f[1] then
+            -- Deleted meanwhile: nothing to run.
+          elseif not (f[8] or f[9] or f[10] or queue_limit) then
+            -- The common case: no rate limit, not a suspect.
+            take(id, jk, f, tenant, prio)
+            got_any = true
+          elseif f[8] then
             -- A suspect back in a ready list (released at shutdown, due for a
             -- retry): it waits for an idle worker like the others (still queued).
             redis.call('RPUSH', suspects, id)
             diverted = diverted + 1
-          elseif f[1] then
+          else
             local slot = 0
-            if f[9] then
+            if f[10] then
               -- Its reserved slot has come: it already paid for it.
               redis.call('HDEL', jk, 'rl')
             elseif queue_limit then
               slot = rate_slot('*', queue_limit)
             end
-            if slot == 0 and f[8] and not f[9] then
-              local spec = limit_for(f[8])
-              if spec then slot = rate_slot(f[8], spec) end
+            if slot == 0 and f[9] and not f[10] then
+              local spec = limit_for(f[9])
+              if spec then slot = rate_slot(f[9], spec) end
             end
             if slot > 0 then
               redis.call('ZADD', base .. 's', slot, id)
               redis.call('HSET', jk, 's', 'scheduled', 'r', slot, 'rl', slot)
             else
-              local attempt = tonumber(f[4] or '0') + 1
-              redis.call('HSET', jk, 's', 'running', 'st', now, 'a', attempt, 'w', alias)
-              leases[#leases + 1] = now + lease
-              leases[#leases + 1] = id .. '|' .. worker .. '|' .. attempt
-              local n = #out
-              out[n + 1] = id
-              out[n + 2] = f[1]
-              out[n + 3] = f[2]
-              out[n + 4] = f[3]
-              out[n + 5] = attempt
-              out[n + 6] = f[5]
-              out[n + 7] = f[6]
-              out[n + 8] = f[7] or f[6]
-              out[n + 9] = prio
-              out[n + 10] = f[11] or ''
-              taken = taken + 1
+              take(id, jk, f, tenant, prio)
               got_any = true
             end
           end
@@ -160,7 +196,7 @@ for _, prio in ipairs({ 'high', 'normal', 'low' }) do
   end
 end
 if popped > diverted then redis.call('HINCRBY', meta, 'queued', diverted - popped) end
-if #leases > 0 then redis.call('ZADD', base .. 'l', unpack(leases)) end
+if nleases > 0 then redis.call('ZADD', base .. 'l', unpack(leases, 1, nleases)) end
 if taken < want then
   local next_due = -1
   for _, z in ipairs({ 's', 'r' }) do

@@ -2,15 +2,30 @@
 -- KEYS[1] is the queue's base, e.g. "{tarefa:emails}:"; every key below it
 -- shares the queue's hash tag, so a script touches one Redis Cluster slot.
 local base = KEYS[1]
+-- Hot loops call through a local (saves two table lookups per call).
+local rcall = redis.call
 
 local function now_ms()
   local t = redis.call('TIME')
   return tonumber(t[1]) * 1000 + math.floor(tonumber(t[2]) / 1000)
 end
 
+-- Job-hash fields at their default are not stored (push.lua): readers use these.
+local DEFAULT_PRIORITY = 'normal'
+
+-- The next attempt number as a string, from the stored `a` (nil = 0).
+-- Numbers handed to redis.call are formatted with '%.17g', which costs more
+-- than the call itself: per-job values are passed as strings.
+local function next_attempt(a)
+  if not a then return '1' end
+  return tostring(tonumber(a) + 1)
+end
+
 -- Puts a job id on its tenant's ready list (front = next to run) and adds the
 -- tenant to the priority's round-robin ring when its list was empty.
+-- `prio` nil = the default (the job hash has no `pr`).
 local function make_ready(id, tenant, prio, front)
+  prio = prio or DEFAULT_PRIORITY
   local tl = base .. 't:' .. prio .. ':' .. tenant
   local n
   if front then n = redis.call('LPUSH', tl, id) else n = redis.call('RPUSH', tl, id) end

@@ -4,7 +4,7 @@ local now = now_ms()
 local action, id = ARGV[1], ARGV[2]
 local jk = base .. 'j:' .. id
 local f = redis.call('HMGET', jk, 's', 't', 'pr', 'ik')
-local s, tenant, prio = f[1], f[2], f[3]
+local s, tenant, prio = f[1], f[2], f[3] or DEFAULT_PRIORITY
 if not s then return 'not_found' end
 
 -- Takes a waiting job out of wherever it waits.

@@ -1,90 +1,121 @@
 -- Enqueue a batch of jobs atomically.
--- ARGV: n, default idempotency TTL ms, then 12 fields per job:
---   id, kind, tenant, payload, run_at ms (0 = now), priority, max_attempts,
---   idempotency key (''), idempotency TTL ms (0 = default), rate key (''),
---   check_dup ('1' when the caller chose the id), traceparent ('').
--- Returns 4 values per job: id, created (1/0), status, run_at ms.
+-- ARGV: n, default idempotency TTL ms, number of groups, then each group:
+--   a header of 10 fields its jobs share: count, kind, tenant, priority,
+--   max_attempts ('' = the default 5), run_at ms ('0' = now), rate key (''),
+--   traceparent (''), idempotency TTL ms ('0' = the default), mode (bit 1:
+--   caller-chosen ids, check for duplicates; bit 2: each job has an
+--   idempotency key) — then its jobs: id, payload [, idempotency key].
+-- Fields at their default are not stored (`pr` normal, `ma` 5, no `r` for a
+-- job due now): every reader defaults them.
+-- Returns {now ms, then 4 values per job that created nothing: its position
+-- in the batch (1-based), the existing job's id, its status, its run_at ms}.
+-- Every other job was created: `queued`, or `scheduled` when run_at > now.
 local now = now_ms()
-local n = tonumber(ARGV[1])
-local default_ttl = tonumber(ARGV[2])
-local F = 12
-local out = {}
-local lists, order = {}, {}
+local snow = tostring(now)
+local jobs = base .. 'j:'
+local out = { now }
+local lists, order, sched = {}, {}, {}
 local queued, created = 0, 0
-for i = 0, n - 1 do
-  local o = 2 + i * F
-  local id, kind, tenant, payload = ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
-  local run_at, prio, max_attempts = tonumber(ARGV[o + 5]), ARGV[o + 6], ARGV[o + 7]
-  local ikey, ittl, rkey, check = ARGV[o + 8], tonumber(ARGV[o + 9]), ARGV[o + 10], ARGV[o + 11]
-  local prev = false
-  if ikey ~= '' then
-    local ik = base .. 'i:' .. tenant .. ':' .. ikey
-    prev = redis.call('GET', ik)
-    if not prev then
-      if ittl <= 0 then ittl = default_ttl end
-      redis.call('SET', ik, id, 'PX', ittl)
+local default_ttl = tonumber(ARGV[2])
+local o, pos = 4, 0
+for _ = 1, tonumber(ARGV[3]) do
+  local count, kind, tenant, prio, max_attempts = tonumber(ARGV[o]), ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4]
+  local run_at, rkey, trace, ittl, mode =
+    tonumber(ARGV[o + 5]), ARGV[o + 6], ARGV[o + 7], tonumber(ARGV[o + 8]), tonumber(ARGV[o + 9])
+  o = o + 10
+  local check, keyed = mode % 2 == 1, mode >= 2
+  if ittl <= 0 then ittl = default_ttl end
+  local due = run_at
+  if due < now then due = now end
+  local status = 'queued'
+  if due > now then status = 'scheduled' end
+  local sdue = snow
+  -- The shared fields; slot 6 takes each job's payload.
+  local fields = { 'k', kind, 't', tenant, 'p', '', 'c', snow, 's', status }
+  if prio ~= 'normal' then
+    fields[#fields + 1] = 'pr'
+    fields[#fields + 1] = prio
+  end
+  if max_attempts ~= '' then
+    fields[#fields + 1] = 'ma'
+    fields[#fields + 1] = max_attempts
+  end
+  if status == 'scheduled' then
+    sdue = tostring(due)
+    fields[#fields + 1] = 'r'
+    fields[#fields + 1] = sdue
+  end
+  if trace ~= '' then
+    fields[#fields + 1] = 'tp'
+    fields[#fields + 1] = trace
+  end
+  if rkey ~= '' then
+    fields[#fields + 1] = 'rk'
+    fields[#fields + 1] = rkey
+  end
+  local ik_slot = false
+  if keyed then
+    fields[#fields + 1] = 'ik'
+    fields[#fields + 1] = ''
+    ik_slot = #fields
+  end
+  local ids = false
+  if status == 'queued' then
+    local tl = base .. 't:' .. prio .. ':' .. tenant
+    ids = lists[tl]
+    if not ids then
+      ids = {}
+      lists[tl] = ids
+      order[#order + 1] = { tl, tenant, prio }
     end
   end
-  if not prev and check == '1' and redis.call('EXISTS', base .. 'j:' .. id) == 1 then prev = id end
-  if prev then
-    -- A job that retention already removed can only have been final.
-    local f = redis.call('HMGET', base .. 'j:' .. prev, 's', 'r', 'c')
-    out[#out + 1] = prev
-    out[#out + 1] = 0
-    out[#out + 1] = f[1] or 'succeeded'
-    out[#out + 1] = f[2] or f[3] or now
-  else
-    local due = run_at
-    if due < now then due = now end
-    local fields = { 'k', kind, 't', tenant, 'p', payload, 'pr', prio, 'ma', max_attempts, 'c', now }
-    local trace = ARGV[o + 12]
-    if trace ~= '' then
-      fields[#fields + 1] = 'tp'
-      fields[#fields + 1] = trace
-    end
-    local status
-    if due > now then
-      status = 'scheduled'
-      fields[#fields + 1] = 'r'
-      fields[#fields + 1] = due
-      redis.call('ZADD', base .. 's', due, id)
+  for _ = 1, count do
+    pos = pos + 1
+    local id, payload = ARGV[o], ARGV[o + 1]
+    local prev = false
+    if keyed then
+      local ikey = ARGV[o + 2]
+      o = o + 3
+      local ik = base .. 'i:' .. tenant .. ':' .. ikey
+      prev = redis.call('GET', ik)
+      if not prev then redis.call('SET', ik, id, 'PX', ittl) end
+      fields[ik_slot] = ikey
     else
-      status = 'queued'
-      local tl = base .. 't:' .. prio .. ':' .. tenant
-      if not lists[tl] then
-        lists[tl] = {}
-        order[#order + 1] = { tl, tenant, prio }
+      o = o + 2
+    end
+    if check and not prev and redis.call('EXISTS', jobs .. id) == 1 then prev = id end
+    if prev then
+      -- A job that retention already removed can only have been final.
+      local f = redis.call('HMGET', jobs .. prev, 's', 'r', 'c')
+      out[#out + 1] = pos
+      out[#out + 1] = prev
+      out[#out + 1] = f[1] or 'succeeded'
+      out[#out + 1] = f[2] or f[3] or snow
+    else
+      fields[6] = payload
+      redis.call('HSET', jobs .. id, unpack(fields))
+      created = created + 1
+      if ids then
+        ids[#ids + 1] = id
+      else
+        sched[#sched + 1] = sdue
+        sched[#sched + 1] = id
       end
-      local l = lists[tl]
-      l[#l + 1] = id
-      queued = queued + 1
     end
-    fields[#fields + 1] = 's'
-    fields[#fields + 1] = status
-    if ikey ~= '' then
-      fields[#fields + 1] = 'ik'
-      fields[#fields + 1] = ikey
-    end
-    if rkey ~= '' then
-      fields[#fields + 1] = 'rk'
-      fields[#fields + 1] = rkey
-    end
-    redis.call('HSET', base .. 'j:' .. id, unpack(fields))
-    created = created + 1
-    out[#out + 1] = id
-    out[#out + 1] = 1
-    out[#out + 1] = status
-    out[#out + 1] = due
   end
 end
 -- One RPUSH per tenant list (chunks of 500 stay under Lua's unpack limit).
 for _, e in ipairs(order) do
   local tl, ids = e[1], lists[e[1]]
+  queued = queued + #ids
   for s = 1, #ids, 500 do
     local e2 = math.min(s + 499, #ids)
     local len = redis.call('RPUSH', tl, unpack(ids, s, e2))
     if len == e2 - s + 1 then redis.call('RPUSH', base .. 'ring:' .. e[3], e[2]) end
   end
+end
+for s = 1, #sched, 500 do
+  redis.call('ZADD', base .. 's', unpack(sched, s, math.min(s + 499, #sched)))
 end
 if queued > 0 then redis.call('HINCRBY', base .. 'm', 'queued', queued) end
 wake(created)

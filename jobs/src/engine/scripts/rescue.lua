@@ -16,8 +16,8 @@ for _, m in ipairs(expired) do
   redis.call('ZREM', base .. 'l', m)
   local id = string.match(m, '^([^|]+)|')
   local jk = base .. 'j:' .. id
-  local f = redis.call('HMGET', jk, 't', 'pr', 's')
-  if f[1] and f[3] == 'running' then
+  local f = redis.call('HMGET', jk, 't', 's')
+  if f[1] and f[2] == 'running' then
     local crashes = redis.call('HINCRBY', jk, 'd', 1)
     local attempt = tonumber(string.match(m, '|(%d+)$') or '0')
     record_failure(jk, attempt, now, 'crashed', 'the worker running it disappeared (lease expired)')

@@ -1,0 +1,206 @@
+//! From positioned glyphs (text pages) or OCR words (scanned pages) to the
+//! shape the parser reads: words (split on space glyphs *and* on gaps, since
+//! some generators never emit a space — senate-expenditures.pdf), lines (by
+//! baseline), and cells within a line (words closer than about an em),
+//! which line up with table columns by x.
+
+use crate::text::Glyph;
+
+/// A word with its box, in points from the page's top-left.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Word {
+    pub text: String,
+    pub x0: f64,
+    pub x1: f64,
+    /// Baseline (text) or box bottom (OCR).
+    pub y: f64,
+    /// Font size or box height, points.
+    pub size: f64,
+    /// 0-100; 100 for text PDFs.
+    pub conf: f32,
+}
+
+/// Words close together on one line: a table cell or a phrase.
+#[derive(Debug, Clone, PartialEq)]
+pub struct Cell {
+    pub text: String,
+    pub x0: f64,
+    pub x1: f64,
+    pub conf: f32,
+}
+
+impl Cell {
+    pub fn center(&self) -> f64 {
+        (self.x0 + self.x1) / 2.0
+    }
+}
+
+/// One line of the document (pages concatenated in order).
+#[derive(Debug, Clone, PartialEq)]
+pub struct Line {
+    pub page: u32,
+    pub y: f64,
+    pub size: f64,
+    pub words: Vec<Word>,
+    pub cells: Vec<Cell>,
+}
+
+impl Line {
+    /// The words joined by single spaces.
+    pub fn text(&self) -> String {
+        self.words
+            .iter()
+            .map(|w| w.text.as_str())
+            .collect::<Vec<_>>()
+            .join(" ")
+    }
+}
+
+/// A word gap wider than this fraction of the font size splits words
+/// (a space is about 0.25-0.28 em; letters in a word sit closer than 0.1).
+const WORD_GAP_EM: f64 = 0.18;
+/// A gap wider than this fraction splits cells (table columns are further
+/// apart than a space; the words of a subject name are not).
+const CELL_GAP_EM: f64 = 0.9;
+
+/// Glyphs to words: one pass over the glyphs in reading order per line.
+pub(crate) fn words_from_glyphs(glyphs: &[Glyph]) -> Vec<Word> {
+    let mut lines = group_by_baseline(glyphs.iter().collect(), |g| g.y, |g| g.size);
+    let mut words = Vec::new();
+    for line in &mut lines {
+        line.sort_by(|a, b| a.x.total_cmp(&b.x));
+        let mut cur: Option<Word> = None;
+        for g in line.iter() {
+            let blank = g.text.chars().all(char::is_whitespace);
+            if let Some(w) = cur.as_mut() {
+                let gap = g.x - w.x1;
+                let tol = w.size.max(g.size).max(1.0);
+                let split = blank || gap > WORD_GAP_EM * tol || gap < -0.5 * tol;
+                if split {
+                    words.push(cur.take().unwrap());
+                } else {
+                    w.text.push_str(&g.text);
+                    w.x1 = w.x1.max(g.x + g.w);
+                    continue;
+                }
+            }
+            if !blank {
+                cur = Some(Word {
+                    text: g.text.clone(),
+                    x0: g.x,
+                    x1: g.x + g.w,
+                    y: g.y,
+                    size: g.size,
+                    conf: 100.0,
+                });
+            }
+        }
+        words.extend(cur);
+    }
+    words
+}
+
+/// Groups items whose baselines differ by less than a third of their size.
+fn group_by_baseline<T>(
+    mut items: Vec<T>,
+    y: impl Fn(&T) -> f64,
+    size: impl Fn(&T) -> f64,
+) -> Vec<Vec<T>> {
+    items.sort_by(|a, b| y(a).total_cmp(&y(b)));
+    let mut out: Vec<Vec<T>> = Vec::new();
+    let mut base = f64::NEG_INFINITY;
+    for it in items {
+        let tol = (size(&it) * 0.35).max(1.0);
+        if (y(&it) - base).abs() <= tol && !out.is_empty() {
+            out.last_mut().unwrap().push(it);
+        } else {
+            base = y(&it);
+            out.push(vec![it]);
+        }
+    }
+    out
+}
+
+/// Words of one page to lines with cells.
+pub(crate) fn lines(page: u32, words: Vec<Word>) -> Vec<Line> {
+    let groups = group_by_baseline(words, |w| w.y, |w| w.size);
+    groups
+        .into_iter()
+        .map(|mut ws| {
+            ws.sort_by(|a, b| a.x0.total_cmp(&b.x0));
+            let y = ws.iter().map(|w| w.y).sum::<f64>() / ws.len() as f64;
+            let size = ws.iter().map(|w| w.size).fold(0.0, f64::max);
+            let cells = cells(&ws);
+            Line {
+                page,
+                y,
+                size,
+                words: ws,
+                cells,
+            }
+        })
+        .collect()
+}
+
+fn cells(words: &[Word]) -> Vec<Cell> {
+    let mut out: Vec<Cell> = Vec::new();
+    for w in words {
+        if let Some(c) = out.last_mut() {
+            if w.x0 - c.x1 <= CELL_GAP_EM * w.size.max(1.0) {
+                c.text.push(' ');
+                c.text.push_str(&w.text);
+                c.x1 = c.x1.max(w.x1);
+                c.conf = c.conf.min(w.conf);
+                continue;
+            }
+        }
+        out.push(Cell {
+            text: w.text.clone(),
+            x0: w.x0,
+            x1: w.x1,
+            conf: w.conf,
+        });
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn glyphs(s: &str, x: f64, y: f64, adv: f64) -> Vec<Glyph> {
+        s.chars()
+            .enumerate()
+            .map(|(i, c)| Glyph {
+                text: c.to_string(),
+                x: x + i as f64 * adv,
+                y,
+                w: adv * 0.9,
+                size: 10.0,
+            })
+            .collect()
+    }
+
+    #[test]
+    fn splits_words_on_gaps_without_space_glyphs() {
+        let mut g = glyphs("SENATE", 10.0, 100.0, 6.0);
+        g.extend(glyphs("EXPENSES", 10.0 + 6.0 * 6.0 + 3.0, 100.2, 6.0));
+        let words = words_from_glyphs(&g);
+        let texts: Vec<_> = words.iter().map(|w| w.text.as_str()).collect();
+        assert_eq!(texts, ["SENATE", "EXPENSES"]);
+    }
+
+    #[test]
+    fn lines_by_baseline_and_cells_by_gap() {
+        let mut g = glyphs("Língua Portuguesa", 50.0, 200.0, 5.0);
+        g.extend(glyphs("8,5", 250.0, 200.0, 5.0));
+        g.extend(glyphs("7,0", 300.0, 200.0, 5.0));
+        g.extend(glyphs("Matemática", 50.0, 215.0, 5.0));
+        let ls = lines(1, words_from_glyphs(&g));
+        assert_eq!(ls.len(), 2);
+        assert_eq!(ls[0].text(), "Língua Portuguesa 8,5 7,0");
+        let cells: Vec<_> = ls[0].cells.iter().map(|c| c.text.as_str()).collect();
+        assert_eq!(cells, ["Língua Portuguesa", "8,5", "7,0"]);
+        assert_eq!(ls[1].text(), "Matemática");
+    }
+}

@@ -1,0 +1,288 @@
+//! pt-BR values to canonical ones: decimal comma numbers (`8,5`), dates
+//! (`15/03/2011` → `2011-03-15`), percentages, CNPJ digits, and subject
+//! names to a canonical list with ASCII slug codes (`Língua Portuguesa` →
+//! `lingua-portuguesa`). Pure functions; the parser keeps the originals.
+
+/// Lower case without accents, char for char (so indices line up).
+pub fn fold(s: &str) -> String {
+    s.chars().map(fold_char).collect()
+}
+
+fn fold_char(c: char) -> char {
+    let c = c.to_lowercase().next().unwrap_or(c);
+    match c {
+        'á' | 'à' | 'â' | 'ã' | 'ä' => 'a',
+        'é' | 'è' | 'ê' | 'ë' => 'e',
+        'í' | 'ì' | 'î' | 'ï' => 'i',
+        'ó' | 'ò' | 'ô' | 'õ' | 'ö' => 'o',
+        'ú' | 'ù' | 'û' | 'ü' => 'u',
+        'ç' => 'c',
+        'ñ' => 'n',
+        'º' | '°' | 'ª' => 'o',
+        _ => c,
+    }
+}
+
+/// `Língua Portuguesa` → `lingua-portuguesa`.
+pub fn slug(s: &str) -> String {
+    let mut out = String::new();
+    for c in fold(s).chars() {
+        if c.is_ascii_alphanumeric() {
+            out.push(c);
+        } else if !out.ends_with('-') && !out.is_empty() {
+            out.push('-');
+        }
+    }
+    out.trim_end_matches('-').to_string()
+}
+
+/// A pt-BR number: `8,5`, `8.5`, `10`, `1.234,5`, `92%`, `92,5 %`.
+/// `None` for anything else (a dash, `—`, empty, letters).
+pub fn number(s: &str) -> Option<f64> {
+    let t = s.trim().trim_end_matches('%').trim();
+    // OCR reads a decimal comma as a semicolon now and then (`5;5`).
+    let fixed;
+    let t = if t.matches(';').count() == 1 && !t.starts_with(';') && !t.ends_with(';') {
+        fixed = t.replace(';', ",");
+        fixed.as_str()
+    } else {
+        t
+    };
+    if t.is_empty()
+        || !t
+            .chars()
+            .all(|c| c.is_ascii_digit() || c == ',' || c == '.')
+    {
+        return None;
+    }
+    if !t.chars().any(|c| c.is_ascii_digit()) {
+        return None;
+    }
+    let normal = if t.contains(',') {
+        t.replace('.', "").replace(',', ".")
+    } else if t.matches('.').count() > 1 {
+        t.replace('.', "")
+    } else {
+        t.to_string()
+    };
+    normal.parse().ok().filter(|v: &f64| v.is_finite())
+}
+
+/// `dd/mm/aaaa` (or `dd-mm-aaaa`, `dd.mm.aaaa`, two-digit years as 19xx/20xx)
+/// to ISO `aaaa-mm-dd`, checking the day exists.
+pub fn date(s: &str) -> Option<String> {
+    let parts: Vec<&str> = s.trim().split(['/', '-', '.']).collect();
+    if parts.len() != 3 {
+        return None;
+    }
+    let d: u32 = parts[0].trim().parse().ok()?;
+    let m: u32 = parts[1].trim().parse().ok()?;
+    let y_raw = parts[2].trim();
+    let mut y: i32 = y_raw.get(..4.min(y_raw.len()))?.parse().ok()?;
+    if y_raw.len() == 2 {
+        y += if y > 30 { 1900 } else { 2000 };
+    }
+    if !(1900..=2100).contains(&y) || !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
+        return None;
+    }
+    Some(format!("{y:04}-{m:02}-{d:02}"))
+}
+
+fn days_in_month(y: i32, m: u32) -> u32 {
+    match m {
+        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
+        2 => 28,
+        4 | 6 | 9 | 11 => 30,
+        _ => 31,
+    }
+}
+
+/// Digits only.
+pub fn digits(s: &str) -> String {
+    s.chars().filter(char::is_ascii_digit).collect()
+}
+
+/// Canonical subjects of the Brazilian basic-education curriculum (BNCC and
+/// the usual high-school split), with the spellings seen on boletins.
+const SUBJECTS: &[(&str, &[&str])] = &[
+    (
+        "Língua Portuguesa",
+        &[
+            "lingua portuguesa",
+            "portugues",
+            "port",
+            "lp",
+            "lingua portuguesa e literatura",
+            "portugues e literatura",
+        ],
+    ),
+    ("Matemática", &["matematica", "mat"]),
+    ("História", &["historia", "hist"]),
+    ("Geografia", &["geografia", "geo", "geog"]),
+    (
+        "Ciências",
+        &["ciencias", "cien", "ciencias naturais", "cie"],
+    ),
+    ("Arte", &["arte", "artes", "educacao artistica"]),
+    (
+        "Educação Física",
+        &["educacao fisica", "ed fisica", "ed. fisica", "edf", "ef"],
+    ),
+    (
+        "Língua Inglesa",
+        &[
+            "lingua inglesa",
+            "ingles",
+            "lingua estrangeira ingles",
+            "lem ingles",
+            "lingua estrangeira moderna ingles",
+        ],
+    ),
+    ("Língua Espanhola", &["lingua espanhola", "espanhol"]),
+    ("Ensino Religioso", &["ensino religioso", "religiao"]),
+    ("Física", &["fisica"]),
+    ("Química", &["quimica"]),
+    ("Biologia", &["biologia", "bio"]),
+    ("Filosofia", &["filosofia", "filo"]),
+    ("Sociologia", &["sociologia", "socio"]),
+    ("Literatura", &["literatura"]),
+    (
+        "Redação",
+        &["redacao", "producao textual", "producao de texto"],
+    ),
+    ("Projeto de Vida", &["projeto de vida"]),
+    ("Informática", &["informatica"]),
+];
+
+/// `(canonical name, code)` for a subject as written; the original and its
+/// slug when it is not in the list.
+pub fn subject(original: &str) -> (String, String) {
+    let key: String = fold(original)
+        .chars()
+        .map(|c| {
+            if c.is_alphanumeric() || c == ' ' {
+                c
+            } else {
+                ' '
+            }
+        })
+        .collect::<String>()
+        .split_whitespace()
+        .collect::<Vec<_>>()
+        .join(" ");
+    for (name, spellings) in SUBJECTS {
+        if spellings.iter().any(|s| {
+            s.replace('.', " ")
+                .split_whitespace()
+                .collect::<Vec<_>>()
+                .join(" ")
+                == key
+        }) {
+            return (name.to_string(), slug(name));
+        }
+    }
+    let trimmed = original.trim().to_string();
+    let code = slug(&trimmed);
+    (trimmed, code)
+}
+
+/// Whether `s` names a known subject (used to tell rows from other lines).
+pub fn is_known_subject(s: &str) -> bool {
+    let (name, _) = subject(s);
+    SUBJECTS.iter().any(|(n, _)| *n == name)
+}
+
+/// `Aprovado`, `APROVADO`, `Aprov.` → `aprovado`; keeps accents
+/// (`recuperação`) as the model documents.
+pub fn status(s: &str) -> Option<String> {
+    let f = fold(s.trim());
+    let canonical = if f.starts_with("aprov") || f == "ap" || f == "apr" {
+        "aprovado"
+    } else if f.starts_with("reprov") || f == "rp" || f == "rep" {
+        "reprovado"
+    } else if f.starts_with("recup") || f == "rec" {
+        "recuperação"
+    } else if f.starts_with("cursando") || f == "cur" {
+        "cursando"
+    } else if f.starts_with("promovid") {
+        "promovido"
+    } else if f.starts_with("retid") {
+        "retido"
+    } else if f.starts_with("transfer") {
+        "transferido"
+    } else {
+        return None;
+    };
+    Some(canonical.to_string())
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn numbers_with_decimal_comma() {
+        assert_eq!(number("8,5"), Some(8.5));
+        assert_eq!(number(" 10 "), Some(10.0));
+        assert_eq!(number("7.25"), Some(7.25));
+        assert_eq!(number("92%"), Some(92.0));
+        assert_eq!(number("92,5 %"), Some(92.5));
+        assert_eq!(number("1.234,5"), Some(1234.5));
+        assert_eq!(number("5;5"), Some(5.5));
+        assert_eq!(number(";"), None);
+        assert_eq!(number("-"), None);
+        assert_eq!(number("—"), None);
+        assert_eq!(number(""), None);
+        assert_eq!(number("8,5a"), None);
+        assert_eq!(number(","), None);
+    }
+
+    #[test]
+    fn dates_to_iso() {
+        assert_eq!(date("15/03/2011").as_deref(), Some("2011-03-15"));
+        assert_eq!(date("1/2/2010").as_deref(), Some("2010-02-01"));
+        assert_eq!(date("29/02/2012").as_deref(), Some("2012-02-29"));
+        assert_eq!(date("29/02/2011"), None);
+        assert_eq!(date("31/04/2011"), None);
+        assert_eq!(date("15-03-11").as_deref(), Some("2011-03-15"));
+        assert_eq!(date("março"), None);
+    }
+
+    #[test]
+    fn subjects_to_canonical_codes() {
+        assert_eq!(
+            subject("MATEMÁTICA"),
+            ("Matemática".into(), "matematica".into())
+        );
+        assert_eq!(
+            subject("Matematica"),
+            ("Matemática".into(), "matematica".into())
+        );
+        assert_eq!(
+            subject("Português"),
+            ("Língua Portuguesa".into(), "lingua-portuguesa".into())
+        );
+        assert_eq!(
+            subject("Ed. Física"),
+            ("Educação Física".into(), "educacao-fisica".into())
+        );
+        assert_eq!(
+            subject("Inglês"),
+            ("Língua Inglesa".into(), "lingua-inglesa".into())
+        );
+        assert_eq!(
+            subject("Robótica Educacional"),
+            ("Robótica Educacional".into(), "robotica-educacional".into())
+        );
+        assert!(is_known_subject("Ciências"));
+        assert!(!is_known_subject("Nome do Aluno"));
+    }
+
+    #[test]
+    fn statuses_and_slugs() {
+        assert_eq!(status("APROVADO").as_deref(), Some("aprovado"));
+        assert_eq!(status("Recuperação").as_deref(), Some("recuperação"));
+        assert_eq!(status("xyz"), None);
+        assert_eq!(slug("  Língua  Portuguesa! "), "lingua-portuguesa");
+    }
+}

@@ -1,0 +1,247 @@
+//! OCR of pages without usable text, with the system libtesseract:
+//! 1. render to gray ([`render`]: hayro, pdftoppm fallback);
+//! 2. orientation: text lines across or down ([`image::Gray::text_is_horizontal`]),
+//!    then the upright one of the two quarter turns by Tesseract's confidence
+//!    on a quick probe (middle third, half resolution); no OSD model needed
+//!    (Debian ships it apart);
+//! 3. deskew up to ±3° (projection profiles);
+//! 4. ruling lines found and removed (their positions locate table cells);
+//! 5. whole-page OCR (`por+eng`, automatic segmentation) → words with boxes;
+//! 6. later, [`Ocr::cell`] re-reads each grade cell alone (PSM 7, digits and
+//!    `,.%` only), since whole-page OCR of a grid turns `8,5` into `85`.
+//!
+//! Threads: Debian's libtesseract uses OpenMP, whose threads spin-wait; on a
+//! busy machine that roughly doubles a page's wall time (linn.pdf under
+//! load: 23 s → 13 s with `OMP_THREAD_LIMIT=1`). libgomp reads that variable
+//! when it loads, so the caller sets it: the worker when it spawns `worker
+//! extract`, scripts/test.sh for the tests, bench/documents.sh for both sides.
+
+pub(crate) mod image;
+pub(crate) mod render;
+
+use tesseract::{PageSegMode, Tesseract};
+
+use crate::layout::Word;
+use crate::ExtractError;
+use image::Gray;
+
+/// A page as OCR left it: the cleaned image (kept for cell re-reads).
+pub(crate) struct OcrPage {
+    pub words: Vec<Word>,
+    pub text: String,
+    pub conf: f32,
+    /// Degrees turned before OCR (quarter turns plus deskew).
+    pub rotation: f32,
+    pub image: Gray,
+    /// Ruling lines found (px): y of horizontal, x of vertical ones.
+    pub hlines: Vec<usize>,
+    pub vlines: Vec<usize>,
+}
+
+/// Confidence above which the first orientation tried is accepted.
+const GOOD_CONF: f32 = 70.0;
+/// Largest skew corrected, degrees (scanner feeders stay within 2-3°).
+const MAX_SKEW: f64 = 3.0;
+
+/// Two Tesseract engines, reused across pages: one for pages, one set up
+/// for single grade cells.
+pub(crate) struct Ocr {
+    page: Option<Tesseract>,
+    cell: Option<Tesseract>,
+    languages: String,
+    pub dpi: u32,
+}
+
+fn failed(what: &str, e: impl std::fmt::Display) -> ExtractError {
+    ExtractError::new("ocr_failed", format!("{what}: {e}"))
+}
+
+impl Ocr {
+    pub(crate) fn new(languages: &str, dpi: u32) -> Result<Ocr, ExtractError> {
+        let page =
+            Tesseract::new(None, Some(languages)).map_err(|e| failed("tesseract init", e))?;
+        Ok(Ocr {
+            page: Some(page),
+            cell: None,
+            languages: languages.to_string(),
+            dpi,
+        })
+    }
+
+    /// Recognises `img` with the page engine: (text, words, mean confidence).
+    fn recognize(&mut self, img: &Gray) -> Result<(String, Vec<Word>, f32), ExtractError> {
+        let mut t = self
+            .page
+            .take()
+            .ok_or_else(|| failed("tesseract", "engine lost after an error"))?;
+        t.set_page_seg_mode(PageSegMode::PsmAuto);
+        let mut t = t
+            .set_frame(&img.px, img.w as i32, img.h as i32, 1, img.w as i32)
+            .map_err(|e| failed("set image", e))?
+            .set_source_resolution(self.dpi as i32)
+            .recognize()
+            .map_err(|e| failed("recognize", e))?;
+        let text = t.get_text().map_err(|e| failed("text", e))?;
+        let tsv = t.get_tsv_text(0).map_err(|e| failed("tsv", e))?;
+        let conf = t.mean_text_conf().max(0) as f32;
+        self.page = Some(t);
+        Ok((text, words_from_tsv(&tsv, self.dpi), conf))
+    }
+
+    /// Mean confidence of a quick read: the middle third of the page at
+    /// half resolution (about a twelfth of a full page's OCR time).
+    fn probe(&mut self, img: &Gray) -> Result<f32, ExtractError> {
+        let band = img.crop(0, img.h / 3, img.w, 2 * img.h / 3).half();
+        let mut t = self
+            .page
+            .take()
+            .ok_or_else(|| failed("tesseract", "engine lost after an error"))?;
+        t.set_page_seg_mode(PageSegMode::PsmAuto);
+        let mut t = t
+            .set_frame(&band.px, band.w as i32, band.h as i32, 1, band.w as i32)
+            .map_err(|e| failed("set image", e))?
+            .set_source_resolution((self.dpi / 2) as i32)
+            .recognize()
+            .map_err(|e| failed("recognize", e))?;
+        let conf = t.mean_text_conf().max(0) as f32;
+        self.page = Some(t);
+        Ok(conf)
+    }
+
+    /// Steps 2-5 for one rendered page.
+    pub(crate) fn page(&mut self, img: Gray) -> Result<OcrPage, ExtractError> {
+        let img = img.median3();
+        let quarters: [u32; 2] = if img.text_is_horizontal() {
+            [0, 2]
+        } else {
+            [1, 3]
+        };
+        // Which of the two quarter turns is upright: a cheap probe of each,
+        // then one full read (and the other one too only if that read is poor).
+        let (p0, p1) = (
+            self.probe(&img.rotate90(quarters[0]))?,
+            self.probe(&img.rotate90(quarters[1]))?,
+        );
+        let order = if p1 > p0 {
+            [quarters[1], quarters[0]]
+        } else {
+            quarters
+        };
+        let mut best: Option<OcrPage> = None;
+        for q in order {
+            let turned = img.rotate90(q);
+            let skew = turned.skew_angle(MAX_SKEW);
+            let mut straight = if skew.abs() >= 0.15 {
+                turned.rotate(skew)
+            } else {
+                turned
+            };
+            let (hlines, vlines) = straight.remove_lines((self.dpi as usize / 3).max(40));
+            let (text, words, conf) = self.recognize(&straight)?;
+            let page = OcrPage {
+                words,
+                text,
+                conf,
+                rotation: (q * 90) as f32 - skew as f32,
+                image: straight,
+                hlines,
+                vlines,
+            };
+            let good = page.conf >= GOOD_CONF;
+            if best.as_ref().is_none_or(|b| page.conf > b.conf) {
+                best = Some(page);
+            }
+            if good {
+                break;
+            }
+        }
+        best.ok_or_else(|| failed("ocr", "no orientation tried"))
+    }
+
+    /// Reads one cell `[x0,x1)×[y0,y1)` of `img` as a single line of
+    /// digits: (text, confidence); `None` for an empty cell.
+    pub(crate) fn cell(
+        &mut self,
+        img: &Gray,
+        x0: usize,
+        y0: usize,
+        x1: usize,
+        y1: usize,
+    ) -> Result<Option<(String, f32)>, ExtractError> {
+        let crop = img.crop(x0, y0, x1, y1);
+        if crop.w < 4 || crop.h < 4 || !crop.has_ink() {
+            return Ok(None);
+        }
+        let crop = crop.pad(12);
+        let t = match self.cell.take() {
+            Some(t) => t,
+            None => Tesseract::new(None, Some(&self.languages))
+                .map_err(|e| failed("tesseract init", e))?
+                .set_variable("tessedit_char_whitelist", "0123456789,.%")
+                .map_err(|e| failed("whitelist", e))?,
+        };
+        let mut t = t;
+        t.set_page_seg_mode(PageSegMode::PsmSingleLine);
+        let mut t = t
+            .set_frame(&crop.px, crop.w as i32, crop.h as i32, 1, crop.w as i32)
+            .map_err(|e| failed("set image", e))?
+            .set_source_resolution(self.dpi as i32)
+            .recognize()
+            .map_err(|e| failed("recognize", e))?;
+        let text = t.get_text().map_err(|e| failed("text", e))?;
+        let conf = t.mean_text_conf().max(0) as f32;
+        self.cell = Some(t);
+        let text = text.trim().replace(' ', "");
+        Ok((!text.is_empty()).then_some((text, conf)))
+    }
+}
+
+/// Tesseract's TSV (level 5 = word) to words in points.
+fn words_from_tsv(tsv: &str, dpi: u32) -> Vec<Word> {
+    let k = 72.0 / f64::from(dpi.max(1));
+    tsv.lines()
+        .filter_map(|l| {
+            let f: Vec<&str> = l.split('\t').collect();
+            if f.len() < 12 || f[0] != "5" {
+                return None;
+            }
+            let text = f[11].trim();
+            let conf: f32 = f[10].parse().ok()?;
+            if text.is_empty() || conf < 0.0 {
+                return None;
+            }
+            let (left, top, w, h): (f64, f64, f64, f64) = (
+                f[6].parse().ok()?,
+                f[7].parse().ok()?,
+                f[8].parse().ok()?,
+                f[9].parse().ok()?,
+            );
+            Some(Word {
+                text: text.to_string(),
+                x0: left * k,
+                x1: (left + w) * k,
+                y: (top + h / 2.0) * k,
+                size: (h * k * 1.3).max(4.0),
+                conf,
+            })
+        })
+        .collect()
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn tsv_words_in_points() {
+        let tsv = "level\tpage_num\tblock_num\tpar_num\tline_num\tword_num\tleft\ttop\twidth\theight\tconf\ttext\n\
+                   1\t1\t0\t0\t0\t0\t0\t0\t2480\t3508\t-1\t\n\
+                   5\t1\t1\t1\t1\t1\t300\t600\t150\t30\t91.5\tNota\n";
+        let w = words_from_tsv(tsv, 300);
+        assert_eq!(w.len(), 1);
+        assert_eq!(w[0].text, "Nota");
+        assert!((w[0].x0 - 72.0).abs() < 1e-9);
+        assert!((w[0].y - 147.6).abs() < 1e-9);
+        assert_eq!(w[0].conf, 91.5);
+    }
+}

@@ -1,0 +1,272 @@
+//! `Label: value` fields of the document header: student name, matrícula,
+//! birth date, class, school, CNPJ, year. A label counts only when a colon
+//! follows it (so "7º Ano B" is not the year), except `Ano Letivo 2024`.
+//! The value runs to the next label on the same line.
+
+use crate::layout::Line;
+use crate::normalize::{date, digits, fold};
+
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+pub(crate) enum Field {
+    Name,
+    Registration,
+    BirthDate,
+    Class,
+    School,
+    Cnpj,
+    Year,
+    GradeLevel,
+    Other,
+}
+
+/// Labels, folded (lower case, no accents), longest first within a field so
+/// `data de nascimento` wins over `nascimento`.
+const LABELS: &[(&str, Field)] = &[
+    ("nome do aluno", Field::Name),
+    ("nome do(a) aluno(a)", Field::Name),
+    ("nome da aluna", Field::Name),
+    ("aluno(a)", Field::Name),
+    ("aluno", Field::Name),
+    ("aluna", Field::Name),
+    ("estudante", Field::Name),
+    ("nome", Field::Name),
+    ("nome da escola", Field::School),
+    ("nome da mae", Field::Other),
+    ("nome do pai", Field::Other),
+    ("filiacao", Field::Other),
+    ("responsavel", Field::Other),
+    ("matricula", Field::Registration),
+    ("no da matricula", Field::Registration),
+    ("ra", Field::Registration),
+    ("data de nascimento", Field::BirthDate),
+    ("data nasc.", Field::BirthDate),
+    ("dt. nasc.", Field::BirthDate),
+    ("nascimento", Field::BirthDate),
+    ("serie/turma", Field::Class),
+    ("ano/turma", Field::Class),
+    ("turma", Field::Class),
+    ("unidade escolar", Field::School),
+    ("instituicao de ensino", Field::School),
+    ("instituicao", Field::School),
+    ("estabelecimento", Field::School),
+    ("escola", Field::School),
+    ("cnpj", Field::Cnpj),
+    ("cnp)", Field::Cnpj), // OCR
+    ("ano letivo", Field::Year),
+    ("ano", Field::Year),
+    ("serie", Field::GradeLevel),
+    ("ano/serie", Field::GradeLevel),
+    ("curso", Field::Other),
+    ("turno", Field::Other),
+    ("inep", Field::Other),
+    ("cidade", Field::Other),
+    ("municipio", Field::Other),
+    ("endereco", Field::Other),
+    ("telefone", Field::Other),
+    ("periodo", Field::Other),
+    ("bimestre", Field::Other),
+    ("emissao", Field::Other),
+    ("data de emissao", Field::Other),
+];
+
+/// `(field, value)` pairs found in one line, in order.
+pub(crate) fn pairs(line: &str) -> Vec<(Field, String)> {
+    let folded = fold(line);
+    let chars: Vec<char> = line.chars().collect();
+    let fchars: Vec<char> = folded.chars().collect();
+    // (start, value start, field) of every label occurrence.
+    let mut hits: Vec<(usize, usize, Field)> = Vec::new();
+    let mut i = 0;
+    while i < fchars.len() {
+        let at_word_start = i == 0 || !fchars[i - 1].is_alphanumeric();
+        let mut matched = None;
+        if at_word_start {
+            for (label, field) in LABELS {
+                let l: Vec<char> = label.chars().collect();
+                if fchars.len() >= i + l.len() && fchars[i..i + l.len()] == l[..] {
+                    let mut j = i + l.len();
+                    if j < fchars.len() && fchars[j].is_alphanumeric() {
+                        continue;
+                    }
+                    while j < fchars.len() && fchars[j] == ' ' {
+                        j += 1;
+                    }
+                    let colon = j < fchars.len() && fchars[j] == ':';
+                    let year_no_colon = *field == Field::Year
+                        && *label == "ano letivo"
+                        && fchars[j..].iter().take(4).all(char::is_ascii_digit)
+                        && fchars.len() >= j + 4;
+                    if colon || year_no_colon {
+                        let v = if colon { j + 1 } else { j };
+                        if matched.is_none_or(|(_, _, len)| l.len() > len) {
+                            matched = Some((v, *field, l.len()));
+                        }
+                    }
+                }
+            }
+        }
+        if let Some((v, field, _)) = matched {
+            hits.push((i, v, field));
+            i = v;
+        } else {
+            i += 1;
+        }
+    }
+    let mut out = Vec::new();
+    for (k, (_, v, field)) in hits.iter().enumerate() {
+        let end = hits.get(k + 1).map_or(chars.len(), |h| h.0);
+        let value: String = chars[*v..end].iter().collect();
+        let value = value
+            .trim()
+            .trim_matches(|c: char| c == '-' || c == '—' || c == '|' || c == ',' || c == ';')
+            .trim();
+        if !value.is_empty() {
+            out.push((*field, value.to_string()));
+        }
+    }
+    out
+}
+
+/// The header fields of a document (first occurrence wins).
+#[derive(Debug, Default, Clone, PartialEq)]
+pub(crate) struct Header {
+    pub name: Option<String>,
+    pub registration: Option<String>,
+    pub birth_date: Option<String>,
+    pub birth_date_raw: Option<String>,
+    pub class_name: Option<String>,
+    pub school: Option<String>,
+    pub cnpj: Option<String>,
+    pub year: Option<i32>,
+}
+
+pub(crate) fn header(lines: &[Line]) -> Header {
+    let mut h = Header::default();
+    for line in lines {
+        let text = line.text();
+        for (field, value) in pairs(&text) {
+            match field {
+                Field::Name => set(&mut h.name, clean_name(&value)),
+                Field::Registration => set(&mut h.registration, first_token(&value)),
+                Field::BirthDate => {
+                    let token = first_token(&value);
+                    if h.birth_date_raw.is_none() {
+                        h.birth_date = date(&token);
+                        h.birth_date_raw = Some(token);
+                    }
+                }
+                Field::Class => set(&mut h.class_name, value.clone()),
+                Field::School => set(&mut h.school, value.clone()),
+                Field::Cnpj => {
+                    let d = digits(&value);
+                    if !d.is_empty() {
+                        set(&mut h.cnpj, d);
+                    }
+                }
+                Field::Year => {
+                    if h.year.is_none() {
+                        h.year = year(&value);
+                    }
+                }
+                Field::GradeLevel | Field::Other => {}
+            }
+        }
+    }
+    if h.school.is_none() {
+        // A title line naming the school ("ESCOLA ESTADUAL ...", "Colégio ...").
+        h.school = lines.iter().take(12).map(Line::text).find(|t| {
+            let f = fold(t);
+            [
+                "escola ",
+                "colegio ",
+                "instituto ",
+                "centro educacional",
+                "centro de ensino",
+                "e. e. ",
+                "e.e. ",
+                "emef ",
+                "emeif ",
+            ]
+            .iter()
+            .any(|p| f.starts_with(p))
+                && !f.contains(':')
+        });
+    }
+    h
+}
+
+fn set(slot: &mut Option<String>, v: String) {
+    if slot.is_none() && !v.is_empty() {
+        *slot = Some(v);
+    }
+}
+
+fn first_token(v: &str) -> String {
+    v.split_whitespace().next().unwrap_or("").to_string()
+}
+
+/// Names end at a stray label-like tail; collapse spaces.
+fn clean_name(v: &str) -> String {
+    v.split_whitespace().collect::<Vec<_>>().join(" ")
+}
+
+/// The first 4-digit year in 1990..=2100.
+pub(crate) fn year(v: &str) -> Option<i32> {
+    let chars: Vec<char> = v.chars().collect();
+    for i in 0..chars.len().saturating_sub(3) {
+        let w = &chars[i..i + 4];
+        let bounded = (i == 0 || !chars[i - 1].is_ascii_digit())
+            && chars.get(i + 4).is_none_or(|c| !c.is_ascii_digit());
+        if bounded && w.iter().all(char::is_ascii_digit) {
+            let y: i32 = w.iter().collect::<String>().parse().ok()?;
+            if (1990..=2100).contains(&y) {
+                return Some(y);
+            }
+        }
+    }
+    None
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn label_value_pairs_on_one_line() {
+        let p = pairs("Aluno(a): João Pedro de Souza   Matrícula: 2024001234");
+        assert_eq!(
+            p,
+            [
+                (Field::Name, "João Pedro de Souza".into()),
+                (Field::Registration, "2024001234".into())
+            ]
+        );
+        let p = pairs("Data de Nascimento: 15/03/2011 Turma: 7º Ano B");
+        assert_eq!(
+            p,
+            [
+                (Field::BirthDate, "15/03/2011".into()),
+                (Field::Class, "7º Ano B".into())
+            ]
+        );
+        let p = pairs("BOLETIM ESCOLAR - ANO LETIVO 2024");
+        assert_eq!(p, [(Field::Year, "2024".into())]);
+        assert!(pairs("Turma 7º Ano B sem dois pontos").is_empty());
+        let p = pairs("Escola: E. E. Prof. Maria | CNPJ: 11.222.333/0001-81");
+        assert_eq!(
+            p,
+            [
+                (Field::School, "E. E. Prof. Maria".into()),
+                (Field::Cnpj, "11.222.333/0001-81".into())
+            ]
+        );
+    }
+
+    #[test]
+    fn years() {
+        assert_eq!(year("2024"), Some(2024));
+        assert_eq!(year("Ano letivo de 2023 - 6º ano"), Some(2023));
+        assert_eq!(year("20245"), None);
+        assert_eq!(year("1850"), None);
+    }
+}

@@ -1,0 +1,157 @@
+//! Line-layout subjects: `Matemática … B1: 7,0  B2: 8,0  Média: 7,5
+//! Faltas: 3  Frequência: 96%  Situação: Aprovado` — keys are column names
+//! followed by a colon (tolerating OCR's `Faltas : 3` and `Faltas :3`).
+
+use super::rows::{build, column_kind, not_a_subject, Col};
+use crate::layout::Line;
+use crate::normalize::number;
+use crate::SubjectResult;
+
+/// Reads a line-layout subject: `Name [sep] key: value key: value …`.
+pub(crate) fn inline(line: &Line) -> Option<SubjectResult> {
+    let words: Vec<(&str, f32)> = line
+        .words
+        .iter()
+        .map(|w| (w.text.as_str(), w.conf))
+        .collect();
+    let mut name_end = None;
+    let mut values: Vec<(Col, String, f32)> = Vec::new();
+    let mut i = 0;
+    while i < words.len() {
+        // A key is one or two words, the last ending with ':' (or followed by ':').
+        let mut matched = None;
+        for n in [3, 2, 1] {
+            if i + n > words.len() {
+                continue;
+            }
+            let mut key: String = words[i..i + n]
+                .iter()
+                .map(|w| w.0)
+                .collect::<Vec<_>>()
+                .join(" ");
+            let mut next = i + n;
+            // `Faltas: 3`, `Faltas : 3` and `Faltas :3` (OCR spacing).
+            let mut glued = None;
+            if key.ends_with(':') {
+                key.pop();
+            } else if words.get(next).is_some_and(|w| w.0 == ":") {
+                next += 1;
+            } else if let Some(rest) = words.get(next).and_then(|w| w.0.strip_prefix(':')) {
+                glued = Some(rest.to_string());
+                next += 1;
+            } else {
+                continue;
+            }
+            if let Some(k) = column_kind(&key) {
+                if k != Col::Name {
+                    matched = Some((k, next, glued));
+                    break;
+                }
+            }
+        }
+        let Some((k, next, glued)) = matched else {
+            i += 1;
+            continue;
+        };
+        name_end.get_or_insert(i);
+        // The value: the next word, plus a lone '%'; a status may be words.
+        let mut j = next;
+        let mut raw = String::new();
+        let mut conf = 100f32;
+        if let Some(g) = glued {
+            raw = g;
+            conf = words[next - 1].1;
+        } else if let Some((w, c)) = words.get(j) {
+            raw.push_str(w);
+            conf = *c;
+            j += 1;
+            if words.get(j).is_some_and(|w| w.0 == "%") {
+                j += 1;
+            }
+        }
+        values.push((k, raw, conf));
+        i = j;
+    }
+    let end = name_end?;
+    if !values
+        .iter()
+        .any(|(k, _, _)| matches!(k, Col::Term(_) | Col::Final))
+    {
+        return None;
+    }
+    // The name: leading words up to the first value or key (OCR may have
+    // mangled the first key, "B1:" → "_ 1:").
+    let name_words: Vec<&str> = words[..end]
+        .iter()
+        .map(|w| w.0)
+        .take_while(|w| !w.contains(':') && number(w).is_none())
+        .collect();
+    let name: String = name_words.join(" ");
+    let name = name.trim_end_matches(|c: char| c == '_' || c.is_whitespace());
+    let name = name.trim_matches(|c: char| {
+        c.is_whitespace() || matches!(c, '.' | '…' | '-' | '—' | '–' | ':' | '|')
+    });
+    let name = name.trim_end_matches(|c: char| {
+        c == '.' || c == '…' || c.is_whitespace() || c == '—' || c == '-' || c == '–'
+    });
+    if name.is_empty() || not_a_subject(name) {
+        return None;
+    }
+    Some(build(name, &[], values))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::{lines, Word};
+
+    fn line_of(text: &str) -> Line {
+        let mut words = Vec::new();
+        let mut x = 40.0;
+        for t in text.split(' ') {
+            let w = t.chars().count() as f64 * 5.0;
+            words.push(Word {
+                text: t.into(),
+                x0: x,
+                x1: x + w,
+                y: 100.0,
+                size: 10.0,
+                conf: 100.0,
+            });
+            x += w + 2.5;
+        }
+        lines(1, words).remove(0)
+    }
+
+    #[test]
+    fn line_layout_rows() {
+        let l = line_of("Matemática .......... B1: 7,0 B2: 8,0 Média: 7,5 Faltas: 3 Frequência: 96 % Situação: Aprovado");
+        let s = inline(&l).unwrap();
+        assert_eq!(s.name, "Matemática");
+        assert_eq!(
+            s.terms.iter().map(|t| t.grade).collect::<Vec<_>>(),
+            [Some(7.0), Some(8.0)]
+        );
+        assert_eq!(s.final_grade, Some(7.5));
+        assert_eq!(s.absences, Some(3));
+        assert_eq!(s.attendance_pct, Some(96.0));
+        assert_eq!(s.status.as_deref(), Some("aprovado"));
+        let l = line_of("Educação Física — 1º Bim: 9,0 2º Bim: 8,5 Média Final: 8,8");
+        let s = inline(&l).unwrap();
+        assert_eq!(s.code, "educacao-fisica");
+        assert_eq!(s.final_grade, Some(8.8));
+        assert!(inline(&line_of("Aluno: Fulano de Tal")).is_none());
+        // OCR spacing and a mangled first key.
+        let l = line_of("Língua Portuguesa _ 1: 7,0 B2: 7,5 Média: 7,8 Faltas :8");
+        let s = inline(&l).unwrap();
+        assert_eq!(s.code, "lingua-portuguesa");
+        assert_eq!(
+            s.terms
+                .iter()
+                .map(|t| (t.term, t.grade))
+                .collect::<Vec<_>>(),
+            [(2, Some(7.5))]
+        );
+        assert_eq!(s.absences, Some(8));
+    }
+}

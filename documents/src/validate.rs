@@ -1,0 +1,194 @@
+//! Checks on the parsed result, each problem a [`Warning`] on the field's
+//! JSON path (never a silent drop: out-of-range values stay, flagged):
+//! grades within `0..=grade_scale_max`, attendance within 0-100, the média
+//! against the mean of the terms when all are present, the CNPJ check digits,
+//! and the birth date's plausibility.
+
+use crate::{Extraction, SubjectResult, Warning};
+
+/// How far the stated média may be from the terms' arithmetic mean before
+/// we flag it: schools round to 0.5 or 0.1 and some weight terms, so a
+/// quarter of a point on a 0-10 scale (scaled for 0-100).
+pub const MEAN_TOLERANCE_FRACTION: f64 = 0.05;
+
+/// Whether the 14-digit CNPJ has valid check digits.
+pub fn cnpj_ok(digits: &str) -> bool {
+    let d: Vec<u32> = digits.chars().filter_map(|c| c.to_digit(10)).collect();
+    if d.len() != 14 || d.iter().all(|&x| x == d[0]) {
+        return false;
+    }
+    let check = |n: usize| {
+        let weights: &[u32] = if n == 12 {
+            &[5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]
+        } else {
+            &[6, 5, 4, 3, 2, 9, 8, 7, 6, 5, 4, 3, 2]
+        };
+        let sum: u32 = d[..n].iter().zip(weights).map(|(a, b)| a * b).sum();
+        let r = sum % 11;
+        if r < 2 {
+            0
+        } else {
+            11 - r
+        }
+    };
+    check(12) == d[12] && check(13) == d[13]
+}
+
+/// Runs every check and appends the warnings.
+pub fn validate(x: &mut Extraction, scale_max: f64) {
+    let mut w = Vec::new();
+    if let Some(cnpj) = &x.school.cnpj {
+        if cnpj.len() != 14 {
+            w.push(warn(
+                "school.cnpj",
+                format!("CNPJ has {} digits, not 14", cnpj.len()),
+            ));
+        } else if !cnpj_ok(cnpj) {
+            w.push(warn("school.cnpj", "CNPJ check digits do not match"));
+        }
+    }
+    for (i, s) in x.subjects.iter().enumerate() {
+        subject(&format!("subjects[{i}]"), s, scale_max, &mut w);
+    }
+    for (y, year) in x.years.iter().enumerate() {
+        for (i, s) in year.subjects.iter().enumerate() {
+            subject(&format!("years[{y}].subjects[{i}]"), s, scale_max, &mut w);
+        }
+        if let Some(p) = year.overall_attendance_pct {
+            pct(&format!("years[{y}].overall_attendance_pct"), p, &mut w);
+        }
+    }
+    if let Some(p) = x.overall_attendance_pct {
+        pct("overall_attendance_pct", p, &mut w);
+    }
+    x.warnings.extend(w);
+}
+
+fn subject(path: &str, s: &SubjectResult, scale_max: f64, w: &mut Vec<Warning>) {
+    for (t, term) in s.terms.iter().enumerate() {
+        if let Some(g) = term.grade {
+            if !(0.0..=scale_max).contains(&g) {
+                w.push(warn(
+                    &format!("{path}.terms[{t}].grade"),
+                    format!("grade {g} is outside 0-{scale_max}"),
+                ));
+            }
+        } else if term.raw.as_deref().is_some_and(|r| !r.trim().is_empty()) {
+            w.push(warn(
+                &format!("{path}.terms[{t}].grade"),
+                format!("unreadable grade {:?}", term.raw.as_deref().unwrap_or("")),
+            ));
+        }
+    }
+    if let Some(g) = s.final_grade {
+        if !(0.0..=scale_max).contains(&g) {
+            w.push(warn(
+                &format!("{path}.final_grade"),
+                format!("grade {g} is outside 0-{scale_max}"),
+            ));
+        } else {
+            let grades: Vec<f64> = s.terms.iter().filter_map(|t| t.grade).collect();
+            if !grades.is_empty()
+                && grades.len() == s.terms.len()
+                && grades.iter().all(|g| (0.0..=scale_max).contains(g))
+            {
+                let mean = grades.iter().sum::<f64>() / grades.len() as f64;
+                if (mean - g).abs() > MEAN_TOLERANCE_FRACTION * scale_max {
+                    w.push(warn(
+                        &format!("{path}.final_grade"),
+                        format!("média {g} differs from the terms' mean {:.2}", mean),
+                    ));
+                }
+            }
+        }
+    }
+    if let Some(p) = s.attendance_pct {
+        pct(&format!("{path}.attendance_pct"), p, w);
+    }
+}
+
+fn pct(path: &str, p: f64, w: &mut Vec<Warning>) {
+    if !(0.0..=100.0).contains(&p) {
+        w.push(warn(path, format!("attendance {p}% is outside 0-100")));
+    }
+}
+
+pub(crate) fn warn(field: &str, message: impl Into<String>) -> Warning {
+    Warning {
+        field: field.to_string(),
+        message: message.into(),
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::{DocType, Method, School, Student, TermGrade};
+
+    #[test]
+    fn cnpj_check_digits() {
+        assert!(cnpj_ok("11222333000181"));
+        assert!(!cnpj_ok("11222333000182"));
+        assert!(!cnpj_ok("11111111111111"));
+        assert!(!cnpj_ok("1122233300018"));
+        assert!(cnpj_ok("00000000000191"));
+    }
+
+    fn term(n: u8, g: f64) -> TermGrade {
+        TermGrade {
+            term: n,
+            grade: Some(g),
+            raw: Some(g.to_string()),
+            confidence: Some(100.0),
+        }
+    }
+
+    #[test]
+    fn warns_on_ranges_mean_and_cnpj() {
+        let subject = SubjectResult {
+            name: "Matemática".into(),
+            name_original: "Matemática".into(),
+            code: "matematica".into(),
+            terms: vec![term(1, 8.0), term(2, 85.0), term(3, 7.0), term(4, 7.0)],
+            final_grade: Some(7.5),
+            absences: Some(2),
+            attendance_pct: Some(101.0),
+            status: None,
+            workload_hours: None,
+        };
+        let mut ok = subject.clone();
+        ok.terms[1] = term(2, 8.0);
+        ok.attendance_pct = Some(95.0);
+        let mut bad_mean = ok.clone();
+        bad_mean.final_grade = Some(9.5);
+        let mut x = Extraction {
+            document_id: None,
+            doc_type: DocType::Boletim,
+            pages: 1,
+            method: Method::Text,
+            confidence: 100.0,
+            student: Student::default(),
+            school: School {
+                name: None,
+                cnpj: Some("11222333000182".into()),
+            },
+            year: Some(2024),
+            subjects: vec![subject, ok, bad_mean],
+            years: vec![],
+            overall_attendance_pct: None,
+            warnings: vec![],
+            page_info: vec![],
+        };
+        validate(&mut x, 10.0);
+        let fields: Vec<&str> = x.warnings.iter().map(|w| w.field.as_str()).collect();
+        assert_eq!(
+            fields,
+            [
+                "school.cnpj",
+                "subjects[0].terms[1].grade",
+                "subjects[0].attendance_pct",
+                "subjects[2].final_grade"
+            ]
+        );
+    }
+}

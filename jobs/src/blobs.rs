@@ -1,0 +1,266 @@
+//! The blob store: uploaded files, content-addressed by SHA-256 under their
+//! tenant (`<tenant>/<aa>/<sha256>`), in a local directory by default or in
+//! an S3-compatible bucket through `object_store` (`[documents] blob_store`).
+//!
+//! Writing the same key twice is harmless (same bytes), so `put` needs no
+//! lock; the local store writes a temp file and renames it, so a reader never
+//! sees half a file. Keys are built here from a tenant id and a hash we
+//! computed, never from user input. Blobs are kept per tenant (not shared
+//! across tenants) so deleting a tenant's files is one prefix.
+
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
+
+use futures::StreamExt;
+use object_store::aws::AmazonS3Builder;
+use object_store::path::Path as ObjectPath;
+use object_store::{GetOptions, ObjectStore, PutOptions, PutPayload};
+use tokio::io::AsyncWriteExt;
+
+use crate::kinds::documents::settings::{BlobStoreKind, DocumentsSettings};
+
+/// Why a blob could not be read or written.
+#[derive(Debug, thiserror::Error)]
+pub enum BlobError {
+    #[error("blob {0} not found")]
+    NotFound(String),
+    #[error("blob store configuration: {0}")]
+    Config(String),
+    #[error("blob store i/o: {0}")]
+    Io(#[from] std::io::Error),
+    #[error("blob store: {0}")]
+    Remote(object_store::Error),
+}
+
+impl From<object_store::Error> for BlobError {
+    fn from(e: object_store::Error) -> BlobError {
+        match e {
+            object_store::Error::NotFound { path, .. } => BlobError::NotFound(path),
+            e => BlobError::Remote(e),
+        }
+    }
+}
+
+/// A local directory or a bucket.
+#[derive(Clone)]
+pub enum BlobStore {
+    Local(PathBuf),
+    Remote(Arc<dyn ObjectStore>),
+}
+
+impl std::fmt::Debug for BlobStore {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self {
+            BlobStore::Local(dir) => write!(f, "BlobStore::Local({})", dir.display()),
+            BlobStore::Remote(s) => write!(f, "BlobStore::Remote({s})"),
+        }
+    }
+}
+
+/// A blob as a file on this machine: the stored file itself (local store) or
+/// a temp copy (remote store), removed on drop.
+pub enum LocalBlob {
+    Stored(PathBuf),
+    Temp(tempfile::TempPath),
+}
+
+impl LocalBlob {
+    pub fn path(&self) -> &Path {
+        match self {
+            LocalBlob::Stored(p) => p,
+            LocalBlob::Temp(t) => t,
+        }
+    }
+}
+
+/// A HEAD request: metadata only.
+fn head() -> GetOptions {
+    GetOptions {
+        head: true,
+        ..GetOptions::default()
+    }
+}
+
+/// `<tenant>/<first two hex digits>/<sha256>`; `None` when either part is malformed.
+pub fn key(tenant: &str, sha256: &str) -> Option<String> {
+    let hex = sha256.len() == 64
+        && sha256
+            .bytes()
+            .all(|b| b.is_ascii_digit() || (b'a'..=b'f').contains(&b));
+    let tenant_ok = !tenant.is_empty()
+        && tenant.len() <= 64
+        && tenant
+            .bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'-');
+    (hex && tenant_ok).then(|| format!("{tenant}/{}/{sha256}", &sha256[..2]))
+}
+
+/// Lower-case hex SHA-256 of `bytes`.
+pub fn sha256_hex(bytes: &[u8]) -> String {
+    use sha2::Digest;
+    hex::encode(sha2::Sha256::digest(bytes))
+}
+
+impl BlobStore {
+    /// The store `[documents]` describes. Builds a client; it does not connect.
+    pub fn from_settings(s: &DocumentsSettings) -> Result<BlobStore, BlobError> {
+        match s.blob_store {
+            BlobStoreKind::Local => Ok(BlobStore::Local(PathBuf::from(&s.blob_dir))),
+            BlobStoreKind::S3 => {
+                // reqwest 0.13 is built without a bundled crypto provider: use ring,
+                // like every other TLS client of the tree. Already installed = fine.
+                let _ = rustls::crypto::ring::default_provider().install_default();
+                let mut b = AmazonS3Builder::from_env()
+                    .with_bucket_name(&s.s3_bucket)
+                    .with_region(&s.s3_region)
+                    .with_allow_http(s.s3_allow_http);
+                if !s.s3_endpoint.is_empty() {
+                    b = b.with_endpoint(&s.s3_endpoint);
+                }
+                if let Some(k) = &s.s3_access_key_id {
+                    b = b.with_access_key_id(k);
+                }
+                if let Some(k) = &s.s3_secret_access_key {
+                    b = b.with_secret_access_key(k);
+                }
+                let store = b.build().map_err(|e| BlobError::Config(e.to_string()))?;
+                Ok(BlobStore::Remote(Arc::new(store)))
+            }
+        }
+    }
+
+    fn local_path(dir: &Path, key: &str) -> PathBuf {
+        key.split('/')
+            .fold(dir.to_path_buf(), |p, part| p.join(part))
+    }
+
+    /// Stores `bytes` under `key` unless it is already there.
+    pub async fn put(&self, key: &str, bytes: Vec<u8>) -> Result<(), BlobError> {
+        match self {
+            BlobStore::Local(dir) => {
+                let path = Self::local_path(dir, key);
+                if tokio::fs::try_exists(&path).await? {
+                    return Ok(());
+                }
+                let parent = path.parent().expect("a key has a directory").to_path_buf();
+                tokio::fs::create_dir_all(&parent).await?;
+                tokio::task::spawn_blocking(move || -> std::io::Result<()> {
+                    use std::io::Write;
+                    let mut tmp = tempfile::NamedTempFile::new_in(&parent)?;
+                    tmp.write_all(&bytes)?;
+                    tmp.as_file().sync_all()?;
+                    tmp.persist(&path).map_err(|e| e.error)?;
+                    Ok(())
+                })
+                .await
+                .map_err(|e| std::io::Error::other(e.to_string()))??;
+                Ok(())
+            }
+            BlobStore::Remote(store) => {
+                let path = ObjectPath::from(key);
+                match store.get_opts(&path, head()).await {
+                    Ok(_) => return Ok(()),
+                    Err(object_store::Error::NotFound { .. }) => {}
+                    Err(e) => return Err(e.into()),
+                }
+                store
+                    .put_opts(&path, PutPayload::from(bytes), PutOptions::default())
+                    .await?;
+                Ok(())
+            }
+        }
+    }
+
+    pub async fn exists(&self, key: &str) -> Result<bool, BlobError> {
+        match self {
+            BlobStore::Local(dir) => Ok(tokio::fs::try_exists(Self::local_path(dir, key)).await?),
+            BlobStore::Remote(store) => {
+                match store.get_opts(&ObjectPath::from(key), head()).await {
+                    Ok(_) => Ok(true),
+                    Err(object_store::Error::NotFound { .. }) => Ok(false),
+                    Err(e) => Err(e.into()),
+                }
+            }
+        }
+    }
+
+    /// The whole blob in memory.
+    pub async fn get(&self, key: &str) -> Result<Vec<u8>, BlobError> {
+        match self {
+            BlobStore::Local(dir) => match tokio::fs::read(Self::local_path(dir, key)).await {
+                Err(e) if e.kind() == std::io::ErrorKind::NotFound => {
+                    Err(BlobError::NotFound(key.to_string()))
+                }
+                r => Ok(r?),
+            },
+            BlobStore::Remote(store) => {
+                let got = store
+                    .get_opts(&ObjectPath::from(key), GetOptions::default())
+                    .await?;
+                Ok(got.bytes().await?.to_vec())
+            }
+        }
+    }
+
+    /// The blob as a file a subprocess can open: the stored file itself, or
+    /// a streamed temp copy in `tmp_dir` for a remote store.
+    pub async fn to_local_file(&self, key: &str, tmp_dir: &Path) -> Result<LocalBlob, BlobError> {
+        match self {
+            BlobStore::Local(dir) => {
+                let path = Self::local_path(dir, key);
+                if !tokio::fs::try_exists(&path).await? {
+                    return Err(BlobError::NotFound(key.to_string()));
+                }
+                Ok(LocalBlob::Stored(path))
+            }
+            BlobStore::Remote(store) => {
+                let got = store
+                    .get_opts(&ObjectPath::from(key), GetOptions::default())
+                    .await?;
+                let tmp = tempfile::Builder::new()
+                    .prefix("tarefa-blob-")
+                    .suffix(".pdf")
+                    .tempfile_in(tmp_dir)?
+                    .into_temp_path();
+                let mut file = tokio::fs::File::create(&tmp).await?;
+                let mut stream = got.into_stream();
+                while let Some(chunk) = stream.next().await {
+                    file.write_all(&chunk?).await?;
+                }
+                file.flush().await?;
+                Ok(LocalBlob::Temp(tmp))
+            }
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn keys_are_tenant_prefixed_and_refuse_odd_parts() {
+        let sha = sha256_hex(b"%PDF-1.4");
+        let t = "0190a1b2-0000-7000-8000-000000000001";
+        assert_eq!(key(t, &sha).unwrap(), format!("{t}/{}/{sha}", &sha[..2]));
+        assert!(key("../etc", &sha).is_none());
+        assert!(key(t, "ABC").is_none());
+        assert!(key(t, &sha.to_uppercase()).is_none());
+    }
+
+    #[tokio::test]
+    async fn local_store_round_trips_and_put_is_idempotent() {
+        let dir = tempfile::tempdir().unwrap();
+        let store = BlobStore::Local(dir.path().to_path_buf());
+        let sha = sha256_hex(b"boletim");
+        let k = key("t1", &sha).unwrap();
+        assert!(!store.exists(&k).await.unwrap());
+        assert!(matches!(store.get(&k).await, Err(BlobError::NotFound(_))));
+        store.put(&k, b"boletim".to_vec()).await.unwrap();
+        store.put(&k, b"boletim".to_vec()).await.unwrap();
+        assert!(store.exists(&k).await.unwrap());
+        assert_eq!(store.get(&k).await.unwrap(), b"boletim");
+        let f = store.to_local_file(&k, dir.path()).await.unwrap();
+        assert_eq!(std::fs::read(f.path()).unwrap(), b"boletim");
+    }
+}

@@ -1,0 +1,125 @@
+//! The job hash stores no field at its default (`pr` normal, `ma` 5, `r` due
+//! at creation): every reader defaults them, and hashes written the old way
+//! (every field present) still read and run.
+
+mod common;
+
+use std::collections::HashMap;
+use std::time::Duration;
+
+use chrono::Utc;
+use common::*;
+use jobs::engine::keys::QueueKeys;
+use jobs::engine::{JobStatus, Priority};
+use redis::AsyncCommands;
+use serde_json::json;
+
+async fn raw_hash(t: &TestEngine, queue: &str, id: &str) -> HashMap<String, String> {
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    c.hgetall(QueueKeys::new(&t.prefix, queue).job(id))
+        .await
+        .unwrap()
+}
+
+#[tokio::test]
+async fn default_fields_are_left_out_and_read_back_as_defaults() {
+    let t = TestEngine::new().await;
+    let plain = t
+        .engine
+        .push(t.job("test", "test.flaky", json!({ "fail": 1 })))
+        .await
+        .unwrap();
+    let mut custom = t.job("test", "test.flaky", json!({}));
+    custom.priority = Priority::High;
+    custom.max_attempts = 3;
+    let custom = t.engine.push(custom).await.unwrap();
+
+    let h = raw_hash(&t, "test", &plain.id).await;
+    for f in ["pr", "ma", "r"] {
+        assert!(!h.contains_key(f), "{f} stored for a default job: {h:?}");
+    }
+    let h = raw_hash(&t, "test", &custom.id).await;
+    assert_eq!(h.get("pr").map(String::as_str), Some("high"));
+    assert_eq!(h.get("ma").map(String::as_str), Some("3"));
+
+    let info = t.engine.job("test", &plain.id).await.unwrap().unwrap();
+    assert_eq!(info.priority, Priority::Normal);
+    assert_eq!(info.max_attempts, 5);
+    assert_eq!(info.run_at, info.created_at);
+    assert_eq!(info.status, JobStatus::Queued);
+    let info = t.engine.job("test", &custom.id).await.unwrap().unwrap();
+    assert_eq!((info.priority, info.max_attempts), (Priority::High, 3));
+
+    // Claim, retry (promotion back to its default-priority list) and ack.
+    let w = t.worker("test", 4, test_registry());
+    let done = t.wait_final("test", &plain.id).await;
+    assert_eq!(done.status, JobStatus::Succeeded);
+    assert_eq!(done.attempts, 2);
+    assert_eq!(done.result, Some(json!({ "attempt": 2 })));
+    assert_eq!(
+        t.wait_final("test", &custom.id).await.status,
+        JobStatus::Succeeded
+    );
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn a_scheduled_default_job_can_be_cancelled_retried_and_run() {
+    let t = TestEngine::new().await;
+    let mut job = t.job("test", "test.flaky", json!({}));
+    job.run_at = Some(Utc::now() + chrono::Duration::seconds(3600));
+    let p = t.engine.push(job).await.unwrap();
+    assert_eq!(p.status, JobStatus::Scheduled);
+    assert!(raw_hash(&t, "test", &p.id).await.contains_key("r"));
+    assert_eq!(
+        t.engine.cancel("test", &p.id).await.unwrap(),
+        jobs::engine::CancelOutcome::Cancelled
+    );
+    // Retry puts it on its (default) priority's ready list.
+    assert!(t.engine.retry("test", &p.id).await.unwrap());
+    assert_eq!(t.engine.counts("test").await.unwrap().queued, 1);
+    let w = t.worker("test", 2, test_registry());
+    let done = t.wait_final("test", &p.id).await;
+    assert_eq!(done.status, JobStatus::Succeeded);
+    assert_eq!(done.priority, Priority::Normal);
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn a_job_hash_written_with_every_field_still_reads_and_runs() {
+    let t = TestEngine::new().await;
+    let keys = QueueKeys::new(&t.prefix, "test");
+    let id = jobs::engine::new_job_id();
+    let now = Utc::now().timestamp_millis();
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    // What the previous push.lua stored for a normal job with 5 attempts.
+    let _: () = redis::pipe()
+        .hset_multiple(
+            keys.job(&id),
+            &[
+                ("k", "test.flaky".to_string()),
+                ("t", "tenant-a".to_string()),
+                ("p", "{}".to_string()),
+                ("pr", "normal".to_string()),
+                ("ma", "5".to_string()),
+                ("c", now.to_string()),
+                ("s", "queued".to_string()),
+            ],
+        )
+        .rpush(keys.tenant_list("normal", "tenant-a"), &id)
+        .rpush(keys.ring("normal"), "tenant-a")
+        .hincr(keys.meta(), "queued", 1)
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let info = t.engine.job("test", &id).await.unwrap().unwrap();
+    assert_eq!((info.priority, info.max_attempts), (Priority::Normal, 5));
+    let w = t.worker("test", 2, test_registry());
+    let done = t.wait_final("test", &id).await;
+    assert_eq!(done.status, JobStatus::Succeeded);
+    assert_eq!(done.attempts, 1);
+    w.stop().await;
+    tokio::time::sleep(Duration::from_millis(10)).await;
+}

@@ -1,0 +1,398 @@
+//! `documents.extract` end to end: documents taken in by
+//! `jobs::kinds::documents::intake` (what `POST /v1/documents` calls), real
+//! `worker` processes serving the `documents` queue, each extraction a real
+//! `worker extract` subprocess, the real PostgreSQL and Redis.
+//!
+//! - a text boletim is read into the document's result and the tenant's
+//!   academic records (student, subjects, grades, attendance), and
+//!   `alerts.evaluate` is chained for the student when the build has it;
+//! - corrupt, encrypted, truncated and decompression-bomb files fail alone,
+//!   each with its reason on the job and the document, while a good file in
+//!   the same queue succeeds and the worker keeps running;
+//! - an extractor that spins, hangs or runs out of memory is stopped by its
+//!   rlimit or the timeout and its job fails with a reason naming the limit.
+
+mod common;
+mod documents_support;
+
+use std::path::{Path, PathBuf};
+use std::process::Stdio;
+
+use common::*;
+use documents_support as pdfs;
+use jobs::blobs::{sha256_hex, BlobStore};
+use jobs::engine::{JobInfo, JobStatus};
+use jobs::kinds::documents::intake::{self, Upload};
+use jobs::kinds::documents::sql;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// The test database's URL (sqlx::test made it from `DATABASE_URL`).
+fn db_url(pool: &PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let db = pool
+        .connect_options()
+        .get_database()
+        .expect("database name")
+        .to_string();
+    format!("{}/{db}", base.rsplit_once('/').expect("url with a path").0)
+}
+
+/// A tenant, a blob directory, the engine, and worker processes to run.
+struct Bed {
+    t: TestEngine,
+    pool: PgPool,
+    tenant: Uuid,
+    blobs: tempfile::TempDir,
+    store: BlobStore,
+}
+
+impl Bed {
+    async fn new(pool: PgPool) -> Bed {
+        let t = TestEngine::new(|_| {}).await;
+        let tenant = Uuid::now_v7();
+        sqlx::query(
+            "insert into tenants (id, name, slug) values ($1, 'Escola Monteiro Lobato', $2)",
+        )
+        .bind(tenant)
+        .bind(format!("monteiro-{}", tenant.simple()))
+        .execute(&pool)
+        .await
+        .unwrap();
+        let blobs = tempfile::tempdir().unwrap();
+        let store = BlobStore::Local(blobs.path().to_path_buf());
+        Bed {
+            t,
+            pool,
+            tenant,
+            blobs,
+            store,
+        }
+    }
+
+    /// Takes `bytes` in (blob, row, job); returns (document id, job id).
+    async fn submit(&self, name: &str, bytes: Vec<u8>) -> (Uuid, String) {
+        let sha = sha256_hex(&bytes);
+        let upload = Upload {
+            bytes,
+            filename: name.into(),
+            content_type: "application/pdf".into(),
+            student_id: None,
+            doc_type: None,
+        };
+        let sub = intake::create(
+            &self.pool,
+            &self.t.engine,
+            &self.store,
+            self.tenant,
+            &sha,
+            upload,
+        )
+        .await
+        .unwrap();
+        assert!(sub.created && sub.queued);
+        (sub.document.id, sub.job_id)
+    }
+
+    /// Starts a worker for the `documents` queue; `env` adds or overrides settings.
+    fn worker(&self, env: &[(&str, String)]) -> (tokio::process::Child, PathBuf) {
+        let log = self
+            .blobs
+            .path()
+            .join(format!("worker-{}.log", Uuid::now_v7().simple()));
+        let file = std::fs::File::create(&log).unwrap();
+        let child = self
+            .t
+            .spec("documents", 2)
+            .command()
+            .env("TAREFA__DATABASE__URL", db_url(&self.pool))
+            .env("TAREFA__DOCUMENTS__BLOB_DIR", self.blobs.path())
+            .envs(env.iter().map(|(k, v)| (*k, v.as_str())))
+            .stdout(file.try_clone().unwrap())
+            .stderr(file)
+            .stdin(Stdio::null())
+            .spawn()
+            .expect("spawn worker");
+        (child, log)
+    }
+
+    async fn doc(&self, id: Uuid) -> sql::Document {
+        sql::get(&self.pool, self.tenant, id)
+            .await
+            .unwrap()
+            .unwrap()
+    }
+
+    /// A shell script standing in for the extractor.
+    fn script(&self, name: &str, body: &str) -> String {
+        use std::os::unix::fs::PermissionsExt;
+        let p = self.blobs.path().join(name);
+        std::fs::write(&p, format!("#!/bin/sh\n{body}\n")).unwrap();
+        std::fs::set_permissions(&p, std::fs::Permissions::from_mode(0o755)).unwrap();
+        p.to_str().unwrap().to_string()
+    }
+}
+
+fn show_log(log: &Path) -> String {
+    let text = std::fs::read_to_string(log).unwrap_or_default();
+    let lines: Vec<&str> = text.lines().collect();
+    lines[lines.len().saturating_sub(30)..].join("\n")
+}
+
+fn error_of(job: &JobInfo) -> &str {
+    job.last_error.as_deref().unwrap_or("")
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn documents_text_boletim_is_extracted_into_the_academic_records(pool: PgPool) {
+    let bed = Bed::new(pool).await;
+    let (id, job_id) = bed.submit("boletim.pdf", pdfs::boletim("2024000111")).await;
+    let (mut worker, log) = bed.worker(&[]);
+
+    let job = bed
+        .t
+        .wait_final("documents", &[job_id.clone()])
+        .await
+        .remove(0);
+    assert_eq!(
+        job.status,
+        JobStatus::Succeeded,
+        "{job:?}\n{}",
+        show_log(&log)
+    );
+    let result = job.result.clone().expect("the job's result");
+    assert_eq!(result["document_id"], id.to_string());
+    assert_eq!(result["student"]["registration"], "2024000111");
+    assert_eq!(result["student"]["name"], "Maria Clara Souza");
+    assert_eq!(result["year"], 2024);
+
+    let doc = bed.doc(id).await;
+    assert_eq!(doc.status, "succeeded");
+    assert_eq!(doc.attempts, 1);
+    assert_eq!(doc.pages, Some(1));
+    assert_eq!(doc.method.as_deref(), Some("text"));
+    assert!(doc.error_code.is_none());
+    let stored = doc.result.clone().unwrap();
+    assert_eq!(stored["document_id"], id.to_string());
+    let codes: Vec<&str> = stored["subjects"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|s| s["code"].as_str().unwrap())
+        .collect();
+    assert_eq!(codes, ["matematica", "lingua-portuguesa", "historia"]);
+
+    let student = doc
+        .records_student_id
+        .expect("records written for a student");
+    let (registration, name, birth): (String, String, Option<chrono::NaiveDate>) = sqlx::query_as(
+        "select registration, name, birth_date from students where tenant_id = $1 and id = $2",
+    )
+    .bind(bed.tenant)
+    .bind(student)
+    .fetch_one(&bed.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        (registration.as_str(), name.as_str()),
+        ("2024000111", "Maria Clara Souza")
+    );
+    assert_eq!(birth, chrono::NaiveDate::from_ymd_opt(2012, 5, 10));
+
+    let grades: Vec<(String, i16, f64, String)> = sqlx::query_as(
+        "select subject_code, term, grade::float8, source from grades \
+         where tenant_id = $1 and student_id = $2 and year = 2024 order by subject_code, term",
+    )
+    .bind(bed.tenant)
+    .bind(student)
+    .fetch_all(&bed.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        grades.len(),
+        15,
+        "3 subjects x (4 terms + final): {grades:?}"
+    );
+    let source = format!("document:{id}");
+    assert!(grades.iter().all(|g| g.3 == source));
+    let mat: Vec<(i16, f64)> = grades
+        .iter()
+        .filter(|g| g.0 == "matematica")
+        .map(|g| (g.1, g.2))
+        .collect();
+    assert_eq!(mat, [(0, 7.8), (1, 7.5), (2, 8.0), (3, 6.5), (4, 9.0)]);
+
+    let attendance: Vec<(String, Option<i32>, Option<f64>)> = sqlx::query_as(
+        "select subject_code, absences, attendance_pct::float8 from attendance_periods \
+         where tenant_id = $1 and student_id = $2 and year = 2024 and term = 0 order by subject_code",
+    )
+    .bind(bed.tenant)
+    .bind(student)
+    .fetch_all(&bed.pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        attendance,
+        [
+            (String::new(), None, Some(92.5)),
+            ("historia".into(), Some(12), Some(85.0)),
+            ("lingua-portuguesa".into(), Some(2), Some(97.5)),
+            ("matematica".into(), Some(4), Some(95.0)),
+        ]
+    );
+    let subjects: Vec<(String, String)> = sqlx::query_as(
+        "select code, name from academic_subjects where tenant_id = $1 order by code",
+    )
+    .bind(bed.tenant)
+    .fetch_all(&bed.pool)
+    .await
+    .unwrap();
+    assert!(
+        subjects.contains(&("matematica".into(), "Matemática".into())),
+        "{subjects:?}"
+    );
+
+    // The follow-up: alerts.evaluate for the student, when this build has that kind.
+    let registry = jobs::kinds::Registry::builtin();
+    match registry.get("alerts.evaluate") {
+        Some(kind) => {
+            let follow = &result["follow_up"];
+            assert_eq!(follow["kind"], "alerts.evaluate", "{result}");
+            let queue = kind.policy().queue;
+            let chained = bed
+                .t
+                .engine
+                .job(queue, follow["job_id"].as_str().unwrap())
+                .await
+                .unwrap()
+                .expect("alerts.evaluate queued");
+            assert_eq!(
+                chained.payload,
+                serde_json::json!({ "student_ids": [student] })
+            );
+            assert_eq!(chained.tenant, bed.tenant.to_string());
+        }
+        None => assert!(result["follow_up"].is_null(), "{result}"),
+    }
+    worker.start_kill().unwrap();
+    let _ = worker.wait().await;
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn documents_bad_files_fail_alone_and_the_worker_keeps_going(pool: PgPool) {
+    let bed = Bed::new(pool).await;
+    let bad = [
+        ("corrupt.pdf", pdfs::corrupt(), vec!["corrupt"]),
+        ("encrypted.pdf", pdfs::encrypted(), vec!["encrypted"]),
+        (
+            "truncated.pdf",
+            pdfs::truncated(),
+            vec!["corrupt", "truncated", "ocr_failed"],
+        ),
+        ("bomb.pdf", pdfs::bomb(48), vec!["decompression_bomb"]),
+        (
+            "not-a-pdf.pdf",
+            b"Nome;Nota\nMaria;8,5\n".to_vec(),
+            vec!["not_pdf"],
+        ),
+    ];
+    let mut submitted = Vec::new();
+    for (name, bytes, codes) in bad {
+        let (id, job) = bed.submit(name, bytes).await;
+        submitted.push((name, id, job, codes));
+    }
+    let (good_id, good_job) = bed.submit("boletim.pdf", pdfs::boletim("2024000333")).await;
+    let (mut worker, log) = bed.worker(&[(
+        "TAREFA__DOCUMENTS__MAX_INFLATED_BYTES",
+        (16u64 << 20).to_string(),
+    )]);
+
+    let mut ids: Vec<String> = submitted.iter().map(|s| s.2.clone()).collect();
+    ids.push(good_job.clone());
+    let jobs = bed.t.wait_final("documents", &ids).await;
+    let good = jobs.last().unwrap();
+    assert_eq!(
+        good.status,
+        JobStatus::Succeeded,
+        "{good:?}\n{}",
+        show_log(&log)
+    );
+    assert_eq!(bed.doc(good_id).await.status, "succeeded");
+    for ((name, id, _, codes), job) in submitted.iter().zip(&jobs) {
+        assert_eq!(job.status, JobStatus::Dead, "{name}: {job:?}");
+        assert_eq!(job.reason.as_deref(), Some("permanent"), "{name}: {job:?}");
+        assert_eq!(job.attempts, 1, "{name}: the file's fault is not retried");
+        let doc = bed.doc(*id).await;
+        assert_eq!(doc.status, "failed", "{name}");
+        let code = doc.error_code.clone().unwrap();
+        assert!(
+            codes.contains(&code.as_str()),
+            "{name}: {code} not in {codes:?}"
+        );
+        let message = doc.error_message.clone().unwrap();
+        assert!(!message.is_empty(), "{name}");
+        assert_eq!(
+            error_of(job),
+            format!("{code}: {message}"),
+            "{name}: same reason on the job"
+        );
+    }
+    assert!(
+        worker.try_wait().unwrap().is_none(),
+        "the worker is still running"
+    );
+    worker.start_kill().unwrap();
+    let _ = worker.wait().await;
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn documents_an_extractor_over_its_limits_is_killed_with_a_clear_reason(pool: PgPool) {
+    let bed = Bed::new(pool).await;
+    let spin = bed.script("spin.sh", "while :; do :; done");
+    let hang = bed.script("hang.sh", "exec sleep 600");
+    let hog = bed.script(
+        "hog.sh",
+        "exec python3 -c 'b = bytearray(1024 * 1024 * 1024); print(len(b))'",
+    );
+    // (what, extractor, cpu s, wall s, expected code, what the reason says)
+    let cases = [
+        ("cpu", spin, 1, 120, "cpu_limit", "SIGXCPU"),
+        ("timeout", hang, 120, 1, "timeout", "longer than 1 s"),
+        ("memory", hog, 120, 120, "crashed", "MemoryError"),
+    ];
+    for (what, bin, cpu, wall, code, says) in cases {
+        let (id, job_id) = bed.submit(&format!("{what}.pdf"), pdfs::pages(1)).await;
+        let (mut worker, log) = bed.worker(&[
+            ("TAREFA__DOCUMENTS__EXTRACTOR_BIN", bin),
+            ("TAREFA__DOCUMENTS__EXTRACT_CPU_SECS", cpu.to_string()),
+            ("TAREFA__DOCUMENTS__EXTRACT_TIMEOUT_SECS", wall.to_string()),
+            ("TAREFA__DOCUMENTS__EXTRACTOR_MEMORY_MB", "128".into()),
+        ]);
+        let job = bed.t.wait_final("documents", &[job_id]).await.remove(0);
+        assert_eq!(
+            job.status,
+            JobStatus::Dead,
+            "{what}: {job:?}\n{}",
+            show_log(&log)
+        );
+        assert_eq!(job.attempts, 2, "{what}: a crash or limit is retried once");
+        assert!(
+            error_of(&job).starts_with(code) && error_of(&job).contains(says),
+            "{what}: {}",
+            error_of(&job)
+        );
+        let doc = bed.doc(id).await;
+        assert_eq!(
+            (doc.status.as_str(), doc.error_code.as_deref()),
+            ("failed", Some(code)),
+            "{what}"
+        );
+        assert!(doc.error_message.unwrap().contains(says), "{what}");
+        assert!(
+            worker.try_wait().unwrap().is_none(),
+            "{what}: the worker survived"
+        );
+        worker.start_kill().unwrap();
+        let _ = worker.wait().await;
+    }
+}
