@@ -95,8 +95,14 @@ mod tests {
         assert!(doc["paths"]["/v1/jobs/{kind}"]["post"].is_object());
         assert!(doc["components"]["schemas"]["diag.sleep"]["properties"]["ms"].is_object());
         assert!(doc["paths"]["/v1/schedules"]["post"].is_object());
-        assert!(doc["paths"]["/v1/documents"]["post"]["requestBody"]["content"]["multipart/form-data"].is_object());
+        assert!(
+            doc["paths"]["/v1/documents"]["post"]["requestBody"]["content"]["multipart/form-data"]
+                .is_object()
+        );
         assert!(doc["paths"]["/v1/documents/{id}"]["get"].is_object());
-        assert!(doc["components"]["schemas"]["documents.extract"]["properties"]["document_id"].is_object());
+        assert!(
+            doc["components"]["schemas"]["documents.extract"]["properties"]["document_id"]
+                .is_object()
+        );
     }
 }

@@ -151,7 +151,7 @@ async fn documents_text_boletim_is_extracted_into_the_academic_records(pool: PgP
 
     let job = bed
         .t
-        .wait_final("documents", &[job_id.clone()])
+        .wait_final("documents", std::slice::from_ref(&job_id))
         .await
         .remove(0);
     assert_eq!(

@@ -26,6 +26,9 @@ use crate::channels::templates::{self, format_date, format_decimal};
 use crate::engine::Engine;
 use crate::kinds::notify::{outbox, sql as outbox_sql, ChannelName, MessageSpec};
 
+/// One outbox row to write: id, dedup key, recipient, message.
+type OutboxRow = (Uuid, String, String, Value);
+
 /// Outbox rows per insert.
 const CHUNK: usize = 1_000;
 
@@ -145,7 +148,7 @@ pub async fn deliver(
     let staff_by_id: HashMap<Uuid, &Person> = staff.iter().map(|s| (s.id, s)).collect();
 
     // (channel, urgent) → outbox rows (id, dedup key, recipient, message)
-    let mut rows: HashMap<(ChannelName, bool), Vec<(Uuid, String, String, Value)>> = HashMap::new();
+    let mut rows: HashMap<(ChannelName, bool), Vec<OutboxRow>> = HashMap::new();
     let mut marks = Marks::default();
     for a in pending {
         let Some(rule) = rules.get(&a.rule_id) else {

@@ -30,14 +30,17 @@ struct Class {
     year: i32,
     teacher: Option<String>,
     coordinator: Option<String>,
-    enrollments: Vec<(
-        usize,
-        Option<usize>,
-        String,
-        Option<NaiveDate>,
-        Option<NaiveDate>,
-    )>,
+    enrollments: Vec<Enrollment>,
 }
+
+/// One enrollment as read: (row, nested index, student registration, started_on, ended_on).
+type Enrollment = (
+    usize,
+    Option<usize>,
+    String,
+    Option<NaiveDate>,
+    Option<NaiveDate>,
+);
 
 fn read(rows: &Rows, errors: &mut Vec<RowError>) -> (Vec<Class>, Vec<Staff>) {
     let (mut classes, mut staff) = (Vec::new(), Vec::<Staff>::new());
