@@ -5,6 +5,10 @@
 # Migrations are compiled into api-lite (`api-lite migrate`); config/ is copied to /app/config.
 
 FROM rust:1-bookworm AS builder
+# The worker links libtesseract/leptonica (bindgen needs libclang).
+RUN apt-get update \
+ && apt-get install -y --no-install-recommends libtesseract-dev libleptonica-dev libclang-dev clang pkg-config \
+ && rm -rf /var/lib/apt/lists/*
 WORKDIR /src
 COPY . .
 RUN --mount=type=cache,target=/usr/local/cargo/registry \
@@ -15,9 +19,11 @@ RUN --mount=type=cache,target=/usr/local/cargo/registry \
 
 FROM debian:bookworm-slim
 # ca-certificates: TLS to providers and webhooks; curl: the compose healthcheck.
-# Job kinds that shell out (e.g. OCR) add their packages here and to scripts/lib.sh.
+# documents.extract: libtesseract 5 + leptonica, the por/eng models, pdftoppm (fallback renderer).
+# Job kinds that need system packages add them here and to scripts/lib.sh.
 RUN apt-get update \
  && apt-get install -y --no-install-recommends ca-certificates curl \
+      libtesseract5 liblept5 tesseract-ocr-por tesseract-ocr-eng poppler-utils \
  && rm -rf /var/lib/apt/lists/* \
  && useradd --system --uid 10001 --home-dir /app --shell /usr/sbin/nologin tarefa
 WORKDIR /app

@@ -290,6 +290,15 @@ async fn documents_bad_files_fail_alone_and_the_worker_keeps_going(pool: PgPool)
             vec!["corrupt", "truncated", "ocr_failed"],
         ),
         ("bomb.pdf", pdfs::bomb(48), vec!["decompression_bomb"]),
+        // Readable, but no subject or grade in it.
+        ("no-grades.pdf", pdfs::pages(1), vec!["no_grades"]),
+        // Cut in the middle of its content: repaired by the extractor, but
+        // what is left holds no grades.
+        (
+            "cut.pdf",
+            pdfs::cut_in_content(),
+            vec!["no_grades", "corrupt"],
+        ),
         (
             "not-a-pdf.pdf",
             b"Nome;Nota\nMaria;8,5\n".to_vec(),
@@ -360,8 +369,9 @@ async fn documents_an_extractor_over_its_limits_is_killed_with_a_clear_reason(po
         ("timeout", hang, 120, 1, "timeout", "longer than 1 s"),
         ("memory", hog, 120, 120, "crashed", "MemoryError"),
     ];
-    for (what, bin, cpu, wall, code, says) in cases {
-        let (id, job_id) = bed.submit(&format!("{what}.pdf"), pdfs::pages(1)).await;
+    for (n, (what, bin, cpu, wall, code, says)) in cases.into_iter().enumerate() {
+        // A different file each time: the same bytes would be the same document.
+        let (id, job_id) = bed.submit(&format!("{what}.pdf"), pdfs::pages(n + 1)).await;
         let (mut worker, log) = bed.worker(&[
             ("TAREFA__DOCUMENTS__EXTRACTOR_BIN", bin),
             ("TAREFA__DOCUMENTS__EXTRACT_CPU_SECS", cpu.to_string()),

@@ -203,10 +203,20 @@ pub fn pages(n: usize) -> Vec<u8> {
 }
 
 /// The first 200 bytes of a valid boletim: the catalog, no page, no xref,
-/// no trailer. (Cut inside the content stream instead, the extractor
-/// repairs the file and OCRs a blank page: an empty result, not a failure.)
+/// no trailer. (Cut inside the content stream instead, see [`cut_in_content`].)
 pub fn truncated() -> Vec<u8> {
     boletim("1")[..200].to_vec()
+}
+
+/// A boletim cut in the middle of its page content (no xref, no trailer).
+pub fn cut_in_content() -> Vec<u8> {
+    let full = boletim("1");
+    let at = full
+        .windows(6)
+        .position(|w| w == b"stream")
+        .expect("the boletim has a content stream")
+        + 40;
+    full[..at].to_vec()
 }
 
 /// A PDF header and then noise: no object can be read.

@@ -150,14 +150,38 @@ async fn extract(
         memory_bytes: s.extractor_memory_mb * 1024 * 1024,
     };
     ctx.progress(10, "extracting").await;
-    extractor::run(&bin, &opts, file.path(), &limits, &ctx.cancel)
+    let ex = extractor::run(&bin, &opts, file.path(), &limits, &ctx.cancel)
         .await
         .map_err(|e| match e {
             RunError::Extract(e) => Ok(Failure::new(&e.code, e.message, false)),
             RunError::Crashed { code, message } => Ok(Failure::new(code, message, true)),
             RunError::Start(m) => Ok(Failure::new("internal", m, true)),
             RunError::Cancelled => Err(JobError::Cancelled),
-        })
+        })?;
+    check_has_grades(&ex).map_err(Ok)?;
+    Ok(ex)
+}
+
+/// A readable PDF in which no subject or grade was found (a blank or
+/// damaged page, another kind of document) fails with `no_grades` rather
+/// than succeeding with an empty result nobody would notice.
+fn check_has_grades(ex: &documents::Extraction) -> Result<(), Failure> {
+    if !ex.subjects.is_empty() || ex.years.iter().any(|y| !y.subjects.is_empty()) {
+        return Ok(());
+    }
+    let method = match ex.method {
+        documents::Method::Text => "text",
+        documents::Method::Ocr => "OCR",
+        documents::Method::Mixed => "text and OCR",
+    };
+    Err(Failure::new(
+        "no_grades",
+        format!(
+            "no subject or grade was found in the document ({} page(s) read by {method}, confidence {:.0}); is it a boletim or histórico, and is it complete?",
+            ex.pages, ex.confidence
+        ),
+        false,
+    ))
 }
 
 /// Queues `alerts.evaluate` for `student` when this build has that kind.

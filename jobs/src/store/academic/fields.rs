@@ -266,7 +266,7 @@ mod tests {
         }
 
         #[test]
-        fn dd_mm_aaaa_round_trips(days in 0i64..100_000) {
+        fn dd_mm_aaaa_round_trips(days in 0i64..90_000) {
             let d = NaiveDate::from_ymd_opt(1950, 1, 1).unwrap() + chrono::Duration::days(days);
             prop_assert_eq!(parse_date(&d.format("%d/%m/%Y").to_string()), Some(d));
         }
