@@ -69,7 +69,7 @@ report=$(cat <<MD
 
 ### Documents extraction ($(date -u +%Y-%m-%d) $(date -u +%H:%M) UTC)
 
-- machine: $(nproc) CPUs ($cpu), shared with other jobs; Tesseract $(tesseract --version 2>&1 | head -1 | awk '{print $2}') with Debian's fast \`por+eng\` models; poppler $(pdftotext -v 2>&1 | head -1 | awk '{print $3}')
+- machine: $(getconf _NPROCESSORS_ONLN) CPUs ($cpu), shared with other jobs; Tesseract $(tesseract --version 2>&1 | head -1 | awk '{print $2}') with Debian's fast \`por+eng\` models; poppler $(pdftotext -v 2>&1 | head -1 | awk '{print $3}')
 - command: \`bash bench/documents.sh\` (release \`documents/examples/docbench\`, each side timed by \`/usr/bin/time -v\`, peak RSS = max resident set)
 - **text layer**, $text_pages pages × $iters (ca-warn-report 16 pages + the generated boletins/histórico): documents $(fmt "$(field "$ours_text" pages_per_s)" 1) pages/s, peak RSS ${ours_text_rss} MiB · \`pdftotext -layout\` ${pt_pps} pages/s (a process per file), peak RSS ${pt_rss} MiB
 - **OCR 200 dpi**, $ocr_pages pages (linn JBIG2 scan, generated boletim + 2-page histórico scans): documents $(fmt "$(field "${ours_ocr[200]}" s_per_page)" 2) s/page (render + orientation + deskew + line removal + page OCR; cell re-reads happen in \`extract\` only), peak RSS ${ours_ocr_rss[200]} MiB · \`pdftoppm -gray\` + \`tesseract\` CLI ${cli_spp[200]} s/page, peak RSS ${cli_rss[200]} MiB

@@ -53,7 +53,7 @@ pg_version="$(psql "$BENCH_DATABASE_URL" -Atc 'show server_version' 2>/dev/null 
 {
   [ -s "$RESULTS" ] || printf '# Tarefa benchmark results\n\nSections are in run order (newest last). The engine + HTTP sections are one run of `bash bench/run.sh` each; other sections name their own command. Figures are from one shared 2-core machine: check each run'"'"'s Notes for how much CPU other processes took, and compare ratios (same-run baselines) rather than absolute numbers across runs.\n'
   printf '\n## %s\n\n' "$(date -u '+%Y-%m-%d %H:%M UTC')"
-  printf -- '- machine: %s CPUs (`nproc`), %s, %s GiB RAM, %s\n' "$(nproc)" "$cpu" "$(( mem_kb / 1048576 ))" "$(uname -sr)"
+  printf -- '- machine: %s CPUs (`getconf _NPROCESSORS_ONLN`; `nproc` obeys OMP_THREAD_LIMIT), %s, %s GiB RAM, %s\n' "$(getconf _NPROCESSORS_ONLN)" "$cpu" "$(( mem_kb / 1048576 ))" "$(uname -sr)"
   printf -- '- Redis %s (loopback, shared with other users of this machine), PostgreSQL %s; %s\n' "${redis_version:-?}" "$pg_version" "$(rustc --version)"
   printf -- '- git: %s%s\n' "$(git rev-parse --short HEAD)" \
     "$(git diff --quiet HEAD -- jobs worker api-lite config || echo " plus uncommitted changes in jobs/worker/api-lite/config (diff sha1 $(git diff HEAD -- jobs worker api-lite config | sha1sum | cut -c1-10))")"

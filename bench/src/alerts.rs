@@ -150,7 +150,8 @@ async fn load(pool: &PgPool, n: usize, year: i32) -> Result<Uuid> {
         if s.contains("$1") {
             q = q.bind(t);
         }
-        if s.contains("$2") {
+        // A statement using $3 but not $2 still has three parameters.
+        if s.contains("$2") || s.contains("$3") {
             q = q.bind(n as i32);
         }
         if s.contains("$3") {
