@@ -277,10 +277,15 @@ pub async fn run(args: AlertsArgs) -> Result<()> {
         let loaded = started.elapsed().as_secs_f64();
         rules(&pool, t).await?;
         let p = EvaluatePayload::default();
-        for what in ["first (all new)", "again (steady state)"] {
+        // The second run is an hour later (same data): what a daily or
+        // post-ingestion run costs when nothing changed.
+        for (what, at) in [
+            ("first (all new)", now),
+            ("again (steady state)", now + chrono::Duration::hours(1)),
+        ] {
             eprintln!("bench alerts: {n} students, {what}");
             let started = Instant::now();
-            let o = alerts::run(&pool, &engine, t, &p, now).await?;
+            let o = alerts::run(&pool, &engine, t, &p, at).await?;
             out.push_str(&line(
                 &format!("{n} students: {what}"),
                 &o,
@@ -298,7 +303,14 @@ pub async fn run(args: AlertsArgs) -> Result<()> {
             ..EvaluatePayload::default()
         };
         let started = Instant::now();
-        let o = alerts::run(&pool, &engine, t, &narrowed, now).await?;
+        let o = alerts::run(
+            &pool,
+            &engine,
+            t,
+            &narrowed,
+            now + chrono::Duration::hours(2),
+        )
+        .await?;
         out.push_str(&line(
             &format!("{n} students: 100 of them (after an ingestion)"),
             &o,
@@ -313,7 +325,7 @@ pub async fn run(args: AlertsArgs) -> Result<()> {
     }
     out.push_str("\n- data: per student 10 subjects × 4 terms of grades (4% of term grades 2-5, the rest 5-10) and of attendance periods \
                   (20 classes; 4% with 10-18 absences, the rest 0-4), 20 school days (6% absent), 5% with an occurrence in the last 20 days, one guardian with an e-mail\n");
-    out.push_str("- first = every alert new (opened, message rendered, outbox row, `notify.send` pushed to Redis); again = the same data re-evaluated (nothing opens, resolves or sends); evaluate = scope + rules + lifecycle transaction, notify = recipients, templates, outbox, pushes\n");
+    out.push_str("- first = every alert new (opened, message rendered, outbox row, `notify.send` pushed to Redis); again = the same data re-evaluated an hour later (nothing opens, resolves or sends); evaluate = scope + rules + lifecycle transaction, notify = recipients, templates, outbox, pushes\n");
     println!("{out}");
 
     drop(pool);

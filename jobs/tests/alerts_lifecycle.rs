@@ -300,3 +300,63 @@ async fn evaluate_job_through_workers_emails_the_guardian_once(pool: PgPool) {
     notify_worker.stop().await;
     assert_eq!(bed.smtp.mails().len(), 1);
 }
+
+/// A held alert is rewritten only when what its rule saw changes: the daily
+/// run over an unchanged school writes nothing (`changed_at` stays), a new
+/// figure that still holds updates details and `changed_at` without a message.
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn a_held_alert_is_rewritten_only_when_its_details_change(pool: PgPool) {
+    let (bed, _te) = bed(pool).await;
+    two_students(&bed).await;
+    ana_at(&bed, 70.0).await;
+    rule(
+        &bed,
+        "frequência",
+        json!({"type": "attendance_below"}),
+        json!({}),
+    )
+    .await;
+    let changed_at = |bed: &jobs::testing::Bed| {
+        let pool = bed.pool.clone();
+        let tenant = bed.tenant;
+        async move {
+            sqlx::query_scalar::<_, chrono::DateTime<chrono::Utc>>(
+                "select changed_at from alerts where tenant_id = $1",
+            )
+            .bind(tenant)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let t0 = now();
+    assert_eq!(eval_at(&bed, t0).await.opened, 1);
+    assert_eq!(changed_at(&bed).await, t0);
+
+    let next_day = t0 + chrono::Duration::days(1);
+    let out = eval_at(&bed, next_day).await;
+    assert_eq!(
+        (out.holding, out.opened, out.messages),
+        (1, 0, 0),
+        "{out:?}"
+    );
+    assert_eq!(
+        changed_at(&bed).await,
+        t0,
+        "unchanged details are not rewritten"
+    );
+
+    ana_at(&bed, 65.0).await;
+    let later = t0 + chrono::Duration::days(2);
+    let out = eval_at(&bed, later).await;
+    assert_eq!(
+        (out.opened, out.reopened, out.messages),
+        (0, 0, 0),
+        "{out:?}"
+    );
+    assert_eq!(changed_at(&bed).await, later);
+    let a = &alerts_of(&bed).await[0];
+    assert_eq!((a.status.as_str(), a.episode), ("open", 1));
+    assert_eq!(a.details["frequencia"], json!(65.0));
+    assert_eq!(events(&bed, a.id).await, vec!["opened", "notified"]);
+}

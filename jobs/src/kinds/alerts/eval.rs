@@ -3,13 +3,20 @@
 //! the students (and subjects) it holds for into the `eval_hits` temp table.
 //! Composite conditions combine their children's rows there, in SQL too.
 //!
+//! Grades and attendance are first reduced, once per evaluation, to one row
+//! per student and subject (`eval_grades`, `eval_att`: `build_bases`); the
+//! grade and attendance rules read those, so eight rules over 100,000
+//! students scan the 4,000,000 grade rows once, not once per rule.
+//!
 //! Every statement reads the temp table `eval_scope (student_id, active)`
 //! (the students being evaluated) and binds `$1` tenant, `$2` year, `$3`
 //! today (in the tenant's zone), `$4` the node, `$5` the rule; its own
 //! parameters follow. Each hit carries `details`: the template variables of
 //! its type (`tipo`, `disciplina`, `frequencia`, ...).
 
-use sqlx::PgConnection;
+use sqlx::postgres::PgArguments;
+use sqlx::query::Query;
+use sqlx::{PgConnection, Postgres};
 use uuid::Uuid;
 
 use super::rule::{subject_codes, Condition, Scope};
@@ -25,137 +32,191 @@ pub struct Frame {
 
 /// Creates the evaluation's temp tables (dropped at commit).
 pub async fn create_temp_tables(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
-    sqlx::query(
+    for ddl in [
         "create temp table eval_scope (student_id uuid primary key, active boolean not null) on commit drop",
-    )
-    .execute(&mut *conn)
-    .await?;
-    sqlx::query(
         "create temp table eval_hits (node int not null, rule_id uuid not null, student_id uuid not null, \
          scope text not null, details jsonb not null) on commit drop",
-    )
-    .execute(&mut *conn)
-    .await?;
+        "create temp table eval_grades (student_id uuid not null, subject_code text not null, terms int[] not null, \
+         grades numeric[] not null, term_avg numeric, final numeric) on commit drop",
+        "create temp table eval_att (student_id uuid not null, subject_code text not null, pct numeric not null, \
+         given bigint, absent bigint) on commit drop",
+    ] {
+        sqlx::query(ddl).execute(&mut *conn).await?;
+    }
     Ok(())
 }
 
-// A term's grade on 0-10: its row without assessment, else the mean of its assessments.
-const TERM_GRADES: &str = "term_grades as (
-    select g.student_id, g.subject_code, g.term,
-           coalesce(max(g.grade * 10 / g.scale_max) filter (where g.assessment = ''),
-                    avg(g.grade * 10 / g.scale_max) filter (where g.assessment <> '')) as grade
-    from grades g join eval_scope sc on sc.student_id = g.student_id and sc.active
-    where g.tenant_id = $1 and g.year = $2 and g.term between 1 and 6
-      and ($6::text[] is null or g.subject_code = any($6))
-    group by 1, 2, 3)";
+// `eval_grades`: one row per (student, subject) of the year, built once per
+// evaluation for every grade rule. A term's grade on 0-10 is its row without
+// assessment, else the mean of its assessments; `terms`/`grades` list the
+// graded terms 1-6 in order, `term_avg` is their mean, `final` the year's
+// grade (term 0, the row without assessment). The scaled grade is computed
+// once per row (the `offset 0` fence keeps the planner from copying the
+// expression into each aggregate).
+const BUILD_GRADES: &str = "insert into eval_grades (student_id, subject_code, terms, grades, term_avg, final)
+    with rows as (
+        select g.student_id, g.subject_code, g.term, g.assessment = '' as plain, g.grade * 10 / g.scale_max as grade
+        from grades g join eval_scope sc on sc.student_id = g.student_id and sc.active
+        where g.tenant_id = $1 and g.year = $2 and g.term between 0 and 6
+        offset 0),
+    terms as (
+        select student_id, subject_code, term,
+               coalesce(max(grade) filter (where plain), avg(grade) filter (where not plain)) as grade,
+               max(grade) filter (where plain) as plain_grade
+        from rows group by 1, 2, 3)
+    select student_id, subject_code,
+           coalesce(array_agg(term order by term) filter (where term >= 1), '{}'),
+           coalesce(array_agg(grade order by term) filter (where term >= 1), '{}'),
+           avg(grade) filter (where term >= 1),
+           max(plain_grade) filter (where term = 0)
+    from terms group by 1, 2";
 
-fn grade_below_sql() -> String {
-    format!(
-        "with {TERM_GRADES},
-         picked as (select t.*, row_number() over (partition by t.student_id, t.subject_code order by t.term desc) as rn
-                    from term_grades t where t.grade is not null and ($8::int is null or t.term = $8))
-         select p.student_id, p.subject_code as scope,
-                jsonb_build_object('tipo', 'grade_below', 'disciplina', sub.name, 'disciplina_codigo', p.subject_code,
-                                   'nota', round(p.grade, 2), 'minimo', $7::numeric, 'bimestre', p.term) as details
-         from picked p join academic_subjects sub on sub.tenant_id = $1 and sub.code = p.subject_code
-         where p.rn = 1 and p.grade < $7::numeric"
-    )
+// `eval_att`: attendance per (student, subject; '' = the whole day), built
+// once per evaluation for every attendance rule. From attendance periods when
+// the student has any for that subject (the year row, term 0, wins over the
+// terms; counts when every row has them, else the mean of the percentages),
+// else from daily attendance up to today (justified absences don't count).
+const BUILD_ATTENDANCE: &str = "insert into eval_att (student_id, subject_code, pct, given, absent)
+    with rows as (
+        select p.student_id, p.subject_code, p.term = 0 as yr, p.classes_given as given,
+               least(p.absences, p.classes_given) as absent,
+               p.classes_given is not null and p.absences is not null as counted,
+               coalesce(p.attendance_pct,
+                        case when p.classes_given > 0 and p.absences is not null
+                             then 100.0 * (p.classes_given - least(p.absences, p.classes_given)) / p.classes_given end) as pct
+        from attendance_periods p join eval_scope sc on sc.student_id = p.student_id and sc.active
+        where p.tenant_id = $1 and p.year = $2),
+    sums as (
+        select student_id, subject_code, bool_or(yr) as has_year,
+               bool_and(counted) filter (where yr) as y_counted, sum(given) filter (where yr) as y_given,
+               sum(absent) filter (where yr) as y_absent, avg(pct) filter (where yr) as y_pct,
+               bool_and(counted) filter (where not yr) as t_counted, sum(given) filter (where not yr) as t_given,
+               sum(absent) filter (where not yr) as t_absent, avg(pct) filter (where not yr) as t_pct
+        from rows group by 1, 2),
+    picked as (
+        select student_id, subject_code,
+               case when has_year then y_counted else t_counted end as counted,
+               case when has_year then y_given else t_given end as given,
+               case when has_year then y_absent else t_absent end as absent,
+               case when has_year then y_pct else t_pct end as avg_pct
+        from sums),
+    per_agg as (
+        select student_id, subject_code,
+               case when counted and given > 0 then 100.0 * (given - absent) / given else avg_pct end as pct,
+               case when counted then given end as given,
+               case when counted then absent end as absent
+        from picked),
+    day_agg as (
+        select d.student_id, d.subject_code, count(*) as given,
+               count(*) filter (where not d.present and not d.justified) as absent
+        from attendance_days d join eval_scope sc on sc.student_id = d.student_id and sc.active
+        where d.tenant_id = $1 and d.day >= make_date($2, 1, 1) and d.day < make_date($2 + 1, 1, 1) and d.day <= $3
+        group by 1, 2)
+    select student_id, subject_code, pct, given, absent from per_agg where pct is not null
+    union all
+    select d.student_id, d.subject_code, 100.0 * (d.given - d.absent) / d.given, d.given, d.absent
+    from day_agg d
+    where not exists (select 1 from per_agg p where p.student_id = d.student_id
+                      and p.subject_code = d.subject_code and p.pct is not null)";
+
+/// Builds the per-(student, subject) tables the rules read (`eval_grades`,
+/// `eval_att`), each only when some condition needs it.
+pub async fn build_bases(
+    conn: &mut PgConnection,
+    f: Frame,
+    conditions: &[&Condition],
+) -> Result<(), sqlx::Error> {
+    let (mut grades, mut attendance) = (false, false);
+    for c in conditions {
+        c.visit(&mut |leaf| match leaf {
+            Condition::GradeBelow { .. }
+            | Condition::AverageBelow { .. }
+            | Condition::FallingTrend { .. } => grades = true,
+            Condition::AttendanceBelow { .. } => attendance = true,
+            _ => {}
+        });
+    }
+    for (needed, sql, table) in [
+        (grades, BUILD_GRADES, "eval_grades"),
+        (attendance, BUILD_ATTENDANCE, "eval_att"),
+    ] {
+        if needed {
+            sqlx::query(sql)
+                .bind(f.tenant)
+                .bind(f.year)
+                .bind(f.today)
+                .execute(&mut *conn)
+                .await?;
+            sqlx::query(&format!("analyze {table}"))
+                .execute(&mut *conn)
+                .await?;
+        }
+    }
+    Ok(())
 }
 
-fn average_below_sql(scope: Scope) -> String {
-    let avgs = format!(
-        "with {TERM_GRADES},
-         finals as (select g.student_id, g.subject_code, g.grade * 10 / g.scale_max as media
-                    from grades g join eval_scope sc on sc.student_id = g.student_id and sc.active
-                    where g.tenant_id = $1 and g.year = $2 and g.term = 0 and g.assessment = ''
-                      and ($6::text[] is null or g.subject_code = any($6))),
-         terms as (select student_id, subject_code, avg(grade) as media from term_grades group by 1, 2),
-         avgs as (select coalesce(f.student_id, t.student_id) as student_id,
-                         coalesce(f.subject_code, t.subject_code) as subject_code,
-                         coalesce(f.media, t.media) as media
-                  from terms t full join finals f on f.student_id = t.student_id and f.subject_code = t.subject_code)"
-    );
+// The latest graded term's grade (or term `$8`'s) below `$7`.
+const GRADE_BELOW_SQL: &str = "select p.student_id, p.subject_code as scope,
+        jsonb_build_object('tipo', 'grade_below', 'disciplina', sub.name, 'disciplina_codigo', p.subject_code,
+                           'nota', round(p.grade, 2), 'minimo', $7::numeric, 'bimestre', p.term) as details
+    from (select g.student_id, g.subject_code,
+                 case when $8::int is null then g.grades[cardinality(g.grades)]
+                      else g.grades[array_position(g.terms, $8::int)] end as grade,
+                 coalesce($8::int, g.terms[cardinality(g.terms)]) as term
+          from eval_grades g where $6::text[] is null or g.subject_code = any($6)) p
+    join academic_subjects sub on sub.tenant_id = $1 and sub.code = p.subject_code
+    where p.grade < $7::numeric";
+
+fn average_below_sql(scope: Scope) -> &'static str {
     match scope {
-        Scope::Subject => format!(
-            "{avgs}
-             select a.student_id, a.subject_code as scope,
-                    jsonb_build_object('tipo', 'average_below', 'disciplina', sub.name, 'disciplina_codigo', a.subject_code,
-                                       'media', round(a.media, 2), 'minimo', $7::numeric) as details
-             from avgs a join academic_subjects sub on sub.tenant_id = $1 and sub.code = a.subject_code
-             where a.media < $7::numeric"
-        ),
-        Scope::Overall => format!(
-            "{avgs}
-             select a.student_id, '' as scope,
-                    jsonb_build_object('tipo', 'average_below', 'disciplina', '', 'disciplina_codigo', '',
-                                       'media', round(avg(a.media), 2), 'minimo', $7::numeric) as details
-             from avgs a where a.media is not null group by a.student_id having avg(a.media) < $7::numeric"
-        ),
+        Scope::Subject => {
+            "select g.student_id, g.subject_code as scope,
+                jsonb_build_object('tipo', 'average_below', 'disciplina', sub.name, 'disciplina_codigo', g.subject_code,
+                                   'media', round(coalesce(g.final, g.term_avg), 2), 'minimo', $7::numeric) as details
+             from eval_grades g join academic_subjects sub on sub.tenant_id = $1 and sub.code = g.subject_code
+             where ($6::text[] is null or g.subject_code = any($6)) and coalesce(g.final, g.term_avg) < $7::numeric"
+        }
+        Scope::Overall => {
+            "select g.student_id, '' as scope,
+                jsonb_build_object('tipo', 'average_below', 'disciplina', '', 'disciplina_codigo', '',
+                                   'media', round(avg(coalesce(g.final, g.term_avg)), 2), 'minimo', $7::numeric) as details
+             from eval_grades g
+             where ($6::text[] is null or g.subject_code = any($6)) and coalesce(g.final, g.term_avg) is not null
+             group by g.student_id having avg(coalesce(g.final, g.term_avg)) < $7::numeric"
+        }
     }
 }
 
-// Attendance per (student, subject; '' = the whole day): periods when the
-// student has any for that subject (a year row, term 0, wins over terms;
-// counts when every row has them, else the mean of the percentages), else days.
-const ATTENDANCE: &str = "per_rows as (
-    select p.student_id, p.subject_code, p.term, p.classes_given, least(p.absences, p.classes_given) as absences,
-           coalesce(p.attendance_pct,
-                    case when p.classes_given > 0 and p.absences is not null
-                         then 100.0 * (p.classes_given - least(p.absences, p.classes_given)) / p.classes_given end) as pct
-    from attendance_periods p join eval_scope sc on sc.student_id = p.student_id and sc.active
-    where p.tenant_id = $1 and p.year = $2),
-  per_pick as (select r.* from per_rows r
-               where r.term = 0 or not exists (select 1 from per_rows y where y.student_id = r.student_id
-                                                and y.subject_code = r.subject_code and y.term = 0)),
-  per_agg as (select student_id, subject_code,
-                     case when bool_and(classes_given is not null and absences is not null) and sum(classes_given) > 0
-                          then 100.0 * (sum(classes_given) - sum(absences)) / sum(classes_given) else avg(pct) end as pct,
-                     case when bool_and(classes_given is not null and absences is not null) then sum(classes_given) end as given,
-                     case when bool_and(classes_given is not null and absences is not null) then sum(absences) end as absent
-              from per_pick group by 1, 2),
-  day_agg as (select d.student_id, d.subject_code, count(*) as given,
-                     count(*) filter (where not d.present and not d.justified) as absent
-              from attendance_days d join eval_scope sc on sc.student_id = d.student_id and sc.active
-              where d.tenant_id = $1 and d.day >= make_date($2, 1, 1) and d.day < make_date($2 + 1, 1, 1) and d.day <= $3
-              group by 1, 2),
-  att as (select student_id, subject_code, pct, given, absent from per_agg where pct is not null
-          union all
-          select d.student_id, d.subject_code, 100.0 * (d.given - d.absent) / d.given, d.given, d.absent
-          from day_agg d
-          where not exists (select 1 from per_agg p where p.student_id = d.student_id
-                            and p.subject_code = d.subject_code and p.pct is not null))";
-
-fn attendance_below_sql(scope: Scope) -> String {
+fn attendance_below_sql(scope: Scope) -> &'static str {
     match scope {
-        Scope::Subject => format!(
-            "with {ATTENDANCE}
-             select a.student_id, a.subject_code as scope,
-                    jsonb_build_object('tipo', 'attendance_below', 'disciplina', coalesce(sub.name, a.subject_code),
-                                       'disciplina_codigo', a.subject_code, 'frequencia', round(a.pct, 1),
-                                       'minimo', $7::numeric, 'aulas', a.given, 'faltas', a.absent) as details
-             from att a left join academic_subjects sub on sub.tenant_id = $1 and sub.code = a.subject_code
+        Scope::Subject => {
+            "select a.student_id, a.subject_code as scope,
+                jsonb_build_object('tipo', 'attendance_below', 'disciplina', coalesce(sub.name, a.subject_code),
+                                   'disciplina_codigo', a.subject_code, 'frequencia', round(a.pct, 1),
+                                   'minimo', $7::numeric, 'aulas', a.given, 'faltas', a.absent) as details
+             from eval_att a left join academic_subjects sub on sub.tenant_id = $1 and sub.code = a.subject_code
              where a.subject_code <> '' and ($6::text[] is null or a.subject_code = any($6)) and a.pct < $7::numeric"
-        ),
+        }
         // Overall: the whole-day figure when the student has one, else all subjects together.
-        Scope::Overall => format!(
-            "with {ATTENDANCE},
-             overall as (select student_id, pct, given, absent from att where subject_code = ''
-                         union all
-                         select a.student_id,
-                                case when bool_and(a.given is not null) and sum(a.given) > 0
-                                     then 100.0 * (sum(a.given) - sum(a.absent)) / sum(a.given) else avg(a.pct) end,
-                                case when bool_and(a.given is not null) then sum(a.given) end,
-                                case when bool_and(a.given is not null) then sum(a.absent) end
-                         from att a
-                         where a.subject_code <> '' and ($6::text[] is null or a.subject_code = any($6))
-                           and not exists (select 1 from att b where b.student_id = a.student_id and b.subject_code = '')
-                         group by a.student_id)
+        Scope::Overall => {
+            "with overall as (
+                select student_id, pct, given, absent from eval_att where subject_code = ''
+                union all
+                select a.student_id,
+                       case when bool_and(a.given is not null) and sum(a.given) > 0
+                            then 100.0 * (sum(a.given) - sum(a.absent)) / sum(a.given) else avg(a.pct) end,
+                       case when bool_and(a.given is not null) then sum(a.given) end,
+                       case when bool_and(a.given is not null) then sum(a.absent) end
+                from eval_att a
+                where a.subject_code <> '' and ($6::text[] is null or a.subject_code = any($6))
+                  and not exists (select 1 from eval_att b where b.student_id = a.student_id and b.subject_code = '')
+                group by a.student_id)
              select o.student_id, '' as scope,
-                    jsonb_build_object('tipo', 'attendance_below', 'disciplina', '', 'disciplina_codigo', '',
-                                       'frequencia', round(o.pct, 1), 'minimo', $7::numeric,
-                                       'aulas', o.given, 'faltas', o.absent) as details
+                jsonb_build_object('tipo', 'attendance_below', 'disciplina', '', 'disciplina_codigo', '',
+                                   'frequencia', round(o.pct, 1), 'minimo', $7::numeric,
+                                   'aulas', o.given, 'faltas', o.absent) as details
              from overall o where o.pct < $7::numeric"
-        ),
+        }
     }
 }
 
@@ -174,24 +235,18 @@ const CONSECUTIVE_SQL: &str = "with d as (
      group by d.student_id, sub.name
      having count(*) >= $7";
 
-fn falling_trend_sql() -> String {
-    format!(
-        "with {TERM_GRADES},
-         ranked as (select t.*, row_number() over (partition by t.student_id, t.subject_code order by t.term desc) as rn
-                    from term_grades t where t.grade is not null)
-         select r.student_id, r.subject_code as scope,
-                jsonb_build_object('tipo', 'falling_trend', 'disciplina', sub.name, 'disciplina_codigo', r.subject_code,
-                    'de', round(max(r.grade) filter (where r.rn = $8), 2),
-                    'para', round(max(r.grade) filter (where r.rn = 1), 2),
-                    'queda', round(max(r.grade) filter (where r.rn = $8) - max(r.grade) filter (where r.rn = 1), 2),
-                    'notas', jsonb_agg(round(r.grade, 2) order by r.term)) as details
-         from ranked r join academic_subjects sub on sub.tenant_id = $1 and sub.code = r.subject_code
-         where r.rn <= $8
-         group by r.student_id, r.subject_code, sub.name
-         having count(*) = $8
-            and max(r.grade) filter (where r.rn = $8) - max(r.grade) filter (where r.rn = 1) >= $7::numeric"
-    )
-}
+// The last `$8` graded terms fell by at least `$7` from the oldest to the newest.
+const FALLING_TREND_SQL: &str = "select t.student_id, t.subject_code as scope,
+        jsonb_build_object('tipo', 'falling_trend', 'disciplina', sub.name, 'disciplina_codigo', t.subject_code,
+                           'de', round(t.first, 2), 'para', round(t.last, 2), 'queda', round(t.first - t.last, 2),
+                           'notas', (select jsonb_agg(round(x, 2) order by i) from unnest(t.recent) with ordinality u(x, i))) as details
+    from (select g.student_id, g.subject_code, g.grades[cardinality(g.grades) - $8::int + 1] as first,
+                 g.grades[cardinality(g.grades)] as last,
+                 g.grades[cardinality(g.grades) - $8::int + 1 : cardinality(g.grades)] as recent
+          from eval_grades g
+          where cardinality(g.grades) >= $8::int and ($6::text[] is null or g.subject_code = any($6))) t
+    join academic_subjects sub on sub.tenant_id = $1 and sub.code = t.subject_code
+    where t.first - t.last >= $7::numeric";
 
 // `$2` only keeps the shared parameter list typed; an occurrence is not bound to the year.
 const OCCURRENCE_SQL: &str = "select o.student_id, 'occurrence:' || o.external_id as scope,
@@ -206,6 +261,17 @@ fn wrap(inner: &str) -> String {
         "insert into eval_hits (node, rule_id, student_id, scope, details)
          select $4, $5, q.student_id, q.scope, q.details from ({inner}) q"
     )
+}
+
+/// A leaf statement with the five parameters every one shares bound; the
+/// caller binds its own from `$6`.
+fn leaf(sql: &str, f: Frame, node: i32, rule: Uuid) -> Query<'_, Postgres, PgArguments> {
+    sqlx::query(sql)
+        .bind(f.tenant)
+        .bind(f.year)
+        .bind(f.today)
+        .bind(node)
+        .bind(rule)
 }
 
 /// Evaluates `cond` as node `node` of `rule` (and its children as the
@@ -224,13 +290,7 @@ pub fn run<'a>(
                 term,
                 subjects,
             } => {
-                let sql = wrap(&grade_below_sql());
-                sqlx::query(&sql)
-                    .bind(f.tenant)
-                    .bind(f.year)
-                    .bind(f.today)
-                    .bind(node)
-                    .bind(rule)
+                leaf(&wrap(GRADE_BELOW_SQL), f, node, rule)
                     .bind(subject_codes(subjects))
                     .bind(threshold)
                     .bind(term.map(i32::from))
@@ -243,13 +303,7 @@ pub fn run<'a>(
                 scope,
                 subjects,
             } => {
-                let sql = wrap(&average_below_sql(*scope));
-                sqlx::query(&sql)
-                    .bind(f.tenant)
-                    .bind(f.year)
-                    .bind(f.today)
-                    .bind(node)
-                    .bind(rule)
+                leaf(&wrap(average_below_sql(*scope)), f, node, rule)
                     .bind(subject_codes(subjects))
                     .bind(threshold)
                     .execute(&mut *conn)
@@ -261,13 +315,7 @@ pub fn run<'a>(
                 scope,
                 subjects,
             } => {
-                let sql = wrap(&attendance_below_sql(*scope));
-                sqlx::query(&sql)
-                    .bind(f.tenant)
-                    .bind(f.year)
-                    .bind(f.today)
-                    .bind(node)
-                    .bind(rule)
+                leaf(&wrap(attendance_below_sql(*scope)), f, node, rule)
                     .bind(subject_codes(subjects))
                     .bind(min_pct)
                     .execute(&mut *conn)
@@ -279,13 +327,7 @@ pub fn run<'a>(
                 subject,
                 include_justified,
             } => {
-                let sql = wrap(CONSECUTIVE_SQL);
-                sqlx::query(&sql)
-                    .bind(f.tenant)
-                    .bind(f.year)
-                    .bind(f.today)
-                    .bind(node)
-                    .bind(rule)
+                leaf(&wrap(CONSECUTIVE_SQL), f, node, rule)
                     .bind(subject.as_deref().map(slugify).unwrap_or_default())
                     .bind(*count as i64)
                     .bind(include_justified)
@@ -298,16 +340,10 @@ pub fn run<'a>(
                 last,
                 subjects,
             } => {
-                let sql = wrap(&falling_trend_sql());
-                sqlx::query(&sql)
-                    .bind(f.tenant)
-                    .bind(f.year)
-                    .bind(f.today)
-                    .bind(node)
-                    .bind(rule)
+                leaf(&wrap(FALLING_TREND_SQL), f, node, rule)
                     .bind(subject_codes(subjects))
                     .bind(drop)
-                    .bind(*last as i64)
+                    .bind(*last as i32)
                     .execute(&mut *conn)
                     .await?;
                 Ok(node + 1)
@@ -317,15 +353,9 @@ pub fn run<'a>(
                 within_days,
                 kinds,
             } => {
-                let sql = wrap(OCCURRENCE_SQL);
                 let kinds: Option<Vec<String>> = (!kinds.is_empty())
                     .then(|| kinds.iter().map(|k| k.trim().to_string()).collect());
-                sqlx::query(&sql)
-                    .bind(f.tenant)
-                    .bind(f.year)
-                    .bind(f.today)
-                    .bind(node)
-                    .bind(rule)
+                leaf(&wrap(OCCURRENCE_SQL), f, node, rule)
                     .bind(min_severity)
                     .bind(*within_days as i32)
                     .bind(kinds)

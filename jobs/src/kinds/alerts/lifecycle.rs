@@ -5,10 +5,12 @@
 //!    students and/or classes (current enrollments). A student who left the
 //!    institution (`active = false`, or `left_on` passed) stays in the scope
 //!    but no rule holds for them, so their alerts resolve.
-//! 2. `eval_hits` ← each enabled rule's condition, one statement per leaf (`eval.rs`).
+//! 2. `eval_grades` / `eval_att` ← the year's grades and attendance per
+//!    student and subject, once; `eval_hits` ← each enabled rule's
+//!    condition, one statement per leaf (`eval.rs`).
 //! 3. The alerts follow the hits, set-based: a resolved alert that holds
-//!    again is re-opened (episode + 1), a held one is refreshed (details,
-//!    `last_seen_at`), a new key is opened, and an open or acknowledged alert
+//!    again is re-opened (episode + 1), a held one whose details changed is
+//!    refreshed (details, `changed_at`), a new key is opened, and an open or acknowledged alert
 //!    of an evaluated (or disabled) rule that no longer holds is resolved.
 //!    Each change writes an `alert_events` row.
 //! 4. The open alerts whose episode has not been notified yet are returned
@@ -23,6 +25,9 @@ use super::eval::{self, Frame};
 use super::sql::{self, RuleRow};
 use super::EvaluatePayload;
 use crate::store::tenants;
+
+/// `work_mem` of the evaluation's transaction.
+const EVAL_WORK_MEM: &str = "64MB";
 
 /// Why an evaluation failed.
 #[derive(Debug, thiserror::Error)]
@@ -105,6 +110,13 @@ pub async fn evaluate(
     .bind(tenant)
     .execute(&mut *tx)
     .await?;
+    // The statements below are few, large and planned once: JIT compiling
+    // them costs more than it saves, and their aggregates and hash joins over
+    // millions of rows want memory rather than temp files.
+    sqlx::query("set local jit = off").execute(&mut *tx).await?;
+    sqlx::query(&format!("set local work_mem = '{EVAL_WORK_MEM}'"))
+        .execute(&mut *tx)
+        .await?;
     eval::create_temp_tables(&mut tx).await?;
     let students = sqlx::query(
         "insert into eval_scope (student_id, active)
@@ -124,6 +136,8 @@ pub async fn evaluate(
     .rows_affected();
     sqlx::query("analyze eval_scope").execute(&mut *tx).await?;
 
+    let conditions: Vec<&super::Condition> = rules.iter().map(|r| &r.condition).collect();
+    eval::build_bases(&mut tx, frame, &conditions).await?;
     let mut node = 1;
     let mut roots = Vec::with_capacity(rules.len());
     for r in &rules {
@@ -139,41 +153,57 @@ pub async fn evaluate(
         .fetch_one(&mut *tx)
         .await?;
 
+    // The hits that change something: new keys, resolved alerts holding
+    // again, held alerts whose details moved. In the steady state this is a
+    // handful of rows, and the writes below touch only those.
+    sqlx::query(
+        "create temp table eval_diff (rule_id uuid not null, student_id uuid not null, scope text not null,
+                                      details jsonb not null, alert_id uuid, status text) on commit drop",
+    )
+    .execute(&mut *tx)
+    .await?;
+    sqlx::query(
+        "insert into eval_diff (rule_id, student_id, scope, details, alert_id, status)
+         select h.rule_id, h.student_id, h.scope, h.details, a.id, a.status
+         from eval_hits h
+         left join alerts a on a.tenant_id = $1 and a.rule_id = h.rule_id and a.student_id = h.student_id
+                            and a.scope = h.scope
+         where h.node = any($2) and (a.id is null or a.status = 'resolved' or a.details is distinct from h.details)",
+    )
+    .bind(tenant)
+    .bind(&roots)
+    .execute(&mut *tx)
+    .await?;
+
     let reopened = sqlx::query(
         "with re as (
-             update alerts a set status = 'open', episode = a.episode + 1, opened_at = $2, last_seen_at = $2,
+             update alerts a set status = 'open', episode = a.episode + 1, opened_at = $2, changed_at = $2,
                     resolved_at = null, acknowledged_at = null, acknowledged_by = null,
-                    details = h.details, unreachable = '[]'::jsonb
-             from eval_hits h
-             where h.node = any($3) and a.tenant_id = $1 and a.rule_id = h.rule_id
-               and a.student_id = h.student_id and a.scope = h.scope and a.status = 'resolved'
+                    details = d.details, unreachable = '[]'::jsonb
+             from eval_diff d
+             where a.id = d.alert_id and d.status = 'resolved' and a.status = 'resolved'
              returning a.id, a.episode, a.details)
          insert into alert_events (tenant_id, alert_id, event, episode, details, at)
          select $1, id, 'reopened', episode, details, $2 from re",
     )
     .bind(tenant)
     .bind(now)
-    .bind(&roots)
     .execute(&mut *tx)
     .await?
     .rows_affected();
     sqlx::query(
-        "update alerts a set details = h.details, last_seen_at = $2
-         from eval_hits h
-         where h.node = any($3) and a.tenant_id = $1 and a.rule_id = h.rule_id
-           and a.student_id = h.student_id and a.scope = h.scope
-           and a.status <> 'resolved' and a.last_seen_at <> $2",
+        "update alerts a set details = d.details, changed_at = $1
+         from eval_diff d
+         where a.id = d.alert_id and d.status <> 'resolved' and a.status <> 'resolved'",
     )
-    .bind(tenant)
     .bind(now)
-    .bind(&roots)
     .execute(&mut *tx)
     .await?;
     let opened = sqlx::query(
         "with n as (
-             insert into alerts (id, tenant_id, rule_id, student_id, scope, status, details, opened_at, last_seen_at)
-             select gen_random_uuid(), $1, h.rule_id, h.student_id, h.scope, 'open', h.details, $2, $2
-             from eval_hits h where h.node = any($3)
+             insert into alerts (id, tenant_id, rule_id, student_id, scope, status, details, opened_at, changed_at)
+             select gen_random_uuid(), $1, d.rule_id, d.student_id, d.scope, 'open', d.details, $2, $2
+             from eval_diff d where d.alert_id is null
              on conflict (tenant_id, rule_id, student_id, scope) do nothing
              returning id, episode, details)
          insert into alert_events (tenant_id, alert_id, event, episode, details, at)
@@ -181,7 +211,6 @@ pub async fn evaluate(
     )
     .bind(tenant)
     .bind(now)
-    .bind(&roots)
     .execute(&mut *tx)
     .await?
     .rows_affected();

@@ -234,6 +234,16 @@ impl Condition {
         }
     }
 
+    /// Calls `f` with every leaf condition of this tree.
+    pub fn visit(&self, f: &mut impl FnMut(&Condition)) {
+        match self {
+            Condition::AllOf { conditions } | Condition::AnyOf { conditions } => {
+                conditions.iter().for_each(|c| c.visit(f))
+            }
+            leaf => f(leaf),
+        }
+    }
+
     pub fn is_composite(&self) -> bool {
         matches!(self, Condition::AllOf { .. } | Condition::AnyOf { .. })
     }

@@ -275,7 +275,9 @@ pub struct AlertRow {
     #[schema(value_type = Object)]
     pub details: serde_json::Value,
     pub opened_at: DateTime<Utc>,
-    pub last_seen_at: DateTime<Utc>,
+    /// When what the rule saw (`details`) last changed. An open alert holds
+    /// as of the tenant's latest evaluation; unchanged ones are not rewritten.
+    pub changed_at: DateTime<Utc>,
     pub resolved_at: Option<DateTime<Utc>>,
     pub acknowledged_at: Option<DateTime<Utc>>,
     pub acknowledged_by: Option<String>,
@@ -286,7 +288,7 @@ pub struct AlertRow {
 }
 
 const ALERT_COLS: &str = "a.id, a.rule_id, r.name as rule_name, a.student_id, s.registration as student_registration,
-    s.name as student_name, a.scope, a.status, a.episode, a.details, a.opened_at, a.last_seen_at, a.resolved_at,
+    s.name as student_name, a.scope, a.status, a.episode, a.details, a.opened_at, a.changed_at, a.resolved_at,
     a.acknowledged_at, a.acknowledged_by, a.notified_at, a.unreachable";
 
 /// Filters of `GET /v1/alerts`.
