@@ -7,7 +7,8 @@
 mod alerts_common;
 
 use alerts_common::*;
-use serde_json::json;
+use jobs::kinds::alerts::{self, EvaluatePayload};
+use serde_json::{json, Value};
 use sqlx::PgPool;
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
@@ -412,4 +413,84 @@ async fn composite_rules_combine_conditions_per_student(pool: PgPool) {
         rows.iter().any(|r| r.2 == "Atenção: Ana Souza precisa de acompanhamento: frequência de 70% em Matemática; nota 3 em Matemática no 1º bimestre."),
         "{rows:?}"
     );
+}
+
+/// Which attendance rows make a subject's figure: the year row (term 0)
+/// wins over the terms; a set where some row lacks counts is the mean of its
+/// rows' percentages; a whole-institution evaluation and one narrowed to the
+/// same students agree.
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn attendance_year_rows_win_mixed_sets_average_and_narrowing_agrees(pool: PgPool) {
+    let (bed, _te) = bed(pool).await;
+    two_students(&bed).await;
+    attendance(&bed, json!([
+        // Ana, Matemática: terms at 50% but a year row (percentage only) of 80%: 80% holds, no alert.
+        {"registration": "2026001", "subject": "Matemática", "year": 2026, "term": 1, "classes_given": 20, "absences": 10},
+        {"registration": "2026001", "subject": "Matemática", "year": 2026, "term": 0, "attendance_pct": 80},
+        // Ana, História: year row with counts, 14 of 20 = 70%, whatever the terms say.
+        {"registration": "2026001", "subject": "História", "year": 2026, "term": 1, "classes_given": 20, "absences": 0},
+        {"registration": "2026001", "subject": "História", "year": 2026, "term": 0, "classes_given": 20, "absences": 6},
+        // Bruno, Matemática: one term with counts (90%), one with a percentage only (50%): mean 70%.
+        {"registration": "2026002", "subject": "Matemática", "year": 2026, "term": 1, "classes_given": 20, "absences": 2},
+        {"registration": "2026002", "subject": "Matemática", "year": 2026, "term": 2, "attendance_pct": 50},
+        // Bruno, História: counts on every term: 20 of 40 = 50%.
+        {"registration": "2026002", "subject": "História", "year": 2026, "term": 1, "classes_given": 20, "absences": 20},
+        {"registration": "2026002", "subject": "História", "year": 2026, "term": 2, "classes_given": 20, "absences": 0},
+    ])).await;
+    rule(
+        &bed,
+        "frequência",
+        json!({"type": "attendance_below"}),
+        json!({}),
+    )
+    .await;
+    let whole = eval(&bed).await;
+    let expected = vec![
+        k("frequência", "2026001", "historia"),
+        k("frequência", "2026002", "historia"),
+        k("frequência", "2026002", "matematica"),
+    ];
+    assert_eq!(keys(&bed, "open").await, expected, "{whole:?}");
+    let figures: Vec<(String, Value)> = alerts_of(&bed)
+        .await
+        .into_iter()
+        .map(|a| {
+            (
+                format!("{}/{}", a.registration, a.scope),
+                a.details["frequencia"].clone(),
+            )
+        })
+        .collect();
+    assert_eq!(
+        figures,
+        vec![
+            ("2026001/historia".to_string(), json!(70.0)),
+            ("2026002/historia".to_string(), json!(50.0)),
+            ("2026002/matematica".to_string(), json!(70.0)),
+        ]
+    );
+
+    let ids: Vec<uuid::Uuid> = sqlx::query_scalar("select id from students where tenant_id = $1")
+        .bind(bed.tenant)
+        .fetch_all(&bed.pool)
+        .await
+        .unwrap();
+    let narrowed = alerts::run(
+        &bed.pool,
+        &bed.engine,
+        bed.tenant,
+        &EvaluatePayload {
+            student_ids: Some(ids),
+            ..EvaluatePayload::default()
+        },
+        now(),
+    )
+    .await
+    .unwrap();
+    assert_eq!(
+        (narrowed.holding, narrowed.opened, narrowed.resolved),
+        (3, 0, 0),
+        "{narrowed:?}"
+    );
+    assert_eq!(keys(&bed, "open").await, expected);
 }

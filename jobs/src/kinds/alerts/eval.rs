@@ -36,94 +36,141 @@ pub async fn create_temp_tables(conn: &mut PgConnection) -> Result<(), sqlx::Err
         "create temp table eval_scope (student_id uuid primary key, active boolean not null) on commit drop",
         "create temp table eval_hits (node int not null, rule_id uuid not null, student_id uuid not null, \
          scope text not null, details jsonb not null) on commit drop",
-        "create temp table eval_grades (student_id uuid not null, subject_code text not null, terms int[] not null, \
-         grades numeric[] not null, term_avg numeric, final numeric) on commit drop",
-        "create temp table eval_att (student_id uuid not null, subject_code text not null, pct numeric not null, \
-         given bigint, absent bigint) on commit drop",
     ] {
         sqlx::query(ddl).execute(&mut *conn).await?;
     }
     Ok(())
 }
 
-// `eval_grades`: one row per (student, subject) of the year, built once per
-// evaluation for every grade rule. A term's grade on 0-10 is its row without
-// assessment, else the mean of its assessments; `terms`/`grades` list the
-// graded terms 1-6 in order, `term_avg` is their mean, `final` the year's
-// grade (term 0, the row without assessment). The scaled grade is computed
-// once per row (the `offset 0` fence keeps the planner from copying the
-// expression into each aggregate).
-const BUILD_GRADES: &str = "insert into eval_grades (student_id, subject_code, terms, grades, term_avg, final)
-    with rows as (
-        select g.student_id, g.subject_code, g.term, g.assessment = '' as plain, g.grade * 10 / g.scale_max as grade
-        from grades g join eval_scope sc on sc.student_id = g.student_id and sc.active
-        where g.tenant_id = $1 and g.year = $2 and g.term between 0 and 6
-        offset 0),
-    terms as (
-        select student_id, subject_code, term,
-               coalesce(max(grade) filter (where plain), avg(grade) filter (where not plain)) as grade,
-               max(grade) filter (where plain) as plain_grade
-        from rows group by 1, 2, 3)
-    select student_id, subject_code,
-           coalesce(array_agg(term order by term) filter (where term >= 1), '{}'),
-           coalesce(array_agg(grade order by term) filter (where term >= 1), '{}'),
-           avg(grade) filter (where term >= 1),
-           max(plain_grade) filter (where term = 0)
-    from terms group by 1, 2";
+// The per-(student, subject) tables are built with CREATE TABLE AS, which
+// PostgreSQL may run with parallel workers (an INSERT … SELECT never is, and
+// neither is a query reading a temp table): for a whole-institution
+// evaluation the students are read from `students` itself. CREATE TABLE AS
+// takes no bind parameters, so the tenant, year and day are formatted in;
+// all three are typed values (uuid, integer, date), never caller text.
 
-// `eval_att`: attendance per (student, subject; '' = the whole day), built
-// once per evaluation for every attendance rule. From attendance periods when
-// the student has any for that subject (the year row, term 0, wins over the
-// terms; counts when every row has them, else the mean of the percentages),
-// else from daily attendance up to today (justified absences don't count).
-const BUILD_ATTENDANCE: &str = "insert into eval_att (student_id, subject_code, pct, given, absent)
-    with rows as (
-        select p.student_id, p.subject_code, p.term = 0 as yr, p.classes_given as given,
-               least(p.absences, p.classes_given) as absent,
-               p.classes_given is not null and p.absences is not null as counted,
-               coalesce(p.attendance_pct,
-                        case when p.classes_given > 0 and p.absences is not null
-                             then 100.0 * (p.classes_given - least(p.absences, p.classes_given)) / p.classes_given end) as pct
-        from attendance_periods p join eval_scope sc on sc.student_id = p.student_id and sc.active
-        where p.tenant_id = $1 and p.year = $2),
-    sums as (
-        select student_id, subject_code, bool_or(yr) as has_year,
-               bool_and(counted) filter (where yr) as y_counted, sum(given) filter (where yr) as y_given,
-               sum(absent) filter (where yr) as y_absent, avg(pct) filter (where yr) as y_pct,
-               bool_and(counted) filter (where not yr) as t_counted, sum(given) filter (where not yr) as t_given,
-               sum(absent) filter (where not yr) as t_absent, avg(pct) filter (where not yr) as t_pct
-        from rows group by 1, 2),
-    picked as (
-        select student_id, subject_code,
-               case when has_year then y_counted else t_counted end as counted,
-               case when has_year then y_given else t_given end as given,
-               case when has_year then y_absent else t_absent end as absent,
-               case when has_year then y_pct else t_pct end as avg_pct
-        from sums),
-    per_agg as (
-        select student_id, subject_code,
-               case when counted and given > 0 then 100.0 * (given - absent) / given else avg_pct end as pct,
-               case when counted then given end as given,
-               case when counted then absent end as absent
-        from picked),
-    day_agg as (
-        select d.student_id, d.subject_code, count(*) as given,
-               count(*) filter (where not d.present and not d.justified) as absent
-        from attendance_days d join eval_scope sc on sc.student_id = d.student_id and sc.active
-        where d.tenant_id = $1 and d.day >= make_date($2, 1, 1) and d.day < make_date($2 + 1, 1, 1) and d.day <= $3
-        group by 1, 2)
-    select student_id, subject_code, pct, given, absent from per_agg where pct is not null
-    union all
-    select d.student_id, d.subject_code, 100.0 * (d.given - d.absent) / d.given, d.given, d.absent
-    from day_agg d
-    where not exists (select 1 from per_agg p where p.student_id = d.student_id
-                      and p.subject_code = d.subject_code and p.pct is not null)";
+/// Which students a base table covers, as a join on the alias `x`.
+fn scope_join(f: Frame, whole_tenant: bool) -> String {
+    if whole_tenant {
+        format!(
+            "join students s on s.id = x.student_id and s.active and (s.left_on is null or s.left_on > '{}'::date)",
+            f.today
+        )
+    } else {
+        "join eval_scope sc on sc.student_id = x.student_id and sc.active".to_string()
+    }
+}
+
+// `eval_grades`: one row per (student, subject) of the year. A term's grade
+// on 0-10 is its row without assessment, else the mean of its assessments;
+// `g1`..`g6` are the terms' grades (null: not graded), `term_avg` their
+// mean, `final` the year's grade (term 0, the row without assessment).
+// Terms are pivoted with filtered aggregates: no per-group sort.
+fn build_grades_sql(f: Frame, whole_tenant: bool) -> String {
+    let term = |k: u8| {
+        format!(
+            "coalesce(max(grade) filter (where term = {k} and plain), avg(grade) filter (where term = {k} and not plain)) as g{k}"
+        )
+    };
+    let terms: Vec<String> = (1..=6).map(term).collect();
+    format!(
+        "create temp table eval_grades on commit drop as
+         with x as (
+             select x.student_id, x.subject_code, x.term, x.assessment = '' as plain,
+                    case when x.scale_max = 10 then x.grade else x.grade * 10 / x.scale_max end as grade
+             from grades x {join}
+             where x.tenant_id = '{tenant}'::uuid and x.year = {year} and x.term between 0 and 6),
+         p as (
+             select student_id, subject_code, {terms},
+                    max(grade) filter (where term = 0 and plain) as final
+             from x group by 1, 2)
+         select student_id, subject_code, g1, g2, g3, g4, g5, g6,
+                (coalesce(g1, 0) + coalesce(g2, 0) + coalesce(g3, 0) + coalesce(g4, 0) + coalesce(g5, 0) + coalesce(g6, 0))
+                  / nullif(num_nonnulls(g1, g2, g3, g4, g5, g6), 0) as term_avg,
+                final
+         from p",
+        join = scope_join(f, whole_tenant),
+        tenant = f.tenant,
+        year = f.year,
+        terms = terms.join(",\n                    "),
+    )
+}
+
+// `eval_att`: attendance per (student, subject; '' = the whole day). From
+// attendance periods when the student has any for that subject: the year row
+// (term 0) wins over the terms; counts when every row of the set has them,
+// else the mean of its percentages (rare: filled in by ATTENDANCE_FALLBACK).
+// Else from daily attendance up to today (justified absences don't count).
+fn build_attendance_sql(f: Frame, whole_tenant: bool) -> [String; 2] {
+    let join = scope_join(f, whole_tenant);
+    let (tenant, year, today) = (f.tenant, f.year, f.today);
+    [
+        format!(
+            "create temp table eval_att on commit drop as
+             with x as (
+                 select x.student_id, x.subject_code, x.term = 0 as yr, x.classes_given as given,
+                        least(x.absences, x.classes_given) as absent,
+                        x.classes_given is not null and x.absences is not null as counted
+                 from attendance_periods x {join}
+                 where x.tenant_id = '{tenant}'::uuid and x.year = {year}),
+             sums as (
+                 select student_id, subject_code, bool_or(yr) as has_year,
+                        bool_and(counted) filter (where yr) as y_counted, sum(given) filter (where yr) as y_given,
+                        sum(absent) filter (where yr) as y_absent,
+                        bool_and(counted) filter (where not yr) as t_counted, sum(given) filter (where not yr) as t_given,
+                        sum(absent) filter (where not yr) as t_absent
+                 from x group by 1, 2),
+             picked as (
+                 select student_id, subject_code, has_year,
+                        case when has_year then y_counted else t_counted end as counted,
+                        case when has_year then y_given else t_given end as given,
+                        case when has_year then y_absent else t_absent end as absent
+                 from sums)
+             select student_id, subject_code, has_year,
+                    case when counted and given > 0 then 100.0 * (given - absent) / given end as pct,
+                    case when counted then given end as given,
+                    case when counted then absent end as absent
+             from picked"
+        ),
+        format!(
+            "create temp table eval_days on commit drop as
+             select x.student_id, x.subject_code, count(*) as given,
+                    count(*) filter (where not x.present and not x.justified) as absent
+             from attendance_days x {join}
+             where x.tenant_id = '{tenant}'::uuid and x.day >= make_date({year}, 1, 1)
+               and x.day < make_date({year} + 1, 1, 1) and x.day <= '{today}'::date
+             group by 1, 2"
+        ),
+    ]
+}
+
+// The sets without counts everywhere: the mean of their rows' percentages
+// (given, or from the counts of the rows that have them).
+const ATTENDANCE_FALLBACK: &str = "update eval_att a set pct = f.pct
+    from (select p.student_id, p.subject_code,
+                 avg(coalesce(p.attendance_pct,
+                              case when p.classes_given > 0 and p.absences is not null
+                                   then 100.0 * (p.classes_given - least(p.absences, p.classes_given)) / p.classes_given end)) as pct
+          from eval_att a2 join attendance_periods p
+               on p.tenant_id = $1 and p.student_id = a2.student_id and p.subject_code = a2.subject_code
+              and p.year = $2 and (p.term = 0) = a2.has_year
+          where a2.pct is null
+          group by 1, 2) f
+    where a.student_id = f.student_id and a.subject_code = f.subject_code and a.pct is null";
+
+// Daily attendance counts where no period figure exists for that subject.
+const ATTENDANCE_DAYS: &str = "insert into eval_att (student_id, subject_code, has_year, pct, given, absent)
+    select d.student_id, d.subject_code, false, 100.0 * (d.given - d.absent) / d.given, d.given, d.absent
+    from eval_days d
+    where not exists (select 1 from eval_att a where a.student_id = d.student_id and a.subject_code = d.subject_code)";
 
 /// Builds the per-(student, subject) tables the rules read (`eval_grades`,
-/// `eval_att`), each only when some condition needs it.
+/// `eval_att`), each only when some condition needs it. `whole_tenant`: the
+/// scope is every student of the tenant (no narrowing).
 pub async fn build_bases(
     conn: &mut PgConnection,
     f: Frame,
+    whole_tenant: bool,
     conditions: &[&Condition],
 ) -> Result<(), sqlx::Error> {
     let (mut grades, mut attendance) = (false, false);
@@ -136,21 +183,29 @@ pub async fn build_bases(
             _ => {}
         });
     }
-    for (needed, sql, table) in [
-        (grades, BUILD_GRADES, "eval_grades"),
-        (attendance, BUILD_ATTENDANCE, "eval_att"),
-    ] {
-        if needed {
-            sqlx::query(sql)
-                .bind(f.tenant)
-                .bind(f.year)
-                .bind(f.today)
-                .execute(&mut *conn)
-                .await?;
-            sqlx::query(&format!("analyze {table}"))
-                .execute(&mut *conn)
-                .await?;
+    if grades {
+        sqlx::query(&build_grades_sql(f, whole_tenant))
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("analyze eval_grades")
+            .execute(&mut *conn)
+            .await?;
+    }
+    if attendance {
+        for sql in build_attendance_sql(f, whole_tenant) {
+            sqlx::query(&sql).execute(&mut *conn).await?;
         }
+        sqlx::query("analyze eval_att").execute(&mut *conn).await?;
+        sqlx::query(ATTENDANCE_FALLBACK)
+            .bind(f.tenant)
+            .bind(f.year)
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query("delete from eval_att where pct is null")
+            .execute(&mut *conn)
+            .await?;
+        sqlx::query(ATTENDANCE_DAYS).execute(&mut *conn).await?;
+        sqlx::query("analyze eval_att").execute(&mut *conn).await?;
     }
     Ok(())
 }
@@ -160,9 +215,12 @@ const GRADE_BELOW_SQL: &str = "select p.student_id, p.subject_code as scope,
         jsonb_build_object('tipo', 'grade_below', 'disciplina', sub.name, 'disciplina_codigo', p.subject_code,
                            'nota', round(p.grade, 2), 'minimo', $7::numeric, 'bimestre', p.term) as details
     from (select g.student_id, g.subject_code,
-                 case when $8::int is null then g.grades[cardinality(g.grades)]
-                      else g.grades[array_position(g.terms, $8::int)] end as grade,
-                 coalesce($8::int, g.terms[cardinality(g.terms)]) as term
+                 case $8::int when 1 then g.g1 when 2 then g.g2 when 3 then g.g3 when 4 then g.g4
+                              when 5 then g.g5 when 6 then g.g6
+                              else coalesce(g.g6, g.g5, g.g4, g.g3, g.g2, g.g1) end as grade,
+                 coalesce($8::int, case when g.g6 is not null then 6 when g.g5 is not null then 5
+                                       when g.g4 is not null then 4 when g.g3 is not null then 3
+                                       when g.g2 is not null then 2 when g.g1 is not null then 1 end) as term
           from eval_grades g where $6::text[] is null or g.subject_code = any($6)) p
     join academic_subjects sub on sub.tenant_id = $1 and sub.code = p.subject_code
     where p.grade < $7::numeric";
@@ -240,11 +298,13 @@ const FALLING_TREND_SQL: &str = "select t.student_id, t.subject_code as scope,
         jsonb_build_object('tipo', 'falling_trend', 'disciplina', sub.name, 'disciplina_codigo', t.subject_code,
                            'de', round(t.first, 2), 'para', round(t.last, 2), 'queda', round(t.first - t.last, 2),
                            'notas', (select jsonb_agg(round(x, 2) order by i) from unnest(t.recent) with ordinality u(x, i))) as details
-    from (select g.student_id, g.subject_code, g.grades[cardinality(g.grades) - $8::int + 1] as first,
-                 g.grades[cardinality(g.grades)] as last,
-                 g.grades[cardinality(g.grades) - $8::int + 1 : cardinality(g.grades)] as recent
-          from eval_grades g
-          where cardinality(g.grades) >= $8::int and ($6::text[] is null or g.subject_code = any($6))) t
+    from (select a.student_id, a.subject_code, a.grades[cardinality(a.grades) - $8::int + 1] as first,
+                 a.grades[cardinality(a.grades)] as last,
+                 a.grades[cardinality(a.grades) - $8::int + 1 : cardinality(a.grades)] as recent
+          from (select g.student_id, g.subject_code, array_remove(array[g.g1, g.g2, g.g3, g.g4, g.g5, g.g6], null) as grades
+                from eval_grades g
+                where num_nonnulls(g.g1, g.g2, g.g3, g.g4, g.g5, g.g6) >= $8::int
+                  and ($6::text[] is null or g.subject_code = any($6))) a) t
     join academic_subjects sub on sub.tenant_id = $1 and sub.code = t.subject_code
     where t.first - t.last >= $7::numeric";
 
