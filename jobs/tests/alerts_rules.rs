@@ -342,6 +342,53 @@ async fn falling_trend_needs_the_full_window_and_the_whole_drop(pool: PgPool) {
     assert_eq!(rows[0].2, "Atenção: as notas de Ana Souza em Matemática caíram 2,5 pontos nas últimas avaliações (de 8 para 5,5).");
 }
 
+/// `over: "assessments"`: the single assessments of the year, in term, date
+/// and name order, not the term grades (which here do not fall).
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn falling_trend_over_assessments_reads_single_assessments_in_order(pool: PgPool) {
+    let (bed, _te) = bed(pool).await;
+    two_students(&bed).await;
+    grades(&bed, json!([
+        // Ana, Matemática: term 1 P1 9, P2 8 (10/03 and 20/03); term 2 P1 6,5 — a 2,5 drop over the last 3.
+        {"registration": "2026001", "subject": "Matemática", "year": 2026, "term": 2, "assessment": "P1", "grade": "6,5", "assessed_on": "10/05/2026"},
+        {"registration": "2026001", "subject": "Matemática", "year": 2026, "term": 1, "assessment": "P2", "grade": 8, "assessed_on": "20/03/2026"},
+        {"registration": "2026001", "subject": "Matemática", "year": 2026, "term": 1, "assessment": "P1", "grade": 9, "assessed_on": "10/03/2026"},
+        // Ana's term grades rise: the terms trend does not hold.
+        {"registration": "2026001", "subject": "Matemática", "year": 2026, "term": 1, "grade": 5},
+        {"registration": "2026001", "subject": "Matemática", "year": 2026, "term": 2, "grade": 6},
+        {"registration": "2026001", "subject": "Matemática", "year": 2026, "term": 3, "grade": 7},
+        // Bruno: assessments on 0-100, a drop of 1,5 on 0-10 only.
+        {"registration": "2026002", "subject": "Matemática", "year": 2026, "term": 1, "assessment": "A", "grade": 80, "scale_max": 100, "assessed_on": "01/03/2026"},
+        {"registration": "2026002", "subject": "Matemática", "year": 2026, "term": 1, "assessment": "B", "grade": 70, "scale_max": 100, "assessed_on": "02/03/2026"},
+        {"registration": "2026002", "subject": "Matemática", "year": 2026, "term": 1, "assessment": "C", "grade": 65, "scale_max": 100, "assessed_on": "03/03/2026"},
+    ])).await;
+    rule(
+        &bed,
+        "queda nas provas",
+        json!({"type": "falling_trend", "drop": 2, "last": 3, "over": "assessments"}),
+        json!({}),
+    )
+    .await;
+    rule(
+        &bed,
+        "queda nos bimestres",
+        json!({"type": "falling_trend", "drop": 2, "last": 3}),
+        json!({}),
+    )
+    .await;
+    eval(&bed).await;
+    assert_eq!(
+        keys(&bed, "open").await,
+        vec![k("queda nas provas", "2026001", "matematica")]
+    );
+    let a = &alerts_of(&bed).await[0];
+    assert_eq!(a.details["notas"], json!([9.0, 8.0, 6.5]));
+    assert_eq!(
+        (a.details["de"].clone(), a.details["para"].clone()),
+        (json!(9.0), json!(6.5))
+    );
+}
+
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn an_occurrence_alerts_once_each_by_severity_and_age(pool: PgPool) {
     let (bed, _te) = bed(pool).await;

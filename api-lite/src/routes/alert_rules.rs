@@ -15,7 +15,9 @@ use serde::Serialize;
 use utoipa::{OpenApi, ToSchema};
 use uuid::Uuid;
 
-use jobs::kinds::alerts::rule::{Audience, Condition, RuleSpec, Scope as RuleScope, Urgency};
+use jobs::kinds::alerts::rule::{
+    Audience, Condition, RuleSpec, Scope as RuleScope, TrendOver, Urgency,
+};
 use jobs::kinds::alerts::sql::{self, RuleRow};
 use jobs::store::tenants;
 
@@ -33,7 +35,7 @@ pub fn router() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     paths(list, create, show, update, delete),
-    components(schemas(RuleSpec, RuleRow, RuleList, Condition, RuleScope, Audience, Urgency)),
+    components(schemas(RuleSpec, RuleRow, RuleList, Condition, RuleScope, TrendOver, Audience, Urgency)),
     tags((name = "alerts", description = "academic alert rules and the alerts they raise"))
 )]
 pub struct AlertRulesApi;

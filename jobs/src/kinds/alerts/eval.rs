@@ -19,7 +19,7 @@ use sqlx::query::Query;
 use sqlx::{PgConnection, Postgres};
 use uuid::Uuid;
 
-use super::rule::{subject_codes, Condition, Scope};
+use super::rule::{subject_codes, Condition, Scope, TrendOver};
 use crate::store::tenants::slugify;
 
 /// The year, today and tenant every statement of one evaluation shares.
@@ -178,7 +178,10 @@ pub async fn build_bases(
         c.visit(&mut |leaf| match leaf {
             Condition::GradeBelow { .. }
             | Condition::AverageBelow { .. }
-            | Condition::FallingTrend { .. } => grades = true,
+            | Condition::FallingTrend {
+                over: TrendOver::Terms,
+                ..
+            } => grades = true,
             Condition::AttendanceBelow { .. } => attendance = true,
             _ => {}
         });
@@ -308,6 +311,26 @@ const FALLING_TREND_SQL: &str = "select t.student_id, t.subject_code as scope,
     join academic_subjects sub on sub.tenant_id = $1 and sub.code = t.subject_code
     where t.first - t.last >= $7::numeric";
 
+// The last `$8` single assessments of the year fell by at least `$7`.
+const FALLING_ASSESSMENTS_SQL: &str = "with a as (
+        select x.student_id, x.subject_code, x.grade * 10 / x.scale_max as grade,
+               row_number() over (partition by x.student_id, x.subject_code
+                                  order by x.term desc, x.assessed_on desc nulls last, x.assessment desc) as rn
+        from grades x join eval_scope sc on sc.student_id = x.student_id and sc.active
+        where x.tenant_id = $1 and x.year = $2 and x.assessment <> ''
+          and ($6::text[] is null or x.subject_code = any($6)))
+    select a.student_id, a.subject_code as scope,
+           jsonb_build_object('tipo', 'falling_trend', 'disciplina', sub.name, 'disciplina_codigo', a.subject_code,
+               'de', round(max(a.grade) filter (where a.rn = $8::int), 2),
+               'para', round(max(a.grade) filter (where a.rn = 1), 2),
+               'queda', round(max(a.grade) filter (where a.rn = $8::int) - max(a.grade) filter (where a.rn = 1), 2),
+               'notas', jsonb_agg(round(a.grade, 2) order by a.rn desc)) as details
+    from a join academic_subjects sub on sub.tenant_id = $1 and sub.code = a.subject_code
+    where a.rn <= $8::int
+    group by a.student_id, a.subject_code, sub.name
+    having count(*) = $8::int
+       and max(a.grade) filter (where a.rn = $8::int) - max(a.grade) filter (where a.rn = 1) >= $7::numeric";
+
 // `$2` only keeps the shared parameter list typed; an occurrence is not bound to the year.
 const OCCURRENCE_SQL: &str = "select o.student_id, 'occurrence:' || o.external_id as scope,
         jsonb_build_object('tipo', 'occurrence', 'ocorrencia', o.kind, 'gravidade', o.severity,
@@ -398,9 +421,14 @@ pub fn run<'a>(
             Condition::FallingTrend {
                 drop,
                 last,
+                over,
                 subjects,
             } => {
-                leaf(&wrap(FALLING_TREND_SQL), f, node, rule)
+                let sql = match over {
+                    TrendOver::Terms => FALLING_TREND_SQL,
+                    TrendOver::Assessments => FALLING_ASSESSMENTS_SQL,
+                };
+                leaf(&wrap(sql), f, node, rule)
                     .bind(subject_codes(subjects))
                     .bind(drop)
                     .bind(*last as i32)

@@ -31,7 +31,7 @@ use super::{FieldError, JobContext, JobError, JobKind, KindPolicy};
 use crate::engine::{Engine, NewJob};
 
 pub use lifecycle::{AlertsError, Outcome};
-pub use rule::{Audience, Condition, RuleSpec, Scope, Urgency};
+pub use rule::{Audience, Condition, RuleSpec, Scope, TrendOver, Urgency};
 
 /// The queue `alerts.evaluate` runs on.
 pub const QUEUE: &str = "alerts";

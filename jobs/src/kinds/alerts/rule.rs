@@ -32,6 +32,15 @@ pub enum Scope {
     Overall,
 }
 
+/// What a falling trend compares.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[serde(rename_all = "snake_case")]
+pub enum TrendOver {
+    #[default]
+    Terms,
+    Assessments,
+}
+
 /// When a rule holds for a student. `subjects` (codes or names) narrows a
 /// rule to those subjects; empty = every subject.
 #[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
@@ -79,12 +88,17 @@ pub enum Condition {
         #[serde(default)]
         include_justified: bool,
     },
-    /// The last `last` term grades of a subject (default 3) fell by at least
-    /// `drop` points from the oldest to the newest of them.
+    /// The last `last` grades of a subject (default 3) fell by at least
+    /// `drop` points from the oldest to the newest of them: its term grades
+    /// (`over: "terms"`, the default) or its single assessments (`over:
+    /// "assessments"`: grade rows with an assessment name, ordered by term,
+    /// then date, then name).
     FallingTrend {
         drop: f64,
         #[serde(default = "three")]
         last: u32,
+        #[serde(default)]
+        over: TrendOver,
         #[serde(default)]
         subjects: Vec<String>,
     },
@@ -314,6 +328,7 @@ impl Condition {
                 drop,
                 last,
                 subjects,
+                ..
             } => {
                 if !(drop.is_finite() && *drop > 0.0 && *drop <= 10.0) {
                     return f("drop", "must be more than 0 and at most 10");
