@@ -25,13 +25,7 @@ async fn an_alert_is_sent_once_resolves_and_reopens_with_history(pool: PgPool) {
     let (bed, _te) = bed(pool).await;
     two_students(&bed).await;
     ana_at(&bed, 70.0).await;
-    rule(
-        &bed,
-        "frequência",
-        json!({"type": "attendance_below"}),
-        json!({}),
-    )
-    .await;
+    attendance_rule(&bed).await;
 
     let first = eval(&bed).await;
     assert_eq!((first.opened, first.messages), (1, 1));
@@ -217,13 +211,7 @@ async fn a_narrowed_evaluation_touches_only_its_students(pool: PgPool) {
         {"registration": "2026001", "subject": "Matemática", "year": 2026, "term": 1, "attendance_pct": 70},
         {"registration": "2026002", "subject": "Matemática", "year": 2026, "term": 1, "attendance_pct": 70},
     ])).await;
-    rule(
-        &bed,
-        "frequência",
-        json!({"type": "attendance_below"}),
-        json!({}),
-    )
-    .await;
+    attendance_rule(&bed).await;
     let ana: uuid::Uuid =
         sqlx::query_scalar("select id from students where registration = '2026001'")
             .fetch_one(&bed.pool)
@@ -264,13 +252,7 @@ async fn evaluate_job_through_workers_emails_the_guardian_once(pool: PgPool) {
                              "classes_given": 100, "absences": 28}]),
     )
     .await;
-    rule(
-        &bed,
-        "frequência",
-        json!({"type": "attendance_below"}),
-        json!({}),
-    )
-    .await;
+    attendance_rule(&bed).await;
     let alerts_worker = queue_worker(&bed, alerts::QUEUE);
     let notify_worker = queue_worker(&bed, jobs::kinds::notify::QUEUE);
     let job = |tenant: &uuid::Uuid| {
@@ -309,13 +291,7 @@ async fn a_held_alert_is_rewritten_only_when_its_details_change(pool: PgPool) {
     let (bed, _te) = bed(pool).await;
     two_students(&bed).await;
     ana_at(&bed, 70.0).await;
-    rule(
-        &bed,
-        "frequência",
-        json!({"type": "attendance_below"}),
-        json!({}),
-    )
-    .await;
+    attendance_rule(&bed).await;
     let changed_at = |bed: &jobs::testing::Bed| {
         let pool = bed.pool.clone();
         let tenant = bed.tenant;

@@ -484,13 +484,7 @@ async fn attendance_year_rows_win_mixed_sets_average_and_narrowing_agrees(pool: 
         {"registration": "2026002", "subject": "História", "year": 2026, "term": 1, "classes_given": 20, "absences": 20},
         {"registration": "2026002", "subject": "História", "year": 2026, "term": 2, "classes_given": 20, "absences": 0},
     ])).await;
-    rule(
-        &bed,
-        "frequência",
-        json!({"type": "attendance_below"}),
-        json!({}),
-    )
-    .await;
+    attendance_rule(&bed).await;
     let whole = eval(&bed).await;
     let expected = vec![
         k("frequência", "2026001", "historia"),

@@ -55,13 +55,44 @@ pub fn check(parts: &[(&str, &str)], declared: &[String]) -> Result<(), Template
 
 /// Renders `src` with `data` (strict: a missing variable is an error).
 pub fn render(src: &str, data: &serde_json::Value) -> Result<String, String> {
-    let env = env();
-    let tmpl = env.template_from_str(src).map_err(|e| e.to_string())?;
-    tmpl.render(Value::from_serialize(data))
-        .map_err(|e| match e.detail() {
-            Some(d) => format!("{}: {d}", e.kind()),
-            None => e.kind().to_string(),
-        })
+    Renderer::new().render(src, &Value::from_serialize(data))
+}
+
+fn render_error(e: minijinja::Error) -> String {
+    match e.detail() {
+        Some(d) => format!("{}: {d}", e.kind()),
+        None => e.kind().to_string(),
+    }
+}
+
+/// Renders many messages from a few templates (an alert run: one template
+/// per rule, thousands of recipients): each source is parsed once, and the
+/// caller converts its data to a [`Value`] once for all the parts it renders.
+pub struct Renderer {
+    env: Environment<'static>,
+}
+
+impl Default for Renderer {
+    fn default() -> Self {
+        Renderer::new()
+    }
+}
+
+impl Renderer {
+    pub fn new() -> Renderer {
+        Renderer { env: env() }
+    }
+
+    /// Renders `src` (parsed on first use, then kept under its own text).
+    pub fn render(&mut self, src: &str, data: &Value) -> Result<String, String> {
+        if self.env.get_template(src).is_err() {
+            self.env
+                .add_template_owned(src.to_string(), src.to_string())
+                .map_err(|e| e.to_string())?;
+        }
+        let tmpl = self.env.get_template(src).map_err(|e| e.to_string())?;
+        tmpl.render(data).map_err(render_error)
+    }
 }
 
 fn number(v: &Value) -> Result<f64, minijinja::Error> {
@@ -146,6 +177,22 @@ mod tests {
     use super::*;
     use proptest::prelude::*;
     use serde_json::json;
+
+    #[test]
+    fn a_renderer_parses_each_source_once_and_stays_strict() {
+        let mut r = Renderer::new();
+        let src = "Olá {{ nome }}: {{ nota|decimal_br }}";
+        for (nome, nota, want) in [("Ana", 7.5, "Olá Ana: 7,5"), ("Bruno", 4.0, "Olá Bruno: 4")] {
+            let data = Value::from_serialize(json!({"nome": nome, "nota": nota}));
+            assert_eq!(r.render(src, &data).unwrap(), want);
+        }
+        let missing = r.render(src, &Value::from_serialize(json!({"nota": 5})));
+        let e = missing.unwrap_err();
+        assert!(e.contains("undefined"), "strict undefined: {e}");
+        assert!(r
+            .render("{{ nome", &Value::from_serialize(json!({})))
+            .is_err());
+    }
 
     #[test]
     fn pt_br_filters() {

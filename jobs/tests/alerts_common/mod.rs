@@ -95,6 +95,17 @@ pub async fn rule(bed: &Bed, name: &str, condition: Value, extra: Value) -> Uuid
         .id
 }
 
+/// The rule most tests use: "frequência", attendance below the legal 75 % per subject, defaults elsewhere.
+pub async fn attendance_rule(bed: &Bed) -> Uuid {
+    rule(
+        bed,
+        "frequência",
+        json!({"type": "attendance_below"}),
+        json!({}),
+    )
+    .await
+}
+
 pub async fn eval_at(bed: &Bed, at: DateTime<Utc>) -> Outcome {
     alerts::run(
         &bed.pool,

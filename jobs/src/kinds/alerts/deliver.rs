@@ -150,6 +150,7 @@ pub async fn deliver(
     // (channel, urgent) → outbox rows (id, dedup key, recipient, message)
     let mut rows: HashMap<(ChannelName, bool), Vec<OutboxRow>> = HashMap::new();
     let mut marks = Marks::default();
+    let mut renderer = templates::Renderer::new();
     for a in pending {
         let Some(rule) = rules.get(&a.rule_id) else {
             continue;
@@ -210,9 +211,16 @@ pub async fn deliver(
                     "reason": "no contact for the rule's channels" }));
                 continue;
             };
-            let data = variables(a, rule, class.map(|c| c.name.as_str()), &p.name, year);
-            let render = |src: &str| templates::render(src, &Value::Object(data.clone()));
-            let (text, subject) = match (render(&rule.template), render(&rule.subject)) {
+            let data = minijinja::Value::from_serialize(variables(
+                a,
+                rule,
+                class.map(|c| c.name.as_str()),
+                &p.name,
+                year,
+            ));
+            let text = renderer.render(&rule.template, &data);
+            let subject = renderer.render(&rule.subject, &data);
+            let (text, subject) = match (text, subject) {
                 (Ok(t), Ok(s)) => (t, s),
                 (Err(e), _) | (_, Err(e)) => {
                     tracing::warn!(tenant_id = %tenant, alert_id = %a.id, error = %e, "alert template failed");
