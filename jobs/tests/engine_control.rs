@@ -326,3 +326,49 @@ async fn a_running_job_names_its_worker() {
     assert_eq!(t.wait_final("diag", &p.id).await.worker, j.worker);
     w.stop().await;
 }
+
+/// A running job is shown running (attempt, start, the worker's id), listed
+/// among the running, cannot be deleted, and keeps that start and worker
+/// once it succeeded.
+#[tokio::test]
+async fn a_running_job_shows_its_attempt_start_and_worker_and_keeps_them_when_done() {
+    let t = TestEngine::new().await;
+    let w = t.worker("diag", 2, test_registry());
+    let p = t
+        .engine
+        .push(t.job("diag", "diag.sleep", json!({ "ms": 1500 })))
+        .await
+        .unwrap();
+    let running = t.wait_status("diag", &p.id, JobStatus::Running).await;
+    assert_eq!(running.attempts, 1);
+    let started = running.started_at.expect("a running job has a start");
+    let worker = running
+        .worker
+        .clone()
+        .expect("a running job names its worker");
+    assert!(
+        worker.contains("-diag-"),
+        "the worker id, not its alias: {worker}"
+    );
+    let page = t
+        .engine
+        .list("diag", JobStatus::Running, None, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(
+        page.jobs.iter().map(|j| j.id.as_str()).collect::<Vec<_>>(),
+        vec![p.id.as_str()]
+    );
+    assert!(
+        !t.engine.delete("diag", &p.id).await.unwrap(),
+        "a running job is not deleted"
+    );
+
+    let done = t.wait_final("diag", &p.id).await;
+    assert_eq!(done.status, JobStatus::Succeeded);
+    assert_eq!(
+        (done.attempts, done.started_at, done.worker.as_deref()),
+        (1, Some(started), Some(worker.as_str()))
+    );
+    w.stop().await;
+}
