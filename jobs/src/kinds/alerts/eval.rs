@@ -30,12 +30,16 @@ pub struct Frame {
     pub today: chrono::NaiveDate,
 }
 
-/// Creates the evaluation's temp tables (dropped at commit).
+/// Creates the evaluation's temp tables (dropped at commit); `eval_grades`,
+/// `eval_att` and `eval_days` are created by `build_bases` when a rule needs them.
 pub async fn create_temp_tables(conn: &mut PgConnection) -> Result<(), sqlx::Error> {
     for ddl in [
         "create temp table eval_scope (student_id uuid primary key, active boolean not null) on commit drop",
         "create temp table eval_hits (node int not null, rule_id uuid not null, student_id uuid not null, \
          scope text not null, details jsonb not null) on commit drop",
+        // The hits that change an alert (lifecycle.rs).
+        "create temp table eval_diff (rule_id uuid not null, student_id uuid not null, scope text not null, \
+         details jsonb not null, alert_id uuid, status text) on commit drop",
     ] {
         sqlx::query(ddl).execute(&mut *conn).await?;
     }

@@ -162,12 +162,6 @@ pub async fn evaluate(
     // again, held alerts whose details moved. In the steady state this is a
     // handful of rows, and the writes below touch only those.
     sqlx::query(
-        "create temp table eval_diff (rule_id uuid not null, student_id uuid not null, scope text not null,
-                                      details jsonb not null, alert_id uuid, status text) on commit drop",
-    )
-    .execute(&mut *tx)
-    .await?;
-    sqlx::query(
         "insert into eval_diff (rule_id, student_id, scope, details, alert_id, status)
          select h.rule_id, h.student_id, h.scope, h.details, a.id, a.status
          from eval_hits h

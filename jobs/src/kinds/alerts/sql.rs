@@ -92,18 +92,29 @@ const RULE_COLS: &str =
     "id, name, enabled, condition, audience, channels, urgency, subject, template, \
                          cooldown_secs, created_at, updated_at";
 
-fn binds(spec: &RuleSpec) -> (serde_json::Value, Vec<String>, Vec<String>) {
-    (
-        serde_json::to_value(&spec.condition).expect("condition serialises"),
-        spec.audience
-            .iter()
-            .map(|a| a.as_str().to_string())
-            .collect(),
-        spec.channels
-            .iter()
-            .map(|c| c.as_str().to_string())
-            .collect(),
-    )
+type RuleQuery<'q> = sqlx::query::QueryAs<'q, sqlx::Postgres, RawRule, sqlx::postgres::PgArguments>;
+
+/// Binds `$3`..`$11` of an insert or update: the spec's fields, in column order.
+fn bind_spec<'q>(q: RuleQuery<'q>, spec: &'q RuleSpec) -> RuleQuery<'q> {
+    q.bind(&spec.name)
+        .bind(spec.enabled)
+        .bind(serde_json::to_value(&spec.condition).expect("condition serialises"))
+        .bind(
+            spec.audience
+                .iter()
+                .map(|a| a.as_str().to_string())
+                .collect::<Vec<_>>(),
+        )
+        .bind(
+            spec.channels
+                .iter()
+                .map(|c| c.as_str().to_string())
+                .collect::<Vec<_>>(),
+        )
+        .bind(spec.urgency.as_str())
+        .bind(spec.subject())
+        .bind(spec.template())
+        .bind(spec.cooldown_secs as i32)
 }
 
 /// Saves a rule that passed `validate`; the default template is stored explicitly.
@@ -112,25 +123,13 @@ pub async fn create_rule(
     tenant: Uuid,
     spec: &RuleSpec,
 ) -> Result<RuleRow, sqlx::Error> {
-    let (condition, audience, channels) = binds(spec);
-    let raw: RawRule = sqlx::query_as(&format!(
+    let sql = format!(
         "insert into alert_rules (id, tenant_id, name, enabled, condition, audience, channels, urgency, subject,
                                   template, cooldown_secs)
          values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11) returning {RULE_COLS}"
-    ))
-    .bind(Uuid::now_v7())
-    .bind(tenant)
-    .bind(&spec.name)
-    .bind(spec.enabled)
-    .bind(condition)
-    .bind(audience)
-    .bind(channels)
-    .bind(spec.urgency.as_str())
-    .bind(spec.subject())
-    .bind(spec.template())
-    .bind(spec.cooldown_secs as i32)
-    .fetch_one(ex)
-    .await?;
+    );
+    let q = sqlx::query_as(&sql).bind(Uuid::now_v7()).bind(tenant);
+    let raw: RawRule = bind_spec(q, spec).fetch_one(ex).await?;
     Ok(raw.parse().expect("a rule just written parses"))
 }
 
@@ -140,25 +139,13 @@ pub async fn update_rule(
     id: Uuid,
     spec: &RuleSpec,
 ) -> Result<Option<RuleRow>, sqlx::Error> {
-    let (condition, audience, channels) = binds(spec);
-    let raw: Option<RawRule> = sqlx::query_as(&format!(
+    let sql = format!(
         "update alert_rules set name = $3, enabled = $4, condition = $5, audience = $6, channels = $7,
                 urgency = $8, subject = $9, template = $10, cooldown_secs = $11, updated_at = now()
          where tenant_id = $1 and id = $2 returning {RULE_COLS}"
-    ))
-    .bind(tenant)
-    .bind(id)
-    .bind(&spec.name)
-    .bind(spec.enabled)
-    .bind(condition)
-    .bind(audience)
-    .bind(channels)
-    .bind(spec.urgency.as_str())
-    .bind(spec.subject())
-    .bind(spec.template())
-    .bind(spec.cooldown_secs as i32)
-    .fetch_optional(ex)
-    .await?;
+    );
+    let q = sqlx::query_as(&sql).bind(tenant).bind(id);
+    let raw: Option<RawRule> = bind_spec(q, spec).fetch_optional(ex).await?;
     Ok(raw.and_then(RawRule::parse))
 }
 

@@ -13,7 +13,7 @@ use chrono::NaiveDate;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::fields::Reader;
+use super::fields::{Reader, SeenKeys};
 use super::{resolve_students, subject_of, tally, unique, IngestError, Ingested, RowError, Rows};
 
 struct Day {
@@ -147,36 +147,18 @@ fn code(s: &Option<(String, String)>) -> String {
 pub async fn ingest(pool: &PgPool, tenant: Uuid, rows: &Rows) -> Result<Ingested, IngestError> {
     let mut errors = Vec::new();
     let (days, periods) = read(rows, &mut errors);
-    let mut seen = HashMap::new();
+    let mut seen = SeenKeys::default();
     for (row, line, d) in &days {
-        if let Some(first) = seen.insert(
-            (d.registration.clone(), d.day.to_string(), code(&d.subject)),
-            *row,
-        ) {
-            errors.push(RowError {
-                row: *row,
-                line: *line,
-                field: "row".into(),
-                message: format!("same student, date and subject as row {first}"),
-            });
-        }
+        let key = (d.registration.clone(), d.day.to_string(), code(&d.subject));
+        errors.extend(seen.repeat(key, *row, *line, "row", "student, date and subject"));
     }
     for (row, line, p) in &periods {
-        if let Some(first) = seen.insert(
-            (
-                p.registration.clone(),
-                format!("{}/{}", p.year, p.term),
-                code(&p.subject),
-            ),
-            *row,
-        ) {
-            errors.push(RowError {
-                row: *row,
-                line: *line,
-                field: "row".into(),
-                message: format!("same student, subject, year and term as row {first}"),
-            });
-        }
+        let key = (
+            p.registration.clone(),
+            format!("{}/{}", p.year, p.term),
+            code(&p.subject),
+        );
+        errors.extend(seen.repeat(key, *row, *line, "row", "student, subject, year and term"));
     }
     let regs: Vec<_> = days
         .iter()

@@ -11,7 +11,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::fields::Reader;
+use super::fields::{Reader, SeenKeys};
 use super::students::{person, Contact};
 use super::{resolve_students, tally, unique, IngestError, Ingested, RowError, Rows};
 
@@ -44,7 +44,7 @@ type Enrollment = (
 
 fn read(rows: &Rows, errors: &mut Vec<RowError>) -> (Vec<Class>, Vec<Staff>) {
     let (mut classes, mut staff) = (Vec::new(), Vec::<Staff>::new());
-    let mut seen = HashMap::new();
+    let mut seen = SeenKeys::default();
     for (row, line, map) in &rows.items {
         let before = errors.len();
         let mut r = Reader::new(*row, *line, "", map, errors);
@@ -167,13 +167,8 @@ fn read(rows: &Rows, errors: &mut Vec<RowError>) -> (Vec<Class>, Vec<Staff>) {
             continue;
         }
         let code = code.unwrap_or_default();
-        if let Some(first) = seen.insert(code.clone(), *row) {
-            errors.push(RowError {
-                row: *row,
-                line: *line,
-                field: "code".into(),
-                message: format!("same code as row {first}"),
-            });
+        if let Some(e) = seen.repeat(code.clone(), *row, *line, "code", "code") {
+            errors.push(e);
             continue;
         }
         let [(_, _, teacher), (_, _, coordinator)] = people;

@@ -21,6 +21,37 @@ pub struct RowError {
     pub message: String,
 }
 
+/// Natural keys seen so far in one batch: a key given again is an error on
+/// the later row, naming the row that last had it ("same code as row 3").
+pub struct SeenKeys<K>(std::collections::HashMap<K, usize>);
+
+impl<K: std::hash::Hash + Eq> Default for SeenKeys<K> {
+    fn default() -> Self {
+        SeenKeys(std::collections::HashMap::new())
+    }
+}
+
+impl<K: std::hash::Hash + Eq> SeenKeys<K> {
+    /// Records `key` for `row`; `Some(error)` when an earlier row had it.
+    /// `what` names the key in the message, `field` is the error's field.
+    pub fn repeat(
+        &mut self,
+        key: K,
+        row: usize,
+        line: Option<usize>,
+        field: &str,
+        what: &str,
+    ) -> Option<RowError> {
+        let first = self.0.insert(key, row)?;
+        Some(RowError {
+            row,
+            line,
+            field: field.into(),
+            message: format!("same {what} as row {first}"),
+        })
+    }
+}
+
 /// `8,5`, `8.5`, `72,5%`, a JSON number → f64.
 pub fn parse_decimal(s: &str) -> Option<f64> {
     let s = s.trim().trim_end_matches('%').trim();
@@ -236,6 +267,22 @@ impl<'a, 'e> Reader<'a, 'e> {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn a_key_given_twice_names_the_first_row() {
+        let mut seen = SeenKeys::default();
+        assert_eq!(seen.repeat("A1", 1, None, "code", "code"), None);
+        assert_eq!(seen.repeat("B2", 2, None, "code", "code"), None);
+        assert_eq!(
+            seen.repeat("A1", 3, Some(4), "code", "code"),
+            Some(RowError {
+                row: 3,
+                line: Some(4),
+                field: "code".into(),
+                message: "same code as row 1".into(),
+            })
+        );
+    }
 
     #[test]
     fn pt_br_forms() {

@@ -14,7 +14,7 @@ use chrono::NaiveDate;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::fields::Reader;
+use super::fields::{Reader, SeenKeys};
 use super::{resolve_students, subject_of, tally, unique, IngestError, Ingested, RowError, Rows};
 
 struct Grade {
@@ -99,7 +99,7 @@ fn read(rows: &Rows, errors: &mut Vec<RowError>) -> Vec<Grade> {
             assessed_on,
         });
     }
-    let mut seen: HashMap<(String, String, i32, i16, String), usize> = HashMap::new();
+    let mut seen = SeenKeys::default();
     for g in &out {
         let key = (
             g.registration.clone(),
@@ -108,14 +108,13 @@ fn read(rows: &Rows, errors: &mut Vec<RowError>) -> Vec<Grade> {
             g.term,
             g.assessment.clone(),
         );
-        if let Some(first) = seen.insert(key, g.row) {
-            errors.push(RowError {
-                row: g.row,
-                line: g.line,
-                field: "row".into(),
-                message: format!("same student, subject, year, term and assessment as row {first}"),
-            });
-        }
+        errors.extend(seen.repeat(
+            key,
+            g.row,
+            g.line,
+            "row",
+            "student, subject, year, term and assessment",
+        ));
     }
     out
 }

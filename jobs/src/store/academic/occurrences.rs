@@ -3,13 +3,11 @@
 //! `id`/`codigo`). Fields: `registration` (matricula), `external_id`, `kind`
 //! (tipo), `severity` (gravidade, 1-5), `description` (descricao), `date` (data).
 
-use std::collections::HashMap;
-
 use chrono::NaiveDate;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::fields::Reader;
+use super::fields::{Reader, SeenKeys};
 use super::{resolve_students, tally, unique, IngestError, Ingested, RowError, Rows};
 
 struct Occurrence {
@@ -57,16 +55,10 @@ fn read(rows: &Rows, errors: &mut Vec<RowError>) -> Vec<Occurrence> {
             date: date.unwrap_or_default(),
         });
     }
-    let mut seen = HashMap::new();
+    let mut seen = SeenKeys::default();
     for o in &out {
-        if let Some(first) = seen.insert(o.external_id.clone(), o.row) {
-            errors.push(RowError {
-                row: o.row,
-                line: o.line,
-                field: "external_id".into(),
-                message: format!("same external_id as row {first}"),
-            });
-        }
+        let key = o.external_id.clone();
+        errors.extend(seen.repeat(key, o.row, o.line, "external_id", "external_id"));
     }
     out
 }

@@ -14,7 +14,7 @@ use serde_json::Value;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::fields::Reader;
+use super::fields::{Reader, SeenKeys};
 use super::{tally, IngestError, Ingested, RowError, Rows};
 
 struct Student {
@@ -157,7 +157,7 @@ pub(crate) fn person(
 
 fn read(rows: &Rows, errors: &mut Vec<RowError>) -> Vec<Student> {
     let mut out = Vec::new();
-    let mut seen = HashMap::new();
+    let mut seen = SeenKeys::default();
     for (row, line, map) in &rows.items {
         let before = errors.len();
         let mut r = Reader::new(*row, *line, "", map, errors);
@@ -228,13 +228,14 @@ fn read(rows: &Rows, errors: &mut Vec<RowError>) -> Vec<Student> {
             continue;
         }
         let registration = registration.unwrap_or_default();
-        if let Some(first) = seen.insert(registration.clone(), *row) {
-            errors.push(RowError {
-                row: *row,
-                line: *line,
-                field: "registration".into(),
-                message: format!("same registration as row {first}"),
-            });
+        if let Some(e) = seen.repeat(
+            registration.clone(),
+            *row,
+            *line,
+            "registration",
+            "registration",
+        ) {
+            errors.push(e);
             continue;
         }
         out.push(Student {
