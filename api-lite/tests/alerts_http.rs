@@ -129,6 +129,10 @@ async fn a_bad_rule_is_a_422_naming_the_parameter(pool: PgPool) {
             "condition",
         ),
         (
+            json!({"condition": {"type": "falling_trend", "drop": 2, "over": "weeks"}}),
+            "condition",
+        ),
+        (
             json!({"template": "{{ aluno }} tirou {{ nota }}"}),
             "template",
         ),
