@@ -115,7 +115,7 @@ impl Default for EngineSettings {
         Self {
             lease_ttl_ms: 30_000,
             max_deliveries: 3,
-            claim_batch: 64,
+            claim_batch: 256,
             retain_succeeded_secs: 86_400,
             retain_dead_secs: 30 * 86_400,
             idempotency_ttl_secs: 86_400,

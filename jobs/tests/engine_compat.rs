@@ -123,3 +123,42 @@ async fn a_job_hash_written_with_every_field_still_reads_and_runs() {
     w.stop().await;
     tokio::time::sleep(Duration::from_millis(10)).await;
 }
+
+/// A job running under a per-job lease (`<id>|<worker>|<attempt>`, before
+/// leases covered a whole claim) whose worker is gone is still rescued and
+/// re-run once its lease expires.
+#[tokio::test]
+async fn a_job_under_an_expired_per_job_lease_is_rescued_and_run() {
+    let t = TestEngine::new().await;
+    let keys = QueueKeys::new(&t.prefix, "test");
+    let id = jobs::engine::new_job_id();
+    let now = Utc::now().timestamp_millis();
+    let client = redis::Client::open(redis_url()).unwrap();
+    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    let _: () = redis::pipe()
+        .hset_multiple(
+            keys.job(&id),
+            &[
+                ("k", "test.flaky".to_string()),
+                ("t", "tenant-a".to_string()),
+                ("p", "{}".to_string()),
+                ("c", (now - 5_000).to_string()),
+                ("s", "running".to_string()),
+                ("st", (now - 4_000).to_string()),
+                ("a", "1".to_string()),
+                ("w", "9".to_string()),
+            ],
+        )
+        .zadd(keys.leases(), format!("{id}|gone-worker|1"), now - 1_000)
+        .query_async(&mut c)
+        .await
+        .unwrap();
+    let w = t.worker("test", 2, test_registry());
+    let done = t.wait_final("test", &id).await;
+    assert_eq!((done.status, done.attempts), (JobStatus::Succeeded, 2));
+    let counts = t.engine.counts("test").await.unwrap();
+    assert_eq!((counts.running, counts.queued), (0, 0), "{counts:?}");
+    let left: i64 = c.zcard(keys.leases()).await.unwrap();
+    assert_eq!(left, 0);
+    w.stop().await;
+}

@@ -372,3 +372,90 @@ async fn a_running_job_shows_its_attempt_start_and_worker_and_keeps_them_when_do
     );
     w.stop().await;
 }
+
+/// A ready job's list entry stays in place when it is cancelled or deleted
+/// (the claim that pops it drops it): however often it was cancelled and
+/// retried, or deleted and pushed again under its id, it runs exactly once.
+#[tokio::test]
+async fn a_waiting_job_cancelled_retried_or_deleted_and_pushed_again_runs_once() {
+    let t = TestEngine::new().await;
+    let twice = t
+        .engine
+        .push(NewJob::new(
+            "test",
+            "test.record",
+            "tenant-twice",
+            json!({}),
+        ))
+        .await
+        .unwrap();
+    for _ in 0..2 {
+        assert_eq!(
+            t.engine.cancel("test", &twice.id).await.unwrap(),
+            CancelOutcome::Cancelled
+        );
+        assert!(t.engine.retry("test", &twice.id).await.unwrap());
+    }
+    let mut gone = NewJob::new("test", "test.record", "tenant-gone", json!({}));
+    gone.id = Some(jobs::engine::new_job_id());
+    let first = t.engine.push(gone.clone()).await.unwrap();
+    assert!(t.engine.delete("test", &first.id).await.unwrap());
+    let again = t.engine.push(gone).await.unwrap();
+    assert_eq!(again.id, first.id);
+    let cancelled = t
+        .engine
+        .push(NewJob::new(
+            "test",
+            "test.record",
+            "tenant-never",
+            json!({}),
+        ))
+        .await
+        .unwrap();
+    assert_eq!(
+        t.engine.cancel("test", &cancelled.id).await.unwrap(),
+        CancelOutcome::Cancelled
+    );
+    // Each waiting job is listed and counted once.
+    let page = t
+        .engine
+        .list("test", JobStatus::Queued, None, 10, None)
+        .await
+        .unwrap();
+    let mut listed: Vec<&str> = page.jobs.iter().map(|j| j.id.as_str()).collect();
+    listed.sort();
+    let mut want = vec![twice.id.as_str(), again.id.as_str()];
+    want.sort();
+    assert_eq!(listed, want);
+    assert_eq!(t.engine.counts("test").await.unwrap().queued, 2);
+
+    let w = t.worker("test", 2, record_registry());
+    for id in [&twice.id, &again.id] {
+        let j = t.wait_final("test", id).await;
+        assert_eq!((j.status, j.attempts), (JobStatus::Succeeded, 1));
+    }
+    // Nothing else is left to run: the stale entries were dropped, not run.
+    tokio::time::sleep(Duration::from_millis(200)).await;
+    w.stop().await;
+    let ran = RECORDED.lock().unwrap().clone();
+    let runs = |tenant: &str| ran.iter().filter(|t| *t == tenant).count();
+    assert_eq!(
+        (
+            runs("tenant-twice"),
+            runs("tenant-gone"),
+            runs("tenant-never")
+        ),
+        (1, 1, 0)
+    );
+    let c = t.engine.counts("test").await.unwrap();
+    assert_eq!((c.queued, c.succeeded, c.cancelled), (0, 2, 1));
+    assert_eq!(
+        t.engine
+            .job("test", &cancelled.id)
+            .await
+            .unwrap()
+            .unwrap()
+            .status,
+        JobStatus::Cancelled
+    );
+}

@@ -8,6 +8,7 @@
 //! acker before it stops (`run_queue`, the backend's close), so a graceful
 //! shutdown never loses the ack of a finished job.
 
+use std::collections::HashMap;
 use std::sync::Arc;
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -81,6 +82,8 @@ impl Outcome {
 pub(crate) struct AckMsg {
     id: String,
     attempt: u32,
+    /// The claim that took the job (its lease).
+    batch: u64,
     outcome: Outcome,
 }
 
@@ -89,6 +92,7 @@ impl AckMsg {
         AckMsg {
             id: job.id.clone(),
             attempt: job.attempt,
+            batch: job.batch,
             outcome,
         }
     }
@@ -161,6 +165,17 @@ async fn write_loop(shared: std::sync::Weak<Shared>, mut rx: mpsc::UnboundedRece
                 }
             }
         };
+        {
+            let mut claims = sh.claims.lock().expect("claims lock");
+            for a in &batch {
+                if let Some(left) = claims.get_mut(&a.batch) {
+                    *left = left.saturating_sub(1);
+                    if *left == 0 {
+                        claims.remove(&a.batch);
+                    }
+                }
+            }
+        }
         let drained = {
             let mut held = sh.held.lock().expect("held lock");
             for a in &batch {
@@ -183,6 +198,21 @@ async fn write_loop(shared: std::sync::Weak<Shared>, mut rx: mpsc::UnboundedRece
     }
 }
 
+/// Per claim touched by an ack batch: its seq and whether the batch acks its
+/// last jobs here (the claim's lease is then dropped with them).
+fn touched_claims(batch: &[AckMsg], left: &HashMap<u64, usize>) -> Vec<(u64, bool)> {
+    let mut here: HashMap<u64, usize> = HashMap::new();
+    for a in batch {
+        *here.entry(a.batch).or_default() += 1;
+    }
+    let mut out: Vec<(u64, bool)> = here
+        .into_iter()
+        .map(|(seq, n)| (seq, left.get(&seq).is_none_or(|l| *l <= n)))
+        .collect();
+    out.sort_unstable();
+    out
+}
+
 /// Writes one batch; returns, per message, whether its outcome was applied
 /// (false: stale, its lease was lost). Plain successes (no result to keep, the
 /// common case) go first with 2 fields each, the rest with 6 (see ack.lua).
@@ -193,8 +223,15 @@ async fn write_batch(
 ) -> Result<Vec<bool>, redis::RedisError> {
     let plain = |a: &AckMsg| matches!(a.outcome, Outcome::Succeeded(serde_json::Value::Null));
     let n = batch.iter().filter(|a| plain(a)).count();
+    let claims = touched_claims(batch, &sh.claims.lock().expect("claims lock"));
     let mut inv = scripts::ACK.key(sh.keys.base());
-    inv.arg(&sh.worker_id).arg(&sh.worker_alias).arg(n);
+    inv.arg(&sh.worker_id)
+        .arg(&sh.worker_alias)
+        .arg(claims.len());
+    for (seq, last) in &claims {
+        inv.arg(seq).arg(if *last { "1" } else { "0" });
+    }
+    inv.arg(n);
     // order[p] = index in `batch` of the script's position p + 1.
     let mut order = Vec::with_capacity(batch.len());
     for (i, a) in batch.iter().enumerate().filter(|(_, a)| plain(a)) {
@@ -328,6 +365,7 @@ where
             shared.acker.queue(AckMsg {
                 id: job.id,
                 attempt: job.attempt,
+                batch: job.batch,
                 outcome,
             });
             Ok(())
@@ -343,6 +381,7 @@ struct Ran {
     tenant: String,
     attempt: u32,
     max_attempts: u32,
+    batch: u64,
     cancel: tokio_util::sync::CancellationToken,
     claimed_at: std::time::Instant,
 }
@@ -355,6 +394,7 @@ impl Ran {
             tenant: job.tenant.clone(),
             attempt: job.attempt,
             max_attempts: job.max_attempts,
+            batch: job.batch,
             cancel: job.cancel.clone(),
             claimed_at: job.claimed_at,
         }
@@ -449,5 +489,38 @@ impl Service<Task<Job>> for Dispatch {
         };
         // Follow-up jobs and provider calls made by the handler carry its trace.
         super::trace::scope(trace, kind.run(job.payload, ctx)).boxed()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn msg(id: &str, batch: u64) -> AckMsg {
+        AckMsg {
+            id: id.into(),
+            attempt: 1,
+            batch,
+            outcome: Outcome::Succeeded(serde_json::Value::Null),
+        }
+    }
+
+    #[test]
+    fn a_claims_lease_is_dropped_with_the_ack_of_its_last_jobs() {
+        let left = HashMap::from([(1, 3), (2, 2), (3, 1)]);
+        let batch = [
+            msg("a", 1),
+            msg("b", 2),
+            msg("c", 2),
+            msg("d", 3),
+            msg("e", 1),
+        ];
+        // Claim 1 keeps a job running, claims 2 and 3 end here; an unknown claim ends too.
+        assert_eq!(
+            touched_claims(&batch, &left),
+            vec![(1, false), (2, true), (3, true)]
+        );
+        assert_eq!(touched_claims(&[msg("x", 9)], &left), vec![(9, true)]);
+        assert!(touched_claims(&[], &left).is_empty());
     }
 }

@@ -3,11 +3,15 @@
 //! A feeder task claims batches on its own connection and blocks on the
 //! queue's wake list (BLPOP) when there is nothing to do, so a pushed job
 //! starts within milliseconds and an idle worker costs one call a second.
-//! It claims only as many jobs as the local channel has room for (room =
-//! twice the worker's concurrency, at most `engine.claim_batch`, and never
-//! less than the concurrency), and claims again once half of that is free, so
-//! the next batch is on its way while the last one runs and few jobs sit
-//! claimed but unstarted; those are released back at shutdown. A batch goes
+//! It keeps a prefetch of claimed-but-unstarted jobs and claims again once
+//! half of it is free, so the next batch is on its way while the last one
+//! runs. The prefetch depth adapts: it starts at twice the worker's
+//! concurrency (at most `engine.claim_batch`, never less than the
+//! concurrency), doubles up to `engine.claim_batch` while the worker runs
+//! through the jobs it had before the next claim lands (short jobs over a
+//! backlog: fewer, larger claims), and halves back as soon as a claimed job waited more than
+//! [`PREFETCH_HORIZON`] to start, so slow jobs never sit claimed behind
+//! each other. Unstarted jobs are released back at shutdown. A batch goes
 //! to the worker round-robin over its tenants (per priority), so another
 //! tenant's job never waits behind a whole share of a big tenant's. The feeder never dies on a Redis error: it
 //! reconnects with backoff. While suspects wait (jobs whose last worker
@@ -15,6 +19,7 @@
 //! suspect alone (see `claim.lua`).
 
 use std::collections::HashMap;
+use std::sync::atomic::Ordering;
 use std::sync::{Arc, Mutex};
 use std::task::{Context, Poll};
 use std::time::Duration;
@@ -37,6 +42,9 @@ use crate::kinds::{Registry, Resources};
 
 /// Longest a feeder blocks on the wake list before it looks again (pause, due jobs).
 pub const IDLE_BLOCK_MAX: Duration = Duration::from_secs(1);
+/// Longest a claimed job should wait in this worker before it starts; the
+/// prefetch only stays deeper than its floor while jobs start within this.
+pub const PREFETCH_HORIZON: Duration = Duration::from_millis(20);
 /// Reconnect backoff bounds after a Redis error.
 pub const RECONNECT_MIN: Duration = Duration::from_millis(100);
 pub const RECONNECT_MAX: Duration = Duration::from_secs(5);
@@ -53,10 +61,15 @@ pub(crate) struct Shared {
     pub resources: Resources,
     /// Jobs claimed and not yet acked (renewed by the lease keeper).
     pub held: Mutex<HashMap<String, Held>>,
+    /// Per claim (its seq, which names its lease): how many of its jobs are not yet acked.
+    pub claims: Mutex<HashMap<u64, usize>>,
     /// Notified when `held` becomes empty (the feeder waits for it before a suspect).
     pub drained: tokio::sync::Notify,
     /// Fired each time the worker takes a job from the local channel.
     pub consumed: tokio::sync::Notify,
+    /// Set when a job waited longer than [`PREFETCH_HORIZON`] between its
+    /// claim and its start (the feeder then makes its prefetch shallower).
+    pub waited_long: std::sync::atomic::AtomicBool,
     pub stats: Stats,
     pub acker: Acker,
     /// Fired when the shutdown grace ends: in-flight jobs are released back.
@@ -67,13 +80,15 @@ pub(crate) struct Shared {
 
 /// What the lease keeper needs of a job this worker holds (keyed by job id).
 pub(crate) struct Held {
-    pub attempt: u32,
+    /// The claim that took it (its lease).
+    pub batch: u64,
     pub cancel: CancellationToken,
 }
 
 /// The apalis backend of one queue.
 pub struct RedisBackend {
     pub(crate) shared: Arc<Shared>,
+    /// Prefetch depth the feeder starts from and never goes below.
     prefetch: usize,
     batch: usize,
     rx: Option<mpsc::Receiver<Job>>,
@@ -82,9 +97,10 @@ pub struct RedisBackend {
 }
 
 impl RedisBackend {
-    /// `concurrency`: the worker's; `batch`: most jobs taken per claim
-    /// (`engine.claim_batch`). Jobs claimed but not started are at most
-    /// [`prefetch`] of them.
+    /// `concurrency`: the worker's; `batch`: most jobs taken per claim and
+    /// deepest prefetch (`engine.claim_batch`). Jobs claimed but not started
+    /// are [`prefetch`] of them, more only while jobs start within
+    /// [`PREFETCH_HORIZON`] (see the module doc).
     pub(crate) fn new(shared: Arc<Shared>, concurrency: usize, batch: usize) -> RedisBackend {
         RedisBackend {
             shared,
@@ -131,9 +147,14 @@ impl Backend for RedisBackend {
         _worker: &WorkerContext,
     ) -> Poll<Result<(), EngineError>> {
         if self.feeder.is_none() {
-            let (tx, rx) = mpsc::channel(self.prefetch);
+            let (tx, rx) = mpsc::channel(self.batch.max(self.prefetch));
             self.rx = Some(rx);
-            self.feeder = Some(tokio::spawn(feed(self.shared.clone(), tx, self.batch)));
+            self.feeder = Some(tokio::spawn(feed(
+                self.shared.clone(),
+                tx,
+                self.batch,
+                self.prefetch,
+            )));
         }
         Poll::Ready(Ok(()))
     }
@@ -147,6 +168,9 @@ impl Backend for RedisBackend {
         match rx.poll_recv(cx) {
             Poll::Ready(Some(job)) => {
                 self.shared.consumed.notify_waiters();
+                if job.claimed_at.elapsed() > PREFETCH_HORIZON {
+                    self.shared.waited_long.store(true, Ordering::Relaxed);
+                }
                 let id = TaskId::from_string(job.id.clone());
                 let task = apalis_core::task::builder::TaskBuilder::new(job)
                     .task_id(id)
@@ -192,10 +216,12 @@ impl Backend for RedisBackend {
 }
 
 /// Claims jobs while the channel has room; blocks on the wake list otherwise.
-async fn feed(shared: Arc<Shared>, tx: mpsc::Sender<Job>, batch: usize) {
+async fn feed(shared: Arc<Shared>, tx: mpsc::Sender<Job>, batch: usize, floor: usize) {
     let mut delay = RECONNECT_MIN;
+    let mut depth = Depth::new(floor, tx.max_capacity());
+    let mut seq = 0;
     while !shared.closing.is_cancelled() {
-        match feed_connected(&shared, &tx, batch).await {
+        match feed_connected(&shared, &tx, batch, &mut depth, &mut seq).await {
             Ok(()) => return,
             Err(e) => {
                 tracing::warn!(queue = %shared.queue, error = %e, retry_in_ms = delay.as_millis() as u64, "feeder lost Redis; reconnecting");
@@ -213,6 +239,8 @@ async fn feed_connected(
     shared: &Arc<Shared>,
     tx: &mpsc::Sender<Job>,
     batch: usize,
+    depth: &mut Depth,
+    seq: &mut u64,
 ) -> Result<(), EngineError> {
     let cfg = redis::AsyncConnectionConfig::new()
         .set_connection_timeout(Some(Duration::from_secs(5)))
@@ -224,17 +252,16 @@ async fn feed_connected(
         .await?;
     let lease_ms = shared.engine.cfg.settings.lease_ttl_ms;
     loop {
-        // Claim in batches: wait until half a batch of room is free (or the
+        // Claim in batches: wait until half the prefetch is free (or the
         // channel ran dry) instead of claiming one job per freed slot.
         let cap = tx.max_capacity();
-        let low_water = (batch.min(cap) / 2).max(1);
         loop {
             if tx.is_closed() {
                 return Ok(());
             }
             let consumed = shared.consumed.notified();
-            let free = tx.capacity();
-            if free >= low_water || free == cap {
+            let waiting = cap - tx.capacity();
+            if waiting == 0 || depth.room(waiting) >= (depth.get() / 2).max(1) {
                 break;
             }
             tokio::select! {
@@ -242,9 +269,11 @@ async fn feed_connected(
                 _ = shared.closing.cancelled() => return Ok(()),
             }
         }
-        let room = tx.capacity().min(batch).max(1);
+        let waiting = cap - tx.capacity();
+        let room = depth.room(waiting).min(batch).max(1);
         // Only the feeder adds to `held`, so an idle worker stays idle until the claim returns.
         let idle = shared.held.lock().expect("held lock").is_empty();
+        *seq += 1;
         let claimed = claim(
             &mut conn,
             &shared.keys,
@@ -254,8 +283,15 @@ async fn feed_connected(
             lease_ms,
             idle,
             &shared.worker_alias,
+            *seq,
         )
         .await?;
+        // Starved: the worker ran through what it had while this claim was
+        // on its way, and there is more (the claim was full).
+        depth.adjust(
+            waiting > 0 && claimed.jobs.len() == room && tx.capacity() == cap,
+            shared.waited_long.swap(false, Ordering::Relaxed),
+        );
         let isolated = claimed.isolated;
         if claimed.jobs.is_empty() && !isolated {
             let wait = if claimed.paused {
@@ -276,13 +312,20 @@ async fn feed_connected(
             };
             continue;
         }
+        if !claimed.jobs.is_empty() {
+            shared
+                .claims
+                .lock()
+                .expect("claims lock")
+                .insert(*seq, claimed.jobs.len());
+        }
         {
             let mut held = shared.held.lock().expect("held lock");
             for job in &claimed.jobs {
                 held.insert(
                     job.id.clone(),
                     Held {
-                        attempt: job.attempt,
+                        batch: *seq,
                         cancel: job.cancel.clone(),
                     },
                 );
@@ -317,6 +360,45 @@ async fn feed_connected(
 pub(crate) fn prefetch(concurrency: usize, batch: usize) -> usize {
     let concurrency = concurrency.max(1);
     (2 * concurrency).min(batch).max(concurrency)
+}
+
+/// The feeder's prefetch depth (see the module doc): between `floor` and `max`.
+#[derive(Debug)]
+pub(crate) struct Depth {
+    depth: usize,
+    floor: usize,
+    max: usize,
+}
+
+impl Depth {
+    pub fn new(floor: usize, max: usize) -> Depth {
+        let floor = floor.clamp(1, max.max(1));
+        Depth {
+            depth: floor,
+            floor,
+            max: max.max(floor),
+        }
+    }
+
+    pub fn get(&self) -> usize {
+        self.depth
+    }
+
+    /// How many more jobs to claim with `waiting` unstarted ones in hand.
+    pub fn room(&self, waiting: usize) -> usize {
+        self.depth.saturating_sub(waiting)
+    }
+
+    /// After a claim: deeper when it got all it asked for (a backlog) and
+    /// the worker ran dry meanwhile (`starved`); shallower when a job waited
+    /// too long to start.
+    pub fn adjust(&mut self, starved: bool, waited_long: bool) {
+        if waited_long {
+            self.depth = (self.depth / 2).max(self.floor);
+        } else if starved {
+            self.depth = (self.depth * 2).min(self.max);
+        }
+    }
 }
 
 /// Orders a claimed batch round-robin over its tenants within each priority:
@@ -391,6 +473,7 @@ mod tests {
             cancel: CancellationToken::new(),
             claimed_at: std::time::Instant::now(),
             claimed_ms: 0,
+            batch: 1,
         }
     }
 
@@ -416,6 +499,32 @@ mod tests {
         let ids: Vec<String> = interleave(one).into_iter().map(|j| j.id).collect();
         assert_eq!(ids, ["t-1", "t-2", "t-3"]);
         assert!(interleave(Vec::new()).is_empty());
+    }
+
+    #[test]
+    fn prefetch_deepens_while_the_worker_runs_dry_and_backs_off_when_jobs_wait() {
+        let mut d = Depth::new(64, 256);
+        assert_eq!((d.get(), d.room(10)), (64, 54));
+        d.adjust(false, false);
+        assert_eq!(d.get(), 64);
+        d.adjust(true, false);
+        assert_eq!(d.get(), 128);
+        d.adjust(true, false);
+        d.adjust(true, false);
+        assert_eq!(d.get(), 256, "capped at the claim batch");
+        // Not dry: unchanged.
+        d.adjust(false, false);
+        assert_eq!(d.get(), 256);
+        // A job waited too long: halves, never below the floor.
+        d.adjust(true, true);
+        assert_eq!(d.get(), 128);
+        for _ in 0..5 {
+            d.adjust(false, true);
+        }
+        assert_eq!(d.get(), 64);
+        assert_eq!(d.room(100), 0);
+        // A floor above the channel is clamped to it.
+        assert_eq!(Depth::new(500, 256).get(), 256);
     }
 
     #[test]

@@ -34,6 +34,8 @@ pub struct Job {
     pub cancel: CancellationToken,
     pub(crate) claimed_at: Instant,
     pub(crate) claimed_ms: i64,
+    /// The worker's number of the claim that took it (its lease, see claim.lua).
+    pub(crate) batch: u64,
 }
 
 impl Job {
@@ -67,6 +69,7 @@ pub(crate) async fn claim(
     lease_ms: u64,
     idle: bool,
     alias: &str,
+    seq: u64,
 ) -> Result<Claimed, EngineError> {
     let raw: Vec<redis::Value> = scripts::CLAIM
         .key(keys.base())
@@ -75,9 +78,10 @@ pub(crate) async fn claim(
         .arg(lease_ms)
         .arg(if idle { "1" } else { "0" })
         .arg(alias)
+        .arg(seq)
         .invoke_async(conn)
         .await?;
-    parse(queue, raw)
+    parse(queue, raw, seq)
 }
 
 fn int(v: &redis::Value) -> i64 {
@@ -92,40 +96,48 @@ fn string(b: &[u8]) -> String {
     String::from_utf8_lossy(b).into_owned()
 }
 
-/// One job of the reply: 10 fields joined by NUL (see claim.lua).
-fn job(queue: &str, raw: &[u8], claimed_at: Instant, claimed_ms: i64) -> Option<Job> {
-    let mut it = raw.split(|b| *b == 0);
-    let mut f: [&[u8]; 10] = [&[]; 10];
+/// One ready-list entry of the reply: 11 fields joined by NUL, the payload
+/// last (see common.lua): id, a, d, rk, rl, k, ma, c, r, tp, p.
+fn job(
+    queue: &str,
+    tenant: &str,
+    priority: Priority,
+    raw: &[u8],
+    claimed_at: Instant,
+    claimed_ms: i64,
+    batch: u64,
+) -> Option<Job> {
+    let mut it = raw.splitn(11, |b| *b == 0);
+    let mut f: [&[u8]; 11] = [&[]; 11];
     for slot in f.iter_mut() {
         *slot = it.next()?;
     }
-    let created_ms = num(f[6]).unwrap_or(0);
+    let created_ms = num(f[7]).unwrap_or(0);
     Some(Job {
         id: string(f[0]),
         queue: queue.to_string(),
-        kind: string(f[1]),
-        tenant: string(f[2]),
+        kind: string(f[5]),
+        tenant: tenant.to_string(),
         // Payloads are written by `push` from a serde_json::Value, so they parse.
-        payload: serde_json::from_slice(f[3]).unwrap_or(serde_json::Value::Null),
-        attempt: num(f[4]).unwrap_or(1) as u32,
-        max_attempts: num(f[5]).map_or(DEFAULT_MAX_ATTEMPTS, |n| n.max(1) as u32),
+        payload: serde_json::from_slice(f[10]).unwrap_or(serde_json::Value::Null),
+        attempt: num(f[1]).unwrap_or(0).max(0) as u32 + 1,
+        max_attempts: num(f[6]).map_or(DEFAULT_MAX_ATTEMPTS, |n| n.max(1) as u32),
         created_ms,
-        due_ms: num(f[7]).unwrap_or(created_ms),
-        priority: std::str::from_utf8(f[8])
-            .ok()
-            .and_then(Priority::parse)
-            .unwrap_or_default(),
+        due_ms: num(f[8]).unwrap_or(created_ms),
+        priority,
         trace: (!f[9].is_empty()).then(|| string(f[9])),
         span_id: super::trace::new_span_id(),
         cancel: CancellationToken::new(),
         claimed_at,
         claimed_ms,
+        batch,
     })
 }
 
-fn parse(queue: &str, raw: Vec<redis::Value>) -> Result<Claimed, EngineError> {
+fn parse(queue: &str, raw: Vec<redis::Value>, seq: u64) -> Result<Claimed, EngineError> {
+    let bad = || EngineError::Invalid("unexpected claim reply".into());
     if raw.len() < 2 {
-        return Err(EngineError::Invalid("unexpected claim reply".into()));
+        return Err(bad());
     }
     if int(&raw[0]) == -1 {
         return Ok(Claimed {
@@ -140,14 +152,22 @@ fn parse(queue: &str, raw: Vec<redis::Value>) -> Result<Claimed, EngineError> {
         .unwrap_or(0);
     let claimed_at = Instant::now();
     let mut jobs = Vec::with_capacity(raw.len() - 2);
+    let (mut tenant, mut priority) = (String::new(), Priority::default());
     for v in &raw[2..] {
         let redis::Value::BulkString(b) = v else {
-            return Err(EngineError::Invalid("unexpected claim reply".into()));
+            return Err(bad());
         };
-        jobs.push(
-            job(queue, b, claimed_at, now)
-                .ok_or_else(|| EngineError::Invalid("unexpected claim reply".into()))?,
-        );
+        if let Some(header) = b.strip_prefix(b"\0") {
+            // "\0<tenant>\0<priority>": the run of entries that follows.
+            let mut parts = header.splitn(2, |b| *b == 0);
+            tenant = string(parts.next().ok_or_else(bad)?);
+            priority = std::str::from_utf8(parts.next().ok_or_else(bad)?)
+                .ok()
+                .and_then(Priority::parse)
+                .unwrap_or_default();
+            continue;
+        }
+        jobs.push(job(queue, &tenant, priority, b, claimed_at, now, seq).ok_or_else(bad)?);
     }
     Ok(Claimed {
         paused: false,

@@ -116,8 +116,7 @@ impl Engine {
     pub async fn counts(&self, queue: &str) -> Result<QueueCounts, EngineError> {
         let keys = self.keys(queue);
         let mut conn = self.conn.clone();
-        let (scheduled, failed, running, succeeded, dead, cancelled, meta): (
-            u64,
+        let (scheduled, failed, succeeded, dead, cancelled, meta): (
             u64,
             u64,
             u64,
@@ -127,7 +126,6 @@ impl Engine {
         ) = redis::pipe()
             .zcard(keys.scheduled())
             .zcard(keys.retry())
-            .zcard(keys.leases())
             .llen(keys.succeeded())
             .zcard(keys.dead())
             .zcard(keys.cancelled())
@@ -139,7 +137,7 @@ impl Engine {
         for (p, tenants) in self.rings(&keys).await? {
             for t in tenants {
                 let head: Option<String> = conn.lindex(keys.tenant_list(p.as_str(), &t), 0).await?;
-                heads.extend(head);
+                heads.extend(head.as_deref().map(entry_id));
             }
         }
         let now = Utc::now().timestamp_millis();
@@ -147,17 +145,21 @@ impl Engine {
             .jobs_by_ids(queue, &heads)
             .await?
             .iter()
+            .filter(|j| j.status == JobStatus::Queued)
             .map(|j| (now - j.run_at.timestamp_millis()).max(0) as u64)
             .max();
+        // Counters kept by the scripts (claim, ack, rescue, control).
+        let counter = |name: &str| {
+            meta.get(name)
+                .and_then(|v| v.parse::<i64>().ok())
+                .unwrap_or(0)
+                .max(0) as u64
+        };
         Ok(QueueCounts {
             queue: queue.to_string(),
             scheduled,
-            queued: meta
-                .get("queued")
-                .and_then(|v| v.parse::<i64>().ok())
-                .unwrap_or(0)
-                .max(0) as u64,
-            running,
+            queued: counter("queued"),
+            running: counter("running"),
             failed,
             succeeded,
             dead,
@@ -195,11 +197,15 @@ impl Engine {
             JobStatus::Cancelled => conn.zrevrange(keys.cancelled(), start, stop).await?,
             JobStatus::Succeeded => conn.lrange(keys.succeeded(), start, stop).await?,
             JobStatus::Running => {
-                let members: Vec<String> = conn.zrevrange(keys.leases(), start, stop).await?;
-                members
+                // Every held lease's jobs, newest claim first (bounded by what
+                // the live workers hold); `list` keeps those still running.
+                let leased: Vec<String> = self
+                    .leased(&keys)
+                    .await?
                     .into_iter()
-                    .filter_map(|m| m.split('|').next().map(str::to_string))
-                    .collect()
+                    .flat_map(|(_, ids)| ids)
+                    .collect();
+                leased.into_iter().skip(offset).take(window).collect()
             }
             JobStatus::Queued => self.queued_ids(&keys, tenant, offset, window).await?,
         };
@@ -244,11 +250,10 @@ impl Engine {
                 .filter(|t| tenant.map(|x| x == t.as_str()).unwrap_or(true))
             {
                 let want = (offset + window) as isize;
-                let mut ids: Vec<String> = conn
+                let entries: Vec<String> = conn
                     .lrange(keys.tenant_list(p.as_str(), t), -want, -1)
                     .await?;
-                ids.reverse();
-                all.extend(ids);
+                all.extend(entries.iter().rev().map(|e| entry_id(e)));
             }
         }
         // Suspects waiting to run alone are queued too (few; `list` filters their tenant).
@@ -257,7 +262,38 @@ impl Engine {
         all.extend(suspects);
         // ULIDs sort by creation time: newest first across tenants.
         all.sort_by(|a, b| b.cmp(a));
+        // A job cancelled and retried while its first entry waited has two.
+        all.dedup();
         Ok(all.into_iter().skip(offset).take(window).collect())
+    }
+
+    /// The held leases, newest first: the worker and the job ids of each
+    /// (one lease per claim, `lb:<lease>` lists its jobs; see claim.lua).
+    async fn leased(&self, keys: &QueueKeys) -> Result<Vec<(String, Vec<String>)>, EngineError> {
+        let mut conn = self.conn.clone();
+        let members: Vec<String> = conn.zrevrange(keys.leases(), 0, -1).await?;
+        if members.is_empty() {
+            return Ok(Vec::new());
+        }
+        let mut pipe = redis::pipe();
+        for m in &members {
+            pipe.get(format!("{}lb:{m}", keys.base()));
+        }
+        let lists: Vec<Option<String>> = pipe.query_async(&mut conn).await?;
+        Ok(members
+            .iter()
+            .zip(lists)
+            .filter_map(|(m, list)| {
+                let worker = m.split('|').next()?.to_string();
+                let ids = list?
+                    .split('\n')
+                    .next()?
+                    .split(' ')
+                    .map(str::to_string)
+                    .collect();
+                Some((worker, ids))
+            })
+            .collect())
     }
 
     /// Workers that heartbeated within three lease periods, with the jobs they hold.
@@ -268,17 +304,33 @@ impl Engine {
         let seen: Vec<(String, f64)> = conn
             .zrangebyscore_withscores(keys.workers(), since, "+inf")
             .await?;
-        let leases: Vec<String> = conn.zrange(keys.leases(), 0, -1).await?;
+        let leased = self.leased(&keys).await?;
+        // A lease lists its claim's jobs, finished ones too until the last is acked.
+        let all: Vec<String> = leased.iter().flat_map(|(_, ids)| ids.clone()).collect();
+        let mut pipe = redis::pipe();
+        for id in &all {
+            pipe.hget(keys.job(id), super::keys::field::STATUS);
+        }
+        let status: Vec<Option<String>> = if all.is_empty() {
+            Vec::new()
+        } else {
+            pipe.query_async(&mut conn).await?
+        };
+        let running: std::collections::HashSet<&str> = all
+            .iter()
+            .zip(&status)
+            .filter(|(_, s)| s.as_deref() == Some("running"))
+            .map(|(id, _)| id.as_str())
+            .collect();
         Ok(seen
             .into_iter()
             .map(|(id, at)| {
-                let running = leases
+                let running = leased
                     .iter()
-                    .filter_map(|m| {
-                        let mut parts = m.split('|');
-                        let job = parts.next()?;
-                        (parts.next()? == id).then(|| job.to_string())
-                    })
+                    .filter(|(worker, _)| *worker == id)
+                    .flat_map(|(_, ids)| ids.iter())
+                    .filter(|job| running.contains(job.as_str()))
+                    .cloned()
                     .collect();
                 WorkerInfo {
                     id,
@@ -305,4 +357,10 @@ impl Engine {
         let _: String = redis::cmd("PING").query_async(&mut conn).await?;
         Ok(())
     }
+}
+
+/// The job id of a ready-list entry (the first of its NUL-separated fields; a
+/// bare id written before entries existed is its own id).
+fn entry_id(entry: &str) -> String {
+    entry.split('\0').next().unwrap_or_default().to_string()
 }

@@ -10,13 +10,15 @@
 //! | `s` | ZSET | scheduled first runs and rate-limited jobs, score = due ms |
 //! | `r` | ZSET | failed jobs waiting for their retry, score = due ms |
 //! | `ring:<prio>` | LIST | tenants with waiting jobs at that priority (round-robin) |
-//! | `t:<prio>:<tenant>` | LIST | waiting job ids of one tenant, oldest first |
+//! | `t:<prio>:<tenant>` | LIST | ready entries of one tenant, oldest first: the job id and what a claim needs, NUL-separated (`common.lua`) |
 //! | `q` | LIST | waiting suspects (a worker vanished while holding them), each run alone |
-//! | `l` | ZSET | leases: member `<id>\|<worker>\|<attempt>`, score = deadline ms |
+//! | `l` | ZSET | leases, one per claim: member `<worker>\|<seq>`, score = deadline ms |
+//! | `lb:<worker>\|<seq>` | STRING | that claim's jobs: ids, a newline, their attempts (space-separated) |
 //! | `ok` | LIST | succeeded ids, newest first (trimmed by retention) |
 //! | `dead`, `cx` | ZSET | dead / cancelled ids, score = finished ms |
 //! | `cxr` | SET | running ids whose cancellation was asked |
-//! | `m` | HASH | queue meta: `paused`, `queued` count, `rl:<key>` limits |
+//! | `cxq` | HASH | `<id>\|<created>` → entries of cancelled or deleted waiting jobs still in their list (the claim drops them) |
+//! | `m` | HASH | queue meta: `paused`, `queued` and `running` counts, `rl:<key>` limits |
 //! | `rl:<key>` | STRING | GCRA state of one rate-limit bucket |
 //! | `i:<tenant>:<key>` | STRING | idempotency key → first job id (with TTL) |
 //! | `w` | LIST | wake-up tokens: a push wakes an idle worker blocked on BLPOP |

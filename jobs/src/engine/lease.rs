@@ -1,5 +1,6 @@
 //! The lease keeper of one worker: a loop that heartbeats and renews the
-//! leases of the jobs this worker holds (every `lease_ttl / 3`), fires the
+//! leases this worker holds (one per claim that still has jobs here, every
+//! `lease_ttl / 3`), fires the
 //! cancellation token of jobs someone cancelled or whose lease was lost,
 //! re-delivers jobs whose lease expired anywhere (`rescue.lua`, each second),
 //! flushes outcome stats (each second) and applies retention (each 30 s).
@@ -59,29 +60,36 @@ pub(crate) async fn run(shared: Arc<Shared>) {
 
 /// Heartbeat + renew held leases; fires tokens of cancelled or lost jobs.
 pub(crate) async fn renew_once(shared: &Shared) -> Result<Outcome, EngineError> {
-    let held: Vec<(String, String, tokio_util::sync::CancellationToken)> = {
+    let held: Vec<(String, u64, tokio_util::sync::CancellationToken)> = {
         let h = shared.held.lock().expect("held lock");
         h.iter()
-            .map(|(id, j)| {
-                (
-                    id.clone(),
-                    format!("{id}|{}|{}", shared.worker_id, j.attempt),
-                    j.cancel.clone(),
-                )
-            })
+            .map(|(id, j)| (id.clone(), j.batch, j.cancel.clone()))
             .collect()
     };
+    let mut claims: Vec<u64> = held.iter().map(|(_, b, _)| *b).collect();
+    claims.sort_unstable();
+    claims.dedup();
     let mut inv = scripts::RENEW.key(shared.keys.base());
     inv.arg(&shared.worker_id)
-        .arg(shared.engine.cfg.settings.lease_ttl_ms);
-    for (_, member, _) in &held {
-        inv.arg(member);
+        .arg(shared.engine.cfg.settings.lease_ttl_ms)
+        .arg(claims.len());
+    for seq in &claims {
+        inv.arg(seq);
+    }
+    for (id, _, _) in &held {
+        inv.arg(id);
     }
     let mut conn = shared.engine.conn.clone();
     let flags: Vec<i64> = inv.invoke_async(&mut conn).await?;
+    let (lease_flags, cancel_flags) = flags.split_at(claims.len().min(flags.len()));
     let mut out = Outcome::default();
-    for ((id, _, token), f) in held.iter().zip(flags.chunks(2)) {
-        let (still_held, cancel) = (f.first() == Some(&1), f.get(1) == Some(&1));
+    for (i, (id, batch, token)) in held.iter().enumerate() {
+        let still_held = claims
+            .binary_search(batch)
+            .ok()
+            .and_then(|c| lease_flags.get(c))
+            == Some(&1);
+        let cancel = cancel_flags.get(i) == Some(&1);
         if !still_held {
             // Someone else owns the job now (we were too slow) or it was acked meanwhile.
             if shared.held.lock().expect("held lock").contains_key(id) {

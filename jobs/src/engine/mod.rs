@@ -1,10 +1,12 @@
 //! The queue engine: Tarefa's own Redis data model for apalis.
 //!
-//! A job's life: `push` (HSET + ready list, or the scheduled ZSET) → `claim`
-//! (one Lua call takes a batch round-robin over tenants, highest priority first,
-//! and leases each job) → the apalis worker runs it → `ack` (batched Lua:
-//! succeeded | retry with backoff | dead | released). Leases are renewed while
-//! jobs run; `rescue` re-queues jobs whose lease expired (a killed worker) as
+//! A job's life: `push` (HSET + a ready-list entry carrying what a claim
+//! needs, or the scheduled ZSET) → `claim` (one Lua call takes a batch
+//! round-robin over tenants, highest priority first, and leases the batch)
+//! → the apalis worker runs it → `ack` (batched Lua: succeeded | retry with
+//! backoff | dead | released; the lease goes with the batch's last job).
+//! Leases are renewed while jobs run; `rescue` re-queues the jobs of an
+//! expired lease (a killed worker) that were still running as
 //! suspects, each then run alone on an idle worker so a crash blames only the
 //! job that caused it, and dead-letters the ones that keep crashing their worker.
 //!

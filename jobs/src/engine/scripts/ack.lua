@@ -1,36 +1,40 @@
 -- Record the outcomes of a batch of runs by one worker.
--- ARGV: worker, worker alias, n plain successes (no result to keep), then
---   2 fields each: id, attempt; then m other outcomes, 6 fields each:
---   id, attempt, outcome (ok | retry | snooze | dead | cancelled | release),
---   text (result JSON for ok, error otherwise), reason, delay ms (retry, snooze).
--- An outcome counts only while its lease `<id>|<worker>|<attempt>` is still
--- held: a worker that lost its lease (it froze, the job was re-delivered)
--- cannot overwrite the newer run. The leases are removed in one ZREM; when it
--- removes fewer than the batch holds (rare: some leases were lost), a lease
--- counts as held when the job hash still names this delivery (`running`, this
--- attempt, this worker's alias), which holds exactly while its lease is there
--- (claim writes them together; rescue moves the job before anyone else can).
+-- ARGV: worker, worker alias, b claims touched, then 2 fields each: claim
+--   seq, '1' when this batch finishes that claim (its lease is dropped);
+--   then n plain successes (no result to keep), 2 fields each: id, attempt;
+--   then m other outcomes, 6 fields each: id, attempt, outcome (ok | retry |
+--   snooze | dead | cancelled | release), text (result JSON for ok, error
+--   otherwise), reason, delay ms (retry, snooze).
+-- An outcome counts only while its delivery still holds: a worker that lost
+-- its lease (it froze, the job was re-delivered) cannot overwrite the newer
+-- run. While every touched claim's lease `<worker>|<seq>` is there, all its
+-- jobs are held (only the rescuer takes jobs from a lease, and it takes the
+-- whole lease); when one is gone (rare), a job counts as held when its hash
+-- still names this delivery (`running`, this attempt, this worker's alias).
 -- Returns the 1-based positions (successes first, then the others) of the
 -- stale outcomes that were ignored; empty when all were applied.
 local now = now_ms()
 local snow = tostring(now)
 local worker, alias = ARGV[1], ARGV[2]
-local wsuffix = '|' .. worker .. '|'
 local jobs = base .. 'j:'
-local n = tonumber(ARGV[3])
-local o2 = 4 + 2 * n
+local b = tonumber(ARGV[3])
+local members, finished = {}, {}
+for i = 0, b - 1 do
+  local member = worker .. '|' .. ARGV[4 + 2 * i]
+  members[i + 1] = member
+  if ARGV[5 + 2 * i] == '1' then finished[#finished + 1] = member end
+end
+local o1 = 4 + 2 * b
+local n = tonumber(ARGV[o1])
+local o2 = o1 + 1 + 2 * n
 local m = tonumber(ARGV[o2])
-local members = {}
-for i = 0, n - 1 do
-  local o = 4 + 2 * i
-  members[i + 1] = ARGV[o] .. wsuffix .. ARGV[o + 1]
+local all_held = true
+if b > 0 then
+  local scores = redis.call('ZMSCORE', base .. 'l', unpack(members))
+  for i = 1, b do
+    if not scores[i] then all_held = false end
+  end
 end
-for i = 0, m - 1 do
-  local o = o2 + 1 + 6 * i
-  members[n + i + 1] = ARGV[o] .. wsuffix .. ARGV[o + 1]
-end
-local total = n + m
-local all_held = total == 0 or redis.call('ZREM', base .. 'l', unpack(members)) == total
 
 -- Whether position i (id, attempt) still held its lease (see above).
 local stale = {}
@@ -46,9 +50,9 @@ local done, retry, dead, cancelled, ids, snoozed = {}, {}, {}, {}, {}, {}
 local requeued = 0
 local ndone = 0
 for i = 0, n - 1 do
-  local o = 4 + 2 * i
+  local o = o1 + 1 + 2 * i
   local id = ARGV[o]
-  if all_held or held(i + 1, id, ARGV[o + 1]) then
+  if held(i + 1, id, ARGV[o + 1]) then
     rcall('HSET', jobs .. id, 's', 'succeeded', 'f', snow)
     ndone = ndone + 1
     done[ndone] = id
@@ -89,10 +93,8 @@ for i = 0, m - 1 do
       cancelled[#cancelled + 1] = now
       cancelled[#cancelled + 1] = id
     else -- release: back to the front of its list, the attempt not counted
-      local f = redis.call('HMGET', jk, 't', 'pr')
       redis.call('HSET', jk, 's', 'queued', 'a', attempt - 1)
-      make_ready(id, f[1], f[2], true)
-      requeued = requeued + 1
+      if make_ready(id, true) then requeued = requeued + 1 end
     end
   end
 end
@@ -102,6 +104,12 @@ if redis.call('SCARD', cxr) > 0 then
   for _, id in ipairs(done) do ids[#ids + 1] = id end
   if #ids > 0 then redis.call('SREM', cxr, unpack(ids)) end
 end
+if #finished > 0 then
+  redis.call('ZREM', base .. 'l', unpack(finished))
+  for i, member in ipairs(finished) do finished[i] = base .. 'lb:' .. member end
+  redis.call('DEL', unpack(finished))
+end
+if n + m > #stale then redis.call('HINCRBY', base .. 'm', 'running', #stale - n - m) end
 if #done > 0 then redis.call('LPUSH', base .. 'ok', unpack(done)) end
 if #retry > 0 then redis.call('ZADD', base .. 'r', unpack(retry)) end
 if #snoozed > 0 then redis.call('ZADD', base .. 's', unpack(snoozed)) end

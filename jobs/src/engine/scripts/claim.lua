@@ -5,32 +5,40 @@
 --    round-robin over tenants (each tenant gets an equal share of the batch),
 --    so a tenant with a huge backlog delays another's job by one batch at most.
 -- 4. A job over a shared rate limit reserves its slot and waits in `s`.
--- 5. Each claimed job gets a lease `<id>|<worker>|<attempt>` in `l`.
+-- 5. The claimed jobs share one lease `<worker>|<seq>` in `l` (score = its
+--    deadline); `lb:<worker>|<seq>` lists them ("<ids>\n<attempts>", space-
+--    separated) for the rescuer, and the meta `running` count grows by them.
 -- 6. Suspects (jobs whose last worker vanished, see rescue.lua) run alone:
 --    one at a time, and only on a worker that holds nothing else (`idle`),
 --    so a suspect that crashes its process again takes no neighbour with it
 --    and the crash count blames it alone. While suspects wait, a busy
 --    worker gets nothing ({2, -1}): it drains, then comes back idle for one.
+-- A ready job is read from its list entry (common.lua), not its hash: the
+-- hash is only written (running, started, attempt, worker).
 -- ARGV: worker, batch, lease ms, idle ('1' when the worker holds no job),
---   worker alias (a short number stored on the job instead of the long id).
--- Returns {1 (or 2: a suspect, alone), next_due_ms or -1, then one string per
---   job: 10 fields joined by NUL (no field holds one: ids and tenants are plain
---   tokens, payloads JSON text): id, kind, tenant, payload, attempt,
---   max_attempts ('' = the default 5), created, run_at ('' = created),
---   priority, traceparent ('' when none)}. One value per job, not ten, keeps
---   the reply cheap to build and to parse.
+--   worker alias (a short number stored on the job instead of the long id),
+--   seq (this claim's number in the worker: names its lease).
+-- Returns {1 (or 2: a suspect, alone), next_due_ms or -1, then for each run
+--   of jobs of one tenant and priority a header "\0<tenant>\0<priority>"
+--   followed by their entries as stored (the attempt being run is a + 1)}.
 local now = now_ms()
 local snow = tostring(now)
 local worker, want, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local idle = ARGV[4] == '1'
 local alias = ARGV[5]
+local member = worker .. '|' .. ARGV[6]
 local meta = base .. 'm'
 local jobs = base .. 'j:'
--- Every lease of this call: the same deadline, members `<id>|<worker>|<attempt>`.
 local sdeadline = tostring(now + lease)
-local wsuffix = '|' .. worker .. '|'
+
+-- Leases the jobs of this claim (ids and attempts in claim order).
+local function lease_batch(ids, attempts)
+  redis.call('SET', base .. 'lb:' .. member, table.concat(ids, ' ') .. '\n' .. table.concat(attempts, ' '))
+  redis.call('ZADD', base .. 'l', sdeadline, member)
+  redis.call('HINCRBY', meta, 'running', #ids)
+end
 -- Queue meta: paused, and whether any rate limit is set (`rl:<key>` fields;
--- without one, no job needs its `rk`/`rl` fields read).
+-- without one, no job's `rk`/`rl` matter).
 local paused, queue_limit, limited = false, false, false
 local mh = redis.call('HGETALL', meta)
 for i = 1, #mh, 2 do
@@ -51,11 +59,8 @@ for _, z in ipairs({ 's', 'r' }) do
     redis.call('ZREM', zk, unpack(due))
     local promoted = 0
     for _, id in ipairs(due) do
-      local jk = jobs .. id
-      local f = redis.call('HMGET', jk, 't', 'pr')
-      if f[1] then
-        make_ready(id, f[1], f[2], false)
-        redis.call('HSET', jk, 's', 'queued')
+      if make_ready(id, false) then
+        redis.call('HSET', jobs .. id, 's', 'queued')
         promoted = promoted + 1
       end
     end
@@ -70,20 +75,18 @@ if redis.call('LLEN', suspects) > 0 then
     local id = redis.call('LPOP', suspects)
     if not id then break end
     local jk = jobs .. id
-    local f = redis.call('HMGET', jk, 'k', 't', 'p', 'a', 'ma', 'c', 'r', 's', 'pr', 'tp')
+    local f = redis.call('HMGET', jk, unpack(ENTRY_FIELDS))
     -- Anything else was cancelled or deleted meanwhile (control.lua unlinks it too).
-    if f[1] and f[8] == 'queued' then
+    if f[5] and redis.call('HGET', jk, 's') == 'queued' then
       redis.call('HINCRBY', meta, 'queued', -1)
-      local attempt = next_attempt(f[4])
+      local attempt = next_attempt(f[1])
       redis.call('HSET', jk, 's', 'running', 'st', snow, 'a', attempt, 'w', alias)
       redis.call('HDEL', jk, 'rl')
-      redis.call('ZADD', base .. 'l', sdeadline, id .. wsuffix .. attempt)
-      return { 2, -1, id .. '\0' .. f[1] .. '\0' .. f[2] .. '\0' .. (f[3] or 'null') .. '\0' .. attempt .. '\0' .. (f[5] or '')
-        .. '\0' .. (f[6] or '0') .. '\0' .. (f[7] or '') .. '\0' .. (f[9] or DEFAULT_PRIORITY) .. '\0' .. (f[10] or '') }
+      lease_batch({ id }, { attempt })
+      return { 2, -1, '\0' .. f[11] .. '\0' .. (f[12] or DEFAULT_PRIORITY), entry_of(id, f) }
     end
   end
 end
-
 
 -- GCRA with a burst of one: returns 0 when the job may run now, else the
 -- reserved due time (ms) of its slot.
@@ -110,22 +113,31 @@ end
 
 local out = { 1, -1 }
 local nout = 2
-local leases = {}
-local nleases = 0
+local bids, batts = {}, {}
 local taken, popped, diverted = 0, 0, 0
+-- Entries of cancelled or deleted jobs wait to be dropped (rare: look only then).
+local skips = redis.call('HLEN', base .. 'cxq') > 0
 
--- Leases one ready job (HMGET `f` below) to this worker and adds it to the reply.
-local function take(id, jk, f, tenant, prio)
-  local attempt = f[3]
-  if attempt then attempt = tostring(tonumber(attempt) + 1) else attempt = '1' end
-  rcall('HSET', jk, 's', 'running', 'st', snow, 'a', attempt, 'w', alias)
-  leases[nleases + 1] = sdeadline
-  leases[nleases + 2] = id .. wsuffix .. attempt
-  nleases = nleases + 2
-  nout = nout + 1
-  out[nout] = id .. '\0' .. f[1] .. '\0' .. tenant .. '\0' .. (f[2] or 'null') .. '\0' .. attempt .. '\0' .. (f[4] or '')
-    .. '\0' .. (f[5] or '0') .. '\0' .. (f[6] or '') .. '\0' .. prio .. '\0' .. (f[7] or '')
+-- Leases one ready job to this worker and adds its entry to the reply.
+local function take(id, a, entry)
+  local attempt = next_attempt(a ~= '' and a or nil)
+  rcall('HSET', jobs .. id, 's', 'running', 'st', snow, 'a', attempt, 'w', alias)
   taken = taken + 1
+  bids[taken] = id
+  batts[taken] = attempt
+  nout = nout + 1
+  out[nout] = entry
+end
+
+-- The fields of an entry a claim looks at: id, a, d, rk, rl, c (the common
+-- case, a first delivery without rate key or crash, costs one find).
+local function head(entry)
+  local q = string.find(entry, '\0', 1, true)
+  if not q then return nil end
+  local id = string.sub(entry, 1, q - 1)
+  if string.sub(entry, q + 1, q + 4) == '\0\0\0\0' and not skips then return id, '', '', '', '' end
+  local a, d, rk, rl, c = string.match(entry, '^([^%z]*)%z([^%z]*)%z([^%z]*)%z([^%z]*)%z[^%z]*%z[^%z]*%z([^%z]*)%z', q + 1)
+  return id, a, d, rk, rl, c
 end
 
 -- Rate-limited jobs are moved aside without a slot; stop after examining 4 batches' worth.
@@ -141,54 +153,69 @@ for _, prio in ipairs({ 'high', 'normal', 'low' }) do
       local share = math.ceil((want - taken) / nt)
       local tenant = redis.call('LMOVE', ring, ring, 'LEFT', 'RIGHT')
       local tl = base .. 't:' .. prio .. ':' .. tenant
-      local ids = redis.call('LPOP', tl, share)
-      if (not ids) or #ids < share or redis.call('LLEN', tl) == 0 then
+      local entries = redis.call('LPOP', tl, share)
+      if (not entries) or #entries < share or redis.call('LLEN', tl) == 0 then
         redis.call('LREM', ring, -1, tenant)
       end
-      if ids then
-        popped = popped + #ids
-        for i = 1, #ids do
-          local id = ids[i]
-          local jk = jobs .. id
-          -- The tenant is the ring's; `d`, `rk` and `rl` are absent on most
-          -- jobs, and the last two matter only while a rate limit is set.
-          local f
-          if limited then
-            f = rcall('HMGET', jk, 'k', 'p', 'a', 'ma', 'c', 'r', 'tp', 'd', 'rk', 'rl')
-          else
-            f = rcall('HMGET', jk, 'k', 'p', 'a', 'ma', 'c', 'r', 'tp', 'd')
+      if entries then
+        popped = popped + #entries
+        nout = nout + 1
+        out[nout] = '\0' .. tenant .. '\0' .. prio
+        local header = nout
+        for i = 1, #entries do
+          local entry = entries[i]
+          local id, a, d, rk, rl, c = head(entry)
+          if not id then
+            -- A bare id (written before entries existed): read its hash.
+            id = entry
+            local f = redis.call('HMGET', jobs .. id, unpack(ENTRY_FIELDS))
+            if f[5] and redis.call('HGET', jobs .. id, 's') == 'queued' then
+              entry = entry_of(id, f)
+              id, a, d, rk, rl, c = head(entry)
+            else
+              -- Cancelled or deleted meanwhile (counted then).
+              if skips and f[7] then skipped(id .. '|' .. f[7]) end
+              id = nil
+            end
           end
-          if not f[1] then
-            -- Deleted meanwhile: nothing to run.
-          elseif not (f[8] or f[9] or f[10] or queue_limit) then
+          if not id or (skips and skipped(id .. '|' .. c)) then
+            -- Cancelled or deleted while waiting: control.lua counted it out.
+            diverted = diverted + 1
+          elseif d == '' and not queue_limit and (not limited or (rk == '' and rl == '')) then
             -- The common case: no rate limit, not a suspect.
-            take(id, jk, f, tenant, prio)
+            take(id, a, entry)
             got_any = true
-          elseif f[8] then
+          elseif d ~= '' then
             -- A suspect back in a ready list (released at shutdown, due for a
             -- retry): it waits for an idle worker like the others (still queued).
             redis.call('RPUSH', suspects, id)
             diverted = diverted + 1
           else
+            local jk = jobs .. id
             local slot = 0
-            if f[10] then
+            if rl ~= '' then
               -- Its reserved slot has come: it already paid for it.
               redis.call('HDEL', jk, 'rl')
             elseif queue_limit then
               slot = rate_slot('*', queue_limit)
             end
-            if slot == 0 and f[9] and not f[10] then
-              local spec = limit_for(f[9])
-              if spec then slot = rate_slot(f[9], spec) end
+            if slot == 0 and rk ~= '' and rl == '' then
+              local spec = limit_for(rk)
+              if spec then slot = rate_slot(rk, spec) end
             end
             if slot > 0 then
               redis.call('ZADD', base .. 's', slot, id)
               redis.call('HSET', jk, 's', 'scheduled', 'r', slot, 'rl', slot)
             else
-              take(id, jk, f, tenant, prio)
+              take(id, a, entry)
               got_any = true
             end
           end
+        end
+        if nout == header then
+          -- Nothing of this run was taken: no header either.
+          out[nout] = nil
+          nout = nout - 1
         end
       end
     end
@@ -196,7 +223,7 @@ for _, prio in ipairs({ 'high', 'normal', 'low' }) do
   end
 end
 if popped > diverted then redis.call('HINCRBY', meta, 'queued', diverted - popped) end
-if nleases > 0 then redis.call('ZADD', base .. 'l', unpack(leases, 1, nleases)) end
+if taken > 0 then lease_batch(bids, batts) end
 if taken < want then
   local next_due = -1
   for _, z in ipairs({ 's', 'r' }) do

@@ -21,15 +21,56 @@ local function next_attempt(a)
   return tostring(tonumber(a) + 1)
 end
 
--- Puts a job id on its tenant's ready list (front = next to run) and adds the
+-- Ready-list entries (`t:<prio>:<tenant>`) carry what a claim needs, so a
+-- claim reads no job hash: 11 fields joined by NUL (ids, tenants and keys are
+-- plain tokens and JSON text has no raw NUL; the payload comes last):
+--   id, a (attempts so far), d (crashes), rk (rate key), rl (reserved rate
+--   slot ms), k, ma, c, r, tp, p — '' where the job hash has no such field.
+-- Built from the job hash whenever a job is made ready again, so the entry
+-- and the hash agree while the job waits (nothing changes those fields then).
+local ENTRY_FIELDS = { 'a', 'd', 'rk', 'rl', 'k', 'ma', 'c', 'r', 'tp', 'p', 't', 'pr' }
+
+-- The entry of job `id` from `f` = HMGET of ENTRY_FIELDS.
+local function entry_of(id, f)
+  return id .. '\0' .. (f[1] or '') .. '\0' .. (f[2] or '') .. '\0' .. (f[3] or '') .. '\0' .. (f[4] or '')
+    .. '\0' .. f[5] .. '\0' .. (f[6] or '') .. '\0' .. (f[7] or '') .. '\0' .. (f[8] or '') .. '\0' .. (f[9] or '')
+    .. '\0' .. (f[10] or 'null')
+end
+
+-- Puts an entry on its tenant's ready list (front = next to run) and adds the
 -- tenant to the priority's round-robin ring when its list was empty.
 -- `prio` nil = the default (the job hash has no `pr`).
-local function make_ready(id, tenant, prio, front)
+local function push_ready(entry, tenant, prio, front)
   prio = prio or DEFAULT_PRIORITY
   local tl = base .. 't:' .. prio .. ':' .. tenant
   local n
-  if front then n = redis.call('LPUSH', tl, id) else n = redis.call('RPUSH', tl, id) end
+  if front then n = redis.call('LPUSH', tl, entry) else n = redis.call('RPUSH', tl, entry) end
   if n == 1 then redis.call('RPUSH', base .. 'ring:' .. prio, tenant) end
+end
+
+-- Makes job `id` ready from its hash (written first by the caller); false when it is gone.
+local function make_ready(id, front)
+  local f = redis.call('HMGET', base .. 'j:' .. id, unpack(ENTRY_FIELDS))
+  if not f[5] then return false end
+  push_ready(entry_of(id, f), f[11], f[12], front)
+  return true
+end
+
+-- A waiting job cancelled or deleted while its entry stays in its list is
+-- counted in `cxq` (field `<id>|<created>`, one per such entry: a job
+-- cancelled, retried and cancelled again has two); the claim that pops the
+-- entry drops it and counts it down.
+local function skip_waiting(id, created)
+  redis.call('HINCRBY', base .. 'cxq', id .. '|' .. (created or ''), 1)
+end
+
+-- Whether a popped entry (`<id>|<created>`) is one to drop (see skip_waiting).
+local function skipped(key)
+  local cxq = base .. 'cxq'
+  local n = redis.call('HGET', cxq, key)
+  if not n then return false end
+  if n == '1' then redis.call('HDEL', cxq, key) else redis.call('HINCRBY', cxq, key, -1) end
+  return true
 end
 
 -- Wakes up to n idle workers blocked on BLPOP of the wake list (capped so an

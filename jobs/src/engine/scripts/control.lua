@@ -3,25 +3,22 @@
 local now = now_ms()
 local action, id = ARGV[1], ARGV[2]
 local jk = base .. 'j:' .. id
-local f = redis.call('HMGET', jk, 's', 't', 'pr', 'ik')
-local s, tenant, prio = f[1], f[2], f[3] or DEFAULT_PRIORITY
+local f = redis.call('HMGET', jk, 's', 't', 'pr', 'ik', 'c')
+local s, tenant = f[1], f[2]
 if not s then return 'not_found' end
 
--- Takes a waiting job out of wherever it waits.
+-- Takes a waiting job out of wherever it waits. A ready job's entry stays in
+-- its tenant list (finding it would cost O(list)): it is marked for the claim
+-- that pops it to drop (common.lua `skip_waiting`).
 local function unlink()
   if s == 'scheduled' then
     redis.call('ZREM', base .. 's', id)
   elseif s == 'failed' then
     redis.call('ZREM', base .. 'r', id)
   elseif s == 'queued' then
-    local tl = base .. 't:' .. prio .. ':' .. tenant
-    if redis.call('LREM', tl, 1, id) == 1 then
-      redis.call('HINCRBY', base .. 'm', 'queued', -1)
-      if redis.call('LLEN', tl) == 0 then redis.call('LREM', base .. 'ring:' .. prio, 0, tenant) end
-    elseif redis.call('LREM', base .. 'q', 1, id) == 1 then
-      -- A suspect waiting to run alone (see rescue.lua).
-      redis.call('HINCRBY', base .. 'm', 'queued', -1)
-    end
+    redis.call('HINCRBY', base .. 'm', 'queued', -1)
+    -- A suspect waiting to run alone (see rescue.lua) is listed by id.
+    if redis.call('LREM', base .. 'q', 1, id) == 0 then skip_waiting(id, f[5]) end
   end
 end
 
@@ -42,7 +39,7 @@ elseif action == 'retry' then
   redis.call('ZREM', base .. 'cx', id)
   redis.call('HDEL', jk, 'd', 'e', 'rs', 'f', 'res', 'cx', 'pg', 'pm')
   redis.call('HSET', jk, 's', 'queued', 'a', 0)
-  make_ready(id, tenant, prio, false)
+  make_ready(id, false)
   redis.call('HINCRBY', base .. 'm', 'queued', 1)
   wake(1)
   return 'queued'

@@ -59,6 +59,8 @@ for _ = 1, tonumber(ARGV[3]) do
     fields[#fields + 1] = ''
     ik_slot = #fields
   end
+  -- A ready job's list entry (common.lua): id .. mid .. payload.
+  local mid = '\0\0\0' .. rkey .. '\0\0' .. kind .. '\0' .. max_attempts .. '\0' .. snow .. '\0\0' .. trace .. '\0'
   local ids = false
   if status == 'queued' then
     local tl = base .. 't:' .. prio .. ':' .. tenant
@@ -96,7 +98,7 @@ for _ = 1, tonumber(ARGV[3]) do
       redis.call('HSET', jobs .. id, unpack(fields))
       created = created + 1
       if ids then
-        ids[#ids + 1] = id
+        ids[#ids + 1] = id .. mid .. payload
       else
         sched[#sched + 1] = sdue
         sched[#sched + 1] = id
