@@ -50,6 +50,8 @@ pub struct Sizes {
     pub backlog_jobs: usize,
     /// `worker.concurrency` of the `diag` queue in the config the workers load.
     pub worker_concurrency: usize,
+    /// `engine.claim_batch` of the config the workers load.
+    pub claim_batch: usize,
     /// Extra 1-worker drains: bigger concurrency, info-level logs.
     pub variants: bool,
 }
@@ -505,8 +507,8 @@ pub async fn drain(ctx: &mut Ctx, report: &mut Report) -> Result<()> {
     report.detail(
         "(b) drain",
         format!(
-            "workers run with the config in `config/` (`worker.concurrency` for `diag` = {}; a worker holds at most twice that many claimed-but-unstarted jobs, at most `engine.claim_batch` per claim), `RUST_LOG=warn`; the bench, Redis and the workers share the 2 cores; the queue is paused while the backlog is pushed and the workers boot, and resumed once every worker heartbeats (the rate runs from the first job started to the last finished)",
-            ctx.sizes.worker_concurrency
+            "workers run with the config in `config/` (`worker.concurrency` for `diag` = {}; a worker keeps twice that many claimed ahead, deeper — up to `engine.claim_batch` = {} — only while it runs dry between claims), `RUST_LOG=warn`; the bench, Redis and the workers share the 2 cores; the queue is paused while the backlog is pushed and the workers boot, and resumed once every worker heartbeats (the rate runs from the first job started to the last finished)",
+            ctx.sizes.worker_concurrency, ctx.sizes.claim_batch
         ),
     );
 

@@ -203,6 +203,7 @@ async fn run(args: RunArgs) -> Result<()> {
             latency_secs: args.latency_secs,
             backlog_jobs: args.backlog_jobs,
             worker_concurrency: settings.worker.concurrency_for("diag"),
+            claim_batch: settings.engine.claim_batch as usize,
             variants: !args.no_variants,
         },
         direct_bulk_rate: f64::NAN,

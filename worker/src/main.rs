@@ -9,6 +9,12 @@
 
 use clap::{Parser, Subcommand};
 
+mod alloc;
+
+/// mimalloc for the worker, the system allocator for `worker extract` (see `alloc`).
+#[global_allocator]
+static ALLOC: alloc::WorkerAlloc = alloc::WorkerAlloc::new();
+
 #[derive(Parser)]
 #[command(
     name = "worker",
