@@ -22,6 +22,30 @@ async fn raw_hash(t: &TestEngine, queue: &str, id: &str) -> HashMap<String, Stri
         .unwrap()
 }
 
+/// What a test needs to write a job the way an older engine did: the queue's
+/// keys, a new id, now (ms) and a direct connection.
+async fn raw_job(t: &TestEngine) -> (QueueKeys, String, i64, redis::aio::MultiplexedConnection) {
+    let client = redis::Client::open(redis_url()).unwrap();
+    let c = client.get_multiplexed_async_connection().await.unwrap();
+    (
+        QueueKeys::new(&t.prefix, "test"),
+        jobs::engine::new_job_id(),
+        Utc::now().timestamp_millis(),
+        c,
+    )
+}
+
+/// A `test.flaky` job of `tenant-a` with an empty payload, plus `more` fields.
+fn flaky_job_fields(more: &[(&'static str, String)]) -> Vec<(&'static str, String)> {
+    let mut fields = vec![
+        ("k", "test.flaky".to_string()),
+        ("t", "tenant-a".to_string()),
+        ("p", "{}".to_string()),
+    ];
+    fields.extend_from_slice(more);
+    fields
+}
+
 #[tokio::test]
 async fn default_fields_are_left_out_and_read_back_as_defaults() {
     let t = TestEngine::new().await;
@@ -89,24 +113,17 @@ async fn a_scheduled_default_job_can_be_cancelled_retried_and_run() {
 #[tokio::test]
 async fn a_job_hash_written_with_every_field_still_reads_and_runs() {
     let t = TestEngine::new().await;
-    let keys = QueueKeys::new(&t.prefix, "test");
-    let id = jobs::engine::new_job_id();
-    let now = Utc::now().timestamp_millis();
-    let client = redis::Client::open(redis_url()).unwrap();
-    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    let (keys, id, now, mut c) = raw_job(&t).await;
     // What the previous push.lua stored for a normal job with 5 attempts.
     let _: () = redis::pipe()
         .hset_multiple(
             keys.job(&id),
-            &[
-                ("k", "test.flaky".to_string()),
-                ("t", "tenant-a".to_string()),
-                ("p", "{}".to_string()),
+            &flaky_job_fields(&[
                 ("pr", "normal".to_string()),
                 ("ma", "5".to_string()),
                 ("c", now.to_string()),
                 ("s", "queued".to_string()),
-            ],
+            ]),
         )
         .rpush(keys.tenant_list("normal", "tenant-a"), &id)
         .rpush(keys.ring("normal"), "tenant-a")
@@ -130,24 +147,17 @@ async fn a_job_hash_written_with_every_field_still_reads_and_runs() {
 #[tokio::test]
 async fn a_job_under_an_expired_per_job_lease_is_rescued_and_run() {
     let t = TestEngine::new().await;
-    let keys = QueueKeys::new(&t.prefix, "test");
-    let id = jobs::engine::new_job_id();
-    let now = Utc::now().timestamp_millis();
-    let client = redis::Client::open(redis_url()).unwrap();
-    let mut c = client.get_multiplexed_async_connection().await.unwrap();
+    let (keys, id, now, mut c) = raw_job(&t).await;
     let _: () = redis::pipe()
         .hset_multiple(
             keys.job(&id),
-            &[
-                ("k", "test.flaky".to_string()),
-                ("t", "tenant-a".to_string()),
-                ("p", "{}".to_string()),
+            &flaky_job_fields(&[
                 ("c", (now - 5_000).to_string()),
                 ("s", "running".to_string()),
                 ("st", (now - 4_000).to_string()),
                 ("a", "1".to_string()),
                 ("w", "9".to_string()),
-            ],
+            ]),
         )
         .zadd(keys.leases(), format!("{id}|gone-worker|1"), now - 1_000)
         .query_async(&mut c)
