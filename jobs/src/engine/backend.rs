@@ -9,9 +9,9 @@
 //! concurrency (at most `engine.claim_batch`, never less than the
 //! concurrency), doubles up to `engine.claim_batch` while the worker runs
 //! through the jobs it had before the next claim lands (short jobs over a
-//! backlog: fewer, larger claims), and halves back as soon as a claimed job waited more than
-//! [`PREFETCH_HORIZON`] to start, so slow jobs never sit claimed behind
-//! each other. Unstarted jobs are released back at shutdown. A batch goes
+//! backlog: fewer, larger claims), and halves back as soon as a claimed job
+//! waited more than [`PREFETCH_HORIZON`] to start, so slow jobs never sit
+//! claimed behind each other. Unstarted jobs are released back at shutdown. A batch goes
 //! to the worker round-robin over its tenants (per priority), so another
 //! tenant's job never waits behind a whole share of a big tenant's. The feeder never dies on a Redis error: it
 //! reconnects with backoff. While suspects wait (jobs whose last worker

@@ -277,7 +277,7 @@ impl Engine {
         }
         let mut pipe = redis::pipe();
         for m in &members {
-            pipe.get(format!("{}lb:{m}", keys.base()));
+            pipe.get(keys.lease_jobs(m));
         }
         let lists: Vec<Option<String>> = pipe.query_async(&mut conn).await?;
         Ok(members

@@ -101,6 +101,10 @@ impl QueueKeys {
     pub fn leases(&self) -> String {
         format!("{}l", self.base)
     }
+    /// The jobs of one claim's lease (`<worker>|<seq>`, a member of `l`).
+    pub fn lease_jobs(&self, lease: &str) -> String {
+        format!("{}lb:{lease}", self.base)
+    }
     pub fn succeeded(&self) -> String {
         format!("{}ok", self.base)
     }
