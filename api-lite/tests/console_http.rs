@@ -638,3 +638,86 @@ async fn schedules_page_shows_the_last_ticks_outcome(pool: PgPool) {
     let row = row_with(&page.body, "diario");
     assert!(row[8].contains("succeeded"), "{row:?}");
 }
+
+/// Posts one sign-in attempt with a fresh login form; returns the response.
+async fn sign_in(app: &axum::Router, email: &str, password: &str) -> Raw {
+    let form = raw(app, get("/console/login", None)).await;
+    let pre = set_cookie(&form.headers, "tarefa_login_csrf").unwrap();
+    raw(
+        app,
+        post_form(
+            "/console/login",
+            Some(&pre),
+            &[
+                ("csrf", &csrf_in(&form.body)),
+                ("email", email),
+                ("password", password),
+            ],
+        ),
+    )
+    .await
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn repeated_failed_sign_ins_lock_the_e_mail_for_a_while(pool: PgPool) {
+    use api_lite::console::session::{LOGIN_FAILURES_MAX, LOGIN_WINDOW_MINUTES};
+    let ctx = Ctx::new(pool.clone()).await;
+    ops_user(&ctx.state).await;
+    // Failures older than the window, and failures before a successful
+    // sign-in, do not count.
+    for minutes_ago in [LOGIN_WINDOW_MINUTES + 1, LOGIN_WINDOW_MINUTES + 5] {
+        for _ in 0..LOGIN_FAILURES_MAX {
+            sqlx::query(
+                "insert into audit_log (at, actor, action, target)
+                 values (now() - make_interval(mins => $1::int), $2, 'login_failed', $3)",
+            )
+            .bind(minutes_ago as i32)
+            .bind(format!("ops:{OPS_EMAIL}"))
+            .bind(OPS_EMAIL)
+            .execute(&pool)
+            .await
+            .unwrap();
+        }
+    }
+    for _ in 0..LOGIN_FAILURES_MAX - 1 {
+        let r = sign_in(&ctx.app, OPS_EMAIL, "errada").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let ok = sign_in(&ctx.app, OPS_EMAIL, OPS_PASSWORD).await;
+    assert_eq!(ok.status, StatusCode::SEE_OTHER, "{}", ok.body);
+
+    // Ten failures in a row lock the e-mail, even for the right password;
+    // another e-mail is not affected.
+    for _ in 0..LOGIN_FAILURES_MAX {
+        let r = sign_in(&ctx.app, OPS_EMAIL, "errada").await;
+        assert_eq!(r.status, StatusCode::UNAUTHORIZED);
+    }
+    let locked = sign_in(&ctx.app, OPS_EMAIL, OPS_PASSWORD).await;
+    assert_eq!(locked.status, StatusCode::TOO_MANY_REQUESTS);
+    assert!(set_cookie(&locked.headers, "tarefa_console").is_none());
+    let retry_after: i64 = locked.headers[header::RETRY_AFTER]
+        .to_str()
+        .unwrap()
+        .parse()
+        .unwrap();
+    assert!(
+        retry_after > 0 && retry_after <= LOGIN_WINDOW_MINUTES * 60,
+        "{retry_after}"
+    );
+    assert!(
+        locked.body.contains("too many failed sign-ins"),
+        "{}",
+        locked.body
+    );
+    let other = sign_in(&ctx.app, "someone@else.dev", "x").await;
+    assert_eq!(other.status, StatusCode::UNAUTHORIZED);
+
+    // Once the failures age out of the window the right password works again.
+    sqlx::query("update audit_log set at = at - make_interval(mins => $1::int) where action = 'login_failed'")
+        .bind(LOGIN_WINDOW_MINUTES as i32)
+        .execute(&pool)
+        .await
+        .unwrap();
+    let again = sign_in(&ctx.app, OPS_EMAIL, OPS_PASSWORD).await;
+    assert_eq!(again.status, StatusCode::SEE_OTHER, "{}", again.body);
+}

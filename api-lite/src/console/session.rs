@@ -6,6 +6,10 @@
 //! page redirects to the login (303) and a `/console/live/*` JSON call gets 401.
 //! CSRF: each session has a token that every POST form carries (`csrf`); the
 //! login form, before any session exists, uses a double-submit cookie.
+//! Throttling: after [`LOGIN_FAILURES_MAX`] failed sign-ins of one e-mail
+//! within [`LOGIN_WINDOW_MINUTES`] (counted from the audit trail, since its
+//! last successful sign-in) the e-mail gets 429 with `Retry-After` until the
+//! oldest of them leaves the window, without the password being checked.
 
 use axum::body::Bytes;
 use axum::extract::{FromRequestParts, State};
@@ -153,6 +157,33 @@ fn login_page(headers: &HeaderMap, status: StatusCode, message: &str) -> Respons
     res
 }
 
+/// Failed sign-ins of one e-mail (since its last successful one) that lock
+/// it for the rest of [`LOGIN_WINDOW_MINUTES`]: the password is then not
+/// even checked (argon2 costs the server more than the guess costs an attacker).
+pub const LOGIN_FAILURES_MAX: i64 = 10;
+pub const LOGIN_WINDOW_MINUTES: i64 = 15;
+
+/// Seconds until `email` may try again: `Some` when it failed
+/// [`LOGIN_FAILURES_MAX`] times within the window and since its last success.
+async fn login_locked(pool: &sqlx::PgPool, email: &str) -> Result<Option<i64>, sqlx::Error> {
+    let (failures, oldest): (i64, Option<chrono::DateTime<Utc>>) = sqlx::query_as(
+        "select count(*), min(f.at) from audit_log f
+         where f.action = 'login_failed' and f.target = $1
+           and f.at > now() - make_interval(mins => $2::int)
+           and f.at > coalesce((select max(s.at) from audit_log s
+                                where s.action = 'login' and s.target = $1), '-infinity')",
+    )
+    .bind(email)
+    .bind(LOGIN_WINDOW_MINUTES as i32)
+    .fetch_one(pool)
+    .await?;
+    Ok((failures >= LOGIN_FAILURES_MAX).then(|| {
+        let until =
+            oldest.unwrap_or_else(Utc::now) + chrono::Duration::minutes(LOGIN_WINDOW_MINUTES);
+        (until - Utc::now()).num_seconds().max(1)
+    }))
+}
+
 pub async fn login_form(headers: HeaderMap) -> Response {
     login_page(&headers, StatusCode::OK, "")
 }
@@ -166,6 +197,26 @@ pub async fn login(State(st): State<AppState>, headers: HeaderMap, body: Bytes) 
     }
     let email = field(&f, "email").unwrap_or("").trim().to_lowercase();
     let password = field(&f, "password").unwrap_or("");
+    match login_locked(&st.pool, &email).await {
+        Ok(None) => {}
+        Ok(Some(retry_after)) => {
+            let mut res = login_page(
+                &headers,
+                StatusCode::TOO_MANY_REQUESTS,
+                &format!(
+                    "too many failed sign-ins for this e-mail: try again in {} minute(s)",
+                    (retry_after + 59) / 60
+                ),
+            );
+            res.headers_mut()
+                .insert(header::RETRY_AFTER, header::HeaderValue::from(retry_after));
+            return res;
+        }
+        Err(e) => {
+            tracing::error!(error = %e, "console login throttle lookup failed");
+            return html::error_page(StatusCode::SERVICE_UNAVAILABLE, "database unavailable");
+        }
+    }
     let user = match users::by_email(&st.pool, &email).await {
         Ok(u) => u,
         Err(e) => {
