@@ -46,6 +46,17 @@ fn check(job: &NewJob) -> Result<(), EngineError> {
             ));
         }
     }
+    // Ready-list entries separate their fields with NUL (scripts/common.lua).
+    let texts = [Some(&job.kind), job.rate_key.as_ref(), job.trace.as_ref()];
+    if texts
+        .into_iter()
+        .flatten()
+        .any(|t| t.contains('\0') || t.len() > 256)
+    {
+        return Err(EngineError::Invalid(
+            "kind, rate key and traceparent must be at most 256 bytes without NUL".into(),
+        ));
+    }
     if job.max_attempts == 0 {
         return Err(EngineError::Invalid(
             "max_attempts must be at least 1".into(),
@@ -228,4 +239,27 @@ fn parse_existing(v: &[redis::Value]) -> Result<Pushed, EngineError> {
         status: JobStatus::parse(&status).unwrap_or(JobStatus::Succeeded),
         run_at: ms_to_time(run_at),
     })
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn fields_that_go_into_a_ready_list_entry_may_not_hold_nul() {
+        let ok = NewJob::new("q", "k.ind", "t", serde_json::json!({ "a": "\u{0}" }));
+        assert!(check(&ok).is_ok(), "a payload is JSON text: NUL is escaped");
+        let mut bad = ok.clone();
+        bad.kind = "k\0x".into();
+        assert!(check(&bad).is_err());
+        let mut bad = ok.clone();
+        bad.rate_key = Some("whatsapp:\0".into());
+        assert!(check(&bad).is_err());
+        let mut bad = ok.clone();
+        bad.trace = Some("x".repeat(300));
+        assert!(check(&bad).is_err());
+        let mut fine = ok;
+        fine.rate_key = Some("whatsapp:tenant-1".into());
+        assert!(check(&fine).is_ok());
+    }
 }
