@@ -101,32 +101,59 @@ pub fn sha256_hex(bytes: &[u8]) -> String {
     hex::encode(sha2::Sha256::digest(bytes))
 }
 
+/// Bucket clients built so far in this process, by their settings: a client
+/// keeps its connection pool, so every job and request of a process shares one.
+static REMOTES: std::sync::Mutex<Vec<(String, BlobStore)>> = std::sync::Mutex::new(Vec::new());
+
 impl BlobStore {
-    /// The store `[documents]` describes. Builds a client; it does not connect.
+    /// The store `[documents]` describes. A bucket's client is built once per
+    /// process and settings (then shared); it does not connect.
     pub fn from_settings(s: &DocumentsSettings) -> Result<BlobStore, BlobError> {
         match s.blob_store {
             BlobStoreKind::Local => Ok(BlobStore::Local(PathBuf::from(&s.blob_dir))),
             BlobStoreKind::S3 => {
-                // reqwest 0.13 is built without a bundled crypto provider: use ring,
-                // like every other TLS client of the tree. Already installed = fine.
-                let _ = rustls::crypto::ring::default_provider().install_default();
-                let mut b = AmazonS3Builder::from_env()
-                    .with_bucket_name(&s.s3_bucket)
-                    .with_region(&s.s3_region)
-                    .with_allow_http(s.s3_allow_http);
-                if !s.s3_endpoint.is_empty() {
-                    b = b.with_endpoint(&s.s3_endpoint);
+                let id = format!(
+                    "{}|{}|{}|{}|{:?}|{:?}",
+                    s.s3_bucket,
+                    s.s3_region,
+                    s.s3_endpoint,
+                    s.s3_allow_http,
+                    s.s3_access_key_id,
+                    s.s3_secret_access_key
+                        .as_ref()
+                        .map(|k| sha256_hex(k.as_bytes())),
+                );
+                let mut built = REMOTES.lock().expect("blob clients lock");
+                if let Some((_, store)) = built.iter().find(|(k, _)| *k == id) {
+                    return Ok(store.clone());
                 }
-                if let Some(k) = &s.s3_access_key_id {
-                    b = b.with_access_key_id(k);
-                }
-                if let Some(k) = &s.s3_secret_access_key {
-                    b = b.with_secret_access_key(k);
-                }
-                let store = b.build().map_err(|e| BlobError::Config(e.to_string()))?;
-                Ok(BlobStore::Remote(Arc::new(store)))
+                let store = Self::build_s3(s)?;
+                built.push((id, store.clone()));
+                Ok(store)
             }
         }
+    }
+
+    /// A bucket client from `s` (and the `AWS_*` environment, read once here).
+    fn build_s3(s: &DocumentsSettings) -> Result<BlobStore, BlobError> {
+        // reqwest 0.13 is built without a bundled crypto provider: use ring,
+        // like every other TLS client of the tree. Already installed = fine.
+        let _ = rustls::crypto::ring::default_provider().install_default();
+        let mut b = AmazonS3Builder::from_env()
+            .with_bucket_name(&s.s3_bucket)
+            .with_region(&s.s3_region)
+            .with_allow_http(s.s3_allow_http);
+        if !s.s3_endpoint.is_empty() {
+            b = b.with_endpoint(&s.s3_endpoint);
+        }
+        if let Some(k) = &s.s3_access_key_id {
+            b = b.with_access_key_id(k);
+        }
+        if let Some(k) = &s.s3_secret_access_key {
+            b = b.with_secret_access_key(k);
+        }
+        let store = b.build().map_err(|e| BlobError::Config(e.to_string()))?;
+        Ok(BlobStore::Remote(Arc::new(store)))
     }
 
     fn local_path(dir: &Path, key: &str) -> PathBuf {

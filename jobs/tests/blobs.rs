@@ -167,3 +167,25 @@ async fn s3_store_with_wrong_credentials_fails_without_panicking() {
     let err = store.put(&k, b"x".to_vec()).await.unwrap_err();
     assert!(matches!(err, BlobError::Remote(_)), "{err:?}");
 }
+
+/// One bucket client per process and settings: jobs and requests share its
+/// connection pool instead of building a client each.
+#[tokio::test]
+async fn the_same_settings_share_one_bucket_client() {
+    let (s3, endpoint) = start().await;
+    let client = |store: &BlobStore| match store {
+        BlobStore::Remote(r) => std::sync::Arc::as_ptr(r) as *const (),
+        BlobStore::Local(_) => panic!("expected a bucket"),
+    };
+    let a = BlobStore::from_settings(&settings(&endpoint)).unwrap();
+    let b = BlobStore::from_settings(&settings(&endpoint)).unwrap();
+    assert_eq!(client(&a), client(&b));
+    let mut other = settings(&endpoint);
+    other.s3_secret_access_key = Some("outro-segredo".into());
+    let c = BlobStore::from_settings(&other).unwrap();
+    assert_ne!(client(&a), client(&c));
+    // The shared client works for both users.
+    a.put("t1/ab/abcd", b"um".to_vec()).await.unwrap();
+    assert_eq!(b.get("t1/ab/abcd").await.unwrap(), b"um".to_vec());
+    assert!(!s3.objects.lock().unwrap().is_empty());
+}
