@@ -77,7 +77,7 @@ if redis.call('LLEN', suspects) > 0 then
     local jk = jobs .. id
     local f = redis.call('HMGET', jk, unpack(ENTRY_FIELDS))
     -- Anything else was cancelled or deleted meanwhile (control.lua unlinks it too).
-    if f[5] and redis.call('HGET', jk, 's') == 'queued' then
+    if f[13] == 'queued' then
       redis.call('HINCRBY', meta, 'queued', -1)
       local attempt = next_attempt(f[1])
       redis.call('HSET', jk, 's', 'running', 'st', snow, 'a', attempt, 'w', alias)
@@ -169,7 +169,7 @@ for _, prio in ipairs({ 'high', 'normal', 'low' }) do
             -- A bare id (written before entries existed): read its hash.
             id = entry
             local f = redis.call('HMGET', jobs .. id, unpack(ENTRY_FIELDS))
-            if f[5] and redis.call('HGET', jobs .. id, 's') == 'queued' then
+            if f[13] == 'queued' then
               entry = entry_of(id, f)
               id, a, d, rk, rl, c = head(entry)
             else

@@ -28,7 +28,9 @@ end
 --   slot ms), k, ma, c, r, tp, p — '' where the job hash has no such field.
 -- Built from the job hash whenever a job is made ready again, so the entry
 -- and the hash agree while the job waits (nothing changes those fields then).
-local ENTRY_FIELDS = { 'a', 'd', 'rk', 'rl', 'k', 'ma', 'c', 'r', 'tp', 'p', 't', 'pr' }
+-- The hash fields read to build one, then the tenant, priority and status
+-- (which the entry does not hold).
+local ENTRY_FIELDS = { 'a', 'd', 'rk', 'rl', 'k', 'ma', 'c', 'r', 'tp', 'p', 't', 'pr', 's' }
 
 -- The entry of job `id` from `f` = HMGET of ENTRY_FIELDS.
 local function entry_of(id, f)
