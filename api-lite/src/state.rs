@@ -51,7 +51,7 @@ impl AppState {
                 url: jobs::config::redact_url(&settings.database.url),
                 source,
             })?;
-        let engine = Engine::connect(EngineConfig::from_settings(&settings))
+        let engine = Engine::connect(settings.engine_config())
             .await
             .map_err(|source| StartError::Redis {
                 url: jobs::config::redact_url(&settings.redis.url),

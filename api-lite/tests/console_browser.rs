@@ -41,7 +41,7 @@ async fn login_bulk_retry_of_dead_jobs_and_pause_resume(pool: PgPool) {
         dead.push(push_failing(&ctx.state, &a).await);
     }
     let other = push_failing(&ctx.state, &b_tenant).await;
-    let worker = Worker::start(&ctx.state, "diag");
+    let worker = worker(&ctx.state, "diag");
     let mut all = dead.clone();
     all.push(other.clone());
     wait_status(&ctx.state, &all, JobStatus::Dead).await;

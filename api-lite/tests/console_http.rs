@@ -238,7 +238,7 @@ async fn metrics_after_a_known_workload(pool: PgPool) {
         push_failing(&ctx.state, &t).await,
         push_failing(&ctx.state, &t).await,
     ];
-    let worker = Worker::start(&ctx.state, "diag");
+    let worker = worker(&ctx.state, "diag");
     wait_status(&ctx.state, &ok, JobStatus::Succeeded).await;
     wait_status(&ctx.state, &bad, JobStatus::Dead).await;
 
@@ -319,7 +319,7 @@ async fn the_request_traceparent_is_stored_on_the_job(pool: PgPool) {
         "{own}"
     );
     // The worker claims it with its trace (the claim reply carries it) and runs it.
-    let worker = Worker::start(&ctx.state, "diag");
+    let worker = worker(&ctx.state, "diag");
     wait_status(&ctx.state, &[id], JobStatus::Succeeded).await;
     worker.stop().await;
 }
@@ -470,7 +470,7 @@ async fn workers_page_shows_a_live_worker_and_its_running_job(pool: PgPool) {
     assert_eq!(page.status, StatusCode::OK);
     assert!(!page.body.contains("<td>diag</td>"), "no worker yet");
 
-    let worker = Worker::start(&ctx.state, "diag");
+    let worker = worker(&ctx.state, "diag");
     let id = ctx
         .state
         .engine
@@ -514,7 +514,7 @@ async fn tenants_page_counts_outcomes_per_tenant(pool: PgPool) {
     let ok_b1 = ctx.enqueue_noop(&ctx.b.key).await;
     let ok_b2 = ctx.enqueue_noop(&ctx.b.key).await;
     let dead_a = push_failing(&ctx.state, &a).await;
-    let worker = Worker::start(&ctx.state, "diag");
+    let worker = worker(&ctx.state, "diag");
     wait_status(&ctx.state, &[ok_a, ok_b1, ok_b2], JobStatus::Succeeded).await;
     wait_status(&ctx.state, &[dead_a], JobStatus::Dead).await;
     worker.stop().await;
@@ -575,7 +575,7 @@ async fn job_page_lists_each_failed_attempt(pool: PgPool) {
     );
     job.max_attempts = 2;
     let id = ctx.state.engine.push(job).await.unwrap().id;
-    let worker = Worker::start(&ctx.state, "diag");
+    let worker = worker(&ctx.state, "diag");
     wait_status(&ctx.state, std::slice::from_ref(&id), JobStatus::Dead).await;
     worker.stop().await;
 
@@ -626,7 +626,7 @@ async fn schedules_page_shows_the_last_ticks_outcome(pool: PgPool) {
         .unwrap();
     let page = raw(&ctx.app, get("/console/schedules", Some(&cookie))).await;
     assert!(row_with(&page.body, "diario")[8].contains("queued"));
-    let worker = Worker::start(&ctx.state, "diag");
+    let worker = worker(&ctx.state, "diag");
     wait_status(
         &ctx.state,
         std::slice::from_ref(&job_id),

@@ -188,9 +188,9 @@ pub fn database_url(pool: &PgPool) -> String {
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn server_runs_over_tcp_and_stops_on_shutdown(pool: PgPool) {
     let t = tenant(&pool, "Escola Gama").await;
-    let mut settings = test_settings();
+    let keys = RedisPrefix::new();
+    let mut settings = test_settings(&keys);
     settings.database.url = database_url(&pool);
-    let prefix = settings.redis.prefix.clone();
     let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
     let addr = listener.local_addr().unwrap();
     let (stop, stopped) = tokio::sync::oneshot::channel::<()>();
@@ -214,7 +214,6 @@ async fn server_runs_over_tcp_and_stops_on_shutdown(pool: PgPool) {
 
     stop.send(()).unwrap();
     server.await.unwrap().unwrap();
-    remove_keys(&prefix);
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]

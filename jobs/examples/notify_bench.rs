@@ -110,7 +110,11 @@ async fn scenario(
     conc: usize,
     limit_per_sec: Option<u32>,
 ) -> anyhow::Result<(usize, Duration, Duration)> {
-    let mut bed = Bed::new(pool.clone(), redis, prefix).await;
+    let keys = jobs::testing::RedisPrefix {
+        prefix: prefix.to_string(),
+        url: redis.to_string(),
+    };
+    let mut bed = Bed::on(pool.clone(), keys).await;
     bed.settings.notifications.smtp_pool_max = conc as u32;
     Bed::set_env("BENCH_WA_TOKEN", "bench-token");
     let settings = match ch {
@@ -151,17 +155,7 @@ async fn scenario(
         outbox::enqueue(pool, &bed.engine, bed.tenant, &req).await?;
     }
     let enqueued = started.elapsed();
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let worker = tokio::spawn(jobs::engine::run_queue(
-        bed.engine.clone(),
-        "notifications",
-        conc,
-        Arc::new(Registry::builtin()),
-        bed.resources(),
-        async move {
-            let _ = rx.await;
-        },
-    ));
+    let worker = bed.worker("notifications", conc);
     loop {
         let sent: i64 = sqlx::query_scalar(
             "select count(*) from notifications where tenant_id = $1 and status = 'sent'",
@@ -178,8 +172,7 @@ async fn scenario(
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let total = started.elapsed();
-    let _ = tx.send(());
-    worker.await??;
+    worker.stop().await;
     let delivered = match ch {
         ChannelName::Email => bed.smtp.mails().len(),
         _ => bed.fakes.seen("whatsapp").len(),

@@ -11,6 +11,9 @@ use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
+pub use crate::engine::EngineSettings;
+use crate::engine::EngineConfig;
+
 /// Everything a Tarefa process can be told.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -98,40 +101,6 @@ impl Default for ApiSettings {
 }
 
 /// Queue-engine knobs shared by every queue (see `engine` module docs).
-#[derive(Clone, Debug, Serialize, Deserialize)]
-#[serde(default, deny_unknown_fields)]
-pub struct EngineSettings {
-    pub lease_ttl_ms: u64,
-    pub max_deliveries: u32,
-    pub claim_batch: u32,
-    pub retain_succeeded_secs: u64,
-    pub retain_dead_secs: u64,
-    pub idempotency_ttl_secs: u64,
-    pub shutdown_grace_ms: u64,
-}
-
-impl Default for EngineSettings {
-    fn default() -> Self {
-        Self {
-            lease_ttl_ms: 30_000,
-            max_deliveries: 3,
-            claim_batch: 256,
-            retain_succeeded_secs: 86_400,
-            retain_dead_secs: 30 * 86_400,
-            idempotency_ttl_secs: 86_400,
-            shutdown_grace_ms: 20_000,
-        }
-    }
-}
-
-impl EngineSettings {
-    pub fn lease_ttl(&self) -> Duration {
-        Duration::from_millis(self.lease_ttl_ms)
-    }
-    pub fn shutdown_grace(&self) -> Duration {
-        Duration::from_millis(self.shutdown_grace_ms)
-    }
-}
 
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
@@ -224,6 +193,15 @@ pub enum ConfigError {
 }
 
 impl Settings {
+    /// The queue engine's configuration: `[redis]` and `[engine]`.
+    pub fn engine_config(&self) -> EngineConfig {
+        EngineConfig {
+            redis_url: self.redis.url.clone(),
+            prefix: self.redis.prefix.clone(),
+            settings: self.engine.clone(),
+        }
+    }
+
     /// Loads settings from `$TAREFA_CONFIG_DIR` (default `config`), the
     /// `$TAREFA_ENV` overlay and `TAREFA__*` environment variables.
     pub fn load() -> Result<Settings, ConfigError> {

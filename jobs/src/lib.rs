@@ -4,8 +4,9 @@
 //! - [`config`]: `Settings`, loaded from `config/*.toml` and `TAREFA__*` env vars.
 //! - [`blobs`]: the blob store for uploaded files (local directory or S3), by SHA-256.
 //! - [`channels`]: email, FCM push, SMS, WhatsApp, signed webhooks, templates, SSRF guard.
-//! - [`engine`]: the queue engine, an apalis backend with its own Redis data
-//!   model and Lua scripts (push, claim, ack, leases, retries, control, inspection).
+//! - [`engine`]: the queue engine (its own crate, `engine/`, re-exported): an
+//!   apalis backend with its own Redis data model and Lua scripts. It knows no
+//!   job kind; [`kinds::KindHandler`] is how it runs ours.
 //! - [`kinds`]: the job kinds (payload + handler + policy), one module each, and their registry.
 //! - [`store`]: PostgreSQL pool, migrations, tenants, API keys, schedules.
 //! - [`shutdown`]: the Ctrl-C / SIGTERM future every binary uses.
@@ -15,7 +16,8 @@
 pub mod blobs;
 pub mod channels;
 pub mod config;
-pub mod engine;
+/// The queue engine (the `tarefa-engine` crate), re-exported so callers read `jobs::engine::…`.
+pub use tarefa_engine as engine;
 pub mod kinds;
 pub mod shutdown;
 pub mod store;

@@ -22,7 +22,7 @@ async fn ana_at(bed: &jobs::testing::Bed, pct: f64) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn an_alert_is_sent_once_resolves_and_reopens_with_history(pool: PgPool) {
-    let (bed, _te) = bed(pool).await;
+    let bed = bed(pool).await;
     two_students(&bed).await;
     ana_at(&bed, 70.0).await;
     attendance_rule(&bed).await;
@@ -69,7 +69,7 @@ async fn an_alert_is_sent_once_resolves_and_reopens_with_history(pool: PgPool) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn a_reopened_alert_inside_the_cooldown_stays_silent(pool: PgPool) {
-    let (bed, _te) = bed(pool).await;
+    let bed = bed(pool).await;
     two_students(&bed).await;
     ana_at(&bed, 70.0).await;
     rule(
@@ -107,7 +107,7 @@ async fn a_reopened_alert_inside_the_cooldown_stays_silent(pool: PgPool) {
 async fn an_acknowledged_alert_still_resolves_and_a_disabled_rule_resolves_its_alerts(
     pool: PgPool,
 ) {
-    let (bed, _te) = bed(pool).await;
+    let bed = bed(pool).await;
     two_students(&bed).await;
     ana_at(&bed, 70.0).await;
     let id = rule(
@@ -145,7 +145,7 @@ async fn an_acknowledged_alert_still_resolves_and_a_disabled_rule_resolves_its_a
 async fn a_student_who_left_is_not_alerted_and_a_transfer_reaches_the_new_class_staff(
     pool: PgPool,
 ) {
-    let (bed, _te) = bed(pool).await;
+    let bed = bed(pool).await;
     two_students(&bed).await;
     attendance(&bed, json!([
         {"registration": "2026001", "subject": "Matemática", "year": 2026, "term": 1, "attendance_pct": 70},
@@ -205,7 +205,7 @@ async fn a_student_who_left_is_not_alerted_and_a_transfer_reaches_the_new_class_
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn a_narrowed_evaluation_touches_only_its_students(pool: PgPool) {
-    let (bed, _te) = bed(pool).await;
+    let bed = bed(pool).await;
     two_students(&bed).await;
     attendance(&bed, json!([
         {"registration": "2026001", "subject": "Matemática", "year": 2026, "term": 1, "attendance_pct": 70},
@@ -237,7 +237,7 @@ async fn a_narrowed_evaluation_touches_only_its_students(pool: PgPool) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn evaluate_job_through_workers_emails_the_guardian_once(pool: PgPool) {
-    let (bed, te) = bed(pool).await;
+    let bed = bed(pool).await;
     let ch =
         json!({"from": "secretaria@escola-alfa.edu.br", "from_name": "Secretaria Escola Alfa"});
     jobs::kinds::notify::admin::put_channel(&bed.pool, bed.tenant, "email", &ch, true)
@@ -253,8 +253,8 @@ async fn evaluate_job_through_workers_emails_the_guardian_once(pool: PgPool) {
     )
     .await;
     attendance_rule(&bed).await;
-    let alerts_worker = queue_worker(&bed, alerts::QUEUE);
-    let notify_worker = queue_worker(&bed, jobs::kinds::notify::QUEUE);
+    let alerts_worker = bed.worker(alerts::QUEUE, 2);
+    let notify_worker = bed.worker(jobs::kinds::notify::QUEUE, 2);
     let job = |tenant: &uuid::Uuid| {
         NewJob::new(
             alerts::QUEUE,
@@ -264,14 +264,14 @@ async fn evaluate_job_through_workers_emails_the_guardian_once(pool: PgPool) {
         )
     };
     let pushed = bed.engine.push(job(&bed.tenant)).await.unwrap();
-    let done = te.wait_final(alerts::QUEUE, &pushed.id).await;
+    let done = bed.wait_final(alerts::QUEUE, &pushed.id).await;
     assert_eq!(done.status, jobs::engine::JobStatus::Succeeded, "{done:?}");
     let mails = bed.smtp.wait_for(1).await;
     assert_eq!(mails[0].to, vec!["maria@example.com".to_string()]);
     assert!(mails[0].data.contains("Matem"), "{}", mails[0].data);
     // The same evaluation again: no second e-mail.
     let again = bed.engine.push(job(&bed.tenant)).await.unwrap();
-    let done = te.wait_final(alerts::QUEUE, &again.id).await;
+    let done = bed.wait_final(alerts::QUEUE, &again.id).await;
     assert_eq!(done.result.as_ref().unwrap()["messages"], 0);
     assert_eq!(
         outbox(&bed).await.len(),
@@ -288,7 +288,7 @@ async fn evaluate_job_through_workers_emails_the_guardian_once(pool: PgPool) {
 /// figure that still holds updates details and `changed_at` without a message.
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn a_held_alert_is_rewritten_only_when_its_details_change(pool: PgPool) {
-    let (bed, _te) = bed(pool).await;
+    let bed = bed(pool).await;
     two_students(&bed).await;
     ana_at(&bed, 70.0).await;
     attendance_rule(&bed).await;

@@ -249,7 +249,7 @@ async fn save(pool: &PgPool, tenant: Uuid, name: &str, condition: Value) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn sql_evaluation_matches_a_plain_in_memory_evaluation(pool: PgPool) {
-    let te = alerts_common::TestEngine::new().await;
+    let te = jobs::testing::TestEngine::new().await;
     let mut runner = TestRunner::new(Config {
         cases: CASES,
         ..Config::default()

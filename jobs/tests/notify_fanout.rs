@@ -46,13 +46,13 @@ async fn wait_sent(bed: &jobs::testing::Bed, n: i64) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_fanout_via_worker_one_row_and_one_email_per_recipient_dedup_on_rerun(pool: PgPool) {
-    let (bed, te) = bed(pool).await;
+    let bed = bed(pool).await;
     email_channel(&bed).await;
-    let worker = NotifyWorker::start(&bed, 4);
+    let worker = bed.worker(jobs::kinds::notify::QUEUE, 4);
     let to = ["ana@example.com", "bruno@example.com", "carla@example.com"];
 
     let first = bed.engine.push(fanout_job(&bed, &to)).await.unwrap();
-    let done = te.wait_final(QUEUE, &first.id).await;
+    let done = bed.wait_final(QUEUE, &first.id).await;
     assert_eq!(done.status, JobStatus::Succeeded, "{done:?}");
     assert_eq!(
         done.result,
@@ -77,7 +77,7 @@ async fn notify_fanout_via_worker_one_row_and_one_email_per_recipient_dedup_on_r
     // found by their dedup keys, none is queued, so no `notify.send` is pushed.
     let again = bed.engine.push(fanout_job(&bed, &to)).await.unwrap();
     assert_ne!(again.id, first.id);
-    let done = te.wait_final(QUEUE, &again.id).await;
+    let done = bed.wait_final(QUEUE, &again.id).await;
     assert_eq!(done.status, JobStatus::Succeeded, "{done:?}");
     assert_eq!(
         done.result,

@@ -17,7 +17,7 @@ use sqlx::PgPool;
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_email_goes_through_a_worker_once_per_dedup_key(pool: PgPool) {
-    let (bed, _te) = bed(pool).await;
+    let bed = bed(pool).await;
     email_channel(&bed).await;
     let spec = templates::TemplateSpec {
         name: "grade_posted".into(),
@@ -52,17 +52,7 @@ async fn notify_email_goes_through_a_worker_once_per_dedup_key(pool: PgPool) {
     assert!(first[0].created);
     let id = first[0].row.id;
 
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let worker = tokio::spawn(jobs::engine::run_queue(
-        bed.engine.clone(),
-        "notifications",
-        2,
-        Arc::new(Registry::builtin()),
-        bed.resources(),
-        async move {
-            let _ = rx.await;
-        },
-    ));
+    let worker = bed.worker("notifications", 2);
     let mails = bed.smtp.wait_for(1).await;
     let te_job = loop {
         let j = bed
@@ -103,14 +93,13 @@ async fn notify_email_goes_through_a_worker_once_per_dedup_key(pool: PgPool) {
     assert!(!again[0].created);
     assert_eq!(again[0].row.id, id);
     assert_eq!(run(&bed, id, 2).await.unwrap()["status"], "sent");
-    tx.send(()).unwrap();
-    worker.await.unwrap().unwrap();
+    worker.stop().await;
     assert_eq!(bed.smtp.mails().len(), 1);
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_redelivered_job_after_send_does_not_resend(pool: PgPool) {
-    let (bed, _te) = bed(pool).await;
+    let bed = bed(pool).await;
     email_channel(&bed).await;
     let id = enqueue(
         &bed,
@@ -129,7 +118,7 @@ async fn notify_redelivered_job_after_send_does_not_resend(pool: PgPool) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_worker_killed_after_provider_accepted_leaves_unknown_not_a_resend(pool: PgPool) {
-    let (bed, _te) = bed(pool).await;
+    let bed = bed(pool).await;
     email_channel(&bed).await;
     let id = enqueue(
         &bed,
@@ -165,7 +154,7 @@ async fn notify_worker_killed_after_provider_accepted_leaves_unknown_not_a_resen
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_two_runs_at_once_send_one_message(pool: PgPool) {
-    let (bed, _te) = bed(pool).await;
+    let bed = bed(pool).await;
     email_channel(&bed).await;
     let id = enqueue(
         &bed,
@@ -184,7 +173,7 @@ async fn notify_two_runs_at_once_send_one_message(pool: PgPool) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_fanout_makes_one_row_and_job_per_recipient(pool: PgPool) {
-    let (bed, _te) = bed(pool).await;
+    let bed = bed(pool).await;
     email_channel(&bed).await;
     let mut req = text(ChannelName::Email, "", "", "Olá {{ nome }}");
     req.recipient = None;
@@ -218,7 +207,7 @@ async fn notify_fanout_makes_one_row_and_job_per_recipient(pool: PgPool) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_opted_out_recipient_is_suppressed(pool: PgPool) {
-    let (bed, _te) = bed(pool).await;
+    let bed = bed(pool).await;
     email_channel(&bed).await;
     let o = admin::OptOut {
         channel: "email".into(),
@@ -252,7 +241,7 @@ async fn notify_opted_out_recipient_is_suppressed(pool: PgPool) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_opt_outs_match_normalised_phones_and_emails(pool: PgPool) {
-    let (bed, _te) = bed(pool).await;
+    let bed = bed(pool).await;
     email_channel(&bed).await;
     jobs::testing::Bed::set_env("TEST_WA_TOKEN", "EAAG-test-token");
     channel(
@@ -342,7 +331,7 @@ async fn notify_opt_outs_match_normalised_phones_and_emails(pool: PgPool) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_quiet_hours_snooze_normal_messages_but_not_urgent_ones(pool: PgPool) {
-    let (bed, _te) = bed(pool).await;
+    let bed = bed(pool).await;
     email_channel(&bed).await;
     // A window that contains "now" in São Paulo and ends about an hour later.
     let local = chrono::Utc::now().with_timezone(&chrono_tz::America::Sao_Paulo);
@@ -384,7 +373,7 @@ async fn notify_quiet_hours_snooze_normal_messages_but_not_urgent_ones(pool: PgP
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_smtp_rejection_is_permanent_and_busy_is_retried(pool: PgPool) {
-    let (bed, _te) = bed(pool).await;
+    let bed = bed(pool).await;
     email_channel(&bed).await;
     let id = enqueue(
         &bed,
@@ -417,7 +406,7 @@ async fn notify_smtp_rejection_is_permanent_and_busy_is_retried(pool: PgPool) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_missing_channel_settings_fail_with_reason(pool: PgPool) {
-    let (bed, _te) = bed(pool).await;
+    let bed = bed(pool).await;
     let id = enqueue(
         &bed,
         &text(ChannelName::Sms, "+5511988887777", "k-nochan", "Olá"),

@@ -19,7 +19,7 @@ const N: usize = 5;
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_whatsapp_rate_limit_spaces_one_tenant_and_spares_another(pool: PgPool) {
-    let (mut bed, _te) = bed(pool).await;
+    let mut bed = bed(pool).await;
     bed.settings.notifications.whatsapp_per_second = RATE;
     jobs::kinds::notify::configure(&bed.engine, &bed.settings)
         .await
@@ -67,7 +67,7 @@ async fn notify_whatsapp_rate_limit_spaces_one_tenant_and_spares_another(pool: P
             .await
             .unwrap();
     }
-    let worker = NotifyWorker::start(&bed, 8);
+    let worker = bed.worker(jobs::kinds::notify::QUEUE, 8);
     let seen = bed.fakes.wait_for("whatsapp", N + 2).await;
     worker.stop().await;
 

@@ -3,13 +3,12 @@
 //! the exported job span carries that trace id and, as its parent, the
 //! traceparent's span id.
 
-mod common;
 
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
-use common::*;
+use jobs::testing::{worker, TestEngine};
 use jobs::config::TelemetrySettings;
 use jobs::engine::{JobStatus, NewJob};
 use jobs::kinds::Registry;
@@ -91,7 +90,7 @@ async fn job_spans_are_exported_over_otlp_as_children_of_the_stored_traceparent(
     assert!(telemetry.exporting());
 
     let t = TestEngine::new().await;
-    let w = t.worker("diag", 2, Registry::builtin());
+    let w = worker(&t.engine, "diag", 2, Registry::builtin());
     let mut job = NewJob::new("diag", "diag.noop", "tenant-a", json!({}));
     job.trace = Some(TP.into());
     let p = t.engine.push(job).await.unwrap();

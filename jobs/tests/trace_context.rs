@@ -50,7 +50,7 @@ async fn follow_up_jobs_continue_the_parents_trace() {
     let t = TestEngine::new().await;
     let mut reg = Registry::builtin();
     reg.register::<Parent>();
-    let w = t.worker("test", 2, reg);
+    let w = worker(&t.engine, "test", 2, reg);
     let mut job = NewJob::new("test", "test.parent", "tenant-a", json!({}));
     job.trace = Some(TP.into());
     let p = t.engine.push(job).await.unwrap();
@@ -87,7 +87,7 @@ async fn follow_up_jobs_continue_the_parents_trace() {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_fanout_trace_reaches_send_jobs_and_the_whatsapp_call(pool: PgPool) {
-    let (bed, _te) = bed(pool).await;
+    let bed = bed(pool).await;
     Bed::set_env("TEST_WA_TOKEN", "EAAG-test-token");
     channel(
         &bed,
@@ -115,17 +115,7 @@ async fn notify_fanout_trace_reaches_send_jobs_and_the_whatsapp_call(pool: PgPoo
     job.trace = Some(TP.into());
     let fanout = bed.engine.push(job).await.unwrap();
 
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let worker = tokio::spawn(jobs::engine::run_queue(
-        bed.engine.clone(),
-        "notifications",
-        2,
-        Arc::new(Registry::builtin()),
-        bed.resources(),
-        async move {
-            let _ = rx.await;
-        },
-    ));
+    let worker = bed.worker("notifications", 2);
     let seen = bed.fakes.wait_for("whatsapp", 1).await;
     let tp = seen[0]
         .traceparent
@@ -155,6 +145,5 @@ async fn notify_fanout_trace_reaches_send_jobs_and_the_whatsapp_call(pool: PgPoo
         .unwrap()
         .unwrap();
     assert_eq!(f.trace.as_deref(), Some(TP));
-    tx.send(()).unwrap();
-    worker.await.unwrap().unwrap();
+    worker.stop().await;
 }

@@ -7,8 +7,8 @@ use std::future::Future;
 use std::sync::Arc;
 
 use anyhow::{bail, Context};
-use jobs::engine::{run_queue, Engine, EngineConfig};
-use jobs::kinds::{Registry, Resources};
+use jobs::engine::{run_queue, Engine};
+use jobs::kinds::{KindHandler, Registry, Resources};
 use jobs::Settings;
 use tokio::sync::watch;
 
@@ -43,7 +43,7 @@ pub async fn run(
 ) -> anyhow::Result<()> {
     let registry = Arc::new(Registry::builtin());
     let queues = select_queues(&registry, &settings, &only)?;
-    let engine = Engine::connect(EngineConfig::from_settings(&settings))
+    let engine = Engine::connect(settings.engine_config())
         .await
         .with_context(|| format!("connecting to Redis at {}", settings.redis.url))?;
     // Shared per-tenant provider limits (WhatsApp, SMS) for the notifications queue.
@@ -58,17 +58,18 @@ pub async fn run(
         pg,
         settings: Arc::new(settings.clone()),
     };
+    let handler: Arc<dyn jobs::engine::Handler> = KindHandler::new(registry, resources);
     let (stop_tx, stop_rx) = watch::channel(false);
     let mut tasks = tokio::task::JoinSet::new();
     for q in queues {
         let concurrency = settings.worker.concurrency_for(&q);
         let mut rx = stop_rx.clone();
-        let (engine, registry, resources) = (engine.clone(), registry.clone(), resources.clone());
+        let (engine, handler) = (engine.clone(), handler.clone());
         tasks.spawn(async move {
             let stop = async move {
                 let _ = rx.wait_for(|s| *s).await;
             };
-            let r = run_queue(engine, &q, concurrency, registry, resources, stop).await;
+            let r = run_queue(engine, &q, concurrency, handler, stop).await;
             (q, r)
         });
     }

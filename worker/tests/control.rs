@@ -27,7 +27,7 @@ fn ran_by(procs: &[&WorkerProc], jobs: &[jobs::engine::JobInfo]) -> BTreeSet<u32
 
 #[tokio::test]
 async fn pause_is_seen_by_every_process() {
-    let t = TestEngine::new(|_| {}).await;
+    let t = Fleet::new(|_| {}).await;
     let mut a = t.spawn("diag", 4);
     let mut b = t.spawn("diag", 4);
     t.registered("diag", &a).await;
@@ -70,7 +70,7 @@ async fn pause_is_seen_by_every_process() {
 
 #[tokio::test]
 async fn rate_limit_holds_across_two_processes() {
-    let t = TestEngine::new(|_| {}).await;
+    let t = Fleet::new(|_| {}).await;
     let mut a = t.spawn("diag", 8);
     let mut b = t.spawn("diag", 8);
     t.registered("diag", &a).await;
@@ -111,7 +111,7 @@ async fn rate_limit_holds_across_two_processes() {
 
 #[tokio::test]
 async fn worker_serves_only_its_queues() {
-    let t = TestEngine::new(|_| {}).await;
+    let t = Fleet::new(|_| {}).await;
     let mut w = t.spawn("diag", 4);
     t.registered("diag", &w).await;
 

@@ -17,7 +17,7 @@ fn sleep_job(ms: u64) -> NewJob {
 
 #[tokio::test]
 async fn sigkill_mid_job_loses_nothing() {
-    let t = TestEngine::new(|s| s.lease_ttl_ms = 2_000).await;
+    let t = Fleet::new(|s| s.lease_ttl_ms = 2_000).await;
     let mut a = t.spawn("diag", 8);
     let mut b = t.spawn("diag", 8);
     let a_id = t.registered("diag", &a).await;
@@ -85,7 +85,7 @@ async fn sigkill_mid_job_loses_nothing() {
 
 #[tokio::test]
 async fn a_job_that_crashes_its_worker_ends_dead_crashed() {
-    let t = TestEngine::new(|s| {
+    let t = Fleet::new(|s| {
         s.lease_ttl_ms = 2_000;
         s.max_deliveries = 2;
     })
@@ -128,7 +128,7 @@ async fn a_job_that_crashes_its_worker_ends_dead_crashed() {
 #[tokio::test]
 async fn worker_survives_a_redis_restart() {
     let mut redis = OwnRedis::start().await;
-    let t = TestEngine::on(&redis.url(), |_| {}).await;
+    let t = Fleet::on(&redis.url(), |_| {}).await;
     let mut w = t.spawn("diag", 4);
     t.registered("diag", &w).await;
 

@@ -40,7 +40,7 @@ fn db_url(pool: &PgPool) -> String {
 
 /// A tenant, a blob directory, the engine, and worker processes to run.
 struct Bed {
-    t: TestEngine,
+    t: Fleet,
     pool: PgPool,
     tenant: Uuid,
     blobs: tempfile::TempDir,
@@ -49,7 +49,7 @@ struct Bed {
 
 impl Bed {
     async fn new(pool: PgPool) -> Bed {
-        let t = TestEngine::new(|_| {}).await;
+        let t = Fleet::new(|_| {}).await;
         let tenant = Uuid::now_v7();
         sqlx::query(
             "insert into tenants (id, name, slug) values ($1, 'Escola Monteiro Lobato', $2)",

@@ -27,7 +27,7 @@ fn db_url(pool: &PgPool) -> String {
     format!("{}/{db}", base.rsplit_once('/').expect("url with a path").0)
 }
 
-fn worker(t: &TestEngine, bed: &Bed, pool: &PgPool) -> tokio::process::Child {
+fn worker(t: &Fleet, bed: &Bed, pool: &PgPool) -> tokio::process::Child {
     t.spec("notifications", 2)
         .command()
         .env("TAREFA__DATABASE__URL", db_url(pool))
@@ -47,8 +47,12 @@ fn worker(t: &TestEngine, bed: &Bed, pool: &PgPool) -> tokio::process::Child {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_worker_killed_after_smtp_accepted_sends_exactly_one_email(pool: PgPool) {
-    let t = TestEngine::new(|s| s.lease_ttl_ms = 2_000).await;
-    let bed = Bed::new(pool.clone(), &t.url, &t.prefix).await;
+    let t = Fleet::new(|s| s.lease_ttl_ms = 2_000).await;
+    let keys = jobs::testing::RedisPrefix {
+        prefix: t.prefix.clone(),
+        url: t.url.clone(),
+    };
+    let bed = Bed::on(pool.clone(), keys).await;
     let settings = json!({"from": "secretaria@escola-alfa.edu.br"});
     admin::put_channel(&pool, bed.tenant, "email", &settings, true)
         .await

@@ -16,7 +16,7 @@ fn sleep_job(ms: u64) -> NewJob {
 
 #[tokio::test]
 async fn sigterm_drains_and_releases() {
-    let t = TestEngine::new(|s| s.shutdown_grace_ms = 500).await;
+    let t = Fleet::new(|s| s.shutdown_grace_ms = 500).await;
     let mut w = t.spawn("diag", 6);
     t.registered("diag", &w).await;
 

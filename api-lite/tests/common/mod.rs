@@ -1,8 +1,8 @@
 //! Helpers for api-lite's HTTP tests: an `AppState` over the test's fresh
 //! database (`#[sqlx::test]`, needs `DATABASE_URL`, e.g.
 //! `postgres://postgres@127.0.0.1:5432/postgres`) and the real Redis under a
-//! random key prefix (removed on drop, even after a panic), two tenants with
-//! admin keys, request helpers and JWT signers.
+//! random key prefix (the test kit's `RedisPrefix`: removed on drop, even
+//! after a panic), two tenants with admin keys, request helpers and JWT signers.
 #![allow(dead_code)]
 
 use axum::body::Body;
@@ -15,22 +15,19 @@ use tower::ServiceExt;
 use uuid::Uuid;
 
 use api_lite::AppState;
-use jobs::engine::{Engine, EngineConfig};
+use jobs::engine::Engine;
+pub use jobs::testing::{redis_url, RedisPrefix};
 use jobs::Settings;
 
 pub const RS256_A_PRIVATE: &[u8] = include_bytes!("../fixtures/jwt_rs256_a_private.der");
 pub const RS256_A_PUBLIC: &str = include_str!("../fixtures/jwt_rs256_a_public.pem");
 pub const RS256_B_PRIVATE: &[u8] = include_bytes!("../fixtures/jwt_rs256_b_private.der");
 
-pub fn redis_url() -> String {
-    std::env::var("TAREFA__REDIS__URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
-
-/// Settings for a test: real Redis, a unique key prefix.
-pub fn test_settings() -> Settings {
+/// Default settings on `keys`' Redis and prefix.
+pub fn test_settings(keys: &RedisPrefix) -> Settings {
     let mut s = Settings::default();
-    s.redis.url = redis_url();
-    s.redis.prefix = format!("tarefa-test-{}", Uuid::new_v4().simple());
+    s.redis.url = keys.url.clone();
+    s.redis.prefix = keys.prefix.clone();
     s
 }
 
@@ -48,7 +45,8 @@ pub struct Ctx {
     pub a: TestTenant,
     /// "Escola Beta"
     pub b: TestTenant,
-    prefix: String,
+    /// The test's Redis keys, removed when the context drops.
+    pub keys: RedisPrefix,
 }
 
 impl Ctx {
@@ -58,10 +56,10 @@ impl Ctx {
 
     /// A context whose settings `f` may change first (body limit, JWT keys, Redis URL).
     pub async fn with(pool: PgPool, f: impl FnOnce(&mut Settings)) -> Ctx {
-        let mut settings = test_settings();
+        let keys = RedisPrefix::new();
+        let mut settings = test_settings(&keys);
         f(&mut settings);
-        let prefix = settings.redis.prefix.clone();
-        let engine = Engine::connect(EngineConfig::from_settings(&settings))
+        let engine = Engine::connect(settings.engine_config())
             .await
             .expect("redis");
         let a = tenant(&pool, "Escola Alfa").await;
@@ -73,7 +71,7 @@ impl Ctx {
             pool,
             a,
             b,
-            prefix,
+            keys,
         }
     }
 
@@ -114,29 +112,6 @@ impl Ctx {
             .await;
         assert_eq!(status, StatusCode::ACCEPTED, "{body}");
         body["id"].as_str().unwrap().to_string()
-    }
-}
-
-impl Drop for Ctx {
-    fn drop(&mut self) {
-        remove_keys(&self.prefix);
-    }
-}
-
-/// Deletes every Redis key under `prefix` (sync, so it also runs while a test panics).
-pub fn remove_keys(prefix: &str) {
-    let Ok(client) = redis::Client::open(redis_url()) else {
-        return;
-    };
-    let Ok(mut c) = client.get_connection() else {
-        return;
-    };
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("*{prefix}*"))
-        .query(&mut c)
-        .unwrap_or_default();
-    for chunk in keys.chunks(500) {
-        let _: Result<(), _> = redis::cmd("DEL").arg(chunk).query(&mut c);
     }
 }
 

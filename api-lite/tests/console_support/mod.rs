@@ -10,12 +10,12 @@ use axum::body::Body;
 use axum::http::{header, Request, StatusCode};
 use axum::Router;
 use serde_json::{json, Value};
-use tokio::sync::oneshot;
 use tower::ServiceExt;
 
 use api_lite::AppState;
 use jobs::engine::{JobStatus, NewJob};
-use jobs::kinds::{Registry, Resources};
+use jobs::kinds::Registry;
+use jobs::testing::WorkerHandle;
 
 pub const OPS_EMAIL: &str = "ops@tarefa.dev";
 pub const OPS_PASSWORD: &str = "s3nha-de-plantao";
@@ -117,43 +117,9 @@ pub async fn login(app: &Router) -> (String, String) {
     (cookie, csrf_in(&page.body))
 }
 
-pub struct Worker {
-    stop: Option<oneshot::Sender<()>>,
-    task: tokio::task::JoinHandle<Result<(), jobs::engine::EngineError>>,
-}
-
-impl Worker {
-    pub fn start(st: &AppState, queue: &str) -> Worker {
-        let (tx, rx) = oneshot::channel::<()>();
-        let resources = Resources {
-            engine: st.engine.clone(),
-            pg: None,
-            settings: st.settings.clone(),
-        };
-        let (engine, queue) = (st.engine.clone(), queue.to_string());
-        let task = tokio::spawn(async move {
-            jobs::engine::run_queue(
-                engine,
-                &queue,
-                4,
-                Arc::new(Registry::builtin()),
-                resources,
-                async move {
-                    let _ = rx.await;
-                },
-            )
-            .await
-        });
-        Worker {
-            stop: Some(tx),
-            task,
-        }
-    }
-
-    pub async fn stop(mut self) {
-        let _ = self.stop.take().unwrap().send(());
-        let _ = self.task.await;
-    }
+/// Serves `queue` in-process with the builtin kinds (the test kit's worker).
+pub fn worker(st: &AppState, queue: &str) -> WorkerHandle {
+    jobs::testing::worker(&st.engine, queue, 4, Registry::builtin())
 }
 
 /// Pushes a `diag.sleep` that fails permanently, for `tenant`.

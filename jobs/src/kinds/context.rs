@@ -1,11 +1,15 @@
 //! What a handler gets besides its payload: who and which attempt, a
-//! cancellation token, progress reporting, and shared resources.
+//! cancellation token, progress reporting, and shared resources; and
+//! [`KindHandler`], the engine's [`Handler`] over the kind registry.
 
 use std::sync::Arc;
 
+use futures::future::BoxFuture;
+use futures::FutureExt;
 use tokio_util::sync::CancellationToken;
 
-use crate::engine::{Engine, NewJob};
+use super::Registry;
+use crate::engine::{Delivery, Engine, Handler, JobError, KindPolicy, NewJob};
 use crate::Settings;
 
 /// Shared resources handlers may use.
@@ -58,5 +62,50 @@ impl JobContext {
         if let Err(e) = r {
             tracing::warn!(job_id = %self.id, error = %e, "could not record progress");
         }
+    }
+}
+
+/// Runs jobs for the engine: looks each kind up in the registry and hands
+/// its handler a [`JobContext`] with the process's shared resources.
+pub struct KindHandler {
+    pub registry: Arc<Registry>,
+    pub resources: Resources,
+}
+
+impl KindHandler {
+    pub fn new(registry: Arc<Registry>, resources: Resources) -> Arc<KindHandler> {
+        Arc::new(KindHandler {
+            registry,
+            resources,
+        })
+    }
+}
+
+impl Handler for KindHandler {
+    fn policy(&self, kind: &str) -> Option<KindPolicy> {
+        self.registry.get(kind).map(|k| k.policy())
+    }
+
+    fn run(&self, job: Delivery) -> BoxFuture<'static, Result<serde_json::Value, JobError>> {
+        let Some(kind) = self.registry.get(&job.kind).cloned() else {
+            let reason = format!("unknown job kind {:?}", job.kind);
+            return futures::future::ready(Err(JobError::permanent(reason))).boxed();
+        };
+        let ctx = JobContext {
+            id: job.id,
+            queue: job.queue,
+            kind: job.kind,
+            tenant: job.tenant,
+            attempt: job.attempt,
+            max_attempts: job.max_attempts,
+            trace: job.trace,
+            cancel: job.cancel,
+            resources: self.resources.clone(),
+        };
+        kind.run(job.payload, ctx)
+    }
+
+    fn continue_trace(&self, span: &tracing::Span, traceparent: Option<&str>) -> Option<String> {
+        crate::telemetry::continue_trace(span, traceparent)
     }
 }

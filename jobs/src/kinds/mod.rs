@@ -9,81 +9,18 @@ pub mod diag;
 pub mod documents;
 pub mod notify;
 
-pub use context::{JobContext, Resources};
+pub use context::{JobContext, KindHandler, Resources};
 
 use std::collections::BTreeMap;
 use std::future::Future;
 use std::sync::Arc;
-use std::time::Duration;
 
 use futures::future::BoxFuture;
 use futures::FutureExt;
 use serde::de::DeserializeOwned;
 use serde::Serialize;
 
-use crate::engine::Priority;
-
-/// How a kind runs: where it queues, how long it may take, how it retries.
-#[derive(Clone, Debug)]
-pub struct KindPolicy {
-    pub queue: &'static str,
-    pub priority: Priority,
-    /// The handler is stopped after this long; that counts as a retryable `timeout`.
-    pub timeout: Duration,
-    /// Default attempts (a job may set its own).
-    pub max_attempts: u32,
-    /// Exponential backoff with full jitter: `random(0, min(cap, base * 2^(attempt-1)))`.
-    pub backoff_base: Duration,
-    pub backoff_cap: Duration,
-}
-
-impl KindPolicy {
-    pub fn new(queue: &'static str) -> KindPolicy {
-        KindPolicy {
-            queue,
-            priority: Priority::Normal,
-            timeout: Duration::from_secs(60),
-            max_attempts: 5,
-            backoff_base: Duration::from_secs(1),
-            backoff_cap: Duration::from_secs(600),
-        }
-    }
-}
-
-/// How a handler failed; decides what the engine does next.
-#[derive(Debug, Clone, PartialEq, thiserror::Error)]
-pub enum JobError {
-    /// Try again later (network, 5xx, 429, lock timeout); `retry_after` overrides the backoff.
-    #[error("retryable: {reason}")]
-    Retryable {
-        reason: String,
-        retry_after: Option<Duration>,
-    },
-    /// Never retry (bad payload, 4xx, unreadable file); the job goes to `dead` with this reason.
-    #[error("permanent: {reason}")]
-    Permanent { reason: String },
-    /// The handler saw its cancellation token and stopped.
-    #[error("cancelled")]
-    Cancelled,
-    /// Not a failure: run again after `delay` without spending an attempt
-    /// (quiet hours, a resource not ready yet).
-    #[error("snoozed for {delay:?}")]
-    Snooze { delay: Duration },
-}
-
-impl JobError {
-    pub fn retryable(reason: impl Into<String>) -> JobError {
-        JobError::Retryable {
-            reason: reason.into(),
-            retry_after: None,
-        }
-    }
-    pub fn permanent(reason: impl Into<String>) -> JobError {
-        JobError::Permanent {
-            reason: reason.into(),
-        }
-    }
-}
+pub use crate::engine::{JobError, KindPolicy};
 
 /// A payload problem, with the JSON path of the field (`recipients[2].phone`).
 #[derive(Debug, Clone, PartialEq, Serialize, thiserror::Error)]

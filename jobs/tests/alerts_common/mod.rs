@@ -13,20 +13,14 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-#[path = "../common/mod.rs"]
-mod common;
-
-pub use common::TestEngine;
 
 /// 15/06/2026 12:00 in São Paulo: mid-year, second term.
 pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 6, 15, 15, 0, 0).unwrap()
 }
 
-pub async fn bed(pool: PgPool) -> (Bed, TestEngine) {
-    let te = TestEngine::new().await;
-    let bed = Bed::new(pool, &common::redis_url(), &te.prefix).await;
-    (bed, te)
+pub async fn bed(pool: PgPool) -> Bed {
+    Bed::new(pool).await
 }
 
 fn rows(v: Value) -> Rows {
@@ -182,49 +176,3 @@ pub async fn outbox(bed: &Bed) -> Vec<(String, String, String, Option<String>, S
     .unwrap()
 }
 
-/// An in-process worker on `queue` with the bed's resources (PostgreSQL, provider settings).
-pub struct QueueWorker {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<Result<(), jobs::engine::EngineError>>>,
-}
-
-pub fn queue_worker(bed: &Bed, queue: &'static str) -> QueueWorker {
-    let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-    let (engine, resources) = (bed.engine.clone(), bed.resources());
-    let task = tokio::spawn(async move {
-        jobs::engine::run_queue(
-            engine,
-            queue,
-            2,
-            std::sync::Arc::new(jobs::kinds::Registry::builtin()),
-            resources,
-            async move {
-                let _ = rx.await;
-            },
-        )
-        .await
-    });
-    QueueWorker {
-        stop: Some(tx),
-        task: Some(task),
-    }
-}
-
-impl QueueWorker {
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.task.take() {
-            t.await.expect("worker task").expect("worker result");
-        }
-    }
-}
-
-impl Drop for QueueWorker {
-    fn drop(&mut self) {
-        if let Some(t) = self.task.take() {
-            t.abort();
-        }
-    }
-}

@@ -12,16 +12,10 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-#[path = "../common/mod.rs"]
-mod common;
 
-pub use common::TestEngine;
-
-/// The bed and the engine guard that removes the test's Redis keys on drop.
-pub async fn bed(pool: PgPool) -> (Bed, TestEngine) {
-    let te = TestEngine::new().await;
-    let bed = Bed::new(pool, &common::redis_url(), &te.prefix).await;
-    (bed, te)
+/// A bed on the test's database and a fresh Redis prefix (removed when it drops).
+pub async fn bed(pool: PgPool) -> Bed {
+    Bed::new(pool).await
 }
 
 pub async fn channel(bed: &Bed, ch: ChannelName, settings: Value) {
@@ -78,54 +72,6 @@ pub async fn row(bed: &Bed, id: Uuid) -> Notification {
         .await
         .unwrap()
         .expect("row")
-}
-
-/// An in-process worker on the notifications queue with the bed's resources
-/// (PostgreSQL, provider settings) and the builtin kinds, as `worker` runs them.
-pub struct NotifyWorker {
-    stop: Option<tokio::sync::oneshot::Sender<()>>,
-    task: Option<tokio::task::JoinHandle<Result<(), jobs::engine::EngineError>>>,
-}
-
-impl NotifyWorker {
-    pub fn start(bed: &Bed, concurrency: usize) -> NotifyWorker {
-        let (tx, rx) = tokio::sync::oneshot::channel::<()>();
-        let (engine, resources) = (bed.engine.clone(), bed.resources());
-        let task = tokio::spawn(async move {
-            jobs::engine::run_queue(
-                engine,
-                jobs::kinds::notify::QUEUE,
-                concurrency,
-                std::sync::Arc::new(jobs::kinds::Registry::builtin()),
-                resources,
-                async move {
-                    let _ = rx.await;
-                },
-            )
-            .await
-        });
-        NotifyWorker {
-            stop: Some(tx),
-            task: Some(task),
-        }
-    }
-
-    pub async fn stop(mut self) {
-        if let Some(tx) = self.stop.take() {
-            let _ = tx.send(());
-        }
-        if let Some(t) = self.task.take() {
-            t.await.expect("worker task").expect("worker result");
-        }
-    }
-}
-
-impl Drop for NotifyWorker {
-    fn drop(&mut self) {
-        if let Some(t) = self.task.take() {
-            t.abort();
-        }
-    }
 }
 
 /// Rows of the bed's tenant with `status` (all rows when `None`).

@@ -7,9 +7,10 @@
 use std::sync::Arc;
 
 use chrono::{DateTime, Utc};
-use jobs::engine::{Engine, EngineConfig, JobInfo};
+use jobs::engine::{Engine, JobInfo};
 use jobs::kinds::Registry;
 use jobs::store::schedules::{self, CatchUp, Schedule, ScheduleSpec};
+use jobs::testing::RedisPrefix;
 use jobs::Settings;
 use scheduler::{Config, Scheduler};
 use sqlx::PgPool;
@@ -27,26 +28,27 @@ pub fn utc(s: &str) -> DateTime<Utc> {
     s.parse().unwrap_or_else(|e| panic!("{s}: {e}"))
 }
 
-fn redis_url() -> String {
-    std::env::var("TAREFA__REDIS__URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
-
-/// A Redis namespace for one test; its keys go when it drops.
+/// A Redis namespace for one test (the test kit's `RedisPrefix`); its keys go when it drops.
 pub struct Ns {
     pub settings: Settings,
+    _keys: RedisPrefix,
 }
 
 impl Ns {
     pub fn new() -> Ns {
+        let keys = RedisPrefix::new();
         let mut settings = Settings::default();
-        settings.redis.url = redis_url();
-        settings.redis.prefix = format!("tarefa-test-{}", Uuid::new_v4().simple());
-        Ns { settings }
+        settings.redis.url = keys.url.clone();
+        settings.redis.prefix = keys.prefix.clone();
+        Ns {
+            settings,
+            _keys: keys,
+        }
     }
 
     /// A new engine connection on this namespace (one per scheduler "process").
     pub async fn engine(&self) -> Engine {
-        Engine::connect(EngineConfig::from_settings(&self.settings))
+        Engine::connect(self.settings.engine_config())
             .await
             .expect("redis")
     }
@@ -60,25 +62,6 @@ impl Ns {
             Arc::new(Registry::builtin()),
             config,
         )
-    }
-}
-
-impl Drop for Ns {
-    fn drop(&mut self) {
-        let Ok(client) = redis::Client::open(redis_url()) else {
-            return;
-        };
-        let Ok(mut c) = client.get_connection() else {
-            return;
-        };
-        let pattern = format!("*{}*", self.settings.redis.prefix);
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(pattern)
-            .query(&mut c)
-            .unwrap_or_default();
-        for chunk in keys.chunks(500) {
-            let _: Result<(), _> = redis::cmd("DEL").arg(chunk).query(&mut c);
-        }
     }
 }
 

@@ -1,5 +1,6 @@
-//! Helpers for the worker's process-level tests: an engine handle on a real
-//! Redis under a random key prefix (every key removed on drop, never FLUSHDB),
+//! Helpers for the worker's process-level tests, on the test kit
+//! (`jobs::testing`): a [`Fleet`] — an engine handle on a real Redis under a
+//! random key prefix (the kit's `RedisPrefix`: every key removed on drop),
 //! real `worker` processes spawned from the built binary with that prefix
 //! (their logs kept in temp files and printed when a test fails), a supervisor
 //! that restarts workers as systemd would, and a private `redis-server`.
@@ -13,6 +14,8 @@ use std::time::Duration;
 
 use jobs::config::EngineSettings;
 use jobs::engine::{Engine, EngineConfig, JobInfo, NewJob};
+pub use jobs::testing::redis_url;
+use jobs::testing::RedisPrefix;
 use tokio::process::{Child, Command};
 use tokio::sync::watch;
 
@@ -34,31 +37,30 @@ macro_rules! wait_until {
 #[allow(unused_imports)]
 pub(crate) use wait_until;
 
-pub fn redis_url() -> String {
-    std::env::var("TAREFA__REDIS__URL").unwrap_or_else(|_| "redis://127.0.0.1:6379".into())
-}
-
-/// An engine under a fresh prefix, and the settings its workers get.
-pub struct TestEngine {
+/// An engine under a fresh prefix, the settings its worker processes get,
+/// and those processes' logs.
+pub struct Fleet {
     pub engine: Engine,
     pub prefix: String,
     pub url: String,
     pub settings: EngineSettings,
     logs: tempfile::TempDir,
     spawned: Arc<AtomicUsize>,
+    _keys: RedisPrefix,
 }
 
-impl TestEngine {
+impl Fleet {
     /// On the machine's Redis; `f` tunes the engine settings workers get.
-    pub async fn new(f: impl FnOnce(&mut EngineSettings)) -> TestEngine {
+    pub async fn new(f: impl FnOnce(&mut EngineSettings)) -> Fleet {
         Self::on(&redis_url(), f).await
     }
 
     /// On the Redis at `url`.
-    pub async fn on(url: &str, f: impl FnOnce(&mut EngineSettings)) -> TestEngine {
+    pub async fn on(url: &str, f: impl FnOnce(&mut EngineSettings)) -> Fleet {
         let mut settings = EngineSettings::default();
         f(&mut settings);
-        let prefix = format!("tarefa-test-{}", uuid::Uuid::new_v4().simple());
+        let keys = RedisPrefix::on(url);
+        let prefix = keys.prefix.clone();
         let engine = Engine::connect(EngineConfig {
             redis_url: url.to_string(),
             prefix: prefix.clone(),
@@ -66,13 +68,14 @@ impl TestEngine {
         })
         .await
         .expect("redis");
-        TestEngine {
+        Fleet {
             engine,
             prefix,
             url: url.to_string(),
             settings,
             logs: tempfile::tempdir().expect("temp dir"),
             spawned: Arc::default(),
+            _keys: keys,
         }
     }
 
@@ -163,26 +166,12 @@ impl TestEngine {
     }
 }
 
-impl Drop for TestEngine {
+impl Drop for Fleet {
     fn drop(&mut self) {
         if std::thread::panicking() {
             print_logs(self.logs.path());
         }
-        // Sync cleanup so it runs even when the test panicked.
-        let pattern = format!("{{{}:*", self.prefix);
-        let Ok(client) = redis::Client::open(self.url.as_str()) else {
-            return;
-        };
-        let Ok(mut c) = client.get_connection_with_timeout(Duration::from_secs(2)) else {
-            return;
-        };
-        let keys: Vec<String> = redis::cmd("KEYS")
-            .arg(&pattern)
-            .query(&mut c)
-            .unwrap_or_default();
-        for chunk in keys.chunks(500) {
-            let _: Result<(), _> = redis::cmd("DEL").arg(chunk).query(&mut c);
-        }
+        // The keys go with `_keys` (synchronously, even after a panic).
     }
 }
 

@@ -10,16 +10,24 @@
 //! suspects, each then run alone on an idle worker so a crash blames only the
 //! job that caused it, and dead-letters the ones that keep crashing their worker.
 //!
-//! Layout: `keys` (every key name), `scripts/*.lua` (every multi-key move),
-//! `push`, `claim` + `backend` (the apalis `Backend`), `ack` (the outcome
-//! layer), `lease` (renew + rescue), `retry` (backoff, pure), `control`
-//! (cancel, retry, delete, pause), `inspect` (job, counts, pages, workers),
-//! `retention`, `ratelimit`, `trace` (W3C traceparent carried into jobs).
+//! A leaf crate: it knows no job kind, config file, channel or database. The
+//! code that runs jobs reaches it through [`Handler`] (each kind's policy and
+//! its run); the caller builds the [`EngineConfig`].
+//!
+//! Layout: `keys` (every key name), `scripts/*.lua` (every multi-key move,
+//! GCRA rate limits and retention included), `job` (what callers push and
+//! read), `push`, `claim` + `backend` (the apalis `Backend`), `ack` (the
+//! outcome layer), `handler` (the trait job kinds implement), `runner`
+//! (serves one queue), `lease` (renew + rescue), `retry` (backoff, pure),
+//! `control` (cancel, retry, delete, pause), `inspect` (job, counts, pages,
+//! workers), `stats` (per-minute counters), `trace` (W3C traceparent carried
+//! into jobs).
 
 pub mod ack;
 pub mod backend;
 pub mod claim;
 pub mod control;
+pub mod handler;
 pub mod inspect;
 pub mod job;
 pub mod keys;
@@ -29,9 +37,12 @@ pub mod retry;
 pub mod runner;
 mod scripts;
 pub mod stats;
+#[cfg(feature = "testing")]
+pub mod testing;
 pub mod trace;
 
 pub use claim::Job;
+pub use handler::{Delivery, Handler, JobError, KindPolicy};
 pub use job::*;
 pub use push::new_job_id;
 pub use runner::run_queue;
@@ -40,8 +51,7 @@ use std::sync::Arc;
 use std::time::Duration;
 
 use redis::aio::{ConnectionManager, ConnectionManagerConfig};
-
-use crate::config::{EngineSettings, Settings};
+use serde::{Deserialize, Serialize};
 
 /// Engine errors: Redis trouble or a request the engine refuses.
 #[derive(Debug, thiserror::Error)]
@@ -52,24 +62,51 @@ pub enum EngineError {
     Invalid(String),
 }
 
-/// Static engine configuration (from `[engine]` and `[redis]` settings).
-#[derive(Clone, Debug)]
-pub struct EngineConfig {
-    pub redis_url: String,
-    pub prefix: String,
-    pub settings: EngineSettings,
+/// The engine's tunables (the `[engine]` table of Tarefa's config).
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct EngineSettings {
+    pub lease_ttl_ms: u64,
+    pub max_deliveries: u32,
+    pub claim_batch: u32,
+    pub retain_succeeded_secs: u64,
+    pub retain_dead_secs: u64,
+    pub idempotency_ttl_secs: u64,
+    pub shutdown_grace_ms: u64,
 }
 
-impl EngineConfig {
-    pub fn from_settings(s: &Settings) -> EngineConfig {
-        EngineConfig {
-            redis_url: s.redis.url.clone(),
-            prefix: s.redis.prefix.clone(),
-            settings: s.engine.clone(),
+impl Default for EngineSettings {
+    fn default() -> Self {
+        Self {
+            lease_ttl_ms: 30_000,
+            max_deliveries: 3,
+            claim_batch: 256,
+            retain_succeeded_secs: 86_400,
+            retain_dead_secs: 30 * 86_400,
+            idempotency_ttl_secs: 86_400,
+            shutdown_grace_ms: 20_000,
         }
     }
 }
 
+impl EngineSettings {
+    pub fn lease_ttl(&self) -> Duration {
+        Duration::from_millis(self.lease_ttl_ms)
+    }
+    pub fn shutdown_grace(&self) -> Duration {
+        Duration::from_millis(self.shutdown_grace_ms)
+    }
+}
+
+/// Everything the engine is configured with; the caller builds it (Tarefa
+/// from its `[redis]` and `[engine]` settings).
+#[derive(Clone, Debug)]
+pub struct EngineConfig {
+    pub redis_url: String,
+    /// Every key the engine writes starts with this prefix.
+    pub prefix: String,
+    pub settings: EngineSettings,
+}
 /// A cheap, clonable handle on the engine: push, inspect and control jobs.
 #[derive(Clone)]
 pub struct Engine {

@@ -7,7 +7,7 @@ use std::time::Duration;
 
 use chrono::Utc;
 use common::*;
-use jobs::engine::{JobStatus, Priority};
+use tarefa_engine::{JobStatus, Priority};
 use serde_json::json;
 
 #[tokio::test]

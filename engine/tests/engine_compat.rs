@@ -9,8 +9,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use common::*;
-use jobs::engine::keys::QueueKeys;
-use jobs::engine::{JobStatus, Priority};
+use tarefa_engine::keys::QueueKeys;
+use tarefa_engine::{JobStatus, Priority};
 use redis::AsyncCommands;
 use serde_json::json;
 
@@ -29,7 +29,7 @@ async fn raw_job(t: &TestEngine) -> (QueueKeys, String, i64, redis::aio::Multipl
     let c = client.get_multiplexed_async_connection().await.unwrap();
     (
         QueueKeys::new(&t.prefix, "test"),
-        jobs::engine::new_job_id(),
+        tarefa_engine::new_job_id(),
         Utc::now().timestamp_millis(),
         c,
     )
@@ -98,7 +98,7 @@ async fn a_scheduled_default_job_can_be_cancelled_retried_and_run() {
     assert!(raw_hash(&t, "test", &p.id).await.contains_key("r"));
     assert_eq!(
         t.engine.cancel("test", &p.id).await.unwrap(),
-        jobs::engine::CancelOutcome::Cancelled
+        tarefa_engine::CancelOutcome::Cancelled
     );
     // Retry puts it on its (default) priority's ready list.
     assert!(t.engine.retry("test", &p.id).await.unwrap());

@@ -19,7 +19,7 @@ use super::backend::{RedisBackend, Shared};
 use super::keys::QueueKeys;
 use super::stats::Stats;
 use super::{lease, Engine, EngineError};
-use crate::kinds::{Registry, Resources};
+use super::handler::Handler;
 
 /// A unique id for one worker of one queue in this process.
 pub fn worker_id(queue: &str) -> String {
@@ -44,8 +44,7 @@ pub async fn run_queue(
     engine: Engine,
     queue: &str,
     concurrency: usize,
-    registry: Arc<Registry>,
-    resources: Resources,
+    handler: Arc<dyn Handler>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> Result<(), EngineError> {
     let concurrency = concurrency.max(1);
@@ -57,8 +56,7 @@ pub async fn run_queue(
         queue: queue.to_string(),
         worker_id: id.clone(),
         worker_alias,
-        registry,
-        resources,
+        handler,
         held: Mutex::new(Default::default()),
         claims: Mutex::new(Default::default()),
         drained: tokio::sync::Notify::new(),

@@ -6,7 +6,7 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use common::*;
-use jobs::engine::{CancelOutcome, JobStatus, NewJob};
+use tarefa_engine::{CancelOutcome, JobStatus, NewJob};
 use serde_json::json;
 
 #[tokio::test]
@@ -397,7 +397,7 @@ async fn a_waiting_job_cancelled_retried_or_deleted_and_pushed_again_runs_once()
         assert!(t.engine.retry("test", &twice.id).await.unwrap());
     }
     let mut gone = NewJob::new("test", "test.record", "tenant-gone", json!({}));
-    gone.id = Some(jobs::engine::new_job_id());
+    gone.id = Some(tarefa_engine::new_job_id());
     let first = t.engine.push(gone.clone()).await.unwrap();
     assert!(t.engine.delete("test", &first.id).await.unwrap());
     let again = t.engine.push(gone).await.unwrap();

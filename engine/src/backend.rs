@@ -38,7 +38,7 @@ use super::claim::{claim, Job};
 use super::keys::QueueKeys;
 use super::stats::Stats;
 use super::{Engine, EngineError};
-use crate::kinds::{Registry, Resources};
+use super::handler::Handler;
 
 /// Longest a feeder blocks on the wake list before it looks again (pause, due jobs).
 pub const IDLE_BLOCK_MAX: Duration = Duration::from_secs(1);
@@ -57,8 +57,8 @@ pub(crate) struct Shared {
     pub worker_id: String,
     /// Short alias of `worker_id` stored on each job it runs (see `keys::field::WORKER`).
     pub worker_alias: String,
-    pub registry: Arc<Registry>,
-    pub resources: Resources,
+    /// Runs the jobs and knows each kind's policy.
+    pub handler: Arc<dyn Handler>,
     /// Jobs claimed and not yet acked (renewed by the lease keeper).
     pub held: Mutex<HashMap<String, Held>>,
     /// Per claim (its seq, which names its lease): how many of its jobs are not yet acked.

@@ -6,12 +6,12 @@ use std::time::Duration;
 
 use chrono::{DateTime, TimeZone, Utc};
 use serde::{Deserialize, Serialize};
-use utoipa::ToSchema;
 
 use super::keys::field;
 
 /// Fetch order inside a queue: every waiting `high` job goes before any `normal`.
-#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum Priority {
     High,
@@ -47,7 +47,8 @@ impl Priority {
 /// a retryable failure makes it `failed` (waiting for its retry) and then
 /// `queued` again; a permanent failure, exhausted attempts or repeated crashes
 /// make it `dead`; `cancelled` before it ran.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum JobStatus {
     Scheduled,
@@ -141,7 +142,8 @@ impl NewJob {
 }
 
 /// The answer to a push.
-#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct Pushed {
     pub id: String,
     /// `false` when an idempotency key matched an earlier job: nothing was created.
@@ -152,7 +154,8 @@ pub struct Pushed {
 }
 
 /// A job as stored, for the API and the console.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobInfo {
     pub id: String,
     pub queue: String,
@@ -235,7 +238,8 @@ impl JobInfo {
 }
 
 /// One failed attempt of a job.
-#[derive(Clone, Debug, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct AttemptError {
     pub attempt: u32,
     /// When it failed (unix ms).
@@ -246,7 +250,8 @@ pub struct AttemptError {
 }
 
 /// Jobs per state in one queue, for `GET /v1/queues` and the console.
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueCounts {
     pub queue: String,
     pub scheduled: u64,
@@ -262,7 +267,8 @@ pub struct QueueCounts {
 }
 
 /// One page of jobs in one state, newest first.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct JobPage {
     pub jobs: Vec<JobInfo>,
     /// Pass back to get the next page; `None` at the end.
@@ -270,7 +276,8 @@ pub struct JobPage {
 }
 
 /// A live worker process/queue pair, from its heartbeat.
-#[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct WorkerInfo {
     pub id: String,
     pub queue: String,
@@ -279,7 +286,8 @@ pub struct WorkerInfo {
 }
 
 /// What a cancel did.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "snake_case")]
 pub enum CancelOutcome {
     /// It had not started: it is `cancelled` now.
@@ -293,7 +301,8 @@ pub enum CancelOutcome {
 
 /// Cumulative outcome counters and latency histograms of one queue, shared by
 /// every worker process (flushed to Redis each second), for `/metrics`.
-#[derive(Clone, Debug, Default, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Default, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueStats {
     pub queue: String,
     /// `outcome` is `started | succeeded | failed | dead | cancelled`.
@@ -304,7 +313,8 @@ pub struct QueueStats {
     pub run: Vec<KindHistogram>,
 }
 
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct OutcomeCount {
     pub kind: String,
     pub tenant: String,
@@ -313,7 +323,8 @@ pub struct OutcomeCount {
 }
 
 /// A Prometheus-style histogram: `counts[i]` jobs took ≤ `bounds_secs[i]` (not cumulative; the last bucket is +Inf).
-#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize, ToSchema)]
+#[derive(Clone, Debug, Default, PartialEq, Serialize, Deserialize)]
+#[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct KindHistogram {
     pub kind: String,
     pub bounds_secs: Vec<f64>,

@@ -26,7 +26,7 @@ use super::backend::{Shared, RECONNECT_MAX, RECONNECT_MIN};
 use super::claim::Job;
 use super::retry::backoff;
 use super::scripts;
-use crate::kinds::{JobContext, JobError};
+use super::handler::{Delivery, JobError, KindPolicy};
 
 /// Most outcomes written in one script call.
 pub const ACK_BATCH_MAX: usize = 256;
@@ -303,6 +303,7 @@ where
     }
 
     fn call(&mut self, mut task: Task<Job>) -> Self::Future {
+        let shared = self.shared.clone();
         // The job's span continues the enqueuer's trace (W3C traceparent stored at push).
         let span = {
             let job = &task.args;
@@ -315,13 +316,12 @@ where
                 trace_id, parent_span_id, span_id = tracing::field::Empty)
         };
         // Exported (OTLP) span ids are the exporter's: follow-ups and provider calls name that one.
-        if let Some(id) = crate::telemetry::continue_trace(&span, task.args.trace.as_deref()) {
+        if let Some(id) = shared.handler.continue_trace(&span, task.args.trace.as_deref()) {
             task.args.span_id = id;
         }
         span.record("span_id", task.args.span_id.as_str());
         let job = Ran::of(&task.args);
-        let shared = self.shared.clone();
-        let policy = shared.registry.get(&job.kind).map(|k| k.policy());
+        let policy = shared.handler.policy(&job.kind);
         let fut = self.inner.call(task);
         async move {
             let outcome = match &policy {
@@ -408,7 +408,7 @@ fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
-fn classify_error(job: &Ran, policy: &crate::kinds::KindPolicy, e: BoxDynError) -> Outcome {
+fn classify_error(job: &Ran, policy: &KindPolicy, e: BoxDynError) -> Outcome {
     match e.downcast::<JobError>() {
         Ok(je) => match *je {
             JobError::Permanent { reason } => Outcome::Dead {
@@ -428,7 +428,7 @@ fn classify_error(job: &Ran, policy: &crate::kinds::KindPolicy, e: BoxDynError) 
 
 fn classify_retryable(
     job: &Ran,
-    policy: &crate::kinds::KindPolicy,
+    policy: &KindPolicy,
     error: String,
     reason: &'static str,
     retry_after: Option<Duration>,
@@ -471,24 +471,20 @@ impl Service<Task<Job>> for Dispatch {
 
     fn call(&mut self, task: Task<Job>) -> Self::Future {
         let job = task.args;
-        let Some(kind) = self.shared.registry.get(&job.kind).cloned() else {
-            let reason = format!("unknown job kind {:?}", job.kind);
-            return futures::future::ready(Err(JobError::permanent(reason))).boxed();
-        };
         let trace = job.traceparent();
-        let ctx = JobContext {
+        let run = Delivery {
             trace: trace.clone(),
-            id: job.id.clone(),
-            queue: job.queue.clone(),
-            kind: job.kind.clone(),
-            tenant: job.tenant.clone(),
+            id: job.id,
+            queue: job.queue,
+            kind: job.kind,
+            tenant: job.tenant,
             attempt: job.attempt,
             max_attempts: job.max_attempts,
-            cancel: job.cancel.clone(),
-            resources: self.shared.resources.clone(),
+            cancel: job.cancel,
+            payload: job.payload,
         };
         // Follow-up jobs and provider calls made by the handler carry its trace.
-        super::trace::scope(trace, kind.run(job.payload, ctx)).boxed()
+        super::trace::scope(trace, self.shared.handler.run(run)).boxed()
     }
 }
 
