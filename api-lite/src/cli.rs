@@ -98,34 +98,81 @@ pub async fn create_tenant(
     plan: &str,
 ) -> Result<(tenants::Tenant, String), CliError> {
     tenants::parse_timezone(timezone).map_err(CliError::Invalid)?;
-    let slug = slug
+    let derived = slug.is_none();
+    let base = slug
         .map(str::to_string)
         .unwrap_or_else(|| tenants::slugify(name));
-    if slug.is_empty() {
+    if base.is_empty() {
         return Err(CliError::Invalid(
             "cannot derive a slug from the name; pass --slug".into(),
         ));
     }
-    let new = tenants::NewTenant {
-        name: name.into(),
-        slug: slug.clone(),
-        timezone: timezone.into(),
-        plan: plan.into(),
-    };
-    let mut tx = pool.begin().await?;
-    let tenant = tenants::create(&mut *tx, &new).await.map_err(|e| {
-        match e.as_database_error().and_then(|d| d.constraint()) {
-            Some("tenants_slug_key") => {
-                CliError::Invalid(format!("slug {slug:?} is taken; pass another --slug"))
-            }
-            Some(c) => CliError::Invalid(format!("rejected by constraint {c}")),
-            None => CliError::Db(e),
-        }
-    })?;
-    let scopes = api_keys::SCOPES.map(String::from);
-    let (_, key) = create_key(&mut tx, tenant.id, &scopes, "initial admin key").await?;
-    tx.commit().await?;
-    Ok((tenant, key))
+    // A slug derived from the name takes the first free `<slug>-N`; another
+    // process may take it between the look and the insert, so look again then.
+    for _ in 0..5 {
+        let slug = if derived {
+            free_slug(pool, &base).await?
+        } else {
+            base.clone()
+        };
+        let new = tenants::NewTenant {
+            name: name.into(),
+            slug: slug.clone(),
+            timezone: timezone.into(),
+            plan: plan.into(),
+        };
+        let mut tx = pool.begin().await?;
+        let tenant = match tenants::create(&mut *tx, &new).await {
+            Ok(t) => t,
+            Err(e) => match e.as_database_error().and_then(|d| d.constraint()) {
+                Some("tenants_slug_key") if derived => continue,
+                Some("tenants_slug_key") => {
+                    return Err(CliError::Invalid(format!(
+                        "slug {slug:?} is taken; pass another --slug"
+                    )))
+                }
+                Some(c) => return Err(CliError::Invalid(format!("rejected by constraint {c}"))),
+                None => return Err(CliError::Db(e)),
+            },
+        };
+        let scopes = api_keys::SCOPES.map(String::from);
+        let (_, key) = create_key(&mut tx, tenant.id, &scopes, "initial admin key").await?;
+        tx.commit().await?;
+        return Ok((tenant, key));
+    }
+    Err(CliError::Invalid(format!(
+        "no free slug for {base:?} (other tenants are being created with it); pass --slug"
+    )))
+}
+
+/// `base`, or `base-N` with the smallest N ≥ 2 that no tenant uses (slugs stay ≤ 63 chars).
+async fn free_slug(pool: &PgPool, base: &str) -> Result<String, CliError> {
+    let taken: Vec<String> =
+        sqlx::query_scalar("select slug from tenants where slug = $1 or slug like $2")
+            .bind(base)
+            .bind(format!("{}-%", base.replace('%', "").replace('_', "\\_")))
+            .fetch_all(pool)
+            .await?;
+    if !taken.iter().any(|s| s == base) {
+        return Ok(base.to_string());
+    }
+    let taken: std::collections::HashSet<&str> = taken.iter().map(String::as_str).collect();
+    let n = (2..)
+        .find(|n| {
+            let candidate = suffixed(base, *n);
+            !taken.contains(candidate.as_str())
+        })
+        .expect("a free number");
+    Ok(suffixed(base, n))
+}
+
+fn suffixed(base: &str, n: u32) -> String {
+    let suffix = format!("-{n}");
+    let mut head = base.to_string();
+    while head.len() + suffix.len() > 63 {
+        head.pop();
+    }
+    format!("{}{suffix}", head.trim_end_matches('-'))
 }
 
 /// Creates a key; returns the row and the key (shown once).

@@ -1,5 +1,7 @@
 //! `api-lite` binary: parse the command line, load settings, start logging,
-//! then serve (`run` in lib.rs) or run one admin command (`cli.rs`).
+//! then serve (`run` in lib.rs) or run one admin command (`cli.rs`). An error
+//! ends the process with one line on stderr (`error: …`, its causes joined by
+//! `: `) and exit status 1 — no backtrace, whatever `RUST_BACKTRACE` says.
 
 use anyhow::Context;
 use clap::Parser;
@@ -7,7 +9,17 @@ use clap::Parser;
 use api_lite::cli::{self, Cli, Command};
 
 #[tokio::main]
-async fn main() -> anyhow::Result<()> {
+async fn main() -> std::process::ExitCode {
+    match run().await {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
+}
+
+async fn run() -> anyhow::Result<()> {
     let args = Cli::parse();
     let settings = jobs::Settings::load()?;
     // Held until `main` returns: dropping it flushes the OTLP exporter, if any.

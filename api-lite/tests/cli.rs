@@ -31,6 +31,7 @@ fn api_lite(pool: &PgPool, args: &[&str]) -> (bool, String, String) {
         )
         .env_remove("TAREFA_ENV")
         .env("TAREFA__DATABASE__URL", database_url(pool))
+        .env("RUST_BACKTRACE", "1")
         .output()
         .expect("run api-lite");
     (
@@ -89,6 +90,40 @@ async fn tenants_create_refuses_a_bad_timezone(pool: PgPool) {
     );
     assert!(!ok && stdout.is_empty(), "{stdout}");
     assert!(stderr.contains("IANA"), "{stderr}");
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn tenants_create_picks_a_free_slug_and_refuses_a_taken_explicit_one(pool: PgPool) {
+    let create = |args: &[&str]| {
+        let mut all = vec!["tenants", "create"];
+        all.extend_from_slice(args);
+        api_lite(&pool, &all)
+    };
+    let slug_of = |stdout: &str| {
+        let v: Value = serde_json::from_str(stdout.trim()).unwrap();
+        v["tenant_id"].as_str().unwrap().parse::<uuid::Uuid>().unwrap()
+    };
+    // Two schools with the same name: the second gets the next free slug.
+    let mut ids = Vec::new();
+    for _ in 0..3 {
+        let (ok, stdout, stderr) = create(&["--name", "Escola Ômega"]);
+        assert!(ok, "{stderr}");
+        ids.push(slug_of(&stdout));
+    }
+    let mut slugs = Vec::new();
+    for id in ids {
+        let t = jobs::store::tenants::get(&pool, id).await.unwrap().unwrap();
+        slugs.push(t.slug);
+    }
+    assert_eq!(slugs, ["escola-omega", "escola-omega-2", "escola-omega-3"]);
+
+    // An explicit --slug that is taken is refused with one line, no backtrace.
+    let (ok, stdout, stderr) = create(&["--name", "Outra", "--slug", "escola-omega"]);
+    assert!(!ok && stdout.is_empty(), "{stdout}");
+    assert!(stderr.contains("slug \"escola-omega\" is taken"), "{stderr}");
+    // One error line (besides the JSON log lines), no backtrace even with RUST_BACKTRACE=1.
+    let errors: Vec<&str> = stderr.lines().filter(|l| !l.starts_with('{')).collect();
+    assert_eq!(errors, [r#"error: slug "escola-omega" is taken; pass another --slug"#]);
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]

@@ -40,15 +40,25 @@ enum Command {
     },
 }
 
-fn main() -> anyhow::Result<()> {
+/// An error ends the process with one line on stderr (`error: …` and its
+/// causes) and status 1, never a backtrace.
+fn main() -> std::process::ExitCode {
     let cli = Cli::parse();
     if let Some(Command::Extract { args }) = cli.command {
         std::process::exit(documents::cli::run(&args));
     }
-    tokio::runtime::Builder::new_multi_thread()
+    let served = tokio::runtime::Builder::new_multi_thread()
         .enable_all()
-        .build()?
-        .block_on(serve(cli.queues))
+        .build()
+        .map_err(anyhow::Error::from)
+        .and_then(|rt| rt.block_on(serve(cli.queues)));
+    match served {
+        Ok(()) => std::process::ExitCode::SUCCESS,
+        Err(e) => {
+            eprintln!("error: {e:#}");
+            std::process::ExitCode::FAILURE
+        }
+    }
 }
 
 async fn serve(queues: Vec<String>) -> anyhow::Result<()> {
