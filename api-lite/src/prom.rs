@@ -42,18 +42,6 @@ fn sample(out: &mut String, name: &str, pairs: &[(&str, &str)], value: f64) {
     let _ = writeln!(out, "{name}{} {}", labels(pairs), num(value));
 }
 
-fn count_of(c: &QueueCounts, s: JobStatus) -> u64 {
-    match s {
-        JobStatus::Scheduled => c.scheduled,
-        JobStatus::Queued => c.queued,
-        JobStatus::Running => c.running,
-        JobStatus::Succeeded => c.succeeded,
-        JobStatus::Failed => c.failed,
-        JobStatus::Dead => c.dead,
-        JobStatus::Cancelled => c.cancelled,
-    }
-}
-
 /// `tarefa_queue_jobs{queue,state}`, `tarefa_queue_paused`, `tarefa_queue_oldest_waiting_seconds`.
 pub fn render_counts(out: &mut String, counts: &[QueueCounts]) {
     family(
@@ -68,7 +56,7 @@ pub fn render_counts(out: &mut String, counts: &[QueueCounts]) {
                 out,
                 "tarefa_queue_jobs",
                 &[("queue", &c.queue), ("state", s.as_str())],
-                count_of(c, s) as f64,
+                c.count(s) as f64,
             );
         }
     }

@@ -8,7 +8,7 @@ use std::sync::{Arc, OnceLock};
 use metrics_exporter_prometheus::{PrometheusBuilder, PrometheusHandle};
 use sqlx::PgPool;
 
-use jobs::engine::{Engine, EngineConfig, EngineError};
+use jobs::engine::{Engine, EngineError};
 use jobs::kinds::Registry;
 use jobs::Settings;
 

@@ -101,7 +101,11 @@ async fn tenants_create_picks_a_free_slug_and_refuses_a_taken_explicit_one(pool:
     };
     let slug_of = |stdout: &str| {
         let v: Value = serde_json::from_str(stdout.trim()).unwrap();
-        v["tenant_id"].as_str().unwrap().parse::<uuid::Uuid>().unwrap()
+        v["tenant_id"]
+            .as_str()
+            .unwrap()
+            .parse::<uuid::Uuid>()
+            .unwrap()
     };
     // Two schools with the same name: the second gets the next free slug.
     let mut ids = Vec::new();
@@ -120,10 +124,16 @@ async fn tenants_create_picks_a_free_slug_and_refuses_a_taken_explicit_one(pool:
     // An explicit --slug that is taken is refused with one line, no backtrace.
     let (ok, stdout, stderr) = create(&["--name", "Outra", "--slug", "escola-omega"]);
     assert!(!ok && stdout.is_empty(), "{stdout}");
-    assert!(stderr.contains("slug \"escola-omega\" is taken"), "{stderr}");
+    assert!(
+        stderr.contains("slug \"escola-omega\" is taken"),
+        "{stderr}"
+    );
     // One error line (besides the JSON log lines), no backtrace even with RUST_BACKTRACE=1.
     let errors: Vec<&str> = stderr.lines().filter(|l| !l.starts_with('{')).collect();
-    assert_eq!(errors, [r#"error: slug "escola-omega" is taken; pass another --slug"#]);
+    assert_eq!(
+        errors,
+        [r#"error: slug "escola-omega" is taken; pass another --slug"#]
+    );
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]

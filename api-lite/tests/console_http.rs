@@ -521,7 +521,7 @@ async fn tenants_page_counts_outcomes_per_tenant(pool: PgPool) {
 
     let page = raw(&ctx.app, get("/console/tenants", Some(&cookie))).await;
     assert_eq!(page.status, StatusCode::OK);
-    // tenant, id, started, succeeded, failed, dead, cancelled, link
+    // tenant, id, started, succeeded, retried, dead, cancelled, link
     let ra = row_with(&page.body, &format!("<td>{a}</td>"));
     assert_eq!(ra[0], "Escola Alfa");
     assert_eq!((ra[3].as_str(), ra[5].as_str()), ("1", "1"), "{ra:?}");

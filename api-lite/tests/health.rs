@@ -38,7 +38,7 @@ impl Relay {
     async fn start() -> Relay {
         let listener = TcpListener::bind("127.0.0.1:0").await.unwrap();
         let addr = listener.local_addr().unwrap();
-        let target = redis_url()
+        let target = jobs::testing::redis_url()
             .trim_start_matches("redis://")
             .trim_end_matches('/')
             .to_string();

@@ -1,8 +1,16 @@
-//! Outcomes: the backend's layer runs each job (on its own tokio task, under
-//! the kind's timeout, with panics caught), turns the result into an outcome
-//! and queues it on the `Acker`, which writes outcomes in batches (one Lua call
+//! Starts and outcomes: the backend's layer runs each job (on its own tokio
+//! task, under the kind's timeout, with panics caught), tells the `Acker` the
+//! moment its handler starts, turns the result into an outcome and queues it
+//! on the `Acker`, which writes starts and outcomes in batches (one Lua call
 //! per batch) and never drops one: on a Redis error it retries the same batch
-//! until Redis answers. A job's concurrency slot frees as soon as its handler
+//! until Redis answers.
+//!
+//! A start alone does not trigger a write: the acker waits up to
+//! [`START_LINGER`] for an outcome to travel with it. A job that ends within
+//! that time costs no extra write (its `running` state and `started_at` are
+//! written with its outcome); a longer one shows as `running` after at most
+//! that delay. `started_at` is the handler's start either way (sent as an
+//! age, so the worker's clock does not matter). A job's concurrency slot frees as soon as its handler
 //! is done (the write does not hold it); the job stays in the worker's `held`
 //! set, its lease renewed, until the write lands. The worker flushes the
 //! acker before it stops (`run_queue`, the backend's close), so a graceful
@@ -24,12 +32,14 @@ use tracing::Instrument;
 
 use super::backend::{Shared, RECONNECT_MAX, RECONNECT_MIN};
 use super::claim::Job;
+use super::handler::{Delivery, JobError, KindPolicy};
 use super::retry::backoff;
 use super::scripts;
-use super::handler::{Delivery, JobError, KindPolicy};
 
 /// Most outcomes written in one script call.
 pub const ACK_BATCH_MAX: usize = 256;
+/// Longest a start waits for company before it is written alone.
+pub const START_LINGER: Duration = Duration::from_millis(50);
 
 /// What happened to one delivery.
 #[derive(Clone, Debug, PartialEq)]
@@ -70,7 +80,7 @@ impl Outcome {
     fn stat(&self) -> Option<&'static str> {
         match self {
             Outcome::Succeeded(_) => Some("succeeded"),
-            Outcome::Retry { .. } => Some("failed"),
+            Outcome::Retry { .. } => Some("retried"),
             Outcome::Dead { .. } => Some("dead"),
             Outcome::Cancelled => Some("cancelled"),
             Outcome::Snooze(_) | Outcome::Release => None,
@@ -87,6 +97,34 @@ pub(crate) struct AckMsg {
     outcome: Outcome,
 }
 
+/// A handler's start on its way to Redis.
+pub(crate) struct StartMsg {
+    id: String,
+    attempt: u32,
+    at: std::time::Instant,
+}
+
+/// What an outcome tells ack.lua of its job's start (see the script).
+#[derive(Debug, PartialEq)]
+enum Start {
+    /// Written by an earlier batch: the job counts as `running`.
+    Written,
+    /// Started this long ago; written with the outcome.
+    Ago(u64),
+    /// Never started (released from the prefetch).
+    Never,
+}
+
+impl Start {
+    fn wire(&self) -> String {
+        match self {
+            Start::Written => "r".into(),
+            Start::Ago(ms) => ms.to_string(),
+            Start::Never => String::new(),
+        }
+    }
+}
+
 impl AckMsg {
     pub fn new(job: &Job, outcome: Outcome) -> AckMsg {
         AckMsg {
@@ -99,6 +137,7 @@ impl AckMsg {
 }
 
 enum Msg {
+    Start(StartMsg),
     Ack(AckMsg),
     Flush(oneshot::Sender<()>),
 }
@@ -123,6 +162,15 @@ impl Acker {
         let _ = self.tx.send(Msg::Ack(msg));
     }
 
+    /// Records that `job`'s handler starts now.
+    pub fn started(&self, job: &Job) {
+        let _ = self.tx.send(Msg::Start(StartMsg {
+            id: job.id.clone(),
+            attempt: job.attempt,
+            at: std::time::Instant::now(),
+        }));
+    }
+
     /// Waits until everything queued before it is written.
     pub async fn flush(&self) {
         let (done, wait) = oneshot::channel();
@@ -134,29 +182,73 @@ impl Acker {
 
 async fn write_loop(shared: std::sync::Weak<Shared>, mut rx: mpsc::UnboundedReceiver<Msg>) {
     let mut conn = None;
-    while let Some(first) = rx.recv().await {
+    // Jobs whose start is in Redis and whose outcome is not yet.
+    let mut written: std::collections::HashSet<String> = Default::default();
+    let mut open = true;
+    while open {
+        let Some(first) = rx.recv().await else { return };
+        let mut starts: HashMap<String, StartMsg> = HashMap::new();
         let mut batch = Vec::new();
         let mut flushes = Vec::new();
-        let mut next = Some(first);
-        while let Some(m) = next.take() {
-            match m {
-                Msg::Ack(a) => batch.push(a),
-                Msg::Flush(f) => flushes.push(f),
+        let take = |m: Msg,
+                    starts: &mut HashMap<String, StartMsg>,
+                    batch: &mut Vec<AckMsg>,
+                    flushes: &mut Vec<oneshot::Sender<()>>| match m {
+            Msg::Start(s) => {
+                starts.insert(s.id.clone(), s);
             }
-            if batch.len() < ACK_BATCH_MAX {
-                next = rx.try_recv().ok();
+            Msg::Ack(a) => batch.push(a),
+            Msg::Flush(f) => flushes.push(f),
+        };
+        take(first, &mut starts, &mut batch, &mut flushes);
+        let linger = tokio::time::Instant::now() + START_LINGER;
+        loop {
+            while batch.len() + starts.len() < 2 * ACK_BATCH_MAX {
+                match rx.try_recv() {
+                    Ok(m) => take(m, &mut starts, &mut batch, &mut flushes),
+                    Err(_) => break,
+                }
+            }
+            // Outcomes and flushes go at once; starts alone wait a little for company.
+            if !batch.is_empty() || !flushes.is_empty() || starts.len() >= ACK_BATCH_MAX {
+                break;
+            }
+            match tokio::time::timeout_at(linger, rx.recv()).await {
+                Ok(Some(m)) => take(m, &mut starts, &mut batch, &mut flushes),
+                Ok(None) => {
+                    open = false;
+                    break;
+                }
+                Err(_) => break,
             }
         }
         let Some(sh) = shared.upgrade() else { return };
         if conn.is_none() {
             conn = Some(sh.engine.conn.clone());
         }
+        // Each outcome carries its job's start (see ack.lua).
+        let now = std::time::Instant::now();
+        let ended: Vec<Start> = batch
+            .iter()
+            .map(|a| match starts.remove(&a.id) {
+                Some(s) => Start::Ago(now.duration_since(s.at).as_millis() as u64),
+                None if written.remove(&a.id) => Start::Written,
+                None => Start::Never,
+            })
+            .collect();
+        let running: Vec<(StartMsg, u64)> = starts
+            .into_values()
+            .map(|s| {
+                let age = now.duration_since(s.at).as_millis() as u64;
+                (s, age)
+            })
+            .collect();
         let mut delay = RECONNECT_MIN;
         let results = loop {
-            if batch.is_empty() {
+            if batch.is_empty() && running.is_empty() {
                 break Vec::new();
             }
-            match write_batch(&sh, conn.as_mut().expect("set"), &batch).await {
+            match write_batch(&sh, conn.as_mut().expect("set"), &running, &batch, &ended).await {
                 Ok(r) => break r,
                 Err(e) => {
                     tracing::warn!(queue = %sh.queue, error = %e, pending = batch.len(), "ack write failed; retrying");
@@ -165,6 +257,9 @@ async fn write_loop(shared: std::sync::Weak<Shared>, mut rx: mpsc::UnboundedRece
                 }
             }
         };
+        for (s, _) in running {
+            written.insert(s.id);
+        }
         {
             let mut claims = sh.claims.lock().expect("claims lock");
             for a in &batch {
@@ -213,13 +308,17 @@ fn touched_claims(batch: &[AckMsg], left: &HashMap<u64, usize>) -> Vec<(u64, boo
     out
 }
 
-/// Writes one batch; returns, per message, whether its outcome was applied
-/// (false: stale, its lease was lost). Plain successes (no result to keep, the
-/// common case) go first with 2 fields each, the rest with 6 (see ack.lua).
+/// Writes one batch: the starts of jobs still running, then the outcomes
+/// (each with its start, `ended[i]` for `batch[i]`); returns, per outcome,
+/// whether it was applied (false: stale, its lease was lost). Plain successes
+/// (no result to keep, the common case) go first with 3 fields each, the rest
+/// with 7 (see ack.lua).
 async fn write_batch(
     sh: &Shared,
     conn: &mut redis::aio::ConnectionManager,
+    running: &[(StartMsg, u64)],
     batch: &[AckMsg],
+    ended: &[Start],
 ) -> Result<Vec<bool>, redis::RedisError> {
     let plain = |a: &AckMsg| matches!(a.outcome, Outcome::Succeeded(serde_json::Value::Null));
     let n = batch.iter().filter(|a| plain(a)).count();
@@ -231,11 +330,15 @@ async fn write_batch(
     for (seq, last) in &claims {
         inv.arg(seq).arg(if *last { "1" } else { "0" });
     }
+    inv.arg(running.len());
+    for (s, age) in running {
+        inv.arg(&s.id).arg(s.attempt).arg(age);
+    }
     inv.arg(n);
     // order[p] = index in `batch` of the script's position p + 1.
     let mut order = Vec::with_capacity(batch.len());
     for (i, a) in batch.iter().enumerate().filter(|(_, a)| plain(a)) {
-        inv.arg(&a.id).arg(a.attempt);
+        inv.arg(&a.id).arg(a.attempt).arg(ended[i].wire());
         order.push(i);
     }
     inv.arg(batch.len() - n);
@@ -246,7 +349,8 @@ async fn write_batch(
             .arg(outcome)
             .arg(text)
             .arg(reason)
-            .arg(delay);
+            .arg(delay)
+            .arg(ended[i].wire());
         order.push(i);
     }
     let stale: Vec<usize> = inv.invoke_async(conn).await?;
@@ -316,12 +420,22 @@ where
                 trace_id, parent_span_id, span_id = tracing::field::Empty)
         };
         // Exported (OTLP) span ids are the exporter's: follow-ups and provider calls name that one.
-        if let Some(id) = shared.handler.continue_trace(&span, task.args.trace.as_deref()) {
+        if let Some(id) = shared
+            .handler
+            .continue_trace(&span, task.args.trace.as_deref())
+        {
             task.args.span_id = id;
         }
         span.record("span_id", task.args.span_id.as_str());
         let job = Ran::of(&task.args);
         let policy = shared.handler.policy(&job.kind);
+        // The handler starts now (its concurrency slot is held): `running`
+        // from here, unless it was cancelled while claimed (`Dispatch` then
+        // never runs it).
+        if policy.is_some() && !task.args.cancel.is_cancelled() {
+            shared.acker.started(&task.args);
+            shared.stats.started(&task.args);
+        }
         let fut = self.inner.call(task);
         async move {
             let outcome = match &policy {
@@ -353,7 +467,7 @@ where
                     }
                 }
             };
-            let run_secs = job.claimed_at.elapsed().as_secs_f64();
+            let run_secs = job.started_at.elapsed().as_secs_f64();
             if let Some(stat) = outcome.stat() {
                 shared.stats.finished(&job.kind, &job.tenant, stat, run_secs);
             }
@@ -383,7 +497,7 @@ struct Ran {
     max_attempts: u32,
     batch: u64,
     cancel: tokio_util::sync::CancellationToken,
-    claimed_at: std::time::Instant,
+    started_at: std::time::Instant,
 }
 
 impl Ran {
@@ -396,7 +510,7 @@ impl Ran {
             max_attempts: job.max_attempts,
             batch: job.batch,
             cancel: job.cancel.clone(),
-            claimed_at: job.claimed_at,
+            started_at: std::time::Instant::now(),
         }
     }
 }
@@ -471,6 +585,10 @@ impl Service<Task<Job>> for Dispatch {
 
     fn call(&mut self, task: Task<Job>) -> Self::Future {
         let job = task.args;
+        if job.cancel.is_cancelled() {
+            // Cancelled while it waited in the prefetch: it never starts.
+            return futures::future::ready(Err(JobError::Cancelled)).boxed();
+        }
         let trace = job.traceparent();
         let run = Delivery {
             trace: trace.clone(),

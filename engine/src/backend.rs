@@ -35,10 +35,10 @@ use tokio_util::sync::CancellationToken;
 
 use super::ack::{AckLayer, AckMsg, Acker, Outcome};
 use super::claim::{claim, Job};
+use super::handler::Handler;
 use super::keys::QueueKeys;
 use super::stats::Stats;
 use super::{Engine, EngineError};
-use super::handler::Handler;
 
 /// Longest a feeder blocks on the wake list before it looks again (pause, due jobs).
 pub const IDLE_BLOCK_MAX: Duration = Duration::from_secs(1);
@@ -331,7 +331,6 @@ async fn feed_connected(
                 );
             }
         }
-        shared.stats.started(&claimed.jobs);
         let mut jobs = interleave(claimed.jobs).into_iter();
         while let Some(job) = jobs.next() {
             if let Err(e) = tx.send(job).await {

@@ -116,7 +116,7 @@ impl Engine {
     pub async fn counts(&self, queue: &str) -> Result<QueueCounts, EngineError> {
         let keys = self.keys(queue);
         let mut conn = self.conn.clone();
-        let (scheduled, failed, succeeded, dead, cancelled, meta): (
+        let (scheduled, retrying, succeeded, dead, cancelled, meta): (
             u64,
             u64,
             u64,
@@ -159,8 +159,9 @@ impl Engine {
             queue: queue.to_string(),
             scheduled,
             queued: counter("queued"),
+            claimed: counter("claimed"),
             running: counter("running"),
-            failed,
+            retrying,
             succeeded,
             dead,
             cancelled,
@@ -192,11 +193,11 @@ impl Engine {
         let mut conn = self.conn.clone();
         let ids: Vec<String> = match status {
             JobStatus::Scheduled => conn.zrevrange(keys.scheduled(), start, stop).await?,
-            JobStatus::Failed => conn.zrevrange(keys.retry(), start, stop).await?,
+            JobStatus::Retrying => conn.zrevrange(keys.retry(), start, stop).await?,
             JobStatus::Dead => conn.zrevrange(keys.dead(), start, stop).await?,
             JobStatus::Cancelled => conn.zrevrange(keys.cancelled(), start, stop).await?,
             JobStatus::Succeeded => conn.lrange(keys.succeeded(), start, stop).await?,
-            JobStatus::Running => {
+            JobStatus::Claimed | JobStatus::Running => {
                 // Every held lease's jobs, newest claim first (bounded by what
                 // the live workers hold); `list` keeps those still running.
                 let leased: Vec<String> = self

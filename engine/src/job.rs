@@ -43,30 +43,40 @@ impl Priority {
 
 /// Where a job is in its life.
 ///
-/// `scheduled` (waits for `run_at`) → `queued` → `running` → `succeeded`;
-/// a retryable failure makes it `failed` (waiting for its retry) and then
-/// `queued` again; a permanent failure, exhausted attempts or repeated crashes
-/// make it `dead`; `cancelled` before it ran.
+/// `scheduled` (waits for `run_at`) → `queued` → `claimed` (taken by a
+/// worker, waiting in its prefetch for a free slot) → `running` (its handler
+/// started; `started_at` is that moment) → `succeeded`;
+/// a retryable failure makes it `retrying` (waiting for its next attempt, not
+/// final) and then `queued` again; a permanent failure, exhausted attempts or
+/// repeated crashes make it `dead`; `cancelled` before it ran. Only
+/// `succeeded`, `dead` and `cancelled` are final.
+///
+/// `retrying` was called `failed` before; [`JobStatus::parse`] still accepts
+/// `failed` (from callers and from jobs an older engine wrote).
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, Serialize, Deserialize)]
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 #[serde(rename_all = "lowercase")]
 pub enum JobStatus {
     Scheduled,
     Queued,
+    Claimed,
     Running,
     Succeeded,
-    Failed,
+    /// Accepted as `failed` too (its old name) for one release.
+    #[serde(alias = "failed")]
+    Retrying,
     Dead,
     Cancelled,
 }
 
 impl JobStatus {
-    pub const ALL: [JobStatus; 7] = [
+    pub const ALL: [JobStatus; 8] = [
         JobStatus::Scheduled,
         JobStatus::Queued,
+        JobStatus::Claimed,
         JobStatus::Running,
         JobStatus::Succeeded,
-        JobStatus::Failed,
+        JobStatus::Retrying,
         JobStatus::Dead,
         JobStatus::Cancelled,
     ];
@@ -75,15 +85,20 @@ impl JobStatus {
         match self {
             JobStatus::Scheduled => "scheduled",
             JobStatus::Queued => "queued",
+            JobStatus::Claimed => "claimed",
             JobStatus::Running => "running",
             JobStatus::Succeeded => "succeeded",
-            JobStatus::Failed => "failed",
+            JobStatus::Retrying => "retrying",
             JobStatus::Dead => "dead",
             JobStatus::Cancelled => "cancelled",
         }
     }
 
+    /// The status named `s`; `failed` is the old name of `retrying`.
     pub fn parse(s: &str) -> Option<JobStatus> {
+        if s == "failed" {
+            return Some(JobStatus::Retrying);
+        }
         JobStatus::ALL.into_iter().find(|st| st.as_str() == s)
     }
 
@@ -169,10 +184,12 @@ pub struct JobInfo {
     pub payload: serde_json::Value,
     pub created_at: DateTime<Utc>,
     pub run_at: DateTime<Utc>,
+    /// When this attempt's handler started (not when a worker claimed it);
+    /// `None` while `claimed`.
     pub started_at: Option<DateTime<Utc>>,
     pub finished_at: Option<DateTime<Utc>>,
     pub last_error: Option<String>,
-    /// Why a job is dead or failed: `error`, `permanent`, `timeout`, `crashed`, `attempts_exhausted`, `cancelled`.
+    /// Why a job is dead or retrying: `error`, `permanent`, `timeout`, `crashed`, `attempts_exhausted`, `cancelled`.
     pub reason: Option<String>,
     pub result: Option<serde_json::Value>,
     /// 0-100, set by the handler.
@@ -256,14 +273,34 @@ pub struct QueueCounts {
     pub queue: String,
     pub scheduled: u64,
     pub queued: u64,
+    /// Taken by a worker, waiting in its prefetch for a free slot.
+    pub claimed: u64,
+    /// Their handler is running.
     pub running: u64,
-    pub failed: u64,
+    /// Waiting for their next attempt after a retryable failure (not final).
+    pub retrying: u64,
     pub succeeded: u64,
     pub dead: u64,
     pub cancelled: u64,
     pub paused: bool,
     /// Age of the oldest due job that no worker has taken yet, in ms.
     pub oldest_waiting_ms: Option<u64>,
+}
+
+impl QueueCounts {
+    /// How many jobs are in `status`.
+    pub fn count(&self, status: JobStatus) -> u64 {
+        match status {
+            JobStatus::Scheduled => self.scheduled,
+            JobStatus::Queued => self.queued,
+            JobStatus::Claimed => self.claimed,
+            JobStatus::Running => self.running,
+            JobStatus::Succeeded => self.succeeded,
+            JobStatus::Retrying => self.retrying,
+            JobStatus::Dead => self.dead,
+            JobStatus::Cancelled => self.cancelled,
+        }
+    }
 }
 
 /// One page of jobs in one state, newest first.
@@ -305,7 +342,8 @@ pub enum CancelOutcome {
 #[cfg_attr(feature = "openapi", derive(utoipa::ToSchema))]
 pub struct QueueStats {
     pub queue: String,
-    /// `outcome` is `started | succeeded | failed | dead | cancelled`.
+    /// `outcome` is `started | succeeded | retried | dead | cancelled`
+    /// (`retried`: a run failed and the job will run again).
     pub outcomes: Vec<OutcomeCount>,
     /// Enqueue (or due time) → start, per kind.
     pub wait: Vec<KindHistogram>,

@@ -8,7 +8,7 @@
 //! |---|---|---|
 //! | `j:<id>` | HASH | the job (fields below) |
 //! | `s` | ZSET | scheduled first runs and rate-limited jobs, score = due ms |
-//! | `r` | ZSET | failed jobs waiting for their retry, score = due ms |
+//! | `r` | ZSET | `retrying` jobs waiting for their next attempt, score = due ms |
 //! | `ring:<prio>` | LIST | tenants with waiting jobs at that priority (round-robin) |
 //! | `t:<prio>:<tenant>` | LIST | ready entries of one tenant, oldest first: the job id and what a claim needs, NUL-separated (`common.lua`) |
 //! | `q` | LIST | waiting suspects (a worker vanished while holding them), each run alone |
@@ -120,6 +120,11 @@ impl QueueKeys {
     pub fn meta(&self) -> String {
         format!("{}m", self.base)
     }
+    /// Pub/sub channel: a job id each time a cancel of a claimed or running job is asked.
+    pub fn cancel_channel(&self) -> String {
+        format!("{}cxp", self.base)
+    }
+
     pub fn wake(&self) -> String {
         format!("{}w", self.base)
     }

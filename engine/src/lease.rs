@@ -4,7 +4,9 @@
 //! cancellation token of jobs someone cancelled or whose lease was lost,
 //! re-delivers jobs whose lease expired anywhere (`rescue.lua`, each second),
 //! flushes outcome stats (each second) and applies retention (each 30 s).
-//! Every step is safe to run from many processes at once.
+//! Every step is safe to run from many processes at once. Cancels also
+//! arrive at once through pub/sub ([`listen_cancels`]); the renewal is the
+//! fallback when a message is missed (a reconnect, a cancel racing a claim).
 
 use std::collections::HashMap;
 use std::sync::Arc;
@@ -105,6 +107,45 @@ pub(crate) async fn renew_once(shared: &Shared) -> Result<Outcome, EngineError> 
         }
     }
     Ok(out)
+}
+
+/// Fires the token of each held job whose cancel is published on the
+/// queue's cancel channel (control.lua), so a claimed job never starts and a
+/// running one hears it at once. Reconnects with backoff on errors.
+/// `ready` fires once the first subscription is in place.
+pub(crate) async fn listen_cancels(shared: Arc<Shared>, ready: tokio::sync::oneshot::Sender<()>) {
+    use futures::StreamExt;
+    let mut ready = Some(ready);
+    let mut delay = super::backend::RECONNECT_MIN;
+    loop {
+        let subscribed = async {
+            let mut pubsub = shared.engine.client.get_async_pubsub().await?;
+            pubsub.subscribe(shared.keys.cancel_channel()).await?;
+            Ok::<_, redis::RedisError>(pubsub)
+        };
+        match subscribed.await {
+            Ok(pubsub) => {
+                delay = super::backend::RECONNECT_MIN;
+                if let Some(r) = ready.take() {
+                    let _ = r.send(());
+                }
+                let mut messages = pubsub.into_on_message();
+                while let Some(msg) = messages.next().await {
+                    let Ok(id) = msg.get_payload::<String>() else {
+                        continue;
+                    };
+                    if let Some(job) = shared.held.lock().expect("held lock").get(&id) {
+                        job.cancel.cancel();
+                    }
+                }
+            }
+            Err(e) => {
+                tracing::debug!(queue = %shared.queue, error = %e, "cancel listener: Redis unavailable; retrying");
+            }
+        }
+        tokio::time::sleep(delay).await;
+        delay = (delay * 2).min(super::backend::RECONNECT_MAX);
+    }
 }
 
 pub(crate) async fn rescue_once(shared: &Shared) -> Result<Outcome, EngineError> {

@@ -16,10 +16,10 @@ use tower::limit::ConcurrencyLimitLayer;
 
 use super::ack::{Acker, Dispatch};
 use super::backend::{RedisBackend, Shared};
+use super::handler::Handler;
 use super::keys::QueueKeys;
 use super::stats::Stats;
 use super::{lease, Engine, EngineError};
-use super::handler::Handler;
 
 /// A unique id for one worker of one queue in this process.
 pub fn worker_id(queue: &str) -> String {
@@ -73,6 +73,11 @@ pub async fn run_queue(
         tracing::warn!(queue, error = %e, "first heartbeat failed; will keep trying");
     }
     let keeper = tokio::spawn(lease::run(shared.clone()));
+    // Listen for cancels before the first claim, so none of this worker's
+    // jobs misses one (bounded: without Redis the renewal covers cancels).
+    let (subscribed, ready) = tokio::sync::oneshot::channel();
+    let cancels = tokio::spawn(lease::listen_cancels(shared.clone(), subscribed));
+    let _ = tokio::time::timeout(std::time::Duration::from_secs(2), ready).await;
     tracing::info!(queue, worker_id = %id, concurrency, "worker started");
 
     let grace_over = shared.grace_over.clone();
@@ -98,6 +103,7 @@ pub async fn run_queue(
     shared.acker.flush().await;
     lease::flush_stats(&shared).await;
     keeper.abort();
+    cancels.abort();
     tracing::info!(queue, worker_id = %id, "worker stopped");
     result.map_err(|e| EngineError::Invalid(format!("worker {id} failed: {e}")))
 }

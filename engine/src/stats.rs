@@ -17,7 +17,8 @@ pub struct Minute {
     /// Unix minute (seconds / 60).
     pub minute: i64,
     pub succeeded: u64,
-    pub failed: u64,
+    /// Runs that failed and will run again.
+    pub retried: u64,
     pub dead: u64,
     pub cancelled: u64,
     /// Mean wait (due → start) of the jobs started that minute, seconds.
@@ -49,7 +50,8 @@ impl super::Engine {
                 Minute {
                     minute,
                     succeeded: n("succeeded"),
-                    failed: n("failed"),
+                    // `failed`: the name before `retried` (buckets live 2 h).
+                    retried: n("retried") + n("failed"),
                     dead: n("dead"),
                     cancelled: n("cancelled"),
                     mean_wait_secs: (wait_n > 0.0)
@@ -120,14 +122,14 @@ impl Pending {
 }
 
 impl Stats {
-    /// A claimed batch: one `started` and one `wait` (due → claim) per job.
-    pub fn started(&self, jobs: &[super::Job]) {
+    /// A handler starts: one `started` and one `wait` (due → handler start).
+    pub fn started(&self, job: &super::Job) {
         let mut p = self.pending.lock().expect("stats lock");
-        for job in jobs {
-            p.outcome(&job.kind, &job.tenant, "started");
-            let wait_secs = (job.claimed_ms - job.due_ms.max(job.created_ms)) as f64 / 1000.0;
-            p.observe("wait", &job.kind, wait_secs);
-        }
+        p.outcome(&job.kind, &job.tenant, "started");
+        // The claim's Redis time plus how long the job then sat in the prefetch.
+        let now_ms = job.claimed_ms + job.claimed_at.elapsed().as_millis() as i64;
+        let wait_secs = (now_ms - job.due_ms.max(job.created_ms)) as f64 / 1000.0;
+        p.observe("wait", &job.kind, wait_secs);
     }
 
     /// A finished run: its outcome and its run time.
@@ -161,12 +163,27 @@ pub(crate) fn decode(queue: &str, raw: HashMap<String, f64>) -> QueueStats {
     for (field, value) in raw {
         let parts: Vec<&str> = field.split('|').collect();
         match parts.as_slice() {
-            ["o", outcome, kind, tenant] => out.outcomes.push(OutcomeCount {
-                kind: kind.to_string(),
-                tenant: tenant.to_string(),
-                outcome: outcome.to_string(),
-                count: value as u64,
-            }),
+            ["o", outcome, kind, tenant] => {
+                // `failed` is the old name of `retried`: one series, not two.
+                let outcome = if *outcome == "failed" {
+                    "retried"
+                } else {
+                    outcome
+                };
+                match out
+                    .outcomes
+                    .iter_mut()
+                    .find(|o| o.kind == *kind && o.tenant == *tenant && o.outcome == outcome)
+                {
+                    Some(o) => o.count += value as u64,
+                    None => out.outcomes.push(OutcomeCount {
+                        kind: kind.to_string(),
+                        tenant: tenant.to_string(),
+                        outcome: outcome.to_string(),
+                        count: value as u64,
+                    }),
+                }
+            }
             ["h", which, kind, slot] => {
                 let h = hists
                     .entry((which.to_string(), kind.to_string()))

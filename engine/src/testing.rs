@@ -49,7 +49,10 @@ impl RedisPrefix {
     /// A prefix on another Redis (a test's own server).
     pub fn on(url: &str) -> RedisPrefix {
         RedisPrefix {
-            prefix: format!("tarefa-test-{}", ulid::Ulid::new().to_string().to_lowercase()),
+            prefix: format!(
+                "tarefa-test-{}",
+                ulid::Ulid::new().to_string().to_lowercase()
+            ),
             url: url.to_string(),
         }
     }
@@ -132,12 +135,22 @@ impl TestEngine {
     }
 
     /// Serves `queue` in this process with `handler` until the handle stops.
-    pub fn serve(&self, queue: &str, concurrency: usize, handler: Arc<dyn Handler>) -> WorkerHandle {
+    pub fn serve(
+        &self,
+        queue: &str,
+        concurrency: usize,
+        handler: Arc<dyn Handler>,
+    ) -> WorkerHandle {
         WorkerHandle::spawn(self.engine.clone(), queue, concurrency, handler)
     }
 
     /// Polls (every 10 ms) until job `id` exists and satisfies `pred`.
-    pub async fn wait_for(&self, queue: &str, id: &str, pred: impl Fn(&JobInfo) -> bool) -> JobInfo {
+    pub async fn wait_for(
+        &self,
+        queue: &str,
+        id: &str,
+        pred: impl Fn(&JobInfo) -> bool,
+    ) -> JobInfo {
         wait_job(&self.engine, queue, id, pred).await
     }
 
@@ -266,7 +279,8 @@ impl Drop for WorkerHandle {
     }
 }
 
-type RunFn = Arc<dyn Fn(Delivery) -> BoxFuture<'static, Result<serde_json::Value, JobError>> + Send + Sync>;
+type RunFn =
+    Arc<dyn Fn(Delivery) -> BoxFuture<'static, Result<serde_json::Value, JobError>> + Send + Sync>;
 
 /// A [`Handler`] made of closures, one per kind name.
 #[derive(Clone, Default)]

@@ -9,10 +9,10 @@ use std::time::Duration;
 
 use chrono::Utc;
 use common::*;
-use tarefa_engine::keys::QueueKeys;
-use tarefa_engine::{JobStatus, Priority};
 use redis::AsyncCommands;
 use serde_json::json;
+use tarefa_engine::keys::QueueKeys;
+use tarefa_engine::{JobStatus, Priority};
 
 async fn raw_hash(t: &TestEngine, queue: &str, id: &str) -> HashMap<String, String> {
     let client = redis::Client::open(redis_url()).unwrap();

@@ -6,8 +6,8 @@ use std::collections::HashMap;
 use std::time::Duration;
 
 use common::*;
-use tarefa_engine::{CancelOutcome, JobStatus, NewJob};
 use serde_json::json;
+use tarefa_engine::{CancelOutcome, JobStatus, NewJob};
 
 #[tokio::test]
 async fn cancel_before_start_makes_it_cancelled_and_it_never_runs() {
@@ -458,4 +458,126 @@ async fn a_waiting_job_cancelled_retried_or_deleted_and_pushed_again_runs_once()
             .status,
         JobStatus::Cancelled
     );
+}
+
+#[tokio::test]
+async fn prefetched_jobs_are_claimed_not_running_and_start_when_their_handler_does() {
+    let t = TestEngine::new().await;
+    let jobs: Vec<NewJob> = (0..3)
+        .map(|_| t.job("diag", "diag.sleep", json!({ "ms": 300 })))
+        .collect();
+    let ids: Vec<String> = t
+        .engine
+        .push_bulk(jobs)
+        .await
+        .unwrap()
+        .into_iter()
+        .map(|p| p.id)
+        .collect();
+    // Concurrency 1: one runs, the worker holds the other two claimed ahead.
+    let w = t.worker("diag", 1, test_registry());
+    let c = tarefa_engine::testing::eventually(|| async { t.engine.counts("diag").await.ok() })
+        .until(|c| c.running == 1 && c.claimed == 2)
+        .await;
+    assert_eq!((c.queued, c.running, c.claimed), (0, 1, 2), "{c:?}");
+    let mut infos = Vec::new();
+    for id in &ids {
+        infos.push(t.engine.job("diag", id).await.unwrap().unwrap());
+    }
+    let claimed: Vec<_> = infos
+        .iter()
+        .filter(|j| j.status == JobStatus::Claimed)
+        .collect();
+    assert_eq!(claimed.len(), 2, "{infos:?}");
+    assert!(
+        claimed
+            .iter()
+            .all(|j| j.started_at.is_none() && j.attempts == 1),
+        "a claimed job has not started: {claimed:?}"
+    );
+    let page = t
+        .engine
+        .list("diag", JobStatus::Claimed, None, 10, None)
+        .await
+        .unwrap();
+    assert_eq!(page.jobs.len(), 2);
+    let workers = t.engine.workers("diag").await.unwrap();
+    assert_eq!(workers[0].running.len(), 1, "only the running one");
+
+    // Each started when its handler did: one after the other's 300 ms sleep,
+    // not all three at the claim.
+    let mut done = Vec::new();
+    for id in &ids {
+        done.push(t.wait_final("diag", id).await);
+    }
+    let mut starts: Vec<_> = done.iter().map(|j| j.started_at.unwrap()).collect();
+    starts.sort();
+    for pair in starts.windows(2) {
+        let gap = (pair[1] - pair[0]).num_milliseconds();
+        assert!(gap >= 295, "starts {starts:?}: {gap} ms apart");
+    }
+    for j in &done {
+        assert_eq!(j.status, JobStatus::Succeeded);
+        assert!(j.finished_at.unwrap() >= j.started_at.unwrap());
+    }
+    let c = t.engine.counts("diag").await.unwrap();
+    assert_eq!((c.running, c.claimed, c.succeeded), (0, 0, 3), "{c:?}");
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn a_job_cancelled_while_claimed_never_starts() {
+    let t = TestEngine::new().await;
+    let first = t.job("diag", "diag.sleep", json!({ "ms": 400 }));
+    let second = t.job("diag", "diag.sleep", json!({ "ms": 0 }));
+    let pushed = t.engine.push_bulk(vec![first, second]).await.unwrap();
+    let w = t.worker("diag", 1, test_registry());
+    t.wait_status("diag", &pushed[1].id, JobStatus::Claimed)
+        .await;
+    assert_eq!(
+        t.engine.cancel("diag", &pushed[1].id).await.unwrap(),
+        CancelOutcome::CancelRequested
+    );
+    let j = t.wait_final("diag", &pushed[1].id).await;
+    assert_eq!(j.status, JobStatus::Cancelled, "{j:?}");
+    assert_eq!(j.started_at, None, "it never started: {j:?}");
+    assert_eq!(j.result, None);
+    let first = t.wait_final("diag", &pushed[0].id).await;
+    assert_eq!(first.status, JobStatus::Succeeded);
+    let c = t.engine.counts("diag").await.unwrap();
+    assert_eq!((c.running, c.claimed, c.cancelled), (0, 0, 1), "{c:?}");
+    w.stop().await;
+}
+
+#[tokio::test]
+async fn a_failed_attempt_is_retrying_not_final_and_failed_is_its_old_name() {
+    let t = TestEngine::new().await;
+    let w = t.worker("test", 2, test_registry());
+    let p = t
+        .engine
+        .push(t.job(
+            "test",
+            "test.flaky",
+            json!({ "fail": 1, "retry_after_ms": 1500 }),
+        ))
+        .await
+        .unwrap();
+    let j = t.wait_status("test", &p.id, JobStatus::Retrying).await;
+    assert!(!j.status.is_final());
+    assert_eq!(serde_json::to_value(j.status).unwrap(), json!("retrying"));
+    let c = t.engine.counts("test").await.unwrap();
+    assert_eq!(c.retrying, 1, "{c:?}");
+    // `failed` still names it, in a query and in JSON.
+    let old = JobStatus::parse("failed").unwrap();
+    let page = t.engine.list("test", old, None, 10, None).await.unwrap();
+    assert_eq!(page.jobs.len(), 1);
+    assert_eq!(
+        serde_json::from_value::<JobStatus>(json!("failed")).unwrap(),
+        JobStatus::Retrying
+    );
+    assert_eq!(
+        t.wait_final("test", &p.id).await.status,
+        JobStatus::Succeeded
+    );
+    w.stop().await;
 }

@@ -7,8 +7,8 @@ use std::time::Duration;
 
 use chrono::Utc;
 use common::*;
-use tarefa_engine::{JobStatus, Priority};
 use serde_json::json;
+use tarefa_engine::{JobStatus, Priority};
 
 #[tokio::test]
 async fn a_pushed_job_runs_and_succeeds_with_its_result() {
@@ -141,7 +141,7 @@ async fn retry_after_from_the_handler_is_honoured() {
         ))
         .await
         .unwrap();
-    let failed = t.wait_status("test", &p.id, JobStatus::Failed).await;
+    let failed = t.wait_status("test", &p.id, JobStatus::Retrying).await;
     let j = t.wait_final("test", &p.id).await;
     assert_eq!(j.status, JobStatus::Succeeded);
     // The second run started no earlier than retry_after after the failure.

@@ -15,13 +15,11 @@
 //! Uses `DATABASE_URL`'s server (creates database `tarefa_notify_bench`, fresh
 //! each run) and `TAREFA__REDIS__URL` under a random prefix, removed at the end.
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use jobs::kinds::notify::{
     admin, outbox, ChannelName, MessageSpec, NotificationRequest, RecipientSpec,
 };
-use jobs::kinds::Registry;
 use jobs::testing::Bed;
 use serde_json::json;
 use sqlx::{Connection, PgPool};

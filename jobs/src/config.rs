@@ -5,14 +5,13 @@
 
 use std::collections::BTreeMap;
 use std::path::PathBuf;
-use std::time::Duration;
 
 use figment::providers::{Env, Format, Serialized, Toml};
 use figment::Figment;
 use serde::{Deserialize, Serialize};
 
-pub use crate::engine::EngineSettings;
 use crate::engine::EngineConfig;
+pub use crate::engine::EngineSettings;
 
 /// Everything a Tarefa process can be told.
 #[derive(Clone, Debug, Default, Serialize, Deserialize)]

@@ -4,13 +4,11 @@
 
 mod notify_common;
 
-use std::sync::Arc;
-
 use jobs::engine::JobStatus;
 use jobs::kinds::notify::{
     admin, dispatch, sql, templates, ChannelName, MessageSpec, NotificationRequest, RecipientSpec,
 };
-use jobs::kinds::{JobError, Registry};
+use jobs::kinds::JobError;
 use notify_common::*;
 use serde_json::json;
 use sqlx::PgPool;

@@ -3,15 +3,14 @@
 //! the exported job span carries that trace id and, as its parent, the
 //! traceparent's span id.
 
-
 use std::io::{BufRead, BufReader, Read, Write};
 use std::net::TcpListener;
 use std::sync::{Arc, Mutex};
 
-use jobs::testing::{worker, TestEngine};
 use jobs::config::TelemetrySettings;
 use jobs::engine::{JobStatus, NewJob};
 use jobs::kinds::Registry;
+use jobs::testing::{worker, TestEngine};
 use serde_json::json;
 
 const TP: &str = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01";

@@ -4,12 +4,10 @@
 
 mod notify_common;
 
-use std::sync::Arc;
-
 use jobs::engine::{trace, JobStatus, NewJob};
 use jobs::kinds::notify::{ChannelName, MessageSpec, NotificationRequest};
 use jobs::kinds::{JobContext, JobError, JobKind, KindPolicy, Registry};
-use jobs::testing::Bed;
+use jobs::testing::{worker, Bed, TestEngine};
 use notify_common::*;
 use serde::{Deserialize, Serialize};
 use serde_json::json;

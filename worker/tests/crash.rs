@@ -71,7 +71,7 @@ async fn sigkill_mid_job_loses_nothing() {
             c.queued,
             c.running,
             c.scheduled,
-            c.failed,
+            c.retrying,
             c.dead
         ),
         (200, 0, 0, 0, 0, 0),

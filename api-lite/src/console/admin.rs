@@ -262,7 +262,8 @@ pub async fn tenants(State(st): State<AppState>, ops: Ops) -> Response {
                 esc(t),
                 get(m, "started"),
                 get(m, "succeeded"),
-                get(m, "failed"),
+                (m.get("retried").copied().unwrap_or(0) + m.get("failed").copied().unwrap_or(0))
+                    .to_string(),
                 get(m, "dead"),
                 get(m, "cancelled"),
                 format!(
@@ -282,7 +283,7 @@ pub async fn tenants(State(st): State<AppState>, ops: Ops) -> Response {
                 "id",
                 "started",
                 "succeeded",
-                "failed",
+                "retried",
                 "dead",
                 "cancelled",
                 ""

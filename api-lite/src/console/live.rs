@@ -23,7 +23,7 @@ pub struct QueueSnapshot {
     pub workers: usize,
     /// Outcomes in the last 60 minutes.
     pub last_hour: LastHour,
-    /// Jobs finished per minute (succeeded, failed attempts, dead, cancelled), oldest first.
+    /// Runs finished per minute (succeeded, retried, dead, cancelled), oldest first.
     pub throughput: Vec<u64>,
     /// Mean wait per minute in seconds (0 when nothing started), oldest first.
     pub wait: Vec<f64>,
@@ -32,7 +32,8 @@ pub struct QueueSnapshot {
 #[derive(Debug, Default, Serialize)]
 pub struct LastHour {
     pub succeeded: u64,
-    pub failed: u64,
+    /// Runs that failed and will run again.
+    pub retried: u64,
     pub dead: u64,
 }
 
@@ -49,7 +50,7 @@ pub async fn snapshot(st: &AppState) -> Result<Vec<QueueSnapshot>, EngineError> 
         .await?;
         let last_hour = LastHour {
             succeeded: minutes.iter().map(|m| m.succeeded).sum(),
-            failed: minutes.iter().map(|m| m.failed).sum(),
+            retried: minutes.iter().map(|m| m.retried).sum(),
             dead: minutes.iter().map(|m| m.dead).sum(),
         };
         Ok(QueueSnapshot {
@@ -58,7 +59,7 @@ pub async fn snapshot(st: &AppState) -> Result<Vec<QueueSnapshot>, EngineError> 
             last_hour,
             throughput: minutes
                 .iter()
-                .map(|m| m.succeeded + m.failed + m.dead + m.cancelled)
+                .map(|m| m.succeeded + m.retried + m.dead + m.cancelled)
                 .collect(),
             wait: minutes
                 .iter()

@@ -54,9 +54,9 @@ pub async fn overview(State(st): State<AppState>, ops: Ops) -> Response {
                 n("queued", c.queued),
                 n("scheduled", c.scheduled),
                 n("running", c.running),
-                n("failed", c.failed),
+                n("retrying", c.retrying),
                 n("dead", c.dead),
-                format!("{} / {} / {}", n("hour_succeeded", s.last_hour.succeeded), n("hour_failed", s.last_hour.failed), n("hour_dead", s.last_hour.dead)),
+                format!("{} / {} / {}", n("hour_succeeded", s.last_hour.succeeded), n("hour_retried", s.last_hour.retried), n("hour_dead", s.last_hour.dead)),
                 live_cell(&c.queue, "paused", if c.paused { "paused" } else { "running" }),
                 n("workers", s.workers as u64),
                 live_cell(&c.queue, "oldest_waiting_s", c.oldest_waiting_ms.unwrap_or(0) / 1000),
@@ -75,9 +75,9 @@ pub async fn overview(State(st): State<AppState>, ops: Ops) -> Response {
                 "queued",
                 "scheduled",
                 "running",
-                "failed (retrying)",
+                "retrying",
                 "dead",
-                "last hour: ok / failed / dead",
+                "last hour: ok / retried / dead",
                 "state",
                 "workers",
                 "oldest waiting (s)",
@@ -162,7 +162,7 @@ pub async fn queue(
             format!(
                 r#"<a{cls} href="/console/queues/{}?status={}&tenant={}&kind={}&q={}">{} ({})</a> "#,
                 q(&queue), s.as_str(), q(f.tenant().unwrap_or("")), q(f.kind.as_deref().unwrap_or("")),
-                q(f.q.as_deref().unwrap_or("")), s.as_str(), live_cell(&queue, s.as_str(), count(&counts, *s))
+                q(f.q.as_deref().unwrap_or("")), s.as_str(), live_cell(&queue, s.as_str(), &counts.count(*s))
             )
         })
         .collect();
@@ -245,16 +245,4 @@ pub async fn queue(
         )
     );
     html::page(&format!("Queue {queue}"), Some(&ops), &body)
-}
-
-fn count(c: &QueueCounts, s: JobStatus) -> u64 {
-    match s {
-        JobStatus::Scheduled => c.scheduled,
-        JobStatus::Queued => c.queued,
-        JobStatus::Running => c.running,
-        JobStatus::Succeeded => c.succeeded,
-        JobStatus::Failed => c.failed,
-        JobStatus::Dead => c.dead,
-        JobStatus::Cancelled => c.cancelled,
-    }
 }

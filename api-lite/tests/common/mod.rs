@@ -16,7 +16,7 @@ use uuid::Uuid;
 
 use api_lite::AppState;
 use jobs::engine::Engine;
-pub use jobs::testing::{redis_url, RedisPrefix};
+pub use jobs::testing::RedisPrefix;
 use jobs::Settings;
 
 pub const RS256_A_PRIVATE: &[u8] = include_bytes!("../fixtures/jwt_rs256_a_private.der");

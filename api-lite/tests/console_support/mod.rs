@@ -3,7 +3,6 @@
 //! HTML), an in-process worker, and a known workload of dead jobs.
 #![allow(dead_code)]
 
-use std::sync::Arc;
 use std::time::{Duration, Instant};
 
 use axum::body::Body;

@@ -1,18 +1,28 @@
--- Record the outcomes of a batch of runs by one worker.
+-- Record the starts and outcomes of a batch of runs by one worker.
 -- ARGV: worker, worker alias, b claims touched, then 2 fields each: claim
 --   seq, '1' when this batch finishes that claim (its lease is dropped);
---   then n plain successes (no result to keep), 2 fields each: id, attempt;
---   then m other outcomes, 6 fields each: id, attempt, outcome (ok | retry |
+--   then k starts of jobs still running, 3 fields each: id, attempt, age
+--   (ms since the handler started: `st` = now - age, so the worker's clock
+--   does not matter); `claimed` → `running`;
+--   then n plain successes (no result to keep), 3 fields each: id, attempt,
+--   start (see below);
+--   then m other outcomes, 7 fields each: id, attempt, outcome (ok | retry |
 --   snooze | dead | cancelled | release), text (result JSON for ok, error
---   otherwise), reason, delay ms (retry, snooze).
+--   otherwise), reason, delay ms (retry, snooze), start.
+--   start: 'r' when the job's start was written by an earlier batch (it is
+--   counted `running`); an age in ms when it started and ends in this batch
+--   (its `st` is written now; it was counted `claimed`); '' when it never
+--   started (released unstarted at shutdown; counted `claimed`).
 -- An outcome counts only while its delivery still holds: a worker that lost
 -- its lease (it froze, the job was re-delivered) cannot overwrite the newer
 -- run. While every touched claim's lease `<worker>|<seq>` is there, all its
 -- jobs are held (only the rescuer takes jobs from a lease, and it takes the
 -- whole lease); when one is gone (rare), a job counts as held when its hash
--- still names this delivery (`running`, this attempt, this worker's alias).
+-- still names this delivery (`claimed` or `running`, this attempt, this
+-- worker's alias).
 -- Returns the 1-based positions (successes first, then the others) of the
--- stale outcomes that were ignored; empty when all were applied.
+-- stale outcomes that were ignored; empty when all were applied. (A stale
+-- start is ignored silently: the job's outcome is stale too.)
 local now = now_ms()
 local snow = tostring(now)
 local worker, alias = ARGV[1], ARGV[2]
@@ -24,9 +34,11 @@ for i = 0, b - 1 do
   members[i + 1] = member
   if ARGV[5 + 2 * i] == '1' then finished[#finished + 1] = member end
 end
-local o1 = 4 + 2 * b
+local o0 = 4 + 2 * b
+local k = tonumber(ARGV[o0])
+local o1 = o0 + 1 + 3 * k
 local n = tonumber(ARGV[o1])
-local o2 = o1 + 1 + 2 * n
+local o2 = o1 + 1 + 3 * n
 local m = tonumber(ARGV[o2])
 local all_held = true
 if b > 0 then
@@ -38,32 +50,64 @@ end
 
 -- Whether position i (id, attempt) still held its lease (see above).
 local stale = {}
-local function held(i, id, attempt)
+local function holds(id, attempt)
   if all_held then return true end
   local f = redis.call('HMGET', jobs .. id, 's', 'a', 'w')
-  if f[1] == 'running' and f[2] == attempt and f[3] == alias then return true end
+  return (f[1] == 'running' or f[1] == 'claimed') and f[2] == attempt and f[3] == alias
+end
+local function held(i, id, attempt)
+  if holds(id, attempt) then return true end
   stale[#stale + 1] = i
   return false
+end
+
+-- Counter moves: claimed → running at a start, out of either at an outcome.
+local dclaimed, drunning = 0, 0
+for i = 0, k - 1 do
+  local o = o0 + 1 + 3 * i
+  local id = ARGV[o]
+  if holds(id, ARGV[o + 1]) then
+    rcall('HSET', jobs .. id, 's', 'running', 'st', now - tonumber(ARGV[o + 2]))
+    dclaimed = dclaimed - 1
+    drunning = drunning + 1
+  end
+end
+-- The extra fields an outcome writes for its start, and the counter it leaves.
+local function started(start)
+  if start == 'r' then
+    drunning = drunning - 1
+    return nil
+  end
+  dclaimed = dclaimed - 1
+  if start == '' then return nil end
+  return now - tonumber(start)
 end
 
 local done, retry, dead, cancelled, ids, snoozed = {}, {}, {}, {}, {}, {}
 local requeued = 0
 local ndone = 0
 for i = 0, n - 1 do
-  local o = o1 + 1 + 2 * i
+  local o = o1 + 1 + 3 * i
   local id = ARGV[o]
   if held(i + 1, id, ARGV[o + 1]) then
-    rcall('HSET', jobs .. id, 's', 'succeeded', 'f', snow)
+    local st = started(ARGV[o + 2])
+    if st then
+      rcall('HSET', jobs .. id, 's', 'succeeded', 'f', snow, 'st', st)
+    else
+      rcall('HSET', jobs .. id, 's', 'succeeded', 'f', snow)
+    end
     ndone = ndone + 1
     done[ndone] = id
   end
 end
 for i = 0, m - 1 do
-  local o = o2 + 1 + 6 * i
+  local o = o2 + 1 + 7 * i
   local id, sattempt, outcome, text, reason, delay =
     ARGV[o], ARGV[o + 1], ARGV[o + 2], ARGV[o + 3], ARGV[o + 4], tonumber(ARGV[o + 5])
   if held(n + i + 1, id, sattempt) then
     local jk = jobs .. id
+    local st = started(ARGV[o + 6])
+    if st then redis.call('HSET', jk, 'st', st) end
     local attempt = tonumber(sattempt)
     if outcome ~= 'ok' then ids[#ids + 1] = id end
     if outcome == 'ok' then
@@ -74,7 +118,7 @@ for i = 0, m - 1 do
       end
       done[#done + 1] = id
     elseif outcome == 'retry' then
-      redis.call('HSET', jk, 's', 'failed', 'e', text, 'rs', reason)
+      redis.call('HSET', jk, 's', 'retrying', 'e', text, 'rs', reason)
       record_failure(jk, attempt, now, reason, text)
       retry[#retry + 1] = now + delay
       retry[#retry + 1] = id
@@ -109,7 +153,8 @@ if #finished > 0 then
   for i, member in ipairs(finished) do finished[i] = base .. 'lb:' .. member end
   redis.call('DEL', unpack(finished))
 end
-if n + m > #stale then redis.call('HINCRBY', base .. 'm', 'running', #stale - n - m) end
+if dclaimed ~= 0 then redis.call('HINCRBY', base .. 'm', 'claimed', dclaimed) end
+if drunning ~= 0 then redis.call('HINCRBY', base .. 'm', 'running', drunning) end
 if #done > 0 then redis.call('LPUSH', base .. 'ok', unpack(done)) end
 if #retry > 0 then redis.call('ZADD', base .. 'r', unpack(retry)) end
 if #snoozed > 0 then redis.call('ZADD', base .. 's', unpack(snoozed)) end

@@ -7,14 +7,17 @@
 -- 4. A job over a shared rate limit reserves its slot and waits in `s`.
 -- 5. The claimed jobs share one lease `<worker>|<seq>` in `l` (score = its
 --    deadline); `lb:<worker>|<seq>` lists them ("<ids>\n<attempts>", space-
---    separated) for the rescuer, and the meta `running` count grows by them.
+--    separated) for the rescuer, and the meta `claimed` count grows by them.
+--    They are `claimed` (not `running`): each waits in the worker's prefetch
+--    until its handler starts; the worker then writes `running` and the start
+--    time `st` (ack.lua), so `st` is when the handler started, not the claim.
 -- 6. Suspects (jobs whose last worker vanished, see rescue.lua) run alone:
 --    one at a time, and only on a worker that holds nothing else (`idle`),
 --    so a suspect that crashes its process again takes no neighbour with it
 --    and the crash count blames it alone. While suspects wait, a busy
 --    worker gets nothing ({2, -1}): it drains, then comes back idle for one.
 -- A ready job is read from its list entry (common.lua), not its hash: the
--- hash is only written (running, started, attempt, worker).
+-- hash is only written (claimed, attempt, worker; `st` of an earlier attempt cleared).
 -- ARGV: worker, batch, lease ms, idle ('1' when the worker holds no job),
 --   worker alias (a short number stored on the job instead of the long id),
 --   seq (this claim's number in the worker: names its lease).
@@ -22,7 +25,6 @@
 --   of jobs of one tenant and priority a header "\0<tenant>\0<priority>"
 --   followed by their entries as stored (the attempt being run is a + 1)}.
 local now = now_ms()
-local snow = tostring(now)
 local worker, want, lease = ARGV[1], tonumber(ARGV[2]), tonumber(ARGV[3])
 local idle = ARGV[4] == '1'
 local alias = ARGV[5]
@@ -35,7 +37,7 @@ local sdeadline = tostring(now + lease)
 local function lease_batch(ids, attempts)
   redis.call('SET', base .. 'lb:' .. member, table.concat(ids, ' ') .. '\n' .. table.concat(attempts, ' '))
   redis.call('ZADD', base .. 'l', sdeadline, member)
-  redis.call('HINCRBY', meta, 'running', #ids)
+  redis.call('HINCRBY', meta, 'claimed', #ids)
 end
 -- Queue meta: paused, and whether any rate limit is set (`rl:<key>` fields;
 -- without one, no job's `rk`/`rl` matter).
@@ -80,7 +82,7 @@ if redis.call('LLEN', suspects) > 0 then
     if f[13] == 'queued' then
       redis.call('HINCRBY', meta, 'queued', -1)
       local attempt = next_attempt(f[1])
-      redis.call('HSET', jk, 's', 'running', 'st', snow, 'a', attempt, 'w', alias)
+      redis.call('HSET', jk, 's', 'claimed', 'st', '', 'a', attempt, 'w', alias)
       redis.call('HDEL', jk, 'rl')
       lease_batch({ id }, { attempt })
       return { 2, -1, '\0' .. f[11] .. '\0' .. (f[12] or DEFAULT_PRIORITY), entry_of(id, f) }
@@ -121,7 +123,7 @@ local skips = redis.call('HLEN', base .. 'cxq') > 0
 -- Leases one ready job to this worker and adds its entry to the reply.
 local function take(id, a, entry)
   local attempt = next_attempt(a ~= '' and a or nil)
-  rcall('HSET', jobs .. id, 's', 'running', 'st', snow, 'a', attempt, 'w', alias)
+  rcall('HSET', jobs .. id, 's', 'claimed', 'st', '', 'a', attempt, 'w', alias)
   taken = taken + 1
   bids[taken] = id
   batts[taken] = attempt

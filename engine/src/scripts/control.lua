@@ -13,7 +13,7 @@ if not s then return 'not_found' end
 local function unlink()
   if s == 'scheduled' then
     redis.call('ZREM', base .. 's', id)
-  elseif s == 'failed' then
+  elseif s == 'retrying' or s == 'failed' then -- `failed`: written by an older engine
     redis.call('ZREM', base .. 'r', id)
   elseif s == 'queued' then
     redis.call('HINCRBY', base .. 'm', 'queued', -1)
@@ -24,9 +24,13 @@ end
 
 if action == 'cancel' then
   if s == 'succeeded' or s == 'dead' or s == 'cancelled' then return 'already_final' end
-  if s == 'running' then
+  if s == 'running' or s == 'claimed' then
+    -- Held by a worker: its lease keeper fires the job's token (a claimed
+    -- job then never starts, a running one is asked to stop).
     redis.call('SADD', base .. 'cxr', id)
     redis.call('HSET', jk, 'cx', 1)
+    -- Workers listening fire the token at once; the next renewal is the fallback.
+    redis.call('PUBLISH', base .. 'cxp', id)
     return 'cancel_requested'
   end
   unlink()
@@ -44,7 +48,7 @@ elseif action == 'retry' then
   wake(1)
   return 'queued'
 elseif action == 'delete' then
-  if s == 'running' then return 'running' end
+  if s == 'running' or s == 'claimed' then return 'running' end
   unlink()
   if s == 'succeeded' then redis.call('LREM', base .. 'ok', 1, id) end
   redis.call('ZREM', base .. 'dead', id)

@@ -14,7 +14,7 @@
 local now = now_ms()
 local max_deliveries, limit, stale = tonumber(ARGV[1]), tonumber(ARGV[2]), tonumber(ARGV[3])
 local expired = redis.call('ZRANGEBYSCORE', base .. 'l', '-inf', now, 'LIMIT', 0, limit)
-local requeued, dead, ended = 0, 0, 0
+local requeued, dead, ended_running, ended_claimed = 0, 0, 0, 0
 
 local function words(s)
   local out = {}
@@ -25,7 +25,7 @@ end
 for _, m in ipairs(expired) do
   redis.call('ZREM', base .. 'l', m)
   local ids, attempts
-  -- Batch leases count in the meta `running`; per-job ones never did.
+  -- Batch leases count in the meta `claimed`/`running`; per-job ones never did.
   local counted = string.match(m, '^[^|]+|[^|]+$') ~= nil
   if counted then
     local lb = base .. 'lb:' .. m
@@ -41,8 +41,12 @@ for _, m in ipairs(expired) do
   for i, id in ipairs(ids) do
     local jk = base .. 'j:' .. id
     local f = redis.call('HMGET', jk, 't', 's', 'a')
-    if f[1] and f[2] == 'running' and f[3] == attempts[i] then
-      if counted then ended = ended + 1 end
+    -- `claimed` too: a job whose start the worker had not written yet may
+    -- have been running (and crashed it); it is a suspect like the others.
+    if f[1] and (f[2] == 'running' or f[2] == 'claimed') and f[3] == attempts[i] then
+      if counted then
+        if f[2] == 'running' then ended_running = ended_running + 1 else ended_claimed = ended_claimed + 1 end
+      end
       local crashes = redis.call('HINCRBY', jk, 'd', 1)
       record_failure(jk, tonumber(attempts[i]), now, 'crashed', 'the worker running it disappeared (lease expired)')
       if crashes >= max_deliveries then
@@ -58,7 +62,8 @@ for _, m in ipairs(expired) do
     end
   end
 end
-if ended > 0 then redis.call('HINCRBY', base .. 'm', 'running', -ended) end
+if ended_running > 0 then redis.call('HINCRBY', base .. 'm', 'running', -ended_running) end
+if ended_claimed > 0 then redis.call('HINCRBY', base .. 'm', 'claimed', -ended_claimed) end
 if requeued > 0 then
   redis.call('HINCRBY', base .. 'm', 'queued', requeued)
   wake(requeued)

@@ -10,7 +10,8 @@ use std::time::Duration;
 use serde::Deserialize;
 use serde_json::{json, Value};
 use tarefa_engine::testing::FnHandler;
-pub use tarefa_engine::testing::{TestEngine, WorkerHandle};
+#[allow(unused_imports)]
+pub use tarefa_engine::testing::{redis_url, TestEngine, WorkerHandle};
 use tarefa_engine::{Delivery, Engine, JobError, KindPolicy};
 
 /// Which test kinds a worker serves (see [`Serve::worker`]).

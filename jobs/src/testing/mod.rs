@@ -75,7 +75,12 @@ pub async fn create_tenant(pool: &PgPool, name: &str) -> tenants::Tenant {
 
 /// Serves `queue` in-process with `registry`'s kinds and no database (kinds
 /// that need none: `diag.*`, test kinds), as `worker` does.
-pub fn worker(engine: &Engine, queue: &str, concurrency: usize, registry: Registry) -> WorkerHandle {
+pub fn worker(
+    engine: &Engine,
+    queue: &str,
+    concurrency: usize,
+    registry: Registry,
+) -> WorkerHandle {
     let mut settings = Settings::default();
     settings.redis.url = engine.config().redis_url.clone();
     settings.redis.prefix = engine.config().prefix.clone();

@@ -13,7 +13,6 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-
 /// 15/06/2026 12:00 in São Paulo: mid-year, second term.
 pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 6, 15, 15, 0, 0).unwrap()
@@ -175,4 +174,3 @@ pub async fn outbox(bed: &Bed) -> Vec<(String, String, String, Option<String>, S
     .await
     .unwrap()
 }
-

@@ -12,7 +12,6 @@ use serde_json::{json, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-
 /// A bed on the test's database and a fresh Redis prefix (removed when it drops).
 pub async fn bed(pool: PgPool) -> Bed {
     Bed::new(pool).await

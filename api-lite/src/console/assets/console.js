@@ -22,9 +22,9 @@
     snap.queues.forEach(function (s) {
       var q = s.queue;
       var values = {
-        queued: s.queued, scheduled: s.scheduled, running: s.running, failed: s.failed,
+        queued: s.queued, scheduled: s.scheduled, running: s.running, retrying: s.retrying,
         dead: s.dead, succeeded: s.succeeded, cancelled: s.cancelled, workers: s.workers,
-        hour_succeeded: s.last_hour.succeeded, hour_failed: s.last_hour.failed, hour_dead: s.last_hour.dead,
+        hour_succeeded: s.last_hour.succeeded, hour_retried: s.last_hour.retried, hour_dead: s.last_hour.dead,
         paused: s.paused ? "paused" : "running",
         oldest_waiting_s: Math.floor((s.oldest_waiting_ms || 0) / 1000)
       };
