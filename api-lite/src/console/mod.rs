@@ -7,6 +7,7 @@
 //! - [`session`]: login/logout, the `Ops` extractor, CSRF; [`users`]: their SQL and hashing.
 //! - [`pages`]: overview, queue; [`job`]: one job; [`admin`]: workers, schedules, tenants, audit.
 //! - [`actions`]: bulk retry/cancel/delete, pause/resume.
+//! - [`tenant`]: the `?tenant=` choice of the per-tenant pages.
 //! - [`live`]: the JSON the page script polls every 2 s; [`mask`]: sensitive payload fields.
 //! - [`html`]: escaping, layout, the embedded CSS and JS (`assets/`; no CDN).
 
@@ -18,6 +19,7 @@ pub mod live;
 pub mod mask;
 pub mod pages;
 pub mod session;
+pub mod tenant;
 pub mod users;
 
 use axum::routing::{get, post};
