@@ -10,6 +10,7 @@
 //! - [`tenant`]: the `?tenant=` choice of the per-tenant pages.
 //! - [`live`]: the JSON the page script polls every 2 s; [`mask`]: sensitive payload fields.
 //! - [`html`]: escaping, layout, the embedded CSS and JS (`assets/`; no CDN).
+//! - [`outbox`]: notification rows by status, `unknown` first.
 
 pub mod actions;
 pub mod admin;
@@ -17,6 +18,7 @@ pub mod html;
 pub mod job;
 pub mod live;
 pub mod mask;
+pub mod outbox;
 pub mod pages;
 pub mod session;
 pub mod tenant;
@@ -50,4 +52,5 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/tenants", get(admin::tenants))
         .route("/console/audit", get(admin::audit_page))
+        .route("/console/outbox", get(outbox::outbox))
 }
