@@ -11,9 +11,11 @@
 //! - [`live`]: the JSON the page script polls every 2 s; [`mask`]: sensitive payload fields.
 //! - [`html`]: escaping, layout, the embedded CSS and JS (`assets/`; no CDN).
 //! - [`outbox`]: notification rows by status, `unknown` first.
+//! - [`documents`]: failed ones with their reason, re-extract.
 
 pub mod actions;
 pub mod admin;
+pub mod documents;
 pub mod html;
 pub mod job;
 pub mod live;
@@ -53,4 +55,9 @@ pub fn router() -> Router<AppState> {
         .route("/console/tenants", get(admin::tenants))
         .route("/console/audit", get(admin::audit_page))
         .route("/console/outbox", get(outbox::outbox))
+        .route("/console/documents", get(documents::documents))
+        .route(
+            "/console/documents/{id}/reextract",
+            post(documents::reextract),
+        )
 }
