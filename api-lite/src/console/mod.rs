@@ -12,9 +12,11 @@
 //! - [`html`]: escaping, layout, the embedded CSS and JS (`assets/`; no CDN).
 //! - [`outbox`]: notification rows by status, `unknown` first.
 //! - [`documents`]: failed ones with their reason, re-extract.
+//! - [`alerts`]: by rule and status, ack.
 
 pub mod actions;
 pub mod admin;
+pub mod alerts;
 pub mod documents;
 pub mod html;
 pub mod job;
@@ -60,4 +62,6 @@ pub fn router() -> Router<AppState> {
             "/console/documents/{id}/reextract",
             post(documents::reextract),
         )
+        .route("/console/alerts", get(alerts::alerts))
+        .route("/console/alerts/{id}/ack", post(alerts::ack))
 }
