@@ -7,12 +7,11 @@
 //! - [`session`]: login/logout, the `Ops` extractor, CSRF; [`users`]: their SQL and hashing.
 //! - [`pages`]: overview, queue; [`job`]: one job; [`admin`]: workers, schedules, tenants, audit.
 //! - [`actions`]: bulk retry/cancel/delete, pause/resume.
-//! - [`tenant`]: the `?tenant=` choice of the per-tenant pages.
+//! - Per tenant ([`tenant`]: the `?tenant=` choice): [`outbox`] (notification rows by
+//!   status, `unknown` first), [`documents`] (failed ones with their reason, re-extract),
+//!   [`alerts`] (by rule and status, ack).
 //! - [`live`]: the JSON the page script polls every 2 s; [`mask`]: sensitive payload fields.
 //! - [`html`]: escaping, layout, the embedded CSS and JS (`assets/`; no CDN).
-//! - [`outbox`]: notification rows by status, `unknown` first.
-//! - [`documents`]: failed ones with their reason, re-extract.
-//! - [`alerts`]: by rule and status, ack.
 
 pub mod actions;
 pub mod admin;
