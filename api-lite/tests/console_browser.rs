@@ -1,6 +1,8 @@
 //! The ops console in a real headless Chromium (WebDriver via chromedriver):
 //! sign in, bulk-retry dead jobs matching a filter, pause and resume a queue,
-//! live numbers updating without a reload, and a masked payload field.
+//! live numbers updating without a reload, a masked payload field; the
+//! per-tenant pages: the outbox filtered to its `unknown` rows and then to
+//! `sent`, a failed document re-extracted, an open alert acknowledged.
 
 mod common;
 mod console_support;
@@ -157,4 +159,118 @@ async fn job_page_masks_sensitive_fields_and_overview_updates_live(pool: PgPool)
     b.wait_text("[data-live=\"diag.queued\"]", |t| t == "5")
         .await;
     b.quit().await;
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn outbox_page_picks_a_tenant_and_switches_status(pool: PgPool) {
+    let ctx = Ctx::new(pool).await;
+    let a = ctx.a.id;
+    let unknown = outbox_row(
+        &ctx.state,
+        a,
+        "reuniao-1",
+        "maria@example.com",
+        "unknown",
+        Some("provider timed out after 30 s"),
+    )
+    .await;
+    let sent = outbox_row(&ctx.state, a, "reuniao-2", "joao@example.com", "sent", None).await;
+    let (b, base) = signed_in(&ctx).await;
+
+    // From the nav, choose tenant A: the page opens on its unknown rows.
+    b.click(r#"nav a[href="/console/outbox"]"#).await;
+    b.click(&format!(r#"#tenant option[value="{a}"]"#)).await;
+    b.click("#filter").await;
+    b.find("#notifications").await;
+    assert!(b
+        .url()
+        .await
+        .starts_with(&format!("{base}/console/outbox?tenant={a}")));
+    let src = b.source().await;
+    assert!(src.contains(&unknown.to_string()) && src.contains("provider timed out after 30 s"));
+    assert!(!src.contains(&sent.to_string()), "a sent row under unknown");
+    b.click("#tab-sent").await;
+    b.wait_text("#notifications", |t| t.contains("msg-0001"))
+        .await;
+    assert!(!b.source().await.contains(&unknown.to_string()));
+    b.quit().await;
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn documents_page_re_extracts_a_failed_document(pool: PgPool) {
+    let ctx = Ctx::new(pool).await;
+    let a = ctx.a.id;
+    let doc = document(
+        &ctx.state,
+        a,
+        "boletim-ana.pdf",
+        Some(("needs_ocr", "the pages are images and OCR is off")),
+    )
+    .await;
+    let (b, base) = signed_in(&ctx).await;
+    b.goto(&format!("{base}/console/documents?tenant={a}"))
+        .await;
+    let table = b.text("#documents").await;
+    assert!(
+        table.contains("needs_ocr: the pages are images and OCR is off"),
+        "{table}"
+    );
+    b.click(&format!("#reextract-{}", doc.id)).await;
+    let flash = b.wait_text("#flash", |t| !t.is_empty()).await;
+    assert!(
+        flash.starts_with("re-extracting boletim-ana.pdf (job "),
+        "{flash}"
+    );
+    let now = jobs::kinds::documents::sql::get(&ctx.pool, a, doc.id)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(now.status, "queued");
+    let job = now.job_id.unwrap();
+    assert_ne!(Some(&job), doc.job_id.as_ref());
+    assert!(flash.contains(&job), "{flash}");
+    let pushed = ctx.state.engine.job("documents", &job).await.unwrap();
+    assert_eq!(pushed.map(|j| j.status), Some(JobStatus::Queued));
+    assert!(
+        !b.exists(&format!("#reextract-{}", doc.id)).await,
+        "no longer failed"
+    );
+    b.quit().await;
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn alerts_page_acknowledges_an_open_alert_of_one_rule(pool: PgPool) {
+    let ctx = Ctx::new(pool).await;
+    let (_, critical) = alerts_of_a(&ctx).await;
+    let caio = alert_id(&ctx, critical, "2026003").await;
+    let a = ctx.a.id;
+    let (b, _) = signed_in(&ctx).await;
+
+    b.click(r#"nav a[href="/console/alerts"]"#).await;
+    b.click(&format!(r#"#tenant option[value="{a}"]"#)).await;
+    b.click("#filter").await;
+    b.click(&format!(r#"#rule option[value="{critical}"]"#))
+        .await;
+    b.click("#filter").await;
+    // The new page: its rule option is selected in the HTML itself.
+    b.find(&format!(r#"#rule option[value="{critical}"][selected]"#))
+        .await;
+    let open = b.source().await.matches(r#"id="ack-"#).count();
+    assert_eq!(open, 2, "rule crítica holds for Caio and Dora");
+    b.click(&format!("#ack-{caio}")).await;
+    let flash = b.wait_text("#flash", |t| !t.is_empty()).await;
+    assert_eq!(flash, "acknowledged: frequência crítica — Caio Reis");
+    assert!(!b.exists(&format!("#ack-{caio}")).await);
+    let alert = jobs::kinds::alerts::sql::get_alert(&ctx.pool, a, caio)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(alert.status, "acknowledged");
+    b.quit().await;
+    assert!(audit_actions(&ctx.state)
+        .await
+        .iter()
+        .any(|(who, action, d)| who == "ops:ops@tarefa.dev"
+            && action == "alert_ack"
+            && d["rule"] == "frequência crítica"));
 }

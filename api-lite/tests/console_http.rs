@@ -378,19 +378,6 @@ async fn cli_creates_ops_users_and_audits_key_changes(pool: PgPool) {
     assert_eq!(tail, want);
 }
 
-/// The cells (inner HTML of each `<td>`) of the first table row containing `needle`.
-fn row_with(html: &str, needle: &str) -> Vec<String> {
-    let row = html
-        .split("<tr>")
-        .find(|r| r.contains(needle))
-        .unwrap_or_else(|| panic!("no row with {needle:?} in {html}"));
-    let row = row.split("</tr>").next().unwrap();
-    row.split("<td>")
-        .skip(1)
-        .map(|c| c.split("</td>").next().unwrap().to_string())
-        .collect()
-}
-
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn schedules_page_lists_each_schedule_in_its_zone_and_toggles_it(pool: PgPool) {
     let ctx = Ctx::new(pool).await;
@@ -530,6 +517,13 @@ async fn tenants_page_counts_outcomes_per_tenant(pool: PgPool) {
         "{}",
         ra[7]
     );
+    for page in ["outbox", "documents", "alerts"] {
+        assert!(
+            ra[7].contains(&format!(r#"href="/console/{page}?tenant={a}""#)),
+            "{}",
+            ra[7]
+        );
+    }
     let rb = row_with(&page.body, &format!("<td>{b}</td>"));
     assert_eq!(rb[0], "Escola Beta");
     assert_eq!((rb[3].as_str(), rb[5].as_str()), ("2", "0"), "{rb:?}");

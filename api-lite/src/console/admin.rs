@@ -267,9 +267,14 @@ pub async fn tenants(State(st): State<AppState>, ops: Ops) -> Response {
                 get(m, "dead"),
                 get(m, "cancelled"),
                 format!(
-                    r#"<a href="/console/queues/{}?status=dead&tenant={}">dead jobs</a>"#,
+                    r#"<a href="/console/queues/{}?status=dead&tenant={}">dead jobs</a>{}"#,
                     html::q(queues.first().map(String::as_str).unwrap_or("")),
-                    html::q(t)
+                    html::q(t),
+                    if name_of.contains_key(t) {
+                        format!(r#" · <a href="/console/outbox?tenant={t}">outbox</a> · <a href="/console/documents?tenant={t}">documents</a> · <a href="/console/alerts?tenant={t}">alerts</a>"#, t = html::q(t))
+                    } else {
+                        String::new()
+                    }
                 ),
             ]
         })

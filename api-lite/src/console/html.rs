@@ -1,5 +1,6 @@
 //! HTML building blocks for the console: escaping, the page layout (nav, CSS,
-//! the live-update script), the CSRF hidden field and small table helpers.
+//! the live-update script), the CSRF hidden field, error pages ([`Refusal`]),
+//! small table helpers, status tabs and the flash message.
 //! Plain `format!` rather than a template engine: the pages are few and small,
 //! every interpolation goes through [`esc`], and nothing is added to the build.
 
@@ -49,7 +50,7 @@ pub fn csrf_field(token: &str) -> String {
 pub fn page(title: &str, ops: Option<&super::session::Ops>, body: &str) -> Response {
     let nav = match ops {
         Some(ops) => format!(
-            r#"<nav><a href="/console">Overview</a> <a href="/console/workers">Workers</a> <a href="/console/schedules">Schedules</a> <a href="/console/tenants">Tenants</a> <a href="/console/audit">Audit</a>
+            r#"<nav><a href="/console">Overview</a> <a href="/console/workers">Workers</a> <a href="/console/schedules">Schedules</a> <a href="/console/tenants">Tenants</a> <a href="/console/outbox">Outbox</a> <a href="/console/documents">Documents</a> <a href="/console/alerts">Alerts</a> <a href="/console/audit">Audit</a>
 <span class="who">{} · <form method="post" action="/console/logout" class="inline">{}<button id="logout">Sign out</button></form></span></nav>"#,
             esc(&ops.email),
             csrf_field(&ops.csrf)
@@ -89,6 +90,29 @@ pub fn error_page(status: StatusCode, message: &str) -> Response {
     res
 }
 
+/// A refused request, rendered as an [`error_page`]: what the small checks of
+/// a page's filters or a form return (a `Response` is too large for an `Err`).
+#[derive(Debug)]
+pub struct Refusal {
+    pub status: StatusCode,
+    pub message: String,
+}
+
+impl Refusal {
+    pub fn new(status: StatusCode, message: impl Into<String>) -> Refusal {
+        Refusal {
+            status,
+            message: message.into(),
+        }
+    }
+}
+
+impl IntoResponse for Refusal {
+    fn into_response(self) -> Response {
+        error_page(self.status, &self.message)
+    }
+}
+
 /// A `<table>` with a header row and already-escaped cells.
 pub fn table(id: &str, head: &[&str], rows: &[Vec<String>]) -> String {
     let th: String = head
@@ -103,6 +127,36 @@ pub fn table(id: &str, head: &[&str], rows: &[Vec<String>]) -> String {
         })
         .collect();
     format!(r#"<table id="{id}"><thead><tr>{th}</tr></thead><tbody>{body}</tbody></table>"#)
+}
+
+/// Status tabs: one link per value to `{base}?{keep}&status={value}`, the
+/// current one bold. `keep` is the rest of the query string, already encoded.
+pub fn tabs(base: &str, keep: &str, values: &[&str], current: &str) -> String {
+    let links: String = values
+        .iter()
+        .map(|v| {
+            let cls = if *v == current { r#" class="on""# } else { "" };
+            format!(
+                r#"<a{cls} id="tab-{}" href="{base}?{keep}&status={}">{}</a> "#,
+                esc(v),
+                q(v),
+                esc(v)
+            )
+        })
+        .collect();
+    format!(r#"<p class="tabs">{links}</p>"#)
+}
+
+/// The message of the last action (`?done=`), shown once after its redirect.
+pub fn flash(done: Option<&str>) -> String {
+    done.map(|d| format!(r#"<p class="flash" id="flash">{}</p>"#, esc(d)))
+        .unwrap_or_default()
+}
+
+/// An instant as the console shows it (`dd/mm/aaaa hh:mm:ss`, UTC); `—` for none.
+pub fn utc(t: Option<chrono::DateTime<chrono::Utc>>) -> String {
+    t.map(|t| t.format("%d/%m/%Y %H:%M:%S").to_string())
+        .unwrap_or_else(|| "—".into())
 }
 
 /// The static files: `console.css`, `console.js`.

@@ -3,6 +3,7 @@
 //! passwords, secrets...), at any depth; its value is replaced, keeping only a
 //! hint (the last 2 characters of short strings) so ops can tell values apart
 //! without reading them. The JSON API is not masked: its callers own the data.
+//! The outbox page masks its recipients the same way ([`masked_text`]).
 
 use serde_json::Value;
 
@@ -61,6 +62,15 @@ fn masked(v: &Value) -> Value {
     }
 }
 
+/// A sensitive text (an outbox recipient: e-mail, phone, device token) as the
+/// console shows it: masked like a sensitive field's value.
+pub fn masked_text(s: &str) -> String {
+    match masked(&Value::String(s.to_string())) {
+        Value::String(m) => m,
+        _ => "•••••".into(),
+    }
+}
+
 /// A copy of `v` with every sensitive field's value masked.
 pub fn mask(v: &Value) -> Value {
     match v {
@@ -104,5 +114,7 @@ mod tests {
         assert_eq!(m["charge"], 10);
         assert_eq!(m["rg"], "•••••-9");
         assert!(!m.to_string().contains("987654"));
+        assert_eq!(masked_text("+5511987654321"), "•••••21");
+        assert_eq!(masked_text("oi"), "•••••");
     }
 }

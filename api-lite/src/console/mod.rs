@@ -7,17 +7,24 @@
 //! - [`session`]: login/logout, the `Ops` extractor, CSRF; [`users`]: their SQL and hashing.
 //! - [`pages`]: overview, queue; [`job`]: one job; [`admin`]: workers, schedules, tenants, audit.
 //! - [`actions`]: bulk retry/cancel/delete, pause/resume.
+//! - Per tenant ([`tenant`]: the `?tenant=` choice): [`outbox`] (notification rows by
+//!   status, `unknown` first), [`documents`] (failed ones with their reason, re-extract),
+//!   [`alerts`] (by rule and status, ack).
 //! - [`live`]: the JSON the page script polls every 2 s; [`mask`]: sensitive payload fields.
 //! - [`html`]: escaping, layout, the embedded CSS and JS (`assets/`; no CDN).
 
 pub mod actions;
 pub mod admin;
+pub mod alerts;
+pub mod documents;
 pub mod html;
 pub mod job;
 pub mod live;
 pub mod mask;
+pub mod outbox;
 pub mod pages;
 pub mod session;
+pub mod tenant;
 pub mod users;
 
 use axum::routing::{get, post};
@@ -48,4 +55,12 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/tenants", get(admin::tenants))
         .route("/console/audit", get(admin::audit_page))
+        .route("/console/outbox", get(outbox::outbox))
+        .route("/console/documents", get(documents::documents))
+        .route(
+            "/console/documents/{id}/reextract",
+            post(documents::reextract),
+        )
+        .route("/console/alerts", get(alerts::alerts))
+        .route("/console/alerts/{id}/ack", post(alerts::ack))
 }
