@@ -2,8 +2,12 @@
 //! their status, cancel and retry them; ops steer queues and scrape metrics.
 //!
 //! Layout:
-//! - [`routes`]: one router per resource (`jobs`, `batch`, `queues`, `health`,
-//!   `metrics`, `schedules`), merged with the shared layers in `routes/mod.rs`.
+//! - [`routes`]: one router per resource, merged with the shared layers in
+//!   `routes/mod.rs`: jobs and queues (`jobs`, `batch`, `queues`, `schedules`),
+//!   operations (`health`, `metrics`, `audit`), notifications
+//!   (`notifications`, `notification_settings`, `notification_templates`,
+//!   `callbacks` for provider status webhooks), academic records and alerts
+//!   (`academic`, `alert_rules`, `alerts`), and `documents`.
 //! - [`auth`]: the `Tenant` extractor (API keys and product-issued JWTs) and scopes.
 //! - [`enqueue`]: request → `NewJob` (kind lookup, payload validation, options).
 //! - [`extract`]: `AppJson`/`AppQuery`, so bad input gets our error shape.
@@ -12,7 +16,8 @@
 //! - [`openapi`]: the OpenAPI 3.1 document and Swagger UI.
 //! - [`prom`]: Prometheus text for the engine's numbers.
 //! - [`keys`]: API key format and hashing; [`cli`]: the admin commands.
-//! - [`console`]: the ops console at `/console` (login, pages, bulk actions, live numbers).
+//! - [`console`]: the ops console at `/console` (login, queues, jobs, schedules,
+//!   tenants, the notification outbox, documents and academic alerts, live numbers).
 //! - [`audit`]: the audit trail of ops actions (`GET /v1/audit` is `routes/audit.rs`).
 //! - [`traceparent`]: the request's W3C trace context, stored on the jobs it enqueues.
 

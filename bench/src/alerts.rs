@@ -26,7 +26,7 @@ use uuid::Uuid;
 
 use jobs::config::EngineSettings;
 use jobs::engine::{Engine, EngineConfig};
-use jobs::kinds::alerts::{self, sql, EvaluatePayload, Outcome, RuleSpec};
+use jobs::kinds::alerts::{self, sql, EvaluatePayload, Evaluation, RuleSpec};
 use jobs::store::academic::{self, Rows};
 use jobs::store::tenants;
 
@@ -203,7 +203,7 @@ async fn rules(pool: &PgPool, t: Uuid) -> Result<()> {
     Ok(())
 }
 
-fn line(what: &str, o: &Outcome, wall: f64) -> String {
+fn line(what: &str, o: &Evaluation, wall: f64) -> String {
     format!(
         "| {what} | {:.2} | {:.2} | {:.2} | {} | {} | {} | {} |",
         o.evaluate_ms as f64 / 1000.0,

@@ -31,7 +31,7 @@ use tower::{Layer, Service};
 use tracing::Instrument;
 
 use super::backend::{Shared, RECONNECT_MAX, RECONNECT_MIN};
-use super::claim::Job;
+use super::claim::ClaimedJob;
 use super::handler::{Delivery, JobError, KindPolicy};
 use super::retry::backoff;
 use super::scripts;
@@ -43,7 +43,7 @@ pub const START_LINGER: Duration = Duration::from_millis(50);
 
 /// What happened to one delivery.
 #[derive(Clone, Debug, PartialEq)]
-pub enum Outcome {
+pub enum RunOutcome {
     Succeeded(serde_json::Value),
     Retry {
         error: String,
@@ -61,29 +61,29 @@ pub enum Outcome {
     Release,
 }
 
-impl Outcome {
+impl RunOutcome {
     fn wire(&self) -> (&'static str, String, &'static str, u64) {
         match self {
-            Outcome::Succeeded(v) => ("ok", serde_json::to_string(v).unwrap_or_default(), "", 0),
-            Outcome::Retry {
+            RunOutcome::Succeeded(v) => ("ok", serde_json::to_string(v).unwrap_or_default(), "", 0),
+            RunOutcome::Retry {
                 error,
                 reason,
                 delay,
             } => ("retry", error.clone(), reason, delay.as_millis() as u64),
-            Outcome::Dead { error, reason } => ("dead", error.clone(), reason, 0),
-            Outcome::Cancelled => ("cancelled", String::new(), "cancelled", 0),
-            Outcome::Snooze(d) => ("snooze", String::new(), "", d.as_millis() as u64),
-            Outcome::Release => ("release", String::new(), "", 0),
+            RunOutcome::Dead { error, reason } => ("dead", error.clone(), reason, 0),
+            RunOutcome::Cancelled => ("cancelled", String::new(), "cancelled", 0),
+            RunOutcome::Snooze(d) => ("snooze", String::new(), "", d.as_millis() as u64),
+            RunOutcome::Release => ("release", String::new(), "", 0),
         }
     }
 
     fn stat(&self) -> Option<&'static str> {
         match self {
-            Outcome::Succeeded(_) => Some("succeeded"),
-            Outcome::Retry { .. } => Some("retried"),
-            Outcome::Dead { .. } => Some("dead"),
-            Outcome::Cancelled => Some("cancelled"),
-            Outcome::Snooze(_) | Outcome::Release => None,
+            RunOutcome::Succeeded(_) => Some("succeeded"),
+            RunOutcome::Retry { .. } => Some("retried"),
+            RunOutcome::Dead { .. } => Some("dead"),
+            RunOutcome::Cancelled => Some("cancelled"),
+            RunOutcome::Snooze(_) | RunOutcome::Release => None,
         }
     }
 }
@@ -93,8 +93,8 @@ pub(crate) struct AckMsg {
     id: String,
     attempt: u32,
     /// The claim that took the job (its lease).
-    batch: u64,
-    outcome: Outcome,
+    claim: u64,
+    outcome: RunOutcome,
 }
 
 /// A handler's start on its way to Redis.
@@ -126,11 +126,11 @@ impl Start {
 }
 
 impl AckMsg {
-    pub fn new(job: &Job, outcome: Outcome) -> AckMsg {
+    pub fn new(job: &ClaimedJob, outcome: RunOutcome) -> AckMsg {
         AckMsg {
             id: job.id.clone(),
             attempt: job.attempt,
-            batch: job.batch,
+            claim: job.claim,
             outcome,
         }
     }
@@ -163,7 +163,7 @@ impl Acker {
     }
 
     /// Records that `job`'s handler starts now.
-    pub fn started(&self, job: &Job) {
+    pub fn started(&self, job: &ClaimedJob) {
         let _ = self.tx.send(Msg::Start(StartMsg {
             id: job.id.clone(),
             attempt: job.attempt,
@@ -263,10 +263,10 @@ async fn write_loop(shared: std::sync::Weak<Shared>, mut rx: mpsc::UnboundedRece
         {
             let mut claims = sh.claims.lock().expect("claims lock");
             for a in &batch {
-                if let Some(left) = claims.get_mut(&a.batch) {
+                if let Some(left) = claims.get_mut(&a.claim) {
                     *left = left.saturating_sub(1);
                     if *left == 0 {
-                        claims.remove(&a.batch);
+                        claims.remove(&a.claim);
                     }
                 }
             }
@@ -298,7 +298,7 @@ async fn write_loop(shared: std::sync::Weak<Shared>, mut rx: mpsc::UnboundedRece
 fn touched_claims(batch: &[AckMsg], left: &HashMap<u64, usize>) -> Vec<(u64, bool)> {
     let mut here: HashMap<u64, usize> = HashMap::new();
     for a in batch {
-        *here.entry(a.batch).or_default() += 1;
+        *here.entry(a.claim).or_default() += 1;
     }
     let mut out: Vec<(u64, bool)> = here
         .into_iter()
@@ -320,7 +320,7 @@ async fn write_batch(
     batch: &[AckMsg],
     ended: &[Start],
 ) -> Result<Vec<bool>, redis::RedisError> {
-    let plain = |a: &AckMsg| matches!(a.outcome, Outcome::Succeeded(serde_json::Value::Null));
+    let plain = |a: &AckMsg| matches!(a.outcome, RunOutcome::Succeeded(serde_json::Value::Null));
     let n = batch.iter().filter(|a| plain(a)).count();
     let claims = touched_claims(batch, &sh.claims.lock().expect("claims lock"));
     let mut inv = scripts::ACK.key(sh.keys.base());
@@ -392,9 +392,9 @@ pub struct AckService<S> {
     shared: Arc<Shared>,
 }
 
-impl<S> Service<Task<Job>> for AckService<S>
+impl<S> Service<Task<ClaimedJob>> for AckService<S>
 where
-    S: Service<Task<Job>, Response = serde_json::Value> + Send + 'static,
+    S: Service<Task<ClaimedJob>, Response = serde_json::Value> + Send + 'static,
     S::Error: Into<BoxDynError> + Send + 'static,
     S::Future: Send + 'static,
 {
@@ -406,7 +406,7 @@ where
         self.inner.poll_ready(cx).map_err(Into::into)
     }
 
-    fn call(&mut self, mut task: Task<Job>) -> Self::Future {
+    fn call(&mut self, mut task: Task<ClaimedJob>) -> Self::Future {
         let shared = self.shared.clone();
         // The job's span continues the enqueuer's trace (W3C traceparent stored at push).
         let span = {
@@ -439,7 +439,7 @@ where
         let fut = self.inner.call(task);
         async move {
             let outcome = match &policy {
-                None => Outcome::Dead { error: format!("unknown job kind {:?}", job.kind), reason: "permanent" },
+                None => RunOutcome::Dead { error: format!("unknown job kind {:?}", job.kind), reason: "permanent" },
                 Some(policy) => {
                     let timeout = policy.timeout;
                     let mut handle = tokio::spawn(tokio::time::timeout(timeout, fut).instrument(span.clone()));
@@ -451,7 +451,7 @@ where
                         None => {
                             job.cancel.cancel();
                             handle.abort();
-                            Outcome::Release
+                            RunOutcome::Release
                         }
                         Some(Err(join)) if join.is_panic() => {
                             let msg = panic_message(join.into_panic());
@@ -462,7 +462,7 @@ where
                             job.cancel.cancel();
                             classify_retryable(&job, policy, format!("timed out after {} ms", timeout.as_millis()), "timeout", None)
                         }
-                        Some(Ok(Ok(Ok(value)))) => Outcome::Succeeded(value),
+                        Some(Ok(Ok(Ok(value)))) => RunOutcome::Succeeded(value),
                         Some(Ok(Ok(Err(e)))) => classify_error(&job, policy, e.into()),
                     }
                 }
@@ -472,14 +472,14 @@ where
                 shared.stats.finished(&job.kind, &job.tenant, stat, run_secs);
             }
             match &outcome {
-                Outcome::Succeeded(_) => tracing::info!(parent: &span, run_ms = (run_secs * 1000.0) as u64, "job succeeded"),
-                Outcome::Release => tracing::info!(parent: &span, "job released back to its queue"),
+                RunOutcome::Succeeded(_) => tracing::info!(parent: &span, run_ms = (run_secs * 1000.0) as u64, "job succeeded"),
+                RunOutcome::Release => tracing::info!(parent: &span, "job released back to its queue"),
                 other => tracing::warn!(parent: &span, outcome = ?other, "job did not succeed"),
             }
             shared.acker.queue(AckMsg {
                 id: job.id,
                 attempt: job.attempt,
-                batch: job.batch,
+                claim: job.claim,
                 outcome,
             });
             Ok(())
@@ -495,20 +495,20 @@ struct Ran {
     tenant: String,
     attempt: u32,
     max_attempts: u32,
-    batch: u64,
+    claim: u64,
     cancel: tokio_util::sync::CancellationToken,
     started_at: std::time::Instant,
 }
 
 impl Ran {
-    fn of(job: &Job) -> Ran {
+    fn of(job: &ClaimedJob) -> Ran {
         Ran {
             id: job.id.clone(),
             kind: job.kind.clone(),
             tenant: job.tenant.clone(),
             attempt: job.attempt,
             max_attempts: job.max_attempts,
-            batch: job.batch,
+            claim: job.claim,
             cancel: job.cancel.clone(),
             started_at: std::time::Instant::now(),
         }
@@ -522,15 +522,15 @@ fn panic_message(p: Box<dyn std::any::Any + Send>) -> String {
         .unwrap_or_else(|| "unknown panic".into())
 }
 
-fn classify_error(job: &Ran, policy: &KindPolicy, e: BoxDynError) -> Outcome {
+fn classify_error(job: &Ran, policy: &KindPolicy, e: BoxDynError) -> RunOutcome {
     match e.downcast::<JobError>() {
         Ok(je) => match *je {
-            JobError::Permanent { reason } => Outcome::Dead {
+            JobError::Permanent { reason } => RunOutcome::Dead {
                 error: reason,
                 reason: "permanent",
             },
-            JobError::Cancelled => Outcome::Cancelled,
-            JobError::Snooze { delay } => Outcome::Snooze(delay),
+            JobError::Cancelled => RunOutcome::Cancelled,
+            JobError::Snooze { delay } => RunOutcome::Snooze(delay),
             JobError::Retryable {
                 reason,
                 retry_after,
@@ -546,9 +546,9 @@ fn classify_retryable(
     error: String,
     reason: &'static str,
     retry_after: Option<Duration>,
-) -> Outcome {
+) -> RunOutcome {
     if job.attempt >= job.max_attempts {
-        return Outcome::Dead {
+        return RunOutcome::Dead {
             error,
             reason: if reason == "error" {
                 "attempts_exhausted"
@@ -561,7 +561,7 @@ fn classify_retryable(
         let unit: f64 = rand::rng().random();
         backoff(policy.backoff_base, policy.backoff_cap, job.attempt, unit)
     });
-    Outcome::Retry {
+    RunOutcome::Retry {
         error,
         reason,
         delay,
@@ -574,7 +574,7 @@ pub struct Dispatch {
     pub(crate) shared: Arc<Shared>,
 }
 
-impl Service<Task<Job>> for Dispatch {
+impl Service<Task<ClaimedJob>> for Dispatch {
     type Response = serde_json::Value;
     type Error = JobError;
     type Future = BoxFuture<'static, Result<serde_json::Value, JobError>>;
@@ -583,7 +583,7 @@ impl Service<Task<Job>> for Dispatch {
         Poll::Ready(Ok(()))
     }
 
-    fn call(&mut self, task: Task<Job>) -> Self::Future {
+    fn call(&mut self, task: Task<ClaimedJob>) -> Self::Future {
         let job = task.args;
         if job.cancel.is_cancelled() {
             // Cancelled while it waited in the prefetch: it never starts.
@@ -610,12 +610,12 @@ impl Service<Task<Job>> for Dispatch {
 mod tests {
     use super::*;
 
-    fn msg(id: &str, batch: u64) -> AckMsg {
+    fn msg(id: &str, claim: u64) -> AckMsg {
         AckMsg {
             id: id.into(),
             attempt: 1,
-            batch,
-            outcome: Outcome::Succeeded(serde_json::Value::Null),
+            claim,
+            outcome: RunOutcome::Succeeded(serde_json::Value::Null),
         }
     }
 

@@ -33,8 +33,8 @@ use futures::FutureExt;
 use tokio::sync::mpsc;
 use tokio_util::sync::CancellationToken;
 
-use super::ack::{AckLayer, AckMsg, Acker, Outcome};
-use super::claim::{claim, Job};
+use super::ack::{AckLayer, AckMsg, Acker, RunOutcome};
+use super::claim::{claim, ClaimedJob};
 use super::handler::Handler;
 use super::keys::QueueKeys;
 use super::stats::Stats;
@@ -81,7 +81,7 @@ pub(crate) struct Shared {
 /// What the lease keeper needs of a job this worker holds (keyed by job id).
 pub(crate) struct Held {
     /// The claim that took it (its lease).
-    pub batch: u64,
+    pub claim: u64,
     pub cancel: CancellationToken,
 }
 
@@ -90,8 +90,9 @@ pub struct RedisBackend {
     pub(crate) shared: Arc<Shared>,
     /// Prefetch depth the feeder starts from and never goes below.
     prefetch: usize,
-    batch: usize,
-    rx: Option<mpsc::Receiver<Job>>,
+    /// Most jobs one claim takes (`engine.claim_batch`).
+    claim_max: usize,
+    rx: Option<mpsc::Receiver<ClaimedJob>>,
     feeder: Option<tokio::task::JoinHandle<()>>,
     close: Option<BoxFuture<'static, Result<(), EngineError>>>,
 }
@@ -101,11 +102,11 @@ impl RedisBackend {
     /// deepest prefetch (`engine.claim_batch`). Jobs claimed but not started
     /// are [`prefetch`] of them, more only while jobs start within
     /// [`PREFETCH_HORIZON`] (see the module doc).
-    pub(crate) fn new(shared: Arc<Shared>, concurrency: usize, batch: usize) -> RedisBackend {
+    pub(crate) fn new(shared: Arc<Shared>, concurrency: usize, claim_max: usize) -> RedisBackend {
         RedisBackend {
             shared,
-            prefetch: prefetch(concurrency, batch),
-            batch: batch.max(1),
+            prefetch: prefetch(concurrency, claim_max),
+            claim_max: claim_max.max(1),
             rx: None,
             feeder: None,
             close: None,
@@ -122,7 +123,7 @@ impl Drop for RedisBackend {
 }
 
 impl BackendConfig for RedisBackend {
-    type Args = Job;
+    type Args = ClaimedJob;
     type Id = String;
     type Kind = apalis_core::backend::finalize::Ephemeral;
     type Config = ();
@@ -138,7 +139,7 @@ impl BackendConfig for RedisBackend {
 }
 
 impl Backend for RedisBackend {
-    type Task = Task<Job>;
+    type Task = Task<ClaimedJob>;
     type Error = EngineError;
 
     fn poll_ready(
@@ -147,12 +148,12 @@ impl Backend for RedisBackend {
         _worker: &WorkerContext,
     ) -> Poll<Result<(), EngineError>> {
         if self.feeder.is_none() {
-            let (tx, rx) = mpsc::channel(self.batch.max(self.prefetch));
+            let (tx, rx) = mpsc::channel(self.claim_max.max(self.prefetch));
             self.rx = Some(rx);
             self.feeder = Some(tokio::spawn(feed(
                 self.shared.clone(),
                 tx,
-                self.batch,
+                self.claim_max,
                 self.prefetch,
             )));
         }
@@ -163,7 +164,7 @@ impl Backend for RedisBackend {
         &mut self,
         cx: &mut Context<'_>,
         _worker: &WorkerContext,
-    ) -> Poll<Option<Result<Task<Job>, EngineError>>> {
+    ) -> Poll<Option<Result<Task<ClaimedJob>, EngineError>>> {
         let rx = self.rx.as_mut().expect("poll_ready runs first");
         match rx.poll_recv(cx) {
             Poll::Ready(Some(job)) => {
@@ -202,7 +203,7 @@ impl Backend for RedisBackend {
                     if let Some(mut rx) = rx {
                         rx.close();
                         while let Ok(job) = rx.try_recv() {
-                            shared.acker.queue(AckMsg::new(&job, Outcome::Release));
+                            shared.acker.queue(AckMsg::new(&job, RunOutcome::Release));
                         }
                     }
                     shared.acker.flush().await;
@@ -216,12 +217,12 @@ impl Backend for RedisBackend {
 }
 
 /// Claims jobs while the channel has room; blocks on the wake list otherwise.
-async fn feed(shared: Arc<Shared>, tx: mpsc::Sender<Job>, batch: usize, floor: usize) {
+async fn feed(shared: Arc<Shared>, tx: mpsc::Sender<ClaimedJob>, claim_max: usize, floor: usize) {
     let mut delay = RECONNECT_MIN;
     let mut depth = Depth::new(floor, tx.max_capacity());
     let mut seq = 0;
     while !shared.closing.is_cancelled() {
-        match feed_connected(&shared, &tx, batch, &mut depth, &mut seq).await {
+        match feed_connected(&shared, &tx, claim_max, &mut depth, &mut seq).await {
             Ok(()) => return,
             Err(e) => {
                 tracing::warn!(queue = %shared.queue, error = %e, retry_in_ms = delay.as_millis() as u64, "feeder lost Redis; reconnecting");
@@ -237,8 +238,8 @@ async fn feed(shared: Arc<Shared>, tx: mpsc::Sender<Job>, batch: usize, floor: u
 
 async fn feed_connected(
     shared: &Arc<Shared>,
-    tx: &mpsc::Sender<Job>,
-    batch: usize,
+    tx: &mpsc::Sender<ClaimedJob>,
+    claim_max: usize,
     depth: &mut Depth,
     seq: &mut u64,
 ) -> Result<(), EngineError> {
@@ -270,7 +271,7 @@ async fn feed_connected(
             }
         }
         let waiting = cap - tx.capacity();
-        let room = depth.room(waiting).min(batch).max(1);
+        let room = depth.room(waiting).min(claim_max).max(1);
         // Only the feeder adds to `held`, so an idle worker stays idle until the claim returns.
         let idle = shared.held.lock().expect("held lock").is_empty();
         *seq += 1;
@@ -325,7 +326,7 @@ async fn feed_connected(
                 held.insert(
                     job.id.clone(),
                     Held {
-                        batch: *seq,
+                        claim: *seq,
                         cancel: job.cancel.clone(),
                     },
                 );
@@ -335,9 +336,9 @@ async fn feed_connected(
         while let Some(job) = jobs.next() {
             if let Err(e) = tx.send(job).await {
                 // Closing: this one and the rest go back (the close flushes them).
-                shared.acker.queue(AckMsg::new(&e.0, Outcome::Release));
+                shared.acker.queue(AckMsg::new(&e.0, RunOutcome::Release));
                 for rest in jobs.by_ref() {
-                    shared.acker.queue(AckMsg::new(&rest, Outcome::Release));
+                    shared.acker.queue(AckMsg::new(&rest, RunOutcome::Release));
                 }
                 return Ok(());
             }
@@ -356,9 +357,9 @@ async fn feed_connected(
 /// Most jobs a worker holds claimed but unstarted: twice its concurrency (the
 /// next batch arrives while the last one runs), at most `batch`, never less
 /// than the concurrency.
-pub(crate) fn prefetch(concurrency: usize, batch: usize) -> usize {
+pub(crate) fn prefetch(concurrency: usize, claim_max: usize) -> usize {
     let concurrency = concurrency.max(1);
-    (2 * concurrency).min(batch).max(concurrency)
+    (2 * concurrency).min(claim_max).max(concurrency)
 }
 
 /// The feeder's prefetch depth (see the module doc): between `floor` and `max`.
@@ -403,8 +404,8 @@ impl Depth {
 /// Orders a claimed batch round-robin over its tenants within each priority:
 /// the script returns each tenant's share together, and a small tenant's job
 /// should not wait behind a big tenant's whole share in this worker.
-pub(crate) fn interleave(jobs: Vec<Job>) -> Vec<Job> {
-    fn flush(runs: &mut Vec<Vec<Job>>, out: &mut Vec<Job>) {
+pub(crate) fn interleave(jobs: Vec<ClaimedJob>) -> Vec<ClaimedJob> {
+    fn flush(runs: &mut Vec<Vec<ClaimedJob>>, out: &mut Vec<ClaimedJob>) {
         if runs.len() == 1 {
             out.append(&mut runs[0]);
             runs.clear();
@@ -422,7 +423,7 @@ pub(crate) fn interleave(jobs: Vec<Job>) -> Vec<Job> {
         }
     }
     let mut out = Vec::with_capacity(jobs.len());
-    let mut runs: Vec<Vec<Job>> = Vec::new();
+    let mut runs: Vec<Vec<ClaimedJob>> = Vec::new();
     for job in jobs {
         match runs.last_mut() {
             Some(run) if run[0].tenant == job.tenant && run[0].priority == job.priority => {
@@ -455,8 +456,8 @@ async fn drained(shared: &Shared) {
 mod tests {
     use super::*;
 
-    fn job(tenant: &str, priority: super::super::Priority, n: usize) -> Job {
-        Job {
+    fn job(tenant: &str, priority: super::super::Priority, n: usize) -> ClaimedJob {
+        ClaimedJob {
             id: format!("{tenant}-{n}"),
             queue: "q".into(),
             kind: "k".into(),
@@ -472,7 +473,7 @@ mod tests {
             cancel: CancellationToken::new(),
             claimed_at: std::time::Instant::now(),
             claimed_ms: 0,
-            batch: 1,
+            claim: 1,
         }
     }
 
@@ -494,7 +495,7 @@ mod tests {
             ids,
             ["a-1", "b-1", "b-2", "big-1", "small-1", "big-4", "big-2", "big-3"]
         );
-        let one: Vec<Job> = (1..=3).map(|n| job("t", Normal, n)).collect();
+        let one: Vec<ClaimedJob> = (1..=3).map(|n| job("t", Normal, n)).collect();
         let ids: Vec<String> = interleave(one).into_iter().map(|j| j.id).collect();
         assert_eq!(ids, ["t-1", "t-2", "t-3"]);
         assert!(interleave(Vec::new()).is_empty());

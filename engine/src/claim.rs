@@ -13,7 +13,7 @@ use super::{scripts, EngineError};
 
 /// A job handed to a worker: what the handler needs plus its lease identity.
 #[derive(Clone, Debug)]
-pub struct Job {
+pub struct ClaimedJob {
     pub id: String,
     pub queue: String,
     pub kind: String,
@@ -35,11 +35,11 @@ pub struct Job {
     pub(crate) claimed_at: Instant,
     pub(crate) claimed_ms: i64,
     /// The worker's number of the claim that took it (its lease, see claim.lua).
-    pub(crate) batch: u64,
+    pub(crate) claim: u64,
 }
 
-impl Job {
-    /// This delivery's own traceparent: the stored trace id, [`Job::span_id`] as
+impl ClaimedJob {
+    /// This delivery's own traceparent: the stored trace id, [`ClaimedJob::span_id`] as
     /// the parent id. `None` when the job carries no valid trace.
     pub fn traceparent(&self) -> Option<String> {
         super::trace::child(self.trace.as_deref()?, &self.span_id)
@@ -55,7 +55,7 @@ pub struct Claimed {
     pub isolated: bool,
     /// ms until the next scheduled job or retry is due, when the batch was not filled.
     pub next_due_ms: Option<u64>,
-    pub jobs: Vec<Job>,
+    pub jobs: Vec<ClaimedJob>,
 }
 
 // One argument per ARGV of claim.lua; a struct would only rename them.
@@ -65,7 +65,7 @@ pub(crate) async fn claim(
     keys: &QueueKeys,
     queue: &str,
     worker: &str,
-    batch: usize,
+    want: usize,
     lease_ms: u64,
     idle: bool,
     alias: &str,
@@ -74,7 +74,7 @@ pub(crate) async fn claim(
     let raw: Vec<redis::Value> = scripts::CLAIM
         .key(keys.base())
         .arg(worker)
-        .arg(batch)
+        .arg(want)
         .arg(lease_ms)
         .arg(if idle { "1" } else { "0" })
         .arg(alias)
@@ -105,15 +105,15 @@ fn job(
     raw: &[u8],
     claimed_at: Instant,
     claimed_ms: i64,
-    batch: u64,
-) -> Option<Job> {
+    claim: u64,
+) -> Option<ClaimedJob> {
     let mut it = raw.splitn(11, |b| *b == 0);
     let mut f: [&[u8]; 11] = [&[]; 11];
     for slot in f.iter_mut() {
         *slot = it.next()?;
     }
     let created_ms = num(f[7]).unwrap_or(0);
-    Some(Job {
+    Some(ClaimedJob {
         id: string(f[0]),
         queue: queue.to_string(),
         kind: string(f[5]),
@@ -130,7 +130,7 @@ fn job(
         cancel: CancellationToken::new(),
         claimed_at,
         claimed_ms,
-        batch,
+        claim,
     })
 }
 

@@ -343,7 +343,7 @@ impl Engine {
             .collect())
     }
 
-    /// Outcome counters and histograms for `/metrics`.
+    /// RunOutcome counters and histograms for `/metrics`.
     pub async fn stats(&self, queue: &str) -> Result<QueueStats, EngineError> {
         let mut conn = self.conn.clone();
         let raw: HashMap<String, f64> = conn

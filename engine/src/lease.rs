@@ -27,7 +27,7 @@ pub const MAINTENANCE_LIMIT: usize = 500;
 
 /// What one maintenance pass did (for tests and logs).
 #[derive(Debug, Default, Clone, Copy, PartialEq, Eq)]
-pub struct Outcome {
+pub struct Maintenance {
     pub renewed: usize,
     pub lost: usize,
     pub cancels: usize,
@@ -61,11 +61,11 @@ pub(crate) async fn run(shared: Arc<Shared>) {
 }
 
 /// Heartbeat + renew held leases; fires tokens of cancelled or lost jobs.
-pub(crate) async fn renew_once(shared: &Shared) -> Result<Outcome, EngineError> {
+pub(crate) async fn renew_once(shared: &Shared) -> Result<Maintenance, EngineError> {
     let held: Vec<(String, u64, tokio_util::sync::CancellationToken)> = {
         let h = shared.held.lock().expect("held lock");
         h.iter()
-            .map(|(id, j)| (id.clone(), j.batch, j.cancel.clone()))
+            .map(|(id, j)| (id.clone(), j.claim, j.cancel.clone()))
             .collect()
     };
     let mut claims: Vec<u64> = held.iter().map(|(_, b, _)| *b).collect();
@@ -84,10 +84,10 @@ pub(crate) async fn renew_once(shared: &Shared) -> Result<Outcome, EngineError> 
     let mut conn = shared.engine.conn.clone();
     let flags: Vec<i64> = inv.invoke_async(&mut conn).await?;
     let (lease_flags, cancel_flags) = flags.split_at(claims.len().min(flags.len()));
-    let mut out = Outcome::default();
-    for (i, (id, batch, token)) in held.iter().enumerate() {
+    let mut out = Maintenance::default();
+    for (i, (id, claim, token)) in held.iter().enumerate() {
         let still_held = claims
-            .binary_search(batch)
+            .binary_search(claim)
             .ok()
             .and_then(|c| lease_flags.get(c))
             == Some(&1);
@@ -148,7 +148,7 @@ pub(crate) async fn listen_cancels(shared: Arc<Shared>, ready: tokio::sync::ones
     }
 }
 
-pub(crate) async fn rescue_once(shared: &Shared) -> Result<Outcome, EngineError> {
+pub(crate) async fn rescue_once(shared: &Shared) -> Result<Maintenance, EngineError> {
     let settings = &shared.engine.cfg.settings;
     let stale_ms = settings.lease_ttl_ms * 3;
     let mut conn = shared.engine.conn.clone();
@@ -162,10 +162,10 @@ pub(crate) async fn rescue_once(shared: &Shared) -> Result<Outcome, EngineError>
     if requeued + crashed > 0 {
         tracing::warn!(queue = %shared.queue, requeued, crashed, "re-delivered jobs whose worker disappeared");
     }
-    Ok(Outcome {
+    Ok(Maintenance {
         requeued,
         crashed,
-        ..Outcome::default()
+        ..Maintenance::default()
     })
 }
 

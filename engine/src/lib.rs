@@ -41,7 +41,7 @@ pub mod stats;
 pub mod testing;
 pub mod trace;
 
-pub use claim::Job;
+pub use claim::ClaimedJob;
 pub use handler::{Delivery, Handler, JobError, KindPolicy};
 pub use job::*;
 pub use push::new_job_id;

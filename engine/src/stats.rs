@@ -123,7 +123,7 @@ impl Pending {
 
 impl Stats {
     /// A handler starts: one `started` and one `wait` (due → handler start).
-    pub fn started(&self, job: &super::Job) {
+    pub fn started(&self, job: &super::ClaimedJob) {
         let mut p = self.pending.lock().expect("stats lock");
         p.outcome(&job.kind, &job.tenant, "started");
         // The claim's Redis time plus how long the job then sat in the prefetch.

@@ -162,7 +162,7 @@ pub async fn queue(
             format!(
                 r#"<a{cls} href="/console/queues/{}?status={}&tenant={}&kind={}&q={}">{} ({})</a> "#,
                 q(&queue), s.as_str(), q(f.tenant().unwrap_or("")), q(f.kind.as_deref().unwrap_or("")),
-                q(f.q.as_deref().unwrap_or("")), s.as_str(), live_cell(&queue, s.as_str(), &counts.count(*s))
+                q(f.q.as_deref().unwrap_or("")), s.as_str(), live_cell(&queue, s.as_str(), counts.count(*s))
             )
         })
         .collect();

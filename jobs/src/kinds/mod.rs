@@ -131,7 +131,7 @@ impl Registry {
         let mut r = Registry::default();
         r.register::<diag::Noop>();
         r.register::<diag::Sleep>();
-        r.register::<notify::Send>();
+        r.register::<notify::SendNotification>();
         r.register::<notify::Fanout>();
         r.register::<alerts::Evaluate>();
         r.register::<documents::Extract>();

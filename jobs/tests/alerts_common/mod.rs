@@ -6,7 +6,7 @@
 #![allow(dead_code)]
 
 use chrono::{DateTime, TimeZone, Utc};
-use jobs::kinds::alerts::{self, sql, EvaluatePayload, Outcome, RuleSpec};
+use jobs::kinds::alerts::{self, sql, EvaluatePayload, Evaluation, RuleSpec};
 use jobs::store::academic::{self, Rows};
 use jobs::testing::Bed;
 use serde_json::{json, Value};
@@ -99,7 +99,7 @@ pub async fn attendance_rule(bed: &Bed) -> Uuid {
     .await
 }
 
-pub async fn eval_at(bed: &Bed, at: DateTime<Utc>) -> Outcome {
+pub async fn eval_at(bed: &Bed, at: DateTime<Utc>) -> Evaluation {
     alerts::run(
         &bed.pool,
         &bed.engine,
@@ -111,7 +111,7 @@ pub async fn eval_at(bed: &Bed, at: DateTime<Utc>) -> Outcome {
     .expect("evaluate")
 }
 
-pub async fn eval(bed: &Bed) -> Outcome {
+pub async fn eval(bed: &Bed) -> Evaluation {
     eval_at(bed, now()).await
 }
 

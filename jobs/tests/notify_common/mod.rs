@@ -57,7 +57,7 @@ pub async fn enqueue(bed: &Bed, req: &NotificationRequest) -> Vec<Enqueued> {
 /// Runs `notify.send` for a row as a worker would, attempt `attempt`.
 pub async fn run(bed: &Bed, id: Uuid, attempt: u32) -> Result<Value, JobError> {
     let ctx = bed.ctx(&id.to_string(), attempt);
-    <jobs::kinds::notify::Send as JobKind>::run(
+    <jobs::kinds::notify::SendNotification as JobKind>::run(
         jobs::kinds::notify::SendPayload {
             notification_id: id,
         },

@@ -19,7 +19,7 @@ use serde_json::{json, Map, Value};
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::lifecycle::{AlertsError, Outcome, Pending};
+use super::lifecycle::{AlertsError, Evaluation, Pending};
 use super::rule::{Audience, Urgency};
 use super::sql::RuleRow;
 use crate::channels::templates::{self, format_date, format_decimal};
@@ -91,7 +91,7 @@ pub async fn deliver(
     pool: &PgPool,
     engine: &Engine,
     tenant: Uuid,
-    run: &Outcome,
+    run: &Evaluation,
     rules: &[RuleRow],
     pending: &[Pending],
     now: DateTime<Utc>,

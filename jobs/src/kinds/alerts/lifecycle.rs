@@ -46,7 +46,7 @@ pub enum AlertsError {
 
 /// What one evaluation did (the job's result).
 #[derive(Clone, Debug, Default, Serialize)]
-pub struct Outcome {
+pub struct Evaluation {
     pub year: i32,
     /// The day evaluated, in the tenant's zone.
     pub as_of: chrono::NaiveDate,
@@ -90,7 +90,7 @@ pub async fn evaluate(
     tenant: Uuid,
     p: &EvaluatePayload,
     now: DateTime<Utc>,
-) -> Result<(Outcome, Vec<RuleRow>, Vec<Pending>), AlertsError> {
+) -> Result<(Evaluation, Vec<RuleRow>, Vec<Pending>), AlertsError> {
     let started = std::time::Instant::now();
     let t = tenants::get(pool, tenant)
         .await?
@@ -248,7 +248,7 @@ pub async fn evaluate(
     .await?;
     tx.commit().await?;
 
-    let outcome = Outcome {
+    let outcome = Evaluation {
         year: frame.year,
         as_of: today,
         students: students as i64,
@@ -258,7 +258,7 @@ pub async fn evaluate(
         reopened,
         resolved,
         evaluate_ms: started.elapsed().as_millis() as u64,
-        ..Outcome::default()
+        ..Evaluation::default()
     };
     Ok((outcome, rules, pending))
 }

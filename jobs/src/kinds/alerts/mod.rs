@@ -30,7 +30,7 @@ use uuid::Uuid;
 use super::{FieldError, JobContext, JobError, JobKind, KindPolicy};
 use crate::engine::{Engine, NewJob};
 
-pub use lifecycle::{AlertsError, Outcome};
+pub use lifecycle::{AlertsError, Evaluation};
 pub use rule::{Audience, Condition, RuleSpec, Scope, TrendOver, Urgency};
 
 /// The queue `alerts.evaluate` runs on.
@@ -118,7 +118,7 @@ pub async fn run(
     tenant: Uuid,
     p: &EvaluatePayload,
     now: chrono::DateTime<Utc>,
-) -> Result<Outcome, AlertsError> {
+) -> Result<Evaluation, AlertsError> {
     let (mut out, rules, pending) = lifecycle::evaluate(pool, tenant, p, now).await?;
     let started = std::time::Instant::now();
     let d = deliver::deliver(pool, engine, tenant, &out, &rules, &pending, now).await?;

@@ -95,7 +95,7 @@ pub enum Condition {
     /// then date, then name).
     FallingTrend {
         drop: f64,
-        #[serde(default = "three")]
+        #[serde(default = "default_trend_last")]
         last: u32,
         #[serde(default)]
         over: TrendOver,
@@ -106,7 +106,7 @@ pub enum Condition {
     /// `within_days` days (default 30); one alert per occurrence.
     Occurrence {
         min_severity: i16,
-        #[serde(default = "thirty")]
+        #[serde(default = "default_occurrence_within_days")]
         within_days: u32,
         /// Occurrence kinds to consider; empty = all.
         #[serde(default)]
@@ -127,16 +127,18 @@ pub enum Condition {
 fn legal_minimum() -> f64 {
     75.0
 }
-fn three() -> u32 {
+/// How many grades a falling trend looks at when the rule does not say.
+fn default_trend_last() -> u32 {
     3
 }
-fn thirty() -> u32 {
+/// How far back an occurrence rule looks when the rule does not say.
+fn default_occurrence_within_days() -> u32 {
     30
 }
-fn yes() -> bool {
+fn enabled_by_default() -> bool {
     true
 }
-fn week() -> u32 {
+fn default_cooldown_secs() -> u32 {
     COOLDOWN_DEFAULT_SECS
 }
 
@@ -210,7 +212,7 @@ impl Urgency {
 pub struct RuleSpec {
     /// Unique per tenant, 1-200 characters.
     pub name: String,
-    #[serde(default = "yes")]
+    #[serde(default = "enabled_by_default")]
     pub enabled: bool,
     pub condition: Condition,
     pub audience: Vec<Audience>,
@@ -230,7 +232,7 @@ pub struct RuleSpec {
     pub template: Option<String>,
     /// A re-opened alert stays silent this long after the last notification
     /// of the same rule, student and scope. Default 7 days.
-    #[serde(default = "week")]
+    #[serde(default = "default_cooldown_secs")]
     pub cooldown_secs: u32,
 }
 

@@ -41,7 +41,7 @@ pub const SEND: &str = "notify.send";
 pub const FANOUT: &str = "notify.fanout";
 
 /// `notify.send`: delivers one outbox row.
-pub struct Send;
+pub struct SendNotification;
 
 /// Payload of `notify.send`: the outbox row (created by `POST /v1/notifications` or `notify.fanout`).
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -50,7 +50,7 @@ pub struct SendPayload {
     pub notification_id: Uuid,
 }
 
-impl JobKind for Send {
+impl JobKind for SendNotification {
     const NAME: &'static str = SEND;
     type Payload = SendPayload;
 

@@ -89,7 +89,7 @@ pub async fn enqueue(
 
 /// The `notify.send` job for a row: id = row id, rate bucket per tenant account.
 pub fn send_job(tenant: Uuid, n: &Notification) -> NewJob {
-    let policy = <super::Send as crate::kinds::JobKind>::policy();
+    let policy = <super::SendNotification as crate::kinds::JobKind>::policy();
     let mut job = NewJob::new(
         policy.queue,
         SEND,

@@ -71,7 +71,7 @@ pub struct ScheduleSpec {
     #[serde(default = "empty_object")]
     #[schema(value_type = Object)]
     pub payload: serde_json::Value,
-    #[serde(default = "yes")]
+    #[serde(default = "enabled_by_default")]
     pub enabled: bool,
     #[serde(default)]
     pub catch_up: CatchUp,
@@ -81,7 +81,7 @@ fn empty_object() -> serde_json::Value {
     serde_json::Value::Object(Default::default())
 }
 
-fn yes() -> bool {
+fn enabled_by_default() -> bool {
     true
 }
 
