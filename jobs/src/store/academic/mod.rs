@@ -198,9 +198,10 @@ pub(crate) async fn upsert_subjects(
     Ok(())
 }
 
-/// `Matemática` → (`matematica`, `Matemática`); a code stays a code.
+/// `Matemática` → (`matematica`, `Matemática`); a code stays a code. The
+/// code is [`ptbr::slug`], as for subjects read from documents.
 pub(crate) fn subject_of(given: &str) -> Option<(String, String)> {
-    let code = crate::store::tenants::slugify(given);
+    let code = ptbr::slug(given);
     (!code.is_empty()).then(|| (code, given.trim().to_string()))
 }
 
