@@ -5,6 +5,9 @@
 //! # Layout
 //! - [`model`]: the result shape shared with the job kind and the API.
 //! - [`options`]: what a caller may tune (limits, OCR, languages, scale).
+//! - [`normalize`]: pt-BR values and subject names to canonical ones (the
+//!   `ptbr` crate's rules plus the subject list); without features too, so
+//!   `jobs` can build an extraction result by hand.
 //! - `pdf` (feature `pdf`): bomb-safe loading and [`inspect`] (pages, encrypted).
 //! - feature `extract`: [`extract`], [`page_texts`] (each page's text, for tests and
 //!   the bench) and [`cli::run`] (the body of `worker extract`):
@@ -12,14 +15,15 @@
 //!   - `layout`: glyphs → words (by gaps) → lines (by y) → cells (by x);
 //!   - `ocr`: render (hayro, pdftoppm fallback), orientation, deskew, Tesseract,
 //!     grade cells one by one;
-//!   - `parse`: lines → student, school, subjects and years; `normalize`
-//!     (numbers, dates, subject names) and `validate` (ranges, média, CNPJ).
+//!   - `parse`: lines → student, school, subjects and years, with
+//!     [`normalize`]; `validate` (ranges, média, CNPJ).
 //!
 //! Everything that touches a PDF runs under `catch_unwind`: a bad file fails
 //! alone with an [`ExtractError`] code, never a panic. The worker additionally
 //! runs `worker extract` as a subprocess with rlimits and a timeout.
 
 pub mod model;
+pub mod normalize;
 pub mod options;
 
 pub use model::*;
@@ -38,8 +42,6 @@ mod extract;
 pub use extract::{extract, page_texts};
 #[cfg(feature = "extract")]
 mod layout;
-#[cfg(feature = "extract")]
-pub mod normalize;
 #[cfg(feature = "extract")]
 mod ocr;
 #[cfg(feature = "extract")]

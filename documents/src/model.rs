@@ -73,7 +73,8 @@ pub struct SubjectResult {
     pub name: String,
     /// As written in the document (`MATEMATICA`, `Mat.`).
     pub name_original: String,
-    /// Canonical code: lower-case ASCII slug (`matematica`, `lingua-portuguesa`).
+    /// Canonical code: the lower-case ASCII slug of `name` (`matematica`,
+    /// `lingua-portuguesa`, `1-ano`), at most 63 chars (`ptbr::slug`).
     pub code: String,
     pub terms: Vec<TermGrade>,
     pub final_grade: Option<f64>,

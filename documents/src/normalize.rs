@@ -1,100 +1,39 @@
-//! pt-BR values to canonical ones: decimal comma numbers (`8,5`), dates
-//! (`15/03/2011` → `2011-03-15`), percentages, CNPJ digits, and subject
-//! names to a canonical list with ASCII slug codes (`Língua Portuguesa` →
-//! `lingua-portuguesa`). Pure functions; the parser keeps the originals.
+//! pt-BR values of a document to canonical ones: decimal comma numbers
+//! (`8,5`), dates (`15/03/2011` → `2011-03-15`), percentages, CNPJ digits,
+//! and subject names to a canonical list with ASCII slug codes (`Língua
+//! Portuguesa` → `lingua-portuguesa`). The rules themselves (fold, slug,
+//! numbers, dates) are the `ptbr` crate's, shared with academic ingestion so
+//! a subject read from a document and from a CSV gets one code; this module
+//! adds what only printed documents need (OCR slips, the subject list).
+//! Pure functions, compiled without features (`jobs` builds extraction
+//! results by hand in its tests); the parser keeps the originals.
 
-/// Lower case without accents, char for char (so indices line up).
-pub fn fold(s: &str) -> String {
-    s.chars().map(fold_char).collect()
-}
-
-fn fold_char(c: char) -> char {
-    let c = c.to_lowercase().next().unwrap_or(c);
-    match c {
-        'á' | 'à' | 'â' | 'ã' | 'ä' => 'a',
-        'é' | 'è' | 'ê' | 'ë' => 'e',
-        'í' | 'ì' | 'î' | 'ï' => 'i',
-        'ó' | 'ò' | 'ô' | 'õ' | 'ö' => 'o',
-        'ú' | 'ù' | 'û' | 'ü' => 'u',
-        'ç' => 'c',
-        'ñ' => 'n',
-        'º' | '°' | 'ª' => 'o',
-        _ => c,
-    }
-}
-
-/// `Língua Portuguesa` → `lingua-portuguesa`.
-pub fn slug(s: &str) -> String {
-    let mut out = String::new();
-    for c in fold(s).chars() {
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.ends_with('-') && !out.is_empty() {
-            out.push('-');
-        }
-    }
-    out.trim_end_matches('-').to_string()
-}
+pub use ptbr::{fold, slug};
 
 /// A pt-BR number: `8,5`, `8.5`, `10`, `1.234,5`, `92%`, `92,5 %`.
 /// `None` for anything else (a dash, `—`, empty, letters).
 pub fn number(s: &str) -> Option<f64> {
-    let t = s.trim().trim_end_matches('%').trim();
+    let t = s.trim();
+    let core = t.strip_suffix('%').unwrap_or(t).trim_end();
     // OCR reads a decimal comma as a semicolon now and then (`5;5`).
     let fixed;
-    let t = if t.matches(';').count() == 1 && !t.starts_with(';') && !t.ends_with(';') {
+    let t = if core.matches(';').count() == 1 && !core.starts_with(';') && !core.ends_with(';') {
         fixed = t.replace(';', ",");
         fixed.as_str()
     } else {
         t
     };
-    if t.is_empty()
-        || !t
-            .chars()
-            .all(|c| c.is_ascii_digit() || c == ',' || c == '.')
-    {
+    // In a grade table a leading dash is an empty cell or a rule, never a sign.
+    if t.starts_with('-') {
         return None;
     }
-    if !t.chars().any(|c| c.is_ascii_digit()) {
-        return None;
-    }
-    let normal = if t.contains(',') {
-        t.replace('.', "").replace(',', ".")
-    } else if t.matches('.').count() > 1 {
-        t.replace('.', "")
-    } else {
-        t.to_string()
-    };
-    normal.parse().ok().filter(|v: &f64| v.is_finite())
+    ptbr::parse_decimal(t)
 }
 
 /// `dd/mm/aaaa` (or `dd-mm-aaaa`, `dd.mm.aaaa`, two-digit years as 19xx/20xx)
 /// to ISO `aaaa-mm-dd`, checking the day exists.
 pub fn date(s: &str) -> Option<String> {
-    let parts: Vec<&str> = s.trim().split(['/', '-', '.']).collect();
-    if parts.len() != 3 {
-        return None;
-    }
-    let d: u32 = parts[0].trim().parse().ok()?;
-    let m: u32 = parts[1].trim().parse().ok()?;
-    let y_raw = parts[2].trim();
-    let mut y: i32 = y_raw.get(..4.min(y_raw.len()))?.parse().ok()?;
-    if y_raw.len() == 2 {
-        y += if y > 30 { 1900 } else { 2000 };
-    }
-    if !(1900..=2100).contains(&y) || !(1..=12).contains(&m) || d == 0 || d > days_in_month(y, m) {
-        return None;
-    }
-    Some(format!("{y:04}-{m:02}-{d:02}"))
-}
-
-fn days_in_month(y: i32, m: u32) -> u32 {
-    match m {
-        2 if (y % 4 == 0 && y % 100 != 0) || y % 400 == 0 => 29,
-        2 => 28,
-        4 | 6 | 9 | 11 => 30,
-        _ => 31,
-    }
+    ptbr::parse_date_loose(s).map(|d| d.to_string())
 }
 
 /// Digits only.
@@ -235,6 +174,8 @@ mod tests {
         assert_eq!(number(""), None);
         assert_eq!(number("8,5a"), None);
         assert_eq!(number(","), None);
+        assert_eq!(number("-5"), None);
+        assert_eq!(number("1.0.0"), None);
     }
 
     #[test]
@@ -276,6 +217,19 @@ mod tests {
         );
         assert!(is_known_subject("Ciências"));
         assert!(!is_known_subject("Nome do Aluno"));
+    }
+
+    #[test]
+    fn unlisted_subjects_get_the_shared_slug() {
+        let name = "Língua Portuguesa 1º ano – Redação";
+        assert_eq!(
+            subject(name),
+            (name.into(), "lingua-portuguesa-1-ano-redacao".into())
+        );
+        let long = "Introdução à Educação Ambiental e às Práticas Sustentáveis na Ética Escolar";
+        let (_, code) = subject(long);
+        assert_eq!(code, ptbr::slug(long));
+        assert_eq!(code.len(), 63);
     }
 
     #[test]

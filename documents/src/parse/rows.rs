@@ -29,7 +29,7 @@ fn compact(s: &str) -> String {
         .collect();
     let mut out = String::new();
     for (i, c) in f.iter().enumerate() {
-        // 1º → "1o", 1ª → "1o": drop the ordinal mark.
+        // 1º → "1o", 1ª → "1a": drop the ordinal mark.
         if (*c == 'o' || *c == 'a')
             && i > 0
             && f[i - 1].is_ascii_digit()

@@ -1,8 +1,9 @@
 //! Message templates: minijinja with strict undefined (a missing variable is
 //! an error, never an empty string) and pt-BR filters: `decimal_br` (8.5 →
 //! `8,5`), `date_br` (`2025-12-15` → `15/12/2025`), `money_brl` (1234.56 →
-//! `R$ 1.234,56`). [`check`] runs when a template is saved: syntax errors and
-//! variables outside the declared list are refused then, not at send time.
+//! `R$ 1.234,56`), the `ptbr` crate's formatting. [`check`] runs when a
+//! template is saved: syntax errors and variables outside the declared list
+//! are refused then, not at send time.
 
 use minijinja::{Environment, UndefinedBehavior, Value};
 
@@ -97,10 +98,7 @@ impl Renderer {
 
 fn number(v: &Value) -> Result<f64, minijinja::Error> {
     if let Some(s) = v.as_str() {
-        return s
-            .replace(',', ".")
-            .parse::<f64>()
-            .map_err(|_| bad_arg("not a number"));
+        return ptbr::parse_decimal(s).ok_or_else(|| bad_arg("not a number"));
     }
     f64::try_from(v.clone()).map_err(|_| bad_arg("not a number"))
 }
@@ -111,34 +109,10 @@ fn bad_arg(msg: &str) -> minijinja::Error {
 
 /// `1234.5` → `1.234,5`; `places` fixes the decimals (`8.5|decimal_br(2)` → `8,50`).
 pub fn format_decimal(x: f64, places: Option<usize>) -> String {
-    let s = match places {
-        Some(p) => format!("{x:.p$}"),
-        None => {
-            let s = format!("{x}");
-            if s.contains('e') {
-                format!("{x:.2}")
-            } else {
-                s
-            }
-        }
-    };
-    let (neg, s) = s
-        .strip_prefix('-')
-        .map_or((false, s.as_str()), |r| (true, r));
-    let (int, frac) = s.split_once('.').map_or((s, None), |(i, f)| (i, Some(f)));
-    let mut grouped = String::new();
-    for (i, c) in int.chars().enumerate() {
-        if i > 0 && (int.len() - i) % 3 == 0 {
-            grouped.push('.');
-        }
-        grouped.push(c);
+    match places {
+        Some(p) => ptbr::format_decimal(x, p),
+        None => ptbr::format_number(x),
     }
-    let mut out = if neg { format!("-{grouped}") } else { grouped };
-    if let Some(f) = frac {
-        out.push(',');
-        out.push_str(f);
-    }
-    out
 }
 
 fn decimal_br(v: Value, places: Option<usize>) -> Result<String, minijinja::Error> {
@@ -147,12 +121,7 @@ fn decimal_br(v: Value, places: Option<usize>) -> Result<String, minijinja::Erro
 
 /// `R$ 1.234,56` (two places; negative as `-R$ 10,00`).
 pub fn format_brl(x: f64) -> String {
-    let s = format_decimal(x.abs(), Some(2));
-    if x < 0.0 {
-        format!("-R$ {s}")
-    } else {
-        format!("R$ {s}")
-    }
+    ptbr::format_money(x)
 }
 
 fn money_brl(v: Value) -> Result<String, minijinja::Error> {
@@ -162,7 +131,7 @@ fn money_brl(v: Value) -> Result<String, minijinja::Error> {
 /// `2025-12-15` or an RFC 3339 timestamp → `15/12/2025` (the date as written).
 pub fn format_date(s: &str) -> Option<String> {
     let date = chrono::NaiveDate::parse_from_str(s.get(..10)?, "%Y-%m-%d").ok()?;
-    Some(date.format("%d/%m/%Y").to_string())
+    Some(ptbr::format_date(date))
 }
 
 fn date_br(v: Value) -> Result<String, minijinja::Error> {

@@ -39,31 +39,10 @@ pub fn parse_timezone(name: &str) -> Result<chrono_tz::Tz, String> {
         .map_err(|_| format!("{name:?} is not an IANA timezone (e.g. America/Sao_Paulo)"))
 }
 
-/// `"Escola Estadual São João"` → `"escola-estadual-sao-joao"`.
+/// `"Escola Estadual São João"` → `"escola-estadual-sao-joao"`: the pt-BR
+/// slug ([`ptbr::slug`]), which fits 0001's check on `tenants.slug`.
 pub fn slugify(name: &str) -> String {
-    let mut out = String::new();
-    for c in name.chars().flat_map(char::to_lowercase) {
-        let c = match c {
-            'á' | 'à' | 'â' | 'ã' | 'ä' => 'a',
-            'é' | 'è' | 'ê' | 'ë' => 'e',
-            'í' | 'ì' | 'î' | 'ï' => 'i',
-            'ó' | 'ò' | 'ô' | 'õ' | 'ö' => 'o',
-            'ú' | 'ù' | 'û' | 'ü' => 'u',
-            'ç' => 'c',
-            'ñ' => 'n',
-            c => c,
-        };
-        if c.is_ascii_alphanumeric() {
-            out.push(c);
-        } else if !out.is_empty() && !out.ends_with('-') {
-            out.push('-');
-        }
-    }
-    let mut slug: String = out.trim_end_matches('-').chars().take(63).collect();
-    while slug.ends_with('-') {
-        slug.pop();
-    }
-    slug
+    ptbr::slug(name)
 }
 
 const COLUMNS: &str = "id, name, slug, timezone, plan, quotas, jwt_rs256_public_key, \

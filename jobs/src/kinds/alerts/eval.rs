@@ -20,7 +20,6 @@ use sqlx::{PgConnection, Postgres};
 use uuid::Uuid;
 
 use super::rule::{subject_codes, Condition, Scope, TrendOver};
-use crate::store::tenants::slugify;
 
 /// The year, today and tenant every statement of one evaluation shares.
 #[derive(Clone, Copy, Debug)]
@@ -415,7 +414,7 @@ pub fn run<'a>(
                 include_justified,
             } => {
                 leaf(&wrap(CONSECUTIVE_SQL), f, node, rule)
-                    .bind(subject.as_deref().map(slugify).unwrap_or_default())
+                    .bind(subject.as_deref().map(ptbr::slug).unwrap_or_default())
                     .bind(*count as i64)
                     .bind(include_justified)
                     .execute(&mut *conn)

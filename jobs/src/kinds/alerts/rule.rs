@@ -14,7 +14,6 @@ use utoipa::ToSchema;
 use crate::channels::templates;
 use crate::kinds::notify::ChannelName;
 use crate::kinds::FieldError;
-use crate::store::tenants::slugify;
 
 /// Deepest nesting of `all_of` / `any_of`.
 pub const MAX_DEPTH: usize = 4;
@@ -320,7 +319,7 @@ impl Condition {
                     return f("count", "must be 1-365");
                 }
                 if let Some(s) = subject {
-                    if slugify(s).is_empty() {
+                    if ptbr::slug(s).is_empty() {
                         return f("subject", "not a subject code or name");
                     }
                 }
@@ -377,7 +376,7 @@ impl Condition {
 
 fn check_subjects(path: &str, field: &str, subjects: &[String]) -> Result<(), FieldError> {
     for (i, s) in subjects.iter().enumerate() {
-        if slugify(s).is_empty() {
+        if ptbr::slug(s).is_empty() {
             return Err(FieldError::new(
                 format!("{path}.{field}[{i}]"),
                 "not a subject code or name",
@@ -389,7 +388,7 @@ fn check_subjects(path: &str, field: &str, subjects: &[String]) -> Result<(), Fi
 
 /// Subject codes of a `subjects` list (`"Matemática"` → `matematica`); `None` = all.
 pub fn subject_codes(subjects: &[String]) -> Option<Vec<String>> {
-    (!subjects.is_empty()).then(|| subjects.iter().map(|s| slugify(s)).collect())
+    (!subjects.is_empty()).then(|| subjects.iter().map(|s| ptbr::slug(s)).collect())
 }
 
 /// Variables every template may use.

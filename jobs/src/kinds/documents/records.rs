@@ -4,6 +4,9 @@
 //! (terms 1..n, term 0 = the final grade) and attendance per period (term 0 =
 //! the year; subject `''` = overall). Every row says `source =
 //! 'document:<id>'`; re-running overwrites the same keys, so it is idempotent.
+//! The rows go through the `store::academic` upserts, the ones ingestion
+//! uses: one statement and conflict key per table, and subject codes are
+//! the documents crate's `ptbr::slug`, as ingestion's are.
 //! Whatever cannot be written (no student, no year, a grade above the scale)
 //! is listed in [`RecordsOutcome::skipped`], never dropped silently.
 
@@ -12,6 +15,13 @@ use std::collections::BTreeMap;
 use documents::{DocType, Extraction, SubjectResult};
 use serde::Serialize;
 use uuid::Uuid;
+
+use crate::store::academic::{
+    self,
+    attendance::PeriodRow,
+    grades::GradeRow,
+    students::{self, StudentRow, Write},
+};
 
 /// What was written, for the job's result and the logs.
 #[derive(Clone, Debug, Default, PartialEq, Serialize)]
@@ -90,13 +100,7 @@ async fn student(
     skipped: &mut Vec<String>,
 ) -> Result<Option<(Uuid, bool)>, sqlx::Error> {
     if let Some(id) = hint {
-        let found: Option<Uuid> =
-            sqlx::query_scalar("select id from students where tenant_id = $1 and id = $2")
-                .bind(tenant)
-                .bind(id)
-                .fetch_optional(&mut *tx)
-                .await?;
-        if found.is_some() {
+        if students::exists(&mut *tx, tenant, id).await? {
             return Ok(Some((id, false)));
         }
         skipped.push(format!(
@@ -122,25 +126,15 @@ async fn student(
         .map(str::trim)
         .filter(|n| !n.is_empty())
         .map(|n| n.chars().take(200).collect::<String>());
-    let new_id = Uuid::now_v7();
-    // `xmax = 0` tells an inserted row from an updated one.
-    let (id, created): (Uuid, bool) = sqlx::query_as(
-        "insert into students (id, tenant_id, registration, name, birth_date) \
-         values ($1, $2, $3, coalesce($4, $3), $5) \
-         on conflict (tenant_id, registration) do update set \
-           name = coalesce($4, students.name), \
-           birth_date = coalesce(excluded.birth_date, students.birth_date), \
-           updated_at = now() \
-         returning id, (xmax = 0)",
-    )
-    .bind(new_id)
-    .bind(tenant)
-    .bind(registration)
-    .bind(&name)
-    .bind(birth_date(ex.student.birth_date.as_deref()))
-    .fetch_one(&mut *tx)
-    .await?;
-    Ok(Some((id, created)))
+    let row = StudentRow {
+        registration: registration.to_string(),
+        name,
+        birth_date: birth_date(ex.student.birth_date.as_deref()),
+        active: true,
+        left_on: None,
+    };
+    let written = students::upsert(&mut *tx, tenant, &[row], Write::Sighting).await?;
+    Ok(written.first().map(|(id, _, created)| (*id, *created)))
 }
 
 /// Writes `ex` into the tenant's records. `scale_max` is the tenant's grade scale.
@@ -232,81 +226,46 @@ pub async fn upsert(
         }
     }
 
-    if !subjects.is_empty() {
-        let (codes, names): (Vec<String>, Vec<String>) = subjects.into_iter().unzip();
-        // The tenant's own names win over what a document spelled.
-        sqlx::query(
-            "insert into academic_subjects (tenant_id, code, name) \
-             select $1, code, name from unnest($2::text[], $3::text[]) as t(code, name) \
-             on conflict (tenant_id, code) do nothing",
-        )
-        .bind(tenant)
-        .bind(&codes)
-        .bind(&names)
-        .execute(&mut *tx)
-        .await?;
-        out.subjects = codes.len();
-    }
-    if !grades.is_empty() {
-        let mut codes = Vec::new();
-        let mut years = Vec::new();
-        let mut terms = Vec::new();
-        let mut values = Vec::new();
-        for ((code, year, term), g) in grades {
-            codes.push(code);
-            years.push(year);
-            terms.push(term);
-            values.push(g);
-        }
-        sqlx::query(
-            "insert into grades (tenant_id, student_id, subject_code, year, term, assessment, grade, scale_max, source) \
-             select $1, $2, code, year, term, '', round(g::numeric, 2), $7, $8 \
-             from unnest($3::text[], $4::int[], $5::smallint[], $6::float8[]) as t(code, year, term, g) \
-             on conflict (tenant_id, student_id, subject_code, year, term, assessment) do update set \
-               grade = excluded.grade, scale_max = excluded.scale_max, source = excluded.source, updated_at = now()",
-        )
-        .bind(tenant)
-        .bind(student_id)
-        .bind(&codes)
-        .bind(&years)
-        .bind(&terms)
-        .bind(&values)
-        .bind(scale_max)
-        .bind(&source)
-        .execute(&mut *tx)
-        .await?;
-        out.grades = codes.len();
-    }
-    if !attendance.is_empty() {
-        let mut codes = Vec::new();
-        let mut years = Vec::new();
-        let mut absences = Vec::new();
-        let mut pcts = Vec::new();
-        for ((code, year), (a, p)) in attendance {
-            codes.push(code);
-            years.push(year);
-            absences.push(a);
-            pcts.push(p);
-        }
-        sqlx::query(
-            "insert into attendance_periods (tenant_id, student_id, subject_code, year, term, absences, attendance_pct, source) \
-             select $1, $2, code, year, 0, a, round(p::numeric, 2), $7 \
-             from unnest($3::text[], $4::int[], $5::int[], $6::float8[]) as t(code, year, a, p) \
-             on conflict (tenant_id, student_id, subject_code, year, term) do update set \
-               absences = excluded.absences, attendance_pct = excluded.attendance_pct, \
-               source = excluded.source, updated_at = now()",
-        )
-        .bind(tenant)
-        .bind(student_id)
-        .bind(&codes)
-        .bind(&years)
-        .bind(&absences)
-        .bind(&pcts)
-        .bind(&source)
-        .execute(&mut *tx)
-        .await?;
-        out.attendance_periods = codes.len();
-    }
+    // The tenant's own names win over what a document spelled.
+    academic::upsert_subjects(
+        &mut *tx,
+        tenant,
+        subjects.iter().map(|(c, n)| (c.as_str(), n.as_str())),
+    )
+    .await?;
+    out.subjects = subjects.len();
+    let grades: Vec<GradeRow> = grades
+        .into_iter()
+        .map(|((code, year, term), grade)| GradeRow {
+            student_id,
+            subject_code: code,
+            year,
+            term,
+            assessment: String::new(),
+            grade,
+            scale_max,
+            assessed_on: None,
+        })
+        .collect();
+    out.grades = academic::grades::upsert(&mut *tx, tenant, &source, &grades)
+        .await?
+        .len();
+    let periods: Vec<PeriodRow> = attendance
+        .into_iter()
+        .map(|((code, year), (absences, pct))| PeriodRow {
+            student_id,
+            subject_code: code,
+            year,
+            term: 0,
+            classes_given: None,
+            absences,
+            attendance_pct: pct,
+        })
+        .collect();
+    out.attendance_periods =
+        academic::attendance::upsert_periods(&mut *tx, tenant, &source, &periods)
+            .await?
+            .len();
     Ok(out)
 }
 

@@ -10,7 +10,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
 use super::fields::{Reader, SeenKeys};
@@ -143,6 +143,99 @@ fn code(s: &Option<(String, String)>) -> String {
     s.as_ref().map(|s| s.0.clone()).unwrap_or_default()
 }
 
+/// One day of attendance to write.
+#[derive(Clone, Debug)]
+pub struct DayRow {
+    pub student_id: Uuid,
+    pub day: NaiveDate,
+    /// `''` = the whole school day.
+    pub subject_code: String,
+    pub present: bool,
+    pub justified: bool,
+}
+
+/// One period's attendance to write; a subject other than `''` must exist.
+#[derive(Clone, Debug)]
+pub struct PeriodRow {
+    pub student_id: Uuid,
+    /// `''` = all subjects together.
+    pub subject_code: String,
+    pub year: i32,
+    /// 1..6, 0 = the year.
+    pub term: i16,
+    pub classes_given: Option<i32>,
+    pub absences: Option<i32>,
+    /// 0-100.
+    pub attendance_pct: Option<f64>,
+}
+
+/// Upserts days on (student, day, subject), all with `source`. One flag per
+/// row: true = inserted.
+pub async fn upsert_days(
+    ex: impl PgExecutor<'_>,
+    tenant: Uuid,
+    source: &str,
+    rows: &[DayRow],
+) -> Result<Vec<bool>, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_scalar(
+        "insert into attendance_days (tenant_id, student_id, day, subject_code, present, justified, source, updated_at)
+         select $1, s, d, c, p, j, $2, now()
+         from unnest($3::uuid[], $4::date[], $5::text[], $6::bool[], $7::bool[]) as v(s, d, c, p, j)
+         on conflict (tenant_id, student_id, day, subject_code) do update set
+             present = excluded.present, justified = excluded.justified, source = excluded.source, updated_at = now()
+         returning (xmax = 0)",
+    )
+    .bind(tenant)
+    .bind(source)
+    .bind(rows.iter().map(|d| d.student_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|d| d.day).collect::<Vec<_>>())
+    .bind(rows.iter().map(|d| d.subject_code.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|d| d.present).collect::<Vec<_>>())
+    .bind(rows.iter().map(|d| d.justified).collect::<Vec<_>>())
+    .fetch_all(ex)
+    .await
+}
+
+/// Upserts periods on (student, subject, year, term), all with `source`: a
+/// period already there takes the new row whole (classes given, absences and
+/// frequency; what the row lacks becomes null). Ingestion and document
+/// extraction both write periods through here. One flag per row: true = inserted.
+pub async fn upsert_periods(
+    ex: impl PgExecutor<'_>,
+    tenant: Uuid,
+    source: &str,
+    rows: &[PeriodRow],
+) -> Result<Vec<bool>, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_scalar(
+        "insert into attendance_periods (tenant_id, student_id, subject_code, year, term, classes_given, absences,
+                                         attendance_pct, source, updated_at)
+         select $1, s, c, y, t, g, a, p, $2, now()
+         from unnest($3::uuid[], $4::text[], $5::int[], $6::int2[], $7::int[], $8::int[], $9::float8[])
+              as v(s, c, y, t, g, a, p)
+         on conflict (tenant_id, student_id, subject_code, year, term) do update set
+             classes_given = excluded.classes_given, absences = excluded.absences,
+             attendance_pct = excluded.attendance_pct, source = excluded.source, updated_at = now()
+         returning (xmax = 0)",
+    )
+    .bind(tenant)
+    .bind(source)
+    .bind(rows.iter().map(|p| p.student_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|p| p.subject_code.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|p| p.year).collect::<Vec<_>>())
+    .bind(rows.iter().map(|p| p.term).collect::<Vec<_>>())
+    .bind(rows.iter().map(|p| p.classes_given).collect::<Vec<_>>())
+    .bind(rows.iter().map(|p| p.absences).collect::<Vec<_>>())
+    .bind(rows.iter().map(|p| p.attendance_pct).collect::<Vec<_>>())
+    .fetch_all(ex)
+    .await
+}
+
 /// Checks every row, then writes them all in one transaction (or none).
 pub async fn ingest(pool: &PgPool, tenant: Uuid, rows: &Rows) -> Result<Ingested, IngestError> {
     let mut errors = Vec::new();
@@ -174,62 +267,39 @@ pub async fn ingest(pool: &PgPool, tenant: Uuid, rows: &Rows) -> Result<Ingested
         errors.sort_by_key(|e| e.row);
         return Err(IngestError::Invalid(errors));
     }
-    let subjects: HashMap<String, String> = days
+    let subjects: HashMap<&str, &str> = days
         .iter()
-        .filter_map(|d| d.2.subject.clone())
-        .chain(periods.iter().filter_map(|p| p.2.subject.clone()))
+        .filter_map(|d| d.2.subject.as_ref())
+        .chain(periods.iter().filter_map(|p| p.2.subject.as_ref()))
+        .map(|(c, n)| (c.as_str(), n.as_str()))
+        .collect();
+    let days: Vec<DayRow> = days
+        .iter()
+        .map(|(_, _, d)| DayRow {
+            student_id: ids[&d.registration],
+            day: d.day,
+            subject_code: code(&d.subject),
+            present: d.present,
+            justified: d.justified,
+        })
+        .collect();
+    let periods: Vec<PeriodRow> = periods
+        .iter()
+        .map(|(_, _, p)| PeriodRow {
+            student_id: ids[&p.registration],
+            subject_code: code(&p.subject),
+            year: p.year,
+            term: p.term,
+            classes_given: p.classes_given,
+            absences: p.absences,
+            attendance_pct: p.pct,
+        })
         .collect();
     let source = rows.source().as_str();
-    let mut flags: Vec<bool> = Vec::with_capacity(rows.len());
     let mut tx = pool.begin().await?;
-    super::upsert_subjects(&mut *tx, tenant, &subjects).await?;
-    if !days.is_empty() {
-        flags.extend(
-            sqlx::query_scalar::<_, bool>(
-                "insert into attendance_days (tenant_id, student_id, day, subject_code, present, justified, source, updated_at)
-                 select $1, s, d, c, p, j, $2, now()
-                 from unnest($3::uuid[], $4::date[], $5::text[], $6::bool[], $7::bool[]) as v(s, d, c, p, j)
-                 on conflict (tenant_id, student_id, day, subject_code) do update set
-                     present = excluded.present, justified = excluded.justified, source = excluded.source, updated_at = now()
-                 returning (xmax = 0)",
-            )
-            .bind(tenant)
-            .bind(source)
-            .bind(days.iter().map(|d| ids[&d.2.registration]).collect::<Vec<_>>())
-            .bind(days.iter().map(|d| d.2.day).collect::<Vec<_>>())
-            .bind(days.iter().map(|d| code(&d.2.subject)).collect::<Vec<_>>())
-            .bind(days.iter().map(|d| d.2.present).collect::<Vec<_>>())
-            .bind(days.iter().map(|d| d.2.justified).collect::<Vec<_>>())
-            .fetch_all(&mut *tx)
-            .await?,
-        );
-    }
-    if !periods.is_empty() {
-        flags.extend(
-            sqlx::query_scalar::<_, bool>(
-                "insert into attendance_periods (tenant_id, student_id, subject_code, year, term, classes_given, absences,
-                                                 attendance_pct, source, updated_at)
-                 select $1, s, c, y, t, g, a, p, $2, now()
-                 from unnest($3::uuid[], $4::text[], $5::int[], $6::int2[], $7::int[], $8::int[], $9::float8[])
-                      as v(s, c, y, t, g, a, p)
-                 on conflict (tenant_id, student_id, subject_code, year, term) do update set
-                     classes_given = excluded.classes_given, absences = excluded.absences,
-                     attendance_pct = excluded.attendance_pct, source = excluded.source, updated_at = now()
-                 returning (xmax = 0)",
-            )
-            .bind(tenant)
-            .bind(source)
-            .bind(periods.iter().map(|p| ids[&p.2.registration]).collect::<Vec<_>>())
-            .bind(periods.iter().map(|p| code(&p.2.subject)).collect::<Vec<_>>())
-            .bind(periods.iter().map(|p| p.2.year).collect::<Vec<_>>())
-            .bind(periods.iter().map(|p| p.2.term).collect::<Vec<_>>())
-            .bind(periods.iter().map(|p| p.2.classes_given).collect::<Vec<_>>())
-            .bind(periods.iter().map(|p| p.2.absences).collect::<Vec<_>>())
-            .bind(periods.iter().map(|p| p.2.pct).collect::<Vec<_>>())
-            .fetch_all(&mut *tx)
-            .await?,
-        );
-    }
+    super::upsert_subjects(&mut *tx, tenant, subjects).await?;
+    let mut flags = upsert_days(&mut *tx, tenant, source, &days).await?;
+    flags.extend(upsert_periods(&mut *tx, tenant, source, &periods).await?);
     tx.commit().await?;
     let (inserted, updated) = tally(&flags);
     Ok(Ingested {

@@ -1,7 +1,8 @@
 //! Reading one ingestion row (a JSON object, or a CSV record turned into
 //! one) into typed values, collecting every problem with its row and field
 //! instead of stopping at the first. pt-BR forms are accepted: decimal comma
-//! (`8,5`), `dd/mm/aaaa` dates, `sim`/`não`, `P`/`F` for presence.
+//! (`8,5`) and `dd/mm/aaaa` dates by the `ptbr` crate's rules (the documents
+//! extractor reads them the same way), `sim`/`não`, `P`/`F` for presence.
 
 use chrono::NaiveDate;
 use serde::Serialize;
@@ -50,27 +51,6 @@ impl<K: std::hash::Hash + Eq> SeenKeys<K> {
             message: format!("same {what} as row {first}"),
         })
     }
-}
-
-/// `8,5`, `8.5`, `72,5%`, a JSON number → f64.
-pub fn parse_decimal(s: &str) -> Option<f64> {
-    let s = s.trim().trim_end_matches('%').trim();
-    // `1.234,5` (thousands dot) or `8,5`; a lone dot is a decimal point.
-    let normal = if s.contains(',') {
-        s.replace('.', "").replace(',', ".")
-    } else {
-        s.to_string()
-    };
-    normal.parse::<f64>().ok().filter(|x| x.is_finite())
-}
-
-/// `15/03/2026`, `15/3/2026` or `2026-03-15`.
-pub fn parse_date(s: &str) -> Option<NaiveDate> {
-    let s = s.trim();
-    NaiveDate::parse_from_str(s, "%d/%m/%Y")
-        .or_else(|_| NaiveDate::parse_from_str(s, "%Y-%m-%d"))
-        .ok()
-        .filter(|d| s.len() >= 8 && (1900..=2200).contains(&chrono::Datelike::year(d)))
 }
 
 /// `true`/`false`, `sim`/`não`, `s`/`n`, `1`/`0`, `P` (presente)/`F` (falta).
@@ -178,7 +158,7 @@ impl<'a, 'e> Reader<'a, 'e> {
         let x = match v {
             Value::Number(x) => x.as_f64(),
             Value::String(s) if s.trim().is_empty() => return None,
-            Value::String(s) => parse_decimal(s),
+            Value::String(s) => ptbr::parse_decimal(s),
             _ => None,
         };
         if x.is_none() {
@@ -213,7 +193,7 @@ impl<'a, 'e> Reader<'a, 'e> {
         let (n, v) = self.raw(names)?;
         let d = match v {
             Value::String(s) if s.trim().is_empty() => return None,
-            Value::String(s) => parse_date(s),
+            Value::String(s) => ptbr::parse_date(s),
             _ => None,
         };
         if d.is_none() {
@@ -266,7 +246,6 @@ impl<'a, 'e> Reader<'a, 'e> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use proptest::prelude::*;
 
     #[test]
     fn a_key_given_twice_names_the_first_row() {
@@ -284,38 +263,29 @@ mod tests {
         );
     }
 
-    #[test]
-    fn pt_br_forms() {
-        assert_eq!(parse_decimal("8,5"), Some(8.5));
-        assert_eq!(parse_decimal("72,5%"), Some(72.5));
-        assert_eq!(parse_decimal("1.234,5"), Some(1234.5));
-        assert_eq!(parse_decimal("8.5"), Some(8.5));
-        assert_eq!(parse_decimal("oito"), None);
-        assert_eq!(
-            parse_date("15/03/2026"),
-            NaiveDate::from_ymd_opt(2026, 3, 15)
-        );
-        assert_eq!(
-            parse_date("2026-03-15"),
-            NaiveDate::from_ymd_opt(2026, 3, 15)
-        );
-        assert_eq!(parse_date("31/02/2026"), None);
-        assert_eq!(parse_bool("Não"), Some(false));
-        assert_eq!(parse_bool("P"), Some(true));
+    fn read(map: serde_json::Value) -> (Option<f64>, Option<NaiveDate>, Vec<RowError>) {
+        let map = map.as_object().unwrap().clone();
+        let mut errors = Vec::new();
+        let mut r = Reader::new(1, None, "", &map, &mut errors);
+        let x = r.decimal(&["nota"]);
+        let d = r.date(&["data"]);
+        r.finish();
+        (x, d, errors)
     }
 
-    proptest! {
-        #[test]
-        fn decimal_comma_round_trips(cents in 0u32..100_000) {
-            let x = f64::from(cents) / 100.0;
-            let br = crate::channels::templates::format_decimal(x, Some(2));
-            prop_assert_eq!(parse_decimal(&br), Some((x * 100.0).round() / 100.0));
-        }
-
-        #[test]
-        fn dd_mm_aaaa_round_trips(days in 0i64..90_000) {
-            let d = NaiveDate::from_ymd_opt(1950, 1, 1).unwrap() + chrono::Duration::days(days);
-            prop_assert_eq!(parse_date(&d.format("%d/%m/%Y").to_string()), Some(d));
-        }
+    #[test]
+    fn pt_br_forms() {
+        let (x, d, errors) = read(serde_json::json!({"nota": "1.234,5", "data": "5/3/2026"}));
+        assert_eq!((x, d), (Some(1234.5), NaiveDate::from_ymd_opt(2026, 3, 5)));
+        assert!(errors.is_empty());
+        let (x, d, errors) = read(serde_json::json!({"nota": 8.5, "data": "2026-03-15"}));
+        assert_eq!((x, d), (Some(8.5), NaiveDate::from_ymd_opt(2026, 3, 15)));
+        assert!(errors.is_empty());
+        let (x, d, errors) = read(serde_json::json!({"nota": "oito", "data": "31/02/2026"}));
+        assert_eq!((x, d), (None, None));
+        let fields: Vec<&str> = errors.iter().map(|e| e.field.as_str()).collect();
+        assert_eq!(fields, ["nota", "data"]);
+        assert_eq!(parse_bool("Não"), Some(false));
+        assert_eq!(parse_bool("P"), Some(true));
     }
 }

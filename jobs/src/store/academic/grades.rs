@@ -11,7 +11,7 @@
 use std::collections::HashMap;
 
 use chrono::NaiveDate;
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
 use super::fields::{Reader, SeenKeys};
@@ -119,6 +119,60 @@ fn read(rows: &Rows, errors: &mut Vec<RowError>) -> Vec<Grade> {
     out
 }
 
+/// One grade to write; its subject must exist ([`super::upsert_subjects`]).
+#[derive(Clone, Debug)]
+pub struct GradeRow {
+    pub student_id: Uuid,
+    pub subject_code: String,
+    pub year: i32,
+    /// 1..6, 0 = the final (yearly) grade.
+    pub term: i16,
+    /// `''` = the term's grade.
+    pub assessment: String,
+    pub grade: f64,
+    pub scale_max: f64,
+    /// `None` keeps the date a previous write gave.
+    pub assessed_on: Option<NaiveDate>,
+}
+
+/// Upserts grades on their natural key (student, subject, year, term,
+/// assessment), all with `source` (`api`, `csv`, `document:<id>`); a grade
+/// already there takes the new value. One flag per row: true = inserted.
+pub async fn upsert(
+    ex: impl PgExecutor<'_>,
+    tenant: Uuid,
+    source: &str,
+    rows: &[GradeRow],
+) -> Result<Vec<bool>, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    sqlx::query_scalar(
+        "insert into grades (tenant_id, student_id, subject_code, year, term, assessment, grade, scale_max,
+                             assessed_on, source, updated_at)
+         select $1, s, c, y, t, a, g, m, d, $2, now()
+         from unnest($3::uuid[], $4::text[], $5::int[], $6::int2[], $7::text[], $8::float8[], $9::float8[], $10::date[])
+              as v(s, c, y, t, a, g, m, d)
+         on conflict (tenant_id, student_id, subject_code, year, term, assessment) do update set
+             grade = excluded.grade, scale_max = excluded.scale_max,
+             assessed_on = coalesce(excluded.assessed_on, grades.assessed_on),
+             source = excluded.source, updated_at = now()
+         returning (xmax = 0)",
+    )
+    .bind(tenant)
+    .bind(source)
+    .bind(rows.iter().map(|g| g.student_id).collect::<Vec<_>>())
+    .bind(rows.iter().map(|g| g.subject_code.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|g| g.year).collect::<Vec<_>>())
+    .bind(rows.iter().map(|g| g.term).collect::<Vec<_>>())
+    .bind(rows.iter().map(|g| g.assessment.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|g| g.grade).collect::<Vec<_>>())
+    .bind(rows.iter().map(|g| g.scale_max).collect::<Vec<_>>())
+    .bind(rows.iter().map(|g| g.assessed_on).collect::<Vec<_>>())
+    .fetch_all(ex)
+    .await
+}
+
 /// Checks every row, then writes them all in one transaction (or none).
 pub async fn ingest(pool: &PgPool, tenant: Uuid, rows: &Rows) -> Result<Ingested, IngestError> {
     let mut errors = Vec::new();
@@ -132,34 +186,28 @@ pub async fn ingest(pool: &PgPool, tenant: Uuid, rows: &Rows) -> Result<Ingested
         errors.sort_by_key(|e| e.row);
         return Err(IngestError::Invalid(errors));
     }
-    let subjects: HashMap<String, String> = grades.iter().map(|g| g.subject.clone()).collect();
+    let subjects: HashMap<&str, &str> = grades
+        .iter()
+        .map(|g| (g.subject.0.as_str(), g.subject.1.as_str()))
+        .collect();
     let students: Vec<Uuid> = grades.iter().map(|g| ids[&g.registration]).collect();
+    let written: Vec<GradeRow> = grades
+        .iter()
+        .zip(&students)
+        .map(|(g, s)| GradeRow {
+            student_id: *s,
+            subject_code: g.subject.0.clone(),
+            year: g.year,
+            term: g.term,
+            assessment: g.assessment.clone(),
+            grade: g.grade,
+            scale_max: g.scale_max,
+            assessed_on: g.assessed_on,
+        })
+        .collect();
     let mut tx = pool.begin().await?;
-    super::upsert_subjects(&mut *tx, tenant, &subjects).await?;
-    let flags: Vec<bool> = sqlx::query_scalar(
-        "insert into grades (tenant_id, student_id, subject_code, year, term, assessment, grade, scale_max,
-                             assessed_on, source, updated_at)
-         select $1, s, c, y, t, a, g, m, d, $2, now()
-         from unnest($3::uuid[], $4::text[], $5::int[], $6::int2[], $7::text[], $8::float8[], $9::float8[], $10::date[])
-              as v(s, c, y, t, a, g, m, d)
-         on conflict (tenant_id, student_id, subject_code, year, term, assessment) do update set
-             grade = excluded.grade, scale_max = excluded.scale_max,
-             assessed_on = coalesce(excluded.assessed_on, grades.assessed_on),
-             source = excluded.source, updated_at = now()
-         returning (xmax = 0)",
-    )
-    .bind(tenant)
-    .bind(rows.source().as_str())
-    .bind(&students)
-    .bind(grades.iter().map(|g| g.subject.0.clone()).collect::<Vec<_>>())
-    .bind(grades.iter().map(|g| g.year).collect::<Vec<_>>())
-    .bind(grades.iter().map(|g| g.term).collect::<Vec<_>>())
-    .bind(grades.iter().map(|g| g.assessment.clone()).collect::<Vec<_>>())
-    .bind(grades.iter().map(|g| g.grade).collect::<Vec<_>>())
-    .bind(grades.iter().map(|g| g.scale_max).collect::<Vec<_>>())
-    .bind(grades.iter().map(|g| g.assessed_on).collect::<Vec<_>>())
-    .fetch_all(&mut *tx)
-    .await?;
+    super::upsert_subjects(&mut *tx, tenant, subjects).await?;
+    let flags = upsert(&mut *tx, tenant, rows.source().as_str(), &written).await?;
     tx.commit().await?;
     let (inserted, updated) = tally(&flags);
     Ok(Ingested {

@@ -13,6 +13,12 @@
 //! Layout: `csv` (the upload reader), `fields` (typed getters, pt-BR
 //! values), one file per resource (`students`, `classes`, `grades`,
 //! `attendance`, `occurrences`).
+//!
+//! The upserts of students, subjects, grades and attendance periods are
+//! public functions (`students::upsert`, [`upsert_subjects`],
+//! `grades::upsert`, `attendance::upsert_periods`): document extraction
+//! (`kinds::documents::records`) writes its records through them too, so
+//! each table has one statement and one conflict key.
 
 pub mod attendance;
 pub mod classes;
@@ -177,14 +183,18 @@ pub(crate) async fn resolve_students(
     Ok(ids)
 }
 
-/// Upserts subjects by code, keeping an existing display name.
-pub(crate) async fn upsert_subjects(
+/// Upserts subjects `(code, display name)` by code, keeping an existing
+/// display name (the tenant's own spelling wins over a later one). Ingestion
+/// and document extraction both write subjects through here.
+pub async fn upsert_subjects<'a>(
     ex: impl PgExecutor<'_>,
     tenant: Uuid,
-    subjects: &HashMap<String, String>,
+    subjects: impl IntoIterator<Item = (&'a str, &'a str)>,
 ) -> Result<(), sqlx::Error> {
-    let (codes, names): (Vec<String>, Vec<String>) =
-        subjects.iter().map(|(c, n)| (c.clone(), n.clone())).unzip();
+    let (codes, names): (Vec<&str>, Vec<&str>) = subjects.into_iter().unzip();
+    if codes.is_empty() {
+        return Ok(());
+    }
     sqlx::query(
         "insert into academic_subjects (tenant_id, code, name)
          select $1, c, n from unnest($2::text[], $3::text[]) as v(c, n)
@@ -198,9 +208,10 @@ pub(crate) async fn upsert_subjects(
     Ok(())
 }
 
-/// `Matemática` → (`matematica`, `Matemática`); a code stays a code.
+/// `Matemática` → (`matematica`, `Matemática`); a code stays a code. The
+/// code is [`ptbr::slug`], as for subjects read from documents.
 pub(crate) fn subject_of(given: &str) -> Option<(String, String)> {
-    let code = crate::store::tenants::slugify(given);
+    let code = ptbr::slug(given);
     (!code.is_empty()).then(|| (code, given.trim().to_string()))
 }
 

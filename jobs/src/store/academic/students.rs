@@ -11,7 +11,7 @@ use std::collections::{HashMap, HashSet};
 
 use chrono::NaiveDate;
 use serde_json::Value;
-use sqlx::PgPool;
+use sqlx::{PgExecutor, PgPool};
 use uuid::Uuid;
 
 use super::fields::{Reader, SeenKeys};
@@ -250,6 +250,79 @@ fn read(rows: &Rows, errors: &mut Vec<RowError>) -> Vec<Student> {
     out
 }
 
+/// One student to write, by registration (matrícula).
+#[derive(Clone, Debug)]
+pub struct StudentRow {
+    pub registration: String,
+    /// `None`: a new student is named by the registration until a name comes.
+    pub name: Option<String>,
+    /// `None` keeps a birth date already known.
+    pub birth_date: Option<NaiveDate>,
+    pub active: bool,
+    pub left_on: Option<NaiveDate>,
+}
+
+/// How [`upsert`] treats a student already on file.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum Write {
+    /// The school's roster (ingestion): name, `active` and `left_on` replace
+    /// what is stored.
+    Roster,
+    /// A document saw the student: a new one is created (active); a known
+    /// one takes the document's name when it gave one, and keeps whether
+    /// they are still enrolled.
+    Sighting,
+}
+
+/// Upserts students on (tenant, registration); returns `(id, registration,
+/// inserted)` per row. Ingestion and document extraction both write
+/// students through here.
+pub async fn upsert(
+    ex: impl PgExecutor<'_>,
+    tenant: Uuid,
+    rows: &[StudentRow],
+    write: Write,
+) -> Result<Vec<(Uuid, String, bool)>, sqlx::Error> {
+    if rows.is_empty() {
+        return Ok(Vec::new());
+    }
+    // A row without a name is inserted named by its registration. In a
+    // sighting that stand-in never replaces a stored name: `excluded` only
+    // carries the inserted values, so the stand-in is how the row says "no name".
+    sqlx::query_as(
+        "insert into students (id, tenant_id, registration, name, birth_date, active, left_on)
+         select i, $1, r, coalesce(n, r), b, a, l
+         from unnest($2::uuid[], $3::text[], $4::text[], $5::date[], $6::bool[], $7::date[]) as v(i, r, n, b, a, l)
+         on conflict (tenant_id, registration) do update set
+             name = case when $8 or excluded.name <> excluded.registration then excluded.name
+                         else students.name end,
+             birth_date = coalesce(excluded.birth_date, students.birth_date),
+             active = case when $8 then excluded.active else students.active end,
+             left_on = case when $8 then excluded.left_on else students.left_on end,
+             updated_at = now()
+         returning id, registration, (xmax = 0)",
+    )
+    .bind(tenant)
+    .bind(rows.iter().map(|_| Uuid::now_v7()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|s| s.registration.as_str()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|s| s.name.as_deref()).collect::<Vec<_>>())
+    .bind(rows.iter().map(|s| s.birth_date).collect::<Vec<_>>())
+    .bind(rows.iter().map(|s| s.active).collect::<Vec<_>>())
+    .bind(rows.iter().map(|s| s.left_on).collect::<Vec<_>>())
+    .bind(write == Write::Roster)
+    .fetch_all(ex)
+    .await
+}
+
+/// Whether `id` is one of `tenant`'s students.
+pub async fn exists(ex: impl PgExecutor<'_>, tenant: Uuid, id: Uuid) -> Result<bool, sqlx::Error> {
+    sqlx::query_scalar("select exists (select 1 from students where tenant_id = $1 and id = $2)")
+        .bind(tenant)
+        .bind(id)
+        .fetch_one(ex)
+        .await
+}
+
 /// Checks every row, then writes students and guardians in one transaction (or nothing).
 pub async fn ingest(pool: &PgPool, tenant: Uuid, rows: &Rows) -> Result<Ingested, IngestError> {
     let mut errors = Vec::new();
@@ -258,25 +331,18 @@ pub async fn ingest(pool: &PgPool, tenant: Uuid, rows: &Rows) -> Result<Ingested
         errors.sort_by_key(|e| e.row);
         return Err(IngestError::Invalid(errors));
     }
+    let rows: Vec<StudentRow> = students
+        .iter()
+        .map(|s| StudentRow {
+            registration: s.registration.clone(),
+            name: Some(s.name.clone()),
+            birth_date: s.birth_date,
+            active: s.active,
+            left_on: s.left_on,
+        })
+        .collect();
     let mut tx = pool.begin().await?;
-    let written: Vec<(Uuid, String, bool)> = sqlx::query_as(
-        "insert into students (id, tenant_id, registration, name, birth_date, active, left_on)
-         select i, $1, r, n, b, a, l
-         from unnest($2::uuid[], $3::text[], $4::text[], $5::date[], $6::bool[], $7::date[]) as v(i, r, n, b, a, l)
-         on conflict (tenant_id, registration) do update set
-             name = excluded.name, birth_date = coalesce(excluded.birth_date, students.birth_date),
-             active = excluded.active, left_on = excluded.left_on, updated_at = now()
-         returning id, registration, (xmax = 0)",
-    )
-    .bind(tenant)
-    .bind(students.iter().map(|_| Uuid::now_v7()).collect::<Vec<_>>())
-    .bind(students.iter().map(|s| s.registration.clone()).collect::<Vec<_>>())
-    .bind(students.iter().map(|s| s.name.clone()).collect::<Vec<_>>())
-    .bind(students.iter().map(|s| s.birth_date).collect::<Vec<_>>())
-    .bind(students.iter().map(|s| s.active).collect::<Vec<_>>())
-    .bind(students.iter().map(|s| s.left_on).collect::<Vec<_>>())
-    .fetch_all(&mut *tx)
-    .await?;
+    let written = upsert(&mut *tx, tenant, &rows, Write::Roster).await?;
     let id_of: HashMap<&str, Uuid> = written.iter().map(|w| (w.1.as_str(), w.0)).collect();
 
     // Guardians of the students that listed them: the list replaces what was there.
