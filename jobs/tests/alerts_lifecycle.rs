@@ -10,6 +10,7 @@ mod alerts_common;
 use alerts_common::*;
 use jobs::engine::NewJob;
 use jobs::kinds::alerts::{self, EvaluatePayload};
+use jobs::testing::Bed;
 use serde_json::json;
 use sqlx::PgPool;
 
@@ -22,7 +23,7 @@ async fn ana_at(bed: &jobs::testing::Bed, pct: f64) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn an_alert_is_sent_once_resolves_and_reopens_with_history(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     two_students(&bed).await;
     ana_at(&bed, 70.0).await;
     attendance_rule(&bed).await;
@@ -69,7 +70,7 @@ async fn an_alert_is_sent_once_resolves_and_reopens_with_history(pool: PgPool) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn a_reopened_alert_inside_the_cooldown_stays_silent(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     two_students(&bed).await;
     ana_at(&bed, 70.0).await;
     rule(
@@ -107,7 +108,7 @@ async fn a_reopened_alert_inside_the_cooldown_stays_silent(pool: PgPool) {
 async fn an_acknowledged_alert_still_resolves_and_a_disabled_rule_resolves_its_alerts(
     pool: PgPool,
 ) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     two_students(&bed).await;
     ana_at(&bed, 70.0).await;
     let id = rule(
@@ -145,7 +146,7 @@ async fn an_acknowledged_alert_still_resolves_and_a_disabled_rule_resolves_its_a
 async fn a_student_who_left_is_not_alerted_and_a_transfer_reaches_the_new_class_staff(
     pool: PgPool,
 ) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     two_students(&bed).await;
     attendance(&bed, json!([
         {"registration": "2026001", "subject": "Matemática", "year": 2026, "term": 1, "attendance_pct": 70},
@@ -205,7 +206,7 @@ async fn a_student_who_left_is_not_alerted_and_a_transfer_reaches_the_new_class_
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn a_narrowed_evaluation_touches_only_its_students(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     two_students(&bed).await;
     attendance(&bed, json!([
         {"registration": "2026001", "subject": "Matemática", "year": 2026, "term": 1, "attendance_pct": 70},
@@ -237,7 +238,7 @@ async fn a_narrowed_evaluation_touches_only_its_students(pool: PgPool) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn evaluate_job_through_workers_emails_the_guardian_once(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     let ch =
         json!({"from": "secretaria@escola-alfa.edu.br", "from_name": "Secretaria Escola Alfa"});
     jobs::kinds::notify::admin::put_channel(&bed.pool, bed.tenant, "email", &ch, true)
@@ -288,7 +289,7 @@ async fn evaluate_job_through_workers_emails_the_guardian_once(pool: PgPool) {
 /// figure that still holds updates details and `changed_at` without a message.
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn a_held_alert_is_rewritten_only_when_its_details_change(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     two_students(&bed).await;
     ana_at(&bed, 70.0).await;
     attendance_rule(&bed).await;

@@ -8,6 +8,7 @@ mod alerts_common;
 
 use alerts_common::*;
 use jobs::kinds::alerts::{self, EvaluatePayload};
+use jobs::testing::Bed;
 use serde_json::{json, Value};
 use sqlx::PgPool;
 
@@ -15,7 +16,7 @@ use sqlx::PgPool;
 async fn attendance_below_holds_per_subject_not_at_the_threshold_and_tells_reachable_guardians(
     pool: PgPool,
 ) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     two_students(&bed).await;
     attendance(&bed, json!([
         // Ana: Matemática 72% (28 absences of 100), Português exactly 75%.
@@ -80,7 +81,7 @@ async fn attendance_below_holds_per_subject_not_at_the_threshold_and_tells_reach
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn attendance_overall_uses_the_whole_day_else_all_subjects_and_daily_records(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     two_students(&bed).await;
     students(
         &bed,
@@ -132,7 +133,7 @@ async fn attendance_overall_uses_the_whole_day_else_all_subjects_and_daily_recor
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn grade_below_reads_term_grades_assessments_scales_and_missing_terms(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     two_students(&bed).await;
     grades(&bed, json!([
         // Ana, Matemática: term 1 from assessments (4 and 6 → 5, exactly the threshold), term 2 = 4,5.
@@ -196,7 +197,7 @@ async fn grade_below_reads_term_grades_assessments_scales_and_missing_terms(pool
 async fn average_below_ignores_missing_terms_prefers_the_final_grade_and_has_an_overall_form(
     pool: PgPool,
 ) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     two_students(&bed).await;
     grades(&bed, json!([
         // Ana, Matemática: terms 1-2 only (4 and 6 → 5; missing terms are not zeros).
@@ -244,7 +245,7 @@ async fn average_below_ignores_missing_terms_prefers_the_final_grade_and_has_an_
 async fn consecutive_absences_count_the_latest_run_and_justified_ones_break_it_unless_included(
     pool: PgPool,
 ) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     two_students(&bed).await;
     let days = |reg: &str, marks: &str| {
         marks.chars().enumerate().map(|(i, m)| {
@@ -311,7 +312,7 @@ async fn consecutive_absences_count_the_latest_run_and_justified_ones_break_it_u
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn falling_trend_needs_the_full_window_and_the_whole_drop(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     two_students(&bed).await;
     grades(&bed, json!([
         {"registration": "2026001", "subject": "Matemática", "year": 2026, "term": 1, "grade": 8},
@@ -346,7 +347,7 @@ async fn falling_trend_needs_the_full_window_and_the_whole_drop(pool: PgPool) {
 /// and name order, not the term grades (which here do not fall).
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn falling_trend_over_assessments_reads_single_assessments_in_order(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     two_students(&bed).await;
     grades(&bed, json!([
         // Ana, Matemática: term 1 P1 9, P2 8 (10/03 and 20/03); term 2 P1 6,5 — a 2,5 drop over the last 3.
@@ -391,7 +392,7 @@ async fn falling_trend_over_assessments_reads_single_assessments_in_order(pool: 
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn an_occurrence_alerts_once_each_by_severity_and_age(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     two_students(&bed).await;
     occurrences(&bed, json!([
         {"registration": "2026001", "external_id": "OC-1", "kind": "agressão", "severity": 4, "date": "10/06/2026", "description": "briga no recreio"},
@@ -431,7 +432,7 @@ async fn an_occurrence_alerts_once_each_by_severity_and_age(pool: PgPool) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn composite_rules_combine_conditions_per_student(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     two_students(&bed).await;
     attendance(&bed, json!([
         {"registration": "2026001", "subject": "Matemática", "year": 2026, "term": 1, "attendance_pct": 70},
@@ -468,7 +469,7 @@ async fn composite_rules_combine_conditions_per_student(pool: PgPool) {
 /// same students agree.
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn attendance_year_rows_win_mixed_sets_average_and_narrowing_agrees(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     two_students(&bed).await;
     attendance(&bed, json!([
         // Ana, Matemática: terms at 50% but a year row (percentage only) of 80%: 80% holds, no alert.

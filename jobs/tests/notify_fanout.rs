@@ -46,7 +46,7 @@ async fn wait_sent(bed: &jobs::testing::Bed, n: i64) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_fanout_via_worker_one_row_and_one_email_per_recipient_dedup_on_rerun(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     email_channel(&bed).await;
     let worker = bed.worker(jobs::kinds::notify::QUEUE, 4);
     let to = ["ana@example.com", "bruno@example.com", "carla@example.com"];

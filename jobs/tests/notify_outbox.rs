@@ -9,13 +9,14 @@ use jobs::kinds::notify::{
     admin, dispatch, sql, templates, ChannelName, MessageSpec, NotificationRequest, RecipientSpec,
 };
 use jobs::kinds::JobError;
+use jobs::testing::Bed;
 use notify_common::*;
 use serde_json::json;
 use sqlx::PgPool;
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_email_goes_through_a_worker_once_per_dedup_key(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     email_channel(&bed).await;
     let spec = templates::TemplateSpec {
         name: "grade_posted".into(),
@@ -97,7 +98,7 @@ async fn notify_email_goes_through_a_worker_once_per_dedup_key(pool: PgPool) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_redelivered_job_after_send_does_not_resend(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     email_channel(&bed).await;
     let id = enqueue(
         &bed,
@@ -116,7 +117,7 @@ async fn notify_redelivered_job_after_send_does_not_resend(pool: PgPool) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_worker_killed_after_provider_accepted_leaves_unknown_not_a_resend(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     email_channel(&bed).await;
     let id = enqueue(
         &bed,
@@ -152,7 +153,7 @@ async fn notify_worker_killed_after_provider_accepted_leaves_unknown_not_a_resen
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_two_runs_at_once_send_one_message(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     email_channel(&bed).await;
     let id = enqueue(
         &bed,
@@ -171,7 +172,7 @@ async fn notify_two_runs_at_once_send_one_message(pool: PgPool) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_fanout_makes_one_row_and_job_per_recipient(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     email_channel(&bed).await;
     let mut req = text(ChannelName::Email, "", "", "Olá {{ nome }}");
     req.recipient = None;
@@ -205,7 +206,7 @@ async fn notify_fanout_makes_one_row_and_job_per_recipient(pool: PgPool) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_opted_out_recipient_is_suppressed(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     email_channel(&bed).await;
     let o = admin::OptOut {
         channel: "email".into(),
@@ -239,7 +240,7 @@ async fn notify_opted_out_recipient_is_suppressed(pool: PgPool) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_opt_outs_match_normalised_phones_and_emails(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     email_channel(&bed).await;
     jobs::testing::Bed::set_env("TEST_WA_TOKEN", "EAAG-test-token");
     channel(
@@ -329,7 +330,7 @@ async fn notify_opt_outs_match_normalised_phones_and_emails(pool: PgPool) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_quiet_hours_snooze_normal_messages_but_not_urgent_ones(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     email_channel(&bed).await;
     // A window that contains "now" in São Paulo and ends about an hour later.
     let local = chrono::Utc::now().with_timezone(&chrono_tz::America::Sao_Paulo);
@@ -371,7 +372,7 @@ async fn notify_quiet_hours_snooze_normal_messages_but_not_urgent_ones(pool: PgP
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_smtp_rejection_is_permanent_and_busy_is_retried(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     email_channel(&bed).await;
     let id = enqueue(
         &bed,
@@ -404,7 +405,7 @@ async fn notify_smtp_rejection_is_permanent_and_busy_is_retried(pool: PgPool) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_missing_channel_settings_fail_with_reason(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     let id = enqueue(
         &bed,
         &text(ChannelName::Sms, "+5511988887777", "k-nochan", "Olá"),

@@ -26,7 +26,7 @@ async fn whatsapp(bed: &Bed) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_whatsapp_429_honours_retry_after_then_sends_once(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     whatsapp(&bed).await;
     let mut req = text(ChannelName::Whatsapp, "+5511988887777", "wa-1", "");
     req.message = MessageSpec {
@@ -76,7 +76,7 @@ async fn notify_whatsapp_429_honours_retry_after_then_sends_once(pool: PgPool) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_whatsapp_5xx_retries_4xx_fails_and_last_attempt_gives_up(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     whatsapp(&bed).await;
     let id = enqueue(
         &bed,
@@ -117,7 +117,7 @@ async fn notify_whatsapp_5xx_retries_4xx_fails_and_last_attempt_gives_up(pool: P
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_sms_posts_twilio_form_with_basic_auth(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     Bed::set_env("TEST_TWILIO_TOKEN", "twilio-secret");
     channel(&bed, ChannelName::Sms, json!({"account_sid": "AC123", "auth_token_env": "TEST_TWILIO_TOKEN", "from": "+15017122661"})).await;
     let id = enqueue(
@@ -173,7 +173,7 @@ async fn push(bed: &Bed) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_fcm_token_is_cached_until_expiry(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     push(&bed).await;
     for i in 0..3 {
         let id = enqueue(
@@ -199,7 +199,7 @@ async fn notify_fcm_token_is_cached_until_expiry(pool: PgPool) {
     assert_eq!(body["message"]["notification"]["body"], "Nova nota");
 
     // Tokens that expire within the refresh margin are fetched again.
-    let bed2 = notify_common::bed(bed.pool.clone()).await;
+    let bed2 = Bed::new(bed.pool.clone()).await;
     bed2.fakes.set_token_ttl(30);
     push(&bed2).await;
     for i in 0..2 {
@@ -217,7 +217,7 @@ async fn notify_fcm_token_is_cached_until_expiry(pool: PgPool) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_fcm_unregistered_marks_the_token_dead(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     push(&bed).await;
     let id = enqueue(&bed, &text(ChannelName::Push, "dead-token", "d1", "Oi")).await[0]
         .row
@@ -262,7 +262,7 @@ fn event(key: &str) -> jobs::kinds::notify::NotificationRequest {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_webhook_signature_verifies_at_the_receiver(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     webhook(&bed, "/hook").await;
     let id = enqueue(&bed, &event("wh-1")).await[0].row.id;
     assert_eq!(run(&bed, id, 1).await.unwrap()["status"], "sent");
@@ -281,7 +281,7 @@ async fn notify_webhook_signature_verifies_at_the_receiver(pool: PgPool) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_ssrf_guard_refuses_internal_webhook_urls(pool: PgPool) {
-    let mut bed = bed(pool).await;
+    let mut bed = Bed::new(pool).await;
     bed.settings.notifications.ssrf_allow.clear();
     webhook(&bed, "/hook").await;
     let id = enqueue(&bed, &event("ssrf-1")).await[0].row.id;
@@ -301,7 +301,7 @@ async fn notify_ssrf_guard_refuses_internal_webhook_urls(pool: PgPool) {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_webhook_disabled_after_consecutive_failures_with_notice(pool: PgPool) {
-    let mut bed = bed(pool).await;
+    let mut bed = Bed::new(pool).await;
     bed.settings.notifications.webhook_max_failures = 2;
     webhook(&bed, "/hook").await;
     let id = enqueue(&bed, &event("wf-1")).await[0].row.id;
@@ -371,7 +371,7 @@ fn sample(tenant: uuid::Uuid) -> jobs::kinds::notify::Notification {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_a_provider_timeout_after_the_request_marks_unknown_and_never_resends(pool: PgPool) {
-    let mut bed = bed(pool).await;
+    let mut bed = Bed::new(pool).await;
     bed.settings.notifications.http_timeout_ms = 300;
     whatsapp(&bed).await;
     let id = enqueue(

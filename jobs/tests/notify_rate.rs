@@ -9,6 +9,7 @@ use std::time::{Duration, Instant};
 
 use jobs::kinds::notify::{admin, outbox, ChannelName};
 use jobs::store::tenants;
+use jobs::testing::Bed;
 use notify_common::*;
 use serde_json::json;
 use sqlx::PgPool;
@@ -19,7 +20,7 @@ const N: usize = 5;
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_whatsapp_rate_limit_spaces_one_tenant_and_spares_another(pool: PgPool) {
-    let mut bed = bed(pool).await;
+    let mut bed = Bed::new(pool).await;
     bed.settings.notifications.whatsapp_per_second = RATE;
     jobs::kinds::notify::configure(&bed.engine, &bed.settings)
         .await

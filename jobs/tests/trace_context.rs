@@ -85,7 +85,7 @@ async fn follow_up_jobs_continue_the_parents_trace() {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn notify_fanout_trace_reaches_send_jobs_and_the_whatsapp_call(pool: PgPool) {
-    let bed = bed(pool).await;
+    let bed = Bed::new(pool).await;
     Bed::set_env("TEST_WA_TOKEN", "EAAG-test-token");
     channel(
         &bed,

@@ -8,18 +8,13 @@
 use chrono::{DateTime, TimeZone, Utc};
 use jobs::kinds::alerts::{self, sql, EvaluatePayload, Evaluation, RuleSpec};
 use jobs::store::academic::{self, Rows};
-use jobs::testing::Bed;
+pub use jobs::testing::Bed;
 use serde_json::{json, Value};
-use sqlx::PgPool;
 use uuid::Uuid;
 
 /// 15/06/2026 12:00 in São Paulo: mid-year, second term.
 pub fn now() -> DateTime<Utc> {
     Utc.with_ymd_and_hms(2026, 6, 15, 15, 0, 0).unwrap()
-}
-
-pub async fn bed(pool: PgPool) -> Bed {
-    Bed::new(pool).await
 }
 
 fn rows(v: Value) -> Rows {

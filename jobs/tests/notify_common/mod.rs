@@ -7,15 +7,9 @@ use jobs::kinds::notify::admin;
 use jobs::kinds::notify::outbox::{self, Enqueued};
 use jobs::kinds::notify::{ChannelName, MessageSpec, Notification, NotificationRequest};
 use jobs::kinds::{JobError, JobKind};
-use jobs::testing::Bed;
+pub use jobs::testing::Bed;
 use serde_json::{json, Value};
-use sqlx::PgPool;
 use uuid::Uuid;
-
-/// A bed on the test's database and a fresh Redis prefix (removed when it drops).
-pub async fn bed(pool: PgPool) -> Bed {
-    Bed::new(pool).await
-}
 
 pub async fn channel(bed: &Bed, ch: ChannelName, settings: Value) {
     admin::check_channel_settings(ch, &settings).expect("valid settings");
