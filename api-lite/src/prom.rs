@@ -123,6 +123,31 @@ pub fn render_notifications(out: &mut String, rows: &[(String, String, String, i
     }
 }
 
+/// `tarefa_payments{tenant,status}` and `tarefa_payments_amount_cents{tenant,status}`:
+/// payments by outcome (`succeeded`, `failed`, `needs_review`, …) and their sums.
+pub fn render_payments(out: &mut String, rows: &[(uuid::Uuid, String, i64, i64)]) {
+    family(out, "tarefa_payments", "gauge", "Payments by tenant and status.");
+    for (tenant, status, n, _) in rows {
+        let t = tenant.to_string();
+        sample(out, "tarefa_payments", &[("tenant", &t), ("status", status)], *n as f64);
+    }
+    family(
+        out,
+        "tarefa_payments_amount_cents",
+        "gauge",
+        "Sum of the payments' amounts (integer cents) by tenant and status.",
+    );
+    for (tenant, status, _, cents) in rows {
+        let t = tenant.to_string();
+        sample(
+            out,
+            "tarefa_payments_amount_cents",
+            &[("tenant", &t), ("status", status)],
+            *cents as f64,
+        );
+    }
+}
+
 /// `tarefa_jobs_total{queue,kind,tenant,outcome}` and the wait/run histograms.
 pub fn render_stats(out: &mut String, stats: &[QueueStats]) {
     family(

@@ -28,6 +28,7 @@ pub struct Settings {
     pub telemetry: TelemetrySettings,
     pub documents: crate::kinds::documents::DocumentsSettings,
     pub alerts: crate::kinds::alerts::AlertsSettings,
+    pub payments: crate::kinds::payments::PaymentsSettings,
 }
 
 /// Trace export. Off (logs only) unless `otlp_endpoint` is set.

@@ -23,5 +23,5 @@ pub mod number;
 pub mod text;
 
 pub use date::{format_date, parse_date, parse_date_loose, YEARS};
-pub use number::{format_decimal, format_money, format_number, parse_decimal};
+pub use number::{format_cents, format_decimal, format_money, format_number, parse_decimal};
 pub use text::{fold, fold_char, slug, SLUG_MAX};

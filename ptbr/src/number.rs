@@ -73,6 +73,18 @@ pub fn format_money(x: f64) -> String {
     }
 }
 
+/// Integer cents as reais, exactly (no float on the way): `123456` →
+/// `R$ 1.234,56`, `-1000` → `-R$ 10,00`. Use it for money stored as cents.
+pub fn format_cents(cents: i64) -> String {
+    let abs = cents.unsigned_abs();
+    let s = pt_br(&format!("{}.{:02}", abs / 100, abs % 100));
+    if cents < 0 {
+        format!("-R$ {s}")
+    } else {
+        format!("R$ {s}")
+    }
+}
+
 /// `-1234.50` (Rust's form) → `-1.234,50`; no sign on a zero (`-0,00`).
 fn pt_br(s: &str) -> String {
     let (neg, s) = s.strip_prefix('-').map_or((false, s), |r| (true, r));
@@ -98,6 +110,16 @@ fn pt_br(s: &str) -> String {
 mod tests {
     use super::*;
     use proptest::prelude::*;
+
+    #[test]
+    fn cents_format_exactly() {
+        assert_eq!(format_cents(123456), "R$ 1.234,56");
+        assert_eq!(format_cents(5), "R$ 0,05");
+        assert_eq!(format_cents(0), "R$ 0,00");
+        assert_eq!(format_cents(-1000), "-R$ 10,00");
+        assert_eq!(format_cents(9_007_199_254_740_991), "R$ 90.071.992.547.409,91");
+        assert_eq!(format_cents(i64::MIN), "-R$ 92.233.720.368.547.758,08");
+    }
 
     #[test]
     fn decimal_comma_and_thousands_points() {

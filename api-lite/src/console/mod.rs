@@ -9,7 +9,7 @@
 //! - [`actions`]: bulk retry/cancel/delete, pause/resume.
 //! - Per tenant ([`tenant`]: the `?tenant=` choice): [`outbox`] (notification rows by
 //!   status, `unknown` first), [`documents`] (failed ones with their reason, re-extract),
-//!   [`alerts`] (by rule and status, ack).
+//!   [`alerts`] (by rule and status, ack), [`payments`] (by status, `needs_review` first).
 //! - [`live`]: the JSON the page script polls every 2 s; [`mask`]: sensitive payload fields.
 //! - [`html`]: escaping, layout, the embedded CSS and JS (`assets/`; no CDN).
 
@@ -22,6 +22,7 @@ pub mod job;
 pub mod live;
 pub mod mask;
 pub mod outbox;
+pub mod payments;
 pub mod pages;
 pub mod session;
 pub mod tenant;
@@ -56,6 +57,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/tenants", get(admin::tenants))
         .route("/console/audit", get(admin::audit_page))
         .route("/console/outbox", get(outbox::outbox))
+        .route("/console/payments", get(payments::payments))
         .route("/console/documents", get(documents::documents))
         .route(
             "/console/documents/{id}/reextract",

@@ -50,6 +50,10 @@ pub async fn metrics(State(st): State<AppState>) -> Result<impl IntoResponse, Ap
         Ok(rows) => prom::render_notifications(&mut out, &rows),
         Err(e) => tracing::warn!(error = %e, "metrics: outbox counts unavailable"),
     }
+    match jobs::kinds::payments::sql::counts(&st.pool).await {
+        Ok(rows) => prom::render_payments(&mut out, &rows),
+        Err(e) => tracing::warn!(error = %e, "metrics: payment counts unavailable"),
+    }
     Ok((
         [(
             header::CONTENT_TYPE,

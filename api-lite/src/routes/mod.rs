@@ -15,6 +15,7 @@ pub mod metrics;
 pub mod notification_settings;
 pub mod notification_templates;
 pub mod notifications;
+pub mod payments;
 pub mod queues;
 pub mod schedules;
 
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(alert_rules::router())
         .merge(alerts::router())
         .merge(documents::router())
+        .merge(payments::router())
         .merge(crate::console::router())
         .merge(crate::openapi::router(&state.registry))
         .fallback(|| async { ApiError::not_found("no_route", "no such route") })

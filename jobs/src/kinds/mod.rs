@@ -8,6 +8,7 @@ pub mod context;
 pub mod diag;
 pub mod documents;
 pub mod notify;
+pub mod payments;
 
 pub use context::{JobContext, KindHandler, Resources};
 
@@ -135,6 +136,8 @@ impl Registry {
         r.register::<notify::Fanout>();
         r.register::<alerts::Evaluate>();
         r.register::<documents::Extract>();
+        r.register::<payments::Charge>();
+        r.register::<payments::Refund>();
         r
     }
 
