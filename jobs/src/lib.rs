@@ -11,7 +11,7 @@
 //! - [`store`]: PostgreSQL pool, migrations, tenants, API keys, schedules.
 //! - [`shutdown`]: the Ctrl-C / SIGTERM future every binary uses.
 //! - [`telemetry`]: JSON logs.
-//! - `testing` (feature): SMTP sink, provider fakes and a test bed for notifications.
+//! - `testing` (feature): SMTP sink, provider fakes, a Stripe fake and a test bed for notifications.
 
 pub mod blobs;
 pub mod channels;

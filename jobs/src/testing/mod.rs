@@ -7,7 +7,7 @@
 //! - [`database_url`], [`test_settings`] (settings on a prefix, short leases),
 //!   [`create_tenant`] (a tenant with a unique slug).
 //! - A real SMTP server ([`smtp::SmtpSink`]) and local provider fakes
-//!   ([`providers::Providers`]).
+//!   ([`providers::Providers`]); a Stripe fake for payments ([`stripe::StripeFake`]).
 //! - [`Bed`]: a tenant in the test's database wired to both, on its own Redis
 //!   prefix, with settings pointing every provider base URL at the fakes and
 //!   the SSRF allowlist at 127.0.0.1; it serves queues in-process with the
@@ -15,6 +15,7 @@
 
 pub mod providers;
 pub mod smtp;
+pub mod stripe;
 
 use std::sync::Arc;
 
@@ -33,6 +34,7 @@ use crate::Settings;
 
 pub use providers::Providers;
 pub use smtp::{SinkTls, SmtpSink};
+pub use stripe::StripeFake;
 
 /// The FCM service account's test key pair (PKCS#8 / SPKI PEM).
 pub const FCM_PRIVATE_PEM: &str = include_str!("../../tests/fixtures/fcm_sa_private.pem");
