@@ -126,10 +126,20 @@ pub fn render_notifications(out: &mut String, rows: &[(String, String, String, i
 /// `tarefa_payments{tenant,status}` and `tarefa_payments_amount_cents{tenant,status}`:
 /// payments by outcome (`succeeded`, `failed`, `needs_review`, …) and their sums.
 pub fn render_payments(out: &mut String, rows: &[(uuid::Uuid, String, i64, i64)]) {
-    family(out, "tarefa_payments", "gauge", "Payments by tenant and status.");
+    family(
+        out,
+        "tarefa_payments",
+        "gauge",
+        "Payments by tenant and status.",
+    );
     for (tenant, status, n, _) in rows {
         let t = tenant.to_string();
-        sample(out, "tarefa_payments", &[("tenant", &t), ("status", status)], *n as f64);
+        sample(
+            out,
+            "tarefa_payments",
+            &[("tenant", &t), ("status", status)],
+            *n as f64,
+        );
     }
     family(
         out,

@@ -486,7 +486,10 @@ async fn payments_page_opens_on_the_ones_that_need_review(pool: PgPool) {
     let r = raw(&ctx.app, get("/console/payments", None)).await;
     assert_eq!(r.status, StatusCode::SEE_OTHER);
     let (cookie, _) = session(&ctx).await;
-    let insert = |tenant: Uuid, status: &'static str, reference: &'static str, why: Option<&'static str>| {
+    let insert = |tenant: Uuid,
+                  status: &'static str,
+                  reference: &'static str,
+                  why: Option<&'static str>| {
         let pool = ctx.pool.clone();
         async move {
             sqlx::query(
@@ -503,27 +506,59 @@ async fn payments_page_opens_on_the_ones_that_need_review(pool: PgPool) {
             .unwrap();
         }
     };
-    insert(ctx.a.id, "needs_review", "sessao-<i>9</i>", Some("idempotency_error — keys reused")).await;
+    insert(
+        ctx.a.id,
+        "needs_review",
+        "sessao-<i>9</i>",
+        Some("idempotency_error — keys reused"),
+    )
+    .await;
     insert(ctx.a.id, "succeeded", "sessao-ok", None).await;
-    insert(ctx.b.id, "needs_review", "sessao-beta", Some("outcome unknown")).await;
+    insert(
+        ctx.b.id,
+        "needs_review",
+        "sessao-beta",
+        Some("outcome unknown"),
+    )
+    .await;
     let page = raw(
         &ctx.app,
-        get(&format!("/console/payments?tenant={}", ctx.a.id), Some(&cookie)),
+        get(
+            &format!("/console/payments?tenant={}", ctx.a.id),
+            Some(&cookie),
+        ),
     )
     .await;
     assert_eq!(page.status, StatusCode::OK);
-    assert!(page.body.contains("sessao-&lt;i&gt;9&lt;/i&gt;"), "escaped: {}", page.body);
+    assert!(
+        page.body.contains("sessao-&lt;i&gt;9&lt;/i&gt;"),
+        "escaped: {}",
+        page.body
+    );
     assert!(page.body.contains("R$ 1.234,56"));
     assert!(page.body.contains("keys reused"));
-    assert!(!page.body.contains("sessao-ok"), "succeeded is not on the review tab");
-    assert!(!page.body.contains("sessao-beta"), "another tenant's payment");
+    assert!(
+        !page.body.contains("sessao-ok"),
+        "succeeded is not on the review tab"
+    );
+    assert!(
+        !page.body.contains("sessao-beta"),
+        "another tenant's payment"
+    );
     let all = raw(
         &ctx.app,
-        get(&format!("/console/payments?tenant={}&status=all", ctx.a.id), Some(&cookie)),
+        get(
+            &format!("/console/payments?tenant={}&status=all", ctx.a.id),
+            Some(&cookie),
+        ),
     )
     .await;
     assert!(all.body.contains("sessao-ok"));
-    let bad = raw(&ctx.app, get("/console/payments?status=paid", Some(&cookie))).await;
+    let bad = raw(
+        &ctx.app,
+        get("/console/payments?status=paid", Some(&cookie)),
+    )
+    .await;
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     let home = raw(&ctx.app, get("/console", Some(&cookie))).await;
     assert!(home.body.contains(r#"href="/console/payments""#));

@@ -27,7 +27,8 @@ fn body(amount: Value) -> Value {
 async fn post(c: &Ctx, key: &str, idem: Option<&str>, b: Value) -> (StatusCode, Value) {
     let mut req = request(Method::POST, "/v1/payments", Some(key), Some(b));
     if let Some(k) = idem {
-        req.headers_mut().insert("idempotency-key", k.parse().unwrap());
+        req.headers_mut()
+            .insert("idempotency-key", k.parse().unwrap());
     }
     c.call(req).await
 }
@@ -35,7 +36,14 @@ async fn post(c: &Ctx, key: &str, idem: Option<&str>, b: Value) -> (StatusCode, 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn amounts_must_be_integer_cents_within_the_maximum(pool: PgPool) {
     let c = ctx(pool).await;
-    for bad in [json!(10.5), json!(-100), json!(0), json!("1000"), json!(1_000_001), json!(10.0)] {
+    for bad in [
+        json!(10.5),
+        json!(-100),
+        json!(0),
+        json!("1000"),
+        json!(1_000_001),
+        json!(10.0),
+    ] {
         let (status, b) = post(&c, &c.a.key, None, body(bad.clone())).await;
         assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {b}");
         assert_eq!(b["details"]["field"], "amount", "{bad}: {b}");
@@ -47,9 +55,14 @@ async fn amounts_must_be_integer_cents_within_the_maximum(pool: PgPool) {
     let mut cur = body(json!(100));
     cur["currency"] = json!("btc");
     let (status, b) = post(&c, &c.a.key, None, cur).await;
-    assert_eq!((status, b["details"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("currency")));
+    assert_eq!(
+        (status, b["details"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("currency"))
+    );
     // Nothing was written by the refused requests.
-    let (_, list) = c.req(Method::GET, "/v1/payments", Some(&c.a.key), None).await;
+    let (_, list) = c
+        .req(Method::GET, "/v1/payments", Some(&c.a.key), None)
+        .await;
     assert_eq!(list["payments"].as_array().unwrap().len(), 0);
 }
 
@@ -79,21 +92,53 @@ async fn another_tenants_payment_is_not_found(pool: PgPool) {
     let c = ctx(pool).await;
     let (_, p) = post(&c, &c.a.key, None, body(json!(500))).await;
     let id = p["id"].as_str().unwrap();
-    let (s, _) = c.req(Method::GET, &format!("/v1/payments/{id}"), Some(&c.a.key), None).await;
-    assert_eq!(s, StatusCode::OK);
-    let (s, e) = c.req(Method::GET, &format!("/v1/payments/{id}"), Some(&c.b.key), None).await;
-    assert_eq!((s, e["error"].as_str()), (StatusCode::NOT_FOUND, Some("payment_not_found")));
     let (s, _) = c
-        .req(Method::POST, &format!("/v1/payments/{id}/refunds"), Some(&c.b.key), Some(json!({})))
+        .req(
+            Method::GET,
+            &format!("/v1/payments/{id}"),
+            Some(&c.a.key),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (s, e) = c
+        .req(
+            Method::GET,
+            &format!("/v1/payments/{id}"),
+            Some(&c.b.key),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("payment_not_found"))
+    );
+    let (s, _) = c
+        .req(
+            Method::POST,
+            &format!("/v1/payments/{id}/refunds"),
+            Some(&c.b.key),
+            Some(json!({})),
+        )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (_, list) = c.req(Method::GET, "/v1/payments", Some(&c.b.key), None).await;
+    let (_, list) = c
+        .req(Method::GET, "/v1/payments", Some(&c.b.key), None)
+        .await;
     assert_eq!(list["payments"].as_array().unwrap().len(), 0);
     // A pending payment cannot be refunded yet.
     let (s, e) = c
-        .req(Method::POST, &format!("/v1/payments/{id}/refunds"), Some(&c.a.key), Some(json!({"amount": 100})))
+        .req(
+            Method::POST,
+            &format!("/v1/payments/{id}/refunds"),
+            Some(&c.a.key),
+            Some(json!({"amount": 100})),
+        )
         .await;
-    assert_eq!((s, e["error"].as_str()), (StatusCode::CONFLICT, Some("payment_not_refundable")));
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (StatusCode::CONFLICT, Some("payment_not_refundable"))
+    );
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
@@ -107,17 +152,47 @@ async fn refunds_above_what_is_left_are_refused(pool: PgPool) {
         .await
         .unwrap();
     let url = format!("/v1/payments/{id}/refunds");
-    let (s, r) = c.req(Method::POST, &url, Some(&c.a.key), Some(json!({"amount": 6_000}))).await;
+    let (s, r) = c
+        .req(
+            Method::POST,
+            &url,
+            Some(&c.a.key),
+            Some(json!({"amount": 6_000})),
+        )
+        .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{r}");
     assert_eq!(r["status"], "pending");
-    let (s, e) = c.req(Method::POST, &url, Some(&c.a.key), Some(json!({"amount": 4_001}))).await;
+    let (s, e) = c
+        .req(
+            Method::POST,
+            &url,
+            Some(&c.a.key),
+            Some(json!({"amount": 4_001})),
+        )
+        .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
-    assert_eq!((e["error"].as_str(), e["details"]["left"].as_i64()), (Some("refund_exceeds_payment"), Some(4_000)));
-    for bad in [json!({"amount": 1.5}), json!({"amount": -1}), json!({"reason": "because"})] {
-        let (s, e) = c.req(Method::POST, &url, Some(&c.a.key), Some(bad.clone())).await;
+    assert_eq!(
+        (e["error"].as_str(), e["details"]["left"].as_i64()),
+        (Some("refund_exceeds_payment"), Some(4_000))
+    );
+    for bad in [
+        json!({"amount": 1.5}),
+        json!({"amount": -1}),
+        json!({"reason": "because"}),
+    ] {
+        let (s, e) = c
+            .req(Method::POST, &url, Some(&c.a.key), Some(bad.clone()))
+            .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{bad}: {e}");
     }
-    let (_, detail) = c.req(Method::GET, &format!("/v1/payments/{id}"), Some(&c.a.key), None).await;
+    let (_, detail) = c
+        .req(
+            Method::GET,
+            &format!("/v1/payments/{id}"),
+            Some(&c.a.key),
+            None,
+        )
+        .await;
     assert_eq!(detail["refunds"].as_array().unwrap().len(), 1);
 }
 
@@ -140,7 +215,8 @@ async fn deliver(c: &Ctx, body: &str, sig: Option<String>) -> (StatusCode, Value
     if let Some(s) = sig {
         req = req.header("stripe-signature", s);
     }
-    c.call(req.body(Body::from(body.to_string())).unwrap()).await
+    c.call(req.body(Body::from(body.to_string())).unwrap())
+        .await
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
@@ -155,25 +231,57 @@ async fn provider_events_need_a_valid_fresh_signature_and_count_once(pool: PgPoo
     let (s, _) = deliver(&c, &ev, Some(StripeFake::sign(&ev, now, "whsec_attacker"))).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let (s, _) = deliver(&c, &ev, Some(StripeFake::sign(&ev, now - 400, "whsec_new"))).await;
-    assert_eq!(s, StatusCode::UNAUTHORIZED, "older than the 5 min tolerance");
+    assert_eq!(
+        s,
+        StatusCode::UNAUTHORIZED,
+        "older than the 5 min tolerance"
+    );
     let (s, _) = deliver(&c, &ev, None).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED);
     let tampered = ev.replace("700", "7");
     let (s, _) = deliver(&c, &tampered, Some(StripeFake::sign(&ev, now, "whsec_new"))).await;
     assert_eq!(s, StatusCode::UNAUTHORIZED, "the body is what is signed");
-    let (_, now_p) = c.req(Method::GET, &format!("/v1/payments/{id}"), Some(&c.a.key), None).await;
+    let (_, now_p) = c
+        .req(
+            Method::GET,
+            &format!("/v1/payments/{id}"),
+            Some(&c.a.key),
+            None,
+        )
+        .await;
     assert_eq!(now_p["status"], "pending");
 
     // Signed with the old secret during a rotation: accepted, applied once.
     let (s, r) = deliver(&c, &ev, Some(StripeFake::sign(&ev, now, "whsec_old"))).await;
     assert_eq!(s, StatusCode::OK, "{r}");
-    assert_eq!((r["status"].as_str(), r["moved"].as_bool()), (Some("succeeded"), Some(true)));
+    assert_eq!(
+        (r["status"].as_str(), r["moved"].as_bool()),
+        (Some("succeeded"), Some(true))
+    );
     let (s, r) = deliver(&c, &ev, Some(StripeFake::sign(&ev, now, "whsec_new"))).await;
     assert_eq!((s, r["duplicate"].as_bool()), (StatusCode::OK, Some(true)));
-    let (_, after) = c.req(Method::GET, &format!("/v1/payments/{id}"), Some(&c.a.key), None).await;
-    assert_eq!((after["status"].as_str(), after["amount_received_cents"].as_i64()), (Some("succeeded"), Some(700)));
+    let (_, after) = c
+        .req(
+            Method::GET,
+            &format!("/v1/payments/{id}"),
+            Some(&c.a.key),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (
+            after["status"].as_str(),
+            after["amount_received_cents"].as_i64()
+        ),
+        (Some("succeeded"), Some(700))
+    );
     // Not JSON, with a valid signature: a 400.
-    let (s, _) = deliver(&c, "not json", Some(StripeFake::sign("not json", now, "whsec_new"))).await;
+    let (s, _) = deliver(
+        &c,
+        "not json",
+        Some(StripeFake::sign("not json", now, "whsec_new")),
+    )
+    .await;
     assert_eq!(s, StatusCode::BAD_REQUEST);
 }
 
@@ -185,17 +293,51 @@ async fn payments_are_listed_newest_first_with_filters_and_pages(pool: PgPool) {
         b["reference"] = json!(if i % 2 == 0 { "par" } else { "impar" });
         post(&c, &c.a.key, None, b).await;
     }
-    let (_, page) = c.req(Method::GET, "/v1/payments?limit=2", Some(&c.a.key), None).await;
-    let first: Vec<i64> = page["payments"].as_array().unwrap().iter().map(|p| p["amount_cents"].as_i64().unwrap()).collect();
+    let (_, page) = c
+        .req(Method::GET, "/v1/payments?limit=2", Some(&c.a.key), None)
+        .await;
+    let first: Vec<i64> = page["payments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["amount_cents"].as_i64().unwrap())
+        .collect();
     assert_eq!(first, [104, 103]);
     let next = page["next_before"].as_str().unwrap();
     let (_, page2) = c
-        .req(Method::GET, &format!("/v1/payments?limit=2&before={next}"), Some(&c.a.key), None)
+        .req(
+            Method::GET,
+            &format!("/v1/payments?limit=2&before={next}"),
+            Some(&c.a.key),
+            None,
+        )
         .await;
-    let second: Vec<i64> = page2["payments"].as_array().unwrap().iter().map(|p| p["amount_cents"].as_i64().unwrap()).collect();
+    let second: Vec<i64> = page2["payments"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|p| p["amount_cents"].as_i64().unwrap())
+        .collect();
     assert_eq!(second, [102, 101]);
-    let (_, par) = c.req(Method::GET, "/v1/payments?reference=par", Some(&c.a.key), None).await;
+    let (_, par) = c
+        .req(
+            Method::GET,
+            "/v1/payments?reference=par",
+            Some(&c.a.key),
+            None,
+        )
+        .await;
     assert_eq!(par["payments"].as_array().unwrap().len(), 3);
-    let (s, e) = c.req(Method::GET, "/v1/payments?status=paid", Some(&c.a.key), None).await;
-    assert_eq!((s, e["details"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("status")));
+    let (s, e) = c
+        .req(
+            Method::GET,
+            "/v1/payments?status=paid",
+            Some(&c.a.key),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, e["details"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("status"))
+    );
 }

@@ -39,7 +39,10 @@ async fn main() -> anyhow::Result<()> {
     sqlx::query(&format!("create database {db}"))
         .execute(&mut admin_conn)
         .await?;
-    let url = format!("{}/{db}", base.rsplit_once('/').map_or(base.as_str(), |(h, _)| h));
+    let url = format!(
+        "{}/{db}",
+        base.rsplit_once('/').map_or(base.as_str(), |(h, _)| h)
+    );
     let pool = sqlx::postgres::PgPoolOptions::new()
         .max_connections(2 * conc as u32 + 8)
         .connect(&url)
@@ -52,7 +55,11 @@ async fn main() -> anyhow::Result<()> {
     println!("payments bench: {n} payments, worker concurrency {conc} (payments and notifications queues)");
     println!("| measure | per second | time |");
     println!("|---|---|---|");
-    println!("| submit (row + job), 1 caller | {:.0} | {:.2} s |", n as f64 / submit.as_secs_f64(), submit.as_secs_f64());
+    println!(
+        "| submit (row + job), 1 caller | {:.0} | {:.2} s |",
+        n as f64 / submit.as_secs_f64(),
+        submit.as_secs_f64()
+    );
     println!(
         "| charges end to end: submit → every payment `succeeded` and its receipt + webhook `sent` | {:.0} | {:.2} s |",
         n as f64 / total.as_secs_f64(),
@@ -63,7 +70,10 @@ async fn main() -> anyhow::Result<()> {
         n as f64 / floor.as_secs_f64(),
         floor.as_secs_f64()
     );
-    println!("ratio end to end / floor: {:.2}×", floor.as_secs_f64() / total.as_secs_f64());
+    println!(
+        "ratio end to end / floor: {:.2}×",
+        floor.as_secs_f64() / total.as_secs_f64()
+    );
     drop(pool);
     sqlx::query(&format!("drop database if exists {db} with (force)"))
         .execute(&mut admin_conn)
@@ -89,7 +99,12 @@ async fn raw_creates(fake: &StripeFake, n: usize, conc: usize) -> anyhow::Result
                     .post(format!("{base}/v1/payment_intents"))
                     .bearer_auth(StripeFake::SECRET)
                     .header("Idempotency-Key", format!("raw-{i}"))
-                    .form(&[("amount", "15000"), ("currency", "brl"), ("confirm", "true"), ("payment_method", "pm_card_visa")])
+                    .form(&[
+                        ("amount", "15000"),
+                        ("currency", "brl"),
+                        ("confirm", "true"),
+                        ("payment_method", "pm_card_visa"),
+                    ])
                     .send()
                     .await?
                     .error_for_status()?;
@@ -102,14 +117,26 @@ async fn raw_creates(fake: &StripeFake, n: usize, conc: usize) -> anyhow::Result
     Ok(started.elapsed())
 }
 
-async fn end_to_end(pool: &PgPool, fake: &StripeFake, n: usize, conc: usize) -> anyhow::Result<(Duration, Duration)> {
+async fn end_to_end(
+    pool: &PgPool,
+    fake: &StripeFake,
+    n: usize,
+    conc: usize,
+) -> anyhow::Result<(Duration, Duration)> {
     let mut bed = Bed::on(pool.clone(), RedisPrefix::new()).await;
     Bed::set_env("TAREFA_STRIPE_SECRET_KEY", StripeFake::SECRET);
     Bed::set_env("BENCH_HOOK_SECRET", "whsec_bench");
     bed.settings.payments.base_url = fake.base_url();
     bed.settings.notifications.smtp_pool_max = conc as u32;
     bed.fakes.set_webhook_secret("whsec_bench");
-    admin::put_channel(pool, bed.tenant, "email", &json!({"from": "financeiro@tutoria.example"}), true).await?;
+    admin::put_channel(
+        pool,
+        bed.tenant,
+        "email",
+        &json!({"from": "financeiro@tutoria.example"}),
+        true,
+    )
+    .await?;
     admin::put_channel(
         pool,
         bed.tenant,
@@ -130,9 +157,17 @@ async fn end_to_end(pool: &PgPool, fake: &StripeFake, n: usize, conc: usize) -> 
             reference: Some(format!("sessao-{i}")),
             receipt_email: Some(format!("aluno{i}@example.com")),
         };
-        payments::submit(pool, &bed.engine, &bed.settings.payments, bed.tenant, Some(&format!("b-{i}")), &req, None)
-            .await
-            .map_err(|e| anyhow::anyhow!("{e}"))?;
+        payments::submit(
+            pool,
+            &bed.engine,
+            &bed.settings.payments,
+            bed.tenant,
+            Some(&format!("b-{i}")),
+            &req,
+            None,
+        )
+        .await
+        .map_err(|e| anyhow::anyhow!("{e}"))?;
     }
     let submitted = started.elapsed();
     let w = bed.worker(payments::QUEUE, conc);
@@ -147,15 +182,20 @@ async fn end_to_end(pool: &PgPool, fake: &StripeFake, n: usize, conc: usize) -> 
         if ok as usize >= n && sent as usize >= 2 * n {
             break;
         }
-        let bad: i64 = sqlx::query_scalar("select count(*) from payments where status in ('failed', 'needs_review')")
-            .fetch_one(pool)
-            .await?;
+        let bad: i64 = sqlx::query_scalar(
+            "select count(*) from payments where status in ('failed', 'needs_review')",
+        )
+        .fetch_one(pool)
+        .await?;
         anyhow::ensure!(bad == 0, "{bad} payments failed");
         tokio::time::sleep(Duration::from_millis(20)).await;
     }
     let total = started.elapsed();
     w.stop().await;
     m.stop().await;
-    anyhow::ensure!(fake.charges().len() == n + n, "one charge per payment (plus the floor's)");
+    anyhow::ensure!(
+        fake.charges().len() == n + n,
+        "one charge per payment (plus the floor's)"
+    );
     Ok((submitted, total))
 }

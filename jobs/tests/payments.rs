@@ -64,7 +64,10 @@ async fn payment(bed: &Bed, id: Uuid) -> payments::Payment {
 }
 
 fn serve(bed: &Bed) -> (WorkerHandle, WorkerHandle) {
-    (bed.worker(payments::QUEUE, 4), bed.worker(jobs::kinds::notify::QUEUE, 2))
+    (
+        bed.worker(payments::QUEUE, 4),
+        bed.worker(jobs::kinds::notify::QUEUE, 2),
+    )
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
@@ -92,7 +95,10 @@ async fn a_charge_succeeds_once_with_its_receipt_and_tenant_webhook(pool: PgPool
     let charges = fake.charges();
     assert_eq!(charges.len(), 1);
     assert_eq!(charges[0].amount, 123_456);
-    assert_eq!(charges[0].idempotency_key.as_deref(), Some(charge::charge_key(id).as_str()));
+    assert_eq!(
+        charges[0].idempotency_key.as_deref(),
+        Some(charge::charge_key(id).as_str())
+    );
 
     // The receipt in pt-BR, and the signed webhook, once each.
     let mails = bed.smtp.wait_for(1).await;
@@ -115,7 +121,11 @@ async fn a_charge_succeeds_once_with_its_receipt_and_tenant_webhook(pool: PgPool
     w.stop().await;
     n.stop().await;
     assert_eq!(fake.charges().len(), 1);
-    assert_eq!(count_rows(&bed, None).await, 2, "receipt + webhook rows, once");
+    assert_eq!(
+        count_rows(&bed, None).await,
+        2,
+        "receipt + webhook rows, once"
+    );
     assert_eq!(bed.smtp.mails().len(), 1);
 }
 
@@ -125,7 +135,12 @@ async fn a_decline_fails_for_good_with_its_code_and_sends_nothing(pool: PgPool) 
     let bed = pay_bed(pool, &fake).await;
     email_channel(&bed).await;
     let (w, n) = serve(&bed);
-    let id = submit(&bed, "k-2", &request(5_000, "pm_card_chargeDeclinedInsufficientFunds")).await;
+    let id = submit(
+        &bed,
+        "k-2",
+        &request(5_000, "pm_card_chargeDeclinedInsufficientFunds"),
+    )
+    .await;
     let job = bed.wait_final(payments::QUEUE, &id.to_string()).await;
     w.stop().await;
     n.stop().await;
@@ -136,7 +151,11 @@ async fn a_decline_fails_for_good_with_its_code_and_sends_nothing(pool: PgPool) 
     assert_eq!(p.failure_code.as_deref(), Some("card_declined"));
     assert_eq!(p.decline_code.as_deref(), Some("insufficient_funds"));
     assert!(fake.charges().is_empty());
-    assert_eq!(count_rows(&bed, None).await, 0, "no receipt for a failed payment");
+    assert_eq!(
+        count_rows(&bed, None).await,
+        0,
+        "no receipt for a failed payment"
+    );
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
@@ -160,12 +179,21 @@ async fn rate_limits_and_server_errors_are_retried_with_the_same_key(pool: PgPoo
         .filter(|r| r.method == "POST" && r.path == "/v1/payment_intents")
         .collect();
     assert_eq!(creates.len(), 3);
-    assert!(creates.iter().all(|r| r.idempotency_key.as_deref() == Some(charge::charge_key(id).as_str())));
+    assert!(creates
+        .iter()
+        .all(|r| r.idempotency_key.as_deref() == Some(charge::charge_key(id).as_str())));
     let calls = sql::attempts(&bed.pool, id).await.unwrap();
-    let outcomes: Vec<_> = calls.iter().map(|c| (c.outcome.as_str(), c.http_status)).collect();
+    let outcomes: Vec<_> = calls
+        .iter()
+        .map(|c| (c.outcome.as_str(), c.http_status))
+        .collect();
     assert_eq!(
         outcomes,
-        [("retry", Some(429)), ("retry", Some(503)), ("succeeded", Some(200))]
+        [
+            ("retry", Some(429)),
+            ("retry", Some(503)),
+            ("succeeded", Some(200))
+        ]
     );
 }
 
@@ -207,7 +235,12 @@ async fn the_same_key_with_other_parameters_needs_review(pool: PgPool) {
         .post(format!("{}/v1/payment_intents", fake.base_url()))
         .bearer_auth(StripeFake::SECRET)
         .header("Idempotency-Key", charge::charge_key(id))
-        .form(&[("amount", "1"), ("currency", "brl"), ("confirm", "true"), ("payment_method", "pm_card_visa")])
+        .form(&[
+            ("amount", "1"),
+            ("currency", "brl"),
+            ("confirm", "true"),
+            ("payment_method", "pm_card_visa"),
+        ])
         .send()
         .await
         .unwrap();
@@ -272,12 +305,22 @@ async fn reconciliation_creates_the_charge_only_when_the_provider_has_none(pool:
         .into_iter()
         .map(|c| format!("{}:{}", c.action, c.outcome))
         .collect();
-    assert_eq!(calls, ["create:retry", "search:not_found", "create:succeeded"]);
+    assert_eq!(
+        calls,
+        ["create:retry", "search:not_found", "create:succeeded"]
+    );
     assert_eq!(fake.charges().len(), 1);
     assert_eq!(payment(&bed, id).await.status, "succeeded");
 }
 
-fn intent_event(id: &str, kind: &str, intent: &str, status: &str, payment: Uuid, created: i64) -> String {
+fn intent_event(
+    id: &str,
+    kind: &str,
+    intent: &str,
+    status: &str,
+    payment: Uuid,
+    created: i64,
+) -> String {
     StripeFake::event_json(
         id,
         kind,
@@ -294,7 +337,12 @@ async fn events_out_of_order_and_twice_only_move_a_payment_forward(pool: PgPool)
     let bed = pay_bed(pool, &fake).await;
     email_channel(&bed).await;
     let (w, n) = serve(&bed);
-    let id = submit(&bed, "k-8", &request(9_000, "pm_card_authenticationRequired")).await;
+    let id = submit(
+        &bed,
+        "k-8",
+        &request(9_000, "pm_card_authenticationRequired"),
+    )
+    .await;
     bed.wait_final(payments::QUEUE, &id.to_string()).await;
     let p = payment(&bed, id).await;
     assert_eq!(p.status, "requires_action");
@@ -302,19 +350,67 @@ async fn events_out_of_order_and_twice_only_move_a_payment_forward(pool: PgPool)
 
     let handle = |body: String| {
         let (pool, engine) = (bed.pool.clone(), bed.engine.clone());
-        async move { events::handle(&pool, &engine, body.as_bytes()).await.unwrap() }
+        async move {
+            events::handle(&pool, &engine, body.as_bytes())
+                .await
+                .unwrap()
+        }
     };
     // succeeded arrives before the processing that preceded it.
-    let ok = handle(intent_event("evt_2", "payment_intent.succeeded", &pi, "succeeded", id, 20)).await;
-    assert!(matches!(ok, events::Handled::Applied { moved: true, ref status, .. } if status == "succeeded"), "{ok:?}");
-    let late = handle(intent_event("evt_1", "payment_intent.processing", &pi, "processing", id, 10)).await;
-    assert!(matches!(late, events::Handled::Applied { moved: false, ref status, .. } if status == "succeeded"), "{late:?}");
-    let dup = handle(intent_event("evt_2", "payment_intent.succeeded", &pi, "succeeded", id, 20)).await;
+    let ok = handle(intent_event(
+        "evt_2",
+        "payment_intent.succeeded",
+        &pi,
+        "succeeded",
+        id,
+        20,
+    ))
+    .await;
+    assert!(
+        matches!(ok, events::Handled::Applied { moved: true, ref status, .. } if status == "succeeded"),
+        "{ok:?}"
+    );
+    let late = handle(intent_event(
+        "evt_1",
+        "payment_intent.processing",
+        &pi,
+        "processing",
+        id,
+        10,
+    ))
+    .await;
+    assert!(
+        matches!(late, events::Handled::Applied { moved: false, ref status, .. } if status == "succeeded"),
+        "{late:?}"
+    );
+    let dup = handle(intent_event(
+        "evt_2",
+        "payment_intent.succeeded",
+        &pi,
+        "succeeded",
+        id,
+        20,
+    ))
+    .await;
     assert_eq!(dup, events::Handled::Duplicate);
-    let failed_late = handle(intent_event("evt_3", "payment_intent.payment_failed", &pi, "requires_payment_method", id, 5)).await;
-    assert!(matches!(failed_late, events::Handled::Applied { moved: false, .. }), "{failed_late:?}");
+    let failed_late = handle(intent_event(
+        "evt_3",
+        "payment_intent.payment_failed",
+        &pi,
+        "requires_payment_method",
+        id,
+        5,
+    ))
+    .await;
+    assert!(
+        matches!(failed_late, events::Handled::Applied { moved: false, .. }),
+        "{failed_late:?}"
+    );
     let p = payment(&bed, id).await;
-    assert_eq!((p.status.as_str(), p.amount_received_cents), ("succeeded", 9_000));
+    assert_eq!(
+        (p.status.as_str(), p.amount_received_cents),
+        ("succeeded", 9_000)
+    );
     // One receipt, however many events.
     bed.smtp.wait_for(1).await;
     let foreign = handle(StripeFake::event_json("evt_9", "payment_intent.succeeded",
@@ -363,12 +459,18 @@ async fn refunds_never_exceed_what_was_received(pool: PgPool) {
     assert_eq!((again.id, new), (r1.id, false));
     let over = refund(Some(7_001), "r-2").await.unwrap_err();
     assert!(
-        matches!(over, payments::RefundError::Refused(sql::RefundRefused::TooMuch { left: 7_000 })),
+        matches!(
+            over,
+            payments::RefundError::Refused(sql::RefundRefused::TooMuch { left: 7_000 })
+        ),
         "{over:?}"
     );
     bed.wait_final(payments::QUEUE, &r1.id.to_string()).await;
     let p = payment(&bed, id).await;
-    assert_eq!((p.status.as_str(), p.amount_refunded_cents), ("partially_refunded", 3_000));
+    assert_eq!(
+        (p.status.as_str(), p.amount_refunded_cents),
+        ("partially_refunded", 3_000)
+    );
     // The rest (no amount = all that is left).
     let (r2, _) = refund(None, "r-3").await.unwrap();
     assert_eq!(r2.amount_cents, 7_000);
@@ -376,7 +478,10 @@ async fn refunds_never_exceed_what_was_received(pool: PgPool) {
     w.stop().await;
     n.stop().await;
     let p = payment(&bed, id).await;
-    assert_eq!((p.status.as_str(), p.amount_refunded_cents), ("refunded", 10_000));
+    assert_eq!(
+        (p.status.as_str(), p.amount_refunded_cents),
+        ("refunded", 10_000)
+    );
     let refunds = fake.refunds();
     assert_eq!(refunds.iter().map(|r| r.amount).sum::<i64>(), 10_000);
     assert_eq!(refunds.len(), 2);

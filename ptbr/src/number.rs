@@ -117,7 +117,10 @@ mod tests {
         assert_eq!(format_cents(5), "R$ 0,05");
         assert_eq!(format_cents(0), "R$ 0,00");
         assert_eq!(format_cents(-1000), "-R$ 10,00");
-        assert_eq!(format_cents(9_007_199_254_740_991), "R$ 90.071.992.547.409,91");
+        assert_eq!(
+            format_cents(9_007_199_254_740_991),
+            "R$ 90.071.992.547.409,91"
+        );
         assert_eq!(format_cents(i64::MIN), "-R$ 92.233.720.368.547.758,08");
     }
 

@@ -85,7 +85,10 @@ async fn payments_worker_killed_between_the_charge_and_the_ack_charges_once(pool
     a.start_kill().unwrap();
     assert_eq!(a.wait().await.unwrap().signal(), Some(libc::SIGKILL));
     let p = sql::get(&pool, bed.tenant, id).await.unwrap().unwrap();
-    assert_eq!(p.status, "pending", "A died before it could record anything");
+    assert_eq!(
+        p.status, "pending",
+        "A died before it could record anything"
+    );
 
     let mut b = worker(&t, &fake, &pool);
     let job = loop {
@@ -105,8 +108,22 @@ async fn payments_worker_killed_between_the_charge_and_the_ack_charges_once(pool
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
     assert!(job.attempts >= 2, "the job was re-delivered: {job:?}");
     let p = sql::get(&pool, bed.tenant, id).await.unwrap().unwrap();
-    assert_eq!((p.status.as_str(), p.amount_received_cents), ("succeeded", 15_000));
-    assert_eq!(fake.charges().len(), 1, "exactly one charge at the provider");
-    let replays = fake.requests().into_iter().filter(|r| r.replayed || r.status == 409).count();
-    assert!(replays >= 1, "B's request was answered from the key, not charged anew");
+    assert_eq!(
+        (p.status.as_str(), p.amount_received_cents),
+        ("succeeded", 15_000)
+    );
+    assert_eq!(
+        fake.charges().len(),
+        1,
+        "exactly one charge at the provider"
+    );
+    let replays = fake
+        .requests()
+        .into_iter()
+        .filter(|r| r.replayed || r.status == 409)
+        .count();
+    assert!(
+        replays >= 1,
+        "B's request was answered from the key, not charged anew"
+    );
 }

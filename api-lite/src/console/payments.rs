@@ -74,11 +74,15 @@ pub async fn payments(
         .iter()
         .map(|p| {
             let job = p.job_id.as_deref().unwrap_or("");
-            let why = [p.failure_code.as_deref(), p.decline_code.as_deref(), p.failure_message.as_deref()]
-                .into_iter()
-                .flatten()
-                .collect::<Vec<_>>()
-                .join(" · ");
+            let why = [
+                p.failure_code.as_deref(),
+                p.decline_code.as_deref(),
+                p.failure_message.as_deref(),
+            ]
+            .into_iter()
+            .flatten()
+            .collect::<Vec<_>>()
+            .join(" · ");
             vec![
                 html::utc(Some(p.created_at)),
                 format!(

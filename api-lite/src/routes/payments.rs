@@ -16,7 +16,9 @@ use utoipa::{IntoParams, OpenApi, ToSchema};
 use uuid::Uuid;
 
 use jobs::kinds::payments::events::{self, Handled};
-use jobs::kinds::payments::{self, sql, Payment, PaymentAttempt, PaymentRefund, PaymentRequest, RefundRequest};
+use jobs::kinds::payments::{
+    self, sql, Payment, PaymentAttempt, PaymentRefund, PaymentRequest, RefundRequest,
+};
 
 use crate::auth::{Scope, Tenant};
 use crate::enqueue::check_idempotency_key;
@@ -92,7 +94,12 @@ fn idempotency_key(headers: &HeaderMap) -> Result<Option<String>, ApiError> {
     };
     let key = v
         .to_str()
-        .map_err(|_| ApiError::bad_request("invalid_idempotency_key", "idempotency key must be printable ASCII"))?
+        .map_err(|_| {
+            ApiError::bad_request(
+                "invalid_idempotency_key",
+                "idempotency key must be printable ASCII",
+            )
+        })?
         .to_string();
     check_idempotency_key(&key)?;
     Ok(Some(key))
@@ -129,7 +136,9 @@ pub async fn create(
     )
     .await
     .map_err(|e| match e {
-        payments::SubmitError::Invalid(f) => ApiError::invalid_field("invalid_payment", &f.path, f.message),
+        payments::SubmitError::Invalid(f) => {
+            ApiError::invalid_field("invalid_payment", &f.path, f.message)
+        }
         payments::SubmitError::KeyReused(first) => ApiError::conflict(
             "idempotency_key_reused",
             "this Idempotency-Key was used with another request",
@@ -191,7 +200,11 @@ pub async fn list(
     }
     let limit = q.limit.unwrap_or(100);
     if !(1..=500).contains(&limit) {
-        return Err(ApiError::invalid_field("invalid_query", "limit", "between 1 and 500"));
+        return Err(ApiError::invalid_field(
+            "invalid_query",
+            "limit",
+            "between 1 and 500",
+        ));
     }
     let before = match &q.before {
         None => None,
@@ -208,7 +221,11 @@ pub async fn list(
     };
     let payments = sql::list(&st.pool, tenant.id, &f).await?;
     let next_before = (payments.len() as i64 == limit)
-        .then(|| payments.last().map(|p| format!("{}_{}", p.created_at.timestamp_micros(), p.id)))
+        .then(|| {
+            payments
+                .last()
+                .map(|p| format!("{}_{}", p.created_at.timestamp_micros(), p.id))
+        })
         .flatten();
     Ok(Json(PaymentList {
         payments,
@@ -257,14 +274,18 @@ pub async fn refund(
     )
     .await
     .map_err(|e| match e {
-        payments::RefundError::Invalid(f) => ApiError::invalid_field("invalid_refund", &f.path, f.message),
+        payments::RefundError::Invalid(f) => {
+            ApiError::invalid_field("invalid_refund", &f.path, f.message)
+        }
         payments::RefundError::NotFound => not_found(&id),
-        payments::RefundError::Refused(sql::RefundRefused::TooMuch { left }) => ApiError::invalid_field(
-            "refund_exceeds_payment",
-            "amount",
-            format!("at most {left} cents are left to refund"),
-        )
-        .with_details(json!({ "field": "amount", "left": left })),
+        payments::RefundError::Refused(sql::RefundRefused::TooMuch { left }) => {
+            ApiError::invalid_field(
+                "refund_exceeds_payment",
+                "amount",
+                format!("at most {left} cents are left to refund"),
+            )
+            .with_details(json!({ "field": "amount", "left": left }))
+        }
         payments::RefundError::Refused(sql::RefundRefused::NotPaid(status)) => ApiError::conflict(
             "payment_not_refundable",
             format!("the payment is {status}; only a succeeded payment can be refunded"),
@@ -273,10 +294,15 @@ pub async fn refund(
             "idempotency_key_reused",
             "this Idempotency-Key was used for another refund",
         ),
-        payments::RefundError::Refused(sql::RefundRefused::Db(e)) | payments::RefundError::Db(e) => e.into(),
+        payments::RefundError::Refused(sql::RefundRefused::Db(e))
+        | payments::RefundError::Db(e) => e.into(),
         payments::RefundError::Engine(e) => e.into(),
     })?;
-    let status = if r.1 { StatusCode::ACCEPTED } else { StatusCode::OK };
+    let status = if r.1 {
+        StatusCode::ACCEPTED
+    } else {
+        StatusCode::OK
+    };
     Ok((status, Json(r.0)))
 }
 
@@ -307,7 +333,11 @@ pub async fn stripe_event(
         })?;
     Ok(Json(match handled {
         Handled::Duplicate => json!({ "received": true, "duplicate": true }),
-        Handled::Applied { payment, status, moved } => {
+        Handled::Applied {
+            payment,
+            status,
+            moved,
+        } => {
             json!({ "received": true, "payment_id": payment, "status": status, "moved": moved })
         }
         Handled::Ignored(why) => json!({ "received": true, "ignored": why }),

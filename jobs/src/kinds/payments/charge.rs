@@ -87,7 +87,9 @@ pub async fn run(payment_id: Uuid, ctx: &JobContext) -> Result<serde_json::Value
         .parse()
         .map_err(|_| JobError::permanent("the job's tenant is not a tenant id"))?;
     let Some(p) = sql::get(pg, tenant, payment_id).await.map_err(db)? else {
-        return Err(JobError::permanent(format!("no payment {payment_id} for this tenant")));
+        return Err(JobError::permanent(format!(
+            "no payment {payment_id} for this tenant"
+        )));
     };
     let settings: &PaymentsSettings = &ctx.resources.settings.payments;
     match p.status.as_str() {
@@ -105,13 +107,16 @@ pub async fn run(payment_id: Uuid, ctx: &JobContext) -> Result<serde_json::Value
         retry_after: Some(std::time::Duration::from_secs(60)),
     })?;
     let last = ctx.attempt >= ctx.max_attempts;
-    let window_over = (Utc::now() - p.created_at).num_seconds() >= settings.reconcile_after_secs as i64;
+    let window_over =
+        (Utc::now() - p.created_at).num_seconds() >= settings.reconcile_after_secs as i64;
 
     // The provider has it already, or the key window is closing: look, don't create.
     if p.provider_payment_id.is_some() || (window_over && p.attempts > 0) {
         return reconcile(pg, ctx, &provider, &p, last).await;
     }
-    let reply = provider.create_intent(&charge_key(p.id), &charge_form(&p)).await;
+    let reply = provider
+        .create_intent(&charge_key(p.id), &charge_form(&p))
+        .await;
     settle_reply(pg, ctx, &p, "create", reply, last).await
 }
 
@@ -128,7 +133,10 @@ async fn reconcile(
         let reply = provider.retrieve_intent(pid).await;
         return settle_reply(pg, ctx, p, "retrieve", reply, last).await;
     }
-    match provider.search_intents("tarefa_payment_id", &p.id.to_string()).await {
+    match provider
+        .search_intents("tarefa_payment_id", &p.id.to_string())
+        .await
+    {
         Reply::Ok(found) if !found.is_empty() => {
             // The one that charged wins over an earlier failed attempt.
             let best = found
@@ -146,7 +154,11 @@ async fn reconcile(
             let reply = provider.create_intent(&key, &charge_form(p)).await;
             settle_reply(pg, ctx, p, "create", reply, last).await
         }
-        Reply::Retry { status, reason, retry_after } => {
+        Reply::Retry {
+            status,
+            reason,
+            retry_after,
+        } => {
             sql::record_attempt(pg, p.id, "search", "retry", status, Some(&reason))
                 .await
                 .map_err(db)?;
@@ -189,12 +201,21 @@ async fn settle_reply(
                 .await
                 .map_err(|e| JobError::retryable(e.to_string()))?
                 .ok_or_else(|| JobError::permanent("the payment was deleted"))?;
-            Ok(json!({ "status": row.status, "payment_id": p.id, "provider_payment_id": intent.id }))
+            Ok(
+                json!({ "status": row.status, "payment_id": p.id, "provider_payment_id": intent.id }),
+            )
         }
         Reply::Declined { status, error } => {
-            sql::record_attempt(pg, p.id, action, "declined", Some(status), Some(&error.describe()))
-                .await
-                .map_err(db)?;
+            sql::record_attempt(
+                pg,
+                p.id,
+                action,
+                "declined",
+                Some(status),
+                Some(&error.describe()),
+            )
+            .await
+            .map_err(db)?;
             let change = Change {
                 status: "failed",
                 failure_code: error.code.as_deref().or(Some("card_declined")),
@@ -205,17 +226,29 @@ async fn settle_reply(
             let mut tx = pg.begin().await.map_err(db)?;
             sql::advance(&mut tx, p.id, &change).await.map_err(db)?;
             tx.commit().await.map_err(db)?;
-            Ok(json!({ "status": "failed", "payment_id": p.id, "decline_code": error.decline_code }))
+            Ok(
+                json!({ "status": "failed", "payment_id": p.id, "decline_code": error.decline_code }),
+            )
         }
         Reply::Refused { status, error } => {
             let reason = error.describe();
             sql::record_attempt(pg, p.id, action, "mismatch", Some(status), Some(&reason))
                 .await
                 .map_err(db)?;
-            review(pg, p.id, error.code.as_deref().unwrap_or(&error.kind), &reason).await?;
+            review(
+                pg,
+                p.id,
+                error.code.as_deref().unwrap_or(&error.kind),
+                &reason,
+            )
+            .await?;
             Err(JobError::permanent(format!("needs review: {reason}")))
         }
-        Reply::Retry { status, reason, retry_after } => {
+        Reply::Retry {
+            status,
+            reason,
+            retry_after,
+        } => {
             sql::record_attempt(pg, p.id, action, "retry", status, Some(&reason))
                 .await
                 .map_err(db)?;
@@ -231,7 +264,14 @@ async fn settle_reply(
             sql::record_attempt(pg, p.id, action, "not_found", Some(404), None)
                 .await
                 .map_err(db)?;
-            give_up_or_retry(pg, p.id, last, "the provider does not know the intent".into(), None).await
+            give_up_or_retry(
+                pg,
+                p.id,
+                last,
+                "the provider does not know the intent".into(),
+                None,
+            )
+            .await
         }
     }
 }
@@ -248,7 +288,10 @@ async fn give_up_or_retry(
         review(pg, id, "outcome_unknown", &why).await?;
         return Err(JobError::permanent(format!("needs review: {why}")));
     }
-    Err(JobError::Retryable { reason, retry_after })
+    Err(JobError::Retryable {
+        reason,
+        retry_after,
+    })
 }
 
 async fn review(pg: &sqlx::PgPool, id: Uuid, code: &str, message: &str) -> Result<(), JobError> {
@@ -305,10 +348,17 @@ mod tests {
         a.attempts = 7;
         a.status = "processing".into();
         a.updated_at = Utc::now();
-        assert_eq!(f1, charge_form(&a), "nothing that changes between attempts is sent");
+        assert_eq!(
+            f1,
+            charge_form(&a),
+            "nothing that changes between attempts is sent"
+        );
         assert_eq!(charge_key(a.id), charge_key(payment().id));
         assert!(f1.contains(&("amount".into(), "12345".into())));
-        assert!(f1.contains(&("metadata[tarefa_payment_id]".into(), Uuid::nil().to_string())));
+        assert!(f1.contains(&(
+            "metadata[tarefa_payment_id]".into(),
+            Uuid::nil().to_string()
+        )));
         assert!(f1.contains(&("metadata[curso]".into(), "mat".into())));
     }
 }

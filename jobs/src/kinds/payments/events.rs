@@ -20,7 +20,12 @@ use super::PaymentsSettings;
 use crate::engine::Engine;
 
 /// Whether `header` signs `body` with one of the configured secrets at `now`.
-pub fn verify(settings: &PaymentsSettings, header: &str, body: &[u8], now: i64) -> Result<(), String> {
+pub fn verify(
+    settings: &PaymentsSettings,
+    header: &str,
+    body: &[u8],
+    now: i64,
+) -> Result<(), String> {
     let secrets = std::env::var(&settings.webhook_secret_env).map_err(|_| {
         format!(
             "environment variable {} (payments.webhook_secret_env) is not set",
@@ -72,7 +77,11 @@ pub enum Handled {
     /// Its id was seen before: nothing done.
     Duplicate,
     /// It concerns this payment; `moved`: its status changed.
-    Applied { payment: Uuid, status: String, moved: bool },
+    Applied {
+        payment: Uuid,
+        status: String,
+        moved: bool,
+    },
     /// Not an event we act on, or about no payment of ours (recorded).
     Ignored(String),
 }
@@ -133,7 +142,11 @@ pub async fn handle(pg: &PgPool, engine: &Engine, body: &[u8]) -> Result<Handled
             match find(pg, &meta, intent_id.as_deref()).await? {
                 Some(pid) => {
                     let (status, moved) = refunded_at_provider(pg, pid, refunded).await?;
-                    Handled::Applied { payment: pid, status, moved }
+                    Handled::Applied {
+                        payment: pid,
+                        status,
+                        moved,
+                    }
                 }
                 None => Handled::Ignored("no payment for the refunded charge".into()),
             }
@@ -158,7 +171,10 @@ async fn find(
     metadata: &std::collections::BTreeMap<String, String>,
     intent_id: Option<&str>,
 ) -> Result<Option<Uuid>, sqlx::Error> {
-    if let Some(id) = metadata.get("tarefa_payment_id").and_then(|s| s.parse::<Uuid>().ok()) {
+    if let Some(id) = metadata
+        .get("tarefa_payment_id")
+        .and_then(|s| s.parse::<Uuid>().ok())
+    {
         if let Some(p) = sql::by_id(pg, id).await? {
             return Ok(Some(p.id));
         }
@@ -170,7 +186,11 @@ async fn find(
 }
 
 /// A refund total the provider reports: raises the payment's (never lowers it).
-async fn refunded_at_provider(pg: &PgPool, id: Uuid, refunded: i64) -> Result<(String, bool), sqlx::Error> {
+async fn refunded_at_provider(
+    pg: &PgPool,
+    id: Uuid,
+    refunded: i64,
+) -> Result<(String, bool), sqlx::Error> {
     let row: (String, bool) = sqlx::query_as(
         "with before as (select status as s, amount_refunded_cents as r from payments where id = $1 for update) \
          update payments set amount_refunded_cents = greatest(amount_refunded_cents, least($2, amount_received_cents)), \
@@ -201,8 +221,14 @@ mod tests {
         let now = 1_700_000_000;
         let good = sign("whsec_a", now - 10, body);
         assert!(verify_with("whsec_a", &good, body, now, 300));
-        assert!(!verify_with("whsec_b", &good, body, now, 300), "other secret");
-        assert!(!verify_with("whsec_a", &good, br#"{"id":"evt_2"}"#, now, 300), "other body");
+        assert!(
+            !verify_with("whsec_b", &good, body, now, 300),
+            "other secret"
+        );
+        assert!(
+            !verify_with("whsec_a", &good, br#"{"id":"evt_2"}"#, now, 300),
+            "other body"
+        );
         let stale = sign("whsec_a", now - 301, body);
         assert!(!verify_with("whsec_a", &stale, body, now, 300), "too old");
         // Several v1 during a rotation: any one that matches will do.

@@ -164,7 +164,9 @@ pub async fn submit(
     req: &PaymentRequest,
     trace: Option<String>,
 ) -> Result<Submitted, SubmitError> {
-    let valid = req.validate(settings.max_amount_cents).map_err(SubmitError::Invalid)?;
+    let valid = req
+        .validate(settings.max_amount_cents)
+        .map_err(SubmitError::Invalid)?;
     let (p, new) = match sql::insert(pg, tenant, key, &valid).await? {
         sql::Inserted::New(p) => (p, true),
         sql::Inserted::Replay(p) => (p, false),
@@ -185,7 +187,11 @@ pub async fn submit(
     let pushed = engine.push(job).await?;
     sql::set_job(pg, p.id, &pushed.id).await?;
     let p = sql::get(pg, tenant, p.id).await?.unwrap_or(p);
-    Ok(if new { Submitted::Created(p) } else { Submitted::Replayed(p) })
+    Ok(if new {
+        Submitted::Created(p)
+    } else {
+        Submitted::Replayed(p)
+    })
 }
 
 /// Why a refund could not be submitted.

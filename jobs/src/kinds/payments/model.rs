@@ -74,13 +74,13 @@ const CURRENCIES: [&str; 6] = ["brl", "usd", "eur", "gbp", "ars", "clp"];
 fn text(field: &str, v: &Option<String>, max: usize) -> Result<Option<String>, FieldError> {
     match v.as_deref().map(str::trim) {
         None | Some("") => Ok(None),
-        Some(s) if s.chars().count() > max => Err(FieldError::new(
-            field,
-            format!("at most {max} characters"),
-        )),
-        Some(s) if s.chars().any(char::is_control) => {
-            Err(FieldError::new(field, "must not contain control characters"))
+        Some(s) if s.chars().count() > max => {
+            Err(FieldError::new(field, format!("at most {max} characters")))
         }
+        Some(s) if s.chars().any(char::is_control) => Err(FieldError::new(
+            field,
+            "must not contain control characters",
+        )),
         Some(s) => Ok(Some(s.to_string())),
     }
 }
@@ -117,7 +117,8 @@ fn provider_id(field: &str, v: &str) -> Result<String, FieldError> {
     let v = v.trim();
     let ok = !v.is_empty()
         && v.len() <= 255
-        && v.bytes().all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
+        && v.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || b == b'_' || b == b'-');
     if !ok {
         return Err(FieldError::new(
             field,
@@ -158,14 +159,20 @@ impl PaymentRequest {
                 ));
             }
             if v.chars().count() > 500 {
-                return Err(FieldError::new(format!("metadata.{k}"), "at most 500 characters"));
+                return Err(FieldError::new(
+                    format!("metadata.{k}"),
+                    "at most 500 characters",
+                ));
             }
         }
         let receipt_email = text("receipt_email", &self.receipt_email, 254)?;
         if let Some(e) = &receipt_email {
             let (user, domain) = e.split_once('@').unwrap_or(("", ""));
             if user.is_empty() || !domain.contains('.') || e.contains(char::is_whitespace) {
-                return Err(FieldError::new("receipt_email", "must be an e-mail address"));
+                return Err(FieldError::new(
+                    "receipt_email",
+                    "must be an e-mail address",
+                ));
             }
         }
         Ok(ValidPayment {
@@ -303,8 +310,18 @@ mod tests {
 
     #[test]
     fn amounts_are_integer_cents_within_the_limit() {
-        assert_eq!(req(json!(12345)).validate(100_000).unwrap().amount_cents, 12345);
-        for bad in [json!(10.5), json!(-1), json!(0), json!("100"), json!(null), json!(1e20)] {
+        assert_eq!(
+            req(json!(12345)).validate(100_000).unwrap().amount_cents,
+            12345
+        );
+        for bad in [
+            json!(10.5),
+            json!(-1),
+            json!(0),
+            json!("100"),
+            json!(null),
+            json!(1e20),
+        ] {
             let e = req(bad.clone()).validate(100_000).unwrap_err();
             assert_eq!(e.path, "amount", "{bad}");
         }

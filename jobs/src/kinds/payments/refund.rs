@@ -8,8 +8,8 @@
 use serde_json::json;
 use uuid::Uuid;
 
-use super::stripe::{Provider, Reply};
 use super::sql;
+use super::stripe::{Provider, Reply};
 use crate::kinds::{JobContext, JobError};
 
 pub fn refund_key(id: Uuid) -> String {
@@ -39,9 +39,15 @@ pub async fn run(refund_id: Uuid, ctx: &JobContext) -> Result<serde_json::Value,
         return Err(JobError::permanent("the payment is gone"));
     };
     let Some(intent) = p.provider_payment_id.clone() else {
-        sql::settle_refund(pg, r.id, "failed", None, Some("the payment has no provider intent"))
-            .await
-            .map_err(db)?;
+        sql::settle_refund(
+            pg,
+            r.id,
+            "failed",
+            None,
+            Some("the payment has no provider intent"),
+        )
+        .await
+        .map_err(db)?;
         return Ok(json!({ "status": "failed", "refund_id": r.id }));
     };
     let provider = Provider::from_settings(&ctx.resources.settings.payments).map_err(|e| {
@@ -77,7 +83,10 @@ pub async fn run(refund_id: Uuid, ctx: &JobContext) -> Result<serde_json::Value,
             sql::settle_refund(pg, r.id, "needs_review", None, Some(&error.describe()))
                 .await
                 .map_err(db)?;
-            Err(JobError::permanent(format!("needs review: {}", error.describe())))
+            Err(JobError::permanent(format!(
+                "needs review: {}",
+                error.describe()
+            )))
         }
         Reply::Declined { error, .. } | Reply::Refused { error, .. } => {
             sql::settle_refund(pg, r.id, "failed", None, Some(&error.describe()))
@@ -85,11 +94,18 @@ pub async fn run(refund_id: Uuid, ctx: &JobContext) -> Result<serde_json::Value,
                 .map_err(db)?;
             Ok(json!({ "status": "failed", "refund_id": r.id, "error": error.describe() }))
         }
-        Reply::Retry { reason, retry_after, .. } if !last => {
-            Err(JobError::Retryable { reason, retry_after })
-        }
+        Reply::Retry {
+            reason,
+            retry_after,
+            ..
+        } if !last => Err(JobError::Retryable {
+            reason,
+            retry_after,
+        }),
         Reply::Unknown { reason } if !last => Err(JobError::retryable(reason)),
-        Reply::NotFound if !last => Err(JobError::retryable("the provider does not know the intent")),
+        Reply::NotFound if !last => {
+            Err(JobError::retryable("the provider does not know the intent"))
+        }
         other => {
             let why = format!("outcome unknown after the last attempt: {other:?}");
             sql::settle_refund(pg, r.id, "needs_review", None, Some(&why))

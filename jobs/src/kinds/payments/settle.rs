@@ -49,15 +49,30 @@ pub async fn apply_intent(
         status,
         provider_payment_id: Some(&intent.id),
         provider_charge_id: charge.as_deref(),
-        amount_received_cents: (status == "succeeded").then_some(intent.amount_received.max(intent.amount)),
-        failure_code: if status == "failed" { err.and_then(|e| e.code.as_deref()) } else { None },
-        decline_code: if status == "failed" { err.and_then(|e| e.decline_code.as_deref()) } else { None },
-        failure_message: if status == "failed" { err.and_then(|e| e.message.as_deref()) } else { None },
+        amount_received_cents: (status == "succeeded")
+            .then_some(intent.amount_received.max(intent.amount)),
+        failure_code: if status == "failed" {
+            err.and_then(|e| e.code.as_deref())
+        } else {
+            None
+        },
+        decline_code: if status == "failed" {
+            err.and_then(|e| e.decline_code.as_deref())
+        } else {
+            None
+        },
+        failure_message: if status == "failed" {
+            err.and_then(|e| e.message.as_deref())
+        } else {
+            None
+        },
     };
     let mut tx = pg.begin().await?;
     let after = sql::advance(&mut tx, id, &change).await?;
     tx.commit().await?;
-    let Some((row, _)) = after else { return Ok(None) };
+    let Some((row, _)) = after else {
+        return Ok(None);
+    };
     if row.status == "succeeded" {
         announce_success(pg, engine, &row).await?;
     }
@@ -66,17 +81,22 @@ pub async fn apply_intent(
 
 /// Queues the receipt and the tenant webhook of a succeeded payment (once
 /// each: their dedup keys are per payment). Safe to call again.
-pub async fn announce_success(pg: &PgPool, engine: &Engine, p: &Payment) -> Result<(), SettleError> {
+pub async fn announce_success(
+    pg: &PgPool,
+    engine: &Engine,
+    p: &Payment,
+) -> Result<(), SettleError> {
     if let Some(email) = &p.receipt_email {
         let amount = ptbr::format_cents(p.amount_cents);
         let when = p
             .succeeded_at
-            .map(|t| ptbr::format_date(t.with_timezone(&chrono_tz::America::Sao_Paulo).date_naive()))
+            .map(|t| {
+                ptbr::format_date(t.with_timezone(&chrono_tz::America::Sao_Paulo).date_naive())
+            })
             .unwrap_or_default();
         let what = p.description.as_deref().unwrap_or("seu pedido");
-        let mut text = format!(
-            "Olá! Recebemos o seu pagamento de {amount} em {when}, referente a {what}."
-        );
+        let mut text =
+            format!("Olá! Recebemos o seu pagamento de {amount} em {when}, referente a {what}.");
         if let Some(r) = &p.reference {
             text.push_str(&format!(" Referência: {r}."));
         }

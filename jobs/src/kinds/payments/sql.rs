@@ -13,7 +13,8 @@ const COLS: &str = "id, tenant_id, request_hash, idempotency_key, amount_cents, 
     amount_refunded_cents, provider_payment_id, provider_charge_id, failure_code, decline_code, \
     failure_message, job_id, attempts, created_at, updated_at, succeeded_at";
 
-const REFUND_COLS: &str = "id, payment_id, tenant_id, idempotency_key, amount_cents, reason, status, \
+const REFUND_COLS: &str =
+    "id, payment_id, tenant_id, idempotency_key, amount_cents, reason, status, \
     provider_refund_id, failure_message, job_id, created_at, updated_at";
 
 /// What an insert found.
@@ -81,20 +82,31 @@ pub async fn set_job(pg: &PgPool, id: Uuid, job_id: &str) -> Result<(), sqlx::Er
 }
 
 /// One of a tenant's payments.
-pub async fn get(ex: impl PgExecutor<'_>, tenant: Uuid, id: Uuid) -> Result<Option<Payment>, sqlx::Error> {
-    sqlx::query_as(&format!("select {COLS} from payments where tenant_id = $1 and id = $2"))
-        .bind(tenant)
-        .bind(id)
-        .fetch_optional(ex)
-        .await
+pub async fn get(
+    ex: impl PgExecutor<'_>,
+    tenant: Uuid,
+    id: Uuid,
+) -> Result<Option<Payment>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {COLS} from payments where tenant_id = $1 and id = $2"
+    ))
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(ex)
+    .await
 }
 
 /// A payment by the provider's PaymentIntent id (webhooks).
-pub async fn by_provider_id(ex: impl PgExecutor<'_>, provider_id: &str) -> Result<Option<Payment>, sqlx::Error> {
-    sqlx::query_as(&format!("select {COLS} from payments where provider_payment_id = $1"))
-        .bind(provider_id)
-        .fetch_optional(ex)
-        .await
+pub async fn by_provider_id(
+    ex: impl PgExecutor<'_>,
+    provider_id: &str,
+) -> Result<Option<Payment>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {COLS} from payments where provider_payment_id = $1"
+    ))
+    .bind(provider_id)
+    .fetch_optional(ex)
+    .await
 }
 
 /// A payment by id alone (webhooks carry it in the intent's metadata; the
@@ -196,11 +208,12 @@ pub async fn advance(
     id: Uuid,
     c: &Change<'_>,
 ) -> Result<Option<(Payment, bool)>, sqlx::Error> {
-    let Some(current): Option<Payment> =
-        sqlx::query_as(&format!("select {COLS} from payments where id = $1 for update"))
-            .bind(id)
-            .fetch_optional(&mut **tx)
-            .await?
+    let Some(current): Option<Payment> = sqlx::query_as(&format!(
+        "select {COLS} from payments where id = $1 for update"
+    ))
+    .bind(id)
+    .fetch_optional(&mut **tx)
+    .await?
     else {
         return Ok(None);
     };
@@ -309,7 +322,10 @@ pub async fn insert_refund(
     .bind(payment)
     .fetch_one(&mut *tx)
     .await?;
-    if !matches!(status.as_str(), "succeeded" | "partially_refunded" | "refunded") {
+    if !matches!(
+        status.as_str(),
+        "succeeded" | "partially_refunded" | "refunded"
+    ) {
         return Err(RefundRefused::NotPaid(status));
     }
     let committed: i64 = sqlx::query_scalar(
@@ -349,10 +365,12 @@ pub async fn refunds(pg: &PgPool, payment: Uuid) -> Result<Vec<PaymentRefund>, s
 }
 
 pub async fn refund(pg: &PgPool, id: Uuid) -> Result<Option<PaymentRefund>, sqlx::Error> {
-    sqlx::query_as(&format!("select {REFUND_COLS} from payment_refunds where id = $1"))
-        .bind(id)
-        .fetch_optional(pg)
-        .await
+    sqlx::query_as(&format!(
+        "select {REFUND_COLS} from payment_refunds where id = $1"
+    ))
+    .bind(id)
+    .fetch_optional(pg)
+    .await
 }
 
 pub async fn set_refund_job(pg: &PgPool, id: Uuid, job_id: &str) -> Result<(), sqlx::Error> {

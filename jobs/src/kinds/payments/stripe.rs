@@ -100,10 +100,16 @@ struct SearchResult<T> {
 pub enum Reply<T> {
     Ok(T),
     /// A card error: the customer's bank said no. Final.
-    Declined { status: u16, error: ProviderError },
+    Declined {
+        status: u16,
+        error: ProviderError,
+    },
     /// The key was used with other parameters, or the provider says never to
     /// retry: only ops can settle it.
-    Refused { status: u16, error: ProviderError },
+    Refused {
+        status: u16,
+        error: ProviderError,
+    },
     /// Nothing happened at the provider (or it will replay): try again.
     Retry {
         status: Option<u16>,
@@ -112,7 +118,9 @@ pub enum Reply<T> {
     },
     /// The request may have been acted on (timeout, connection lost after it
     /// left): repeat it with the same key.
-    Unknown { reason: String },
+    Unknown {
+        reason: String,
+    },
     /// 404: no such object.
     NotFound,
 }
@@ -127,8 +135,12 @@ pub struct Provider {
 impl Provider {
     /// The account in settings; the secret is read from the env var they name.
     pub fn from_settings(s: &PaymentsSettings) -> Result<Provider, String> {
-        let secret = std::env::var(&s.secret_key_env)
-            .map_err(|_| format!("environment variable {} (payments.secret_key_env) is not set", s.secret_key_env))?;
+        let secret = std::env::var(&s.secret_key_env).map_err(|_| {
+            format!(
+                "environment variable {} (payments.secret_key_env) is not set",
+                s.secret_key_env
+            )
+        })?;
         let http = reqwest::Client::builder()
             .timeout(Duration::from_millis(s.request_timeout_ms))
             .connect_timeout(Duration::from_secs(5))
@@ -144,14 +156,23 @@ impl Provider {
 
     /// `POST /v1/payment_intents` (create and confirm).
     pub async fn create_intent(&self, key: &str, form: &[(String, String)]) -> Reply<Intent> {
-        self.send(self.http.post(format!("{}/v1/payment_intents", self.base)), Some(key), Some(form))
-            .await
+        self.send(
+            self.http.post(format!("{}/v1/payment_intents", self.base)),
+            Some(key),
+            Some(form),
+        )
+        .await
     }
 
     /// `GET /v1/payment_intents/{id}`.
     pub async fn retrieve_intent(&self, id: &str) -> Reply<Intent> {
-        self.send(self.http.get(format!("{}/v1/payment_intents/{id}", self.base)), None, None)
-            .await
+        self.send(
+            self.http
+                .get(format!("{}/v1/payment_intents/{id}", self.base)),
+            None,
+            None,
+        )
+        .await
     }
 
     /// The intents whose `metadata[key]` is `value` (search API).
@@ -165,7 +186,15 @@ impl Provider {
             Reply::Ok(r) => Reply::Ok(r.data),
             Reply::Declined { status, error } => Reply::Declined { status, error },
             Reply::Refused { status, error } => Reply::Refused { status, error },
-            Reply::Retry { status, reason, retry_after } => Reply::Retry { status, reason, retry_after },
+            Reply::Retry {
+                status,
+                reason,
+                retry_after,
+            } => Reply::Retry {
+                status,
+                reason,
+                retry_after,
+            },
             Reply::Unknown { reason } => Reply::Unknown { reason },
             Reply::NotFound => Reply::NotFound,
         }
@@ -173,8 +202,12 @@ impl Provider {
 
     /// `POST /v1/refunds`.
     pub async fn create_refund(&self, key: &str, form: &[(String, String)]) -> Reply<RefundObject> {
-        self.send(self.http.post(format!("{}/v1/refunds", self.base)), Some(key), Some(form))
-            .await
+        self.send(
+            self.http.post(format!("{}/v1/refunds", self.base)),
+            Some(key),
+            Some(form),
+        )
+        .await
     }
 
     async fn send<T: for<'de> Deserialize<'de>>(
@@ -190,7 +223,10 @@ impl Provider {
         if let Some(f) = form {
             let body = serde_urlencoded::to_string(f).unwrap_or_default();
             req = req
-                .header(reqwest::header::CONTENT_TYPE, "application/x-www-form-urlencoded")
+                .header(
+                    reqwest::header::CONTENT_TYPE,
+                    "application/x-www-form-urlencoded",
+                )
                 .body(body);
         }
         // Outgoing calls of a job carry its trace, like the notification channels.
@@ -269,7 +305,10 @@ pub fn classify<T: for<'de> Deserialize<'de>>(
         return Reply::NotFound;
     }
     if error.kind == "card_error" {
-        return Reply::Declined { status: code, error };
+        return Reply::Declined {
+            status: code,
+            error,
+        };
     }
     if error.kind == "idempotency_error" {
         if error.code.as_deref() == Some("idempotency_key_in_use") || code == 409 {
@@ -280,7 +319,10 @@ pub fn classify<T: for<'de> Deserialize<'de>>(
                 retry_after: Some(Duration::from_secs(1)),
             };
         }
-        return Reply::Refused { status: code, error };
+        return Reply::Refused {
+            status: code,
+            error,
+        };
     }
     let retryable = match should_retry {
         Some(v) => v,
@@ -293,7 +335,10 @@ pub fn classify<T: for<'de> Deserialize<'de>>(
             retry_after,
         }
     } else {
-        Reply::Refused { status: code, error }
+        Reply::Refused {
+            status: code,
+            error,
+        }
     }
 }
 
@@ -302,18 +347,28 @@ mod tests {
     use super::*;
 
     fn c(status: u16, retry: Option<bool>, body: &str) -> Reply<Intent> {
-        classify(StatusCode::from_u16(status).unwrap(), retry, None, body.as_bytes())
+        classify(
+            StatusCode::from_u16(status).unwrap(),
+            retry,
+            None,
+            body.as_bytes(),
+        )
     }
 
     #[test]
     fn answers_map_to_what_the_job_does() {
         let ok = r#"{"id":"pi_1","status":"succeeded","amount":100,"amount_received":100,"currency":"brl","latest_charge":"ch_1"}"#;
         match c(200, None, ok) {
-            Reply::Ok(i) => assert_eq!((i.id.as_str(), i.charge_id().as_deref()), ("pi_1", Some("ch_1"))),
+            Reply::Ok(i) => assert_eq!(
+                (i.id.as_str(), i.charge_id().as_deref()),
+                ("pi_1", Some("ch_1"))
+            ),
             r => panic!("{r:?}"),
         }
         let decline = r#"{"error":{"type":"card_error","code":"card_declined","decline_code":"insufficient_funds","message":"no"}}"#;
-        assert!(matches!(c(402, None, decline), Reply::Declined { error, .. } if error.decline_code.as_deref() == Some("insufficient_funds")));
+        assert!(
+            matches!(c(402, None, decline), Reply::Declined { error, .. } if error.decline_code.as_deref() == Some("insufficient_funds"))
+        );
         let mismatch = r#"{"error":{"type":"idempotency_error","message":"Keys for idempotent requests can only be used with the same parameters"}}"#;
         assert!(matches!(c(400, None, mismatch), Reply::Refused { .. }));
         let in_use = r#"{"error":{"type":"idempotency_error","code":"idempotency_key_in_use"}}"#;
@@ -327,6 +382,9 @@ mod tests {
         assert!(matches!(c(400, None, api), Reply::Refused { .. }));
         assert!(matches!(c(404, None, api), Reply::NotFound));
         assert!(matches!(c(200, None, "not json"), Reply::Unknown { .. }));
-        assert!(matches!(c(502, None, "<html>bad gateway</html>"), Reply::Retry { .. }));
+        assert!(matches!(
+            c(502, None, "<html>bad gateway</html>"),
+            Reply::Retry { .. }
+        ));
     }
 }
