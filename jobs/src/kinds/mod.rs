@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod context;
 pub mod diag;
 pub mod documents;
+pub mod events;
 pub mod notify;
 
 pub use context::{JobContext, KindHandler, Resources};
@@ -135,6 +136,7 @@ impl Registry {
         r.register::<notify::Fanout>();
         r.register::<alerts::Evaluate>();
         r.register::<documents::Extract>();
+        r.register::<events::Remind>();
         r
     }
 
