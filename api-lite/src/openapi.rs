@@ -55,6 +55,7 @@ pub fn spec(registry: &Registry) -> Value {
     api.merge(routes::alert_rules::AlertRulesApi::openapi());
     api.merge(routes::alerts::AlertsApi::openapi());
     api.merge(routes::documents::DocumentsApi::openapi());
+    api.merge(routes::events::EventsApi::openapi());
     let mut doc = serde_json::to_value(api).unwrap_or_else(|_| json!({}));
     let mut kinds = Vec::new();
     for k in registry.kinds() {

@@ -9,6 +9,7 @@ pub mod audit;
 pub mod batch;
 pub mod callbacks;
 pub mod documents;
+pub mod events;
 pub mod health;
 pub mod jobs;
 pub mod metrics;
@@ -44,6 +45,7 @@ pub fn router(state: AppState) -> Router {
         .merge(alert_rules::router())
         .merge(alerts::router())
         .merge(documents::router())
+        .merge(events::router())
         .merge(crate::console::router())
         .merge(crate::openapi::router(&state.registry))
         .fallback(|| async { ApiError::not_found("no_route", "no such route") })
