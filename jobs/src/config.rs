@@ -173,6 +173,8 @@ impl std::fmt::Debug for AuthSettings {
 pub struct SchedulerSettings {
     pub schedules_file: String,
     pub tick_ms: u64,
+    /// Event streams to consume (`[[scheduler.streams]]`), one consumer task each.
+    pub streams: Vec<StreamSettings>,
 }
 
 impl Default for SchedulerSettings {
@@ -180,7 +182,63 @@ impl Default for SchedulerSettings {
         Self {
             schedules_file: "config/schedules.toml".into(),
             tick_ms: 500,
+            streams: Vec::new(),
         }
+    }
+}
+
+/// One Redis Stream of product events (see `scheduler/src/events.rs`).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StreamSettings {
+    /// The stream key, as the product writes it.
+    pub key: String,
+    /// The product's Redis (may be another server than Tarefa's); empty = `redis.url`.
+    pub redis_url: String,
+    /// Consumer group shared by every scheduler replica.
+    pub group: String,
+    /// Names the product in `tenant_external_ids.source` (its tenant ids → Tarefa tenants).
+    pub source: String,
+    /// Where a new group starts: `$` (entries from now on) or `0` (the whole stream).
+    pub start_id: String,
+    /// Entries per read.
+    pub batch: usize,
+    /// XREADGROUP BLOCK, ms: how long an idle read waits (and how late shutdown is seen).
+    pub block_ms: u64,
+    /// An entry pending this long with a consumer is presumed orphaned and
+    /// reclaimed (XAUTOCLAIM); keep it above the slowest handling.
+    pub min_idle_ms: u64,
+    /// Deliveries before an entry goes to the dead-letter table.
+    pub max_deliveries: u32,
+}
+
+impl Default for StreamSettings {
+    fn default() -> Self {
+        Self {
+            key: "booking-events".into(),
+            redis_url: String::new(),
+            group: "tarefa".into(),
+            source: "booking".into(),
+            start_id: "$".into(),
+            batch: 100,
+            block_ms: 2_000,
+            min_idle_ms: 60_000,
+            max_deliveries: 5,
+        }
+    }
+}
+
+impl std::fmt::Debug for StreamSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamSettings")
+            .field("key", &self.key)
+            .field("redis_url", &redact_url(&self.redis_url))
+            .field("group", &self.group)
+            .field("source", &self.source)
+            .field("batch", &self.batch)
+            .field("min_idle_ms", &self.min_idle_ms)
+            .field("max_deliveries", &self.max_deliveries)
+            .finish()
     }
 }
 
