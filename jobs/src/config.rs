@@ -330,6 +330,25 @@ impl Settings {
                 "max_deliveries and claim_batch must be at least 1".into(),
             );
         }
+        for (i, s) in self.scheduler.streams.iter().enumerate() {
+            let key = format!("scheduler.streams[{i}]");
+            if s.key.is_empty() || s.group.is_empty() || s.source.is_empty() {
+                return bad(&key, "key, group and source must not be empty".into());
+            }
+            if s.batch == 0 || s.block_ms == 0 || s.max_deliveries == 0 {
+                return bad(
+                    &key,
+                    "batch, block_ms and max_deliveries must be at least 1".into(),
+                );
+            }
+            let url = &s.redis_url;
+            if !(url.is_empty() || url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return bad(
+                    &format!("{key}.redis_url"),
+                    "must be empty or start with redis://".into(),
+                );
+            }
+        }
         Ok(())
     }
 }
@@ -371,6 +390,39 @@ mod tests {
             .merge(Serialized::default("api.listen", "not-an-addr"));
         let err = Settings::from_figment(f).unwrap_err().to_string();
         assert!(err.contains("api.listen"), "{err}");
+    }
+
+    #[test]
+    fn streams_come_from_an_env_var_and_are_checked() {
+        let f =
+            Figment::from(Serialized::defaults(Settings::default())).merge(Serialized::default(
+                "scheduler.streams",
+                vec![StreamSettings {
+                    batch: 0,
+                    ..StreamSettings::default()
+                }],
+            ));
+        let err = Settings::from_figment(f).unwrap_err().to_string();
+        assert!(err.contains("scheduler.streams[0]"), "{err}");
+        // Parsed as `TAREFA__SCHEDULER__STREAMS` would be (own prefix: no other test sees it).
+        std::env::set_var(
+            "TAREFA_STREAMS_TEST__SCHEDULER__STREAMS",
+            r#"[{key="orders", start_id="0", max_deliveries=2}]"#,
+        );
+        let f = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Env::prefixed("TAREFA_STREAMS_TEST__").split("__"));
+        let s = Settings::from_figment(f).unwrap();
+        assert_eq!(s.scheduler.streams.len(), 1);
+        let st = &s.scheduler.streams[0];
+        assert_eq!(
+            (
+                st.key.as_str(),
+                st.start_id.as_str(),
+                st.max_deliveries,
+                st.group.as_str()
+            ),
+            ("orders", "0", 2, "tarefa")
+        );
     }
 
     #[test]
