@@ -105,6 +105,9 @@ create table event_settings (
     tenant_id uuid primary key references tenants (id) on delete cascade,
     -- {"booking": "Aula", "resource": "Sala", "client": "Aluno", "staff": "Professor"}
     labels jsonb not null default '{}'::jsonb,
+    -- event types delivered to the tenant's webhook channel (signed, retried,
+    -- visible in /v1/notifications): 'booking.created', 'booking.*', 'reminder.sent', '*'
+    webhook_events text[] not null default '{}',
     updated_at timestamptz not null default now()
 );
 

@@ -462,6 +462,22 @@ async fn a_due_reminder_is_emailed_once_through_the_outbox(pool: PgPool) {
     )
     .await
     .unwrap();
+    // The tenant also hears `reminder.sent` on its webhook.
+    Bed::set_env("TEST_REMINDER_WEBHOOK_SECRET", "whsec_r");
+    bed.fakes.set_webhook_secret("whsec_r");
+    let url = format!("{}/hook", bed.fakes.base_url());
+    admin::put_channel(
+        &pool,
+        tenant,
+        "webhook",
+        &json!({"url": url, "secret_env": "TEST_REMINDER_WEBHOOK_SECRET"}),
+        true,
+    )
+    .await
+    .unwrap();
+    sql::set_webhook_events(&pool, tenant, &["reminder.sent".to_string()])
+        .await
+        .unwrap();
     rule(&pool, tenant, "booking", "before_start", 60, None).await;
     let now = Utc::now();
     // Due in a second.
@@ -500,12 +516,110 @@ async fn a_due_reminder_is_emailed_once_through_the_outbox(pool: PgPool) {
         .await
         .unwrap();
     assert_eq!(again.status, "already_sent");
-    let outbox: i64 = sqlx::query_scalar("select count(*) from notifications where tenant_id = $1")
-        .bind(tenant)
-        .fetch_one(&pool)
+    let outbox: Vec<(String, String)> = sqlx::query_as(
+        "select channel, recipient from notifications where tenant_id = $1 order by channel",
+    )
+    .bind(tenant)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        outbox,
+        vec![
+            ("email".into(), "ana@example.com".into()),
+            ("webhook".into(), "reminder.sent".into())
+        ]
+    );
+    let hook = eventually(|| async { bed.fakes.seen("webhook").pop() })
+        .some()
+        .await;
+    let body: Value = serde_json::from_str(&hook.body).unwrap();
+    assert_eq!(
+        (body["event"].as_str(), body["data"]["reminder_id"].as_str()),
+        (Some("reminder.sent"), Some(row.id.to_string().as_str()))
+    );
+    assert!(hook.verified);
+    events_worker.stop().await;
+    notify_worker.stop().await;
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn subscribed_events_reach_the_tenant_webhook_signed_and_once(pool: PgPool) {
+    let bed = Bed::new(pool.clone()).await;
+    let tenant = bed.tenant;
+    Bed::set_env("TEST_EVENTS_WEBHOOK_SECRET", "whsec_agenda");
+    bed.fakes.set_webhook_secret("whsec_agenda");
+    let url = format!("{}/hook", bed.fakes.base_url());
+    admin::put_channel(
+        &pool,
+        tenant,
+        "webhook",
+        &json!({"url": url, "secret_env": "TEST_EVENTS_WEBHOOK_SECRET"}),
+        true,
+    )
+    .await
+    .unwrap();
+    sql::set_webhook_events(&pool, tenant, &["booking.*".to_string()])
         .await
         .unwrap();
-    assert_eq!(outbox, 1);
-    events_worker.stop().await;
+    let notify_worker = bed.worker(jobs::kinds::notify::QUEUE, 2);
+    let now = t(NOW);
+    let publish = |env: Envelope| {
+        let (pool, engine) = (pool.clone(), bed.engine.clone());
+        async move {
+            let event = Event::parse(&env).unwrap();
+            let raw = serde_json::to_value(&env).unwrap();
+            let rec = ingest(
+                &pool,
+                tenant,
+                Source {
+                    name: "http",
+                    entry_id: None,
+                },
+                &event,
+                &raw,
+                now,
+            )
+            .await
+            .unwrap();
+            events::ingest::publish(&pool, &engine, tenant, &event, &rec, &raw)
+                .await
+                .unwrap()
+        }
+    };
+    let created = envelope(
+        "evt-1",
+        "booking.created",
+        booking("b1", "2026-03-10T13:00:00Z"),
+        now,
+    );
+    assert!(publish(created.clone()).await);
+    // Re-delivered: the same outbox row, no second message.
+    assert!(publish(created).await);
+    // Not subscribed.
+    let session = envelope(
+        "evt-2",
+        "session.scheduled",
+        json!({"session_id": "s1", "start_time": "2026-03-10T13:00:00Z"}),
+        now,
+    );
+    assert!(!publish(session).await);
+    let rows: Vec<(String, String)> = sqlx::query_as("select recipient, dedup_key from notifications where tenant_id = $1 and channel = 'webhook'")
+        .bind(tenant).fetch_all(&pool).await.unwrap();
+    assert_eq!(
+        rows,
+        vec![("booking.created".to_string(), "evt:evt-1".to_string())]
+    );
+    let seen = eventually(|| async { bed.fakes.seen("webhook").pop() })
+        .some()
+        .await;
+    assert!(seen.verified, "signature did not verify");
+    let body: Value = serde_json::from_str(&seen.body).unwrap();
+    assert_eq!(body["event"], "booking.created");
+    assert_eq!(body["data"]["booking_id"], "b1");
+    assert_eq!(
+        body["data"]["payload"]["start_time"],
+        "2026-03-10T13:00:00Z"
+    );
     notify_worker.stop().await;
 }

@@ -63,6 +63,8 @@ pub struct Ingest {
     pub pool: PgPool,
     /// `tenant_external_ids.source`.
     pub source: String,
+    /// Pushes the tenant webhooks of recorded events (`None`: no webhooks).
+    pub engine: Option<jobs::engine::Engine>,
 }
 
 impl EntryHandler for Ingest {
@@ -101,7 +103,17 @@ impl EntryHandler for Ingest {
                 entry_id: Some(&entry_id),
             };
             match ingest(&self.pool, tenant, source, &event, &raw, Utc::now()).await {
-                Ok(_) => Ok(()),
+                Ok(recorded) => {
+                    if let Some(engine) = &self.engine {
+                        // Also for duplicates: repairs a crash between the commit and this push.
+                        jobs::kinds::events::ingest::publish(
+                            &self.pool, engine, tenant, &event, &recorded, &raw,
+                        )
+                        .await
+                        .map_err(|e| HandleError::Retryable(format!("webhook: {e}")))?;
+                    }
+                    Ok(())
+                }
                 Err(IngestError::Permanent(reason)) => Err(HandleError::Permanent {
                     reason,
                     tenant: Some(tenant),

@@ -112,6 +112,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
         let handler = Arc::new(events::Ingest {
             pool: pool.clone(),
             source: s.source.clone(),
+            engine: Some(engine.clone()),
         });
         let consumer = events::Consumer::connect(
             s.clone(),

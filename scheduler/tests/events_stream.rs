@@ -103,6 +103,7 @@ impl Bed {
         Arc::new(Ingest {
             pool: self.pool.clone(),
             source: "booking".into(),
+            engine: None,
         })
     }
 

@@ -105,7 +105,15 @@ pub async fn create(
             entry_id: None,
         };
         match ingest(&st.pool, tenant.id, source, event, &raw, now).await {
-            Ok(r) => results.push(r),
+            Ok(r) => {
+                // Also for duplicates: a repeated batch repairs a webhook lost to a crash.
+                jobs::kinds::events::ingest::publish(
+                    &st.pool, &st.engine, tenant.id, event, &r, &raw,
+                )
+                .await
+                .map_err(ApiError::internal)?;
+                results.push(r)
+            }
             Err(IngestError::Permanent(m)) => {
                 return Err(
                     ApiError::new(axum::http::StatusCode::CONFLICT, "event_conflict", m)

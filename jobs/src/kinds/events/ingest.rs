@@ -17,6 +17,8 @@ use super::envelope::Event;
 use super::plan::{due_at, tenant_zone, Trigger};
 use super::sql;
 use super::state::{apply, Outcome};
+use crate::engine::Engine;
+use crate::kinds::notify::outbox::EnqueueError;
 
 /// Why an event could not be recorded.
 #[derive(Debug, thiserror::Error)]
@@ -149,4 +151,27 @@ pub async fn ingest(
         version: b.version,
         planned,
     })
+}
+
+/// Delivers a recorded event to the tenant's webhook when subscribed (see
+/// `webhook`). Call it for `duplicate` outcomes too: a crash between the
+/// commit and this call is repaired by the re-delivery, and the dedup key
+/// (`evt:<event id>`) keeps it to one message.
+pub async fn publish(
+    pg: &PgPool,
+    engine: &Engine,
+    tenant: Uuid,
+    event: &Event,
+    recorded: &Ingested,
+    raw: &serde_json::Value,
+) -> Result<bool, EnqueueError> {
+    let data = serde_json::json!({
+        "event_id": recorded.event_id,
+        "event_type": event.event_type,
+        "booking_id": recorded.booking_id,
+        "version": recorded.version,
+        "payload": raw.get("payload").cloned().unwrap_or_default(),
+    });
+    let key = format!("evt:{}", recorded.event_id);
+    super::webhook::publish(pg, engine, tenant, &event.event_type, &key, &data).await
 }

@@ -7,7 +7,8 @@
 //! `state` (version rules, pure), `plan` (due times in the tenant's zone,
 //! pure), `message` (pt-BR text, pure), `ingest` (one event, one
 //! transaction), `remind` (the `events.remind` kind's work), `due` (the
-//! scheduler's claim of due rows), `sql`. The stream consumer itself is in
+//! scheduler's claim of due rows), `webhook` (tenant webhooks for event
+//! types, through the outbox), `sql`. The stream consumer itself is in
 //! the scheduler crate (`scheduler/src/events.rs`).
 
 pub mod due;
@@ -18,6 +19,7 @@ pub mod plan;
 pub mod remind;
 pub mod sql;
 pub mod state;
+pub mod webhook;
 
 use std::time::Duration;
 

@@ -171,6 +171,21 @@ pub async fn send(
     } else {
         ("sent", None)
     };
+    if messages > 0 {
+        // Before the commit: a failure here retries the job, and the dedup key keeps one webhook.
+        let data = serde_json::json!({"reminder_id": r.id, "booking_id": r.booking_id, "rule": rule.name,
+            "version": r.version, "due_at": r.due_at, "messages": messages});
+        super::webhook::publish(
+            pg,
+            engine,
+            tenant,
+            "reminder.sent",
+            &format!("reminder.sent:{}", r.id),
+            &data,
+        )
+        .await
+        .map_err(|e| JobError::retryable(format!("reminder.sent webhook: {e}")))?;
+    }
     sql::finish_reminder(&mut tx, r.id, status, reason)
         .await
         .map_err(db)?;

@@ -488,3 +488,32 @@ pub async fn dead_letters(
     .fetch_all(ex)
     .await
 }
+
+/// The event types the tenant's webhook receives (patterns: `booking.*`, `*`).
+pub async fn webhook_events(
+    ex: impl PgExecutor<'_>,
+    tenant: Uuid,
+) -> Result<Vec<String>, sqlx::Error> {
+    let v: Option<Vec<String>> =
+        sqlx::query_scalar("select webhook_events from event_settings where tenant_id = $1")
+            .bind(tenant)
+            .fetch_optional(ex)
+            .await?;
+    Ok(v.unwrap_or_default())
+}
+
+pub async fn set_webhook_events(
+    ex: impl PgExecutor<'_>,
+    tenant: Uuid,
+    events: &[String],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "insert into event_settings (tenant_id, webhook_events) values ($1, $2) \
+         on conflict (tenant_id) do update set webhook_events = excluded.webhook_events, updated_at = now()",
+    )
+    .bind(tenant)
+    .bind(events)
+    .execute(ex)
+    .await?;
+    Ok(())
+}
