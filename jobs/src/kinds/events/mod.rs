@@ -8,9 +8,11 @@
 //! pure), `message` (pt-BR text, pure), `ingest` (one event, one
 //! transaction), `remind` (the `events.remind` kind's work), `due` (the
 //! scheduler's claim of due rows), `webhook` (tenant webhooks for event
-//! types, through the outbox), `sql`. The stream consumer itself is in
+//! types, through the outbox), `admin` (rules, settings, dead letters:
+//! what the API and console edit), `sql`. The stream consumer itself is in
 //! the scheduler crate (`scheduler/src/events.rs`).
 
+pub mod admin;
 pub mod due;
 pub mod envelope;
 pub mod ingest;

@@ -206,7 +206,7 @@ pub async fn save_booking(
 }
 
 /// A reminder rule (a row of `reminder_rules`).
-#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize)]
+#[derive(Clone, Debug, sqlx::FromRow, serde::Serialize, utoipa::ToSchema)]
 pub struct Rule {
     pub id: Uuid,
     pub tenant_id: Uuid,
