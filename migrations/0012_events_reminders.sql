@@ -79,9 +79,10 @@ create table reminder_rules (
     name text not null check (length(name) between 1 and 100),
     -- before_start: offset_minutes before the start; day_before_at: the local
     -- day before the start at local_time; after_end: offset_minutes after the
-    -- end (review requests); on_cancel / on_confirm: notices, at once.
+    -- end (review requests); on_cancel / on_confirm / on_no_show: notices,
+    -- at once (on_no_show: the follow-up when the product reports a no-show).
     trigger text not null check (trigger in
-        ('before_start', 'day_before_at', 'after_end', 'on_cancel', 'on_confirm')),
+        ('before_start', 'day_before_at', 'after_end', 'on_cancel', 'on_confirm', 'on_no_show')),
     offset_minutes integer not null default 0 check (offset_minutes between 0 and 525600),
     local_time time,
     audience text not null default 'client' check (audience in ('client', 'staff', 'both')),

@@ -623,3 +623,51 @@ async fn subscribed_events_reach_the_tenant_webhook_signed_and_once(pool: PgPool
     );
     notify_worker.stop().await;
 }
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn a_reported_no_show_sends_one_follow_up(pool: PgPool) {
+    let bed = Bed::new(pool.clone()).await;
+    let tenant = bed.tenant;
+    let follow_up = rule(&pool, tenant, "session", "on_no_show", 0, None).await;
+    // At PostgreSQL's precision (microseconds), so the stored due time compares equal.
+    let now = chrono::DurationRound::duration_trunc(Utc::now(), Duration::microseconds(1)).unwrap();
+    let s = json!({"session_id": "s1", "start_time": (now - Duration::hours(2)).to_rfc3339(),
+        "student": {"name": "Bia", "email": "bia@example.com"}});
+    send(
+        &pool,
+        tenant,
+        &envelope("s", "session.scheduled", s, now),
+        now,
+    )
+    .await;
+    assert!(sql::reminders_of(&pool, tenant, "s1")
+        .await
+        .unwrap()
+        .is_empty());
+    let ns = envelope("n", "session.no_show", json!({"session_id": "s1"}), now);
+    assert_eq!(send(&pool, tenant, &ns, now).await.planned, 1);
+    // Reported again (another id): still one follow-up.
+    let again = envelope(
+        "n2",
+        "session.no_show",
+        json!({"session_id": "s1"}),
+        now + Duration::seconds(1),
+    );
+    assert_eq!(send(&pool, tenant, &again, now).await.planned, 0);
+    let row = by_status(&pool, tenant, "s1", "pending").await.remove(0);
+    assert_eq!((row.rule_id, row.due_at), (follow_up, now));
+    let out = remind::send(&pool, &bed.engine, tenant, row.id)
+        .await
+        .unwrap();
+    assert_eq!((out.status.as_str(), out.messages), ("sent", 1));
+    let text: String =
+        sqlx::query_scalar("select message->>'text' from notifications where tenant_id = $1")
+            .bind(tenant)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert!(
+        text.starts_with("Olá, Bia. Sentimos sua falta na aula de "),
+        "{text}"
+    );
+}

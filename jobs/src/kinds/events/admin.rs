@@ -24,7 +24,7 @@ pub struct RuleSpec {
     /// `booking` (white-label booking) or `session` (tutoring).
     pub family: String,
     pub name: String,
-    /// before_start | day_before_at | after_end | on_cancel | on_confirm
+    /// before_start | day_before_at | after_end | on_cancel | on_confirm | on_no_show
     pub trigger: String,
     /// Minutes before the start (before_start) or after the end (after_end).
     #[serde(default)]
@@ -76,7 +76,7 @@ impl RuleSpec {
                 } else {
                     FieldError::new(
                         "trigger",
-                        "before_start, day_before_at, after_end, on_cancel or on_confirm",
+                        "before_start, day_before_at, after_end, on_cancel, on_confirm or on_no_show",
                     )
                 }
             })?;

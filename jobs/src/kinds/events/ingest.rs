@@ -117,7 +117,10 @@ pub async fn ingest(
     }
     let mut planned = 0;
     if decision.outcome == Outcome::Applied
-        && (decision.replan || decision.cancelled_now || decision.confirmed_now)
+        && (decision.replan
+            || decision.cancelled_now
+            || decision.confirmed_now
+            || decision.no_show_now)
     {
         let zone = tenant_zone(&tz);
         for rule in sql::rules(&mut *tx, tenant, event.family.as_str()).await? {
@@ -129,6 +132,7 @@ pub async fn ingest(
             let wanted = match trigger {
                 Trigger::OnCancel => decision.cancelled_now,
                 Trigger::OnConfirm => decision.confirmed_now,
+                Trigger::OnNoShow => decision.no_show_now,
                 _ => decision.replan,
             };
             if !wanted {

@@ -50,6 +50,9 @@ pub fn default_template(trigger: Trigger) -> &'static str {
         Trigger::OnCancel => {
             "{% if name %}Olá, {{ name }}. {% endif %}{{ booking_label }} de {{ date }} às {{ time }} cancelada."
         }
+        Trigger::OnNoShow => {
+            "{% if name %}Olá, {{ name }}. {% endif %}Sentimos sua falta na {{ booking_label | lower }} de {{ date }} às {{ time }}. Quer remarcar?"
+        }
         Trigger::OnConfirm => {
             "{% if name %}Olá, {{ name }}! {% endif %}{{ booking_label }} de {{ date }} às {{ time }} confirmada."
         }
@@ -64,6 +67,7 @@ pub fn subject(trigger: Trigger, vars: &Value) -> String {
         Trigger::AfterEnd { .. } => format!("Avalie sua {} de {date}", label.to_lowercase()),
         Trigger::OnCancel => format!("{label} cancelada: {date}"),
         Trigger::OnConfirm => format!("{label} confirmada: {date}"),
+        Trigger::OnNoShow => format!("Sentimos sua falta: {} de {date}", label.to_lowercase()),
         _ => format!("Lembrete: {label} em {date}"),
     }
 }

@@ -23,6 +23,8 @@ pub enum Trigger {
     OnCancel,
     /// At once, when the booking's status becomes `confirmed`.
     OnConfirm,
+    /// At once, when the product reports a no-show (`session.no_show`): the follow-up.
+    OnNoShow,
 }
 
 impl Trigger {
@@ -39,13 +41,17 @@ impl Trigger {
             "after_end" => Trigger::AfterEnd { minutes },
             "on_cancel" => Trigger::OnCancel,
             "on_confirm" => Trigger::OnConfirm,
+            "on_no_show" => Trigger::OnNoShow,
             _ => return None,
         })
     }
 
     /// Planned from the booking's times (and replanned when they move).
     pub fn is_timed(self) -> bool {
-        !matches!(self, Trigger::OnCancel | Trigger::OnConfirm)
+        !matches!(
+            self,
+            Trigger::OnCancel | Trigger::OnConfirm | Trigger::OnNoShow
+        )
     }
 }
 
@@ -73,7 +79,7 @@ pub fn due_at(
     now: DateTime<Utc>,
 ) -> Option<DateTime<Utc>> {
     let due = match trigger {
-        Trigger::OnCancel | Trigger::OnConfirm => return Some(now),
+        Trigger::OnCancel | Trigger::OnConfirm | Trigger::OnNoShow => return Some(now),
         Trigger::BeforeStart { minutes } => start? - Duration::minutes(minutes),
         Trigger::DayBeforeAt(at) => {
             let day_before = start?.with_timezone(&tz).date_naive().pred_opt()?;

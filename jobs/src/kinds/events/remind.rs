@@ -9,8 +9,13 @@
 //! 3. One outbox request per audience member and channel with an address,
 //!    dedup key `rem:<reminder id>:<audience>:<channel>` — the reminder row
 //!    is unique per booking, rule and version, so a repeated job never sends
-//!    twice. The outbox applies opt-outs and quiet hours (unless urgent).
-//! 4. The row becomes `sent` (or `skipped`, "no address"); commit.
+//!    twice. Its rows are written on this transaction (`outbox::write_rows`),
+//!    with the `reminder.sent` webhook's when subscribed, and commit while the
+//!    booking lock is held. The outbox applies opt-outs and quiet hours
+//!    (unless urgent).
+//! 4. Then their `notify.send` jobs are pushed, then the row becomes `sent`
+//!    (`skipped` with "no address" when nobody could be reached). One
+//!    connection at a time: any number of these jobs never starve the pool.
 
 use chrono::Utc;
 use sqlx::PgPool;
@@ -123,6 +128,7 @@ pub async fn send(
         audience.extend(booking.staff.as_ref().map(|c| ("staff", c)));
     }
     let mut messages = 0;
+    let mut written = Vec::new();
     for (who, contact) in audience {
         let vars = message::variables(
             &booking,
@@ -154,12 +160,14 @@ pub async fn send(
                 },
                 urgent: rule.urgent,
             };
-            outbox::enqueue(pg, engine, tenant, &req)
+            // On this transaction: the rows commit with the version check's lock held.
+            let rows = outbox::write_rows(&mut tx, tenant, &req)
                 .await
                 .map_err(|e| match e {
                     outbox::EnqueueError::Invalid(f) => JobError::permanent(f.to_string()),
                     e => JobError::retryable(e.to_string()),
                 })?;
+            written.extend(rows);
             messages += 1;
         }
     }
@@ -172,24 +180,31 @@ pub async fn send(
         ("sent", None)
     };
     if messages > 0 {
-        // Before the commit: a failure here retries the job, and the dedup key keeps one webhook.
         let data = serde_json::json!({"reminder_id": r.id, "booking_id": r.booking_id, "rule": rule.name,
             "version": r.version, "due_at": r.due_at, "messages": messages});
-        super::webhook::publish(
-            pg,
-            engine,
-            tenant,
-            "reminder.sent",
-            &format!("reminder.sent:{}", r.id),
-            &data,
-        )
-        .await
-        .map_err(|e| JobError::retryable(format!("reminder.sent webhook: {e}")))?;
+        let key = format!("reminder.sent:{}", r.id);
+        let hook = super::webhook::write(&mut tx, tenant, "reminder.sent", &key, &data)
+            .await
+            .map_err(|e| JobError::retryable(format!("reminder.sent webhook: {e}")))?;
+        written.extend(hook);
+    } else {
+        sql::finish_reminder(&mut tx, r.id, status, reason)
+            .await
+            .map_err(db)?;
     }
-    sql::finish_reminder(&mut tx, r.id, status, reason)
-        .await
-        .map_err(db)?;
+    // The outbox rows commit first, the row stays `enqueued`; then their jobs
+    // are pushed, then the row is `sent`. A crash in between re-runs this job:
+    // the rows are found (same dedup keys), their jobs pushed (same ids).
     tx.commit().await.map_err(db)?;
+    outbox::push_jobs(engine, tenant, &written)
+        .await
+        .map_err(|e| JobError::retryable(e.to_string()))?;
+    if messages > 0 {
+        let mut conn = pg.acquire().await.map_err(db)?;
+        sql::finish_reminder(&mut conn, r.id, status, reason)
+            .await
+            .map_err(db)?;
+    }
     tracing::info!(tenant_id = %tenant, reminder_id = %r.id, status, messages, lateness_ms = (Utc::now() - r.due_at).num_milliseconds(), "reminder handled");
     Ok(Sent {
         status: status.into(),

@@ -63,6 +63,8 @@ pub struct Decision {
     pub cancelled_now: bool,
     /// The status became `confirmed`: send the confirmation notices.
     pub confirmed_now: bool,
+    /// The product reported a no-show: send the follow-up.
+    pub no_show_now: bool,
 }
 
 fn newer(at: DateTime<Utc>, than: Option<DateTime<Utc>>) -> bool {
@@ -99,6 +101,7 @@ pub fn apply(current: Option<&Booking>, event: &Event, at: DateTime<Utc>) -> Dec
     let mut outcome = Outcome::Applied;
     let mut cancelled_now = false;
     let mut confirmed_now = false;
+    let mut no_show_now = false;
     let is_create = event.action == Action::Created;
     // Times: an update (or a create) newer than the last time change wins; a
     // create older than an update that already arrived only fills the gaps.
@@ -142,6 +145,7 @@ pub fn apply(current: Option<&Booking>, event: &Event, at: DateTime<Utc>) -> Dec
     if let Some(s) = status {
         if newer(at, b.status_changed_at) {
             confirmed_now = s == "confirmed" && b.status.as_deref() != Some("confirmed");
+            no_show_now = s == "no_show" && b.status.as_deref() != Some("no_show");
             b.status = Some(s);
             b.status_changed_at = Some(at);
         } else if event.action == Action::StatusChanged {
@@ -159,6 +163,7 @@ pub fn apply(current: Option<&Booking>, event: &Event, at: DateTime<Utc>) -> Dec
         // Terminal: the status stays cancelled whatever arrives later.
         b.status = Some("cancelled".into());
         confirmed_now = false;
+        no_show_now = false;
     }
     if event.action == Action::ReviewCreated {
         b.review_received = true;
@@ -174,6 +179,7 @@ pub fn apply(current: Option<&Booking>, event: &Event, at: DateTime<Utc>) -> Dec
         outcome,
         cancelled_now,
         confirmed_now,
+        no_show_now,
     }
 }
 
@@ -330,6 +336,20 @@ mod tests {
         let d4 = apply(Some(&d3.booking), &old, t("2026-03-01T00:00:30Z"));
         assert_eq!(d4.outcome, Outcome::Stale);
         assert_eq!(d4.booking.status.as_deref(), Some("confirmed"));
+    }
+
+    #[test]
+    fn a_no_show_is_reported_once() {
+        let s = ev(
+            "session.scheduled",
+            json!({"session_id": "s", "start_time": "2026-03-10T13:00:00Z"}),
+        );
+        let d1 = apply(None, &s, t("2026-03-01T00:00:00Z"));
+        let ns = ev("session.no_show", json!({"session_id": "s"}));
+        let d2 = apply(Some(&d1.booking), &ns, t("2026-03-10T14:00:00Z"));
+        assert!(d2.no_show_now && !d2.replan);
+        assert_eq!(d2.booking.status.as_deref(), Some("no_show"));
+        assert!(!apply(Some(&d2.booking), &ns, t("2026-03-10T14:01:00Z")).no_show_now);
     }
 
     #[test]

@@ -5,12 +5,12 @@
 //! dedup key is the event's (`evt:<event id>`, `reminder.sent:<reminder id>`),
 //! so publishing again after a crash or a re-delivery sends nothing new.
 
-use sqlx::PgPool;
+use sqlx::{PgConnection, PgPool};
 use uuid::Uuid;
 
 use super::sql;
 use crate::engine::Engine;
-use crate::kinds::notify::outbox::{self, EnqueueError};
+use crate::kinds::notify::outbox::{self, EnqueueError, Enqueued};
 use crate::kinds::notify::{ChannelName, MessageSpec, NotificationRequest};
 
 /// Does `pattern` (`booking.created`, `booking.*`, `*`) match `event_type`?
@@ -18,6 +18,25 @@ pub fn matches(pattern: &str, event_type: &str) -> bool {
     match pattern.strip_suffix('*') {
         Some(prefix) => event_type.starts_with(prefix),
         None => pattern == event_type,
+    }
+}
+
+fn request(event_type: &str, dedup_key: &str, data: &serde_json::Value) -> NotificationRequest {
+    NotificationRequest {
+        channel: ChannelName::Webhook,
+        recipient: Some(event_type.to_string()),
+        // Outbox keys are at most 200 bytes; event ids are too (checked at intake).
+        dedup_key: Some(dedup_key.chars().take(200).collect()),
+        recipients: Vec::new(),
+        message: MessageSpec {
+            data: match data {
+                serde_json::Value::Object(m) if !m.is_empty() => m.clone(),
+                other => serde_json::Map::from_iter([("event".to_string(), other.clone())]),
+            },
+            ..MessageSpec::default()
+        },
+        // Webhooks are machine-to-machine: quiet hours do not apply.
+        urgent: true,
     }
 }
 
@@ -35,24 +54,24 @@ pub async fn publish(
     if !subscribed.iter().any(|p| matches(p, event_type)) {
         return Ok(false);
     }
-    let req = NotificationRequest {
-        channel: ChannelName::Webhook,
-        recipient: Some(event_type.to_string()),
-        // Outbox keys are at most 200 bytes; event ids are too (checked at intake).
-        dedup_key: Some(dedup_key.chars().take(200).collect()),
-        recipients: Vec::new(),
-        message: MessageSpec {
-            data: match data {
-                serde_json::Value::Object(m) if !m.is_empty() => m.clone(),
-                other => serde_json::Map::from_iter([("event".to_string(), other.clone())]),
-            },
-            ..MessageSpec::default()
-        },
-        // Webhooks are machine-to-machine: quiet hours do not apply.
-        urgent: true,
-    };
-    outbox::enqueue(pg, engine, tenant, &req).await?;
+    outbox::enqueue(pg, engine, tenant, &request(event_type, dedup_key, data)).await?;
     Ok(true)
+}
+
+/// [`publish`]'s rows only, on the caller's transaction; the caller pushes
+/// their jobs (`outbox::push_jobs`) after its commit.
+pub async fn write(
+    conn: &mut PgConnection,
+    tenant: Uuid,
+    event_type: &str,
+    dedup_key: &str,
+    data: &serde_json::Value,
+) -> Result<Vec<Enqueued>, EnqueueError> {
+    let subscribed = sql::webhook_events(&mut *conn, tenant).await?;
+    if !subscribed.iter().any(|p| matches(p, event_type)) {
+        return Ok(Vec::new());
+    }
+    outbox::write_rows(conn, tenant, &request(event_type, dedup_key, data)).await
 }
 
 #[cfg(test)]
