@@ -7,7 +7,9 @@
 //!   operations (`health`, `metrics`, `audit`), notifications
 //!   (`notifications`, `notification_settings`, `notification_templates`,
 //!   `callbacks` for provider status webhooks), academic records and alerts
-//!   (`academic`, `alert_rules`, `alerts`), and `documents`.
+//!   (`academic`, `alert_rules`, `alerts`), `documents`, and `events`
+//!   (`POST /v1/events`, planned reminders, dead letters) with `event_rules`
+//!   (reminder rules, labels, webhook subscriptions).
 //! - [`auth`]: the `Tenant` extractor (API keys and product-issued JWTs) and scopes.
 //! - [`enqueue`]: request → `NewJob` (kind lookup, payload validation, options).
 //! - [`extract`]: `AppJson`/`AppQuery`, so bad input gets our error shape.

@@ -10,6 +10,7 @@
 //! PostgreSQL and appends the section to `bench/RESULTS.md`.
 //!
 //! `bench alerts` measures academic alerts (issue 5): see [`alerts`].
+//! `bench events` measures booking events and reminders (issue 16): see [`events`].
 //!
 //! Modules: [`engine`] (a)-(e), [`http`] (end to end through api-lite),
 //! [`rx`] (Redis INFO and key helpers), [`procs`] (child processes),
@@ -18,6 +19,7 @@
 
 mod alerts;
 mod engine;
+mod events;
 mod http;
 mod load;
 mod procs;
@@ -50,6 +52,8 @@ enum Cmd {
     Run(RunArgs),
     /// Academic alerts: ingestion rows/s and evaluation time for 10,000 and 100,000 students.
     Alerts(alerts::AlertsArgs),
+    /// Booking events: a stream backlog consumed (events/s vs plain XREADGROUP+XACK) and reminders due in one minute (lateness).
+    Events(events::EventsArgs),
     /// Delete every key of a run prefix (after an interrupted run).
     Cleanup {
         #[arg(long)]
@@ -140,6 +144,7 @@ async fn main() -> Result<()> {
         }
         Cmd::Run(args) => run(args).await,
         Cmd::Alerts(args) => alerts::run(args).await,
+        Cmd::Events(args) => events::run(args).await,
     }
 }
 

@@ -174,6 +174,8 @@ impl std::fmt::Debug for AuthSettings {
 pub struct SchedulerSettings {
     pub schedules_file: String,
     pub tick_ms: u64,
+    /// Event streams to consume (`[[scheduler.streams]]`), one consumer task each.
+    pub streams: Vec<StreamSettings>,
 }
 
 impl Default for SchedulerSettings {
@@ -181,7 +183,63 @@ impl Default for SchedulerSettings {
         Self {
             schedules_file: "config/schedules.toml".into(),
             tick_ms: 500,
+            streams: Vec::new(),
         }
+    }
+}
+
+/// One Redis Stream of product events (see `scheduler/src/events.rs`).
+#[derive(Clone, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct StreamSettings {
+    /// The stream key, as the product writes it.
+    pub key: String,
+    /// The product's Redis (may be another server than Tarefa's); empty = `redis.url`.
+    pub redis_url: String,
+    /// Consumer group shared by every scheduler replica.
+    pub group: String,
+    /// Names the product in `tenant_external_ids.source` (its tenant ids → Tarefa tenants).
+    pub source: String,
+    /// Where a new group starts: `$` (entries from now on) or `0` (the whole stream).
+    pub start_id: String,
+    /// Entries per read.
+    pub batch: usize,
+    /// XREADGROUP BLOCK, ms: how long an idle read waits (and how late shutdown is seen).
+    pub block_ms: u64,
+    /// An entry pending this long with a consumer is presumed orphaned and
+    /// reclaimed (XAUTOCLAIM); keep it above the slowest handling.
+    pub min_idle_ms: u64,
+    /// Deliveries before an entry goes to the dead-letter table.
+    pub max_deliveries: u32,
+}
+
+impl Default for StreamSettings {
+    fn default() -> Self {
+        Self {
+            key: "booking-events".into(),
+            redis_url: String::new(),
+            group: "tarefa".into(),
+            source: "booking".into(),
+            start_id: "$".into(),
+            batch: 100,
+            block_ms: 2_000,
+            min_idle_ms: 60_000,
+            max_deliveries: 5,
+        }
+    }
+}
+
+impl std::fmt::Debug for StreamSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("StreamSettings")
+            .field("key", &self.key)
+            .field("redis_url", &redact_url(&self.redis_url))
+            .field("group", &self.group)
+            .field("source", &self.source)
+            .field("batch", &self.batch)
+            .field("min_idle_ms", &self.min_idle_ms)
+            .field("max_deliveries", &self.max_deliveries)
+            .finish()
     }
 }
 
@@ -273,6 +331,25 @@ impl Settings {
                 "max_deliveries and claim_batch must be at least 1".into(),
             );
         }
+        for (i, s) in self.scheduler.streams.iter().enumerate() {
+            let key = format!("scheduler.streams[{i}]");
+            if s.key.is_empty() || s.group.is_empty() || s.source.is_empty() {
+                return bad(&key, "key, group and source must not be empty".into());
+            }
+            if s.batch == 0 || s.block_ms == 0 || s.max_deliveries == 0 {
+                return bad(
+                    &key,
+                    "batch, block_ms and max_deliveries must be at least 1".into(),
+                );
+            }
+            let url = &s.redis_url;
+            if !(url.is_empty() || url.starts_with("redis://") || url.starts_with("rediss://")) {
+                return bad(
+                    &format!("{key}.redis_url"),
+                    "must be empty or start with redis://".into(),
+                );
+            }
+        }
         Ok(())
     }
 }
@@ -314,6 +391,39 @@ mod tests {
             .merge(Serialized::default("api.listen", "not-an-addr"));
         let err = Settings::from_figment(f).unwrap_err().to_string();
         assert!(err.contains("api.listen"), "{err}");
+    }
+
+    #[test]
+    fn streams_come_from_an_env_var_and_are_checked() {
+        let f =
+            Figment::from(Serialized::defaults(Settings::default())).merge(Serialized::default(
+                "scheduler.streams",
+                vec![StreamSettings {
+                    batch: 0,
+                    ..StreamSettings::default()
+                }],
+            ));
+        let err = Settings::from_figment(f).unwrap_err().to_string();
+        assert!(err.contains("scheduler.streams[0]"), "{err}");
+        // Parsed as `TAREFA__SCHEDULER__STREAMS` would be (own prefix: no other test sees it).
+        std::env::set_var(
+            "TAREFA_STREAMS_TEST__SCHEDULER__STREAMS",
+            r#"[{key="orders", start_id="0", max_deliveries=2}]"#,
+        );
+        let f = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Env::prefixed("TAREFA_STREAMS_TEST__").split("__"));
+        let s = Settings::from_figment(f).unwrap();
+        assert_eq!(s.scheduler.streams.len(), 1);
+        let st = &s.scheduler.streams[0];
+        assert_eq!(
+            (
+                st.key.as_str(),
+                st.start_id.as_str(),
+                st.max_deliveries,
+                st.group.as_str()
+            ),
+            ("orders", "0", 2, "tarefa")
+        );
     }
 
     #[test]

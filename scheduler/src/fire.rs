@@ -87,6 +87,14 @@ impl Scheduler {
         &self.config
     }
 
+    pub fn pool(&self) -> &PgPool {
+        &self.pool
+    }
+
+    pub fn engine(&self) -> &Engine {
+        &self.engine
+    }
+
     /// One round at `now`: every due schedule, in batches of `config.batch`,
     /// each batch in its own transaction.
     pub async fn tick(&self, now: DateTime<Utc>) -> Result<TickOutcome, sqlx::Error> {

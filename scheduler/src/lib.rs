@@ -15,10 +15,14 @@
 //! - [`plan`]: which ticks one schedule fires at one round, `catch_up` (pure).
 //! - [`fire`]: the round itself: claim due rows, push jobs, move cursors.
 //! - [`file`]: system schedules from the TOML file.
+//! - [`events`]: a consumer per configured event stream (`scheduler.streams`).
+//!
+//! Each round also pushes due reminders (`jobs::kinds::events::due`).
 //!
 //! SQL lives in `jobs::store::schedules`, beside the other stores.
 
 pub mod cron;
+pub mod events;
 pub mod file;
 pub mod fire;
 pub mod plan;
@@ -84,6 +88,8 @@ pub enum Error {
     Engine(#[from] EngineError),
     #[error(transparent)]
     File(#[from] file::FileError),
+    #[error("stream {0}: {1}")]
+    Stream(String, events::StreamError),
 }
 
 /// Runs the scheduler until `shutdown` resolves.
@@ -99,9 +105,36 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     let config = Config::from_settings(&settings.scheduler);
     let specs = file::load(&config.schedules_file, &registry)?;
     file::sync(&pool, &specs, chrono::Utc::now()).await?;
+    // One consumer task per stream; they stop with the scheduler.
+    let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
+    let mut consumers = Vec::new();
+    for s in &settings.scheduler.streams {
+        let handler = Arc::new(events::Ingest {
+            pool: pool.clone(),
+            source: s.source.clone(),
+            engine: Some(engine.clone()),
+        });
+        let consumer = events::Consumer::connect(
+            s.clone(),
+            &settings.redis.url,
+            events::consumer_name(),
+            pool.clone(),
+            handler,
+        )
+        .await
+        .map_err(|e| Error::Stream(s.key.clone(), e))?;
+        let mut stop = stop_rx.clone();
+        consumers.push(tokio::spawn(consumer.run(async move {
+            let _ = stop.wait_for(|v| *v).await;
+        })));
+    }
     Scheduler::new(pool, engine, registry, config)
         .run(shutdown)
         .await;
+    let _ = stop_tx.send(true);
+    for c in consumers {
+        let _ = c.await;
+    }
     Ok(())
 }
 
@@ -134,6 +167,22 @@ impl Scheduler {
                     "scheduler round"
                 ),
                 Err(e) => tracing::warn!(error = %e, "scheduler round failed; retrying next round"),
+            }
+            // Due reminders, pushed ahead with their due time (HA: skip locked + job id).
+            let due = jobs::kinds::events::due::enqueue_due(
+                self.pool(),
+                self.engine(),
+                chrono::Utc::now(),
+                jobs::kinds::events::due::HORIZON_DEFAULT,
+                jobs::kinds::events::due::BATCH_DEFAULT,
+            )
+            .await;
+            match due {
+                Ok(0) => {}
+                Ok(n) => tracing::info!(reminders = n, "due reminders enqueued"),
+                Err(e) => {
+                    tracing::warn!(error = %e, "due reminders round failed; retrying next round")
+                }
             }
         }
         tracing::info!("scheduler stopped");

@@ -10,6 +10,7 @@
 //! - Per tenant ([`tenant`]: the `?tenant=` choice): [`outbox`] (notification rows by
 //!   status, `unknown` first), [`documents`] (failed ones with their reason, re-extract),
 //!   [`alerts`] (by rule and status, ack), [`payments`] (by status, `needs_review` first).
+//! - [`events`]: event dead letters of every tenant (retry, discard).
 //! - [`live`]: the JSON the page script polls every 2 s; [`mask`]: sensitive payload fields.
 //! - [`html`]: escaping, layout, the embedded CSS and JS (`assets/`; no CDN).
 
@@ -17,6 +18,7 @@ pub mod actions;
 pub mod admin;
 pub mod alerts;
 pub mod documents;
+pub mod events;
 pub mod html;
 pub mod job;
 pub mod live;
@@ -65,4 +67,6 @@ pub fn router() -> Router<AppState> {
         )
         .route("/console/alerts", get(alerts::alerts))
         .route("/console/alerts/{id}/ack", post(alerts::ack))
+        .route("/console/events", get(events::dead_letters))
+        .route("/console/events/{id}/{action}", post(events::action))
 }

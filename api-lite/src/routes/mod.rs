@@ -9,6 +9,8 @@ pub mod audit;
 pub mod batch;
 pub mod callbacks;
 pub mod documents;
+pub mod event_rules;
+pub mod events;
 pub mod health;
 pub mod jobs;
 pub mod metrics;
@@ -46,6 +48,8 @@ pub fn router(state: AppState) -> Router {
         .merge(alerts::router())
         .merge(documents::router())
         .merge(payments::router())
+        .merge(events::router())
+        .merge(event_rules::router())
         .merge(crate::console::router())
         .merge(crate::openapi::router(&state.registry))
         .fallback(|| async { ApiError::not_found("no_route", "no such route") })

@@ -7,6 +7,7 @@ pub mod alerts;
 pub mod context;
 pub mod diag;
 pub mod documents;
+pub mod events;
 pub mod notify;
 pub mod payments;
 
@@ -138,6 +139,7 @@ impl Registry {
         r.register::<documents::Extract>();
         r.register::<payments::Charge>();
         r.register::<payments::Refund>();
+        r.register::<events::Remind>();
         r
     }
 

@@ -46,6 +46,21 @@ pub async fn enqueue(
     tenant: Uuid,
     req: &NotificationRequest,
 ) -> Result<Vec<Enqueued>, EnqueueError> {
+    let mut conn = pg.acquire().await?;
+    let out = write_rows(&mut conn, tenant, req).await?;
+    drop(conn);
+    push_jobs(engine, tenant, &out).await?;
+    Ok(out)
+}
+
+/// The first half of [`enqueue`] on the caller's connection (or transaction):
+/// a caller that must write its own rows atomically with the outbox's (a
+/// reminder marked sent) uses it, then [`push_jobs`] after its commit.
+pub async fn write_rows(
+    conn: &mut sqlx::PgConnection,
+    tenant: Uuid,
+    req: &NotificationRequest,
+) -> Result<Vec<Enqueued>, EnqueueError> {
     req.validate()?;
     let recipients = req.expand();
     let mut rows = Vec::with_capacity(recipients.len());
@@ -60,31 +75,39 @@ pub async fn enqueue(
             json,
         ));
     }
-    let mut conn = pg.acquire().await?;
-    let found =
-        sql::insert_many(&mut conn, tenant, req.channel.as_str(), req.urgent, &rows).await?;
-    drop(conn);
+    let found = sql::insert_many(conn, tenant, req.channel.as_str(), req.urgent, &rows).await?;
     let new_ids: std::collections::HashSet<Uuid> = rows.iter().map(|r| r.0).collect();
     let by_key: std::collections::HashMap<&str, &Notification> =
         found.iter().map(|n| (n.dedup_key.as_str(), n)).collect();
     let mut out = Vec::with_capacity(rows.len());
-    let mut jobs = Vec::new();
     for r in &rows {
         let Some(n) = by_key.get(r.1.as_str()) else {
             continue;
         };
-        if n.status == "queued" {
-            jobs.push(send_job(tenant, n));
-        }
         out.push(Enqueued {
             row: (*n).clone(),
             created: new_ids.contains(&n.id),
         });
     }
+    Ok(out)
+}
+
+/// The second half of [`enqueue`]: one `notify.send` job per still-`queued`
+/// row (job id = row id, so pushing again creates nothing).
+pub async fn push_jobs(
+    engine: &Engine,
+    tenant: Uuid,
+    rows: &[Enqueued],
+) -> Result<(), EnqueueError> {
+    let jobs: Vec<NewJob> = rows
+        .iter()
+        .filter(|e| e.row.status == "queued")
+        .map(|e| send_job(tenant, &e.row))
+        .collect();
     if !jobs.is_empty() {
         engine.push_bulk(jobs).await?;
     }
-    Ok(out)
+    Ok(())
 }
 
 /// The `notify.send` job for a row: id = row id, rate bucket per tenant account.

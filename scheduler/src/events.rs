@@ -1,0 +1,444 @@
+//! The event-stream consumer: one per configured stream, several replicas
+//! sharing a consumer group. Lifecycle of one [`Consumer::tick`]:
+//!
+//! 1. **Reclaim.** `XAUTOCLAIM` takes entries another consumer (or this one)
+//!    left pending longer than `min_idle` — its process died mid-batch, or
+//!    handling failed — and counts their deliveries. One delivered more than
+//!    `max_deliveries` times is dead-lettered (raw fields + last error) and
+//!    acknowledged, so a poison entry never blocks the ones behind it.
+//! 2. **Read.** `XREADGROUP … BLOCK block_ms … >` takes new entries.
+//! 3. **Handle**, in stream order: parse the envelope, map the product's tenant
+//!    id (`tenant_external_ids`), record the event (`jobs::kinds::events::ingest`,
+//!    one transaction). `XACK` only after that commits: a crash before it
+//!    re-delivers the entry, and recording it again changes nothing (the event
+//!    row is unique per tenant and event id, or `<stream>:<entry id>`).
+//!    A malformed entry or an unknown tenant is dead-lettered at once (it can
+//!    never succeed); a database error leaves the entry pending for step 1.
+//!
+//! The last error of a pending entry is kept in the product's Redis under
+//! `<stream>:tarefa-errors:<group>` (a hash, field = entry id), removed on ack:
+//! the dead letter says why. Trimming the stream is the producer's business.
+
+use std::collections::HashMap;
+use std::future::Future;
+use std::sync::Arc;
+use std::time::Duration;
+
+use chrono::Utc;
+use futures::future::BoxFuture;
+use jobs::config::StreamSettings;
+use jobs::kinds::events::{ingest, sql, Event, IngestError, Source};
+use redis::aio::MultiplexedConnection;
+use redis::streams::{StreamAutoClaimOptions, StreamId, StreamReadOptions, StreamReadReply};
+use redis::AsyncCommands;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+/// Why handling one entry failed.
+#[derive(Debug, thiserror::Error)]
+pub enum HandleError {
+    /// Can never succeed: dead-letter now.
+    #[error("{reason}")]
+    Permanent {
+        reason: String,
+        tenant: Option<Uuid>,
+    },
+    /// Try again after `min_idle` (counts a delivery).
+    #[error("{0}")]
+    Retryable(String),
+}
+
+/// What a consumer does with one entry; [`Ingest`] in production, wrapped in tests.
+pub trait EntryHandler: Send + Sync + 'static {
+    fn handle(
+        &self,
+        stream: &str,
+        entry_id: &str,
+        fields: &[(String, String)],
+    ) -> BoxFuture<'_, Result<(), HandleError>>;
+}
+
+/// Records the entry as an event of the tenant its `metadata.tenant_id` maps to.
+pub struct Ingest {
+    pub pool: PgPool,
+    /// `tenant_external_ids.source`.
+    pub source: String,
+    /// Pushes the tenant webhooks of recorded events (`None`: no webhooks).
+    pub engine: Option<jobs::engine::Engine>,
+}
+
+impl EntryHandler for Ingest {
+    fn handle(
+        &self,
+        stream: &str,
+        entry_id: &str,
+        fields: &[(String, String)],
+    ) -> BoxFuture<'_, Result<(), HandleError>> {
+        let (stream, entry_id, fields) =
+            (stream.to_string(), entry_id.to_string(), fields.to_vec());
+        Box::pin(async move {
+            let bad = |reason: String| HandleError::Permanent {
+                reason,
+                tenant: None,
+            };
+            let env = Event::from_stream_fields(&fields)
+                .map_err(|e| bad(format!("malformed entry: {e}")))?;
+            let event = Event::parse(&env).map_err(|e| bad(format!("malformed entry: {e}")))?;
+            let external = event
+                .external_tenant
+                .clone()
+                .ok_or_else(|| bad("malformed entry: metadata.tenant_id: required".into()))?;
+            let tenant = sql::tenant_by_external(&self.pool, &self.source, &external)
+                .await
+                .map_err(|e| HandleError::Retryable(format!("postgres: {e}")))?
+                .ok_or_else(|| {
+                    bad(format!(
+                        "unknown tenant: {} {external:?} is mapped to no tenant",
+                        self.source
+                    ))
+                })?;
+            let raw = serde_json::to_value(&env).unwrap_or_default();
+            let source = Source {
+                name: &stream,
+                entry_id: Some(&entry_id),
+            };
+            match ingest(&self.pool, tenant, source, &event, &raw, Utc::now()).await {
+                Ok(recorded) => {
+                    if let Some(engine) = &self.engine {
+                        // Also for duplicates: repairs a crash between the commit and this push.
+                        jobs::kinds::events::ingest::publish(
+                            &self.pool, engine, tenant, &event, &recorded, &raw,
+                        )
+                        .await
+                        .map_err(|e| HandleError::Retryable(format!("webhook: {e}")))?;
+                    }
+                    Ok(())
+                }
+                Err(IngestError::Permanent(reason)) => Err(HandleError::Permanent {
+                    reason,
+                    tenant: Some(tenant),
+                }),
+                Err(IngestError::Db(e)) => Err(HandleError::Retryable(format!("postgres: {e}"))),
+            }
+        })
+    }
+}
+
+/// What one tick did, for logs and tests.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+pub struct StreamOutcome {
+    /// Entries handled and acknowledged.
+    pub acked: usize,
+    /// Entries dead-lettered (and acknowledged).
+    pub dead: usize,
+    /// Entries that failed and stay pending.
+    pub failed: usize,
+    /// Entries taken back from idle consumers.
+    pub reclaimed: usize,
+}
+
+/// Where the group stands (the lag gauges).
+#[derive(Clone, Debug, Default, PartialEq)]
+pub struct Lag {
+    /// Entries not yet delivered to the group (XINFO GROUPS `lag`).
+    pub undelivered: u64,
+    /// Delivered, not acknowledged.
+    pub pending: u64,
+    /// Age of the oldest pending entry (by its id's time), seconds.
+    pub oldest_pending_secs: f64,
+}
+
+#[derive(Debug, thiserror::Error)]
+pub enum StreamError {
+    #[error("redis: {0}")]
+    Redis(#[from] redis::RedisError),
+    #[error("postgres: {0}")]
+    Postgres(#[from] sqlx::Error),
+}
+
+/// One stream's consumer (one per replica and stream).
+pub struct Consumer {
+    pub settings: StreamSettings,
+    /// This replica's name in the group.
+    pub name: String,
+    conn: MultiplexedConnection,
+    pool: PgPool,
+    handler: Arc<dyn EntryHandler>,
+}
+
+fn fields_of(id: &StreamId) -> Vec<(String, String)> {
+    let mut out: Vec<(String, String)> = id
+        .map
+        .iter()
+        .map(|(k, v)| {
+            (
+                k.clone(),
+                redis::from_redis_value_ref::<String>(v).unwrap_or_default(),
+            )
+        })
+        .collect();
+    out.sort();
+    out
+}
+
+impl Consumer {
+    /// Connects to the stream's Redis (`redis_url`, else `default_url`) and
+    /// creates the group when missing.
+    pub async fn connect(
+        settings: StreamSettings,
+        default_url: &str,
+        name: String,
+        pool: PgPool,
+        handler: Arc<dyn EntryHandler>,
+    ) -> Result<Consumer, StreamError> {
+        let url = if settings.redis_url.is_empty() {
+            default_url
+        } else {
+            &settings.redis_url
+        };
+        let cfg = redis::AsyncConnectionConfig::new()
+            .set_connection_timeout(Some(Duration::from_secs(5)))
+            // Longer than the BLOCK, or every idle read would time out.
+            .set_response_timeout(Some(
+                Duration::from_millis(settings.block_ms) + Duration::from_secs(5),
+            ));
+        let mut conn = redis::Client::open(url)?
+            .get_multiplexed_async_connection_with_config(&cfg)
+            .await?;
+        let created: redis::RedisResult<()> = conn
+            .xgroup_create_mkstream(&settings.key, &settings.group, &settings.start_id)
+            .await;
+        match created {
+            Err(e) if e.code() == Some("BUSYGROUP") => {}
+            other => other?,
+        }
+        Ok(Consumer {
+            settings,
+            name,
+            conn,
+            pool,
+            handler,
+        })
+    }
+
+    fn errors_key(&self) -> String {
+        format!(
+            "{}:tarefa-errors:{}",
+            self.settings.key, self.settings.group
+        )
+    }
+
+    /// One round (see the module doc).
+    pub async fn tick(&mut self) -> Result<StreamOutcome, StreamError> {
+        let mut out = StreamOutcome::default();
+        let s = self.settings.clone();
+        // 1. Reclaim entries idle too long, whoever holds them.
+        let claimed: redis::streams::StreamAutoClaimReply = self
+            .conn
+            .xautoclaim_options(
+                &s.key,
+                &s.group,
+                &self.name,
+                s.min_idle_ms,
+                "0-0",
+                StreamAutoClaimOptions::default().count(s.batch),
+            )
+            .await?;
+        out.reclaimed = claimed.claimed.len();
+        for entry in &claimed.claimed {
+            let pending: redis::streams::StreamPendingCountReply = self
+                .conn
+                .xpending_count(&s.key, &s.group, &entry.id, &entry.id, 1)
+                .await?;
+            let deliveries = pending.ids.first().map_or(1, |p| p.times_delivered);
+            if deliveries > s.max_deliveries as usize {
+                let last: Option<String> = self.conn.hget(self.errors_key(), &entry.id).await?;
+                let reason = format!(
+                    "delivered {} times without success; last error: {}",
+                    deliveries - 1,
+                    last.as_deref()
+                        .unwrap_or("none recorded (the consumer died)")
+                );
+                self.dead_letter(entry, None, &reason, deliveries as i32 - 1, &mut out)
+                    .await?;
+            } else {
+                self.handle(entry, deliveries as i32, &mut out).await?;
+            }
+        }
+        // 2. New entries; block only when there was nothing to reclaim.
+        let block = if claimed.claimed.is_empty() {
+            s.block_ms as usize
+        } else {
+            1
+        };
+        let opts = StreamReadOptions::default()
+            .group(&s.group, &self.name)
+            .count(s.batch)
+            .block(block);
+        let read: Option<StreamReadReply> =
+            self.conn.xread_options(&[&s.key], &[">"], &opts).await?;
+        for key in read.map(|r| r.keys).unwrap_or_default() {
+            for entry in &key.ids {
+                self.handle(entry, 1, &mut out).await?;
+            }
+        }
+        Ok(out)
+    }
+
+    async fn handle(
+        &mut self,
+        entry: &StreamId,
+        deliveries: i32,
+        out: &mut StreamOutcome,
+    ) -> Result<(), StreamError> {
+        let fields = fields_of(entry);
+        match self
+            .handler
+            .handle(&self.settings.key, &entry.id, &fields)
+            .await
+        {
+            Ok(()) => {
+                self.ack(&entry.id).await?;
+                out.acked += 1;
+            }
+            Err(HandleError::Permanent { reason, tenant }) => {
+                self.dead_letter(entry, tenant, &reason, deliveries, out)
+                    .await?;
+            }
+            Err(HandleError::Retryable(why)) => {
+                tracing::warn!(stream = %self.settings.key, entry_id = %entry.id, deliveries, error = %why,
+                    "entry failed; it stays pending and is reclaimed after min_idle_ms");
+                let _: () = self.conn.hset(self.errors_key(), &entry.id, &why).await?;
+                out.failed += 1;
+            }
+        }
+        Ok(())
+    }
+
+    async fn dead_letter(
+        &mut self,
+        entry: &StreamId,
+        tenant: Option<Uuid>,
+        reason: &str,
+        deliveries: i32,
+        out: &mut StreamOutcome,
+    ) -> Result<(), StreamError> {
+        let fields: serde_json::Map<String, serde_json::Value> = fields_of(entry)
+            .into_iter()
+            .map(|(k, v)| (k, serde_json::Value::String(v)))
+            .collect();
+        // Recorded before the ack: if this fails the entry stays pending.
+        sql::insert_dead_letter(
+            &self.pool,
+            &self.settings.key,
+            &entry.id,
+            tenant,
+            &serde_json::Value::Object(fields),
+            reason,
+            deliveries.max(1),
+        )
+        .await?;
+        tracing::warn!(stream = %self.settings.key, entry_id = %entry.id, reason, "entry dead-lettered");
+        self.ack(&entry.id).await?;
+        out.dead += 1;
+        Ok(())
+    }
+
+    async fn ack(&mut self, id: &str) -> Result<(), StreamError> {
+        let s = &self.settings;
+        let mut pipe = redis::pipe();
+        pipe.xack(&s.key, &s.group, &[id])
+            .ignore()
+            .hdel(self.errors_key(), id)
+            .ignore();
+        let _: () = pipe.query_async(&mut self.conn).await?;
+        Ok(())
+    }
+
+    /// The group's lag, pending count and oldest pending age.
+    pub async fn lag(&mut self) -> Result<Lag, StreamError> {
+        let s = &self.settings;
+        let groups: redis::streams::StreamInfoGroupsReply = self.conn.xinfo_groups(&s.key).await?;
+        let g = groups.groups.iter().find(|g| g.name == s.group);
+        let pending: redis::streams::StreamPendingReply =
+            self.conn.xpending(&s.key, &s.group).await?;
+        let oldest_pending_secs = match &pending {
+            redis::streams::StreamPendingReply::Data(d) => {
+                let ms: i64 = d
+                    .start_id
+                    .split('-')
+                    .next()
+                    .and_then(|m| m.parse().ok())
+                    .unwrap_or(0);
+                ((Utc::now().timestamp_millis() - ms).max(0) as f64) / 1000.0
+            }
+            _ => 0.0,
+        };
+        Ok(Lag {
+            undelivered: g.and_then(|g| g.lag).unwrap_or(0) as u64,
+            pending: pending.count() as u64,
+            oldest_pending_secs,
+        })
+    }
+
+    /// Ticks until `shutdown`; errors are logged and retried after a pause.
+    /// A tick in progress finishes first (its acks follow its commits).
+    pub async fn run(mut self, shutdown: impl Future<Output = ()>) {
+        tokio::pin!(shutdown);
+        let mut last_lag = std::time::Instant::now() - LAG_EVERY;
+        tracing::info!(stream = %self.settings.key, group = %self.settings.group, consumer = %self.name, "stream consumer started");
+        loop {
+            let round = tokio::select! {
+                biased;
+                _ = &mut shutdown => break,
+                r = self.tick() => r,
+            };
+            match round {
+                Ok(o) if o == StreamOutcome::default() => {}
+                Ok(o) => {
+                    tracing::info!(stream = %self.settings.key, acked = o.acked, dead = o.dead,
+                    failed = o.failed, reclaimed = o.reclaimed, "stream round")
+                }
+                Err(e) => {
+                    tracing::warn!(stream = %self.settings.key, error = %e, "stream round failed; retrying");
+                    tokio::select! {
+                        _ = &mut shutdown => break,
+                        _ = tokio::time::sleep(RETRY_PAUSE) => {}
+                    }
+                }
+            }
+            if last_lag.elapsed() >= LAG_EVERY {
+                last_lag = std::time::Instant::now();
+                if let Ok(l) = self.lag().await {
+                    let key = self.settings.key.clone();
+                    metrics::gauge!("tarefa_stream_lag", "stream" => key.clone())
+                        .set(l.undelivered as f64);
+                    metrics::gauge!("tarefa_stream_pending", "stream" => key.clone())
+                        .set(l.pending as f64);
+                    metrics::gauge!("tarefa_stream_oldest_pending_seconds", "stream" => key)
+                        .set(l.oldest_pending_secs);
+                }
+            }
+        }
+        tracing::info!(stream = %self.settings.key, "stream consumer stopped");
+    }
+}
+
+/// Pause after a failed round (Redis or PostgreSQL away).
+const RETRY_PAUSE: Duration = Duration::from_secs(1);
+/// Lag gauges are refreshed this often.
+const LAG_EVERY: Duration = Duration::from_secs(10);
+
+/// This replica's consumer name: `$HOSTNAME-<pid>`, unique per process.
+pub fn consumer_name() -> String {
+    let host = std::env::var("HOSTNAME").unwrap_or_else(|_| "scheduler".into());
+    format!("{host}-{}", std::process::id())
+}
+
+/// Fields as the map tests and tools use.
+pub fn field_map(fields: &[(String, String)]) -> HashMap<&str, &str> {
+    fields
+        .iter()
+        .map(|(k, v)| (k.as_str(), v.as_str()))
+        .collect()
+}

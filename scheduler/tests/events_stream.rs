@@ -1,0 +1,365 @@
+//! The event-stream consumer against a real Redis stream (its key under the
+//! test's random prefix, removed on drop) and the test's fresh database:
+//! entries recorded then acknowledged, a poison entry dead-lettered after N
+//! deliveries while the entries behind it flow, malformed entries and unknown
+//! tenants dead-lettered at once, entries of a dead consumer reclaimed and
+//! handled once in effect, two replicas sharing the group, and the lag numbers.
+
+use std::sync::Arc;
+
+use futures::future::BoxFuture;
+use jobs::config::StreamSettings;
+use jobs::kinds::events::sql;
+use jobs::testing::{create_tenant, eventually, RedisPrefix};
+use redis::AsyncCommands;
+use scheduler::events::{Consumer, EntryHandler, HandleError, Ingest};
+use serde_json::json;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+struct Bed {
+    pool: PgPool,
+    keys: RedisPrefix,
+    stream: String,
+    tenant: Uuid,
+    redis: redis::aio::MultiplexedConnection,
+}
+
+impl Bed {
+    async fn new(pool: PgPool) -> Bed {
+        let keys = RedisPrefix::new();
+        let stream = format!("{}:booking-events", keys.prefix);
+        let tenant = create_tenant(&pool, "Agenda Alfa").await.id;
+        sql::map_external(&pool, "booking", "acme", tenant)
+            .await
+            .unwrap();
+        sql::insert_rule(
+            &pool,
+            &sql::Rule {
+                id: Uuid::now_v7(),
+                tenant_id: tenant,
+                family: "booking".into(),
+                name: "1h".into(),
+                trigger: "before_start".into(),
+                offset_minutes: 60,
+                local_time: None,
+                audience: "client".into(),
+                channels: vec!["email".into()],
+                template: None,
+                urgent: false,
+            },
+        )
+        .await
+        .unwrap();
+        let redis = redis::Client::open(keys.url.as_str())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        Bed {
+            pool,
+            keys,
+            stream,
+            tenant,
+            redis,
+        }
+    }
+
+    fn settings(&self) -> StreamSettings {
+        StreamSettings {
+            key: self.stream.clone(),
+            redis_url: self.keys.url.clone(),
+            start_id: "0".into(),
+            block_ms: 20,
+            min_idle_ms: 30,
+            max_deliveries: 3,
+            batch: 50,
+            ..StreamSettings::default()
+        }
+    }
+
+    async fn consumer(&self, name: &str, handler: Arc<dyn EntryHandler>) -> Consumer {
+        self.consumer_with(self.settings(), name, handler).await
+    }
+
+    async fn consumer_with(
+        &self,
+        settings: StreamSettings,
+        name: &str,
+        handler: Arc<dyn EntryHandler>,
+    ) -> Consumer {
+        Consumer::connect(
+            settings,
+            &self.keys.url,
+            name.into(),
+            self.pool.clone(),
+            handler,
+        )
+        .await
+        .unwrap()
+    }
+
+    fn ingest(&self) -> Arc<dyn EntryHandler> {
+        Arc::new(Ingest {
+            pool: self.pool.clone(),
+            source: "booking".into(),
+            engine: None,
+        })
+    }
+
+    async fn add(&self, fields: &[(&str, String)]) -> String {
+        let mut c = self.redis.clone();
+        c.xadd(&self.stream, "*", fields).await.unwrap()
+    }
+
+    async fn add_booking(&self, booking: &str) -> String {
+        self.add(&[
+            ("event_type", "booking.created".into()),
+            (
+                "payload",
+                json!({"booking_id": booking, "start_time": "2099-03-10T13:00:00Z",
+                "client": {"email": "ana@example.com"}})
+                .to_string(),
+            ),
+            ("metadata", json!({"tenant_id": "acme"}).to_string()),
+        ])
+        .await
+    }
+
+    async fn events(&self) -> i64 {
+        sqlx::query_scalar("select count(*) from events where tenant_id = $1")
+            .bind(self.tenant)
+            .fetch_one(&self.pool)
+            .await
+            .unwrap()
+    }
+
+    async fn pending(&self) -> usize {
+        let mut c = self.redis.clone();
+        let p: redis::streams::StreamPendingReply =
+            c.xpending(&self.stream, "tarefa").await.unwrap();
+        p.count()
+    }
+}
+
+/// Fails (retryably) every entry about booking `poison`.
+struct FailOn(Arc<dyn EntryHandler>);
+
+impl EntryHandler for FailOn {
+    fn handle(
+        &self,
+        stream: &str,
+        entry_id: &str,
+        fields: &[(String, String)],
+    ) -> BoxFuture<'_, Result<(), HandleError>> {
+        if fields.iter().any(|(_, v)| v.contains("\"poison\"")) {
+            return Box::pin(async {
+                Err(HandleError::Retryable("injected: handler failed".into()))
+            });
+        }
+        self.0.handle(stream, entry_id, fields)
+    }
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn a_poison_entry_is_dead_lettered_after_n_deliveries_while_others_flow(pool: PgPool) {
+    let bed = Bed::new(pool).await;
+    let mut ids = Vec::new();
+    for b in ["b1", "b2", "poison", "b3", "b4"] {
+        ids.push(bed.add_booking(b).await);
+    }
+    let mut consumer = bed.consumer("c1", Arc::new(FailOn(bed.ingest()))).await;
+    let first = consumer.tick().await.unwrap();
+    assert_eq!((first.acked, first.failed), (4, 1));
+    assert_eq!(
+        bed.events().await,
+        4,
+        "the entries behind the poison were recorded"
+    );
+    assert_eq!(bed.pending().await, 1);
+    let mut dead = Vec::new();
+    while dead.is_empty() {
+        consumer.tick().await.unwrap();
+        dead = sql::dead_letters(&bed.pool, &bed.stream).await.unwrap();
+    }
+    assert_eq!(dead.len(), 1);
+    assert_eq!(dead[0].entry_id, ids[2]);
+    assert_eq!(dead[0].deliveries, 3);
+    assert!(
+        dead[0].reason.contains("delivered 3 times") && dead[0].reason.contains("injected"),
+        "{}",
+        dead[0].reason
+    );
+    assert!(dead[0].fields["payload"]
+        .as_str()
+        .unwrap()
+        .contains("poison"));
+    assert_eq!(bed.pending().await, 0);
+    assert_eq!(bed.events().await, 4);
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn malformed_entries_and_unknown_tenants_are_dead_lettered_at_once(pool: PgPool) {
+    let bed = Bed::new(pool).await;
+    bed.add_booking("ok1").await;
+    let bad_json = bed
+        .add(&[
+            ("event_type", "booking.created".into()),
+            ("payload", "{not json".into()),
+            ("metadata", json!({"tenant_id": "acme"}).to_string()),
+        ])
+        .await;
+    let stranger = bed
+        .add(&[
+            ("event_type", "booking.created".into()),
+            (
+                "payload",
+                json!({"booking_id": "x", "start_time": "2099-03-10T13:00:00Z"}).to_string(),
+            ),
+            ("metadata", json!({"tenant_id": "someone-else"}).to_string()),
+        ])
+        .await;
+    let no_time = bed
+        .add(&[
+            ("event_type", "booking.created".into()),
+            ("payload", json!({"booking_id": "y"}).to_string()),
+            ("metadata", json!({"tenant_id": "acme"}).to_string()),
+        ])
+        .await;
+    bed.add_booking("ok2").await;
+    let mut consumer = bed.consumer("c1", bed.ingest()).await;
+    let o = consumer.tick().await.unwrap();
+    assert_eq!((o.acked, o.dead, o.failed), (2, 3, 0));
+    let dead = sql::dead_letters(&bed.pool, &bed.stream).await.unwrap();
+    let reason = |id: &str| {
+        dead.iter()
+            .find(|d| d.entry_id == id)
+            .map(|d| d.reason.clone())
+            .unwrap()
+    };
+    assert!(
+        reason(&bad_json).starts_with("malformed entry: payload"),
+        "{}",
+        reason(&bad_json)
+    );
+    assert!(
+        reason(&stranger).starts_with("unknown tenant"),
+        "{}",
+        reason(&stranger)
+    );
+    assert!(
+        reason(&no_time).contains("payload.start_time"),
+        "{}",
+        reason(&no_time)
+    );
+    assert_eq!(bed.pending().await, 0);
+    assert_eq!(bed.events().await, 2);
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn entries_of_a_dead_consumer_are_reclaimed_and_handled_once_in_effect(pool: PgPool) {
+    let bed = Bed::new(pool).await;
+    for i in 0..10 {
+        bed.add_booking(&format!("b{i}")).await;
+    }
+    // Connecting creates the group; the "ghost" then reads as a bare client would.
+    let _group = bed.consumer("ghost", bed.ingest()).await;
+    // The ghost reads all ten, records three, and dies before any XACK.
+    let mut c = bed.redis.clone();
+    let opts = redis::streams::StreamReadOptions::default()
+        .group("tarefa", "ghost")
+        .count(10);
+    let read: redis::streams::StreamReadReply = c
+        .xread_options(&[&bed.stream], &[">"], &opts)
+        .await
+        .unwrap();
+    let entries = &read.keys[0].ids;
+    assert_eq!(entries.len(), 10);
+    let handler = bed.ingest();
+    for e in &entries[..3] {
+        let mut fields: Vec<(String, String)> = e
+            .map
+            .iter()
+            .map(|(k, v)| (k.clone(), redis::from_redis_value_ref::<String>(v).unwrap()))
+            .collect();
+        fields.sort();
+        handler.handle(&bed.stream, &e.id, &fields).await.unwrap();
+        // The same entry delivered twice: no second event.
+        handler.handle(&bed.stream, &e.id, &fields).await.unwrap();
+    }
+    assert_eq!(bed.events().await, 3);
+    let mut survivor = bed.consumer("survivor", bed.ingest()).await;
+    let mut reclaimed = 0;
+    while bed.pending().await > 0 {
+        reclaimed += survivor.tick().await.unwrap().reclaimed;
+    }
+    assert_eq!(reclaimed, 10);
+    assert_eq!(bed.events().await, 10);
+    for i in 0..10 {
+        let live: Vec<_> = sql::reminders_of(&bed.pool, bed.tenant, &format!("b{i}"))
+            .await
+            .unwrap();
+        assert_eq!(live.len(), 1, "b{i}: one reminder set");
+    }
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn two_replicas_share_the_group_and_each_entry_is_acked_once(pool: PgPool) {
+    let bed = Bed::new(pool).await;
+    for i in 0..200 {
+        bed.add_booking(&format!("b{i}")).await;
+    }
+    let mut tasks = Vec::new();
+    // min_idle far above a batch's handling time: no replica reclaims
+    // what the other is still working on (below it, both would handle some).
+    let settings = StreamSettings {
+        min_idle_ms: 60_000,
+        ..bed.settings()
+    };
+    for name in ["replica-a", "replica-b"] {
+        let mut consumer = bed
+            .consumer_with(settings.clone(), name, bed.ingest())
+            .await;
+        let pool = bed.pool.clone();
+        let tenant = bed.tenant;
+        tasks.push(tokio::spawn(async move {
+            let mut acked = 0;
+            loop {
+                acked += consumer.tick().await.unwrap().acked;
+                let n: i64 = sqlx::query_scalar("select count(*) from events where tenant_id = $1")
+                    .bind(tenant)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                if n == 200 {
+                    return acked;
+                }
+            }
+        }));
+    }
+    let mut total = 0;
+    for t in tasks {
+        total += t.await.unwrap();
+    }
+    assert_eq!(total, 200, "each entry acknowledged by exactly one replica");
+    assert_eq!(bed.pending().await, 0);
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn lag_counts_undelivered_and_pending_entries(pool: PgPool) {
+    let bed = Bed::new(pool).await;
+    let mut consumer = bed.consumer("c1", Arc::new(FailOn(bed.ingest()))).await;
+    for b in ["b1", "poison", "b2"] {
+        bed.add_booking(b).await;
+    }
+    let before = consumer.lag().await.unwrap();
+    assert_eq!((before.undelivered, before.pending), (3, 0));
+    consumer.tick().await.unwrap();
+    let after = eventually(|| async { Some(bed.pending().await) })
+        .until(|p| *p == 1)
+        .await;
+    assert_eq!(after, 1);
+    let lag = consumer.lag().await.unwrap();
+    assert_eq!((lag.undelivered, lag.pending), (0, 1));
+    assert!(lag.oldest_pending_secs >= 0.0);
+}
