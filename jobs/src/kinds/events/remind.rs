@@ -42,7 +42,7 @@ fn db(e: sqlx::Error) -> JobError {
     JobError::retryable(format!("postgres: {e}"))
 }
 
-fn address<'a>(c: &'a Contact, channel: ChannelName) -> Option<&'a str> {
+fn address(c: &Contact, channel: ChannelName) -> Option<&str> {
     match channel {
         ChannelName::Email => c.email.as_deref(),
         ChannelName::Sms | ChannelName::Whatsapp => c.phone.as_deref(),
