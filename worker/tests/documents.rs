@@ -27,17 +27,6 @@ use jobs::kinds::documents::sql;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// The test database's URL (sqlx::test made it from `DATABASE_URL`).
-fn db_url(pool: &PgPool) -> String {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let db = pool
-        .connect_options()
-        .get_database()
-        .expect("database name")
-        .to_string();
-    format!("{}/{db}", base.rsplit_once('/').expect("url with a path").0)
-}
-
 /// A tenant, a blob directory, the engine, and worker processes to run.
 struct Bed {
     t: Fleet,

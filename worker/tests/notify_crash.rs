@@ -16,17 +16,6 @@ use jobs::testing::Bed;
 use serde_json::json;
 use sqlx::PgPool;
 
-/// The test database's URL (sqlx::test made it from `DATABASE_URL`).
-fn db_url(pool: &PgPool) -> String {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let db = pool
-        .connect_options()
-        .get_database()
-        .expect("database name")
-        .to_string();
-    format!("{}/{db}", base.rsplit_once('/').expect("url with a path").0)
-}
-
 fn worker(t: &Fleet, bed: &Bed, pool: &PgPool) -> tokio::process::Child {
     t.spec("notifications", 2)
         .command()

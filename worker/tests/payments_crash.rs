@@ -19,16 +19,6 @@ use jobs::testing::Bed;
 use serde_json::json;
 use sqlx::PgPool;
 
-fn db_url(pool: &PgPool) -> String {
-    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
-    let db = pool
-        .connect_options()
-        .get_database()
-        .expect("database name")
-        .to_string();
-    format!("{}/{db}", base.rsplit_once('/').expect("url with a path").0)
-}
-
 fn worker(t: &Fleet, fake: &StripeFake, pool: &PgPool) -> tokio::process::Child {
     t.spec("payments", 2)
         .command()

@@ -389,3 +389,14 @@ impl OwnRedis {
         assert!(status.success(), "redis-server exited with {status}");
     }
 }
+
+/// The URL of a `#[sqlx::test]` database (made from `DATABASE_URL`), for worker processes.
+pub fn db_url(pool: &sqlx::PgPool) -> String {
+    let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");
+    let db = pool
+        .connect_options()
+        .get_database()
+        .expect("database name")
+        .to_string();
+    format!("{}/{db}", base.rsplit_once('/').expect("url with a path").0)
+}
