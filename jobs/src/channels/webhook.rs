@@ -37,6 +37,13 @@ pub fn sign(secret: &str, t: i64, body: &[u8]) -> String {
 
 /// What a receiver does: checks the signature (constant time) and its age at `now`.
 pub fn verify(secret: &str, header: &str, body: &[u8], now: i64) -> bool {
+    verify_within(secret, header, body, now, TOLERANCE_SECS)
+}
+
+/// [`verify`] with another tolerance, seconds. The same scheme as Stripe's
+/// `Stripe-Signature` (several `v1` values accepted during a secret rotation),
+/// so the payments callback checks its provider's signatures with it too.
+pub fn verify_within(secret: &str, header: &str, body: &[u8], now: i64, tolerance: i64) -> bool {
     let mut t = None;
     let mut sigs = Vec::new();
     for part in header.split(',') {
@@ -47,7 +54,7 @@ pub fn verify(secret: &str, header: &str, body: &[u8], now: i64) -> bool {
         }
     }
     let Some(t) = t else { return false };
-    if (now - t).abs() > TOLERANCE_SECS {
+    if (now - t).abs() > tolerance {
         return false;
     }
     sigs.iter().any(|s| {

@@ -197,7 +197,7 @@ async fn settle_reply(
             sql::record_attempt(pg, p.id, action, outcome, Some(200), None)
                 .await
                 .map_err(db)?;
-            let row = apply_intent(pg, engine, p.id, &intent)
+            let (row, _) = apply_intent(pg, engine, p.id, &intent)
                 .await
                 .map_err(|e| JobError::retryable(e.to_string()))?
                 .ok_or_else(|| JobError::permanent("the payment was deleted"))?;

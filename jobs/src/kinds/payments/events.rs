@@ -44,31 +44,9 @@ pub fn verify(
     }
 }
 
-/// The check itself (constant-time comparison; any of several `v1`).
+/// The check itself: the webhook channel's scheme, which is Stripe's.
 pub fn verify_with(secret: &str, header: &str, body: &[u8], now: i64, tolerance: i64) -> bool {
-    use hmac::{Hmac, Mac};
-    let mut t = None;
-    let mut sigs = Vec::new();
-    for part in header.split(',') {
-        match part.trim().split_once('=') {
-            Some(("t", v)) => t = v.parse::<i64>().ok(),
-            Some(("v1", v)) => sigs.push(v),
-            _ => {}
-        }
-    }
-    let Some(t) = t else { return false };
-    if (now - t).abs() > tolerance {
-        return false;
-    }
-    sigs.iter().any(|s| {
-        let Ok(given) = hex::decode(s) else {
-            return false;
-        };
-        let mut mac = Hmac::<sha2::Sha256>::new_from_slice(secret.as_bytes()).expect("any key");
-        mac.update(format!("{t}.").as_bytes());
-        mac.update(body);
-        mac.verify_slice(&given).is_ok()
-    })
+    crate::channels::webhook::verify_within(secret, header, body, now, tolerance)
 }
 
 /// What an event did.
@@ -122,16 +100,14 @@ pub async fn handle(pg: &PgPool, engine: &Engine, body: &[u8]) -> Result<Handled
             let intent: Intent = serde_json::from_value(object.clone())
                 .map_err(|e| EventError::Malformed(format!("data.object: {e}")))?;
             match find(pg, &intent.metadata, Some(&intent.id)).await? {
-                Some(pid) => {
-                    let before = sql::by_id(pg, pid).await?.map(|p| p.status);
-                    let row = settle::apply_intent(pg, engine, pid, &intent).await?;
-                    let status = row.map(|r| r.status).unwrap_or_default();
-                    Handled::Applied {
+                Some(pid) => match settle::apply_intent(pg, engine, pid, &intent).await? {
+                    Some((row, moved)) => Handled::Applied {
                         payment: pid,
-                        moved: before.as_deref() != Some(status.as_str()),
-                        status,
-                    }
-                }
+                        status: row.status,
+                        moved,
+                    },
+                    None => Handled::Ignored(format!("payment {pid} is gone")),
+                },
                 None => Handled::Ignored(format!("no payment for intent {}", intent.id)),
             }
         }

@@ -167,7 +167,7 @@ pub async fn submit(
     let valid = req
         .validate(settings.max_amount_cents)
         .map_err(SubmitError::Invalid)?;
-    let (p, new) = match sql::insert(pg, tenant, key, &valid).await? {
+    let (mut p, new) = match sql::insert(pg, tenant, key, &valid).await? {
         sql::Inserted::New(p) => (p, true),
         sql::Inserted::Replay(p) => (p, false),
         sql::Inserted::Mismatch(p) => return Err(SubmitError::KeyReused(p.id)),
@@ -185,8 +185,10 @@ pub async fn submit(
     job.max_attempts = Charge::policy().max_attempts;
     job.trace = trace;
     let pushed = engine.push(job).await?;
-    sql::set_job(pg, p.id, &pushed.id).await?;
-    let p = sql::get(pg, tenant, p.id).await?.unwrap_or(p);
+    if p.job_id.is_none() {
+        sql::set_job(pg, p.id, &pushed.id).await?;
+        p.job_id = Some(pushed.id);
+    }
     Ok(if new {
         Submitted::Created(p)
     } else {

@@ -36,12 +36,13 @@ pub fn status_of(intent: &Intent) -> &'static str {
 }
 
 /// Applies `intent` to payment `id`; on success, the receipt and webhook.
+/// Returns the row after, and whether its status moved.
 pub async fn apply_intent(
     pg: &PgPool,
     engine: &Engine,
     id: Uuid,
     intent: &Intent,
-) -> Result<Option<Payment>, SettleError> {
+) -> Result<Option<(Payment, bool)>, SettleError> {
     let status = status_of(intent);
     let err = intent.last_payment_error.as_ref();
     let charge = intent.charge_id();
@@ -70,13 +71,13 @@ pub async fn apply_intent(
     let mut tx = pg.begin().await?;
     let after = sql::advance(&mut tx, id, &change).await?;
     tx.commit().await?;
-    let Some((row, _)) = after else {
+    let Some((row, moved)) = after else {
         return Ok(None);
     };
     if row.status == "succeeded" {
         announce_success(pg, engine, &row).await?;
     }
-    Ok(Some(row))
+    Ok(Some((row, moved)))
 }
 
 /// Queues the receipt and the tenant webhook of a succeeded payment (once
