@@ -427,10 +427,10 @@ class Alerts(_Resource):
         return self._call("GET", f"/v1/alerts/{_seg(id)}")
 
     @operation("POST", "/v1/alerts/{id}/ack")
-    def ack(self, id: str, note: str | None = None, **fields: Any) -> ApiObject:
-        body = {"note": note, **fields} if note or fields else None
+    def ack(self, id: str, by: str | None = None) -> ApiObject:
+        """Moves an open alert to ``acknowledged``; ``by`` says who (a name or your id)."""
         return self._call("POST", f"/v1/alerts/{_seg(id)}/ack",
-                          json={k: v for k, v in (body or {}).items() if v is not None} or None)
+                          json={"by": by} if by else None)
 
 
 # ------------------------------------------------------------------ documents
@@ -508,9 +508,12 @@ class Events(_Resource):
 
     @operation("POST", "/v1/events")
     def publish(self, events: Any) -> ApiObject:
-        """One event (a dict) or a list of up to 1,000; idempotent by each event's id."""
-        batch = [events] if isinstance(events, Mapping) or isinstance(events, BaseModel) else events
-        return self._call("POST", "/v1/events", json=[_body(e) for e in batch],
+        """One envelope ``{id, event_type, payload, metadata?}`` (a dict) or a list of up to
+        1,000; idempotent by each event's ``id``. One result per event: ``applied``, ``stale``
+        or ``duplicate``; a bad envelope is a 422 naming it (``events[3].payload.start_time``)
+        and nothing is recorded."""
+        batch = [events] if isinstance(events, (Mapping, BaseModel)) else list(events)
+        return self._call("POST", "/v1/events", json={"events": [_body(e) for e in batch]},
                           headers={"Idempotency-Key": f"py-{uuid.uuid4()}"})
 
     @operation("GET", "/v1/events/dead-letters")
