@@ -94,7 +94,7 @@ start_smtp_catcher() {
     log "an SMTP server already listens on 127.0.0.1:$port: the demo's e-mails go there"
     return 0
   fi
-  mkdir -p "$MAILDIR"
+  mkdir -p "$MAILDIR/tmp" "$MAILDIR/new" "$MAILDIR/cur" # a Maildir (aiosmtpd does not make these)
   log "starting an SMTP catcher on 127.0.0.1:$port (messages in ${MAILDIR#"$TAREFA_ROOT"/}/new)"
   nohup setsid "$TAREFA_PYCLIENT_PY" -m aiosmtpd -n -l "127.0.0.1:$port" \
     -c aiosmtpd.handlers.Mailbox "$MAILDIR" >>"$LOGS/smtp-catcher.log" 2>&1 </dev/null &

@@ -84,8 +84,8 @@ def school_alert(t: Tarefa, maildir: Path, run: str) -> None:
     alerts = wait_for(lambda: t.alerts.list(status="open", student=reg)["alerts"],
                       "an open alert", 90)
     a = alerts[0]
-    say(f"   alert opened: rule {a.get('rule_name') or a.get('rule_id')}, subject "
-        f"{a.get('subject_code') or a.get('subject') or '-'}, status {a.get('status')}")
+    say(f"   alert {a.get('id')} opened by the rule \"{a.get('rule_name') or a.get('rule_id')}\" "
+        f"(status {a.get('status')})")
     mail = wait_for(lambda: _find_mail(maildir, f"maria.souza+{run}@"), "the guardian's e-mail", 90)
     say(f"   e-mail caught by the local SMTP catcher ({mail['path']}):")
     say(f"     To: {mail['to']}")

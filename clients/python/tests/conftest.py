@@ -76,6 +76,14 @@ class Stack:
             "RUST_LOG": os.environ.get("RUST_LOG", "warn"),
         }
         self.procs: list[subprocess.Popen] = []
+        # A real SMTP server (aiosmtpd) writing a Maildir, on a port of its own.
+        self.maildir = self.tmp / "mail"
+        for sub in ("tmp", "new", "cur"):
+            (self.maildir / sub).mkdir(parents=True)
+        self.smtp_port = _free_port()
+        self.env["TAREFA__NOTIFICATIONS__SMTP_HOST"] = "127.0.0.1"
+        self.env["TAREFA__NOTIFICATIONS__SMTP_PORT"] = str(self.smtp_port)
+        self.smtp = None
 
     def cli(self, *args: str) -> dict:
         out = subprocess.run([str(self.bin / "api-lite"), *args], env=self.env, check=True,
@@ -83,6 +91,11 @@ class Stack:
         return json.loads(out.stdout.strip().splitlines()[-1])
 
     def start(self) -> None:
+        from aiosmtpd.controller import Controller
+        from aiosmtpd.handlers import Mailbox
+
+        self.smtp = Controller(Mailbox(str(self.maildir)), hostname="127.0.0.1", port=self.smtp_port)
+        self.smtp.start()
         _psql(f'create database "{self.db}"')
         self.cli("migrate")
         made = self.cli("tenants", "create", "--name", "Escola Py " + self.prefix)
@@ -115,11 +128,16 @@ class Stack:
                 p.wait(timeout=30)
             except subprocess.TimeoutExpired:
                 p.kill()
+        if self.smtp is not None:
+            self.smtp.stop()
         try:
             _psql(f'drop database if exists "{self.db}" with (force)')
         except subprocess.CalledProcessError:
             pass
-        subprocess.run(["redis-cli", "--scan", "--pattern", f"{self.prefix}*"], capture_output=True)
+        keys = subprocess.run(["redis-cli", "--scan", "--pattern", f"{self.prefix}*"],
+                              capture_output=True, text=True).stdout.split()
+        for i in range(0, len(keys), 500):
+            subprocess.run(["redis-cli", "del", *keys[i:i + 500]], capture_output=True)
         shutil.rmtree(self.tmp, ignore_errors=True)
 
 

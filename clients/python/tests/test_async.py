@@ -8,7 +8,7 @@ from tarefa import NotFound
 
 
 async def test_enqueue_and_wait_concurrently(aclient):
-    jobs = await asyncio.gather(*(aclient.jobs.enqueue("diag.noop", {"n": i}) for i in range(20)))
+    jobs = await asyncio.gather(*(aclient.jobs.enqueue("diag.sleep", {"ms": i}) for i in range(20)))
     assert len({j.id for j in jobs}) == 20
     done = await asyncio.gather(*(aclient.jobs.wait(j.id, timeout=60) for j in jobs))
     assert {d.status for d in done} == {"succeeded"}
