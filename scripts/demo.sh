@@ -12,6 +12,10 @@
 # in the background (logs in .tarefa/logs/, pids in .tarefa/pids/), waits for /readyz,
 # posts diag.noop and diag.sleep jobs and waits until they succeed. Re-runnable: a second
 # run restarts the processes on freshly built binaries and keeps the tenant.
+# Then it runs the tour (clients/python/examples/demo_tour.py, with the Python client): grades
+# ingested and an alert e-mailed to a guardian (caught by a local SMTP catcher the demo starts on
+# 127.0.0.1:1025 unless something listens there already; messages in .tarefa/mail/new), a
+# boletim PDF read by the extractor, a booking event turned into reminders.
 # TAREFA_BIN_DIR=/path/to/bin uses prebuilt api-lite, worker and scheduler instead of building.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -23,6 +27,7 @@ LOGS="$STATE/logs"
 PIDS="$STATE/pids"
 DEMO_JSON="$STATE/demo.json"
 PROCS=(api-lite worker scheduler)
+MAILDIR="$STATE/mail"
 
 export TAREFA__REDIS__URL="${TAREFA__REDIS__URL:-redis://127.0.0.1:6379}"
 export TAREFA__DATABASE__URL="${TAREFA__DATABASE__URL:-postgres://postgres@127.0.0.1:5432/tarefa}"
@@ -79,6 +84,38 @@ stop_procs() {
     fi
     rm -f "$PIDS/$name.pid"
   done
+}
+
+# The SMTP catcher (aiosmtpd, a Maildir in .tarefa/mail): started when nothing listens on the
+# relay port; its pid in .tarefa/pids/smtp-catcher.pid.
+start_smtp_catcher() {
+  local port="${TAREFA__NOTIFICATIONS__SMTP_PORT:-1025}" f="$PIDS/smtp-catcher.pid"
+  if port_open 127.0.0.1 "$port"; then
+    log "an SMTP server already listens on 127.0.0.1:$port: the demo's e-mails go there"
+    return 0
+  fi
+  mkdir -p "$MAILDIR/tmp" "$MAILDIR/new" "$MAILDIR/cur" # a Maildir (aiosmtpd does not make these)
+  log "starting an SMTP catcher on 127.0.0.1:$port (messages in ${MAILDIR#"$TAREFA_ROOT"/}/new)"
+  nohup setsid "$TAREFA_PYCLIENT_PY" -m aiosmtpd -n -l "127.0.0.1:$port" \
+    -c aiosmtpd.handlers.Mailbox "$MAILDIR" >>"$LOGS/smtp-catcher.log" 2>&1 </dev/null &
+  printf '%s\n' "$!" >"$f"
+  local i
+  for i in $(seq 1 40); do
+    port_open 127.0.0.1 "$port" && return 0
+    sleep 0.25
+  done
+  warn "the SMTP catcher did not start (see ${LOGS#"$TAREFA_ROOT"/}/smtp-catcher.log)"
+}
+
+stop_smtp_catcher() {
+  local f="$PIDS/smtp-catcher.pid" pid
+  [ -f "$f" ] || return 0
+  pid="$(cat "$f")"
+  if [ -n "$pid" ] && ps -p "$pid" -o args= 2>/dev/null | grep -q aiosmtpd; then
+    log "stopping the SMTP catcher (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+  fi
+  rm -f "$f"
 }
 
 start_proc() {
@@ -222,6 +259,9 @@ start() {
     die "something else listens on $TAREFA__API__LISTEN: stop it, or run with TAREFA__API__LISTEN=127.0.0.1:8081"
   fi
 
+  ensure_python_client
+  start_smtp_catcher
+
   log "api-lite migrate"
   "$BIN/api-lite" migrate || die "api-lite migrate failed"
 
@@ -248,6 +288,12 @@ start() {
     die "not every demo job succeeded; see ${LOGS#"$TAREFA_ROOT"/}/worker.log"
   }
 
+  log "the tour: what Tarefa does for the products (clients/python/examples/demo_tour.py)"
+  local tour_ok=1
+  PYTHONPATH="$TAREFA_ROOT/clients/python/src" "$TAREFA_PYCLIENT_PY" \
+    "$TAREFA_ROOT/clients/python/examples/demo_tour.py" --url "$BASE" --key "$api_key" \
+    --maildir "$MAILDIR" --out "$STATE/demo-out" || tour_ok=0
+
   cat <<EOF
 Tarefa is running.
 
@@ -255,6 +301,8 @@ Tarefa is running.
   API key       $api_key
                 (tenant and key saved in .tarefa/demo.json)
   Logs          .tarefa/logs/api-lite.log  worker.log  scheduler.log
+  E-mails       .tarefa/mail/new/       (caught by the demo's SMTP catcher)
+  Python        PYTHONPATH=clients/python/src $TAREFA_PYCLIENT_PY   (from tarefa import Tarefa)
   Stop          bash scripts/demo.sh stop      (Redis and PostgreSQL stay up)
 
 Try next:
@@ -265,11 +313,12 @@ Try next:
   curl -s -H 'Authorization: Bearer $api_key' $BASE/v1/jobs/<id>
   curl -s -H 'Authorization: Bearer $api_key' $BASE/v1/queues
 EOF
+  ((tour_ok)) || die "a step of the tour failed (see above); Tarefa keeps running"
 }
 
 case "${1:-start}" in
   start) start ;;
-  stop) stop_procs && log "stopped (Redis and PostgreSQL were left running)" ;;
+  stop) stop_procs && stop_smtp_catcher && log "stopped (Redis and PostgreSQL were left running)" ;;
   status) status ;;
   -h | --help | help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) die "unknown command '$1' (start | stop | status)" ;;

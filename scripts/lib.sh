@@ -93,6 +93,23 @@ ensure_python_test_tools() {
   export TAREFA_PYTHON="$dir/bin/python"
 }
 
+# ensure_python_client — a venv with what the Python client (clients/python) needs, and what its
+# tests, its FastAPI example and the demo's tour use (httpx, pydantic, pytest, fastapi, uvicorn,
+# build, reportlab, aiosmtpd), at $TAREFA_PYCLIENT (default ~/.cache/tarefa/pyclient). The client
+# itself is not installed there (a venv shared by several checkouts would import the wrong one):
+# callers put clients/python/src on PYTHONPATH. Exports TAREFA_PYCLIENT_PY (its python).
+ensure_python_client() {
+  local dir="${TAREFA_PYCLIENT:-$HOME/.cache/tarefa/pyclient}"
+  if ! "$dir/bin/python" -c 'import httpx, pydantic, pytest, pytest_asyncio, fastapi, uvicorn, build, reportlab, aiosmtpd, setuptools, wheel' 2>/dev/null; then
+    log "installing the Python client's dependencies and test tools into $dir"
+    [ -x "$dir/bin/python" ] || python3 -m venv "$dir" || die "python3 -m venv $dir failed (apt: python3-venv)"
+    "$dir/bin/python" -m pip install -q --disable-pip-version-check "setuptools>=68" wheel \
+      "httpx>=0.25" "pydantic>=2.5" pytest pytest-asyncio fastapi uvicorn build reportlab aiosmtpd \
+      || die "pip install of the Python client's tools failed"
+  fi
+  export TAREFA_PYCLIENT_PY="$dir/bin/python"
+}
+
 # need_cmd CMD PKG — makes sure CMD is on PATH, installing PKG when it is not.
 need_cmd() {
   have "$1" && return 0
