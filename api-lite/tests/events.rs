@@ -388,7 +388,12 @@ async fn webhook_deliveries_are_listed_in_order_per_booking_and_tenant(pool: PgP
         .await;
     assert_eq!(status, StatusCode::OK, "{out}");
     let (status, list) = ctx
-        .req(Method::GET, "/v1/bookings/s1/webhooks", Some(&ctx.a.key), None)
+        .req(
+            Method::GET,
+            "/v1/bookings/s1/webhooks",
+            Some(&ctx.a.key),
+            None,
+        )
         .await;
     assert_eq!(status, StatusCode::OK, "{list}");
     let view: Vec<(i64, &str, &str, Option<&str>)> = list["deliveries"]
@@ -414,7 +419,12 @@ async fn webhook_deliveries_are_listed_in_order_per_booking_and_tenant(pool: PgP
     );
     assert_eq!(list["deliveries"][0]["attempts"], 0);
     let (_, other) = ctx
-        .req(Method::GET, "/v1/bookings/s1/webhooks", Some(&ctx.b.key), None)
+        .req(
+            Method::GET,
+            "/v1/bookings/s1/webhooks",
+            Some(&ctx.b.key),
+            None,
+        )
         .await;
     assert_eq!(other["deliveries"], json!([]));
 }

@@ -83,7 +83,10 @@ async fn rule(pool: &PgPool, tenant: Uuid, template: Option<&str>) -> Uuid {
 
 fn hook_event(s: &jobs::testing::providers::Seen) -> (String, Value) {
     let body: Value = serde_json::from_str(&s.body).unwrap();
-    (body["event"].as_str().unwrap_or("").to_string(), body["data"].clone())
+    (
+        body["event"].as_str().unwrap_or("").to_string(),
+        body["data"].clone(),
+    )
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
@@ -126,7 +129,9 @@ async fn one_bookings_webhooks_go_out_in_order_when_the_first_attempt_fails(pool
     )
     .await;
     // Only the head is released; the others wait for it.
-    let listed = webhook::deliveries_of(&pool, bed.tenant, "b1").await.unwrap();
+    let listed = webhook::deliveries_of(&pool, bed.tenant, "b1")
+        .await
+        .unwrap();
     let states: Vec<&str> = listed.iter().map(|d| d.state.as_str()).collect();
     assert_eq!(states, ["released", "waiting", "waiting"]);
     // The scheduler's rounds advance the sequence as each becomes final.
@@ -139,21 +144,37 @@ async fn one_bookings_webhooks_go_out_in_order_when_the_first_attempt_fails(pool
     })
     .some()
     .await;
-    let order: Vec<String> = seen.iter().map(|s| hook_event(s).1["event_id"].as_str().unwrap().to_string()).collect();
-    assert_eq!(order, ["c1", "c1", "u1", "x1"], "retried head first, then in order");
+    let order: Vec<String> = seen
+        .iter()
+        .map(|s| hook_event(s).1["event_id"].as_str().unwrap().to_string())
+        .collect();
+    assert_eq!(
+        order,
+        ["c1", "c1", "u1", "x1"],
+        "retried head first, then in order"
+    );
     assert!(seen.iter().all(|s| s.verified));
     let listed = eventually(|| async {
         follow::round(&pool, &bed.engine, follow::BATCH_DEFAULT)
             .await
             .unwrap();
-        let l = webhook::deliveries_of(&pool, bed.tenant, "b1").await.unwrap();
+        let l = webhook::deliveries_of(&pool, bed.tenant, "b1")
+            .await
+            .unwrap();
         l.iter().all(|d| d.state == "done").then_some(l)
     })
     .some()
     .await;
     let view: Vec<(i64, &str, Option<&str>, i32)> = listed
         .iter()
-        .map(|d| (d.seq, d.event_type.as_str(), d.status.as_deref(), d.attempts))
+        .map(|d| {
+            (
+                d.seq,
+                d.event_type.as_str(),
+                d.status.as_deref(),
+                d.attempts,
+            )
+        })
         .collect();
     assert_eq!(
         view,
@@ -189,7 +210,10 @@ async fn another_bookings_webhooks_do_not_wait_for_a_failing_one(pool: PgPool) {
     for b in ["b1", "b2"] {
         let l = webhook::deliveries_of(&pool, bed.tenant, b).await.unwrap();
         assert_eq!(l.len(), 1);
-        assert_eq!((l[0].state.as_str(), l[0].status.as_deref()), ("released", Some("queued")));
+        assert_eq!(
+            (l[0].state.as_str(), l[0].status.as_deref()),
+            ("released", Some("queued"))
+        );
     }
 }
 
@@ -230,10 +254,12 @@ async fn a_reminders_outcome_reaches_the_tenant_as_sent_or_failed(pool: PgPool) 
     .unwrap();
     let events_worker = bed.worker(events::QUEUE, 2);
     // "ok" is due first; "bad" is pushed after the email channel is disabled.
-    sqlx::query("update reminders set due_at = due_at + interval '1 hour' where booking_id = 'bad'")
-        .execute(&pool)
-        .await
-        .unwrap();
+    sqlx::query(
+        "update reminders set due_at = due_at + interval '1 hour' where booking_id = 'bad'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap();
     due::enqueue_due(&pool, &bed.engine, Utc::now(), due::HORIZON_DEFAULT, 100)
         .await
         .unwrap();
@@ -271,7 +297,10 @@ async fn a_reminders_outcome_reaches_the_tenant_as_sent_or_failed(pool: PgPool) 
             (
                 event,
                 data["booking_id"].as_str().unwrap().to_string(),
-                data["messages"][0]["status"].as_str().unwrap_or("").to_string(),
+                data["messages"][0]["status"]
+                    .as_str()
+                    .unwrap_or("")
+                    .to_string(),
             )
         })
         .collect();

@@ -146,7 +146,8 @@ impl EntryHandler for Ingest {
                 HandleError::Retryable(format!("{what}: {e}"))
             };
             // Parse and map every entry; refusals are per entry.
-            let mut results: Vec<Option<Result<(), HandleError>>> = Vec::with_capacity(entries.len());
+            let mut results: Vec<Option<Result<(), HandleError>>> =
+                Vec::with_capacity(entries.len());
             let mut items = Vec::new();
             let mut slots = Vec::new();
             let mut tenants: HashMap<String, Option<Uuid>> = HashMap::new();
@@ -176,16 +177,20 @@ impl EntryHandler for Ingest {
                     }
                 }
             }
-            let recorded = jobs::kinds::events::batch::ingest_batch(&self.pool, stream, &items, Utc::now())
-                .await
-                .map_err(|e| retry("batch", &e))?;
+            let recorded =
+                jobs::kinds::events::batch::ingest_batch(&self.pool, stream, &items, Utc::now())
+                    .await
+                    .map_err(|e| retry("batch", &e))?;
             let mut deliveries = Vec::new();
             for ((slot, item), r) in slots.iter().zip(&items).zip(recorded) {
                 results[*slot] = Some(match r {
                     Ok(rec) => {
                         // Also for duplicates: repairs a crash between the commit and the push.
                         deliveries.push(jobs::kinds::events::ingest::delivery(
-                            item.tenant, &item.event, &rec, &item.raw,
+                            item.tenant,
+                            &item.event,
+                            &rec,
+                            &item.raw,
                         ));
                         Ok(())
                     }
@@ -207,13 +212,16 @@ impl EntryHandler for Ingest {
 
 impl Ingest {
     /// The envelope and event of an entry, or why it is malformed.
-    fn parse(&self, fields: &[(String, String)]) -> Result<(jobs::kinds::events::Envelope, Event), HandleError> {
+    fn parse(
+        &self,
+        fields: &[(String, String)],
+    ) -> Result<(jobs::kinds::events::Envelope, Event), HandleError> {
         let bad = |reason: String| HandleError::Permanent {
             reason,
             tenant: None,
         };
-        let env = Event::from_stream_fields(fields)
-            .map_err(|e| bad(format!("malformed entry: {e}")))?;
+        let env =
+            Event::from_stream_fields(fields).map_err(|e| bad(format!("malformed entry: {e}")))?;
         let event = Event::parse(&env).map_err(|e| bad(format!("malformed entry: {e}")))?;
         if event.external_tenant.is_none() {
             return Err(bad("malformed entry: metadata.tenant_id: required".into()));
@@ -403,7 +411,10 @@ impl Consumer {
         if entries.is_empty() {
             return Ok(());
         }
-        let batch: Vec<Entry> = entries.iter().map(|e| (e.id.clone(), fields_of(e))).collect();
+        let batch: Vec<Entry> = entries
+            .iter()
+            .map(|e| (e.id.clone(), fields_of(e)))
+            .collect();
         let results = match self.handler.handle_batch(&self.settings.key, &batch).await {
             Ok(r) if r.len() == entries.len() => r,
             Ok(_) | Err(_) => {
@@ -574,7 +585,9 @@ impl Consumer {
                 last_lag = std::time::Instant::now();
                 match self.lag().await {
                     Ok(l) => crate::exporter::set_lag(&self.settings.key, &self.settings.group, &l),
-                    Err(e) => tracing::warn!(stream = %self.settings.key, error = %e, "lag unavailable"),
+                    Err(e) => {
+                        tracing::warn!(stream = %self.settings.key, error = %e, "lag unavailable")
+                    }
                 }
             }
         }

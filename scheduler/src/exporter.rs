@@ -33,10 +33,7 @@ pub fn handle() -> PrometheusHandle {
 
 /// Sets one stream's gauges (on the current recorder).
 pub fn set_lag(stream: &str, group: &str, lag: &Lag) {
-    let labels = [
-        ("stream", stream.to_string()),
-        ("group", group.to_string()),
-    ];
+    let labels = [("stream", stream.to_string()), ("group", group.to_string())];
     metrics::gauge!("tarefa_stream_lag", &labels).set(lag.undelivered as f64);
     metrics::gauge!("tarefa_stream_pending", &labels).set(lag.pending as f64);
     metrics::gauge!("tarefa_stream_oldest_pending_seconds", &labels).set(lag.oldest_pending_secs);

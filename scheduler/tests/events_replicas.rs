@@ -41,7 +41,14 @@ fn free_port() -> u16 {
         .port()
 }
 
-fn spawn(bed: &Bed, db_url: &str, stream: &str, dir: &std::path::Path, name: &str, port: u16) -> Child {
+fn spawn(
+    bed: &Bed,
+    db_url: &str,
+    stream: &str,
+    dir: &std::path::Path,
+    name: &str,
+    port: u16,
+) -> Child {
     let schedules = dir.join("schedules.toml");
     std::fs::write(&schedules, "").unwrap();
     let streams = format!(
@@ -53,7 +60,10 @@ fn spawn(bed: &Bed, db_url: &str, stream: &str, dir: &std::path::Path, name: &st
         .env("TAREFA__REDIS__PREFIX", &bed.settings.redis.prefix)
         .env("TAREFA__SCHEDULER__SCHEDULES_FILE", &schedules)
         .env("TAREFA__SCHEDULER__STREAMS", streams)
-        .env("TAREFA__SCHEDULER__METRICS_ADDR", format!("127.0.0.1:{port}"))
+        .env(
+            "TAREFA__SCHEDULER__METRICS_ADDR",
+            format!("127.0.0.1:{port}"),
+        )
         .env(
             "TAREFA_CONFIG_DIR",
             concat!(env!("CARGO_MANIFEST_DIR"), "/../config"),
@@ -70,7 +80,10 @@ fn stop(mut child: Child) {
         .arg(child.id().to_string())
         .status()
         .unwrap();
-    assert!(child.wait().unwrap().success(), "replica did not stop cleanly");
+    assert!(
+        child.wait().unwrap().success(),
+        "replica did not stop cleanly"
+    );
 }
 
 /// The gauges of `stream` on one replica's `/metrics`.
@@ -190,7 +203,8 @@ async fn two_scheduler_replicas_send_every_reminder_once(pool: PgPool) {
     for port in [port_a, port_b] {
         let g = eventually(|| async { gauges(port, &stream).await })
             .until(|g| {
-                g.get("tarefa_stream_lag") == Some(&0.0) && g.get("tarefa_stream_pending") == Some(&0.0)
+                g.get("tarefa_stream_lag") == Some(&0.0)
+                    && g.get("tarefa_stream_pending") == Some(&0.0)
             })
             .await;
         assert_eq!(g.get("tarefa_stream_oldest_pending_seconds"), Some(&0.0));

@@ -80,8 +80,7 @@ pub async fn round(pg: &PgPool, engine: &Engine, batch: i64) -> Result<FollowOut
         .bind(done.iter().map(|d| d.3.clone()).collect::<Vec<_>>())
         .execute(&mut *tx)
         .await?;
-        let mut bookings: Vec<(Uuid, String)> =
-            done.iter().map(|d| (d.1, d.2.clone())).collect();
+        let mut bookings: Vec<(Uuid, String)> = done.iter().map(|d| (d.1, d.2.clone())).collect();
         bookings.sort();
         bookings.dedup();
         webhook::lock_sequences(&mut tx, &bookings).await?;
@@ -122,7 +121,15 @@ pub async fn round(pg: &PgPool, engine: &Engine, batch: i64) -> Result<FollowOut
     Ok(out)
 }
 
-type Settled = (Uuid, Uuid, String, i64, chrono::DateTime<chrono::Utc>, Vec<Uuid>, Option<String>);
+type Settled = (
+    Uuid,
+    Uuid,
+    String,
+    i64,
+    chrono::DateTime<chrono::Utc>,
+    Vec<Uuid>,
+    Option<String>,
+);
 
 async fn settle(pg: &PgPool, batch: i64, push: &mut Vec<Enqueued>) -> Result<usize, FollowError> {
     let mut tx = pg.begin().await?;
@@ -140,15 +147,16 @@ async fn settle(pg: &PgPool, batch: i64, push: &mut Vec<Enqueued>) -> Result<usi
         return Ok(0);
     }
     let ids: Vec<Uuid> = rows.iter().flat_map(|r| r.5.clone()).collect();
-    let msgs: HashMap<Uuid, (String, String, Option<String>)> = sqlx::query_as::<_, (Uuid, String, String, Option<String>)>(
-        "select id, channel, status, last_error from notifications where id = any($1)",
-    )
-    .bind(&ids)
-    .fetch_all(&mut *tx)
-    .await?
-    .into_iter()
-    .map(|(id, c, s, e)| (id, (c, s, e)))
-    .collect();
+    let msgs: HashMap<Uuid, (String, String, Option<String>)> =
+        sqlx::query_as::<_, (Uuid, String, String, Option<String>)>(
+            "select id, channel, status, last_error from notifications where id = any($1)",
+        )
+        .bind(&ids)
+        .fetch_all(&mut *tx)
+        .await?
+        .into_iter()
+        .map(|(id, c, s, e)| (id, (c, s, e)))
+        .collect();
     let mut subs: HashMap<Uuid, Vec<String>> = HashMap::new();
     let mut deliveries = Vec::new();
     let (mut settled_ids, mut outcomes) = (Vec::new(), Vec::new());

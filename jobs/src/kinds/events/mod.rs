@@ -18,8 +18,8 @@
 pub mod admin;
 pub mod batch;
 pub mod due;
-pub mod follow;
 pub mod envelope;
+pub mod follow;
 pub mod ingest;
 pub mod message;
 pub mod plan;

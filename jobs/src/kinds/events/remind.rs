@@ -201,9 +201,7 @@ pub async fn send(
         // `reminder.failed`.
         let ids: Vec<Uuid> = written.iter().map(|e| e.row.id).collect();
         let mut conn = pg.acquire().await.map_err(db)?;
-        sql::finish_sent(&mut conn, r.id, &ids)
-            .await
-            .map_err(db)?;
+        sql::finish_sent(&mut conn, r.id, &ids).await.map_err(db)?;
     }
     tracing::info!(tenant_id = %tenant, reminder_id = %r.id, status, messages, lateness_ms = (Utc::now() - r.due_at).num_milliseconds(), "reminder handled");
     Ok(Sent {

@@ -209,7 +209,10 @@ pub async fn publish_all(
 pub async fn push(engine: &Engine, rows: &[Enqueued]) -> Result<(), EnqueueError> {
     let mut by_tenant: std::collections::BTreeMap<Uuid, Vec<Enqueued>> = Default::default();
     for r in rows {
-        by_tenant.entry(r.row.tenant_id).or_default().push(r.clone());
+        by_tenant
+            .entry(r.row.tenant_id)
+            .or_default()
+            .push(r.clone());
     }
     for (tenant, rows) in by_tenant {
         outbox::push_jobs(engine, tenant, &rows).await?;
