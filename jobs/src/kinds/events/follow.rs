@@ -173,10 +173,13 @@ async fn settle(pg: &PgPool, batch: i64, push: &mut Vec<Enqueued>) -> Result<usi
         };
         settled_ids.push(*id);
         outcomes.push(delivery);
-        if !subs.contains_key(tenant) {
-            subs.insert(*tenant, sql::webhook_events(&mut *tx, *tenant).await?);
-        }
-        if !webhook::subscribed(&subs[tenant], event_type) {
+        let patterns = match subs.entry(*tenant) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(sql::webhook_events(&mut *tx, *tenant).await?)
+            }
+        };
+        if !webhook::subscribed(patterns, event_type) {
             continue;
         }
         let messages: Vec<serde_json::Value> = mine

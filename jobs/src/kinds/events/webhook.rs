@@ -186,10 +186,13 @@ pub async fn publish_all(
     let mut subs: std::collections::HashMap<Uuid, Vec<String>> = Default::default();
     let mut wanted = Vec::new();
     for d in deliveries {
-        if !subs.contains_key(&d.tenant) {
-            subs.insert(d.tenant, sql::webhook_events(pg, d.tenant).await?);
-        }
-        if subscribed(&subs[&d.tenant], &d.event_type) {
+        let patterns = match subs.entry(d.tenant) {
+            std::collections::hash_map::Entry::Occupied(e) => e.into_mut(),
+            std::collections::hash_map::Entry::Vacant(e) => {
+                e.insert(sql::webhook_events(pg, d.tenant).await?)
+            }
+        };
+        if subscribed(patterns, &d.event_type) {
             wanted.push(d);
         }
     }
