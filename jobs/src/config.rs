@@ -191,7 +191,7 @@ impl Default for SchedulerSettings {
     }
 }
 
-/// One Redis Stream of product events (see `scheduler/src/events.rs`).
+/// One Redis Stream of product events (see `scheduler/src/events/`).
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StreamSettings {

@@ -13,7 +13,7 @@
 //! advances webhook sequences and settles sent reminders: `reminder.sent` /
 //! `reminder.failed`), `admin` (rules, settings, dead letters: what the API
 //! and console edit), `sql`. The stream consumer itself is in
-//! the scheduler crate (`scheduler/src/events.rs`).
+//! the scheduler crate (`scheduler/src/events/`).
 
 pub mod admin;
 pub mod batch;
