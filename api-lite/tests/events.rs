@@ -1,7 +1,8 @@
 //! `POST /v1/events` and `GET /v1/bookings/{id}/reminders` over the real
 //! PostgreSQL and Redis: a batch recorded once (a repeat is `duplicate`),
 //! bad envelopes answered 422 naming the field with nothing recorded, the
-//! batch cap, and another tenant's bookings invisible.
+//! batch cap, another tenant's bookings invisible, and the tenant webhook
+//! deliveries of a booking listed in order (`GET /v1/bookings/{id}/webhooks`).
 
 mod common;
 
@@ -371,4 +372,59 @@ async fn dead_letters_are_listed_retried_and_discarded_per_tenant(pool: PgPool) 
         )
         .await;
     assert_eq!(list["dead_letters"], json!([]));
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn webhook_deliveries_are_listed_in_order_per_booking_and_tenant(pool: PgPool) {
+    let ctx = Ctx::new(pool.clone()).await;
+    sql::set_webhook_events(&pool, ctx.a.id, &["session.*".to_string()])
+        .await
+        .unwrap();
+    let body = json!({"events": [created("e1", "s1"),
+        {"id": "e2", "event_type": "session.cancelled", "payload": {"session_id": "s1"},
+         "metadata": {"occurred_at": "2099-01-01T00:00:00Z"}}]});
+    let (status, out) = ctx
+        .req(Method::POST, "/v1/events", Some(&ctx.a.key), Some(body))
+        .await;
+    assert_eq!(status, StatusCode::OK, "{out}");
+    let (status, list) = ctx
+        .req(
+            Method::GET,
+            "/v1/bookings/s1/webhooks",
+            Some(&ctx.a.key),
+            None,
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{list}");
+    let view: Vec<(i64, &str, &str, Option<&str>)> = list["deliveries"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|d| {
+            (
+                d["seq"].as_i64().unwrap(),
+                d["event_type"].as_str().unwrap(),
+                d["state"].as_str().unwrap(),
+                d["status"].as_str(),
+            )
+        })
+        .collect();
+    // No worker runs here: the head waits in the outbox, the cancel behind it.
+    assert_eq!(
+        view,
+        [
+            (1, "session.scheduled", "released", Some("queued")),
+            (2, "session.cancelled", "waiting", None)
+        ]
+    );
+    assert_eq!(list["deliveries"][0]["attempts"], 0);
+    let (_, other) = ctx
+        .req(
+            Method::GET,
+            "/v1/bookings/s1/webhooks",
+            Some(&ctx.b.key),
+            None,
+        )
+        .await;
+    assert_eq!(other["deliveries"], json!([]));
 }

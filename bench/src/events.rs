@@ -6,8 +6,9 @@
 //!    consumed (a) by a plain `XREADGROUP COUNT 100` + `XACK` loop that does
 //!    nothing else (the baseline), then (b) by Tarefa's consumer
 //!    (`scheduler::events::Consumer` with the production `Ingest` handler:
-//!    one PostgreSQL transaction per event, which records it, saves the
-//!    booking and plans one reminder) — events/s, and cost per event: bench
+//!    one PostgreSQL transaction per read batch, which records the events,
+//!    saves the bookings and plans one reminder each), once per `--batches`
+//!    size from a fresh group and empty tables — events/s, and cost per event: bench
 //!    process CPU (consumer + handler; PostgreSQL and Redis are other
 //!    processes), Redis commands and PostgreSQL commits per event;
 //! 2. R reminders (default 10,000) due within the same minute: rows written
@@ -52,6 +53,10 @@ pub struct EventsArgs {
     pub events: usize,
     #[arg(long, default_value_t = 10_000)]
     pub reminders: usize,
+    /// Read batch sizes (`scheduler.streams[].batch`) to consume the backlog
+    /// with, each from a fresh group and empty tables.
+    #[arg(long, value_delimiter = ',', default_value = "100,500")]
+    pub batches: Vec<usize>,
 }
 
 const DB: &str = "tarefa_bench_events";
@@ -195,54 +200,71 @@ async fn measure(args: &EventsArgs, pool: &PgPool, prefix: &str) -> Result<()> {
     }
     let raw_secs = started.elapsed().as_secs_f64();
 
-    // (b) Tarefa's consumer.
-    eprintln!("bench events: consuming with Tarefa…");
-    let settings = StreamSettings {
-        key: stream.clone(),
-        redis_url: args.redis_url.clone(),
-        start_id: "0".into(),
-        batch: 100,
-        block_ms: 100,
-        ..StreamSettings::default()
-    };
-    let handler = Arc::new(Ingest {
-        pool: pool.clone(),
-        source: "booking".into(),
-        engine: None,
-    });
-    let mut consumer = Consumer::connect(
-        settings,
-        &args.redis_url,
-        "bench-1".into(),
-        pool.clone(),
-        handler,
-    )
-    .await?;
-    let (cpu0, commits0, cmds0) = (
-        self_cpu_secs(),
-        commits(pool).await?,
-        redis_commands(&mut conn).await?,
-    );
-    let started = Instant::now();
-    let mut acked = 0;
-    let mut dead = 0;
-    while acked + dead < n {
-        let o = consumer.tick().await?;
-        acked += o.acked;
-        dead += o.dead;
+    // (b) Tarefa's consumer, once per batch size.
+    let mut runs = Vec::new();
+    for (round, &batch) in args.batches.iter().enumerate() {
+        eprintln!("bench events: consuming with Tarefa, batch {batch}…");
+        sqlx::query("truncate events, event_bookings, reminders")
+            .execute(pool)
+            .await?;
+        let settings = StreamSettings {
+            key: stream.clone(),
+            redis_url: args.redis_url.clone(),
+            group: format!("tarefa{round}"),
+            start_id: "0".into(),
+            batch,
+            block_ms: 100,
+            ..StreamSettings::default()
+        };
+        let handler = Arc::new(Ingest {
+            pool: pool.clone(),
+            source: "booking".into(),
+            engine: None,
+        });
+        let mut consumer = Consumer::connect(
+            settings,
+            &args.redis_url,
+            "bench-1".into(),
+            pool.clone(),
+            handler,
+        )
+        .await?;
+        let (cpu0, commits0, cmds0) = (
+            self_cpu_secs(),
+            commits(pool).await?,
+            redis_commands(&mut conn).await?,
+        );
+        let started = Instant::now();
+        let mut acked = 0;
+        let mut dead = 0;
+        while acked + dead < n {
+            let o = consumer.tick().await?;
+            acked += o.acked;
+            dead += o.dead;
+        }
+        let secs = started.elapsed().as_secs_f64();
+        let (cpu1, commits1, cmds1) = (
+            self_cpu_secs(),
+            commits(pool).await?,
+            redis_commands(&mut conn).await?,
+        );
+        let events: i64 = sqlx::query_scalar("select count(*) from events")
+            .fetch_one(pool)
+            .await?;
+        let planned: i64 = sqlx::query_scalar("select count(*) from reminders")
+            .fetch_one(pool)
+            .await?;
+        runs.push(Run {
+            batch,
+            secs,
+            cpu: cpu1 - cpu0,
+            commits: commits1 - commits0,
+            cmds: cmds1 - cmds0,
+            events,
+            planned,
+            dead,
+        });
     }
-    let secs = started.elapsed().as_secs_f64();
-    let (cpu1, commits1, cmds1) = (
-        self_cpu_secs(),
-        commits(pool).await?,
-        redis_commands(&mut conn).await?,
-    );
-    let events: i64 = sqlx::query_scalar("select count(*) from events")
-        .fetch_one(pool)
-        .await?;
-    let planned: i64 = sqlx::query_scalar("select count(*) from reminders")
-        .fetch_one(pool)
-        .await?;
 
     // (2) reminders due in one minute.
     let r = args.reminders as i64;
@@ -333,25 +355,45 @@ async fn measure(args: &EventsArgs, pool: &PgPool, prefix: &str) -> Result<()> {
         Utc::now().format("%Y-%m-%d %H:%M UTC")
     );
     println!(
-        "- command: `bench events --events {n} --reminders {r}`; machine: {} CPUs (shared)\n",
+        "- command: `bench events --events {n} --reminders {r} --batches {}`; machine: {} CPUs (shared)\n",
+        args.batches.iter().map(|b| b.to_string()).collect::<Vec<_>>().join(","),
         crate::load::cpus()
     );
     println!("| measure | Tarefa | baseline (same run) | ratio |\n|---|---|---|---|");
-    println!(
-        "| backlog of {n} `booking.created` consumed, events/s | {} (1 consumer; {events} events recorded, {planned} reminders planned, {dead} dead) | {} (XREADGROUP 100 + XACK, no work) | {:.3}× |",
-        stats::thousands(n as f64 / secs),
-        stats::thousands(n as f64 / raw_secs),
-        raw_secs / secs
-    );
-    println!(
-        "| cost per event | {:.0} µs bench-process CPU; {:.2} PostgreSQL commits; {:.2} Redis commands (INFO total, shared server) | | |",
-        (cpu1 - cpu0) * 1e6 / n as f64,
-        (commits1 - commits0) as f64 / n as f64,
-        (cmds1 - cmds0) as f64 / n as f64
-    );
+    for run in &runs {
+        println!(
+            "| backlog of {n} `booking.created` consumed, events/s, batch {} | {} (1 consumer; {} events recorded, {} reminders planned, {} dead) | {} (XREADGROUP 100 + XACK, no work) | {:.3}× |",
+            run.batch,
+            stats::thousands(n as f64 / run.secs),
+            run.events,
+            run.planned,
+            run.dead,
+            stats::thousands(n as f64 / raw_secs),
+            raw_secs / run.secs
+        );
+        println!(
+            "| cost per event, batch {} | {:.0} µs bench-process CPU; {:.3} PostgreSQL commits; {:.3} Redis commands (INFO total, shared server) | | |",
+            run.batch,
+            run.cpu * 1e6 / n as f64,
+            run.commits as f64 / n as f64,
+            run.cmds as f64 / n as f64
+        );
+    }
     println!(
         "| {r} reminders due within one minute, handed to the outbox: lateness p50 / p99 / max ms | {:.0} / {:.0} / {:.0} | | |",
         s.p50, s.p99, s.max
     );
     Ok(())
+}
+
+/// One consumption of the backlog.
+struct Run {
+    batch: usize,
+    secs: f64,
+    cpu: f64,
+    commits: i64,
+    cmds: u64,
+    events: i64,
+    planned: i64,
+    dead: usize,
 }

@@ -176,6 +176,8 @@ pub struct SchedulerSettings {
     pub tick_ms: u64,
     /// Event streams to consume (`[[scheduler.streams]]`), one consumer task each.
     pub streams: Vec<StreamSettings>,
+    /// `host:port` of the scheduler's `/metrics` (stream lag gauges); empty = off.
+    pub metrics_addr: String,
 }
 
 impl Default for SchedulerSettings {
@@ -184,11 +186,12 @@ impl Default for SchedulerSettings {
             schedules_file: "config/schedules.toml".into(),
             tick_ms: 500,
             streams: Vec::new(),
+            metrics_addr: String::new(),
         }
     }
 }
 
-/// One Redis Stream of product events (see `scheduler/src/events.rs`).
+/// One Redis Stream of product events (see `scheduler/src/events/`).
 #[derive(Clone, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct StreamSettings {

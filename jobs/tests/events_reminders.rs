@@ -511,6 +511,15 @@ async fn a_due_reminder_is_emailed_once_through_the_outbox(pool: PgPool) {
     let row = eventually(|| async { by_status(&pool, tenant, "b", "sent").await.pop() })
         .some()
         .await;
+    // The scheduler's follow-up round settles it once the email is sent: `reminder.sent`.
+    let hook = eventually(|| async {
+        events::follow::round(&pool, &bed.engine, events::follow::BATCH_DEFAULT)
+            .await
+            .unwrap();
+        bed.fakes.seen("webhook").pop()
+    })
+    .some()
+    .await;
     // Running the job again (a re-delivery) sends nothing new.
     let again = remind::send(&pool, &bed.engine, tenant, row.id)
         .await
@@ -530,14 +539,12 @@ async fn a_due_reminder_is_emailed_once_through_the_outbox(pool: PgPool) {
             ("webhook".into(), "reminder.sent".into())
         ]
     );
-    let hook = eventually(|| async { bed.fakes.seen("webhook").pop() })
-        .some()
-        .await;
     let body: Value = serde_json::from_str(&hook.body).unwrap();
     assert_eq!(
         (body["event"].as_str(), body["data"]["reminder_id"].as_str()),
         (Some("reminder.sent"), Some(row.id.to_string().as_str()))
     );
+    assert_eq!(body["data"]["messages"][0]["status"], "sent");
     assert!(hook.verified);
     events_worker.stop().await;
     notify_worker.stop().await;

@@ -16,13 +16,17 @@
 //! - [`fire`]: the round itself: claim due rows, push jobs, move cursors.
 //! - [`file`]: system schedules from the TOML file.
 //! - [`events`]: a consumer per configured event stream (`scheduler.streams`).
+//! - [`exporter`]: `/metrics` on `scheduler.metrics_addr` (stream lag gauges).
 //!
-//! Each round also pushes due reminders (`jobs::kinds::events::due`).
+//! Each round also pushes due reminders (`jobs::kinds::events::due`) and
+//! runs the events follow-up round (`jobs::kinds::events::follow`: ordered
+//! tenant webhooks advance, sent reminders are settled).
 //!
 //! SQL lives in `jobs::store::schedules`, beside the other stores.
 
 pub mod cron;
 pub mod events;
+pub mod exporter;
 pub mod file;
 pub mod fire;
 pub mod plan;
@@ -90,6 +94,8 @@ pub enum Error {
     File(#[from] file::FileError),
     #[error("stream {0}: {1}")]
     Stream(String, events::StreamError),
+    #[error("scheduler.metrics_addr {0}: {1}")]
+    Metrics(String, std::io::Error),
 }
 
 /// Runs the scheduler until `shutdown` resolves.
@@ -108,6 +114,24 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     // One consumer task per stream; they stop with the scheduler.
     let (stop_tx, stop_rx) = tokio::sync::watch::channel(false);
     let mut consumers = Vec::new();
+    if !settings.scheduler.metrics_addr.is_empty() {
+        let addr = settings.scheduler.metrics_addr.clone();
+        let listener = tokio::net::TcpListener::bind(&addr)
+            .await
+            .map_err(|e| Error::Metrics(addr.clone(), e))?;
+        tracing::info!(addr = %addr, "scheduler /metrics listening");
+        let handle = exporter::handle();
+        let mut stop = stop_rx.clone();
+        consumers.push(tokio::spawn(async move {
+            let served = exporter::serve(listener, handle, async move {
+                let _ = stop.wait_for(|v| *v).await;
+            })
+            .await;
+            if let Err(e) = served {
+                tracing::warn!(error = %e, "scheduler /metrics stopped");
+            }
+        }));
+    }
     for s in &settings.scheduler.streams {
         let handler = Arc::new(events::Ingest {
             pool: pool.clone(),
@@ -182,6 +206,25 @@ impl Scheduler {
                 Ok(n) => tracing::info!(reminders = n, "due reminders enqueued"),
                 Err(e) => {
                     tracing::warn!(error = %e, "due reminders round failed; retrying next round")
+                }
+            }
+            // Ordered webhooks advance; sent reminders settle (reminder.sent / .failed).
+            let follow = jobs::kinds::events::follow::round(
+                self.pool(),
+                self.engine(),
+                jobs::kinds::events::follow::BATCH_DEFAULT,
+            )
+            .await;
+            match follow {
+                Ok(o) if o == jobs::kinds::events::follow::FollowOutcome::default() => {}
+                Ok(o) => tracing::info!(
+                    advanced = o.advanced,
+                    repushed = o.repushed,
+                    settled = o.settled,
+                    "events follow-up round"
+                ),
+                Err(e) => {
+                    tracing::warn!(error = %e, "events follow-up round failed; retrying next round")
                 }
             }
         }

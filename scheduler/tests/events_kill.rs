@@ -17,7 +17,8 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-const ENTRIES: usize = 1_000;
+// Enough that a batched consumer (100 per transaction) is still mid-stream when killed.
+const ENTRIES: usize = 3_000;
 
 fn database_url(pool: &PgPool) -> String {
     let base = std::env::var("DATABASE_URL").expect("DATABASE_URL");

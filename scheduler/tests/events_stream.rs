@@ -3,7 +3,12 @@
 //! entries recorded then acknowledged, a poison entry dead-lettered after N
 //! deliveries while the entries behind it flow, malformed entries and unknown
 //! tenants dead-lettered at once, entries of a dead consumer reclaimed and
-//! handled once in effect, two replicas sharing the group, and the lag numbers.
+//! handled once in effect, two replicas sharing the group, and the lag numbers
+//! (and the gauges the scheduler exports from them). A read batch is one
+//! transaction: creates, updates, cancels and repeats in one batch end as
+//! they would one by one; a batch poisoned by one entry (a PostgreSQL error)
+//! is handled again entry by entry, so only that entry fails; a 1,000-update
+//! reschedule storm read by two replicas leaves one live reminder set.
 
 use std::sync::Arc;
 
@@ -362,4 +367,359 @@ async fn lag_counts_undelivered_and_pending_entries(pool: PgPool) {
     let lag = consumer.lag().await.unwrap();
     assert_eq!((lag.undelivered, lag.pending), (0, 1));
     assert!(lag.oldest_pending_secs >= 0.0);
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn one_batch_applies_creates_updates_cancels_and_repeats_in_stream_order(pool: PgPool) {
+    let bed = Bed::new(pool).await;
+    sql::insert_rule(
+        &bed.pool,
+        &sql::Rule {
+            id: Uuid::now_v7(),
+            tenant_id: bed.tenant,
+            family: "booking".into(),
+            name: "aviso".into(),
+            trigger: "on_cancel".into(),
+            offset_minutes: 0,
+            local_time: None,
+            audience: "client".into(),
+            channels: vec!["email".into()],
+            template: None,
+            urgent: false,
+        },
+    )
+    .await
+    .unwrap();
+    let other = jobs::testing::create_tenant(&bed.pool, "Agenda Beta")
+        .await
+        .id;
+    sql::map_external(&bed.pool, "booking", "beta", other)
+        .await
+        .unwrap();
+    let entry = |id: &str, t: &str, payload: serde_json::Value, tenant: &str, at: &str| {
+        vec![
+            ("event_type", t.to_string()),
+            ("payload", payload.to_string()),
+            (
+                "metadata",
+                json!({"tenant_id": tenant, "occurred_at": at}).to_string(),
+            ),
+            ("id", id.to_string()),
+        ]
+    };
+    let entries = [
+        // b1: created, then moved: one live reminder, for version 2.
+        entry(
+            "e1",
+            "booking.created",
+            json!({"booking_id": "b1", "start_time": "2099-03-10T13:00:00Z"}),
+            "acme",
+            "2026-03-01T00:00:00Z",
+        ),
+        entry(
+            "e2",
+            "booking.updated",
+            json!({"booking_id": "b1", "changes": {"start_time": "2099-03-11T13:00:00Z"}}),
+            "acme",
+            "2026-03-01T00:01:00Z",
+        ),
+        // b2: cancelled before its create arrives: nothing live but the notice.
+        entry(
+            "e3",
+            "booking.cancelled",
+            json!({"booking_id": "b2"}),
+            "acme",
+            "2026-03-01T00:05:00Z",
+        ),
+        entry(
+            "e4",
+            "booking.created",
+            json!({"booking_id": "b2", "start_time": "2099-03-10T13:00:00Z"}),
+            "acme",
+            "2026-03-01T00:00:00Z",
+        ),
+        // e1 again (a producer retry): a duplicate, nothing changes.
+        entry(
+            "e1",
+            "booking.created",
+            json!({"booking_id": "b1", "start_time": "2099-03-10T13:00:00Z"}),
+            "acme",
+            "2026-03-01T00:00:00Z",
+        ),
+        // Another tenant, same booking and event ids: its own.
+        entry(
+            "e1",
+            "booking.created",
+            json!({"booking_id": "b1", "start_time": "2099-03-10T13:00:00Z"}),
+            "beta",
+            "2026-03-01T00:00:00Z",
+        ),
+        // b3: an update older than the create already in the batch: stale.
+        entry(
+            "e5",
+            "booking.created",
+            json!({"booking_id": "b3", "start_time": "2099-03-10T13:00:00Z"}),
+            "acme",
+            "2026-03-01T00:09:00Z",
+        ),
+        entry(
+            "e6",
+            "booking.updated",
+            json!({"booking_id": "b3", "changes": {"start_time": "2099-03-12T13:00:00Z"}}),
+            "acme",
+            "2026-03-01T00:08:00Z",
+        ),
+    ];
+    for e in &entries {
+        bed.add(e).await;
+    }
+    let mut consumer = bed.consumer("c1", bed.ingest()).await;
+    let o = consumer.tick().await.unwrap();
+    assert_eq!((o.acked, o.dead, o.failed), (8, 0, 0));
+    assert_eq!(bed.pending().await, 0);
+    let outcomes: Vec<(String, String)> = sqlx::query_as(
+        "select event_id, outcome from events where tenant_id = $1 order by event_id",
+    )
+    .bind(bed.tenant)
+    .fetch_all(&bed.pool)
+    .await
+    .unwrap();
+    let outcomes: Vec<(&str, &str)> = outcomes
+        .iter()
+        .map(|(a, b)| (a.as_str(), b.as_str()))
+        .collect();
+    assert_eq!(
+        outcomes,
+        [
+            ("e1", "applied"),
+            ("e2", "applied"),
+            ("e3", "applied"),
+            ("e4", "applied"),
+            ("e5", "applied"),
+            ("e6", "stale")
+        ]
+    );
+    let reminders = |b: &'static str, t: Uuid| {
+        let pool = bed.pool.clone();
+        async move {
+            let mut v: Vec<(String, i64, String)> = sql::reminders_of(&pool, t, b)
+                .await
+                .unwrap()
+                .into_iter()
+                .map(|r| (r.status, r.version, r.due_at.to_rfc3339()))
+                .collect();
+            v.sort();
+            v
+        }
+    };
+    assert_eq!(
+        reminders("b1", bed.tenant).await,
+        [
+            ("pending".into(), 2, "2099-03-11T12:00:00+00:00".into()),
+            ("superseded".into(), 1, "2099-03-10T12:00:00+00:00".into())
+        ]
+    );
+    let b2 = reminders("b2", bed.tenant).await;
+    assert_eq!(b2.len(), 1, "only the cancellation notice: {b2:?}");
+    assert_eq!(b2[0].0, "pending");
+    assert!(
+        sql::booking(&bed.pool, bed.tenant, "b2", false)
+            .await
+            .unwrap()
+            .unwrap()
+            .cancelled
+    );
+    assert_eq!(
+        reminders("b3", bed.tenant).await,
+        [("pending".into(), 1, "2099-03-10T12:00:00+00:00".into())]
+    );
+    // Tenant Beta has no rules: its b1 is recorded, nothing planned.
+    let beta = sql::booking(&bed.pool, other, "b1", false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(
+        (beta.version, beta.start_time.unwrap().to_rfc3339()),
+        (1, "2099-03-10T13:00:00+00:00".to_string())
+    );
+    assert!(reminders("b1", other).await.is_empty());
+    // Delivered again (a crash before the XACK): nothing changes.
+    let before: i64 = sqlx::query_scalar("select count(*) from reminders")
+        .fetch_one(&bed.pool)
+        .await
+        .unwrap();
+    for e in &entries {
+        bed.add(e).await;
+    }
+    let again = consumer.tick().await.unwrap();
+    assert_eq!(again.acked, 8);
+    let after: i64 = sqlx::query_scalar("select count(*) from reminders")
+        .fetch_one(&bed.pool)
+        .await
+        .unwrap();
+    assert_eq!((before, bed.events().await), (after, 6));
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn a_poison_entry_sinks_its_batch_then_only_itself(pool: PgPool) {
+    let bed = Bed::new(pool).await;
+    // A database-side failure for one booking, as a bad row or a broken
+    // constraint would cause: the batch's transaction fails as a whole.
+    sqlx::raw_sql(
+        "create function poison() returns trigger language plpgsql as $$ begin \
+           if new.booking_id = 'poison' then raise exception 'poisoned row %', new.booking_id; end if; \
+           return new; end $$; \
+         create trigger poison before insert on events for each row execute function poison();",
+    )
+    .execute(&bed.pool)
+    .await
+    .unwrap();
+    let mut ids = Vec::new();
+    for b in ["b1", "b2", "poison", "b3", "b4"] {
+        ids.push(bed.add_booking(b).await);
+    }
+    let mut consumer = bed.consumer("c1", bed.ingest()).await;
+    let first = consumer.tick().await.unwrap();
+    assert_eq!((first.acked, first.failed), (4, 1));
+    assert_eq!(bed.events().await, 4);
+    let mut dead = Vec::new();
+    while dead.is_empty() {
+        consumer.tick().await.unwrap();
+        dead = sql::dead_letters(&bed.pool, &bed.stream).await.unwrap();
+    }
+    assert_eq!(dead[0].entry_id, ids[2]);
+    assert!(
+        dead[0].reason.contains("poisoned row"),
+        "{}",
+        dead[0].reason
+    );
+    assert_eq!(bed.pending().await, 0);
+    // Entries behind it flow in batches again.
+    bed.add_booking("b5").await;
+    bed.add_booking("b6").await;
+    let o = consumer.tick().await.unwrap();
+    assert_eq!((o.acked, o.failed), (2, 0));
+    assert_eq!(bed.events().await, 6);
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn lag_gauges_carry_the_streams_numbers(pool: PgPool) {
+    let bed = Bed::new(pool).await;
+    let mut consumer = bed.consumer("c1", Arc::new(FailOn(bed.ingest()))).await;
+    let mut poison_ms = 0i64;
+    for b in ["b1", "poison", "b2", "b3"] {
+        let id = bed.add_booking(b).await;
+        if b == "poison" {
+            poison_ms = id.split('-').next().unwrap().parse().unwrap();
+        }
+    }
+    consumer.tick().await.unwrap();
+    for b in ["b4", "b5"] {
+        bed.add_booking(b).await;
+    }
+    let lag = consumer.lag().await.unwrap();
+    let recorder = metrics_exporter_prometheus::PrometheusBuilder::new().build_recorder();
+    let handle = recorder.handle();
+    metrics::with_local_recorder(&recorder, || {
+        scheduler::exporter::set_lag(&bed.stream, "tarefa", &lag)
+    });
+    let text = handle.render();
+    let value = |name: &str| -> f64 {
+        let line = text
+            .lines()
+            .find(|l| l.starts_with(name) && l.contains(&format!("stream=\"{}\"", bed.stream)))
+            .unwrap_or_else(|| panic!("{name} missing in\n{text}"));
+        assert!(line.contains("group=\"tarefa\""), "{line}");
+        line.rsplit(' ').next().unwrap().parse().unwrap()
+    };
+    // What Redis itself says.
+    let mut c = bed.redis.clone();
+    let info: redis::streams::StreamInfoGroupsReply = c.xinfo_groups(&bed.stream).await.unwrap();
+    assert_eq!(info.groups[0].lag, Some(2));
+    assert_eq!(value("tarefa_stream_lag{"), 2.0, "b4 and b5 not delivered");
+    assert_eq!(value("tarefa_stream_pending{"), bed.pending().await as f64);
+    assert_eq!(value("tarefa_stream_pending{"), 1.0, "the poison entry");
+    // The poison entry's age when the lag was read: between 0 and its age now.
+    let oldest = value("tarefa_stream_oldest_pending_seconds{");
+    let age_now = (chrono::Utc::now().timestamp_millis() - poison_ms) as f64 / 1000.0;
+    assert!(oldest >= 0.0 && oldest <= age_now, "{oldest} vs {age_now}");
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn a_reschedule_storm_through_the_stream_leaves_one_live_set(pool: PgPool) {
+    let bed = Bed::new(pool).await;
+    bed.add_booking("b").await;
+    // 1,000 updates of one booking, arriving in scrambled order of occurred_at
+    // (the newest, i = 999, is not last), read in batches of 50 by two replicas.
+    let start = |i: i64| {
+        chrono::DateTime::parse_from_rfc3339("2099-04-01T13:00:00Z").unwrap()
+            + chrono::Duration::minutes(i)
+    };
+    // After the create (recorded at its arrival: it has no occurred_at).
+    let base = chrono::Utc::now() + chrono::Duration::minutes(1);
+    let at = |i: i64| base + chrono::Duration::seconds(i + 1);
+    let mut order: Vec<i64> = (0..1000).collect();
+    order.sort_by_key(|i| (i * 7919) % 1000);
+    let mut c = bed.redis.clone();
+    let mut pipe = redis::pipe();
+    for i in &order {
+        let payload = json!({"booking_id": "b", "changes": {"start_time": start(*i).to_rfc3339()}})
+            .to_string();
+        let metadata = json!({"tenant_id": "acme", "occurred_at": at(*i).to_rfc3339()}).to_string();
+        let id = format!("u{i}");
+        pipe.xadd(
+            &bed.stream,
+            "*",
+            &[
+                ("event_type", "booking.updated"),
+                ("payload", &payload),
+                ("metadata", &metadata),
+                ("id", &id),
+            ],
+        )
+        .ignore();
+    }
+    let _: () = pipe.query_async(&mut c).await.unwrap();
+    let settings = StreamSettings {
+        min_idle_ms: 60_000,
+        ..bed.settings()
+    };
+    let mut tasks = Vec::new();
+    for name in ["replica-a", "replica-b"] {
+        let mut consumer = bed
+            .consumer_with(settings.clone(), name, bed.ingest())
+            .await;
+        let pool = bed.pool.clone();
+        let tenant = bed.tenant;
+        tasks.push(tokio::spawn(async move {
+            loop {
+                consumer.tick().await.unwrap();
+                let n: i64 = sqlx::query_scalar("select count(*) from events where tenant_id = $1")
+                    .bind(tenant)
+                    .fetch_one(&pool)
+                    .await
+                    .unwrap();
+                if n == 1001 {
+                    return;
+                }
+            }
+        }));
+    }
+    for t in tasks {
+        t.await.unwrap();
+    }
+    assert_eq!(bed.pending().await, 0);
+    let b = sql::booking(&bed.pool, bed.tenant, "b", false)
+        .await
+        .unwrap()
+        .unwrap();
+    assert_eq!(b.start_time.unwrap(), start(999));
+    let all = sql::reminders_of(&bed.pool, bed.tenant, "b").await.unwrap();
+    let live: Vec<_> = all.iter().filter(|r| r.status == "pending").collect();
+    assert_eq!(live.len(), 1, "one live set (one rule)");
+    assert_eq!(live[0].version, b.version);
+    assert_eq!(live[0].due_at, start(999) - chrono::Duration::hours(1));
+    assert!(all
+        .iter()
+        .all(|r| r.status == "pending" || r.status == "superseded"));
 }

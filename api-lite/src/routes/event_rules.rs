@@ -46,7 +46,7 @@ pub struct EventSettings {
     /// Words used in messages: `booking`, `resource`, `client`, `staff` (e.g. "Aula", "Sala").
     #[serde(default)]
     pub labels: std::collections::BTreeMap<String, String>,
-    /// Event types delivered to the webhook channel: `booking.created`, `booking.*`, `reminder.sent`, `*`.
+    /// Event types delivered to the webhook channel: `booking.created`, `booking.*`, `reminder.sent`, `reminder.failed`, `*`.
     #[serde(default)]
     pub webhook_events: Vec<String>,
 }

@@ -3,7 +3,8 @@
 //! holds up to 1,000 events; it is checked whole first (a bad envelope is a
 //! 422 naming `events[i].<field>`, and nothing is recorded), then each event
 //! is recorded in its own transaction (`jobs::kinds::events::ingest`),
-//! idempotent by its `id`. `GET /v1/bookings/{id}/reminders` shows what was planned;
+//! idempotent by its `id`. `GET /v1/bookings/{id}/reminders` shows what was planned,
+//! `GET /v1/bookings/{id}/webhooks` the tenant webhook deliveries in order;
 //! `/v1/events/dead-letters` lists the tenant's dead-lettered stream entries,
 //! to retry (handle the raw entry again) or discard.
 
@@ -18,6 +19,7 @@ use uuid::Uuid;
 use jobs::kinds::events::admin::{self, RetryError};
 use jobs::kinds::events::envelope::{Metadata, MAX_BATCH};
 use jobs::kinds::events::sql::{self, DeadLetter, Reminder};
+use jobs::kinds::events::webhook::{self, DeliveryView};
 use jobs::kinds::events::{ingest, Envelope, Event, IngestError, Ingested, Source};
 
 use crate::auth::{Scope, Tenant};
@@ -29,6 +31,7 @@ pub fn router() -> Router<AppState> {
     Router::new()
         .route("/v1/events", post(create))
         .route("/v1/bookings/{booking_id}/reminders", get(reminders))
+        .route("/v1/bookings/{booking_id}/webhooks", get(webhooks))
         .route("/v1/events/dead-letters", get(dead_letters))
         .route("/v1/events/dead-letters/{id}/retry", post(retry))
         .route("/v1/events/dead-letters/{id}/discard", post(discard))
@@ -36,8 +39,9 @@ pub fn router() -> Router<AppState> {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(create, reminders, dead_letters, retry, discard),
+    paths(create, reminders, webhooks, dead_letters, retry, discard),
     components(schemas(EventBatch, Envelope, Metadata, Recorded, Ingested, ReminderList, Reminder,
+        WebhookList, DeliveryView,
         DeadLetterList, DeadLetter)),
     tags((name = "events", description = "booking and session events; reminders planned from them"))
 )]
@@ -148,6 +152,27 @@ pub async fn reminders(
     tenant.require(Scope::JobsRead)?;
     let reminders = sql::reminders_of(&st.pool, tenant.id, &booking_id).await?;
     Ok(Json(ReminderList { reminders }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct WebhookList {
+    /// In sequence order: one in flight (`released`) at a time per booking.
+    pub deliveries: Vec<DeliveryView>,
+}
+
+/// Tenant webhook deliveries for one booking or session, in order, with the
+/// outbox row's status, attempts and last error.
+#[utoipa::path(get, path = "/v1/bookings/{booking_id}/webhooks", tag = "events", security(("bearer" = [])),
+    params(("booking_id" = String, Path, description = "the product's booking or session id")),
+    responses((status = 200, body = WebhookList)))]
+pub async fn webhooks(
+    State(st): State<AppState>,
+    tenant: Tenant,
+    Path(booking_id): Path<String>,
+) -> Result<Json<WebhookList>, ApiError> {
+    tenant.require(Scope::JobsRead)?;
+    let deliveries = webhook::deliveries_of(&st.pool, tenant.id, &booking_id).await?;
+    Ok(Json(WebhookList { deliveries }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]

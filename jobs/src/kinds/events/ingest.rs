@@ -16,7 +16,8 @@ use uuid::Uuid;
 use super::envelope::Event;
 use super::plan::{due_at, tenant_zone, Trigger};
 use super::sql;
-use super::state::{apply, Outcome};
+use super::state::{apply, Decision};
+use super::webhook::Delivery;
 use crate::engine::Engine;
 use crate::kinds::notify::outbox::EnqueueError;
 
@@ -116,33 +117,11 @@ pub async fn ingest(
         sql::retire_reminders(&mut tx, tenant, &event.booking_id, b.version, "superseded").await?;
     }
     let mut planned = 0;
-    if decision.outcome == Outcome::Applied
-        && (decision.replan
-            || decision.cancelled_now
-            || decision.confirmed_now
-            || decision.no_show_now)
-    {
-        let zone = tenant_zone(&tz);
-        for rule in sql::rules(&mut *tx, tenant, event.family.as_str()).await? {
-            let Some(trigger) =
-                Trigger::from_row(&rule.trigger, rule.offset_minutes, rule.local_time)
-            else {
-                continue;
-            };
-            let wanted = match trigger {
-                Trigger::OnCancel => decision.cancelled_now,
-                Trigger::OnConfirm => decision.confirmed_now,
-                Trigger::OnNoShow => decision.no_show_now,
-                _ => decision.replan,
-            };
-            if !wanted {
-                continue;
-            }
-            if let Some(due) = due_at(trigger, b.start_time, b.end_time, zone, now) {
-                sql::insert_reminder(&mut tx, tenant, &event.booking_id, rule.id, b.version, due)
-                    .await?;
-                planned += 1;
-            }
+    if decision.plans() {
+        let rules = sql::rules(&mut *tx, tenant, event.family.as_str()).await?;
+        for (rule, due) in plan_for(&decision, &rules, tenant_zone(&tz), now) {
+            sql::insert_reminder(&mut tx, tenant, &event.booking_id, rule, b.version, due).await?;
+            planned += 1;
         }
     }
     tx.commit().await?;
@@ -157,10 +136,67 @@ pub async fn ingest(
     })
 }
 
-/// Delivers a recorded event to the tenant's webhook when subscribed (see
-/// `webhook`). Call it for `duplicate` outcomes too: a crash between the
-/// commit and this call is repaired by the re-delivery, and the dedup key
-/// (`evt:<event id>`) keeps it to one message.
+/// The reminders (rule, due time) an applied event plans for the booking's
+/// version, from the tenant's rules for its family: timed ones when the
+/// version moved, notices when it was cancelled, confirmed or a no-show.
+pub fn plan_for(
+    decision: &Decision,
+    rules: &[sql::Rule],
+    zone: chrono_tz::Tz,
+    now: DateTime<Utc>,
+) -> Vec<(Uuid, DateTime<Utc>)> {
+    if !decision.plans() {
+        return Vec::new();
+    }
+    let b = &decision.booking;
+    let mut out = Vec::new();
+    for rule in rules {
+        let Some(trigger) = Trigger::from_row(&rule.trigger, rule.offset_minutes, rule.local_time)
+        else {
+            continue;
+        };
+        let wanted = match trigger {
+            Trigger::OnCancel => decision.cancelled_now,
+            Trigger::OnConfirm => decision.confirmed_now,
+            Trigger::OnNoShow => decision.no_show_now,
+            _ => decision.replan,
+        };
+        if !wanted {
+            continue;
+        }
+        if let Some(due) = due_at(trigger, b.start_time, b.end_time, zone, now) {
+            out.push((rule.id, due));
+        }
+    }
+    out
+}
+
+/// The tenant webhook delivery of a recorded event (dedup `evt:<event id>`).
+pub fn delivery(
+    tenant: Uuid,
+    event: &Event,
+    recorded: &Ingested,
+    raw: &serde_json::Value,
+) -> Delivery {
+    Delivery {
+        tenant,
+        booking_id: recorded.booking_id.clone(),
+        event_type: event.event_type.clone(),
+        dedup_key: format!("evt:{}", recorded.event_id),
+        data: serde_json::json!({
+            "event_id": recorded.event_id,
+            "event_type": event.event_type,
+            "booking_id": recorded.booking_id,
+            "version": recorded.version,
+            "payload": raw.get("payload").cloned().unwrap_or_default(),
+        }),
+    }
+}
+
+/// Delivers a recorded event to the tenant's webhook when subscribed, in
+/// its booking's order (see `webhook`). Call it for `duplicate` outcomes
+/// too: a crash between the commit and this call is repaired by the
+/// re-delivery, and the dedup key (`evt:<event id>`) keeps it to one message.
 pub async fn publish(
     pg: &PgPool,
     engine: &Engine,
@@ -169,13 +205,5 @@ pub async fn publish(
     recorded: &Ingested,
     raw: &serde_json::Value,
 ) -> Result<bool, EnqueueError> {
-    let data = serde_json::json!({
-        "event_id": recorded.event_id,
-        "event_type": event.event_type,
-        "booking_id": recorded.booking_id,
-        "version": recorded.version,
-        "payload": raw.get("payload").cloned().unwrap_or_default(),
-    });
-    let key = format!("evt:{}", recorded.event_id);
-    super::webhook::publish(pg, engine, tenant, &event.event_type, &key, &data).await
+    super::webhook::publish(pg, engine, delivery(tenant, event, recorded, raw)).await
 }

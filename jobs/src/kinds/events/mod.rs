@@ -6,15 +6,20 @@
 //! Layout: `envelope` (the wire shape, parsing with field paths, pure),
 //! `state` (version rules, pure), `plan` (due times in the tenant's zone,
 //! pure), `message` (pt-BR text, pure), `ingest` (one event, one
-//! transaction), `remind` (the `events.remind` kind's work), `due` (the
-//! scheduler's claim of due rows), `webhook` (tenant webhooks for event
-//! types, through the outbox), `admin` (rules, settings, dead letters:
-//! what the API and console edit), `sql`. The stream consumer itself is in
-//! the scheduler crate (`scheduler/src/events.rs`).
+//! transaction), `batch` (a stream read's events, one transaction),
+//! `remind` (the `events.remind` kind's work), `due` (the scheduler's claim
+//! of due rows), `webhook` (tenant webhooks for event types, in order per
+//! booking, through the outbox), `follow` (the scheduler's round that
+//! advances webhook sequences and settles sent reminders: `reminder.sent` /
+//! `reminder.failed`), `admin` (rules, settings, dead letters: what the API
+//! and console edit), `sql`. The stream consumer itself is in
+//! the scheduler crate (`scheduler/src/events/`).
 
 pub mod admin;
+pub mod batch;
 pub mod due;
 pub mod envelope;
+pub mod follow;
 pub mod ingest;
 pub mod message;
 pub mod plan;
@@ -73,7 +78,23 @@ impl JobKind for Remind {
             .tenant
             .parse()
             .map_err(|_| JobError::permanent("tenant is not a UUID"))?;
-        let sent = remind::send(&pg, &ctx.resources.engine, tenant, p.reminder_id).await?;
-        Ok(serde_json::to_value(sent).unwrap_or_default())
+        match remind::send(&pg, &ctx.resources.engine, tenant, p.reminder_id).await {
+            Ok(sent) => Ok(serde_json::to_value(sent).unwrap_or_default()),
+            Err(e) => {
+                // The job ends here (dead): say so on the row and to the tenant.
+                let last = match &e {
+                    JobError::Permanent { reason } => Some(reason.clone()),
+                    JobError::Retryable { reason, .. } if ctx.attempt >= ctx.max_attempts => {
+                        Some(format!("gave up after {} attempts: {reason}", ctx.attempt))
+                    }
+                    _ => None,
+                };
+                if let Some(reason) = last {
+                    remind::give_up(&pg, &ctx.resources.engine, tenant, p.reminder_id, &reason)
+                        .await?;
+                }
+                Err(e)
+            }
+        }
     }
 }

@@ -9,13 +9,17 @@
 //! 3. One outbox request per audience member and channel with an address,
 //!    dedup key `rem:<reminder id>:<audience>:<channel>` — the reminder row
 //!    is unique per booking, rule and version, so a repeated job never sends
-//!    twice. Its rows are written on this transaction (`outbox::write_rows`),
-//!    with the `reminder.sent` webhook's when subscribed, and commit while the
-//!    booking lock is held. The outbox applies opt-outs and quiet hours
-//!    (unless urgent).
+//!    twice. Its rows are written on this transaction (`outbox::write_rows`)
+//!    and commit while the booking lock is held. The outbox applies
+//!    opt-outs and quiet hours (unless urgent).
 //! 4. Then their `notify.send` jobs are pushed, then the row becomes `sent`
-//!    (`skipped` with "no address" when nobody could be reached). One
-//!    connection at a time: any number of these jobs never starve the pool.
+//!    with those rows' ids and `delivery = pending` (`skipped` with "no
+//!    address" when nobody could be reached). One connection at a time: any
+//!    number of these jobs never starve the pool.
+//! 5. What the messages became is settled later by the scheduler's round
+//!    (`follow`): `reminder.sent` or `reminder.failed` to the tenant's
+//!    webhook. A job that gives up (a permanent error, or its last attempt)
+//!    marks the row `failed` and publishes `reminder.failed` ([`give_up`]).
 
 use chrono::Utc;
 use sqlx::PgPool;
@@ -179,15 +183,7 @@ pub async fn send(
     } else {
         ("sent", None)
     };
-    if messages > 0 {
-        let data = serde_json::json!({"reminder_id": r.id, "booking_id": r.booking_id, "rule": rule.name,
-            "version": r.version, "due_at": r.due_at, "messages": messages});
-        let key = format!("reminder.sent:{}", r.id);
-        let hook = super::webhook::write(&mut tx, tenant, "reminder.sent", &key, &data)
-            .await
-            .map_err(|e| JobError::retryable(format!("reminder.sent webhook: {e}")))?;
-        written.extend(hook);
-    } else {
+    if messages == 0 {
         sql::finish_reminder(&mut tx, r.id, status, reason)
             .await
             .map_err(db)?;
@@ -200,10 +196,12 @@ pub async fn send(
         .await
         .map_err(|e| JobError::retryable(e.to_string()))?;
     if messages > 0 {
+        // `delivery` pending: the scheduler's round (`follow`) settles it
+        // from these rows' final statuses and publishes `reminder.sent` or
+        // `reminder.failed`.
+        let ids: Vec<Uuid> = written.iter().map(|e| e.row.id).collect();
         let mut conn = pg.acquire().await.map_err(db)?;
-        sql::finish_reminder(&mut conn, r.id, status, reason)
-            .await
-            .map_err(db)?;
+        sql::finish_sent(&mut conn, r.id, &ids).await.map_err(db)?;
     }
     tracing::info!(tenant_id = %tenant, reminder_id = %r.id, status, messages, lateness_ms = (Utc::now() - r.due_at).num_milliseconds(), "reminder handled");
     Ok(Sent {
@@ -211,4 +209,55 @@ pub async fn send(
         reason: reason.map(str::to_string),
         messages,
     })
+}
+
+/// The `events.remind` job failed for good (a permanent error, or its last
+/// attempt): the row becomes `failed` with the reason (unless it already
+/// ended), and `reminder.failed` goes to the tenant's webhook if subscribed.
+pub async fn give_up(
+    pg: &PgPool,
+    engine: &Engine,
+    tenant: Uuid,
+    reminder_id: Uuid,
+    reason: &str,
+) -> Result<bool, JobError> {
+    let mut tx = pg.begin().await.map_err(db)?;
+    let row: Option<(String, Uuid, i64, chrono::DateTime<Utc>)> = sqlx::query_as(
+        "update reminders set status = 'failed', reason = $3, delivery = 'failed', updated_at = now() \
+         where tenant_id = $1 and id = $2 and status in ('pending', 'enqueued') \
+         returning booking_id, rule_id, version, due_at",
+    )
+    .bind(tenant)
+    .bind(reminder_id)
+    .bind(reason)
+    .fetch_optional(&mut *tx)
+    .await
+    .map_err(db)?;
+    let Some((booking_id, rule_id, version, due_at)) = row else {
+        return Ok(false);
+    };
+    let rule = sql::rule(&mut *tx, tenant, rule_id).await.map_err(db)?;
+    let data = serde_json::json!({"reminder_id": reminder_id, "booking_id": booking_id,
+        "rule": rule.map(|r| r.name), "version": version, "due_at": due_at,
+        "reason": reason, "messages": []});
+    let subs = sql::webhook_events(&mut *tx, tenant).await.map_err(db)?;
+    let mut rows = Vec::new();
+    if super::webhook::subscribed(&subs, "reminder.failed") {
+        let d = super::webhook::Delivery {
+            tenant,
+            booking_id,
+            event_type: "reminder.failed".into(),
+            dedup_key: format!("reminder.failed:{reminder_id}"),
+            data,
+        };
+        rows = super::webhook::queue(&mut tx, &[d])
+            .await
+            .map_err(|e| JobError::retryable(e.to_string()))?;
+    }
+    tx.commit().await.map_err(db)?;
+    super::webhook::push(engine, &rows)
+        .await
+        .map_err(|e| JobError::retryable(e.to_string()))?;
+    tracing::warn!(tenant_id = %tenant, reminder_id = %reminder_id, reason, "reminder failed");
+    Ok(true)
 }

@@ -381,6 +381,24 @@ pub async fn finish_reminder(
     Ok(())
 }
 
+/// A reminder handed to the outbox: `sent`, with its rows' ids; what they
+/// become is settled later (`delivery` pending → sent | failed).
+pub async fn finish_sent(
+    conn: &mut PgConnection,
+    id: Uuid,
+    notification_ids: &[Uuid],
+) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update reminders set status = 'sent', reason = null, notification_ids = $2, \
+         delivery = 'pending', updated_at = now() where id = $1",
+    )
+    .bind(id)
+    .bind(notification_ids)
+    .execute(&mut *conn)
+    .await?;
+    Ok(())
+}
+
 /// Due (or due within `horizon`) pending reminders of every tenant, taken
 /// `for update skip locked` and marked `enqueued` in the caller's transaction.
 pub async fn claim_due(

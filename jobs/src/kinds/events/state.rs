@@ -67,6 +67,14 @@ pub struct Decision {
     pub no_show_now: bool,
 }
 
+impl Decision {
+    /// Does it plan anything (reminders for a new version, or a notice)?
+    pub fn plans(&self) -> bool {
+        self.outcome == Outcome::Applied
+            && (self.replan || self.cancelled_now || self.confirmed_now || self.no_show_now)
+    }
+}
+
 fn newer(at: DateTime<Utc>, than: Option<DateTime<Utc>>) -> bool {
     than.is_none_or(|t| at >= t)
 }

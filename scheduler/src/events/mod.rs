@@ -7,13 +7,18 @@
 //!    `max_deliveries` times is dead-lettered (raw fields + last error) and
 //!    acknowledged, so a poison entry never blocks the ones behind it.
 //! 2. **Read.** `XREADGROUP … BLOCK block_ms … >` takes new entries.
-//! 3. **Handle**, in stream order: parse the envelope, map the product's tenant
-//!    id (`tenant_external_ids`), record the event (`jobs::kinds::events::ingest`,
-//!    one transaction). `XACK` only after that commits: a crash before it
-//!    re-delivers the entry, and recording it again changes nothing (the event
-//!    row is unique per tenant and event id, or `<stream>:<entry id>`).
-//!    A malformed entry or an unknown tenant is dead-lettered at once (it can
-//!    never succeed); a database error leaves the entry pending for step 1.
+//! 3. **Handle** the read batch (up to `batch` entries) in stream order, in
+//!    one transaction: parse each envelope, map the product's tenant id
+//!    (`tenant_external_ids`), record the events
+//!    (`jobs::kinds::events::batch`). `XACK` (one call for the batch) only
+//!    after that commits: a crash before it re-delivers the entries, and
+//!    recording them again changes nothing (the event row is unique per
+//!    tenant and event id, or `<stream>:<entry id>`). A malformed entry or an
+//!    unknown tenant is dead-lettered at once (it can never succeed). When
+//!    the batch fails as a whole (a database error), its entries are handled
+//!    again one at a time (`jobs::kinds::events::ingest`, a transaction
+//!    each): the good ones are recorded, a failing one stays pending for
+//!    step 1, where reclaimed entries are always handled one at a time.
 //!
 //! The last error of a pending entry is kept in the product's Redis under
 //! `<stream>:tarefa-errors:<group>` (a hash, field = entry id), removed on ack:
@@ -27,12 +32,15 @@ use std::time::Duration;
 use chrono::Utc;
 use futures::future::BoxFuture;
 use jobs::config::StreamSettings;
-use jobs::kinds::events::{ingest, sql, Event, IngestError, Source};
+use jobs::kinds::events::sql;
 use redis::aio::MultiplexedConnection;
 use redis::streams::{StreamAutoClaimOptions, StreamId, StreamReadOptions, StreamReadReply};
 use redis::AsyncCommands;
 use sqlx::PgPool;
 use uuid::Uuid;
+
+mod ingest;
+pub use ingest::Ingest;
 
 /// Why handling one entry failed.
 #[derive(Debug, thiserror::Error)]
@@ -48,78 +56,34 @@ pub enum HandleError {
     Retryable(String),
 }
 
-/// What a consumer does with one entry; [`Ingest`] in production, wrapped in tests.
+/// One stream entry: its id and fields (sorted by name).
+pub type Entry = (String, Vec<(String, String)>);
+
+/// What a consumer does with entries; [`Ingest`] in production, wrapped in tests.
 pub trait EntryHandler: Send + Sync + 'static {
+    /// One entry, alone (re-deliveries, and a failed batch's entries).
     fn handle(
         &self,
         stream: &str,
         entry_id: &str,
         fields: &[(String, String)],
     ) -> BoxFuture<'_, Result<(), HandleError>>;
-}
 
-/// Records the entry as an event of the tenant its `metadata.tenant_id` maps to.
-pub struct Ingest {
-    pub pool: PgPool,
-    /// `tenant_external_ids.source`.
-    pub source: String,
-    /// Pushes the tenant webhooks of recorded events (`None`: no webhooks).
-    pub engine: Option<jobs::engine::Engine>,
-}
-
-impl EntryHandler for Ingest {
-    fn handle(
-        &self,
-        stream: &str,
-        entry_id: &str,
-        fields: &[(String, String)],
-    ) -> BoxFuture<'_, Result<(), HandleError>> {
-        let (stream, entry_id, fields) =
-            (stream.to_string(), entry_id.to_string(), fields.to_vec());
+    /// A read batch, all or nothing: one result per entry (`Ok` or
+    /// `Permanent`), or `Err` when the batch as a whole failed and nothing of
+    /// it was recorded — the consumer then handles its entries one by one.
+    /// The default handles them one by one.
+    fn handle_batch<'a>(
+        &'a self,
+        stream: &'a str,
+        entries: &'a [Entry],
+    ) -> BoxFuture<'a, Result<Vec<Result<(), HandleError>>, HandleError>> {
         Box::pin(async move {
-            let bad = |reason: String| HandleError::Permanent {
-                reason,
-                tenant: None,
-            };
-            let env = Event::from_stream_fields(&fields)
-                .map_err(|e| bad(format!("malformed entry: {e}")))?;
-            let event = Event::parse(&env).map_err(|e| bad(format!("malformed entry: {e}")))?;
-            let external = event
-                .external_tenant
-                .clone()
-                .ok_or_else(|| bad("malformed entry: metadata.tenant_id: required".into()))?;
-            let tenant = sql::tenant_by_external(&self.pool, &self.source, &external)
-                .await
-                .map_err(|e| HandleError::Retryable(format!("postgres: {e}")))?
-                .ok_or_else(|| {
-                    bad(format!(
-                        "unknown tenant: {} {external:?} is mapped to no tenant",
-                        self.source
-                    ))
-                })?;
-            let raw = serde_json::to_value(&env).unwrap_or_default();
-            let source = Source {
-                name: &stream,
-                entry_id: Some(&entry_id),
-            };
-            match ingest(&self.pool, tenant, source, &event, &raw, Utc::now()).await {
-                Ok(recorded) => {
-                    if let Some(engine) = &self.engine {
-                        // Also for duplicates: repairs a crash between the commit and this push.
-                        jobs::kinds::events::ingest::publish(
-                            &self.pool, engine, tenant, &event, &recorded, &raw,
-                        )
-                        .await
-                        .map_err(|e| HandleError::Retryable(format!("webhook: {e}")))?;
-                    }
-                    Ok(())
-                }
-                Err(IngestError::Permanent(reason)) => Err(HandleError::Permanent {
-                    reason,
-                    tenant: Some(tenant),
-                }),
-                Err(IngestError::Db(e)) => Err(HandleError::Retryable(format!("postgres: {e}"))),
+            let mut out = Vec::with_capacity(entries.len());
+            for (id, fields) in entries {
+                out.push(self.handle(stream, id, fields).await);
             }
+            Ok(out)
         })
     }
 }
@@ -278,11 +242,54 @@ impl Consumer {
         let read: Option<StreamReadReply> =
             self.conn.xread_options(&[&s.key], &[">"], &opts).await?;
         for key in read.map(|r| r.keys).unwrap_or_default() {
-            for entry in &key.ids {
-                self.handle(entry, 1, &mut out).await?;
-            }
+            self.handle_batch(&key.ids, &mut out).await?;
         }
         Ok(out)
+    }
+
+    /// New entries: one batch (one transaction); acknowledged together
+    /// after it commits. A batch that fails as a whole is handled again one
+    /// entry at a time, so a poison entry fails alone (and is reclaimed,
+    /// then dead-lettered after `max_deliveries`).
+    async fn handle_batch(
+        &mut self,
+        entries: &[StreamId],
+        out: &mut StreamOutcome,
+    ) -> Result<(), StreamError> {
+        if entries.is_empty() {
+            return Ok(());
+        }
+        let batch: Vec<Entry> = entries
+            .iter()
+            .map(|e| (e.id.clone(), fields_of(e)))
+            .collect();
+        let results = match self.handler.handle_batch(&self.settings.key, &batch).await {
+            Ok(r) if r.len() == entries.len() => r,
+            Ok(_) | Err(_) => {
+                tracing::warn!(stream = %self.settings.key, entries = entries.len(),
+                    "batch failed; handling its entries one by one");
+                for entry in entries {
+                    self.handle(entry, 1, out).await?;
+                }
+                return Ok(());
+            }
+        };
+        let mut acks = Vec::new();
+        for (entry, r) in entries.iter().zip(results) {
+            match r {
+                Ok(()) => acks.push(entry.id.clone()),
+                Err(HandleError::Permanent { reason, tenant }) => {
+                    self.dead_letter(entry, tenant, &reason, 1, out).await?;
+                }
+                Err(HandleError::Retryable(why)) => {
+                    let _: () = self.conn.hset(self.errors_key(), &entry.id, &why).await?;
+                    out.failed += 1;
+                }
+            }
+        }
+        self.ack_all(&acks).await?;
+        out.acked += acks.len();
+        Ok(())
     }
 
     async fn handle(
@@ -341,6 +348,21 @@ impl Consumer {
         tracing::warn!(stream = %self.settings.key, entry_id = %entry.id, reason, "entry dead-lettered");
         self.ack(&entry.id).await?;
         out.dead += 1;
+        Ok(())
+    }
+
+    /// XACK (and forget the last errors of) these entries, one round trip.
+    async fn ack_all(&mut self, ids: &[String]) -> Result<(), StreamError> {
+        if ids.is_empty() {
+            return Ok(());
+        }
+        let s = &self.settings;
+        let mut pipe = redis::pipe();
+        pipe.xack(&s.key, &s.group, ids)
+            .ignore()
+            .hdel(self.errors_key(), ids)
+            .ignore();
+        let _: () = pipe.query_async(&mut self.conn).await?;
         Ok(())
     }
 
@@ -409,14 +431,11 @@ impl Consumer {
             }
             if last_lag.elapsed() >= LAG_EVERY {
                 last_lag = std::time::Instant::now();
-                if let Ok(l) = self.lag().await {
-                    let key = self.settings.key.clone();
-                    metrics::gauge!("tarefa_stream_lag", "stream" => key.clone())
-                        .set(l.undelivered as f64);
-                    metrics::gauge!("tarefa_stream_pending", "stream" => key.clone())
-                        .set(l.pending as f64);
-                    metrics::gauge!("tarefa_stream_oldest_pending_seconds", "stream" => key)
-                        .set(l.oldest_pending_secs);
+                match self.lag().await {
+                    Ok(l) => crate::exporter::set_lag(&self.settings.key, &self.settings.group, &l),
+                    Err(e) => {
+                        tracing::warn!(stream = %self.settings.key, error = %e, "lag unavailable")
+                    }
                 }
             }
         }
@@ -427,7 +446,7 @@ impl Consumer {
 /// Pause after a failed round (Redis or PostgreSQL away).
 const RETRY_PAUSE: Duration = Duration::from_secs(1);
 /// Lag gauges are refreshed this often.
-const LAG_EVERY: Duration = Duration::from_secs(10);
+pub const LAG_EVERY: Duration = Duration::from_secs(10);
 
 /// This replica's consumer name: `$HOSTNAME-<pid>`, unique per process.
 pub fn consumer_name() -> String {
