@@ -9,6 +9,20 @@ use crate::SubjectResult;
 
 /// Reads a line-layout subject: `Name [sep] key: value key: value …`.
 pub(crate) fn inline(line: &Line) -> Option<SubjectResult> {
+    let (end, values) = values(line);
+    let end = end?;
+    if !values
+        .iter()
+        .any(|(k, _, _)| matches!(k, Col::Term(_) | Col::Final))
+    {
+        return None;
+    }
+    let words: Vec<&str> = line.words.iter().map(|w| w.text.as_str()).collect();
+    name_and_build(&words, end, values)
+}
+
+/// The `key: value` pairs of a line and the index of the first key's word.
+pub(crate) fn values(line: &Line) -> (Option<usize>, Vec<(Col, String, f32)>) {
     let words: Vec<(&str, f32)> = line
         .words
         .iter()
@@ -72,18 +86,19 @@ pub(crate) fn inline(line: &Line) -> Option<SubjectResult> {
         values.push((k, raw, conf));
         i = j;
     }
-    let end = name_end?;
-    if !values
-        .iter()
-        .any(|(k, _, _)| matches!(k, Col::Term(_) | Col::Final))
-    {
-        return None;
-    }
+    (name_end, values)
+}
+
+fn name_and_build(
+    words: &[&str],
+    end: usize,
+    values: Vec<(Col, String, f32)>,
+) -> Option<SubjectResult> {
     // The name: leading words up to the first value or key (OCR may have
     // mangled the first key, "B1:" → "_ 1:").
     let name_words: Vec<&str> = words[..end]
         .iter()
-        .map(|w| w.0)
+        .copied()
         .take_while(|w| !w.contains(':') && number(w).is_none())
         .collect();
     let name: String = name_words.join(" ");
