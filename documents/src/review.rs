@@ -92,6 +92,27 @@ fn part(out: &mut Vec<Warning>, path: &str, subjects: &[SubjectResult], scale_ma
         .iter()
         .max_by_key(|(_, n)| **n)
         .map(|(k, _)| k.clone());
+    // A value most subjects have and this one lacks: a cell was not read.
+    let has = |f: fn(&SubjectResult) -> bool| subjects.iter().filter(|s| f(s)).count();
+    let columns: [(&str, fn(&SubjectResult) -> bool); 3] = [
+        ("final_grade", |s| s.final_grade.is_some()),
+        ("absences", |s| s.absences.is_some()),
+        ("attendance_pct", |s| s.attendance_pct.is_some()),
+    ];
+    for (field, f) in columns {
+        let n = has(f);
+        if subjects.len() >= 3 && n * 2 > subjects.len() && n < subjects.len() {
+            for (i, s) in subjects.iter().enumerate().filter(|(_, s)| !f(s)) {
+                out.push(reason(
+                    format!("{path}[{i}].{field}"),
+                    format!(
+                        "{} has no {field} where the other subjects have one",
+                        s.name
+                    ),
+                ));
+            }
+        }
+    }
     let mut seen: BTreeMap<&str, usize> = BTreeMap::new();
     for (i, s) in subjects.iter().enumerate() {
         let at = format!("{path}[{i}]");

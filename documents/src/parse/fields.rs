@@ -162,7 +162,7 @@ pub(crate) fn header(lines: &[Line]) -> Header {
                         h.birth_date_raw = Some(token);
                     }
                 }
-                Field::Class => set(&mut h.class_name, value.clone()),
+                Field::Class => set(&mut h.class_name, ocr_ordinal(&value)),
                 Field::School => set(&mut h.school, value.clone()),
                 Field::Cnpj => {
                     let d = cnpj_digits(&value);
@@ -225,6 +225,30 @@ fn cnpj_digits(v: &str) -> String {
         return out;
     }
     digits(v)
+}
+
+/// OCR reads `1ª Série` / `6º Ano` as `12 Série` / `62 Ano`: no school has
+/// a 12th série or a 62nd ano, so a two-digit number ending in 2 before
+/// `Ano`/`Série` gets its ordinal mark back.
+fn ocr_ordinal(v: &str) -> String {
+    let words: Vec<&str> = v.split_whitespace().collect();
+    let mut out: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+    for i in 0..words.len().saturating_sub(1) {
+        let w = words[i];
+        let next = fold(words[i + 1]);
+        let serie = next.starts_with("serie");
+        if (next.starts_with("ano") || serie)
+            && w.len() == 2
+            && w.ends_with('2')
+            && w.chars().all(|c| c.is_ascii_digit())
+            && w != "12"
+            || (w == "12" && serie)
+        {
+            let mark = if serie { 'ª' } else { 'º' };
+            out[i] = format!("{}{mark}", &w[..1]);
+        }
+    }
+    out.join(" ")
 }
 
 fn set(slot: &mut Option<String>, v: String) {
@@ -297,6 +321,14 @@ mod tests {
                 (Field::Cnpj, "11.222.333/0001-81".into())
             ]
         );
+    }
+
+    #[test]
+    fn ocr_ordinals() {
+        assert_eq!(ocr_ordinal("12 Série B"), "1ª Série B");
+        assert_eq!(ocr_ordinal("62 Ano A"), "6º Ano A");
+        assert_eq!(ocr_ordinal("7º Ano B"), "7º Ano B");
+        assert_eq!(ocr_ordinal("12 Ano"), "12 Ano");
     }
 
     #[test]

@@ -17,17 +17,30 @@ pub(crate) fn inline(line: &Line) -> Option<SubjectResult> {
     {
         return None;
     }
-    let words: Vec<&str> = line.words.iter().map(|w| w.text.as_str()).collect();
+    let split = split_words(line);
+    let words: Vec<&str> = split.iter().map(|w| w.0.as_str()).collect();
     name_and_build(&words, end, values)
+}
+
+/// The line's words, a `key:value` glued by OCR (`B2:8,0`) split after the colon.
+fn split_words(line: &Line) -> Vec<(String, f32)> {
+    let mut out = Vec::new();
+    for w in &line.words {
+        match w.text.split_once(':') {
+            Some((k, v)) if !k.is_empty() && !v.is_empty() && column_kind(k).is_some() => {
+                out.push((format!("{k}:"), w.conf));
+                out.push((v.to_string(), w.conf));
+            }
+            _ => out.push((w.text.clone(), w.conf)),
+        }
+    }
+    out
 }
 
 /// The `key: value` pairs of a line and the index of the first key's word.
 pub(crate) fn values(line: &Line) -> (Option<usize>, Vec<(Col, String, f32)>) {
-    let words: Vec<(&str, f32)> = line
-        .words
-        .iter()
-        .map(|w| (w.text.as_str(), w.conf))
-        .collect();
+    let split = split_words(line);
+    let words: Vec<(&str, f32)> = split.iter().map(|w| (w.0.as_str(), w.1)).collect();
     let mut name_end = None;
     let mut values: Vec<(Col, String, f32)> = Vec::new();
     let mut i = 0;
