@@ -77,6 +77,9 @@ pub fn assess(x: &Extraction, scale_max: f64) -> Vec<Warning> {
     out
 }
 
+/// Whether a subject has a value.
+type Has = fn(&SubjectResult) -> bool;
+
 /// One table's subjects (a boletim, or one year of a histórico).
 fn part(out: &mut Vec<Warning>, path: &str, subjects: &[SubjectResult], scale_max: f64) {
     // The term numbers most subjects have: the table's term columns.
@@ -93,8 +96,8 @@ fn part(out: &mut Vec<Warning>, path: &str, subjects: &[SubjectResult], scale_ma
         .max_by_key(|(_, n)| **n)
         .map(|(k, _)| k.clone());
     // A value most subjects have and this one lacks: a cell was not read.
-    let has = |f: fn(&SubjectResult) -> bool| subjects.iter().filter(|s| f(s)).count();
-    let columns: [(&str, fn(&SubjectResult) -> bool); 3] = [
+    let has = |f: Has| subjects.iter().filter(|s| f(s)).count();
+    let columns: [(&str, Has); 3] = [
         ("final_grade", |s| s.final_grade.is_some()),
         ("absences", |s| s.absences.is_some()),
         ("attendance_pct", |s| s.attendance_pct.is_some()),
@@ -151,7 +154,7 @@ fn part(out: &mut Vec<Warning>, path: &str, subjects: &[SubjectResult], scale_ma
             }
         }
         if s.terms.iter().all(|t| t.grade.is_none()) && s.final_grade.is_none() {
-            out.push(reason(format!("{at}"), "a subject without any grade"));
+            out.push(reason(at.clone(), "a subject without any grade"));
         }
         if let Some(st) = &s.status {
             if crate::normalize::status(st).is_none() {
@@ -177,7 +180,7 @@ fn part(out: &mut Vec<Warning>, path: &str, subjects: &[SubjectResult], scale_ma
         for g in grades {
             if !(0.0..=scale_max).contains(&g) {
                 out.push(reason(
-                    format!("{at}"),
+                    at.clone(),
                     format!("grade {g} outside the scale 0-{scale_max}"),
                 ));
                 break;
