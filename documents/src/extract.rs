@@ -4,7 +4,10 @@
 //!    (or `needs_ocr` when OCR is off and no page has text);
 //! 3. layout → lines; parse → fields, subjects, years;
 //! 4. OCR pages: each grade cell re-read alone, range-checked;
-//! 5. normalise and validate → [`Extraction`] with warnings.
+//! 5. normalise and validate → [`Extraction`] with warnings;
+//! 6. precision first: `not_a_transcript` for anything that is not a
+//!    boletim/histórico ([`crate::classify`]), `needs_review` with its
+//!    reasons for anything doubtful ([`crate::review`]).
 
 use std::panic::{catch_unwind, AssertUnwindSafe};
 use std::sync::Arc;
@@ -157,6 +160,11 @@ fn read_pages(bytes: &[u8], opts: &Options) -> Result<(Vec<PageRead>, Option<Ocr
 fn extract_inner(bytes: &[u8], opts: &Options) -> Result<Extraction, ExtractError> {
     let (pages, ocr) = read_pages(bytes, opts)?;
     let lines: Vec<Line> = pages.iter().flat_map(|p| p.lines.iter().cloned()).collect();
+    let all_text = pages
+        .iter()
+        .map(|p| p.text.as_str())
+        .collect::<Vec<_>>()
+        .join("\n");
     let mut parsed = parse::parse(&lines, opts.doc_type);
     let mut warnings = Vec::new();
     if let Some(mut ocr) = ocr {
@@ -217,8 +225,14 @@ fn extract_inner(bytes: &[u8], opts: &Options) -> Result<Extraction, ExtractErro
         overall_attendance_pct: parsed.overall_attendance_pct,
         warnings,
         page_info: pages.into_iter().map(|p| p.info).collect(),
+        needs_review: false,
+        review_reasons: Vec::new(),
     };
     validate(&mut x, opts.grade_scale_max);
+    // Precision first: refuse what is not a transcript, hold what is doubtful.
+    crate::classify::gate(&x, &all_text)?;
+    x.review_reasons = crate::review::assess(&x, opts.grade_scale_max);
+    x.needs_review = !x.review_reasons.is_empty();
     Ok(x)
 }
 

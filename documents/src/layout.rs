@@ -63,9 +63,71 @@ const WORD_GAP_EM: f64 = 0.18;
 /// apart than a space; the words of a subject name are not).
 const CELL_GAP_EM: f64 = 0.9;
 
-/// Glyphs to words: one pass over the glyphs in reading order per line.
+/// Glyphs to words: one pass over the glyphs in reading order per line;
+/// text turned 90° becomes one word per run ([`rotated_words`]).
 pub(crate) fn words_from_glyphs(glyphs: &[Glyph]) -> Vec<Word> {
-    let mut lines = group_by_baseline(glyphs.iter().collect(), |g| g.y, |g| g.size);
+    let (turned, flat): (Vec<&Glyph>, Vec<&Glyph>) =
+        glyphs.iter().partition(|g| g.vertical.is_some());
+    let mut words = flat_words(flat);
+    words.extend(rotated_words(turned));
+    words
+}
+
+/// Rotated header labels (`1º Bimestre` turned 90°): glyphs in one column
+/// (same x) and one run (no gap over an em) make one word, placed where the
+/// run starts — at the bottom of the header, on the line of the other
+/// header cells — one em wide and centred on the column, so it lines up
+/// with the values under it.
+fn rotated_words(mut glyphs: Vec<&Glyph>) -> Vec<Word> {
+    glyphs.sort_by(|a, b| a.x.total_cmp(&b.x).then(a.y.total_cmp(&b.y)));
+    let mut runs: Vec<Vec<&Glyph>> = Vec::new();
+    for g in glyphs {
+        let joins = runs.last().and_then(|r| r.last()).is_some_and(|last| {
+            (last.x - g.x).abs() < 0.3 * g.size && (g.y - last.y).abs() < last.w + g.size
+        });
+        if joins {
+            runs.last_mut().unwrap().push(g);
+        } else {
+            runs.push(vec![g]);
+        }
+    }
+    runs.into_iter()
+        .filter_map(|mut r| {
+            let up = r[0].vertical == Some(true);
+            // Reading order: upwards = from the largest y (top-left origin) down.
+            if up {
+                r.sort_by(|a, b| b.y.total_cmp(&a.y));
+            } else {
+                r.sort_by(|a, b| a.y.total_cmp(&b.y));
+            }
+            let text: String = r.iter().map(|g| g.text.as_str()).collect();
+            let text = text.trim().to_string();
+            if text.is_empty() {
+                return None;
+            }
+            let size = r.iter().map(|g| g.size).fold(0.0, f64::max);
+            // The glyphs' boxes lie to the left of their origin (upwards) or right.
+            let centre = if up {
+                r[0].x - size * 0.35
+            } else {
+                r[0].x + size * 0.35
+            };
+            let bottom = r.iter().map(|g| g.y).fold(f64::NEG_INFINITY, f64::max);
+            let bottom = if up { r[0].y } else { bottom };
+            Some(Word {
+                text,
+                x0: centre - size / 2.0,
+                x1: centre + size / 2.0,
+                y: bottom,
+                size,
+                conf: 100.0,
+            })
+        })
+        .collect()
+}
+
+fn flat_words(glyphs: Vec<&Glyph>) -> Vec<Word> {
+    let mut lines = group_by_baseline(glyphs, |g| g.y, |g| g.size);
     let mut words = Vec::new();
     for line in &mut lines {
         line.sort_by(|a, b| a.x.total_cmp(&b.x));
@@ -177,6 +239,7 @@ mod tests {
                 y,
                 w: adv * 0.9,
                 size: 10.0,
+                vertical: None,
             })
             .collect()
     }
@@ -202,5 +265,29 @@ mod tests {
         let cells: Vec<_> = ls[0].cells.iter().map(|c| c.text.as_str()).collect();
         assert_eq!(cells, ["Língua Portuguesa", "8,5", "7,0"]);
         assert_eq!(ls[1].text(), "Matemática");
+    }
+
+    #[test]
+    fn rotated_header_labels_become_words_on_the_header_line() {
+        let mut g = glyphs("Disciplina", 50.0, 300.0, 5.0);
+        // "Média" turned 90°, reading upwards from the header's baseline.
+        for (i, c) in "Média".chars().enumerate() {
+            g.push(Glyph {
+                text: c.to_string(),
+                x: 253.5,
+                y: 301.0 - i as f64 * 5.0,
+                w: 4.5,
+                size: 10.0,
+                vertical: Some(true),
+            });
+        }
+        let ls = lines(1, words_from_glyphs(&g));
+        assert_eq!(ls.len(), 1);
+        assert_eq!(ls[0].text(), "Disciplina Média");
+        let m = &ls[0].words[1];
+        assert!(
+            (m.x0 + m.x1) / 2.0 > 245.0 && (m.x0 + m.x1) / 2.0 < 252.0,
+            "{m:?}"
+        );
     }
 }

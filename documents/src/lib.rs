@@ -5,6 +5,8 @@
 //! # Layout
 //! - [`model`]: the result shape shared with the job kind and the API.
 //! - [`options`]: what a caller may tune (limits, OCR, languages, scale).
+//! - [`review`]: precision first — whether a result may be written to the
+//!   records as it is or must wait for a person (`needs_review`).
 //! - [`normalize`]: pt-BR values and subject names to canonical ones (the
 //!   `ptbr` crate's rules plus the subject list); without features too, so
 //!   `jobs` can build an extraction result by hand.
@@ -16,7 +18,9 @@
 //!   - `ocr`: render (hayro, pdftoppm fallback), orientation, deskew, Tesseract,
 //!     grade cells one by one;
 //!   - `parse`: lines → student, school, subjects and years, with
-//!     [`normalize`]; `validate` (ranges, média, CNPJ).
+//!     [`normalize`]; `validate` (ranges, média, CNPJ);
+//!   - `classify`: `not_a_transcript` for invoices, receipts, contracts and
+//!     anything without a grade grid of curriculum subjects.
 //!
 //! Everything that touches a PDF runs under `catch_unwind`: a bad file fails
 //! alone with an [`ExtractError`] code, never a panic. The worker additionally
@@ -25,6 +29,7 @@
 pub mod model;
 pub mod normalize;
 pub mod options;
+pub mod review;
 
 pub use model::*;
 pub use options::Options;
@@ -34,6 +39,8 @@ mod pdf;
 #[cfg(feature = "pdf")]
 pub use pdf::{inspect, PdfInfo};
 
+#[cfg(feature = "extract")]
+mod classify;
 #[cfg(feature = "extract")]
 pub mod cli;
 #[cfg(feature = "extract")]

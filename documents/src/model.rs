@@ -134,6 +134,14 @@ pub struct Extraction {
     pub overall_attendance_pct: Option<f64>,
     pub warnings: Vec<Warning>,
     pub page_info: Vec<PageInfo>,
+    /// Precision first: `true` when this result must not be written to the
+    /// academic records until a person has checked it; the document's status
+    /// is then `needs_review` ([`crate::review::assess`]).
+    #[serde(default)]
+    pub needs_review: bool,
+    /// Why it needs review, each on a field's JSON path.
+    #[serde(default, skip_serializing_if = "Vec::is_empty")]
+    pub review_reasons: Vec<Warning>,
 }
 
 /// Why a file could not be extracted: the job fails with `code: message`
@@ -142,7 +150,8 @@ pub struct Extraction {
 #[error("{code}: {message}")]
 pub struct ExtractError {
     /// `not_pdf | empty | corrupt | encrypted | too_many_pages |
-    /// decompression_bomb | needs_ocr | ocr_failed | timeout | internal`
+    /// decompression_bomb | needs_ocr | ocr_failed | not_a_transcript |
+    /// timeout | internal`
     pub code: String,
     pub message: String,
 }

@@ -53,19 +53,36 @@ const SUBJECTS: &[(&str, &[&str])] = &[
             "lp",
             "lingua portuguesa e literatura",
             "portugues e literatura",
+            "l portuguesa",
+            "lingua port",
+            "l port",
         ],
     ),
-    ("Matemática", &["matematica", "mat"]),
+    ("Matemática", &["matematica", "mat", "matem"]),
     ("História", &["historia", "hist"]),
     ("Geografia", &["geografia", "geo", "geog"]),
     (
         "Ciências",
-        &["ciencias", "cien", "ciencias naturais", "cie"],
+        &[
+            "ciencias",
+            "cien",
+            "ciencias naturais",
+            "cie",
+            "ciencias da natureza",
+            "ciencias da natureza e suas tecnologias",
+        ],
     ),
     ("Arte", &["arte", "artes", "educacao artistica"]),
     (
         "Educação Física",
-        &["educacao fisica", "ed fisica", "ed. fisica", "edf", "ef"],
+        &[
+            "educacao fisica",
+            "ed fisica",
+            "ed. fisica",
+            "edf",
+            "ef",
+            "educ fisica",
+        ],
     ),
     (
         "Língua Inglesa",
@@ -75,10 +92,15 @@ const SUBJECTS: &[(&str, &[&str])] = &[
             "lingua estrangeira ingles",
             "lem ingles",
             "lingua estrangeira moderna ingles",
+            "l inglesa",
+            "lem",
         ],
     ),
     ("Língua Espanhola", &["lingua espanhola", "espanhol"]),
-    ("Ensino Religioso", &["ensino religioso", "religiao"]),
+    (
+        "Ensino Religioso",
+        &["ensino religioso", "religiao", "ens religioso", "ens relig"],
+    ),
     ("Física", &["fisica"]),
     ("Química", &["quimica"]),
     ("Biologia", &["biologia", "bio"]),
@@ -109,13 +131,23 @@ pub fn subject(original: &str) -> (String, String) {
         .split_whitespace()
         .collect::<Vec<_>>()
         .join(" ");
+    let spelled = |s: &str| {
+        s.replace('.', " ")
+            .split_whitespace()
+            .collect::<Vec<_>>()
+            .join(" ")
+    };
+    for (name, spellings) in SUBJECTS {
+        if spellings.iter().any(|s| spelled(s) == key) {
+            return (name.to_string(), slug(name));
+        }
+    }
+    // `Educação Física e Práticas Corporais`: a component's full name (two
+    // words or more) and ` e ` something is that component.
     for (name, spellings) in SUBJECTS {
         if spellings.iter().any(|s| {
-            s.replace('.', " ")
-                .split_whitespace()
-                .collect::<Vec<_>>()
-                .join(" ")
-                == key
+            let s = spelled(s);
+            s.contains(' ') && key.starts_with(&format!("{s} e "))
         }) {
             return (name.to_string(), slug(name));
         }
@@ -216,6 +248,13 @@ mod tests {
             ("Robótica Educacional".into(), "robotica-educacional".into())
         );
         assert!(is_known_subject("Ciências"));
+        assert_eq!(subject("L. Portuguesa").1, "lingua-portuguesa");
+        assert_eq!(subject("Ens. Religioso").1, "ensino-religioso");
+        assert_eq!(
+            subject("Educação Física e Práticas Corporais").1,
+            "educacao-fisica"
+        );
+        assert_eq!(subject("Física e Química").1, "fisica-e-quimica");
         assert!(!is_known_subject("Nome do Aluno"));
     }
 

@@ -28,6 +28,9 @@ pub(crate) struct Glyph {
     pub w: f64,
     /// Font size in points (after the matrices).
     pub size: f64,
+    /// Text turned 90° (a rotated table header): `Some(true)` reading
+    /// upwards, `Some(false)` downwards, `None` for horizontal text.
+    pub vertical: Option<bool>,
 }
 
 /// What a page holds: glyphs and how much of it images cover.
@@ -414,6 +417,8 @@ fn show(
                     (width / 1000.0 * size).max(0.0)
                 },
                 size,
+                vertical: (trm[1].abs() > 2.0 * trm[0].abs() && page.rotate == 0)
+                    .then_some(trm[1] > 0.0),
             });
         }
         *tm = mul(&[1.0, 0.0, 0.0, 1.0, tx, 0.0], tm);

@@ -73,7 +73,11 @@ fn subject(path: &str, s: &SubjectResult, scale_max: f64, w: &mut Vec<Warning>) 
                     format!("grade {g} is outside 0-{scale_max}"),
                 ));
             }
-        } else if term.raw.as_deref().is_some_and(|r| !r.trim().is_empty()) {
+        } else if term
+            .raw
+            .as_deref()
+            .is_some_and(|r| !r.trim().is_empty() && !is_blank_mark(r))
+        {
             w.push(warn(
                 &format!("{path}.terms[{t}].grade"),
                 format!("unreadable grade {:?}", term.raw.as_deref().unwrap_or("")),
@@ -105,6 +109,12 @@ fn subject(path: &str, s: &SubjectResult, scale_max: f64, w: &mut Vec<Warning>) 
     if let Some(p) = s.attendance_pct {
         pct(&format!("{path}.attendance_pct"), p, w);
     }
+}
+
+/// `-`, `—`, `–`, `*`: the term had no grade (not yet given, or exempt).
+pub fn is_blank_mark(raw: &str) -> bool {
+    let t = raw.trim();
+    !t.is_empty() && t.chars().all(|c| matches!(c, '-' | '—' | '–' | '*' | '_'))
 }
 
 fn pct(path: &str, p: f64, w: &mut Vec<Warning>) {
@@ -178,6 +188,8 @@ mod tests {
             overall_attendance_pct: None,
             warnings: vec![],
             page_info: vec![],
+            needs_review: false,
+            review_reasons: vec![],
         };
         validate(&mut x, 10.0);
         let fields: Vec<&str> = x.warnings.iter().map(|w| w.field.as_str()).collect();

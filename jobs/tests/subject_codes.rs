@@ -80,6 +80,8 @@ fn boletim(registration: &str, names: &[&str]) -> Extraction {
         overall_attendance_pct: None,
         warnings: vec![],
         page_info: vec![],
+        needs_review: false,
+        review_reasons: vec![],
     }
 }
 

@@ -395,3 +395,173 @@ async fn documents_an_extractor_over_its_limits_is_killed_with_a_clear_reason(po
         let _ = worker.wait().await;
     }
 }
+
+/// Runs documents/tests/layouts/gen_layouts.py (issue 14's layout families
+/// and non-academic look-alikes) into `dir`.
+fn gen_layouts(dir: &Path, args: &[&str]) {
+    let script =
+        Path::new(env!("CARGO_MANIFEST_DIR")).join("../documents/tests/layouts/gen_layouts.py");
+    let python = std::env::var("TAREFA_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| {
+            let venv = format!(
+                "{}/.cache/tarefa/pytools/bin/python",
+                std::env::var("HOME").unwrap_or_default()
+            );
+            if Path::new(&venv).exists() {
+                venv
+            } else {
+                "python3".into()
+            }
+        });
+    let out = std::process::Command::new(&python)
+        .arg(&script)
+        .arg(dir)
+        .args(args)
+        .output()
+        .unwrap_or_else(|e| panic!("running {python}: {e}"));
+    assert!(
+        out.status.success(),
+        "gen_layouts.py (needs reportlab, Pillow, img2pdf): {}",
+        String::from_utf8_lossy(&out.stderr)
+    );
+}
+
+/// The grade a ground-truth subject gives for `term` (0 = the final grade).
+fn truth_grade(subject: &serde_json::Value, term: i16) -> Option<f64> {
+    if term == 0 {
+        return subject["final_grade"].as_f64();
+    }
+    subject["terms"]
+        .as_array()
+        .and_then(|t| t.get(term as usize - 1))
+        .and_then(serde_json::Value::as_f64)
+}
+
+/// Issue 14 end to end: one document of every layout family and every
+/// non-academic look-alike through `documents.extract`. A look-alike fails
+/// with `not_a_transcript` and writes nothing; a family document either
+/// goes into the records — and then every grade written is the true one —
+/// or is held as `needs_review` with its reasons and writes nothing.
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn documents_layout_families_never_write_a_wrong_record(pool: PgPool) {
+    let bed = Bed::new(pool).await;
+    let dir = tempfile::tempdir().unwrap();
+    gen_layouts(dir.path(), &["--tune", "1", "--holdout", "0", "--rejects"]);
+    let mut names: Vec<String> = std::fs::read_dir(dir.path())
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(".pdf").map(str::to_string))
+        .collect();
+    names.sort();
+    assert_eq!(names.len(), 7 + 6, "{names:?}");
+    let mut submitted = Vec::new();
+    for name in &names {
+        let bytes = std::fs::read(dir.path().join(format!("{name}.pdf"))).unwrap();
+        let truth: serde_json::Value = serde_json::from_slice(
+            &std::fs::read(dir.path().join(format!("{name}.json"))).unwrap(),
+        )
+        .unwrap();
+        let (id, job) = bed.submit(&format!("{name}.pdf"), bytes).await;
+        submitted.push((name.clone(), truth, id, job));
+    }
+    let (mut worker, log) = bed.worker(&[]);
+    let ids: Vec<String> = submitted.iter().map(|s| s.3.clone()).collect();
+    let jobs = bed.t.wait_final("documents", &ids).await;
+
+    let mut written = 0;
+    for ((name, truth, id, _), job) in submitted.iter().zip(&jobs) {
+        let doc = bed.doc(*id).await;
+        let grades: Vec<(String, i32, i16, f64)> = sqlx::query_as(
+            "select subject_code, year, term, grade::float8 from grades \
+             where tenant_id = $1 and source = $2 order by year, subject_code, term",
+        )
+        .bind(bed.tenant)
+        .bind(format!("document:{id}"))
+        .fetch_all(&bed.pool)
+        .await
+        .unwrap();
+        if truth["kind"] == "reject" {
+            assert_eq!(job.status, JobStatus::Dead, "{name}: {job:?}");
+            assert_eq!(doc.status, "failed", "{name}");
+            assert_eq!(
+                doc.error_code.as_deref(),
+                Some("not_a_transcript"),
+                "{name}: {:?}",
+                doc.error_message
+            );
+            assert!(grades.is_empty(), "{name}: {grades:?}");
+            assert!(doc.records_student_id.is_none(), "{name}");
+            continue;
+        }
+        assert_eq!(
+            job.status,
+            JobStatus::Succeeded,
+            "{name}: {job:?}\n{}",
+            show_log(&log)
+        );
+        let result = doc.result.clone().unwrap();
+        match doc.status.as_str() {
+            "needs_review" => {
+                assert_eq!(result["needs_review"], true, "{name}");
+                assert!(
+                    !result["review_reasons"].as_array().unwrap().is_empty(),
+                    "{name}"
+                );
+                assert!(grades.is_empty(), "{name}: held, yet {grades:?}");
+                assert!(doc.records_student_id.is_none(), "{name}");
+            }
+            "succeeded" => {
+                written += 1;
+                assert!(!grades.is_empty(), "{name}: {result}");
+                // Every grade written is the true one.
+                for (code, year, term, grade) in &grades {
+                    let subject = match truth["years"].as_array() {
+                        Some(years) => years.iter().find(|y| y["year"] == *year).and_then(|y| {
+                            y["subjects"]
+                                .as_array()?
+                                .iter()
+                                .find(|s| s["code"] == code.as_str())
+                        }),
+                        None => {
+                            assert_eq!(truth["year"], *year, "{name}");
+                            truth["subjects"]
+                                .as_array()
+                                .unwrap()
+                                .iter()
+                                .find(|s| s["code"] == code.as_str())
+                        }
+                    };
+                    let subject =
+                        subject.unwrap_or_else(|| panic!("{name}: {code} {year} not in the truth"));
+                    assert_eq!(
+                        truth_grade(subject, *term),
+                        Some(*grade),
+                        "{name}: {code} {year} term {term}"
+                    );
+                }
+                let student: String = sqlx::query_scalar(
+                    "select registration from students where tenant_id = $1 and id = $2",
+                )
+                .bind(bed.tenant)
+                .bind(doc.records_student_id.unwrap())
+                .fetch_one(&bed.pool)
+                .await
+                .unwrap();
+                assert_eq!(truth["student"]["registration"], student.as_str(), "{name}");
+            }
+            other => panic!("{name}: status {other}"),
+        }
+    }
+    assert!(
+        written >= MIN_FAMILIES_WRITTEN,
+        "only {written} of 7 family documents went into the records"
+    );
+    worker.start_kill().unwrap();
+    let _ = worker.wait().await;
+}
+
+/// Of the 7 tune-seed family documents, how many must be read well enough
+/// to be written (the others are held for review, never written wrong).
+const MIN_FAMILIES_WRITTEN: usize = 5;

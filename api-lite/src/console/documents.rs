@@ -24,7 +24,14 @@ use crate::audit;
 use crate::state::AppState;
 
 /// The document statuses (`documents.status`), and `all`.
-pub const STATUSES: [&str; 5] = ["failed", "queued", "processing", "succeeded", "all"];
+pub const STATUSES: [&str; 6] = [
+    "failed",
+    "needs_review",
+    "queued",
+    "processing",
+    "succeeded",
+    "all",
+];
 /// Documents per page.
 pub const PAGE: i64 = 50;
 

@@ -69,7 +69,7 @@ pub struct UploadAccepted {
     pub document_id: Uuid,
     /// The job extracting it (for a known file without `reextract`: the last one).
     pub job_id: String,
-    /// queued | processing | succeeded | failed
+    /// queued | processing | succeeded | failed | needs_review
     pub status: String,
     /// true: the tenant already had this file; nothing new was stored.
     pub deduplicated: bool,
@@ -90,7 +90,7 @@ pub struct DocumentError {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DocumentView {
     pub document_id: Uuid,
-    /// queued | processing | succeeded | failed
+    /// queued | processing | succeeded | failed | needs_review
     pub status: String,
     pub filename: String,
     pub content_type: String,
@@ -168,7 +168,7 @@ pub struct UploadQuery {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// queued | processing | succeeded | failed
+    /// queued | processing | succeeded | failed | needs_review
     pub status: Option<String>,
     /// A document id from the previous page (`next_before`): only older ones.
     pub before: Option<Uuid>,
@@ -176,7 +176,13 @@ pub struct ListQuery {
     pub limit: Option<i64>,
 }
 
-const STATUSES: [&str; 4] = ["queued", "processing", "succeeded", "failed"];
+const STATUSES: [&str; 5] = [
+    "queued",
+    "processing",
+    "succeeded",
+    "failed",
+    "needs_review",
+];
 const DOC_TYPES: [&str; 2] = ["boletim", "historico"];
 
 fn not_found(id: &str) -> ApiError {

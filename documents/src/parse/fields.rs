@@ -51,6 +51,10 @@ const LABELS: &[(&str, Field)] = &[
     ("estabelecimento", Field::School),
     ("escola", Field::School),
     ("cnpj", Field::Cnpj),
+    ("cnpj no", Field::Cnpj),
+    ("cnpj n.o", Field::Cnpj),
+    ("c.n.p.j.", Field::Cnpj),
+    ("c.n.p.j", Field::Cnpj),
     ("cnp)", Field::Cnpj), // OCR
     ("ano letivo", Field::Year),
     ("ano", Field::Year),
@@ -92,11 +96,14 @@ pub(crate) fn pairs(line: &str) -> Vec<(Field, String)> {
                         j += 1;
                     }
                     let colon = j < fchars.len() && fchars[j] == ':';
+                    // `CNPJ 98.765.432/0001-10`, `CNPJ nº 98...`: no colon, a number follows.
+                    let cnpj_no_colon =
+                        *field == Field::Cnpj && fchars.get(j).is_some_and(char::is_ascii_digit);
                     let year_no_colon = *field == Field::Year
                         && *label == "ano letivo"
                         && fchars[j..].iter().take(4).all(char::is_ascii_digit)
                         && fchars.len() >= j + 4;
-                    if colon || year_no_colon {
+                    if colon || year_no_colon || cnpj_no_colon {
                         let v = if colon { j + 1 } else { j };
                         if matched.is_none_or(|(_, _, len)| l.len() > len) {
                             matched = Some((v, *field, l.len()));
@@ -155,10 +162,10 @@ pub(crate) fn header(lines: &[Line]) -> Header {
                         h.birth_date_raw = Some(token);
                     }
                 }
-                Field::Class => set(&mut h.class_name, value.clone()),
+                Field::Class => set(&mut h.class_name, ocr_ordinal(&value)),
                 Field::School => set(&mut h.school, value.clone()),
                 Field::Cnpj => {
-                    let d = digits(&value);
+                    let d = cnpj_digits(&value);
                     if !d.is_empty() {
                         set(&mut h.cnpj, d);
                     }
@@ -184,6 +191,9 @@ pub(crate) fn header(lines: &[Line]) -> Header {
                 "centro de ensino",
                 "e. e. ",
                 "e.e. ",
+                "e. m. ",
+                "e.m. ",
+                "emei ",
                 "emef ",
                 "emeif ",
             ]
@@ -193,6 +203,52 @@ pub(crate) fn header(lines: &[Line]) -> Header {
         });
     }
     h
+}
+
+/// The CNPJ's digits: the first run of digits and its punctuation
+/// (`98.765.432/0001-10`), not whatever number follows on the line.
+fn cnpj_digits(v: &str) -> String {
+    let mut out = String::new();
+    for c in v.chars() {
+        if c.is_ascii_digit() {
+            out.push(c);
+        } else if matches!(c, '.' | '/' | '-' | ' ') && out.len() < 14 {
+            if c == ' ' && !out.is_empty() {
+                break;
+            }
+        } else if !out.is_empty() {
+            break;
+        }
+    }
+    if out.len() >= 14 {
+        out.truncate(14);
+        return out;
+    }
+    digits(v)
+}
+
+/// OCR reads `1ª Série` / `6º Ano` as `12 Série` / `62 Ano`: no school has
+/// a 12th série or a 62nd ano, so a two-digit number ending in 2 before
+/// `Ano`/`Série` gets its ordinal mark back.
+fn ocr_ordinal(v: &str) -> String {
+    let words: Vec<&str> = v.split_whitespace().collect();
+    let mut out: Vec<String> = words.iter().map(|w| w.to_string()).collect();
+    for i in 0..words.len().saturating_sub(1) {
+        let w = words[i];
+        let next = fold(words[i + 1]);
+        let serie = next.starts_with("serie");
+        if (next.starts_with("ano") || serie)
+            && w.len() == 2
+            && w.ends_with('2')
+            && w.chars().all(|c| c.is_ascii_digit())
+            && w != "12"
+            || (w == "12" && serie)
+        {
+            let mark = if serie { 'ª' } else { 'º' };
+            out[i] = format!("{}{mark}", &w[..1]);
+        }
+    }
+    out.join(" ")
 }
 
 fn set(slot: &mut Option<String>, v: String) {
@@ -252,6 +308,11 @@ mod tests {
         let p = pairs("BOLETIM ESCOLAR - ANO LETIVO 2024");
         assert_eq!(p, [(Field::Year, "2024".into())]);
         assert!(pairs("Turma 7º Ano B sem dois pontos").is_empty());
+        let p = pairs("CNPJ 98.765.432/0001-10    INEP: 35742684");
+        assert_eq!(p[0], (Field::Cnpj, "98.765.432/0001-10".into()));
+        assert_eq!(cnpj_digits("98.765.432/0001-10    8"), "98765432000110");
+        let p = pairs("C.N.P.J.: 98.765.432/0001-10");
+        assert_eq!(p, [(Field::Cnpj, "98.765.432/0001-10".into())]);
         let p = pairs("Escola: E. E. Prof. Maria | CNPJ: 11.222.333/0001-81");
         assert_eq!(
             p,
@@ -260,6 +321,14 @@ mod tests {
                 (Field::Cnpj, "11.222.333/0001-81".into())
             ]
         );
+    }
+
+    #[test]
+    fn ocr_ordinals() {
+        assert_eq!(ocr_ordinal("12 Série B"), "1ª Série B");
+        assert_eq!(ocr_ordinal("62 Ano A"), "6º Ano A");
+        assert_eq!(ocr_ordinal("7º Ano B"), "7º Ano B");
+        assert_eq!(ocr_ordinal("12 Ano"), "12 Ano");
     }
 
     #[test]

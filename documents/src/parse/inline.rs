@@ -9,11 +9,38 @@ use crate::SubjectResult;
 
 /// Reads a line-layout subject: `Name [sep] key: value key: value …`.
 pub(crate) fn inline(line: &Line) -> Option<SubjectResult> {
-    let words: Vec<(&str, f32)> = line
-        .words
+    let (end, values) = values(line);
+    let end = end?;
+    if !values
         .iter()
-        .map(|w| (w.text.as_str(), w.conf))
-        .collect();
+        .any(|(k, _, _)| matches!(k, Col::Term(_) | Col::Final))
+    {
+        return None;
+    }
+    let split = split_words(line);
+    let words: Vec<&str> = split.iter().map(|w| w.0.as_str()).collect();
+    name_and_build(&words, end, values)
+}
+
+/// The line's words, a `key:value` glued by OCR (`B2:8,0`) split after the colon.
+fn split_words(line: &Line) -> Vec<(String, f32)> {
+    let mut out = Vec::new();
+    for w in &line.words {
+        match w.text.split_once(':') {
+            Some((k, v)) if !k.is_empty() && !v.is_empty() && column_kind(k).is_some() => {
+                out.push((format!("{k}:"), w.conf));
+                out.push((v.to_string(), w.conf));
+            }
+            _ => out.push((w.text.clone(), w.conf)),
+        }
+    }
+    out
+}
+
+/// The `key: value` pairs of a line and the index of the first key's word.
+pub(crate) fn values(line: &Line) -> (Option<usize>, Vec<(Col, String, f32)>) {
+    let split = split_words(line);
+    let words: Vec<(&str, f32)> = split.iter().map(|w| (w.0.as_str(), w.1)).collect();
     let mut name_end = None;
     let mut values: Vec<(Col, String, f32)> = Vec::new();
     let mut i = 0;
@@ -72,18 +99,19 @@ pub(crate) fn inline(line: &Line) -> Option<SubjectResult> {
         values.push((k, raw, conf));
         i = j;
     }
-    let end = name_end?;
-    if !values
-        .iter()
-        .any(|(k, _, _)| matches!(k, Col::Term(_) | Col::Final))
-    {
-        return None;
-    }
+    (name_end, values)
+}
+
+fn name_and_build(
+    words: &[&str],
+    end: usize,
+    values: Vec<(Col, String, f32)>,
+) -> Option<SubjectResult> {
     // The name: leading words up to the first value or key (OCR may have
     // mangled the first key, "B1:" → "_ 1:").
     let name_words: Vec<&str> = words[..end]
         .iter()
-        .map(|w| w.0)
+        .copied()
         .take_while(|w| !w.contains(':') && number(w).is_none())
         .collect();
     let name: String = name_words.join(" ");

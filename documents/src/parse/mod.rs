@@ -6,6 +6,7 @@
 pub(crate) mod fields;
 pub(crate) mod inline;
 pub(crate) mod rows;
+pub(crate) mod yearcols;
 
 use crate::layout::Line;
 use crate::normalize::{fold, number, status};
@@ -115,6 +116,48 @@ fn year_status(text: &str) -> Option<String> {
     status(v.split_whitespace().next()?)
 }
 
+/// An open heading-block subject: its name and the values read so far.
+struct Block {
+    name: String,
+    line: usize,
+    values: Vec<(rows::Col, String, f32)>,
+}
+
+/// A line that is only a subject's name (`MATEMÁTICA`, `Língua Portuguesa`):
+/// no numbers, no `key:`, a component of the lexicon.
+fn heading(line: &Line) -> Option<String> {
+    let text = line.text();
+    let t = text.trim();
+    if t.is_empty() || t.contains(':') || line.words.iter().any(|w| number(&w.text).is_some()) {
+        return None;
+    }
+    crate::normalize::is_known_subject(t).then(|| t.to_string())
+}
+
+/// Closes the open heading block: a subject when it read a grade.
+fn flush(p: &mut Parsed, block: &mut Option<Block>, year: Option<usize>) {
+    let Some(b) = block.take() else { return };
+    if !b
+        .values
+        .iter()
+        .any(|(k, _, _)| matches!(k, rows::Col::Term(_) | rows::Col::Final))
+    {
+        return;
+    }
+    let s = rows::build(&b.name, &[], b.values);
+    let (target, y) = match year {
+        Some(y) => (&mut p.years[y].subjects, Some(y)),
+        None => (&mut p.subjects, None),
+    };
+    target.push(s);
+    p.rows.push(RowSource {
+        year: y,
+        subject: target.len() - 1,
+        line: b.line,
+        header: None,
+    });
+}
+
 /// Parses all lines (every page, in order).
 pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
     let mut p = Parsed {
@@ -130,17 +173,70 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
     let mut header: Option<rows::Header> = None;
     let mut year: Option<usize> = None;
     let mut headings = 0;
-    for (i, line) in lines.iter().enumerate() {
-        if let Some(h) = rows::header(line) {
-            header = Some(h);
+    // Heading-block layout: a subject alone on a line, its values on the next ones.
+    let mut block: Option<Block> = None;
+    // The first half of a subject name wrapped over two lines.
+    let mut prefix: Option<String> = None;
+    // The line the last subject row was read from (for a wrapped name's tail).
+    let mut last_row: Option<usize> = None;
+    let mut i = 0;
+    while i < lines.len() {
+        let line = &lines[i];
+        let text = line.text();
+        if let Some((cols, used)) = yearcols::detect(lines, i) {
+            flush(&mut p, &mut block, year);
+            let read = yearcols::rows(&cols, &lines[i + used..]);
+            if year.is_some_and(|y| p.years[y].subjects.is_empty() && p.years.len() == y + 1) {
+                p.years.pop();
+            }
+            let first = p.years.len();
+            for c in &cols {
+                p.years.push(YearRecord {
+                    year: Some(c.year),
+                    grade_level: c.level.clone(),
+                    school_name: None,
+                    subjects: Vec::new(),
+                    overall_attendance_pct: None,
+                    status: None,
+                });
+            }
+            headings += cols.len();
+            for (k, subjects) in read.subjects.into_iter().enumerate() {
+                p.years[first + k].subjects = subjects;
+            }
+            header = None;
+            year = None;
+            i += used + read.lines;
             continue;
         }
-        let text = line.text();
+        if let Some(h) = rows::header(line) {
+            flush(&mut p, &mut block, year);
+            prefix = None;
+            // `1º Bim` over `Nota | Faltas`: the next line completes the header.
+            if let Some(two) = lines.get(i + 1).and_then(|n| rows::two_level(line, n)) {
+                header = Some(two);
+                i += 2;
+            } else {
+                header = Some(h);
+                i += 1;
+            }
+            continue;
+        }
         if let Some((y, level)) = year_heading(line) {
             // The document's own "Ano Letivo" before any table is a boletim's year.
             let before_tables = header.is_none() && p.subjects.is_empty() && p.years.is_empty();
             if !(before_tables && hint != Some(DocType::Historico) && !all.contains("historico")) {
+                flush(&mut p, &mut block, year);
                 headings += 1;
+                // A heading with nothing under it yet (the title's `Ano
+                // Letivo 2023` above the first year's own) gives way.
+                if year.is_some_and(|y| p.years[y].subjects.is_empty())
+                    && p.years.len() == year.unwrap() + 1
+                {
+                    p.years.pop();
+                    p.rows
+                        .retain(|r| r.year.is_none_or(|ry| ry < p.years.len()));
+                }
                 p.years.push(YearRecord {
                     year: Some(y),
                     grade_level: level,
@@ -151,6 +247,7 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
                 });
                 year = Some(p.years.len() - 1);
                 header = None;
+                i += 1;
                 continue;
             }
         }
@@ -166,14 +263,75 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
             p.years[*y].status = Some(s.clone());
         }
         if attendance.is_some() || year_result.is_some() {
+            flush(&mut p, &mut block, year);
+            i += 1;
             continue;
         }
+        // Heading-block layout: the values of the open block's subject.
+        if let Some(b) = block.as_mut() {
+            let (start, values) = inline::values(line);
+            if start == Some(0) && !values.is_empty() {
+                b.values.extend(values);
+                i += 1;
+                continue;
+            }
+        }
+        if let Some(name) = heading(line) {
+            if header.is_none()
+                || lines
+                    .get(i + 1)
+                    .is_some_and(|n| inline::values(n).0 == Some(0))
+            {
+                flush(&mut p, &mut block, year);
+                block = Some(Block {
+                    name,
+                    line: i,
+                    values: Vec::new(),
+                });
+                i += 1;
+                continue;
+            }
+        }
+        flush(&mut p, &mut block, year);
+        if let Some(h) = &header {
+            if let Some(frag) = h.name_only(line) {
+                let next_values_only = lines
+                    .get(i + 1)
+                    .is_some_and(|n| h.row(n).is_none() && h.row_with_prefix(n, &frag).is_some());
+                if next_values_only {
+                    prefix = Some(frag);
+                    i += 1;
+                    continue;
+                }
+                if last_row.is_some_and(|l| l + 1 == i) {
+                    let target = match year {
+                        Some(y) => p.years[y].subjects.last_mut(),
+                        None => p.subjects.last_mut(),
+                    };
+                    if let Some(s) = target {
+                        let joined = format!("{} {frag}", s.name_original);
+                        let (name, code) = crate::normalize::subject(&joined);
+                        s.name_original = joined;
+                        s.name = name;
+                        s.code = code;
+                        i += 1;
+                        continue;
+                    }
+                }
+            }
+        }
+        let pre = prefix.take();
         let row = match &header {
-            Some(h) => h.row(line).or_else(|| inline::inline(line)),
+            Some(h) => h
+                .row_with_prefix(line, pre.as_deref().unwrap_or(""))
+                .or_else(|| inline::inline(line)),
             None => inline::inline(line),
         };
         if let Some(s) = row {
-            let from_table = header.as_ref().and_then(|h| h.row(line).map(|_| h.clone()));
+            let from_table = header.as_ref().and_then(|h| {
+                h.row_with_prefix(line, pre.as_deref().unwrap_or(""))
+                    .map(|_| h.clone())
+            });
             let (target, y) = match year {
                 Some(y) => (&mut p.years[y].subjects, Some(y)),
                 None => (&mut p.subjects, None),
@@ -185,8 +343,11 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
                 line: i,
                 header: from_table,
             });
+            last_row = Some(i);
         }
+        i += 1;
     }
+    flush(&mut p, &mut block, year);
     p.doc_type = Some(match hint {
         Some(t) if t != DocType::Unknown => t,
         _ if all.contains("historico") || headings >= 2 => DocType::Historico,
@@ -231,5 +392,50 @@ mod tests {
             year_status("Resultado Final: APROVADO").as_deref(),
             Some("aprovado")
         );
+    }
+
+    fn text_lines(rows: &[&str]) -> Vec<Line> {
+        let mut words = Vec::new();
+        for (n, row) in rows.iter().enumerate() {
+            let mut x = 40.0;
+            for t in row.split(' ') {
+                let w = t.chars().count() as f64 * 5.0;
+                words.push(crate::layout::Word {
+                    text: t.into(),
+                    x0: x,
+                    x1: x + w,
+                    y: 100.0 + n as f64 * 14.0,
+                    size: 10.0,
+                    conf: 100.0,
+                });
+                x += w + 2.5;
+            }
+        }
+        crate::layout::lines(1, words)
+    }
+
+    #[test]
+    fn heading_blocks() {
+        let p = parse(
+            &text_lines(&[
+                "BOLETIM ESCOLAR",
+                "MATEMÁTICA",
+                "B1: 9,5 B2: 8,0 B3: 7,0 B4: - Média: 8,2",
+                "Faltas: 3 Frequência: 98,1%",
+                "Língua Portuguesa",
+                "1º Trim.: 7,0 2º Trim.: 8,0 MF: 7,5",
+            ]),
+            None,
+        );
+        assert_eq!(p.subjects.len(), 2);
+        let m = &p.subjects[0];
+        assert_eq!(m.code, "matematica");
+        let grades: Vec<_> = m.terms.iter().map(|t| t.grade).collect();
+        assert_eq!(grades, [Some(9.5), Some(8.0), Some(7.0), None]);
+        assert_eq!(
+            (m.final_grade, m.absences, m.attendance_pct),
+            (Some(8.2), Some(3), Some(98.1))
+        );
+        assert_eq!(p.subjects[1].final_grade, Some(7.5));
     }
 }

@@ -19,6 +19,10 @@ pub(crate) enum Col {
     Attendance,
     Status,
     Workload,
+    /// A code before the subject (`Código`: `MAT01`): not part of the name.
+    Code,
+    /// A column read and dropped (a term's own `Faltas` under `1º Bim`).
+    Skip,
 }
 
 /// Folded, without spaces, dots, parentheses or `º`'s `o` after a digit.
@@ -128,6 +132,7 @@ fn kind(c: &str) -> Option<Col> {
             Col::Status
         }
         "ch" | "cargahoraria" | "cht" | "chanual" | "cargahorariaanual" => Col::Workload,
+        "codigo" | "cod" | "cd" | "codigodadisciplina" => Col::Code,
         _ => return None,
     })
 }
@@ -157,10 +162,11 @@ pub(crate) fn header(line: &Line) -> Option<Header> {
         }
         // Narrow columns can merge in one cell: try word by word, pairing
         // an ordinal with the next word ("1º Bim").
-        let words: Vec<&crate::layout::Word> = line
+        let words: Vec<crate::layout::Word> = line
             .words
             .iter()
             .filter(|w| w.x0 >= cell.x0 - 0.01 && w.x1 <= cell.x1 + 0.01)
+            .flat_map(unglue)
             .collect();
         let mut i = 0;
         while i < words.len() {
@@ -178,7 +184,10 @@ pub(crate) fn header(line: &Line) -> Option<Header> {
             i += 1;
         }
     }
-    let data = cols.iter().filter(|(k, _)| *k != Col::Name).count();
+    let data = cols
+        .iter()
+        .filter(|(k, _)| !matches!(k, Col::Name | Col::Code))
+        .count();
     let grades = cols
         .iter()
         .filter(|(k, _)| matches!(k, Col::Term(_) | Col::Final))
@@ -219,7 +228,7 @@ impl Header {
             .cols
             .iter()
             .copied()
-            .filter(|(k, _)| *k != Col::Name)
+            .filter(|(k, _)| !matches!(k, Col::Name | Col::Code))
             .collect();
         let mut out = Vec::new();
         for (i, (k, c)) in data.iter().enumerate() {
@@ -240,6 +249,33 @@ impl Header {
 
     /// Reads a row under this header; `None` when the line is not a subject row.
     pub(crate) fn row(&self, line: &Line) -> Option<SubjectResult> {
+        self.row_with_prefix(line, "")
+    }
+
+    /// A line holding only a name (no value cells): half of a subject name
+    /// wrapped over two lines.
+    pub(crate) fn name_only(&self, line: &Line) -> Option<String> {
+        let spans = self.spans();
+        let name_right = spans.first().map_or(f64::INFINITY, |s| s.1);
+        if line.cells.iter().any(|c| c.center() >= name_right) {
+            return None;
+        }
+        let text = strip_code(&line.text());
+        let text = text.trim();
+        if text.is_empty()
+            || text.contains(':')
+            || !text.chars().any(char::is_alphabetic)
+            || column_kind(text).is_some()
+            || not_a_subject(text)
+        {
+            return None;
+        }
+        Some(text.to_string())
+    }
+
+    /// [`Header::row`] with `prefix` before the name read on the line (the
+    /// first half of a wrapped name, or the whole name for a line of values only).
+    pub(crate) fn row_with_prefix(&self, line: &Line, prefix: &str) -> Option<SubjectResult> {
         let spans = self.spans();
         let name_right = spans.first().map_or(f64::INFINITY, |s| s.1);
         let mut name_parts: Vec<&str> = Vec::new();
@@ -249,20 +285,55 @@ impl Header {
                 name_parts.push(&cell.text);
                 continue;
             }
-            let c = cell.center();
-            let Some((k, _, _)) = spans.iter().find(|(_, l, r)| c >= *l && c < *r) else {
-                continue;
+            let span_of = |c: f64| {
+                spans
+                    .iter()
+                    .find(|(_, l, r)| c >= *l && c < *r)
+                    .map(|s| s.0)
             };
-            match values.iter_mut().find(|(kk, _)| kk == k) {
-                Some((_, prev)) => {
-                    prev.text.push(' ');
-                    prev.text.push_str(&cell.text);
-                    prev.conf = prev.conf.min(cell.conf);
+            // Neighbouring values set close together merge into one cell
+            // (`100,0 Recuperação`): split it when its words sit in different columns.
+            let words: Vec<Cell> = line
+                .words
+                .iter()
+                .filter(|w| w.x0 >= cell.x0 - 0.01 && w.x1 <= cell.x1 + 0.01)
+                .map(|w| Cell {
+                    text: w.text.clone(),
+                    x0: w.x0,
+                    x1: w.x1,
+                    conf: w.conf,
+                })
+                .collect();
+            let mut kinds: Vec<Option<Col>> = words.iter().map(|w| span_of(w.center())).collect();
+            kinds.dedup();
+            let parts: Vec<Cell> = if kinds.len() > 1 {
+                words
+            } else {
+                vec![cell.clone()]
+            };
+            for part in parts {
+                let Some(k) = span_of(part.center()) else {
+                    continue;
+                };
+                match values.iter_mut().find(|(kk, _)| *kk == k) {
+                    Some((_, prev)) => {
+                        prev.text.push(' ');
+                        prev.text.push_str(&part.text);
+                        prev.conf = prev.conf.min(part.conf);
+                    }
+                    None => values.push((k, part)),
                 }
-                None => values.push((*k, cell.clone())),
             }
         }
-        let name = name_parts.join(" ");
+        // A code column before the subject: its cells are not the name.
+        let code_x = self.cols.iter().find(|(k, _)| *k == Col::Code).map(|c| c.1);
+        let name_x = self.cols.iter().find(|(k, _)| *k == Col::Name).map(|c| c.1);
+        if let (Some(_), Some(_)) = (code_x, name_x) {
+            if name_parts.len() > 1 {
+                name_parts.retain(|p| !code_like(p));
+            }
+        }
+        let name = format!("{prefix} {}", strip_code(&name_parts.join(" ")));
         let name = name.trim();
         if name.is_empty() || values.is_empty() || not_a_subject(name) {
             return None;
@@ -280,6 +351,123 @@ impl Header {
                 .collect(),
         ))
     }
+}
+
+/// `MAT01 Matemática` → `Matemática`: a leading code-like token (letters and
+/// digits, at least one digit) before a known subject.
+pub(crate) fn strip_code(name: &str) -> String {
+    let name = name.trim();
+    if let Some((first, rest)) = name.split_once(' ') {
+        if code_like(first) && crate::normalize::is_known_subject(rest.trim()) {
+            return rest.trim().to_string();
+        }
+    }
+    name.to_string()
+}
+
+/// `MAT01`, `LP-2`: one token of letters and digits, with a digit.
+fn code_like(t: &str) -> bool {
+    let t = t.trim();
+    !t.contains(' ')
+        && t.len() <= 10
+        && t.chars().any(|c| c.is_ascii_digit())
+        && t.chars().any(char::is_alphabetic)
+        && t.chars()
+            .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '/'))
+}
+
+/// Header words glued by a generator's width metrics (`Semestre2º`,
+/// `FaltasFrequência`): split before a digit or a capital that follows a
+/// lower-case letter, the parts' boxes in proportion to their lengths.
+fn unglue(w: &crate::layout::Word) -> Vec<crate::layout::Word> {
+    let chars: Vec<char> = w.text.chars().collect();
+    let mut cuts = vec![0];
+    for i in 1..chars.len() {
+        if chars[i - 1].is_lowercase() && (chars[i].is_ascii_digit() || chars[i].is_uppercase()) {
+            cuts.push(i);
+        }
+    }
+    if cuts.len() == 1 {
+        return vec![w.clone()];
+    }
+    cuts.push(chars.len());
+    let per = (w.x1 - w.x0) / chars.len().max(1) as f64;
+    cuts.windows(2)
+        .map(|c| crate::layout::Word {
+            text: chars[c[0]..c[1]].iter().collect(),
+            x0: w.x0 + per * c[0] as f64,
+            x1: w.x0 + per * c[1] as f64,
+            ..w.clone()
+        })
+        .collect()
+}
+
+/// The cells of a line with their column kind, a multi-word cell split into
+/// words when it names no column as a whole (`Nota Faltas` merged).
+fn kinds(line: &Line) -> Vec<(Option<Col>, f64)> {
+    let mut out = Vec::new();
+    for cell in &line.cells {
+        let k = column_kind(&cell.text);
+        if k.is_some() || !cell.text.contains(' ') {
+            out.push((k, cell.center()));
+            continue;
+        }
+        for w in line
+            .words
+            .iter()
+            .filter(|w| w.x0 >= cell.x0 - 0.01 && w.x1 <= cell.x1 + 0.01)
+        {
+            out.push((column_kind(&w.text), (w.x0 + w.x1) / 2.0));
+        }
+    }
+    out
+}
+
+/// A two-level header: `top` (`1º Bim | 2º Bim | … | Média | Total`) over
+/// `sub` (`Disciplina | Nota | Faltas | Nota | Faltas | … | Final | Faltas`).
+/// Each sub-column takes its meaning from the top cell nearest above it:
+/// `Nota` under a term is that term's grade, `Faltas` under a term is
+/// dropped, `Final` under `Média` is the final grade, `Faltas` under
+/// `Total` the absences.
+pub(crate) fn two_level(top: &Line, sub: &Line) -> Option<Header> {
+    let top_h = header(top)?;
+    if sub
+        .words
+        .iter()
+        .any(|w| number(&w.text).is_some() || w.text.ends_with(':'))
+    {
+        return None;
+    }
+    let tops = kinds(top);
+    let subs = kinds(sub);
+    let top_data = top_h.cols.iter().filter(|(k, _)| *k != Col::Name).count();
+    let sub_known = subs.iter().filter(|(k, _)| k.is_some()).count();
+    if sub_known <= top_data || !subs.iter().any(|(k, _)| *k == Some(Col::Name)) {
+        return None;
+    }
+    let mut cols = Vec::new();
+    for (k, x) in subs {
+        let above = tops
+            .iter()
+            .filter(|(_, tx)| (tx - x).abs() < 60.0)
+            .min_by(|a, b| (a.1 - x).abs().total_cmp(&(b.1 - x).abs()))
+            .and_then(|t| t.0);
+        let col = match (above, k) {
+            (_, Some(Col::Name)) => Col::Name,
+            (Some(Col::Term(n)), Some(Col::Final | Col::Term(_))) => Col::Term(n),
+            (Some(Col::Term(_)), Some(_)) => Col::Skip,
+            (Some(Col::Final), None | Some(Col::Final)) => Col::Final,
+            (None | Some(Col::Absences), Some(Col::Absences)) => Col::Absences,
+            (_, Some(k)) => k,
+            (Some(k), None) => k,
+            (None, None) => continue,
+        };
+        cols.push((col, x));
+    }
+    if !cols.iter().any(|(k, _)| matches!(k, Col::Term(_))) {
+        return None;
+    }
+    Some(Header { cols })
 }
 
 /// A subject from its name and `(column, raw text, confidence)` values;
@@ -330,7 +518,7 @@ pub(crate) fn build(name: &str, terms: &[u8], values: Vec<(Col, String, f32)>) -
             Col::Workload => {
                 s.workload_hours = number(raw).filter(|v| *v >= 0.0).map(|v| v.round() as u32)
             }
-            Col::Term(_) | Col::Name => {}
+            Col::Term(_) | Col::Name | Col::Code | Col::Skip => {}
         }
     }
     // Attendance as a percentage when only absences and hours are given.
@@ -423,5 +611,75 @@ mod tests {
         assert!(h
             .row(&line_of(&[("Frequência Global: 95%", 40.0), ("95", 455.0)]))
             .is_none());
+    }
+
+    #[test]
+    fn two_level_headers_and_code_columns() {
+        let top = line_of(&[
+            ("1º Bim", 200.0),
+            ("2º Bim", 260.0),
+            ("Média", 320.0),
+            ("Total", 370.0),
+        ]);
+        let sub = line_of(&[
+            ("Disciplina", 40.0),
+            ("Nota", 190.0),
+            ("Faltas", 218.0),
+            ("Nota", 250.0),
+            ("Faltas", 278.0),
+            ("Final", 320.0),
+            ("Faltas", 370.0),
+        ]);
+        let h = two_level(&top, &sub).unwrap();
+        let kinds: Vec<Col> = h.cols.iter().map(|c| c.0).collect();
+        assert_eq!(
+            kinds,
+            [
+                Col::Name,
+                Col::Term(1),
+                Col::Skip,
+                Col::Term(2),
+                Col::Skip,
+                Col::Final,
+                Col::Absences
+            ]
+        );
+        let row = h
+            .row(&line_of(&[
+                ("Matemática", 40.0),
+                ("8,5", 192.0),
+                ("2", 225.0),
+                ("7,0", 252.0),
+                ("1", 285.0),
+                ("7,8", 322.0),
+                ("3", 378.0),
+            ]))
+            .unwrap();
+        let grades: Vec<_> = row.terms.iter().map(|t| t.grade).collect();
+        assert_eq!(grades, [Some(8.5), Some(7.0)]);
+        assert_eq!((row.final_grade, row.absences), (Some(7.8), Some(3)));
+
+        let h = header(&line_of(&[
+            ("Código", 40.0),
+            ("Componente Curricular", 90.0),
+            ("CH", 260.0),
+            ("Média", 310.0),
+        ]))
+        .unwrap();
+        let row = h
+            .row(&line_of(&[
+                ("MAT42", 40.0),
+                ("Matemática", 90.0),
+                ("80", 262.0),
+                ("7,5", 312.0),
+            ]))
+            .unwrap();
+        assert_eq!(
+            (row.code.as_str(), row.final_grade),
+            ("matematica", Some(7.5))
+        );
+        assert_eq!(row.workload_hours, Some(80));
+        assert_eq!(strip_code("LP01 Língua Portuguesa"), "Língua Portuguesa");
+        assert_eq!(strip_code("9º Ano"), "9º Ano");
     }
 }

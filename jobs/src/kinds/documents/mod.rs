@@ -9,12 +9,17 @@
 //!    itself, or a temp copy when the store is remote.
 //! 3. The extractor runs as a subprocess under memory, CPU and wall-clock
 //!    limits ([`extractor`]); the worker never parses a PDF itself.
-//! 4. Success: in ONE transaction, the tenant's academic records are upserted
+//! 4. Precision first (issue 14): the extractor refuses what is not a
+//!    boletim/histórico (`not_a_transcript`, a permanent failure), and a
+//!    result with any doubt ([`documents::review::assess`], re-run here on
+//!    the subprocess's answer) is kept as a draft with status `needs_review`
+//!    and writes NO academic record and queues no follow-up.
+//! 5. Success: in ONE transaction, the tenant's academic records are upserted
 //!    ([`records`]) and the document gets its result; after the commit,
 //!    `alerts.evaluate` is queued for the student if this build knows that
 //!    kind (idempotency key per job, so a retry does not queue it twice).
 //!    The job's result is the extraction plus `records` and `follow_up`.
-//! 5. Failure: the extractor's verdict on the file (`not_pdf`, `encrypted`,
+//! 6. Failure: the extractor's verdict on the file (`not_pdf`, `encrypted`,
 //!    `decompression_bomb`, `too_many_pages`, `needs_ocr`...) is permanent:
 //!    the same bytes fail the same way. A crash, a limit or a timeout is
 //!    retryable ONCE (the kind's 2 attempts): a loaded machine can make a
@@ -268,6 +273,39 @@ async fn process(id: Uuid, ctx: &JobContext) -> Result<serde_json::Value, JobErr
         .settings
         .documents
         .grade_scale_max_for(&ctx.tenant);
+
+    // Precision first: the subprocess's own verdict plus the same checks
+    // again here (a configured `extractor_bin` may be an older build).
+    let mut reasons = ex.review_reasons.clone();
+    for r in documents::review::assess(&ex, scale) {
+        if !reasons.contains(&r) {
+            reasons.push(r);
+        }
+    }
+    if !reasons.is_empty() {
+        ex.needs_review = true;
+        ex.review_reasons = reasons;
+        let mut result = serde_json::to_value(&ex)
+            .map_err(|e| JobError::permanent(format!("result does not serialise: {e}")))?;
+        let owned = sql::hold_for_review(
+            &pg,
+            id,
+            &ctx.id,
+            &result,
+            i32::try_from(ex.pages).unwrap_or(i32::MAX),
+            &method,
+            ex.confidence,
+        )
+        .await
+        .map_err(db)?;
+        if !owned {
+            return Ok(json!({ "document_id": id, "superseded": true }));
+        }
+        tracing::info!(job_id = %ctx.id, document_id = %id, reasons = ex.review_reasons.len(), "document held for review; no records written");
+        result["records"] = serde_json::Value::Null;
+        result["follow_up"] = serde_json::Value::Null;
+        return Ok(result);
+    }
 
     let mut tx = pg.begin().await.map_err(db)?;
     let outcome = records::upsert(&mut tx, tenant, id, doc.student_id, &ex, scale)

@@ -222,6 +222,33 @@ pub async fn succeed(
     Ok(r.rows_affected() == 1)
 }
 
+/// The extraction of job `job_id` is held for review (issue 14): the draft
+/// is kept as `result`, nothing was written to the records, `needs_review`.
+pub async fn hold_for_review(
+    ex: impl PgExecutor<'_>,
+    id: Uuid,
+    job_id: &str,
+    result: &serde_json::Value,
+    pages: i32,
+    method: &str,
+    confidence: f32,
+) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "update documents set status = 'needs_review', result = $3, pages = $4, method = $5, \
+         confidence = $6, records_student_id = null, error_code = null, error_message = null, \
+         extracted_at = now(), updated_at = now() where id = $1 and job_id = $2",
+    )
+    .bind(id)
+    .bind(job_id)
+    .bind(result)
+    .bind(pages)
+    .bind(method)
+    .bind(confidence)
+    .execute(ex)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 /// The run of job `job_id` failed: `failed` for good (`last` = no retry
 /// will come), else back to `queued` with the reason kept for the reader.
 pub async fn fail(
