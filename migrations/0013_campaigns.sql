@@ -41,7 +41,7 @@ create index contacts_attributes on contacts using gin (attributes jsonb_path_op
 create table whatsapp_templates (
     id uuid primary key,
     tenant_id uuid not null references tenants (id) on delete cascade,
-    name text not null check (name ~ '^[a-z0-9_]{1,512}$'),
+    name text not null check (name ~ '^[a-z0-9_]+$' and length(name) <= 512),
     language text not null default 'pt_BR',
     category text not null check (category in ('marketing', 'utility', 'authentication')),
     body text not null default '',
@@ -95,6 +95,8 @@ create table campaigns (
     min_delay_ms integer not null default 0 check (min_delay_ms between 0 and 3600000),
     -- the number's throughput (80 default, 1000 once Meta upgraded it)
     throughput integer not null default 80,
+    -- the last Meta 130429: the rate climbs back only 10 s after it
+    throttled_at timestamptz,
     -- only the dispatch chain carrying this number runs; bumped on each start/resume
     dispatch_seq bigint not null default 0,
     -- exclusions by reason when the audience was frozen

@@ -30,11 +30,11 @@ async fn campaigns_preview_counts_exclusions_and_sends_each_contact_once(pool: P
     let mut input = input(50);
     input.audience = Audience::Tags { any_of: vec!["vip".into()], all_of: vec![], none_of: vec![] };
     let c = campaign(&bed, &input).await;
-    let counts = audience::count(&pool, bed.tenant, &input.audience, true).await.unwrap();
-    assert_eq!(counts.matched, 19);
-    assert_eq!(counts.eligible, 14);
+    let preview = audience::count(&pool, bed.tenant, &input.audience, true).await.unwrap();
+    assert_eq!(preview.matched, 19);
+    assert_eq!(preview.eligible, 14);
     for r in ["blocked", "opted_out", "marketing_opt_out", "invalid_phone", "duplicate_phone"] {
-        assert_eq!(counts.excluded[r], 1, "{r}: {counts:?}");
+        assert_eq!(preview.excluded[r], 1, "{r}: {preview:?}");
     }
     callbacks(&bed, vec!["sent", "delivered", "read"]).await;
     let w = bed.worker("campaigns", 8);

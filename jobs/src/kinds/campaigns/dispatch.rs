@@ -8,7 +8,7 @@
 //! recipients (`effective_rate` × tick, within the tenant's rolling-24 h
 //! messaging limit and a cap on sends in flight) with `for update skip
 //! locked`, mark them `dispatched` and push one `campaigns.send` each
-//! (job id `<recipient>:<dispatch number>`, rate key `campaign:<id>`, whose
+//! (job id `<recipient>.<dispatch number>`, rate key `campaign:<id>`, whose
 //! shared limit every worker process obeys); then snooze until the next tick
 //! (no attempt spent). When nothing is left the campaign is `completed`.
 
@@ -32,7 +32,7 @@ pub async fn push(engine: &Engine, c: &Campaign, at: Option<DateTime<Utc>>) -> R
         &c.tenant_id.to_string(),
         serde_json::json!({ "campaign_id": c.id, "seq": c.dispatch_seq }),
     );
-    job.id = Some(format!("dispatch:{}:{}", c.id, c.dispatch_seq));
+    job.id = Some(format!("dispatch.{}.{}", c.id, c.dispatch_seq));
     job.priority = Priority::High;
     job.run_at = at;
     job.max_attempts = 20;
@@ -121,7 +121,7 @@ pub async fn tick(
             return Ok(Tick::Again((open - Utc::now()).to_std().unwrap_or(tick)));
         }
     }
-    // Recover the rate after a throttle: +10 % a tick back toward what was asked.
+    // Recover the rate after a throttle: 10 s later, +10 % a tick back toward what was asked.
     if c.effective_rate < c.rate_per_second {
         if let Some(r) = raise_rate(pg, id).await.map_err(db)? {
             c.effective_rate = r;
@@ -234,7 +234,7 @@ pub fn send_job(c: &Campaign, recipient: Uuid, n: i32) -> NewJob {
         &c.tenant_id.to_string(),
         serde_json::json!({ "campaign_id": c.id, "recipient_id": recipient }),
     );
-    job.id = Some(format!("{recipient}:{n}"));
+    job.id = Some(format!("{recipient}.{n}"));
     job.rate_key = Some(rate_key(c.id));
     job.max_attempts = 8;
     job
@@ -243,7 +243,8 @@ pub fn send_job(c: &Campaign, recipient: Uuid, n: i32) -> NewJob {
 async fn raise_rate(pg: &PgPool, id: Uuid) -> Result<Option<i32>, sqlx::Error> {
     sqlx::query_scalar(
         "update campaigns set effective_rate = least(rate_per_second, effective_rate + greatest(1, effective_rate / 10)) \
-         where id = $1 and effective_rate < rate_per_second returning effective_rate",
+         where id = $1 and effective_rate < rate_per_second \
+         and (throttled_at is null or throttled_at < now() - interval '10 seconds') returning effective_rate",
     )
     .bind(id)
     .fetch_optional(pg)

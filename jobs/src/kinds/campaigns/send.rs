@@ -16,8 +16,8 @@
 //!    the recipient (`dispatched → sending`) and the row (`queued → sending`)
 //!    are claimed by guarded updates, and the WhatsApp channel is called.
 //! 5. Meta's answer: sent (wamid kept) · 130429 throttle → back to
-//!    `dispatched`, the campaign's rate lowered 20 %, retried after a backoff ·
-//!    131048 spam limit → back to `queued` and the campaign pauses itself ·
+//!    `dispatched`, the campaign's rate lowered 20 %, retried after Retry-After
+//!    (a snooze: no attempt spent) · 131048 spam limit → back to `queued` and the campaign pauses itself ·
 //!    131049 per-user marketing limit → `deferred` 24 h · 131050 → `failed`
 //!    and the contact's marketing opt-out set · 131026 and other 4xx →
 //!    `failed` with the code · timeout after the request left → `unknown`.
@@ -402,10 +402,17 @@ async fn outcome(
                 .map_err(db)?;
             Ok(done("queued"))
         }
+        (SendError::Retryable { retry_after, .. }, Some(130429)) => {
+            // Meta's throughput: not a failure. Lower the rate for every worker and
+            // come back later without spending an attempt.
+            lower_rate(pg, engine, c.id).await?;
+            requeue("dispatched", reason.clone()).await.map_err(db)?;
+            let jitter = Duration::from_millis(rand::random::<u64>() % 1000);
+            Err(JobError::Snooze {
+                delay: retry_after.unwrap_or(Duration::from_secs(1)) + jitter,
+            })
+        }
         (SendError::Retryable { retry_after, .. }, code) => {
-            if code == Some(130429) {
-                lower_rate(pg, engine, c.id).await?;
-            }
             if ctx.attempt >= ctx.max_attempts {
                 outbox_sql::set_status(pg, nid, "sending", "failed", Some(&reason)).await.map_err(db)?;
                 set(pg, rid, &["sending"], "failed", Some(&format!("gave up after {} attempts: {reason}", ctx.attempt)), code)
@@ -417,7 +424,7 @@ async fn outcome(
             requeue("dispatched", reason.clone()).await.map_err(db)?;
             Err(JobError::Retryable {
                 reason,
-                retry_after: retry_after.or(Some(Duration::from_secs(1))),
+                retry_after: *retry_after,
             })
         }
         (_, code) => {
@@ -435,7 +442,8 @@ async fn outcome(
 /// Meta said 130429 (throughput): the campaign's rate drops 20 % (at least 1/s) for every worker.
 async fn lower_rate(pg: &PgPool, engine: &crate::engine::Engine, id: Uuid) -> Result<(), JobError> {
     let c: Option<Campaign> = sqlx::query_as(&format!(
-        "update campaigns set effective_rate = greatest(1, effective_rate * 4 / 5) where id = $1 returning {}",
+        "update campaigns set effective_rate = greatest(1, effective_rate * 4 / 5), throttled_at = now() \
+         where id = $1 returning {}",
         lifecycle::CAMPAIGN_COLS
     ))
     .bind(id)
