@@ -242,7 +242,7 @@ async fn inbound_message(pg: &PgPool, sender: &str, m: &Value, a: &mut Applied) 
     for (tenant, words) in tenants {
         a.replies += sqlx::query(
             "update campaign_recipients set replied_at = coalesce(replied_at, $3), updated_at = now() \
-             where tenant_id = $1 and phone = $2 and sent_at is not null and sent_at <= $3 \
+             where tenant_id = $1 and phone = $2 and sent_at is not null \
              and sent_at > $3 - interval '72 hours'",
         )
         .bind(tenant)
