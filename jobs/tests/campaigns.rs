@@ -28,12 +28,24 @@ async fn campaigns_preview_counts_exclusions_and_sends_each_contact_once(pool: P
     rows[7].tags = vec!["other".into()];
     add_contacts(&bed, rows).await;
     let mut input = input(50);
-    input.audience = Audience::Tags { any_of: vec!["vip".into()], all_of: vec![], none_of: vec![] };
+    input.audience = Audience::Tags {
+        any_of: vec!["vip".into()],
+        all_of: vec![],
+        none_of: vec![],
+    };
     let c = campaign(&bed, &input).await;
-    let preview = audience::count(&pool, bed.tenant, &input.audience, true).await.unwrap();
+    let preview = audience::count(&pool, bed.tenant, &input.audience, true)
+        .await
+        .unwrap();
     assert_eq!(preview.matched, 19);
     assert_eq!(preview.eligible, 14);
-    for r in ["blocked", "opted_out", "marketing_opt_out", "invalid_phone", "duplicate_phone"] {
+    for r in [
+        "blocked",
+        "opted_out",
+        "marketing_opt_out",
+        "invalid_phone",
+        "duplicate_phone",
+    ] {
         assert_eq!(preview.excluded[r], 1, "{r}: {preview:?}");
     }
     callbacks(&bed, vec!["sent", "delivered", "read"]).await;
@@ -54,13 +66,17 @@ async fn campaigns_preview_counts_exclusions_and_sends_each_contact_once(pool: P
     let body = &bed.fakes.seen("whatsapp")[0].body;
     let v: serde_json::Value = serde_json::from_str(body).unwrap();
     assert_eq!(v["template"]["name"], "promo");
-    assert_eq!(v["template"]["components"][0]["parameters"][0]["text"], "Cliente");
+    assert_eq!(
+        v["template"]["components"][0]["parameters"][0]["text"],
+        "Cliente"
+    );
     // One outbox row per contact, with the campaign's dedup key.
-    let keys: i64 = sqlx::query_scalar("select count(*) from notifications where dedup_key like $1")
-        .bind(format!("campaign:{}:%", c.id))
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let keys: i64 =
+        sqlx::query_scalar("select count(*) from notifications where dedup_key like $1")
+            .bind(format!("campaign:{}:%", c.id))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(keys, 14);
     w.stop().await;
 }
@@ -72,31 +88,49 @@ async fn campaigns_state_machine_refuses_moves_naming_the_state(pool: PgPool) {
     let c = campaign(&bed, &input(10)).await;
     assert_eq!(c.state, "draft");
     assert!(matches!(act(&bed, c.id, "pause").await, Err(CampaignError::State(s)) if s == "draft"));
-    assert!(matches!(act(&bed, c.id, "resume").await, Err(CampaignError::State(s)) if s == "draft"));
+    assert!(
+        matches!(act(&bed, c.id, "resume").await, Err(CampaignError::State(s)) if s == "draft")
+    );
     // No start time: cannot be scheduled.
-    assert!(matches!(act(&bed, c.id, "schedule").await, Err(CampaignError::Invalid(f)) if f.path == "start_at"));
+    assert!(
+        matches!(act(&bed, c.id, "schedule").await, Err(CampaignError::Invalid(f)) if f.path == "start_at")
+    );
     let mut later = input(10);
     later.start_at = Some(chrono::Utc::now() + chrono::Duration::hours(2));
     let s = campaign(&bed, &later).await;
-    assert_eq!(act(&bed, s.id, "schedule").await.unwrap().state, "scheduled");
-    assert!(matches!(act(&bed, s.id, "schedule").await, Err(CampaignError::State(s)) if s == "scheduled"));
+    assert_eq!(
+        act(&bed, s.id, "schedule").await.unwrap().state,
+        "scheduled"
+    );
+    assert!(
+        matches!(act(&bed, s.id, "schedule").await, Err(CampaignError::State(s)) if s == "scheduled")
+    );
     assert_eq!(act(&bed, s.id, "cancel").await.unwrap().state, "cancelled");
-    assert!(matches!(act(&bed, s.id, "resume").await, Err(CampaignError::State(s)) if s == "cancelled"));
+    assert!(
+        matches!(act(&bed, s.id, "resume").await, Err(CampaignError::State(s)) if s == "cancelled")
+    );
 
     // No worker: the recipients wait as queued/dispatched.
     assert_eq!(act(&bed, c.id, "start").await.unwrap().state, "running");
-    assert!(matches!(act(&bed, c.id, "start").await, Err(CampaignError::State(s)) if s == "running"));
+    assert!(
+        matches!(act(&bed, c.id, "start").await, Err(CampaignError::State(s)) if s == "running")
+    );
     assert_eq!(act(&bed, c.id, "pause").await.unwrap().state, "paused");
-    assert!(matches!(act(&bed, c.id, "pause").await, Err(CampaignError::State(s)) if s == "paused"));
+    assert!(
+        matches!(act(&bed, c.id, "pause").await, Err(CampaignError::State(s)) if s == "paused")
+    );
     assert_eq!(act(&bed, c.id, "resume").await.unwrap().state, "running");
     let done = act(&bed, c.id, "cancel").await.unwrap();
     assert_eq!(done.state, "cancelled");
     assert!(done.finished_at.is_some());
     assert_eq!(counts(&pool, c.id).await.get("cancelled"), Some(&5));
-    assert!(matches!(act(&bed, c.id, "start").await, Err(CampaignError::State(s)) if s == "cancelled"));
+    assert!(
+        matches!(act(&bed, c.id, "start").await, Err(CampaignError::State(s)) if s == "cancelled")
+    );
     // Another tenant's campaign is not found.
     let other = jobs::testing::create_tenant(&pool, "Outra Loja").await;
-    let r = jobs::kinds::campaigns::lifecycle::act(&pool, &bed.engine, other.id, c.id, "pause").await;
+    let r =
+        jobs::kinds::campaigns::lifecycle::act(&pool, &bed.engine, other.id, c.id, "pause").await;
     assert!(matches!(r, Err(CampaignError::NotFound)));
 }
 
@@ -120,7 +154,10 @@ async fn campaigns_bad_input_names_the_field(pool: PgPool) {
     i.template = "nao_registrado".into();
     assert_eq!(create(i).await, "template");
     let mut i = input(10);
-    i.parameters.insert("nome".into(), serde_json::from_value(json!({"source": "name"})).unwrap());
+    i.parameters.insert(
+        "nome".into(),
+        serde_json::from_value(json!({"source": "name"})).unwrap(),
+    );
     assert_eq!(create(i).await, "parameters.nome");
     let mut i = input(10);
     i.start_at = Some(chrono::Utc::now() - chrono::Duration::minutes(5));
@@ -133,10 +170,14 @@ async fn campaigns_meta_error_codes_each_get_their_handling(pool: PgPool) {
     let mut bed = bed(pool.clone()).await;
     bed.settings.campaigns.quality_window = 0;
     add_contacts(&bed, (0..12).map(|i| contact(i, &[])).collect()).await;
-    bed.fakes.whatsapp_fault(&digits(1), PhoneFault::Sync(131026));
-    bed.fakes.whatsapp_fault(&digits(2), PhoneFault::Sync(131049));
-    bed.fakes.whatsapp_fault(&digits(3), PhoneFault::Sync(131050));
-    bed.fakes.whatsapp_fault(&digits(4), PhoneFault::Async(131026));
+    bed.fakes
+        .whatsapp_fault(&digits(1), PhoneFault::Sync(131026));
+    bed.fakes
+        .whatsapp_fault(&digits(2), PhoneFault::Sync(131049));
+    bed.fakes
+        .whatsapp_fault(&digits(3), PhoneFault::Sync(131050));
+    bed.fakes
+        .whatsapp_fault(&digits(4), PhoneFault::Async(131026));
     callbacks(&bed, vec!["sent", "delivered"]).await;
     // The number's own limit: 2/s against a campaign asking 20/s → 130429s.
     bed.fakes.whatsapp_throughput(2);
@@ -145,18 +186,35 @@ async fn campaigns_meta_error_codes_each_get_their_handling(pool: PgPool) {
     act(&bed, c.id, "start").await.unwrap();
     // Everyone but the deferred one gets a final status; the campaign waits for the deferred.
     let m = eventually(|| async { Some(counts(&pool, c.id).await) })
-        .until(|m| m.get("deferred") == Some(&1) && m.get("failed") == Some(&3) && m.get("delivered") == Some(&8))
+        .until(|m| {
+            m.get("deferred") == Some(&1)
+                && m.get("failed") == Some(&3)
+                && m.get("delivered") == Some(&8)
+        })
         .await;
     assert_eq!(m.values().sum::<i64>(), 12, "{m:?}");
     assert_eq!(recipient(&pool, c.id, 1).await.2, Some(131026));
     assert_eq!(recipient(&pool, c.id, 2).await.0, "deferred");
     let (st, _, code) = recipient(&pool, c.id, 3).await;
     assert_eq!((st.as_str(), code), ("failed", Some(131050)));
-    assert!(contacts::get(&pool, bed.tenant, "c3").await.unwrap().unwrap().marketing_opt_out);
+    assert!(
+        contacts::get(&pool, bed.tenant, "c3")
+            .await
+            .unwrap()
+            .unwrap()
+            .marketing_opt_out
+    );
     assert_eq!(recipient(&pool, c.id, 4).await.2, Some(131026));
-    assert!(bed.fakes.whatsapp_throttled() > 0, "the fake's limit was hit");
+    assert!(
+        bed.fakes.whatsapp_throttled() > 0,
+        "the fake's limit was hit"
+    );
     let c2 = state(&bed, c.id).await;
-    assert!(c2.effective_rate < 20, "130429 lowered the rate: {}", c2.effective_rate);
+    assert!(
+        c2.effective_rate < 20,
+        "130429 lowered the rate: {}",
+        c2.effective_rate
+    );
     assert_eq!(c2.state, "running", "a deferred recipient keeps it running");
     let deferred_until: Option<chrono::DateTime<chrono::Utc>> = sqlx::query_scalar(
         "select deferred_until from campaign_recipients where campaign_id = $1 and status = 'deferred'",
@@ -173,14 +231,22 @@ async fn campaigns_meta_error_codes_each_get_their_handling(pool: PgPool) {
     let c3 = {
         add_contacts(&bed, (20..24).map(|i| contact(i, &["spam"])).collect()).await;
         let mut i = input(5);
-        i.audience = Audience::Tags { any_of: vec!["spam".into()], all_of: vec![], none_of: vec![] };
+        i.audience = Audience::Tags {
+            any_of: vec!["spam".into()],
+            all_of: vec![],
+            none_of: vec![],
+        };
         campaign(&bed, &i).await
     };
     bed.fakes.whatsapp_throughput(0);
-    bed.fakes.whatsapp_fault(&digits(20), PhoneFault::Sync(131048));
-    bed.fakes.whatsapp_fault(&digits(21), PhoneFault::Sync(131048));
-    bed.fakes.whatsapp_fault(&digits(22), PhoneFault::Sync(131048));
-    bed.fakes.whatsapp_fault(&digits(23), PhoneFault::Sync(131048));
+    bed.fakes
+        .whatsapp_fault(&digits(20), PhoneFault::Sync(131048));
+    bed.fakes
+        .whatsapp_fault(&digits(21), PhoneFault::Sync(131048));
+    bed.fakes
+        .whatsapp_fault(&digits(22), PhoneFault::Sync(131048));
+    bed.fakes
+        .whatsapp_fault(&digits(23), PhoneFault::Sync(131048));
     act(&bed, c3.id, "start").await.unwrap();
     let p = wait_state(&bed, c3.id, "paused").await;
     assert!(p.state_reason.unwrap().contains("131048"));
@@ -195,17 +261,27 @@ async fn campaigns_quality_guard_pauses_on_failures(pool: PgPool) {
     add_contacts(&bed, (0..40).map(|i| contact(i, &[])).collect()).await;
     for i in 0..40 {
         if i % 2 == 0 {
-            bed.fakes.whatsapp_fault(&digits(i), PhoneFault::Sync(131026));
+            bed.fakes
+                .whatsapp_fault(&digits(i), PhoneFault::Sync(131026));
         }
     }
     let c = campaign(&bed, &input(5)).await;
     let w = bed.worker("campaigns", 4);
     act(&bed, c.id, "start").await.unwrap();
     let p = wait_state(&bed, c.id, "paused").await;
-    assert!(p.state_reason.as_deref().unwrap().starts_with("quality_guard"), "{p:?}");
+    assert!(
+        p.state_reason
+            .as_deref()
+            .unwrap()
+            .starts_with("quality_guard"),
+        "{p:?}"
+    );
     w.stop().await;
     let m = counts(&pool, c.id).await;
-    assert!(m.get("queued").copied().unwrap_or(0) > 0, "it stopped before the end: {m:?}");
+    assert!(
+        m.get("queued").copied().unwrap_or(0) > 0,
+        "it stopped before the end: {m:?}"
+    );
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
@@ -227,32 +303,62 @@ async fn campaigns_statuses_never_move_backwards_and_stop_words_opt_out(pool: Pg
     let to = digits(0);
     for st in ["read", "delivered", "sent", "failed"] {
         let code = (st == "failed").then_some(131026);
-        inbound::handle(&pool, &status_payload("waba-1", SENDER, &wamid, &to, st, code)).await.unwrap();
+        inbound::handle(
+            &pool,
+            &status_payload("waba-1", SENDER, &wamid, &to, st, code),
+        )
+        .await
+        .unwrap();
     }
     let (st, _, code) = recipient(&pool, c.id, 0).await;
     assert_eq!((st.as_str(), code), ("read", None), "read stays read");
-    let (delivered, read): (Option<chrono::DateTime<chrono::Utc>>, Option<chrono::DateTime<chrono::Utc>>) =
-        sqlx::query_as("select delivered_at, read_at from campaign_recipients where wamid = $1")
-            .bind(&wamid)
-            .fetch_one(&pool)
-            .await
-            .unwrap();
-    assert!(delivered.is_some() && read.is_some(), "the late delivered still records its time");
+    let (delivered, read): (
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<chrono::DateTime<chrono::Utc>>,
+    ) = sqlx::query_as("select delivered_at, read_at from campaign_recipients where wamid = $1")
+        .bind(&wamid)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(
+        delivered.is_some() && read.is_some(),
+        "the late delivered still records its time"
+    );
 
     // A reply within 72 h counts; "Parar" opts the contact out; other words do not.
-    let a = inbound::handle(&pool, &message_payload("waba-1", SENDER, &digits(1), "Obrigado!")).await.unwrap();
+    let a = inbound::handle(
+        &pool,
+        &message_payload("waba-1", SENDER, &digits(1), "Obrigado!"),
+    )
+    .await
+    .unwrap();
     assert_eq!((a.replies, a.opted_out), (1, 0));
-    let a = inbound::handle(&pool, &message_payload("waba-1", SENDER, &digits(1), " parar ")).await.unwrap();
+    let a = inbound::handle(
+        &pool,
+        &message_payload("waba-1", SENDER, &digits(1), " parar "),
+    )
+    .await
+    .unwrap();
     assert_eq!(a.opted_out, 1);
-    let c1 = contacts::get(&pool, bed.tenant, "c1").await.unwrap().unwrap();
+    let c1 = contacts::get(&pool, bed.tenant, "c1")
+        .await
+        .unwrap()
+        .unwrap();
     assert!(c1.opted_out_at.is_some() && c1.marketing_opt_out);
     assert_eq!(c1.opt_out_source.as_deref(), Some("stop_word:parar"));
     // The next campaign excludes c1.
-    let n = audience::count(&pool, bed.tenant, &Audience::All, true).await.unwrap();
+    let n = audience::count(&pool, bed.tenant, &Audience::All, true)
+        .await
+        .unwrap();
     assert_eq!((n.eligible, n.excluded["opted_out"]), (2, 1));
     // A product upsert that does not mention the opt-out does not clear it.
     add_contacts(&bed, vec![contact(1, &[])]).await;
-    assert!(contacts::get(&pool, bed.tenant, "c1").await.unwrap().unwrap().opted_out_at.is_some());
+    assert!(contacts::get(&pool, bed.tenant, "c1")
+        .await
+        .unwrap()
+        .unwrap()
+        .opted_out_at
+        .is_some());
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
@@ -281,13 +387,20 @@ async fn campaigns_pause_resume_repeatedly_sends_no_duplicate(pool: PgPool) {
         .await;
         let paused_at = bed.fakes.whatsapp_accepted().len();
         assert_eq!(state(&bed, c.id).await.state, "paused", "round {round}");
-        assert_eq!(bed.fakes.whatsapp_accepted().len(), paused_at, "no send while paused");
+        assert_eq!(
+            bed.fakes.whatsapp_accepted().len(),
+            paused_at,
+            "no send while paused"
+        );
         act(&bed, c.id, "resume").await.unwrap();
     }
     wait_state(&bed, c.id, "completed").await;
     let accepted = bed.fakes.whatsapp_accepted();
     assert_eq!(accepted.len(), 300);
-    assert!(accepted.values().all(|n| *n == 1), "a contact got two messages");
+    assert!(
+        accepted.values().all(|n| *n == 1),
+        "a contact got two messages"
+    );
     assert_eq!(counts(&pool, c.id).await.get("sent"), Some(&300));
     w1.stop().await;
     w2.stop().await;

@@ -43,11 +43,15 @@ async fn campaign_survives_sigkilled_workers_with_at_most_one_message_per_contac
     let tpl: model::TemplateInput = serde_json::from_value(json!({
         "name": "promo", "category": "marketing", "body": "Olá {{1}}", "parameters": ["first_name"]}))
     .unwrap();
-    lifecycle::put_template(&pool, bed.tenant, &tpl).await.unwrap();
+    lifecycle::put_template(&pool, bed.tenant, &tpl)
+        .await
+        .unwrap();
     let rows: Vec<model::ContactInput> = (0..N)
         .map(|i| {
-            serde_json::from_value(json!({"external_id": format!("c{i}"), "name": format!("Cliente {i}"),
-                "phone": format!("+55119{:08}", 10_000_000 + i)}))
+            serde_json::from_value(
+                json!({"external_id": format!("c{i}"), "name": format!("Cliente {i}"),
+                "phone": format!("+55119{:08}", 10_000_000 + i)}),
+            )
             .unwrap()
         })
         .collect();
@@ -62,8 +66,14 @@ async fn campaign_survives_sigkilled_workers_with_at_most_one_message_per_contac
     let spec = t
         .spec("campaigns", CONCURRENCY)
         .env("TAREFA__DATABASE__URL", db_url(&pool))
-        .env("TAREFA__NOTIFICATIONS__WHATSAPP_BASE_URL", bed.fakes.base_url())
-        .env("TAREFA__WORKER__CONCURRENCY__CAMPAIGNS", CONCURRENCY.to_string())
+        .env(
+            "TAREFA__NOTIFICATIONS__WHATSAPP_BASE_URL",
+            bed.fakes.base_url(),
+        )
+        .env(
+            "TAREFA__WORKER__CONCURRENCY__CAMPAIGNS",
+            CONCURRENCY.to_string(),
+        )
         .env("TAREFA__CAMPAIGNS__TICK_MS", "200")
         .env("TAREFA__CAMPAIGNS__REDISPATCH_AFTER_SECS", "10")
         .env("TEST_WA_TOKEN", "EAAG-test-token");
@@ -111,7 +121,13 @@ async fn campaign_survives_sigkilled_workers_with_at_most_one_message_per_contac
     .unwrap();
     let total: i64 = by_status.iter().map(|r| r.1).sum();
     assert_eq!(total, N as i64);
-    let count = |s: &str| by_status.iter().find(|r| r.0 == s).map(|r| r.1).unwrap_or(0);
+    let count = |s: &str| {
+        by_status
+            .iter()
+            .find(|r| r.0 == s)
+            .map(|r| r.1)
+            .unwrap_or(0)
+    };
     assert_eq!(
         count("sent") + count("unknown"),
         N as i64,

@@ -53,10 +53,11 @@ pub async fn campaigns(
                 Ok(t) => t,
                 Err(e) => return unavailable(e),
             };
-            let m = match metrics::compute(&st.pool, &st.settings.campaigns, &c, &tpl.category).await {
-                Ok(m) => m,
-                Err(e) => return unavailable(e),
-            };
+            let m =
+                match metrics::compute(&st.pool, &st.settings.campaigns, &c, &tpl.category).await {
+                    Ok(m) => m,
+                    Err(e) => return unavailable(e),
+                };
             let actions: Vec<&str> = match c.state.as_str() {
                 "running" => vec!["pause", "cancel"],
                 "paused" => vec!["resume", "cancel"],
@@ -126,7 +127,18 @@ pub async fn campaigns(
     } else {
         html::table(
             "campaigns",
-            &["created (UTC)", "campaign", "state", "progress", "rates", "problems", "throughput", "ETA (UTC)", "cost", ""],
+            &[
+                "created (UTC)",
+                "campaign",
+                "state",
+                "progress",
+                "rates",
+                "problems",
+                "throughput",
+                "ETA (UTC)",
+                "cost",
+                "",
+            ],
             &cells,
         )
     };
@@ -175,5 +187,9 @@ pub async fn action(
         },
     )
     .await;
-    Redirect::to(&format!("/console/campaigns?tenant={tenant}&done={}", q(&done))).into_response()
+    Redirect::to(&format!(
+        "/console/campaigns?tenant={tenant}&done={}",
+        q(&done)
+    ))
+    .into_response()
 }

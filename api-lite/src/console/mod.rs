@@ -17,6 +17,7 @@
 pub mod actions;
 pub mod admin;
 pub mod alerts;
+pub mod campaigns;
 pub mod documents;
 pub mod events;
 pub mod html;
@@ -26,7 +27,6 @@ pub mod mask;
 pub mod outbox;
 pub mod pages;
 pub mod payments;
-pub mod campaigns;
 pub mod session;
 pub mod tenant;
 pub mod users;

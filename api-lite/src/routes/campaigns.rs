@@ -19,8 +19,8 @@ use jobs::kinds::campaigns::contacts::{self, RowIssue, UpsertError, UpsertReport
 use jobs::kinds::campaigns::lifecycle::{self, CampaignError};
 use jobs::kinds::campaigns::metrics::{self, Cost, Metrics, Minute};
 use jobs::kinds::campaigns::model::{
-    render_body, render_values, Audience, Campaign, CampaignInput, Contact,
-    ContactInput, Fields, Recipient, Template, TemplateInput, RECIPIENT_STATUSES, STATES,
+    render_body, render_values, Audience, Campaign, CampaignInput, Contact, ContactInput, Fields,
+    Recipient, Template, TemplateInput, RECIPIENT_STATUSES, STATES,
 };
 
 use crate::auth::{Scope, Tenant};
@@ -35,7 +35,10 @@ pub fn router(st: &jobs::Settings) -> Router<AppState> {
             post(upsert_contacts).layer(DefaultBodyLimit::max(st.alerts.ingest_body_limit)),
         )
         .route("/v1/contacts/{external_id}", get(show_contact))
-        .route("/v1/whatsapp-templates", get(list_templates).post(put_template))
+        .route(
+            "/v1/whatsapp-templates",
+            get(list_templates).post(put_template),
+        )
         .route("/v1/campaign-settings", put(put_settings))
         .route("/v1/campaigns", get(list).post(create))
         .route("/v1/campaigns/{id}", get(show).delete(delete))
@@ -60,7 +63,9 @@ fn not_found(id: &str) -> ApiError {
 
 fn map_err(id: &str, e: CampaignError) -> ApiError {
     match e {
-        CampaignError::Invalid(f) => ApiError::invalid_field("invalid_campaign", &f.path, f.message),
+        CampaignError::Invalid(f) => {
+            ApiError::invalid_field("invalid_campaign", &f.path, f.message)
+        }
         CampaignError::NotFound => not_found(id),
         CampaignError::State(s) => ApiError::conflict(
             "invalid_transition",
@@ -99,7 +104,11 @@ pub async fn upsert_contacts(
         .is_some_and(|ct| ct.to_ascii_lowercase().starts_with("text/csv"));
     let bytes = Bytes::from_request(req, &st).await.map_err(|e| {
         if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
-            ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "body_too_large", "request body is over the size limit")
+            ApiError::new(
+                StatusCode::PAYLOAD_TOO_LARGE,
+                "body_too_large",
+                "request body is over the size limit",
+            )
         } else {
             ApiError::bad_request("unreadable_body", e.body_text())
         }
@@ -114,7 +123,9 @@ pub async fn upsert_contacts(
     let report = contacts::upsert(&st.pool, tenant.id, &rows)
         .await
         .map_err(|e| match e {
-            UpsertError::Invalid(f) => ApiError::invalid_field("invalid_contacts", &f.path, f.message),
+            UpsertError::Invalid(f) => {
+                ApiError::invalid_field("invalid_contacts", &f.path, f.message)
+            }
             UpsertError::Db(e) => e.into(),
         })?;
     Ok(Json(report))
@@ -131,7 +142,9 @@ pub async fn show_contact(
     contacts::get(&st.pool, tenant.id, &external_id)
         .await?
         .map(Json)
-        .ok_or_else(|| ApiError::not_found("contact_not_found", format!("no contact {external_id}")))
+        .ok_or_else(|| {
+            ApiError::not_found("contact_not_found", format!("no contact {external_id}"))
+        })
 }
 
 /// Register (or replace) a WhatsApp template approved at Meta.
@@ -184,16 +197,25 @@ pub async fn put_settings(
     AppJson(s): AppJson<SettingsInput>,
 ) -> Result<Json<SettingsInput>, ApiError> {
     tenant.require(Scope::JobsWrite)?;
-    if s.messaging_limit.is_some_and(|l| ![250, 2000, 10000, 100000].contains(&l)) {
+    if s.messaging_limit
+        .is_some_and(|l| ![250, 2000, 10000, 100000].contains(&l))
+    {
         return Err(ApiError::invalid_field(
             "invalid_settings",
             "messaging_limit",
             "250, 2000, 10000, 100000 or null (unlimited)",
         ));
     }
-    let words = s.stop_words.clone().unwrap_or_else(jobs::kinds::campaigns::inbound::default_stop_words);
+    let words = s
+        .stop_words
+        .clone()
+        .unwrap_or_else(jobs::kinds::campaigns::inbound::default_stop_words);
     if words.iter().any(|w| w.trim().is_empty()) {
-        return Err(ApiError::invalid_field("invalid_settings", "stop_words", "no empty words"));
+        return Err(ApiError::invalid_field(
+            "invalid_settings",
+            "stop_words",
+            "no empty words",
+        ));
     }
     sqlx::query(
         "insert into campaign_settings (tenant_id, messaging_limit, stop_words, waba_id) values ($1, $2, $3, $4) \
@@ -206,7 +228,10 @@ pub async fn put_settings(
     .bind(&s.waba_id)
     .execute(&st.pool)
     .await?;
-    Ok(Json(SettingsInput { stop_words: Some(words), ..s }))
+    Ok(Json(SettingsInput {
+        stop_words: Some(words),
+        ..s
+    }))
 }
 
 /// Create a draft campaign (every check made before anything is sent).
@@ -242,7 +267,11 @@ pub struct ListQuery {
 fn limit(l: Option<i64>) -> Result<i64, ApiError> {
     match l.unwrap_or(100) {
         n @ 1..=1000 => Ok(n),
-        _ => Err(ApiError::invalid_field("invalid_query", "limit", "1 to 1000")),
+        _ => Err(ApiError::invalid_field(
+            "invalid_query",
+            "limit",
+            "1 to 1000",
+        )),
     }
 }
 
@@ -255,9 +284,15 @@ pub async fn list(
 ) -> Result<Json<Vec<Campaign>>, ApiError> {
     tenant.require(Scope::JobsRead)?;
     if let Some(s) = q.state.as_deref().filter(|s| !STATES.contains(s)) {
-        return Err(ApiError::invalid_field("invalid_query", "state", format!("unknown state {s}")));
+        return Err(ApiError::invalid_field(
+            "invalid_query",
+            "state",
+            format!("unknown state {s}"),
+        ));
     }
-    Ok(Json(lifecycle::list(&st.pool, tenant.id, q.state.as_deref(), limit(q.limit)?).await?))
+    Ok(Json(
+        lifecycle::list(&st.pool, tenant.id, q.state.as_deref(), limit(q.limit)?).await?,
+    ))
 }
 
 /// A campaign with its live metrics and notices.
@@ -294,7 +329,12 @@ pub async fn detail(st: &AppState, c: Campaign) -> Result<CampaignDetail, ApiErr
     let template = lifecycle::template_by_id(&st.pool, c.template_id).await?;
     let m = metrics::compute(&st.pool, &st.settings.campaigns, &c, &template.category).await?;
     let events = lifecycle::events(&st.pool, c.id).await?;
-    Ok(CampaignDetail { campaign: c, template, metrics: m, events })
+    Ok(CampaignDetail {
+        campaign: c,
+        template,
+        metrics: m,
+        events,
+    })
 }
 
 #[utoipa::path(delete, path = "/v1/campaigns/{id}", tag = "campaigns", security(("bearer" = [])),
@@ -391,10 +431,20 @@ pub async fn recipients(
 ) -> Result<Json<Vec<Recipient>>, ApiError> {
     tenant.require(Scope::JobsRead)?;
     let c = load(&st, &tenant, &id).await?;
-    if let Some(s) = q.status.as_deref().filter(|s| !RECIPIENT_STATUSES.contains(s)) {
-        return Err(ApiError::invalid_field("invalid_query", "status", format!("unknown status {s}")));
+    if let Some(s) = q
+        .status
+        .as_deref()
+        .filter(|s| !RECIPIENT_STATUSES.contains(s))
+    {
+        return Err(ApiError::invalid_field(
+            "invalid_query",
+            "status",
+            format!("unknown status {s}"),
+        ));
     }
-    Ok(Json(metrics::recipients(&st.pool, c.id, q.status.as_deref(), limit(q.limit)?).await?))
+    Ok(Json(
+        metrics::recipients(&st.pool, c.id, q.status.as_deref(), limit(q.limit)?).await?,
+    ))
 }
 
 /// Sent, delivered, read and failed per minute (the last 180 minutes with activity).

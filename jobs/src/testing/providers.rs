@@ -112,7 +112,12 @@ impl Providers {
 
     /// WhatsApp: every message to `to` (digits, as sent) meets `fault`.
     pub fn whatsapp_fault(&self, to: &str, fault: super::whatsapp::PhoneFault) {
-        self.inner.wa.lock().expect("wa").faults.insert(to.to_string(), fault);
+        self.inner
+            .wa
+            .lock()
+            .expect("wa")
+            .faults
+            .insert(to.to_string(), fault);
     }
 
     /// WhatsApp: the number's throughput (messages/s, 0 = none); over it, 130429.
@@ -221,7 +226,11 @@ async fn whatsapp(
     let to = v["to"].as_str().unwrap_or("").to_string();
     let (refused, cb, fault) = {
         let mut wa = i.wa.lock().expect("wa");
-        (wa.admit(&to), wa.callbacks.clone(), wa.faults.get(&to).copied())
+        (
+            wa.admit(&to),
+            wa.callbacks.clone(),
+            wa.faults.get(&to).copied(),
+        )
     };
     if let Some((status, body)) = refused {
         return (StatusCode::from_u16(status).expect("status"), Json(body)).into_response();

@@ -136,7 +136,13 @@ pub async fn post_signed(url: &str, secret: &str, payload: &Value) -> u16 {
 }
 
 /// After an accepted message: its statuses, by webhook, in the configured order.
-pub(crate) fn spawn_statuses(cb: Callbacks, phone_number_id: String, wamid: String, to: String, fault: Option<PhoneFault>) {
+pub(crate) fn spawn_statuses(
+    cb: Callbacks,
+    phone_number_id: String,
+    wamid: String,
+    to: String,
+    fault: Option<PhoneFault>,
+) {
     tokio::spawn(async move {
         // Meta answers the API call first; statuses follow shortly.
         tokio::time::sleep(Duration::from_millis(20)).await;

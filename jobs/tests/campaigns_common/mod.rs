@@ -7,9 +7,9 @@
 use jobs::kinds::campaigns::model::{Campaign, CampaignInput, ContactInput, TemplateInput};
 use jobs::kinds::campaigns::{contacts, lifecycle};
 use jobs::kinds::notify::admin;
-pub use jobs::testing::Bed;
 use jobs::testing::eventually;
 use jobs::testing::whatsapp::{callback_receiver, Callbacks};
+pub use jobs::testing::Bed;
 use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
@@ -41,7 +41,9 @@ pub async fn template(bed: &Bed, category: &str) {
         "parameters": ["first_name", "coupon"]
     }))
     .unwrap();
-    lifecycle::put_template(&bed.pool, bed.tenant, &t).await.unwrap();
+    lifecycle::put_template(&bed.pool, bed.tenant, &t)
+        .await
+        .unwrap();
 }
 
 /// Phone digits of contact `i` (as the fake sees `to`): 55 11 9xxxx-xxxx.
@@ -59,7 +61,9 @@ pub fn contact(i: usize, tags: &[&str]) -> ContactInput {
 
 pub async fn add_contacts(bed: &Bed, rows: Vec<ContactInput>) {
     for chunk in rows.chunks(10_000) {
-        contacts::upsert(&bed.pool, bed.tenant, chunk).await.unwrap();
+        contacts::upsert(&bed.pool, bed.tenant, chunk)
+            .await
+            .unwrap();
     }
 }
 
@@ -73,7 +77,9 @@ pub fn input(rate: u32) -> CampaignInput {
 }
 
 pub async fn campaign(bed: &Bed, input: &CampaignInput) -> Campaign {
-    lifecycle::create(&bed.pool, bed.tenant, input).await.unwrap()
+    lifecycle::create(&bed.pool, bed.tenant, input)
+        .await
+        .unwrap()
 }
 
 pub async fn act(bed: &Bed, id: Uuid, action: &str) -> Result<Campaign, lifecycle::CampaignError> {
@@ -81,7 +87,10 @@ pub async fn act(bed: &Bed, id: Uuid, action: &str) -> Result<Campaign, lifecycl
 }
 
 pub async fn state(bed: &Bed, id: Uuid) -> Campaign {
-    lifecycle::get(&bed.pool, bed.tenant, id).await.unwrap().unwrap()
+    lifecycle::get(&bed.pool, bed.tenant, id)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 /// Waits until the campaign is in `s`.

@@ -36,7 +36,9 @@ pub fn push_filter(qb: &mut QueryBuilder<'_, Postgres>, a: &Audience) {
                 qb.push(" and c.tags @> ").push_bind(all_of.clone());
             }
             if !none_of.is_empty() {
-                qb.push(" and not (c.tags && ").push_bind(none_of.clone()).push(")");
+                qb.push(" and not (c.tags && ")
+                    .push_bind(none_of.clone())
+                    .push(")");
             }
         }
         Audience::List { external_ids } => {
@@ -74,7 +76,9 @@ fn push_condition(qb: &mut QueryBuilder<'_, Postgres>, c: &Condition) {
         if c.op == "not_has" {
             qb.push("not ");
         }
-        qb.push("(").push_bind(text(&c.value)).push(" = any(c.tags))");
+        qb.push("(")
+            .push_bind(text(&c.value))
+            .push(" = any(c.tags))");
         return;
     }
     // The value as text: `name`, or `attributes->>key`.
@@ -97,7 +101,11 @@ fn push_condition(qb: &mut QueryBuilder<'_, Postgres>, c: &Condition) {
                 " is null or "
             });
             lhs(qb);
-            qb.push(if c.op == "exists" { " <> '')" } else { " = '')" });
+            qb.push(if c.op == "exists" {
+                " <> '')"
+            } else {
+                " = '')"
+            });
         }
         "eq" => {
             lhs(qb);
@@ -110,7 +118,9 @@ fn push_condition(qb: &mut QueryBuilder<'_, Postgres>, c: &Condition) {
         "contains" => {
             qb.push("strpos(lower(");
             lhs(qb);
-            qb.push("), lower(").push_bind(text(&c.value)).push(")) > 0");
+            qb.push("), lower(")
+                .push_bind(text(&c.value))
+                .push(")) > 0");
         }
         "in" => {
             let vals: Vec<String> = c
@@ -199,14 +209,17 @@ pub async fn count(
     Ok(c)
 }
 
-/// A sample of eligible contacts: (name, phone, external_id, attributes).
+/// (name, phone, external_id, attributes) of a sampled contact.
+pub type SampleRow = (String, String, String, serde_json::Value);
+
+/// A sample of eligible contacts.
 pub async fn sample(
     pg: &PgPool,
     tenant: Uuid,
     a: &Audience,
     marketing: bool,
     n: i64,
-) -> Result<Vec<(String, String, String, serde_json::Value)>, sqlx::Error> {
+) -> Result<Vec<SampleRow>, sqlx::Error> {
     let mut qb = QueryBuilder::new("");
     push_verdicts(&mut qb, tenant, a, marketing);
     qb.push("select name, phone, external_id, attributes from verdicts where reason is null order by created_at, id limit ")

@@ -201,7 +201,11 @@ pub fn from_csv(text: &str) -> Result<Vec<ContactInput>, FieldError> {
     Ok(out)
 }
 
-pub async fn get(pg: &PgPool, tenant: Uuid, external_id: &str) -> Result<Option<Contact>, sqlx::Error> {
+pub async fn get(
+    pg: &PgPool,
+    tenant: Uuid,
+    external_id: &str,
+) -> Result<Option<Contact>, sqlx::Error> {
     sqlx::query_as(
         "select id, external_id, name, phone, phone_raw, phone_error, tags, attributes, opted_in_at, opt_in_source, \
          opted_out_at, opt_out_source, blocked, marketing_opt_out, created_at, updated_at \

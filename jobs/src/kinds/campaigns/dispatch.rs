@@ -24,7 +24,11 @@ use crate::engine::{Engine, EngineError, NewJob, Priority};
 use crate::kinds::JobError;
 
 /// The dispatch job for the campaign's current `dispatch_seq` (pushing it twice makes one job).
-pub async fn push(engine: &Engine, c: &Campaign, at: Option<DateTime<Utc>>) -> Result<(), EngineError> {
+pub async fn push(
+    engine: &Engine,
+    c: &Campaign,
+    at: Option<DateTime<Utc>>,
+) -> Result<(), EngineError> {
     set_limits(engine, c).await?;
     let mut job = NewJob::new(
         QUEUE,
@@ -49,7 +53,12 @@ pub async fn set_limits(engine: &Engine, c: &Campaign) -> Result<(), EngineError
             .await
     } else {
         engine
-            .set_rate_limit(QUEUE, &key, c.effective_rate.max(1) as u32, Duration::from_secs(1))
+            .set_rate_limit(
+                QUEUE,
+                &key,
+                c.effective_rate.max(1) as u32,
+                Duration::from_secs(1),
+            )
             .await
     }
 }
@@ -91,7 +100,10 @@ pub async fn tick(
         return Ok(Tick::Stop("campaign deleted".into()));
     };
     if c.dispatch_seq != seq {
-        return Ok(Tick::Stop(format!("stale dispatch {seq} (now {})", c.dispatch_seq)));
+        return Ok(Tick::Stop(format!(
+            "stale dispatch {seq} (now {})",
+            c.dispatch_seq
+        )));
     }
     if c.state == "scheduled" {
         let now = Utc::now();
@@ -102,9 +114,15 @@ pub async fn tick(
         return match lifecycle::start(pg, engine, tenant, id).await {
             Ok(_) => Ok(Tick::Stop("started".into())),
             Err(lifecycle::CampaignError::Invalid(f)) => {
-                lifecycle::transition(pg, id, &["running", "scheduled"], "failed", Some(&f.to_string()))
-                    .await
-                    .map_err(db)?;
+                lifecycle::transition(
+                    pg,
+                    id,
+                    &["running", "scheduled"],
+                    "failed",
+                    Some(&f.to_string()),
+                )
+                .await
+                .map_err(db)?;
                 Ok(Tick::Stop(format!("failed: {f}")))
             }
             Err(lifecycle::CampaignError::State(st)) => Ok(Tick::Stop(st)),
@@ -125,7 +143,9 @@ pub async fn tick(
     if c.effective_rate < c.rate_per_second {
         if let Some(r) = raise_rate(pg, id).await.map_err(db)? {
             c.effective_rate = r;
-            set_limits(engine, &c).await.map_err(|e| JobError::retryable(e.to_string()))?;
+            set_limits(engine, &c)
+                .await
+                .map_err(|e| JobError::retryable(e.to_string()))?;
         }
     }
     let per_tick = if c.min_delay_ms > 0 {

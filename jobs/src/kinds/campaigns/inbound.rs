@@ -116,13 +116,20 @@ pub async fn handle(pg: &PgPool, payload: &Value) -> Result<Applied, sqlx::Error
                     let event = v["event"].as_str().unwrap_or("");
                     let bad = matches!(
                         event,
-                        "DOWNGRADE" | "FLAGGED" | "DISABLED_UPDATE" | "ACCOUNT_VIOLATION" | "ACCOUNT_RESTRICTION"
+                        "DOWNGRADE"
+                            | "FLAGGED"
+                            | "DISABLED_UPDATE"
+                            | "ACCOUNT_VIOLATION"
+                            | "ACCOUNT_RESTRICTION"
                     );
                     if let (true, Some(waba)) = (bad, entry["id"].as_str()) {
                         let reason = format!(
                             "meta {}: {event}{}",
                             change["field"].as_str().unwrap_or(""),
-                            v["current_limit"].as_str().map(|l| format!(" (limit {l})")).unwrap_or_default()
+                            v["current_limit"]
+                                .as_str()
+                                .map(|l| format!(" (limit {l})"))
+                                .unwrap_or_default()
                         );
                         a.paused += pause_waba(pg, waba, &reason).await?;
                     }
@@ -193,12 +200,25 @@ async fn failed_code(pg: &PgPool, wamid: &str, code: Option<i32>) -> Result<(), 
             .await?;
             if let Some(nid) = nid {
                 // Meta did not deliver it: the outbox row may be sent again later.
-                crate::kinds::notify::sql::set_status(pg, nid, "failed", "queued", Some("meta 131049: deferred")).await?;
+                crate::kinds::notify::sql::set_status(
+                    pg,
+                    nid,
+                    "failed",
+                    "queued",
+                    Some("meta 131049: deferred"),
+                )
+                .await?;
             }
         }
         131050 => contacts::stop_marketing(pg, contact).await?,
         _ => {
-            send::auto_pause(pg, campaign, "auto_pause", "meta 131048: spam rate limit hit").await?;
+            send::auto_pause(
+                pg,
+                campaign,
+                "auto_pause",
+                "meta 131048: spam rate limit hit",
+            )
+            .await?;
         }
     }
     Ok(())
@@ -219,7 +239,12 @@ pub async fn apply_early(pg: &PgPool, _rid: Uuid, wamid: Option<&str>) -> Result
     Ok(())
 }
 
-async fn inbound_message(pg: &PgPool, sender: &str, m: &Value, a: &mut Applied) -> Result<(), sqlx::Error> {
+async fn inbound_message(
+    pg: &PgPool,
+    sender: &str,
+    m: &Value,
+    a: &mut Applied,
+) -> Result<(), sqlx::Error> {
     let Some(from) = m["from"].as_str() else {
         return Ok(());
     };
@@ -254,7 +279,8 @@ async fn inbound_message(pg: &PgPool, sender: &str, m: &Value, a: &mut Applied) 
         let words = words.unwrap_or_else(default_stop_words);
         if is_stop_word(text, &words) {
             a.opted_out +=
-                contacts::opt_out_phone(pg, tenant, &phone, &format!("stop_word:{}", text.trim())).await?;
+                contacts::opt_out_phone(pg, tenant, &phone, &format!("stop_word:{}", text.trim()))
+                    .await?;
         }
     }
     Ok(())

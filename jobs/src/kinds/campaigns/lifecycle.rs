@@ -37,7 +37,8 @@ pub enum CampaignError {
     Engine(#[from] crate::engine::EngineError),
 }
 
-const TEMPLATE_COLS: &str = "id, name, language, category, body, parameters, components, created_at";
+const TEMPLATE_COLS: &str =
+    "id, name, language, category, body, parameters, components, created_at";
 pub const CAMPAIGN_COLS: &str = "id, tenant_id, name, state, state_reason, sender_phone_number_id, template_id, \
     parameters, audience, start_at, window_start_minute, window_end_minute, rate_per_second, effective_rate, \
     min_delay_ms, throughput, dispatch_seq, exclusions, recipients_count, created_at, updated_at, started_at, finished_at";
@@ -116,8 +117,13 @@ pub async fn create(
         )
     })?;
     check_parameters(&template, &input.parameters)?;
-    let counts =
-        audience::count(pg, tenant, &input.audience, template.category == "marketing").await?;
+    let counts = audience::count(
+        pg,
+        tenant,
+        &input.audience,
+        template.category == "marketing",
+    )
+    .await?;
     if counts.eligible == 0 {
         return Err(FieldError::new(
             "audience",
@@ -184,11 +190,12 @@ pub async fn list(
 
 /// Deletes a draft (other states keep their history: cancel them).
 pub async fn delete(pg: &PgPool, tenant: Uuid, id: Uuid) -> Result<(), CampaignError> {
-    let r = sqlx::query("delete from campaigns where tenant_id = $1 and id = $2 and state = 'draft'")
-        .bind(tenant)
-        .bind(id)
-        .execute(pg)
-        .await?;
+    let r =
+        sqlx::query("delete from campaigns where tenant_id = $1 and id = $2 and state = 'draft'")
+            .bind(tenant)
+            .bind(id)
+            .execute(pg)
+            .await?;
     if r.rows_affected() == 0 {
         return Err(current(pg, tenant, id).await?);
     }
@@ -207,7 +214,8 @@ async fn current(
             .bind(id)
             .fetch_optional(ex)
             .await?;
-    Ok(s.map(CampaignError::State).unwrap_or(CampaignError::NotFound))
+    Ok(s.map(CampaignError::State)
+        .unwrap_or(CampaignError::NotFound))
 }
 
 /// One guarded move; `None` when the campaign is not in `from`.

@@ -57,8 +57,19 @@ pub struct Cost {
     pub actual: f64,
 }
 
+/// (status, skip reason, error code, count, replied count).
+type StatusRow = (String, Option<String>, Option<i32>, i64, i64);
+
 /// Statuses that are final for a recipient.
-pub const FINAL: [&str; 7] = ["sent", "delivered", "read", "failed", "skipped", "cancelled", "unknown"];
+pub const FINAL: [&str; 7] = [
+    "sent",
+    "delivered",
+    "read",
+    "failed",
+    "skipped",
+    "cancelled",
+    "unknown",
+];
 
 pub async fn compute(
     pg: &PgPool,
@@ -66,7 +77,7 @@ pub async fn compute(
     c: &Campaign,
     category: &str,
 ) -> Result<Metrics, sqlx::Error> {
-    let rows: Vec<(String, Option<String>, Option<i32>, i64, i64)> = sqlx::query_as(
+    let rows: Vec<StatusRow> = sqlx::query_as(
         "select status, case when status = 'skipped' then reason end, \
          case when status = 'failed' then error_code end, count(*), \
          count(*) filter (where replied_at is not null) \
@@ -75,8 +86,10 @@ pub async fn compute(
     .bind(c.id)
     .fetch_all(pg)
     .await?;
-    let mut by_status: BTreeMap<String, i64> =
-        RECIPIENT_STATUSES.iter().map(|s| (s.to_string(), 0)).collect();
+    let mut by_status: BTreeMap<String, i64> = RECIPIENT_STATUSES
+        .iter()
+        .map(|s| (s.to_string(), 0))
+        .collect();
     let (mut failed_by_code, mut skipped_by_reason) = (BTreeMap::new(), BTreeMap::new());
     let mut replied = 0;
     for (st, reason, code, n, rep) in rows {
@@ -88,7 +101,9 @@ pub async fn compute(
                 .or_default() += n;
         }
         if st == "skipped" {
-            *skipped_by_reason.entry(reason.unwrap_or_default()).or_default() += n;
+            *skipped_by_reason
+                .entry(reason.unwrap_or_default())
+                .or_default() += n;
         }
     }
     let recipients: i64 = by_status.values().sum();
@@ -104,7 +119,9 @@ pub async fn compute(
     .fetch_one(pg)
     .await?;
     let remaining = recipients - done;
-    let eta = (c.state == "running" || c.state == "paused").then(|| eta(c, remaining)).flatten();
+    let eta = (c.state == "running" || c.state == "paused")
+        .then(|| eta(c, remaining))
+        .flatten();
     let price = s.price("BR", category);
     Ok(Metrics {
         recipients,
@@ -186,9 +203,11 @@ pub struct Minute {
     pub failed: i64,
 }
 
+type MinuteRow = (DateTime<Utc>, i64, i64, i64, i64);
+
 /// Per-minute counts (the last `minutes` minutes with activity).
 pub async fn series(pg: &PgPool, campaign: Uuid, minutes: i64) -> Result<Vec<Minute>, sqlx::Error> {
-    let rows: Vec<(DateTime<Utc>, i64, i64, i64, i64)> = sqlx::query_as(
+    let rows: Vec<MinuteRow> = sqlx::query_as(
         "with ev as ( \
            select date_trunc('minute', sent_at) m, 1 s, 0 d, 0 r, 0 f from campaign_recipients where campaign_id = $1 and sent_at is not null \
            union all select date_trunc('minute', delivered_at), 0, 1, 0, 0 from campaign_recipients where campaign_id = $1 and delivered_at is not null \
@@ -202,7 +221,13 @@ pub async fn series(pg: &PgPool, campaign: Uuid, minutes: i64) -> Result<Vec<Min
     .await?;
     let mut out: Vec<Minute> = rows
         .into_iter()
-        .map(|(minute, sent, delivered, read, failed)| Minute { minute, sent, delivered, read, failed })
+        .map(|(minute, sent, delivered, read, failed)| Minute {
+            minute,
+            sent,
+            delivered,
+            read,
+            failed,
+        })
         .collect();
     out.reverse();
     Ok(out)

@@ -77,7 +77,11 @@ impl ContactInput {
                 "must be 1-200 bytes",
             ));
         }
-        if self.tags.iter().any(|t| t.trim().is_empty() || t.len() > 100) {
+        if self
+            .tags
+            .iter()
+            .any(|t| t.trim().is_empty() || t.len() > 100)
+        {
             return Err(FieldError::new(
                 format!("{at}.tags"),
                 "tags are 1-100 bytes",
@@ -243,10 +247,7 @@ impl Audience {
             }
             Audience::List { external_ids } => {
                 if external_ids.is_empty() || external_ids.len() > 100_000 {
-                    return Err(FieldError::new(
-                        "audience.external_ids",
-                        "1 to 100,000 ids",
-                    ));
+                    return Err(FieldError::new("audience.external_ids", "1 to 100,000 ids"));
                 }
                 Ok(())
             }
@@ -281,7 +282,10 @@ impl Condition {
             "eq" | "ne" | "contains" if !self.value.is_null() && !self.value.is_array() => Ok(()),
             "in" if self.value.as_array().is_some_and(|a| !a.is_empty()) => Ok(()),
             "gt" | "gte" | "lt" | "lte" if self.value.is_number() => Ok(()),
-            _ => Err(format!("op {:?} does not fit value {}", self.op, self.value)),
+            _ => Err(format!(
+                "op {:?} does not fit value {}",
+                self.op, self.value
+            )),
         }
     }
 }
@@ -366,10 +370,7 @@ impl CampaignInput {
         if self.rate_per_second == 0 || self.rate_per_second > self.throughput {
             return Err(FieldError::new(
                 "rate_per_second",
-                format!(
-                    "1 to the number's throughput ({}/s)",
-                    self.throughput
-                ),
+                format!("1 to the number's throughput ({}/s)", self.throughput),
             ));
         }
         if self.min_delay_ms > 3_600_000 {
@@ -624,11 +625,23 @@ mod tests {
     #[test]
     fn unknown_and_missing_variables_name_the_field() {
         let mut m = mapping();
-        m.insert("nome".into(), ParamSource { source: "name".into(), default: None });
-        assert_eq!(check_parameters(&template(), &m).unwrap_err().path, "parameters.nome");
+        m.insert(
+            "nome".into(),
+            ParamSource {
+                source: "name".into(),
+                default: None,
+            },
+        );
+        assert_eq!(
+            check_parameters(&template(), &m).unwrap_err().path,
+            "parameters.nome"
+        );
         let mut m = mapping();
         m.remove("coupon");
-        assert_eq!(check_parameters(&template(), &m).unwrap_err().path, "parameters.coupon");
+        assert_eq!(
+            check_parameters(&template(), &m).unwrap_err().path,
+            "parameters.coupon"
+        );
         assert!(check_parameters(&template(), &mapping()).is_ok());
     }
 

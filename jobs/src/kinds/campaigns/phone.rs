@@ -119,13 +119,22 @@ mod tests {
     #[test]
     fn landlines_keep_eight_digits() {
         assert_eq!(normalize("(81) 3222-1234").as_deref(), Ok("+558132221234"));
-        assert_eq!(normalize("+55 81 3222 1234").as_deref(), Ok("+558132221234"));
+        assert_eq!(
+            normalize("+55 81 3222 1234").as_deref(),
+            Ok("+558132221234")
+        );
     }
 
     #[test]
     fn other_countries_need_their_prefix() {
-        assert_eq!(normalize("+1 (415) 555-2671").as_deref(), Ok("+14155552671"));
-        assert_eq!(normalize("00351 912 345 678").as_deref(), Ok("+351912345678"));
+        assert_eq!(
+            normalize("+1 (415) 555-2671").as_deref(),
+            Ok("+14155552671")
+        );
+        assert_eq!(
+            normalize("00351 912 345 678").as_deref(),
+            Ok("+351912345678")
+        );
         assert_eq!(normalize("+1234"), Err(PhoneError::BadInternational));
     }
 

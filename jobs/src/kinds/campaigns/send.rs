@@ -33,7 +33,9 @@ use uuid::Uuid;
 use super::model::{components, render_values, Campaign, Fields, Template};
 use super::{contacts, dispatch, lifecycle, window, CampaignsSettings};
 use crate::channels::SendError;
-use crate::kinds::notify::model::{ChannelName, MessageSpec, NotificationRequest, WhatsAppTemplate};
+use crate::kinds::notify::model::{
+    ChannelName, MessageSpec, NotificationRequest, WhatsAppTemplate,
+};
 use crate::kinds::notify::{dispatch as notify_dispatch, outbox, sql as outbox_sql};
 use crate::kinds::{JobContext, JobError};
 
@@ -45,7 +47,9 @@ fn db(e: sqlx::Error) -> JobError {
 pub fn meta_code(reason: &str) -> Option<i64> {
     let i = reason.find("meta ")?;
     let rest = &reason[i + 5..];
-    let end = rest.find(|c: char| !c.is_ascii_digit()).unwrap_or(rest.len());
+    let end = rest
+        .find(|c: char| !c.is_ascii_digit())
+        .unwrap_or(rest.len());
     rest[..end].parse().ok()
 }
 
@@ -131,7 +135,9 @@ pub async fn process(
         "dispatched" => {}
         "sending" => {
             // A run died mid-call (or the outbox knows more): mirror the outbox row.
-            let st = mirror(&pg, rid, r.notification_id, tenant).await.map_err(db)?;
+            let st = mirror(&pg, rid, r.notification_id, tenant)
+                .await
+                .map_err(db)?;
             return Ok(done(&st));
         }
         other => return Ok(done(other)),
@@ -139,17 +145,28 @@ pub async fn process(
     match c.state.as_str() {
         "running" => {}
         "paused" | "scheduled" | "draft" => {
-            set(&pg, rid, &["dispatched"], "queued", None, None).await.map_err(db)?;
+            set(&pg, rid, &["dispatched"], "queued", None, None)
+                .await
+                .map_err(db)?;
             return Ok(done("paused"));
         }
         _ => {
-            set(&pg, rid, &["dispatched"], "cancelled", Some("campaign cancelled"), None)
-                .await
-                .map_err(db)?;
+            set(
+                &pg,
+                rid,
+                &["dispatched"],
+                "cancelled",
+                Some("campaign cancelled"),
+                None,
+            )
+            .await
+            .map_err(db)?;
             return Ok(done("cancelled"));
         }
     }
-    let template = lifecycle::template_by_id(&pg, c.template_id).await.map_err(db)?;
+    let template = lifecycle::template_by_id(&pg, c.template_id)
+        .await
+        .map_err(db)?;
     let marketing = template.category == "marketing";
     let skip = if r.blocked {
         Some("blocked")
@@ -161,13 +178,17 @@ pub async fn process(
         None
     };
     if let Some(why) = skip {
-        set(&pg, rid, &["dispatched"], "skipped", Some(why), None).await.map_err(db)?;
+        set(&pg, rid, &["dispatched"], "skipped", Some(why), None)
+            .await
+            .map_err(db)?;
         return Ok(done("skipped"));
     }
     if let Some((ws, we)) = c.window() {
         let tz = dispatch::tenant_tz(&pg, tenant).await.map_err(db)?;
         if window::opens_at(Utc::now(), tz, ws, we).is_some() {
-            set(&pg, rid, &["dispatched"], "queued", None, None).await.map_err(db)?;
+            set(&pg, rid, &["dispatched"], "queued", None, None)
+                .await
+                .map_err(db)?;
             return Ok(done("outside window"));
         }
     }
@@ -181,7 +202,9 @@ pub async fn process(
         Ok(v) => v,
         Err(var) => {
             let why = format!("missing_variable:{var}");
-            set(&pg, rid, &["dispatched"], "skipped", Some(&why), None).await.map_err(db)?;
+            set(&pg, rid, &["dispatched"], "skipped", Some(&why), None)
+                .await
+                .map_err(db)?;
             return Ok(done("skipped"));
         }
     };
@@ -189,7 +212,14 @@ pub async fn process(
         .await
         .map_err(db)?
     else {
-        return fail_campaign(&pg, &ctx.resources.engine, &c, rid, "the tenant has no whatsapp channel").await;
+        return fail_campaign(
+            &pg,
+            &ctx.resources.engine,
+            &c,
+            rid,
+            "the tenant has no whatsapp channel",
+        )
+        .await;
     };
     if !enabled {
         let reason = format!("whatsapp channel disabled: {}", why.unwrap_or_default());
@@ -207,11 +237,16 @@ pub async fn process(
         .map_err(db)?;
     if row.status != "queued" {
         // Sent (or settled) by an earlier run of this recipient: never again.
-        set(&pg, rid, &["dispatched"], "sending", None, None).await.map_err(db)?;
+        set(&pg, rid, &["dispatched"], "sending", None, None)
+            .await
+            .map_err(db)?;
         let st = mirror(&pg, rid, Some(row.id), tenant).await.map_err(db)?;
         return Ok(done(&st));
     }
-    if !set(&pg, rid, &["dispatched"], "sending", None, None).await.map_err(db)? {
+    if !set(&pg, rid, &["dispatched"], "sending", None, None)
+        .await
+        .map_err(db)?
+    {
         return Ok(done("claimed elsewhere"));
     }
     if outbox_sql::claim(&pg, row.id).await.map_err(db)?.is_none() {
@@ -221,7 +256,12 @@ pub async fn process(
     let out = notify_dispatch::prepare(&pg, tenant, &row, settings)
         .await
         .map_err(|e| JobError::permanent(e.to_string()))?;
-    let result = notify_dispatch::send(ChannelName::Whatsapp, &ctx.resources.settings.notifications, &out).await;
+    let result = notify_dispatch::send(
+        ChannelName::Whatsapp,
+        &ctx.resources.settings.notifications,
+        &out,
+    )
+    .await;
     outcome(&pg, ctx, s, &c, rid, r.contact_id, row.id, result).await
 }
 
@@ -277,7 +317,14 @@ async fn mirror(
     };
     let st = match n.status.as_str() {
         "sending" => {
-            outbox_sql::set_status(pg, n.id, "sending", "unknown", Some("worker stopped during the provider call")).await?;
+            outbox_sql::set_status(
+                pg,
+                n.id,
+                "sending",
+                "unknown",
+                Some("worker stopped during the provider call"),
+            )
+            .await?;
             "unknown"
         }
         "queued" => "queued",
@@ -300,7 +347,10 @@ async fn mirror(
         .execute(pg)
         .await?;
     } else {
-        let reason = n.last_error.as_deref().unwrap_or("worker stopped during the provider call");
+        let reason = n
+            .last_error
+            .as_deref()
+            .unwrap_or("worker stopped during the provider call");
         set(pg, rid, &["sending"], st, Some(reason), None).await?;
     }
     Ok(st.into())
@@ -313,20 +363,29 @@ async fn fail_campaign(
     rid: Uuid,
     reason: &str,
 ) -> Result<serde_json::Value, JobError> {
-    set(pg, rid, &["dispatched"], "queued", None, None).await.map_err(db)?;
+    set(pg, rid, &["dispatched"], "queued", None, None)
+        .await
+        .map_err(db)?;
     if lifecycle::transition(pg, c.id, &["running", "paused"], "failed", Some(reason))
         .await
         .map_err(db)?
         .is_some()
     {
-        lifecycle::event(pg, c.id, "failed", reason).await.map_err(db)?;
+        lifecycle::event(pg, c.id, "failed", reason)
+            .await
+            .map_err(db)?;
         dispatch::stop_limits(engine, c.id).await.ok();
     }
     Ok(done("campaign failed"))
 }
 
 /// Pauses a running campaign with a reason and a notice (131048, quality guard, quality webhooks).
-pub async fn auto_pause(pg: &PgPool, id: Uuid, kind: &str, reason: &str) -> Result<bool, sqlx::Error> {
+pub async fn auto_pause(
+    pg: &PgPool,
+    id: Uuid,
+    kind: &str,
+    reason: &str,
+) -> Result<bool, sqlx::Error> {
     let moved = lifecycle::transition(pg, id, &["running"], "paused", Some(reason)).await?;
     if moved.is_some() {
         lifecycle::event(pg, id, kind, reason).await?;
@@ -381,8 +440,12 @@ async fn outcome(
     };
     match (&err, code) {
         (SendError::Unknown { reason }, _) => {
-            outbox_sql::set_status(pg, nid, "sending", "unknown", Some(reason)).await.map_err(db)?;
-            set(pg, rid, &["sending"], "unknown", Some(reason), None).await.map_err(db)?;
+            outbox_sql::set_status(pg, nid, "sending", "unknown", Some(reason))
+                .await
+                .map_err(db)?;
+            set(pg, rid, &["sending"], "unknown", Some(reason), None)
+                .await
+                .map_err(db)?;
             Ok(done("unknown"))
         }
         (_, Some(131049)) => {
@@ -397,9 +460,14 @@ async fn outcome(
         }
         (_, Some(131048)) => {
             requeue("queued", reason.clone()).await.map_err(db)?;
-            auto_pause(pg, c.id, "auto_pause", &format!("meta 131048: spam rate limit hit; {reason}"))
-                .await
-                .map_err(db)?;
+            auto_pause(
+                pg,
+                c.id,
+                "auto_pause",
+                &format!("meta 131048: spam rate limit hit; {reason}"),
+            )
+            .await
+            .map_err(db)?;
             Ok(done("queued"))
         }
         (SendError::Retryable { retry_after, .. }, Some(130429)) => {
@@ -414,10 +482,19 @@ async fn outcome(
         }
         (SendError::Retryable { retry_after, .. }, code) => {
             if ctx.attempt >= ctx.max_attempts {
-                outbox_sql::set_status(pg, nid, "sending", "failed", Some(&reason)).await.map_err(db)?;
-                set(pg, rid, &["sending"], "failed", Some(&format!("gave up after {} attempts: {reason}", ctx.attempt)), code)
+                outbox_sql::set_status(pg, nid, "sending", "failed", Some(&reason))
                     .await
                     .map_err(db)?;
+                set(
+                    pg,
+                    rid,
+                    &["sending"],
+                    "failed",
+                    Some(&format!("gave up after {} attempts: {reason}", ctx.attempt)),
+                    code,
+                )
+                .await
+                .map_err(db)?;
                 guard(pg, s, c.id).await?;
                 return Ok(done("failed"));
             }
@@ -428,8 +505,12 @@ async fn outcome(
             })
         }
         (_, code) => {
-            outbox_sql::set_status(pg, nid, "sending", "failed", Some(&reason)).await.map_err(db)?;
-            set(pg, rid, &["sending"], "failed", Some(&reason), code).await.map_err(db)?;
+            outbox_sql::set_status(pg, nid, "sending", "failed", Some(&reason))
+                .await
+                .map_err(db)?;
+            set(pg, rid, &["sending"], "failed", Some(&reason), code)
+                .await
+                .map_err(db)?;
             if code == Some(131050) {
                 contacts::stop_marketing(pg, contact).await.map_err(db)?;
             }
@@ -454,9 +535,14 @@ async fn lower_rate(pg: &PgPool, engine: &crate::engine::Engine, id: Uuid) -> Re
         dispatch::set_limits(engine, &c)
             .await
             .map_err(|e| JobError::retryable(e.to_string()))?;
-        lifecycle::event(pg, id, "throttled", &format!("meta 130429: rate lowered to {}/s", c.effective_rate))
-            .await
-            .map_err(db)?;
+        lifecycle::event(
+            pg,
+            id,
+            "throttled",
+            &format!("meta 130429: rate lowered to {}/s", c.effective_rate),
+        )
+        .await
+        .map_err(db)?;
     }
     Ok(())
 }
@@ -484,7 +570,9 @@ pub async fn guard(pg: &PgPool, s: &CampaignsSettings, id: Uuid) -> Result<(), J
             "quality_guard: {failed} of the last {total} sends failed (over {:.0} %)",
             s.quality_max_failure_rate * 100.0
         );
-        auto_pause(pg, id, "auto_pause", &reason).await.map_err(db)?;
+        auto_pause(pg, id, "auto_pause", &reason)
+            .await
+            .map_err(db)?;
     }
     Ok(())
 }
@@ -495,8 +583,14 @@ mod tests {
 
     #[test]
     fn meta_codes_are_read_from_channel_reasons() {
-        assert_eq!(meta_code("400 meta 131049: (#131049) not delivered"), Some(131049));
-        assert_eq!(meta_code("meta 130429: (#130429) Rate limit hit"), Some(130429));
+        assert_eq!(
+            meta_code("400 meta 131049: (#131049) not delivered"),
+            Some(131049)
+        );
+        assert_eq!(
+            meta_code("meta 130429: (#130429) Rate limit hit"),
+            Some(130429)
+        );
         assert_eq!(meta_code("503 upstream"), None);
     }
 }

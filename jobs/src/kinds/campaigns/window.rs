@@ -30,7 +30,10 @@ mod tests {
     #[test]
     fn inside_the_day_window_sends_now() {
         // 10:00 in São Paulo (UTC-3 since 2019)
-        assert_eq!(opens_at(utc("2026-03-10T13:00:00Z"), SP, 8 * 60, 20 * 60), None);
+        assert_eq!(
+            opens_at(utc("2026-03-10T13:00:00Z"), SP, 8 * 60, 20 * 60),
+            None
+        );
     }
 
     #[test]
