@@ -250,6 +250,20 @@ async fn campaigns_http_validates_moves_and_reports(pool: PgPool) {
     assert_eq!(s, StatusCode::OK);
     assert_eq!(series[0]["sent"], 1, "{series}");
 
+    // Prometheus gauges while it runs.
+    let (_, text) = c.req(Method::GET, "/metrics", None, None).await;
+    let text = text.as_str().unwrap_or_default().to_string();
+    let t = c.a.id;
+    assert!(
+        text.contains(&format!(
+            "tarefa_campaign_recipients{{tenant=\"{t}\",campaign=\"{id}\",state=\"running\",status=\"read\"}} 1"
+        )),
+        "{text}"
+    );
+    assert!(text.contains(&format!(
+        "tarefa_campaign_rate{{tenant=\"{t}\",campaign=\"{id}\"}} 40"
+    )));
+
     let (s, b) = c
         .req(
             Method::POST,

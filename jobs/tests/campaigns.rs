@@ -405,3 +405,81 @@ async fn campaigns_pause_resume_repeatedly_sends_no_duplicate(pool: PgPool) {
     w1.stop().await;
     w2.stop().await;
 }
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn campaigns_scheduled_start_freezes_and_sends_at_its_time(pool: PgPool) {
+    let bed = bed(pool.clone()).await;
+    add_contacts(&bed, (0..5).map(|i| contact(i, &[])).collect()).await;
+    let mut i = input(20);
+    let at = chrono::Utc::now() + chrono::Duration::seconds(2);
+    i.start_at = Some(at);
+    let c = campaign(&bed, &i).await;
+    let w = bed.worker("campaigns", 4);
+    assert_eq!(act(&bed, c.id, "schedule").await.unwrap().state, "scheduled");
+    // Nothing is frozen before the start.
+    assert_eq!(counts(&pool, c.id).await.values().sum::<i64>(), 0);
+    let done = wait_state(&bed, c.id, "completed").await;
+    assert!(done.started_at.unwrap() >= at, "{done:?}");
+    assert_eq!(done.recipients_count, 5);
+    assert_eq!(bed.fakes.whatsapp_accepted().len(), 5);
+    w.stop().await;
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn campaigns_messaging_limit_is_shared_by_the_tenants_campaigns(pool: PgPool) {
+    let bed = bed(pool.clone()).await;
+    sqlx::query("insert into campaign_settings (tenant_id, messaging_limit) values ($1, 250)")
+        .bind(bed.tenant)
+        .execute(&pool)
+        .await
+        .unwrap();
+    add_contacts(&bed, (0..200).map(|i| contact(i, &["a"])).collect()).await;
+    add_contacts(&bed, (200..400).map(|i| contact(i, &["b"])).collect()).await;
+    let by_tag = |t: &str| {
+        let mut i = input(80);
+        i.audience = Audience::Tags { any_of: vec![t.into()], all_of: vec![], none_of: vec![] };
+        i
+    };
+    let a = campaign(&bed, &by_tag("a")).await;
+    let b = campaign(&bed, &by_tag("b")).await;
+    let w = bed.worker("campaigns", 16);
+    act(&bed, a.id, "start").await.unwrap();
+    act(&bed, b.id, "start").await.unwrap();
+    // 250 unique contacts in 24 h across both campaigns, then they wait.
+    eventually(|| async {
+        let (x, y) = (counts(&pool, a.id).await, counts(&pool, b.id).await);
+        let get = |m: &std::collections::BTreeMap<String, i64>, k: &str| m.get(k).copied().unwrap_or(0);
+        Some((get(&x, "sent") + get(&y, "sent"), get(&x, "queued") + get(&y, "queued")))
+    })
+    .until(|(sent, queued)| *sent == 250 && *queued == 150)
+    .await;
+    assert_eq!(bed.fakes.whatsapp_accepted().len(), 250);
+    assert_eq!(state(&bed, a.id).await.state, "running");
+    w.stop().await;
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn campaigns_outside_the_send_window_wait_for_it(pool: PgPool) {
+    let bed = bed(pool.clone()).await;
+    add_contacts(&bed, (0..3).map(|i| contact(i, &[])).collect()).await;
+    // A one-hour window starting two hours from now (São Paulo time).
+    use chrono::Timelike;
+    let sp = jobs::store::tenants::parse_timezone("America/Sao_Paulo").unwrap();
+    let local = chrono::Utc::now().with_timezone(&sp);
+    let open = (local.hour() * 60 + local.minute() + 120) % 1440;
+    let mut i = input(20);
+    i.window_start = Some(format!("{:02}:{:02}", open / 60, open % 60));
+    i.window_end = Some(format!("{:02}:{:02}", (open + 60) % 1440 / 60, (open + 60) % 1440 % 60));
+    let c = campaign(&bed, &i).await;
+    let w = bed.worker("campaigns", 4);
+    let started = act(&bed, c.id, "start").await.unwrap();
+    let id = format!("dispatch.{}.{}", c.id, started.dispatch_seq);
+    let job = eventually(|| async { bed.engine.job("campaigns", &id).await.unwrap() })
+        .until(|j| j.status == jobs::engine::JobStatus::Scheduled)
+        .await;
+    let wait = job.run_at - chrono::Utc::now();
+    assert!(wait > chrono::Duration::minutes(100) && wait <= chrono::Duration::minutes(121), "{wait:?}");
+    assert_eq!(counts(&pool, c.id).await.get("queued"), Some(&3));
+    assert!(bed.fakes.whatsapp_accepted().is_empty());
+    w.stop().await;
+}

@@ -4,9 +4,9 @@
 //! Each run is one tick: check the campaign is still `running` and this
 //! job's `dispatch_seq` is the campaign's (a resume bumps it, so a stale
 //! chain from before a pause — or a second scheduler's copy — stops at
-//! once); wait for the send window; take up to one tick's worth of
-//! recipients (`effective_rate` × tick, within the tenant's rolling-24 h
-//! messaging limit and a cap on sends in flight) with `for update skip
+//! once); wait for the send window; top the recipients handed out up to
+//! `in_flight_secs` of the rate (within the tenant's rolling-24 h
+//! messaging limit) with `for update skip
 //! locked`, mark them `dispatched` and push one `campaigns.send` each
 //! (job id `<recipient>.<dispatch number>`, rate key `campaign:<id>`, whose
 //! shared limit every worker process obeys); then snooze until the next tick
@@ -148,23 +148,32 @@ pub async fn tick(
                 .map_err(|e| JobError::retryable(e.to_string()))?;
         }
     }
-    let per_tick = if c.min_delay_ms > 0 {
-        ((s.tick_ms as f64 / c.min_delay_ms as f64).ceil() as i64).min(c.effective_rate as i64)
+    // The engine's shared limit paces the sends exactly (GCRA in the claim
+    // script); the dispatcher only keeps `in_flight_secs` of the rate handed
+    // out, so a slow tick never lowers the rate and a pause drains quickly.
+    let per_sec = if c.min_delay_ms > 0 {
+        (1000.0 / c.min_delay_ms as f64).min(c.effective_rate as f64)
     } else {
-        (c.effective_rate as i64 * s.tick_ms as i64 / 1000).max(1)
+        c.effective_rate as f64
     };
-    let in_flight_cap = (c.effective_rate as i64 * s.in_flight_secs as i64).max(10);
+    let in_flight_cap = ((per_sec * s.in_flight_secs as f64).ceil() as i64).max(2);
     let mut tx = pg.begin().await.map_err(db)?;
-    let (in_flight, left): (i64, i64) = sqlx::query_as(
-        "select count(*) filter (where status in ('dispatched', 'sending')), \
-         count(*) filter (where status in ('queued', 'dispatched', 'sending', 'deferred')) \
-         from campaign_recipients where campaign_id = $1",
+    let in_flight: i64 = sqlx::query_scalar(
+        "select count(*) from campaign_recipients where campaign_id = $1 and status in ('dispatched', 'sending')",
     )
     .bind(id)
     .fetch_one(&mut *tx)
     .await
     .map_err(db)?;
-    if left == 0 {
+    let left = in_flight > 0
+        || sqlx::query_scalar::<_, bool>(
+            "select exists (select 1 from campaign_recipients where campaign_id = $1 and status in ('queued', 'deferred'))",
+        )
+        .bind(id)
+        .fetch_one(&mut *tx)
+        .await
+        .map_err(db)?;
+    if !left {
         tx.commit().await.map_err(db)?;
         if lifecycle::transition(pg, id, &["running"], "completed", None)
             .await
@@ -178,7 +187,7 @@ pub async fn tick(
         }
         return Ok(Tick::Stop("completed".into()));
     }
-    let mut budget = per_tick.min((in_flight_cap - in_flight).max(0));
+    let mut budget = (in_flight_cap - in_flight).max(0);
     let limit = messaging_limit(&mut tx, tenant, s).await.map_err(db)?;
     if let Some(limit) = limit {
         if budget > 0 {

@@ -232,3 +232,39 @@ pub async fn series(pg: &PgPool, campaign: Uuid, minutes: i64) -> Result<Vec<Min
     out.reverse();
     Ok(out)
 }
+
+/// Prometheus gauges of running and paused campaigns, as exposition text:
+/// `tarefa_campaign_recipients{tenant,campaign,state,status}` and
+/// `tarefa_campaign_rate{tenant,campaign}` (the effective msgs/s).
+pub async fn prometheus(pg: &PgPool) -> Result<String, sqlx::Error> {
+    use std::fmt::Write;
+    let rows: Vec<(String, String, String, String, i64)> = sqlx::query_as(
+        "select c.tenant_id::text, c.id::text, c.state, r.status, count(*) from campaigns c \
+         join campaign_recipients r on r.campaign_id = c.id where c.state in ('running', 'paused') \
+         group by 1, 2, 3, 4 order by 1, 2, 4",
+    )
+    .fetch_all(pg)
+    .await?;
+    let rates: Vec<(String, String, i32)> = sqlx::query_as(
+        "select tenant_id::text, id::text, effective_rate from campaigns where state in ('running', 'paused') order by 1, 2",
+    )
+    .fetch_all(pg)
+    .await?;
+    let mut out = String::new();
+    if !rows.is_empty() {
+        out.push_str("# HELP tarefa_campaign_recipients Recipients of running and paused campaigns by status.\n# TYPE tarefa_campaign_recipients gauge\n");
+        for (t, c, state, status, n) in rows {
+            let _ = writeln!(
+                out,
+                "tarefa_campaign_recipients{{tenant=\"{t}\",campaign=\"{c}\",state=\"{state}\",status=\"{status}\"}} {n}"
+            );
+        }
+    }
+    if !rates.is_empty() {
+        out.push_str("# HELP tarefa_campaign_rate The send rate in force (msgs/s; lowered after Meta 130429).\n# TYPE tarefa_campaign_rate gauge\n");
+        for (t, c, r) in rates {
+            let _ = writeln!(out, "tarefa_campaign_rate{{tenant=\"{t}\",campaign=\"{c}\"}} {r}");
+        }
+    }
+    Ok(out)
+}

@@ -77,7 +77,7 @@ impl Default for CampaignsSettings {
         .into();
         CampaignsSettings {
             tick_ms: 1000,
-            in_flight_secs: 5,
+            in_flight_secs: 2,
             redispatch_after_secs: 300,
             defer_hours: 24,
             quality_window: 100,
