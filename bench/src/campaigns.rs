@@ -111,7 +111,9 @@ async fn fake_whatsapp() -> Result<(String, Arc<AtomicU64>)> {
                                 .headers
                                 .iter()
                                 .find(|h| h.name.eq_ignore_ascii_case("content-length"))
-                                .and_then(|h| std::str::from_utf8(h.value).ok()?.trim().parse().ok())
+                                .and_then(|h| {
+                                    std::str::from_utf8(h.value).ok()?.trim().parse().ok()
+                                })
                                 .unwrap_or(0usize);
                             break (i + 4, len);
                         }
@@ -146,11 +148,11 @@ async fn fake_whatsapp() -> Result<(String, Arc<AtomicU64>)> {
 }
 
 async fn sent(pool: &PgPool) -> Result<i64> {
-    Ok(sqlx::query_scalar(
-        "select count(*) from campaign_recipients where status = 'sent'",
+    Ok(
+        sqlx::query_scalar("select count(*) from campaign_recipients where status = 'sent'")
+            .fetch_one(pool)
+            .await?,
     )
-    .fetch_one(pool)
-    .await?)
 }
 
 async fn measure(args: &CampaignsArgs, pool: &PgPool, prefix: &str) -> Result<()> {
@@ -210,9 +212,11 @@ async fn measure(args: &CampaignsArgs, pool: &PgPool, prefix: &str) -> Result<()
     base.sort_by(f64::total_cmp);
 
     // 2. freeze: baseline first (a plain copy into a same-shaped table)
-    sqlx::query("create table bench_copy (like campaign_recipients including defaults including indexes)")
-        .execute(pool)
-        .await?;
+    sqlx::query(
+        "create table bench_copy (like campaign_recipients including defaults including indexes)",
+    )
+    .execute(pool)
+    .await?;
     let s = Instant::now();
     sqlx::query(
         "insert into bench_copy (id, campaign_id, tenant_id, contact_id, phone) \
@@ -236,7 +240,10 @@ async fn measure(args: &CampaignsArgs, pool: &PgPool, prefix: &str) -> Result<()
     let s = Instant::now();
     let started = lifecycle::start(pool, &engine, t.id, c.id).await?;
     let start_secs = s.elapsed().as_secs_f64();
-    eprintln!("bench campaigns: frozen {} recipients in {start_secs:.2} s", started.recipients_count);
+    eprintln!(
+        "bench campaigns: frozen {} recipients in {start_secs:.2} s",
+        started.recipients_count
+    );
 
     // 3. sending
     let (fake, accepted) = fake_whatsapp().await?;

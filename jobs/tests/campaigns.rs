@@ -415,7 +415,10 @@ async fn campaigns_scheduled_start_freezes_and_sends_at_its_time(pool: PgPool) {
     i.start_at = Some(at);
     let c = campaign(&bed, &i).await;
     let w = bed.worker("campaigns", 4);
-    assert_eq!(act(&bed, c.id, "schedule").await.unwrap().state, "scheduled");
+    assert_eq!(
+        act(&bed, c.id, "schedule").await.unwrap().state,
+        "scheduled"
+    );
     // Nothing is frozen before the start.
     assert_eq!(counts(&pool, c.id).await.values().sum::<i64>(), 0);
     let done = wait_state(&bed, c.id, "completed").await;
@@ -437,7 +440,11 @@ async fn campaigns_messaging_limit_is_shared_by_the_tenants_campaigns(pool: PgPo
     add_contacts(&bed, (200..400).map(|i| contact(i, &["b"])).collect()).await;
     let by_tag = |t: &str| {
         let mut i = input(80);
-        i.audience = Audience::Tags { any_of: vec![t.into()], all_of: vec![], none_of: vec![] };
+        i.audience = Audience::Tags {
+            any_of: vec![t.into()],
+            all_of: vec![],
+            none_of: vec![],
+        };
         i
     };
     let a = campaign(&bed, &by_tag("a")).await;
@@ -448,8 +455,12 @@ async fn campaigns_messaging_limit_is_shared_by_the_tenants_campaigns(pool: PgPo
     // 250 unique contacts in 24 h across both campaigns, then they wait.
     eventually(|| async {
         let (x, y) = (counts(&pool, a.id).await, counts(&pool, b.id).await);
-        let get = |m: &std::collections::BTreeMap<String, i64>, k: &str| m.get(k).copied().unwrap_or(0);
-        Some((get(&x, "sent") + get(&y, "sent"), get(&x, "queued") + get(&y, "queued")))
+        let get =
+            |m: &std::collections::BTreeMap<String, i64>, k: &str| m.get(k).copied().unwrap_or(0);
+        Some((
+            get(&x, "sent") + get(&y, "sent"),
+            get(&x, "queued") + get(&y, "queued"),
+        ))
     })
     .until(|(sent, queued)| *sent == 250 && *queued == 150)
     .await;
@@ -469,7 +480,11 @@ async fn campaigns_outside_the_send_window_wait_for_it(pool: PgPool) {
     let open = (local.hour() * 60 + local.minute() + 120) % 1440;
     let mut i = input(20);
     i.window_start = Some(format!("{:02}:{:02}", open / 60, open % 60));
-    i.window_end = Some(format!("{:02}:{:02}", (open + 60) % 1440 / 60, (open + 60) % 1440 % 60));
+    i.window_end = Some(format!(
+        "{:02}:{:02}",
+        (open + 60) % 1440 / 60,
+        (open + 60) % 1440 % 60
+    ));
     let c = campaign(&bed, &i).await;
     let w = bed.worker("campaigns", 4);
     let started = act(&bed, c.id, "start").await.unwrap();
@@ -478,7 +493,10 @@ async fn campaigns_outside_the_send_window_wait_for_it(pool: PgPool) {
         .until(|j| j.status == jobs::engine::JobStatus::Scheduled)
         .await;
     let wait = job.run_at - chrono::Utc::now();
-    assert!(wait > chrono::Duration::minutes(100) && wait <= chrono::Duration::minutes(121), "{wait:?}");
+    assert!(
+        wait > chrono::Duration::minutes(100) && wait <= chrono::Duration::minutes(121),
+        "{wait:?}"
+    );
     assert_eq!(counts(&pool, c.id).await.get("queued"), Some(&3));
     assert!(bed.fakes.whatsapp_accepted().is_empty());
     w.stop().await;

@@ -263,7 +263,10 @@ pub async fn prometheus(pg: &PgPool) -> Result<String, sqlx::Error> {
     if !rates.is_empty() {
         out.push_str("# HELP tarefa_campaign_rate The send rate in force (msgs/s; lowered after Meta 130429).\n# TYPE tarefa_campaign_rate gauge\n");
         for (t, c, r) in rates {
-            let _ = writeln!(out, "tarefa_campaign_rate{{tenant=\"{t}\",campaign=\"{c}\"}} {r}");
+            let _ = writeln!(
+                out,
+                "tarefa_campaign_rate{{tenant=\"{t}\",campaign=\"{c}\"}} {r}"
+            );
         }
     }
     Ok(out)
