@@ -501,3 +501,61 @@ async fn campaigns_outside_the_send_window_wait_for_it(pool: PgPool) {
     assert!(bed.fakes.whatsapp_accepted().is_empty());
     w.stop().await;
 }
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn campaigns_of_two_tenants_share_a_worker(pool: PgPool) {
+    let bed = bed(pool.clone()).await;
+    let other = jobs::testing::create_tenant(&pool, "Loja Beta").await;
+    jobs::kinds::notify::admin::put_channel(
+        &pool,
+        other.id,
+        "whatsapp",
+        &json!({"phone_number_id": "9998", "access_token_env": "TEST_WA_TOKEN"}),
+        true,
+    )
+    .await
+    .unwrap();
+    let t: jobs::kinds::campaigns::model::TemplateInput = serde_json::from_value(json!({
+        "name": "promo", "category": "marketing", "body": "Olá {{1}}, seu cupom é {{2}}",
+        "parameters": ["first_name", "coupon"]}))
+    .unwrap();
+    jobs::kinds::campaigns::lifecycle::put_template(&pool, other.id, &t)
+        .await
+        .unwrap();
+    add_contacts(&bed, (0..150).map(|i| contact(i, &[])).collect()).await;
+    contacts::upsert(
+        &pool,
+        other.id,
+        &(150..300).map(|i| contact(i, &[])).collect::<Vec<_>>(),
+    )
+    .await
+    .unwrap();
+    let a = campaign(&bed, &input(40)).await;
+    let b = jobs::kinds::campaigns::lifecycle::create(&pool, other.id, &input(40))
+        .await
+        .unwrap();
+    // One worker, few slots: both tenants' sends go through it.
+    let w = bed.worker("campaigns", 2);
+    act(&bed, a.id, "start").await.unwrap();
+    jobs::kinds::campaigns::lifecycle::act(&pool, &bed.engine, other.id, b.id, "start")
+        .await
+        .unwrap();
+    // Halfway through the first tenant's campaign, the second's has progressed too.
+    let sent = |id| {
+        let pool = pool.clone();
+        async move { counts(&pool, id).await.get("sent").copied().unwrap_or(0) }
+    };
+    eventually(|| async { Some(sent(a.id).await) })
+        .until(|n| *n >= 75)
+        .await;
+    let b_then = sent(b.id).await;
+    assert!(
+        b_then >= 40,
+        "tenant B sent {b_then} while tenant A sent 75"
+    );
+    let accepted = eventually(|| async { Some(bed.fakes.whatsapp_accepted()) })
+        .until(|m| m.len() == 300)
+        .await;
+    assert!(accepted.values().all(|n| *n == 1));
+    w.stop().await;
+}
