@@ -61,7 +61,7 @@ pub struct EventsArgs {
 
 const DB: &str = "tarefa_bench_events";
 
-fn self_cpu_secs() -> f64 {
+pub(crate) fn self_cpu_secs() -> f64 {
     let Ok(stat) = std::fs::read_to_string("/proc/self/stat") else {
         return f64::NAN;
     };
@@ -75,7 +75,7 @@ fn self_cpu_secs() -> f64 {
     (ticks(11) + ticks(12)) / hz
 }
 
-async fn commits(pool: &PgPool) -> Result<i64> {
+pub(crate) async fn commits(pool: &PgPool) -> Result<i64> {
     Ok(sqlx::query_scalar(
         "select xact_commit from pg_stat_database where datname = current_database()",
     )
@@ -83,7 +83,7 @@ async fn commits(pool: &PgPool) -> Result<i64> {
     .await?)
 }
 
-async fn redis_commands(conn: &mut redis::aio::MultiplexedConnection) -> Result<u64> {
+pub(crate) async fn redis_commands(conn: &mut redis::aio::MultiplexedConnection) -> Result<u64> {
     let info: String = redis::cmd("INFO").arg("stats").query_async(conn).await?;
     let n = info
         .lines()

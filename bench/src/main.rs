@@ -11,6 +11,7 @@
 //!
 //! `bench alerts` measures academic alerts (issue 5): see [`alerts`].
 //! `bench events` measures booking events and reminders (issue 16): see [`events`].
+//! `bench campaigns` measures WhatsApp campaigns (issue 15): see [`campaigns`].
 //!
 //! Modules: [`engine`] (a)-(e), [`http`] (end to end through api-lite),
 //! [`rx`] (Redis INFO and key helpers), [`procs`] (child processes),
@@ -18,6 +19,7 @@
 //! [`report`] (the markdown), [`stats`] (percentiles).
 
 mod alerts;
+mod campaigns;
 mod engine;
 mod events;
 mod http;
@@ -54,6 +56,8 @@ enum Cmd {
     Alerts(alerts::AlertsArgs),
     /// Booking events: a stream backlog consumed (events/s vs plain XREADGROUP+XACK) and reminders due in one minute (lateness).
     Events(events::EventsArgs),
+    /// WhatsApp campaigns: preview and freeze of 100,000 contacts, sustained send rate vs the configured one against a local API stand-in.
+    Campaigns(campaigns::CampaignsArgs),
     /// Delete every key of a run prefix (after an interrupted run).
     Cleanup {
         #[arg(long)]
@@ -145,6 +149,7 @@ async fn main() -> Result<()> {
         Cmd::Run(args) => run(args).await,
         Cmd::Alerts(args) => alerts::run(args).await,
         Cmd::Events(args) => events::run(args).await,
+        Cmd::Campaigns(args) => campaigns::run(args).await,
     }
 }
 

@@ -9,7 +9,7 @@
 //! - [`actions`]: bulk retry/cancel/delete, pause/resume.
 //! - Per tenant ([`tenant`]: the `?tenant=` choice): [`outbox`] (notification rows by
 //!   status, `unknown` first), [`documents`] (failed ones with their reason, re-extract),
-//!   [`alerts`] (by rule and status, ack), [`payments`] (by status, `needs_review` first).
+//!   [`alerts`] (by rule and status, ack), [`payments`] (by status, `needs_review` first), [`campaigns`] (progress, rates, ETA; pause/resume/cancel).
 //! - [`events`]: event dead letters of every tenant (retry, discard).
 //! - [`live`]: the JSON the page script polls every 2 s; [`mask`]: sensitive payload fields.
 //! - [`html`]: escaping, layout, the embedded CSS and JS (`assets/`; no CDN).
@@ -17,6 +17,7 @@
 pub mod actions;
 pub mod admin;
 pub mod alerts;
+pub mod campaigns;
 pub mod documents;
 pub mod events;
 pub mod html;
@@ -60,6 +61,8 @@ pub fn router() -> Router<AppState> {
         .route("/console/audit", get(admin::audit_page))
         .route("/console/outbox", get(outbox::outbox))
         .route("/console/payments", get(payments::payments))
+        .route("/console/campaigns", get(campaigns::campaigns))
+        .route("/console/campaigns/{id}/{action}", post(campaigns::action))
         .route("/console/documents", get(documents::documents))
         .route(
             "/console/documents/{id}/reextract",

@@ -99,7 +99,9 @@ pub async fn whatsapp_statuses(
         updated +=
             sql::provider_status(&st.pool, "whatsapp", &wamid, status, err.as_deref()).await?;
     }
-    Ok(Json(json!({ "updated": updated })))
+    // Campaign recipients, inbound replies and stop words, quality webhooks.
+    let campaigns = jobs::kinds::campaigns::inbound::handle(&st.pool, &payload).await?;
+    Ok(Json(json!({ "updated": updated, "campaigns": campaigns })))
 }
 
 /// Twilio message status callbacks.

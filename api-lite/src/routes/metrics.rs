@@ -54,6 +54,10 @@ pub async fn metrics(State(st): State<AppState>) -> Result<impl IntoResponse, Ap
         Ok(rows) => prom::render_payments(&mut out, &rows),
         Err(e) => tracing::warn!(error = %e, "metrics: payment counts unavailable"),
     }
+    match jobs::kinds::campaigns::metrics::prometheus(&st.pool).await {
+        Ok(text) => out.push_str(&text),
+        Err(e) => tracing::warn!(error = %e, "metrics: campaign gauges unavailable"),
+    }
     Ok((
         [(
             header::CONTENT_TYPE,

@@ -8,6 +8,7 @@ pub mod alerts;
 pub mod audit;
 pub mod batch;
 pub mod callbacks;
+pub mod campaigns;
 pub mod documents;
 pub mod event_rules;
 pub mod events;
@@ -48,6 +49,7 @@ pub fn router(state: AppState) -> Router {
         .merge(alerts::router())
         .merge(documents::router())
         .merge(payments::router())
+        .merge(campaigns::router(&state.settings))
         .merge(events::router())
         .merge(event_rules::router())
         .merge(crate::console::router())

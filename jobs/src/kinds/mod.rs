@@ -4,6 +4,7 @@
 //! route to a queue) and for the worker (run).
 
 pub mod alerts;
+pub mod campaigns;
 pub mod context;
 pub mod diag;
 pub mod documents;
@@ -140,6 +141,8 @@ impl Registry {
         r.register::<payments::Charge>();
         r.register::<payments::Refund>();
         r.register::<events::Remind>();
+        r.register::<campaigns::Dispatch>();
+        r.register::<campaigns::Send>();
         r
     }
 

@@ -16,6 +16,7 @@
 pub mod providers;
 pub mod smtp;
 pub mod stripe;
+pub mod whatsapp;
 
 use std::sync::Arc;
 

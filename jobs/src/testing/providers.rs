@@ -43,6 +43,7 @@ struct Inner {
     public_key_pem: Mutex<Option<String>>,
     webhook_secret: Mutex<String>,
     arrived: Notify,
+    wa: Mutex<super::whatsapp::WaState>,
 }
 
 /// The running fakes; clone freely.
@@ -107,6 +108,36 @@ impl Providers {
 
     pub fn set_webhook_secret(&self, s: &str) {
         *self.inner.webhook_secret.lock().expect("secret") = s.to_string();
+    }
+
+    /// WhatsApp: every message to `to` (digits, as sent) meets `fault`.
+    pub fn whatsapp_fault(&self, to: &str, fault: super::whatsapp::PhoneFault) {
+        self.inner
+            .wa
+            .lock()
+            .expect("wa")
+            .faults
+            .insert(to.to_string(), fault);
+    }
+
+    /// WhatsApp: the number's throughput (messages/s, 0 = none); over it, 130429.
+    pub fn whatsapp_throughput(&self, per_second: u32) {
+        self.inner.wa.lock().expect("wa").throughput = per_second;
+    }
+
+    /// WhatsApp: post signed status webhooks for every accepted message.
+    pub fn whatsapp_callbacks(&self, cb: super::whatsapp::Callbacks) {
+        self.inner.wa.lock().expect("wa").callbacks = Some(cb);
+    }
+
+    /// WhatsApp: messages accepted per recipient (`to`).
+    pub fn whatsapp_accepted(&self) -> std::collections::HashMap<String, u32> {
+        self.inner.wa.lock().expect("wa").accepted.clone()
+    }
+
+    /// WhatsApp: how many calls the throughput limit refused (130429).
+    pub fn whatsapp_throttled(&self) -> u32 {
+        self.inner.wa.lock().expect("wa").throttled
     }
 
     /// Waits (no polling) until `provider` has seen `n` requests.
@@ -192,10 +223,28 @@ async fn whatsapp(
         );
     }
     let v: Value = serde_json::from_slice(&body).unwrap_or_default();
+    let to = v["to"].as_str().unwrap_or("").to_string();
+    let (refused, cb, fault) = {
+        let mut wa = i.wa.lock().expect("wa");
+        (
+            wa.admit(&to),
+            wa.callbacks.clone(),
+            wa.faults.get(&to).copied(),
+        )
+    };
+    if let Some((status, body)) = refused {
+        return (StatusCode::from_u16(status).expect("status"), Json(body)).into_response();
+    }
     let n = i.seen.lock().expect("seen").len();
+    let mut wamid = format!("wamid.FAKE{n}");
+    if let Some(cb) = cb {
+        // Concurrent sends: ids must be unique (the short form is kept for older tests).
+        wamid = format!("wamid.FAKE{n}.{}", uuid::Uuid::new_v4().simple());
+        super::whatsapp::spawn_statuses(cb, phone.clone(), wamid.clone(), to.clone(), fault);
+    }
     Json(
         json!({"messaging_product": "whatsapp", "contacts": [{"input": v["to"], "wa_id": v["to"]}],
-        "messages": [{"id": format!("wamid.FAKE{n}")}]}),
+        "messages": [{"id": wamid}]}),
     )
     .into_response()
 }

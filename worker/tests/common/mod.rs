@@ -203,6 +203,12 @@ pub struct WorkerSpec {
 }
 
 impl WorkerSpec {
+    /// One more environment variable for every process of this spec.
+    pub fn env(mut self, key: &str, value: impl Into<String>) -> WorkerSpec {
+        self.env.push((key.to_string(), value.into()));
+        self
+    }
+
     /// The `worker` command, configured; its output is left to the caller.
     pub fn command(&self) -> Command {
         let mut cmd = Command::new(env!("CARGO_BIN_EXE_worker"));

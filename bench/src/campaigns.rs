@@ -1,0 +1,349 @@
+//! `bench campaigns`: WhatsApp campaigns (issue 15). In a fresh database
+//! (`tarefa_bench_campaigns`, created, migrated and dropped by the run) and
+//! under a run-unique Redis prefix (deleted at the end):
+//!
+//! 1. N contacts (default 100,000); the preview's counts over all of them
+//!    (median of 3) beside a plain `count(*)` of the same rows;
+//! 2. the start: audience frozen into N recipients (one `insert … select`
+//!    with the exclusion rules) beside a plain `insert … select` of the same
+//!    rows into a copy of the recipients table (same indexes);
+//! 3. the send: an in-process `campaigns` worker (concurrency 32) against a
+//!    minimal local WhatsApp Cloud API stand-in (answers 200 with a wamid at
+//!    once), the campaign at `--rate` msgs/s; sustained rate over `--secs`
+//!    after 5 s of warm-up, beside the configured rate; PostgreSQL commits
+//!    and Redis commands per message (both servers shared: upper bounds) and
+//!    the estimated cost per message from the price table.
+
+use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::Arc;
+use std::time::{Duration, Instant};
+
+use anyhow::{Context, Result};
+use chrono::Utc;
+use serde_json::json;
+use sqlx::postgres::PgPoolOptions;
+use sqlx::PgPool;
+use tokio::io::{AsyncReadExt, AsyncWriteExt};
+
+use jobs::config::EngineSettings;
+use jobs::engine::{Engine, EngineConfig};
+use jobs::kinds::campaigns::{audience, lifecycle, model};
+use jobs::kinds::{KindHandler, Registry, Resources};
+use jobs::store::tenants;
+
+use crate::events::{commits, redis_commands, self_cpu_secs};
+use crate::{rx, stats};
+
+#[derive(clap::Parser, Clone)]
+pub struct CampaignsArgs {
+    #[arg(
+        long,
+        env = "TAREFA__REDIS__URL",
+        default_value = "redis://127.0.0.1:6379"
+    )]
+    pub redis_url: String,
+    /// A database the run may connect to, to create (and drop) `tarefa_bench_campaigns`.
+    #[arg(long, default_value = "postgres://postgres@127.0.0.1:5432/postgres")]
+    pub admin_url: String,
+    #[arg(long, default_value_t = 100_000)]
+    pub contacts: usize,
+    /// The campaign's rate, msgs/s (80 = a standard number's throughput).
+    #[arg(long, default_value_t = 80)]
+    pub rate: u32,
+    /// Measured seconds of sending (after 5 s of warm-up).
+    #[arg(long, default_value_t = 60)]
+    pub secs: u64,
+}
+
+const DB: &str = "tarefa_bench_campaigns";
+
+pub async fn run(args: CampaignsArgs) -> Result<()> {
+    let admin = PgPoolOptions::new()
+        .max_connections(1)
+        .connect(&args.admin_url)
+        .await?;
+    sqlx::query(&format!("drop database if exists {DB} with (force)"))
+        .execute(&admin)
+        .await?;
+    sqlx::query(&format!("create database {DB}"))
+        .execute(&admin)
+        .await?;
+    let (server, _) = args
+        .admin_url
+        .rsplit_once('/')
+        .context("admin url has a database")?;
+    let pool = PgPoolOptions::new()
+        .max_connections(40)
+        .connect(&format!("{server}/{DB}"))
+        .await?;
+    jobs::store::MIGRATOR.run(&pool).await?;
+    let prefix = format!("tbcp{}", std::process::id());
+    let result = measure(&args, &pool, &prefix).await;
+    let mut conn = rx::connect(&args.redis_url).await?;
+    rx::delete_matching(&mut conn, &format!("*{prefix}*")).await?;
+    pool.close().await;
+    sqlx::query(&format!("drop database if exists {DB} with (force)"))
+        .execute(&admin)
+        .await?;
+    result
+}
+
+/// A minimal WhatsApp Cloud API: every POST answers 200 with a new wamid (HTTP/1.1 keep-alive).
+async fn fake_whatsapp() -> Result<(String, Arc<AtomicU64>)> {
+    let l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
+    let addr = l.local_addr()?;
+    let n = Arc::new(AtomicU64::new(0));
+    let counter = n.clone();
+    tokio::spawn(async move {
+        while let Ok((mut s, _)) = l.accept().await {
+            let counter = counter.clone();
+            tokio::spawn(async move {
+                let mut buf = Vec::with_capacity(4096);
+                let mut chunk = [0u8; 4096];
+                loop {
+                    // One request: headers, then Content-Length bytes of body.
+                    let (head, len) = loop {
+                        if let Some(i) = buf.windows(4).position(|w| w == b"\r\n\r\n") {
+                            let mut headers = [httparse::EMPTY_HEADER; 32];
+                            let mut req = httparse::Request::new(&mut headers);
+                            let _ = req.parse(&buf[..i + 4]);
+                            let len = req
+                                .headers
+                                .iter()
+                                .find(|h| h.name.eq_ignore_ascii_case("content-length"))
+                                .and_then(|h| {
+                                    std::str::from_utf8(h.value).ok()?.trim().parse().ok()
+                                })
+                                .unwrap_or(0usize);
+                            break (i + 4, len);
+                        }
+                        match s.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(k) => buf.extend_from_slice(&chunk[..k]),
+                        }
+                    };
+                    while buf.len() < head + len {
+                        match s.read(&mut chunk).await {
+                            Ok(0) | Err(_) => return,
+                            Ok(k) => buf.extend_from_slice(&chunk[..k]),
+                        }
+                    }
+                    buf.drain(..head + len);
+                    let k = counter.fetch_add(1, Ordering::Relaxed);
+                    let body = format!(
+                        r#"{{"messaging_product":"whatsapp","contacts":[{{"input":"x","wa_id":"x"}}],"messages":[{{"id":"wamid.BENCH{k}"}}]}}"#
+                    );
+                    let res = format!(
+                        "HTTP/1.1 200 OK\r\ncontent-type: application/json\r\ncontent-length: {}\r\n\r\n{body}",
+                        body.len()
+                    );
+                    if s.write_all(res.as_bytes()).await.is_err() {
+                        return;
+                    }
+                }
+            });
+        }
+    });
+    Ok((format!("http://{addr}"), n))
+}
+
+async fn sent(pool: &PgPool) -> Result<i64> {
+    Ok(
+        sqlx::query_scalar("select count(*) from campaign_recipients where status = 'sent'")
+            .fetch_one(pool)
+            .await?,
+    )
+}
+
+async fn measure(args: &CampaignsArgs, pool: &PgPool, prefix: &str) -> Result<()> {
+    let n = args.contacts;
+    let t = tenants::create(
+        pool,
+        &tenants::NewTenant {
+            name: "Loja Bench".into(),
+            slug: "loja-bench".into(),
+            timezone: "America/Sao_Paulo".into(),
+            plan: "standard".into(),
+        },
+    )
+    .await?;
+    std::env::set_var("BENCH_WA_TOKEN", "EAAG-bench");
+    jobs::kinds::notify::admin::put_channel(
+        pool,
+        t.id,
+        "whatsapp",
+        &json!({"phone_number_id": "1055", "access_token_env": "BENCH_WA_TOKEN"}),
+        true,
+    )
+    .await?;
+    let tpl: model::TemplateInput = serde_json::from_value(json!({
+        "name": "promo", "category": "marketing", "body": "Olá {{1}}, seu cupom é {{2}}",
+        "parameters": ["first_name", "coupon"]}))?;
+    lifecycle::put_template(pool, t.id, &tpl).await?;
+    eprintln!("bench campaigns: {n} contacts");
+    sqlx::query(
+        "insert into contacts (id, tenant_id, external_id, name, phone, tags, attributes) \
+         select gen_random_uuid(), $1, 'c' || g, 'Cliente ' || g, '+55119' || lpad((10000000 + g)::text, 8, '0'), \
+           case when g % 2 = 0 then '{vip}'::text[] else '{}' end, jsonb_build_object('coupon', 'C' || g) \
+         from generate_series(1, $2) g",
+    )
+    .bind(t.id)
+    .bind(n as i64)
+    .execute(pool)
+    .await?;
+    sqlx::query("analyze contacts").execute(pool).await?;
+
+    // 1. preview
+    let mut pre = Vec::new();
+    let mut base = Vec::new();
+    for _ in 0..3 {
+        let s = Instant::now();
+        let c = audience::count(pool, t.id, &model::Audience::All, true).await?;
+        pre.push(s.elapsed().as_secs_f64() * 1000.0);
+        anyhow::ensure!(c.eligible == n as i64, "preview counted {c:?}");
+        let s = Instant::now();
+        let _: i64 = sqlx::query_scalar("select count(*) from contacts where tenant_id = $1")
+            .bind(t.id)
+            .fetch_one(pool)
+            .await?;
+        base.push(s.elapsed().as_secs_f64() * 1000.0);
+    }
+    pre.sort_by(f64::total_cmp);
+    base.sort_by(f64::total_cmp);
+
+    // 2. freeze: baseline first (a plain copy into a same-shaped table)
+    sqlx::query(
+        "create table bench_copy (like campaign_recipients including defaults including indexes)",
+    )
+    .execute(pool)
+    .await?;
+    let s = Instant::now();
+    sqlx::query(
+        "insert into bench_copy (id, campaign_id, tenant_id, contact_id, phone) \
+         select gen_random_uuid(), gen_random_uuid(), tenant_id, id, phone from contacts where tenant_id = $1",
+    )
+    .bind(t.id)
+    .execute(pool)
+    .await?;
+    let copy_secs = s.elapsed().as_secs_f64();
+    let input: model::CampaignInput = serde_json::from_value(json!({
+        "name": "Bench", "sender_phone_number_id": "1055", "template": "promo",
+        "parameters": {"first_name": {"source": "first_name"}, "coupon": {"source": "attributes.coupon"}},
+        "audience": {"type": "all"}, "rate_per_second": args.rate, "throughput": if args.rate > 80 { 1000 } else { 80 }}))?;
+    let c = lifecycle::create(pool, t.id, &input).await?;
+    let engine = Engine::connect(EngineConfig {
+        redis_url: args.redis_url.clone(),
+        prefix: prefix.to_string(),
+        settings: EngineSettings::default(),
+    })
+    .await?;
+    let s = Instant::now();
+    let started = lifecycle::start(pool, &engine, t.id, c.id).await?;
+    let start_secs = s.elapsed().as_secs_f64();
+    eprintln!(
+        "bench campaigns: frozen {} recipients in {start_secs:.2} s",
+        started.recipients_count
+    );
+
+    // 3. sending
+    let (fake, accepted) = fake_whatsapp().await?;
+    let mut settings = jobs::Settings::default();
+    settings.redis.prefix = prefix.to_string();
+    settings.notifications.whatsapp_base_url = fake;
+    let price = settings.campaigns.price("BR", "marketing");
+    let currency = settings.campaigns.prices_currency.clone();
+    let prices_date = settings.campaigns.prices_date.clone();
+    let resources = Resources {
+        engine: engine.clone(),
+        pg: Some(pool.clone()),
+        settings: Arc::new(settings),
+    };
+    let handler = KindHandler::new(Arc::new(Registry::builtin()), resources);
+    let (stop_tx, stop_rx) = tokio::sync::oneshot::channel::<()>();
+    let worker = tokio::spawn(jobs::engine::run_queue(
+        engine.clone(),
+        "campaigns",
+        32,
+        handler,
+        async move {
+            let _ = stop_rx.await;
+        },
+    ));
+    tokio::time::sleep(Duration::from_secs(5)).await;
+    let mut conn = rx::connect(&args.redis_url).await?;
+    let (sent0, commits0, cmds0, cpu0) = (
+        sent(pool).await?,
+        commits(pool).await?,
+        redis_commands(&mut conn).await?,
+        self_cpu_secs(),
+    );
+    let t0 = Instant::now();
+    let mut per_10s = Vec::new();
+    let mut last = sent0;
+    while t0.elapsed() < Duration::from_secs(args.secs) {
+        tokio::time::sleep(Duration::from_secs(10)).await;
+        let now = sent(pool).await?;
+        per_10s.push((now - last) as f64 / 10.0);
+        last = now;
+    }
+    let secs = t0.elapsed().as_secs_f64();
+    let (sent1, commits1, cmds1, cpu1) = (
+        sent(pool).await?,
+        commits(pool).await?,
+        redis_commands(&mut conn).await?,
+        self_cpu_secs(),
+    );
+    lifecycle::act(pool, &engine, t.id, c.id, "pause").await?;
+    let _ = stop_tx.send(());
+    let _ = tokio::time::timeout(Duration::from_secs(30), worker).await;
+    let msgs = (sent1 - sent0) as f64;
+    let rate = msgs / secs;
+    let dupes: i64 = sqlx::query_scalar(
+        "select count(*) from (select phone from campaign_recipients where status = 'sent' group by phone having count(*) > 1) d",
+    )
+    .fetch_one(pool)
+    .await?;
+
+    println!(
+        "## {} — campaigns (issue 15)\n",
+        Utc::now().format("%Y-%m-%d %H:%M UTC")
+    );
+    println!(
+        "- command: `bench campaigns --contacts {n} --rate {} --secs {}`; machine: {} CPUs (shared with other sessions' builds); debug-free release build\n",
+        args.rate,
+        args.secs,
+        crate::load::cpus()
+    );
+    println!("| measure | Tarefa | baseline (same run) | ratio |\n|---|---|---|---|");
+    println!(
+        "| preview of {n} contacts (counts + exclusions), median of 3, ms | {:.0} | {:.0} (`count(*)` of the same rows) | {:.1}× |",
+        pre[1], base[1], pre[1] / base[1].max(0.001)
+    );
+    println!(
+        "| start: audience frozen into {} recipients, s | {:.2} (preview counts + one `insert … select` with the exclusion rules) | {:.2} (plain `insert … select` into a same-shaped table) | {:.2}× |",
+        started.recipients_count, start_secs, copy_secs, start_secs / copy_secs.max(0.001)
+    );
+    println!(
+        "| sustained send rate over {secs:.0} s (after 5 s warm-up), msgs/s | {} ({} sent; per 10 s: {}) | {} (configured) | {:.3}× |",
+        stats::thousands(rate),
+        msgs,
+        per_10s.iter().map(|r| format!("{r:.1}")).collect::<Vec<_>>().join(", "),
+        args.rate,
+        rate / args.rate as f64
+    );
+    println!(
+        "| cost per message | {:.2} PostgreSQL commits; {:.1} Redis commands (INFO totals, shared servers); {:.0} µs bench-process CPU (worker + fake) | | |",
+        (commits1 - commits0) as f64 / msgs.max(1.0),
+        (cmds1 - cmds0) as f64 / msgs.max(1.0),
+        (cpu1 - cpu0) * 1e6 / msgs.max(1.0)
+    );
+    println!(
+        "| price per message (Brazil, marketing, {prices_date}) | {currency} {price}; the {n} recipients: {currency} {:.2} | | |",
+        price * n as f64
+    );
+    println!(
+        "| contacts sent twice | {dupes} (fake accepted {} calls) | | |\n",
+        accepted.load(Ordering::Relaxed)
+    );
+    Ok(())
+}

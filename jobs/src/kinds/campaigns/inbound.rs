@@ -1,0 +1,339 @@
+//! What Meta's webhooks tell campaigns (called by `POST /v1/callbacks/whatsapp`
+//! after the signature is checked):
+//!
+//! - `statuses[]` move recipients forward only: sent < delivered < read, and
+//!   failed only before read (a late `delivered` after `read` sets
+//!   `delivered_at` but leaves `read`). A status for a wamid not recorded yet
+//!   (Meta may post before the send's answer is written) waits in
+//!   `campaign_status_early` and is applied when it is ([`apply_early`]).
+//! - `messages[]` from a contact mark `replied_at` on recipients sent to that
+//!   phone in the last 72 h; a message that is only a stop word (`SAIR`,
+//!   `PARAR`, `STOP`, `CANCELAR`, `DESCADASTRAR`, per tenant, compared
+//!   without case or accents) opts the contact out.
+//! - `phone_number_quality_update` (DOWNGRADE, FLAGGED) and `account_update`
+//!   pause the running campaigns of the tenant whose `waba_id` it is.
+
+use chrono::{DateTime, TimeZone, Utc};
+use serde_json::Value;
+use sqlx::PgPool;
+use uuid::Uuid;
+
+use super::{contacts, phone, send};
+
+/// What one webhook changed.
+#[derive(Debug, Default, serde::Serialize, PartialEq)]
+pub struct Applied {
+    pub statuses: u64,
+    pub replies: u64,
+    pub opted_out: u64,
+    pub paused: u64,
+}
+
+/// One status of a message: (wamid, status, error code, time).
+pub type Status = (String, String, Option<i32>, DateTime<Utc>);
+
+fn ts(v: &Value) -> DateTime<Utc> {
+    v.as_str()
+        .and_then(|s| s.parse::<i64>().ok())
+        .and_then(|s| Utc.timestamp_opt(s, 0).single())
+        .unwrap_or_else(Utc::now)
+}
+
+/// The `statuses[]` of a webhook payload.
+pub fn statuses(payload: &Value) -> Vec<Status> {
+    let mut out = Vec::new();
+    for change in changes(payload) {
+        for s in change["value"]["statuses"].as_array().into_iter().flatten() {
+            let (Some(id), Some(st)) = (s["id"].as_str(), s["status"].as_str()) else {
+                continue;
+            };
+            if !matches!(st, "sent" | "delivered" | "read" | "failed") {
+                continue;
+            }
+            let code = s["errors"][0]["code"].as_i64().map(|c| c as i32);
+            out.push((id.to_string(), st.to_string(), code, ts(&s["timestamp"])));
+        }
+    }
+    out
+}
+
+fn changes(payload: &Value) -> Vec<&Value> {
+    payload["entry"]
+        .as_array()
+        .into_iter()
+        .flatten()
+        .flat_map(|e| e["changes"].as_array().into_iter().flatten())
+        .collect()
+}
+
+/// Is `text` one of the stop words (ignoring case, accents, spaces and punctuation)?
+pub fn is_stop_word(text: &str, words: &[String]) -> bool {
+    let norm = |s: &str| -> String {
+        ptbr::fold(s)
+            .chars()
+            .filter(|c| c.is_alphanumeric())
+            .collect()
+    };
+    let t = norm(text);
+    !t.is_empty() && words.iter().any(|w| norm(w) == t)
+}
+
+/// Applies a verified webhook payload.
+pub async fn handle(pg: &PgPool, payload: &Value) -> Result<Applied, sqlx::Error> {
+    let mut a = Applied::default();
+    for (wamid, st, code, at) in statuses(payload) {
+        let n = apply_status(pg, &wamid, &st, code, at).await?;
+        if n == 0 {
+            sqlx::query(
+                "insert into campaign_status_early (wamid, status, error_code, at) values ($1, $2, $3, $4) \
+                 on conflict do nothing",
+            )
+            .bind(&wamid)
+            .bind(&st)
+            .bind(code)
+            .bind(at)
+            .execute(pg)
+            .await?;
+        }
+        a.statuses += n;
+        if st == "failed" && n > 0 {
+            failed_code(pg, &wamid, code).await?;
+        }
+    }
+    for entry in payload["entry"].as_array().into_iter().flatten() {
+        for change in entry["changes"].as_array().into_iter().flatten() {
+            let v = &change["value"];
+            match change["field"].as_str() {
+                Some("messages") => {
+                    let Some(sender) = v["metadata"]["phone_number_id"].as_str() else {
+                        continue;
+                    };
+                    for m in v["messages"].as_array().into_iter().flatten() {
+                        inbound_message(pg, sender, m, &mut a).await?;
+                    }
+                }
+                Some("phone_number_quality_update") | Some("account_update") => {
+                    let event = v["event"].as_str().unwrap_or("");
+                    let bad = matches!(
+                        event,
+                        "DOWNGRADE"
+                            | "FLAGGED"
+                            | "DISABLED_UPDATE"
+                            | "ACCOUNT_VIOLATION"
+                            | "ACCOUNT_RESTRICTION"
+                    );
+                    if let (true, Some(waba)) = (bad, entry["id"].as_str()) {
+                        let reason = format!(
+                            "meta {}: {event}{}",
+                            change["field"].as_str().unwrap_or(""),
+                            v["current_limit"]
+                                .as_str()
+                                .map(|l| format!(" (limit {l})"))
+                                .unwrap_or_default()
+                        );
+                        a.paused += pause_waba(pg, waba, &reason).await?;
+                    }
+                }
+                _ => {}
+            }
+        }
+    }
+    Ok(a)
+}
+
+/// Moves one recipient's status forward (timestamps are always kept).
+async fn apply_status(
+    pg: &PgPool,
+    wamid: &str,
+    status: &str,
+    code: Option<i32>,
+    at: DateTime<Utc>,
+) -> Result<u64, sqlx::Error> {
+    Ok(sqlx::query(
+        "update campaign_recipients set \
+           status = case when (case status when 'sent' then 2 when 'delivered' then 3 when 'read' then 4 else 9 end) \
+             < (case $2 when 'sent' then 2 when 'delivered' then 3 when 'read' then 4 when 'failed' then 4 else 0 end) \
+             then $2 else status end, \
+           error_code = case when $2 = 'failed' and status in ('sent', 'delivered') then $3 else error_code end, \
+           reason = case when $2 = 'failed' and status in ('sent', 'delivered') then 'meta ' || coalesce($3::text, '?') || ': failed after sent' else reason end, \
+           failed_at = case when $2 = 'failed' and status in ('sent', 'delivered') then $4 else failed_at end, \
+           delivered_at = case when $2 in ('delivered', 'read') then coalesce(delivered_at, $4) else delivered_at end, \
+           read_at = case when $2 = 'read' then coalesce(read_at, $4) else read_at end, \
+           updated_at = now() \
+         where wamid = $1",
+    )
+    .bind(wamid)
+    .bind(status)
+    .bind(code)
+    .bind(at)
+    .execute(pg)
+    .await?
+    .rows_affected())
+}
+
+/// A `failed` status with one of Meta's codes that mean more than "failed":
+/// 131049 → deferred 24 h (Meta did not deliver it: the outbox row is
+/// released for the later send), 131050 → the contact's marketing opt-out,
+/// 131048 → the campaign pauses itself.
+async fn failed_code(pg: &PgPool, wamid: &str, code: Option<i32>) -> Result<(), sqlx::Error> {
+    let Some(code) = code.filter(|c| [131048, 131049, 131050].contains(c)) else {
+        return Ok(());
+    };
+    let row: Option<(Uuid, Uuid, Uuid, Option<Uuid>)> = sqlx::query_as(
+        "select id, campaign_id, contact_id, notification_id from campaign_recipients where wamid = $1 and status = 'failed'",
+    )
+    .bind(wamid)
+    .fetch_optional(pg)
+    .await?;
+    let Some((rid, campaign, contact, nid)) = row else {
+        return Ok(());
+    };
+    match code {
+        131049 => {
+            sqlx::query(
+                "update campaign_recipients set status = 'deferred', deferred_until = now() + interval '24 hours', \
+                 wamid = null, sent_at = null, delivered_at = null, read_at = null, failed_at = null, \
+                 reason = 'meta 131049: per-user marketing limit', updated_at = now() where id = $1 and status = 'failed'",
+            )
+            .bind(rid)
+            .execute(pg)
+            .await?;
+            if let Some(nid) = nid {
+                // Meta did not deliver it: the outbox row may be sent again later.
+                crate::kinds::notify::sql::set_status(
+                    pg,
+                    nid,
+                    "failed",
+                    "queued",
+                    Some("meta 131049: deferred"),
+                )
+                .await?;
+            }
+        }
+        131050 => contacts::stop_marketing(pg, contact).await?,
+        _ => {
+            send::auto_pause(
+                pg,
+                campaign,
+                "auto_pause",
+                "meta 131048: spam rate limit hit",
+            )
+            .await?;
+        }
+    }
+    Ok(())
+}
+
+/// After a send records its wamid: applies statuses that came first.
+pub async fn apply_early(pg: &PgPool, _rid: Uuid, wamid: Option<&str>) -> Result<(), sqlx::Error> {
+    let Some(wamid) = wamid else { return Ok(()) };
+    let early: Vec<(String, Option<i32>, DateTime<Utc>)> = sqlx::query_as(
+        "delete from campaign_status_early where wamid = $1 returning status, error_code, at",
+    )
+    .bind(wamid)
+    .fetch_all(pg)
+    .await?;
+    for (st, code, at) in early {
+        apply_status(pg, wamid, &st, code, at).await?;
+    }
+    Ok(())
+}
+
+async fn inbound_message(
+    pg: &PgPool,
+    sender: &str,
+    m: &Value,
+    a: &mut Applied,
+) -> Result<(), sqlx::Error> {
+    let Some(from) = m["from"].as_str() else {
+        return Ok(());
+    };
+    let Ok(phone) = phone::normalize(&format!("+{from}")) else {
+        return Ok(());
+    };
+    let at = ts(&m["timestamp"]);
+    let text = m["text"]["body"]
+        .as_str()
+        .or(m["button"]["text"].as_str())
+        .or(m["interactive"]["button_reply"]["title"].as_str())
+        .unwrap_or("");
+    let tenants: Vec<(Uuid, Option<Vec<String>>)> = sqlx::query_as(
+        "select distinct c.tenant_id, s.stop_words from campaigns c \
+         left join campaign_settings s on s.tenant_id = c.tenant_id where c.sender_phone_number_id = $1",
+    )
+    .bind(sender)
+    .fetch_all(pg)
+    .await?;
+    for (tenant, words) in tenants {
+        a.replies += sqlx::query(
+            "update campaign_recipients set replied_at = coalesce(replied_at, $3), updated_at = now() \
+             where tenant_id = $1 and phone = $2 and sent_at is not null \
+             and sent_at > $3 - interval '72 hours'",
+        )
+        .bind(tenant)
+        .bind(&phone)
+        .bind(at)
+        .execute(pg)
+        .await?
+        .rows_affected();
+        let words = words.unwrap_or_else(default_stop_words);
+        if is_stop_word(text, &words) {
+            a.opted_out +=
+                contacts::opt_out_phone(pg, tenant, &phone, &format!("stop_word:{}", text.trim()))
+                    .await?;
+        }
+    }
+    Ok(())
+}
+
+pub fn default_stop_words() -> Vec<String> {
+    ["SAIR", "PARAR", "STOP", "CANCELAR", "DESCADASTRAR"]
+        .map(String::from)
+        .to_vec()
+}
+
+async fn pause_waba(pg: &PgPool, waba: &str, reason: &str) -> Result<u64, sqlx::Error> {
+    let ids: Vec<Uuid> = sqlx::query_scalar(
+        "select c.id from campaigns c join campaign_settings s on s.tenant_id = c.tenant_id \
+         where s.waba_id = $1 and c.state = 'running'",
+    )
+    .bind(waba)
+    .fetch_all(pg)
+    .await?;
+    let mut n = 0;
+    for id in ids {
+        if send::auto_pause(pg, id, "auto_pause", reason).await? {
+            n += 1;
+        }
+    }
+    Ok(n)
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn stop_words_ignore_case_accents_and_punctuation() {
+        let w = default_stop_words();
+        assert!(is_stop_word("sair", &w));
+        assert!(is_stop_word("  Parar! ", &w));
+        assert!(is_stop_word("descadastrar.", &w));
+        assert!(!is_stop_word("quero sair da lista não", &w));
+        assert!(!is_stop_word("", &w));
+        assert!(is_stop_word("Não", &["NAO".to_string()]));
+    }
+
+    #[test]
+    fn statuses_keep_codes_and_times() {
+        let p = serde_json::json!({"object": "whatsapp_business_account", "entry": [{"id": "1", "changes": [{"field": "messages",
+            "value": {"messaging_product": "whatsapp", "metadata": {"phone_number_id": "9"},
+              "statuses": [{"id": "wamid.A", "status": "read", "timestamp": "1700000000", "recipient_id": "5511"},
+                           {"id": "wamid.B", "status": "failed", "timestamp": "1700000001", "errors": [{"code": 131026, "title": "Message undeliverable"}]}]}}]}]});
+        let s = statuses(&p);
+        assert_eq!(s.len(), 2);
+        assert_eq!(s[0].1, "read");
+        assert_eq!(s[0].3.timestamp(), 1_700_000_000);
+        assert_eq!(s[1].2, Some(131026));
+    }
+}

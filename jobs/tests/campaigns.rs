@@ -1,0 +1,561 @@
+//! Campaigns end to end against real PostgreSQL and Redis, in-process
+//! workers, and the WhatsApp Cloud API fake (its own throughput limit,
+//! errors injected per phone, signed status webhooks): previews and their
+//! exclusions, the state machine, each Meta error code, the quality guard,
+//! statuses that never move backwards, stop words, and pause/resume with no
+//! duplicate.
+
+mod campaigns_common;
+
+use campaigns_common::*;
+use jobs::kinds::campaigns::lifecycle::CampaignError;
+use jobs::kinds::campaigns::model::Audience;
+use jobs::kinds::campaigns::{audience, contacts, inbound};
+use jobs::testing::eventually;
+use jobs::testing::whatsapp::{message_payload, status_payload, PhoneFault};
+use serde_json::json;
+use sqlx::PgPool;
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn campaigns_preview_counts_exclusions_and_sends_each_contact_once(pool: PgPool) {
+    let bed = bed(pool.clone()).await;
+    let mut rows: Vec<_> = (0..20).map(|i| contact(i, &["vip"])).collect();
+    rows[1].blocked = true;
+    rows[2].opted_out_at = Some(chrono::Utc::now());
+    rows[3].marketing_opt_out = true;
+    rows[4].phone = "(11) 1234".into();
+    rows[5].phone = rows[6].phone.clone(); // c6 duplicates c5's phone: the older (c5) keeps it
+    rows[7].tags = vec!["other".into()];
+    add_contacts(&bed, rows).await;
+    let mut input = input(50);
+    input.audience = Audience::Tags {
+        any_of: vec!["vip".into()],
+        all_of: vec![],
+        none_of: vec![],
+    };
+    let c = campaign(&bed, &input).await;
+    let preview = audience::count(&pool, bed.tenant, &input.audience, true)
+        .await
+        .unwrap();
+    assert_eq!(preview.matched, 19);
+    assert_eq!(preview.eligible, 14);
+    for r in [
+        "blocked",
+        "opted_out",
+        "marketing_opt_out",
+        "invalid_phone",
+        "duplicate_phone",
+    ] {
+        assert_eq!(preview.excluded[r], 1, "{r}: {preview:?}");
+    }
+    callbacks(&bed, vec!["sent", "delivered", "read"]).await;
+    let w = bed.worker("campaigns", 8);
+    let started = act(&bed, c.id, "start").await.unwrap();
+    assert_eq!(started.recipients_count, 14);
+    // Contacts added after the start are not sent to.
+    add_contacts(&bed, vec![contact(100, &["vip"])]).await;
+    wait_state(&bed, c.id, "completed").await;
+    let accepted = bed.fakes.whatsapp_accepted();
+    assert_eq!(accepted.len(), 14);
+    assert!(accepted.values().all(|n| *n == 1), "{accepted:?}");
+    assert!(!accepted.contains_key(&digits(100)));
+    // Every status webhook lands; read is final.
+    eventually(|| async { Some(counts(&pool, c.id).await) })
+        .until(|m| m.get("read") == Some(&14))
+        .await;
+    let body = &bed.fakes.seen("whatsapp")[0].body;
+    let v: serde_json::Value = serde_json::from_str(body).unwrap();
+    assert_eq!(v["template"]["name"], "promo");
+    assert_eq!(
+        v["template"]["components"][0]["parameters"][0]["text"],
+        "Cliente"
+    );
+    // One outbox row per contact, with the campaign's dedup key.
+    let keys: i64 =
+        sqlx::query_scalar("select count(*) from notifications where dedup_key like $1")
+            .bind(format!("campaign:{}:%", c.id))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(keys, 14);
+    w.stop().await;
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn campaigns_state_machine_refuses_moves_naming_the_state(pool: PgPool) {
+    let bed = bed(pool.clone()).await;
+    add_contacts(&bed, (0..5).map(|i| contact(i, &[])).collect()).await;
+    let c = campaign(&bed, &input(10)).await;
+    assert_eq!(c.state, "draft");
+    assert!(matches!(act(&bed, c.id, "pause").await, Err(CampaignError::State(s)) if s == "draft"));
+    assert!(
+        matches!(act(&bed, c.id, "resume").await, Err(CampaignError::State(s)) if s == "draft")
+    );
+    // No start time: cannot be scheduled.
+    assert!(
+        matches!(act(&bed, c.id, "schedule").await, Err(CampaignError::Invalid(f)) if f.path == "start_at")
+    );
+    let mut later = input(10);
+    later.start_at = Some(chrono::Utc::now() + chrono::Duration::hours(2));
+    let s = campaign(&bed, &later).await;
+    assert_eq!(
+        act(&bed, s.id, "schedule").await.unwrap().state,
+        "scheduled"
+    );
+    assert!(
+        matches!(act(&bed, s.id, "schedule").await, Err(CampaignError::State(s)) if s == "scheduled")
+    );
+    assert_eq!(act(&bed, s.id, "cancel").await.unwrap().state, "cancelled");
+    assert!(
+        matches!(act(&bed, s.id, "resume").await, Err(CampaignError::State(s)) if s == "cancelled")
+    );
+
+    // No worker: the recipients wait as queued/dispatched.
+    assert_eq!(act(&bed, c.id, "start").await.unwrap().state, "running");
+    assert!(
+        matches!(act(&bed, c.id, "start").await, Err(CampaignError::State(s)) if s == "running")
+    );
+    assert_eq!(act(&bed, c.id, "pause").await.unwrap().state, "paused");
+    assert!(
+        matches!(act(&bed, c.id, "pause").await, Err(CampaignError::State(s)) if s == "paused")
+    );
+    assert_eq!(act(&bed, c.id, "resume").await.unwrap().state, "running");
+    let done = act(&bed, c.id, "cancel").await.unwrap();
+    assert_eq!(done.state, "cancelled");
+    assert!(done.finished_at.is_some());
+    assert_eq!(counts(&pool, c.id).await.get("cancelled"), Some(&5));
+    assert!(
+        matches!(act(&bed, c.id, "start").await, Err(CampaignError::State(s)) if s == "cancelled")
+    );
+    // Another tenant's campaign is not found.
+    let other = jobs::testing::create_tenant(&pool, "Outra Loja").await;
+    let r =
+        jobs::kinds::campaigns::lifecycle::act(&pool, &bed.engine, other.id, c.id, "pause").await;
+    assert!(matches!(r, Err(CampaignError::NotFound)));
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn campaigns_bad_input_names_the_field(pool: PgPool) {
+    let bed = bed(pool.clone()).await;
+    let create = |i: jobs::kinds::campaigns::model::CampaignInput| {
+        let pool = pool.clone();
+        let t = bed.tenant;
+        async move {
+            match jobs::kinds::campaigns::lifecycle::create(&pool, t, &i).await {
+                Err(CampaignError::Invalid(f)) => f.path,
+                other => panic!("expected a field error, got {other:?}"),
+            }
+        }
+    };
+    // Empty audience first (no contacts yet).
+    assert_eq!(create(input(10)).await, "audience");
+    add_contacts(&bed, vec![contact(0, &[])]).await;
+    let mut i = input(10);
+    i.template = "nao_registrado".into();
+    assert_eq!(create(i).await, "template");
+    let mut i = input(10);
+    i.parameters.insert(
+        "nome".into(),
+        serde_json::from_value(json!({"source": "name"})).unwrap(),
+    );
+    assert_eq!(create(i).await, "parameters.nome");
+    let mut i = input(10);
+    i.start_at = Some(chrono::Utc::now() - chrono::Duration::minutes(5));
+    assert_eq!(create(i).await, "start_at");
+    assert_eq!(create(input(81)).await, "rate_per_second");
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn campaigns_meta_error_codes_each_get_their_handling(pool: PgPool) {
+    let mut bed = bed(pool.clone()).await;
+    bed.settings.campaigns.quality_window = 0;
+    add_contacts(&bed, (0..12).map(|i| contact(i, &[])).collect()).await;
+    bed.fakes
+        .whatsapp_fault(&digits(1), PhoneFault::Sync(131026));
+    bed.fakes
+        .whatsapp_fault(&digits(2), PhoneFault::Sync(131049));
+    bed.fakes
+        .whatsapp_fault(&digits(3), PhoneFault::Sync(131050));
+    bed.fakes
+        .whatsapp_fault(&digits(4), PhoneFault::Async(131026));
+    callbacks(&bed, vec!["sent", "delivered"]).await;
+    // The number's own limit: 2/s against a campaign asking 20/s → 130429s.
+    bed.fakes.whatsapp_throughput(2);
+    let c = campaign(&bed, &input(20)).await;
+    let w = bed.worker("campaigns", 8);
+    act(&bed, c.id, "start").await.unwrap();
+    // Everyone but the deferred one gets a final status; the campaign waits for the deferred.
+    let m = eventually(|| async { Some(counts(&pool, c.id).await) })
+        .until(|m| {
+            m.get("deferred") == Some(&1)
+                && m.get("failed") == Some(&3)
+                && m.get("delivered") == Some(&8)
+        })
+        .await;
+    assert_eq!(m.values().sum::<i64>(), 12, "{m:?}");
+    assert_eq!(recipient(&pool, c.id, 1).await.2, Some(131026));
+    assert_eq!(recipient(&pool, c.id, 2).await.0, "deferred");
+    let (st, _, code) = recipient(&pool, c.id, 3).await;
+    assert_eq!((st.as_str(), code), ("failed", Some(131050)));
+    assert!(
+        contacts::get(&pool, bed.tenant, "c3")
+            .await
+            .unwrap()
+            .unwrap()
+            .marketing_opt_out
+    );
+    assert_eq!(recipient(&pool, c.id, 4).await.2, Some(131026));
+    assert!(
+        bed.fakes.whatsapp_throttled() > 0,
+        "the fake's limit was hit"
+    );
+    let c2 = state(&bed, c.id).await;
+    assert!(
+        c2.effective_rate < 20,
+        "130429 lowered the rate: {}",
+        c2.effective_rate
+    );
+    assert_eq!(c2.state, "running", "a deferred recipient keeps it running");
+    let deferred_until: Option<chrono::DateTime<chrono::Utc>> = sqlx::query_scalar(
+        "select deferred_until from campaign_recipients where campaign_id = $1 and status = 'deferred'",
+    )
+    .bind(c.id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert!(deferred_until.unwrap() > chrono::Utc::now() + chrono::Duration::hours(23));
+    // Each phone reached Meta's acceptance at most once.
+    assert!(bed.fakes.whatsapp_accepted().values().all(|n| *n == 1));
+
+    // 131048: the campaign pauses itself with the reason.
+    let c3 = {
+        add_contacts(&bed, (20..24).map(|i| contact(i, &["spam"])).collect()).await;
+        let mut i = input(5);
+        i.audience = Audience::Tags {
+            any_of: vec!["spam".into()],
+            all_of: vec![],
+            none_of: vec![],
+        };
+        campaign(&bed, &i).await
+    };
+    bed.fakes.whatsapp_throughput(0);
+    bed.fakes
+        .whatsapp_fault(&digits(20), PhoneFault::Sync(131048));
+    bed.fakes
+        .whatsapp_fault(&digits(21), PhoneFault::Sync(131048));
+    bed.fakes
+        .whatsapp_fault(&digits(22), PhoneFault::Sync(131048));
+    bed.fakes
+        .whatsapp_fault(&digits(23), PhoneFault::Sync(131048));
+    act(&bed, c3.id, "start").await.unwrap();
+    let p = wait_state(&bed, c3.id, "paused").await;
+    assert!(p.state_reason.unwrap().contains("131048"));
+    w.stop().await;
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn campaigns_quality_guard_pauses_on_failures(pool: PgPool) {
+    let mut bed = bed(pool.clone()).await;
+    bed.settings.campaigns.quality_window = 10;
+    bed.settings.campaigns.quality_min_sends = 5;
+    add_contacts(&bed, (0..40).map(|i| contact(i, &[])).collect()).await;
+    for i in 0..40 {
+        if i % 2 == 0 {
+            bed.fakes
+                .whatsapp_fault(&digits(i), PhoneFault::Sync(131026));
+        }
+    }
+    let c = campaign(&bed, &input(5)).await;
+    let w = bed.worker("campaigns", 4);
+    act(&bed, c.id, "start").await.unwrap();
+    let p = wait_state(&bed, c.id, "paused").await;
+    assert!(
+        p.state_reason
+            .as_deref()
+            .unwrap()
+            .starts_with("quality_guard"),
+        "{p:?}"
+    );
+    w.stop().await;
+    let m = counts(&pool, c.id).await;
+    assert!(
+        m.get("queued").copied().unwrap_or(0) > 0,
+        "it stopped before the end: {m:?}"
+    );
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn campaigns_statuses_never_move_backwards_and_stop_words_opt_out(pool: PgPool) {
+    let bed = bed(pool.clone()).await;
+    add_contacts(&bed, (0..3).map(|i| contact(i, &[])).collect()).await;
+    let c = campaign(&bed, &input(10)).await;
+    let w = bed.worker("campaigns", 2);
+    act(&bed, c.id, "start").await.unwrap();
+    wait_state(&bed, c.id, "completed").await;
+    w.stop().await;
+    let wamid: String = sqlx::query_scalar(
+        "select r.wamid from campaign_recipients r join contacts c on c.id = r.contact_id where r.campaign_id = $1 and c.external_id = 'c0'",
+    )
+    .bind(c.id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    let to = digits(0);
+    for st in ["read", "delivered", "sent", "failed"] {
+        let code = (st == "failed").then_some(131026);
+        inbound::handle(
+            &pool,
+            &status_payload("waba-1", SENDER, &wamid, &to, st, code),
+        )
+        .await
+        .unwrap();
+    }
+    let (st, _, code) = recipient(&pool, c.id, 0).await;
+    assert_eq!((st.as_str(), code), ("read", None), "read stays read");
+    let (delivered, read): (
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<chrono::DateTime<chrono::Utc>>,
+    ) = sqlx::query_as("select delivered_at, read_at from campaign_recipients where wamid = $1")
+        .bind(&wamid)
+        .fetch_one(&pool)
+        .await
+        .unwrap();
+    assert!(
+        delivered.is_some() && read.is_some(),
+        "the late delivered still records its time"
+    );
+
+    // A reply within 72 h counts; "Parar" opts the contact out; other words do not.
+    let a = inbound::handle(
+        &pool,
+        &message_payload("waba-1", SENDER, &digits(1), "Obrigado!"),
+    )
+    .await
+    .unwrap();
+    assert_eq!((a.replies, a.opted_out), (1, 0));
+    let a = inbound::handle(
+        &pool,
+        &message_payload("waba-1", SENDER, &digits(1), " parar "),
+    )
+    .await
+    .unwrap();
+    assert_eq!(a.opted_out, 1);
+    let c1 = contacts::get(&pool, bed.tenant, "c1")
+        .await
+        .unwrap()
+        .unwrap();
+    assert!(c1.opted_out_at.is_some() && c1.marketing_opt_out);
+    assert_eq!(c1.opt_out_source.as_deref(), Some("stop_word:parar"));
+    // The next campaign excludes c1.
+    let n = audience::count(&pool, bed.tenant, &Audience::All, true)
+        .await
+        .unwrap();
+    assert_eq!((n.eligible, n.excluded["opted_out"]), (2, 1));
+    // A product upsert that does not mention the opt-out does not clear it.
+    add_contacts(&bed, vec![contact(1, &[])]).await;
+    assert!(contacts::get(&pool, bed.tenant, "c1")
+        .await
+        .unwrap()
+        .unwrap()
+        .opted_out_at
+        .is_some());
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn campaigns_pause_resume_repeatedly_sends_no_duplicate(pool: PgPool) {
+    let bed = bed(pool.clone()).await;
+    add_contacts(&bed, (0..300).map(|i| contact(i, &[])).collect()).await;
+    let c = campaign(&bed, &input(60)).await;
+    let w1 = bed.worker("campaigns", 8);
+    let w2 = bed.worker("campaigns", 8);
+    act(&bed, c.id, "start").await.unwrap();
+    for round in 0..20 {
+        let before = bed.fakes.whatsapp_accepted().len();
+        // Let some go out, then pause.
+        eventually(|| async { Some(bed.fakes.whatsapp_accepted().len()) })
+            .until(|n| *n > before || *n == 300)
+            .await;
+        if act(&bed, c.id, "pause").await.is_err() {
+            break; // completed
+        }
+        // Within the in-flight allowance, sends stop: nothing new once the handed-out jobs ran.
+        eventually(|| async {
+            let m = counts(&pool, c.id).await;
+            Some(m.get("dispatched").copied().unwrap_or(0) + m.get("sending").copied().unwrap_or(0))
+        })
+        .until(|n| *n == 0)
+        .await;
+        let paused_at = bed.fakes.whatsapp_accepted().len();
+        assert_eq!(state(&bed, c.id).await.state, "paused", "round {round}");
+        assert_eq!(
+            bed.fakes.whatsapp_accepted().len(),
+            paused_at,
+            "no send while paused"
+        );
+        act(&bed, c.id, "resume").await.unwrap();
+    }
+    wait_state(&bed, c.id, "completed").await;
+    let accepted = bed.fakes.whatsapp_accepted();
+    assert_eq!(accepted.len(), 300);
+    assert!(
+        accepted.values().all(|n| *n == 1),
+        "a contact got two messages"
+    );
+    assert_eq!(counts(&pool, c.id).await.get("sent"), Some(&300));
+    w1.stop().await;
+    w2.stop().await;
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn campaigns_scheduled_start_freezes_and_sends_at_its_time(pool: PgPool) {
+    let bed = bed(pool.clone()).await;
+    add_contacts(&bed, (0..5).map(|i| contact(i, &[])).collect()).await;
+    let mut i = input(20);
+    let at = chrono::Utc::now() + chrono::Duration::seconds(2);
+    i.start_at = Some(at);
+    let c = campaign(&bed, &i).await;
+    let w = bed.worker("campaigns", 4);
+    assert_eq!(
+        act(&bed, c.id, "schedule").await.unwrap().state,
+        "scheduled"
+    );
+    // Nothing is frozen before the start.
+    assert_eq!(counts(&pool, c.id).await.values().sum::<i64>(), 0);
+    let done = wait_state(&bed, c.id, "completed").await;
+    assert!(done.started_at.unwrap() >= at, "{done:?}");
+    assert_eq!(done.recipients_count, 5);
+    assert_eq!(bed.fakes.whatsapp_accepted().len(), 5);
+    w.stop().await;
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn campaigns_messaging_limit_is_shared_by_the_tenants_campaigns(pool: PgPool) {
+    let bed = bed(pool.clone()).await;
+    sqlx::query("insert into campaign_settings (tenant_id, messaging_limit) values ($1, 250)")
+        .bind(bed.tenant)
+        .execute(&pool)
+        .await
+        .unwrap();
+    add_contacts(&bed, (0..200).map(|i| contact(i, &["a"])).collect()).await;
+    add_contacts(&bed, (200..400).map(|i| contact(i, &["b"])).collect()).await;
+    let by_tag = |t: &str| {
+        let mut i = input(80);
+        i.audience = Audience::Tags {
+            any_of: vec![t.into()],
+            all_of: vec![],
+            none_of: vec![],
+        };
+        i
+    };
+    let a = campaign(&bed, &by_tag("a")).await;
+    let b = campaign(&bed, &by_tag("b")).await;
+    let w = bed.worker("campaigns", 16);
+    act(&bed, a.id, "start").await.unwrap();
+    act(&bed, b.id, "start").await.unwrap();
+    // 250 unique contacts in 24 h across both campaigns, then they wait.
+    eventually(|| async {
+        let (x, y) = (counts(&pool, a.id).await, counts(&pool, b.id).await);
+        let get =
+            |m: &std::collections::BTreeMap<String, i64>, k: &str| m.get(k).copied().unwrap_or(0);
+        Some((
+            get(&x, "sent") + get(&y, "sent"),
+            get(&x, "queued") + get(&y, "queued"),
+        ))
+    })
+    .until(|(sent, queued)| *sent == 250 && *queued == 150)
+    .await;
+    assert_eq!(bed.fakes.whatsapp_accepted().len(), 250);
+    assert_eq!(state(&bed, a.id).await.state, "running");
+    w.stop().await;
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn campaigns_outside_the_send_window_wait_for_it(pool: PgPool) {
+    let bed = bed(pool.clone()).await;
+    add_contacts(&bed, (0..3).map(|i| contact(i, &[])).collect()).await;
+    // A one-hour window starting two hours from now (São Paulo time).
+    use chrono::Timelike;
+    let sp = jobs::store::tenants::parse_timezone("America/Sao_Paulo").unwrap();
+    let local = chrono::Utc::now().with_timezone(&sp);
+    let open = (local.hour() * 60 + local.minute() + 120) % 1440;
+    let mut i = input(20);
+    i.window_start = Some(format!("{:02}:{:02}", open / 60, open % 60));
+    i.window_end = Some(format!(
+        "{:02}:{:02}",
+        (open + 60) % 1440 / 60,
+        (open + 60) % 1440 % 60
+    ));
+    let c = campaign(&bed, &i).await;
+    let w = bed.worker("campaigns", 4);
+    let started = act(&bed, c.id, "start").await.unwrap();
+    let id = format!("dispatch.{}.{}", c.id, started.dispatch_seq);
+    let job = eventually(|| async { bed.engine.job("campaigns", &id).await.unwrap() })
+        .until(|j| j.status == jobs::engine::JobStatus::Scheduled)
+        .await;
+    let wait = job.run_at - chrono::Utc::now();
+    assert!(
+        wait > chrono::Duration::minutes(100) && wait <= chrono::Duration::minutes(121),
+        "{wait:?}"
+    );
+    assert_eq!(counts(&pool, c.id).await.get("queued"), Some(&3));
+    assert!(bed.fakes.whatsapp_accepted().is_empty());
+    w.stop().await;
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn campaigns_of_two_tenants_share_a_worker(pool: PgPool) {
+    let bed = bed(pool.clone()).await;
+    let other = jobs::testing::create_tenant(&pool, "Loja Beta").await;
+    jobs::kinds::notify::admin::put_channel(
+        &pool,
+        other.id,
+        "whatsapp",
+        &json!({"phone_number_id": "9998", "access_token_env": "TEST_WA_TOKEN"}),
+        true,
+    )
+    .await
+    .unwrap();
+    let t: jobs::kinds::campaigns::model::TemplateInput = serde_json::from_value(json!({
+        "name": "promo", "category": "marketing", "body": "Olá {{1}}, seu cupom é {{2}}",
+        "parameters": ["first_name", "coupon"]}))
+    .unwrap();
+    jobs::kinds::campaigns::lifecycle::put_template(&pool, other.id, &t)
+        .await
+        .unwrap();
+    add_contacts(&bed, (0..150).map(|i| contact(i, &[])).collect()).await;
+    contacts::upsert(
+        &pool,
+        other.id,
+        &(150..300).map(|i| contact(i, &[])).collect::<Vec<_>>(),
+    )
+    .await
+    .unwrap();
+    let a = campaign(&bed, &input(40)).await;
+    let b = jobs::kinds::campaigns::lifecycle::create(&pool, other.id, &input(40))
+        .await
+        .unwrap();
+    // One worker, few slots: both tenants' sends go through it.
+    let w = bed.worker("campaigns", 2);
+    act(&bed, a.id, "start").await.unwrap();
+    jobs::kinds::campaigns::lifecycle::act(&pool, &bed.engine, other.id, b.id, "start")
+        .await
+        .unwrap();
+    // Halfway through the first tenant's campaign, the second's has progressed too.
+    let sent = |id| {
+        let pool = pool.clone();
+        async move { counts(&pool, id).await.get("sent").copied().unwrap_or(0) }
+    };
+    eventually(|| async { Some(sent(a.id).await) })
+        .until(|n| *n >= 75)
+        .await;
+    let b_then = sent(b.id).await;
+    assert!(
+        b_then >= 40,
+        "tenant B sent {b_then} while tenant A sent 75"
+    );
+    let accepted = eventually(|| async { Some(bed.fakes.whatsapp_accepted()) })
+        .until(|m| m.len() == 300)
+        .await;
+    assert!(accepted.values().all(|n| *n == 1));
+    w.stop().await;
+}
