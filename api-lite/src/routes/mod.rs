@@ -11,6 +11,7 @@ pub mod callbacks;
 pub mod documents;
 pub mod event_rules;
 pub mod events;
+pub mod forecasting;
 pub mod health;
 pub mod jobs;
 pub mod metrics;
@@ -50,6 +51,7 @@ pub fn router(state: AppState) -> Router {
         .merge(payments::router())
         .merge(events::router())
         .merge(event_rules::router())
+        .merge(forecasting::router())
         .merge(crate::console::router())
         .merge(crate::openapi::router(&state.registry))
         .fallback(|| async { ApiError::not_found("no_route", "no such route") })
