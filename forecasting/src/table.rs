@@ -148,6 +148,9 @@ pub fn open(bytes: &[u8], opts: &ReadOptions) -> Result<Table, ShapeError> {
         return Err(ShapeError::Empty);
     }
     let most = |count: usize, i: usize| filled[i] > 0 && count * 10 >= filled[i] * 9;
+    // Values need only half their cells to be numbers: the rest are then
+    // reported one by one (a typo must not turn the column into a label).
+    let half = |count: usize, i: usize| filled[i] > 0 && count * 2 >= filled[i];
     let named = |i: usize, names: &[&str]| names.contains(&ptbr::fold(&headers[i]).as_str());
     let find = |name: &str| {
         headers
@@ -160,14 +163,16 @@ pub fn open(bytes: &[u8], opts: &ReadOptions) -> Result<Table, ShapeError> {
     let time = match &opts.time_column {
         Some(c) => find(c)?,
         None => (0..n)
-            .find(|&i| is_date(i) && named(i, TIME_NAMES))
+            // A time-like name needs only half its cells to be dates: the
+            // rest are then reported one by one, with their lines.
+            .find(|&i| named(i, TIME_NAMES) && dates[i] * 2 >= filled[i] && filled[i] > 0)
             .or_else(|| (0..n).find(|&i| is_date(i)))
             .ok_or(ShapeError::NoTimeColumn)?,
     };
     let values: Vec<usize> = match &opts.value_columns {
         Some(cs) => cs.iter().map(|c| find(c)).collect::<Result<_, _>>()?,
         None => (0..n)
-            .filter(|&i| i != time && most(numbers[i], i) && !(named(i, ID_NAMES) && opts.id_column.is_none()))
+            .filter(|&i| i != time && half(numbers[i], i) && !(named(i, ID_NAMES) && opts.id_column.is_none()))
             .filter(|&i| opts.id_column.as_deref() != Some(headers[i].as_str()))
             .collect(),
     };
