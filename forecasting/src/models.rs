@@ -211,12 +211,14 @@ pub fn seasonal_naive(y: &[f64], m: usize, h: usize) -> Forecast {
 }
 
 /// Seasonal periods augurs' periodogram finds, strongest first (none for
-/// short or constant series).
+/// short or constant series). It looks at the first differences: a trend's
+/// power at low frequencies would otherwise drown the seasons.
 pub fn detect_periods(y: &[f64]) -> Vec<u32> {
     if y.len() < 16 || y.iter().all(|v| *v == y[0]) {
         return vec![];
     }
-    catch_unwind(AssertUnwindSafe(|| PeriodogramDetector::default().detect(y))).unwrap_or_default()
+    let d: Vec<f64> = y.windows(2).map(|w| w[1] - w[0]).collect();
+    catch_unwind(AssertUnwindSafe(|| PeriodogramDetector::default().detect(&d))).unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -244,6 +246,15 @@ mod tests {
             forecast(&Spec::new(Method::Ets, &[]), &short, 3),
             Err(ModelError::TooShort { .. })
         ));
+    }
+
+    #[test]
+    fn finds_a_weekly_season_under_a_trend() {
+        let week = [0.0, 3.0, 5.0, 2.0, -1.0, -9.0, -10.0];
+        // Two years: augurs' periodogram bins are 2^k-point FFTs of half the
+        // series, too coarse to tell 7 from 6 or 8 below ~200 points.
+        let y: Vec<f64> = (0..730).map(|t| 50.0 + 0.2 * t as f64 + week[t % 7] + ((t * 31) % 11) as f64 * 0.3).collect();
+        assert_eq!(detect_periods(&y).first(), Some(&7), "{:?}", detect_periods(&y));
     }
 
     #[test]
