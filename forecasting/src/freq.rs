@@ -113,6 +113,10 @@ pub fn parse_stamp(s: &str) -> Option<NaiveDateTime> {
     if let Some(d) = ptbr::parse_date(s) {
         return Some(d.and_time(NaiveTime::MIN));
     }
+    // ptbr keeps to 1900-2200 (school records); history (sunspots since 1700) may not.
+    if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
+        return Some(d.and_time(NaiveTime::MIN));
+    }
     for f in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
             return Some(t);
