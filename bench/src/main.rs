@@ -20,6 +20,7 @@
 mod alerts;
 mod engine;
 mod events;
+mod forecasting;
 mod http;
 mod load;
 mod procs;
@@ -54,6 +55,8 @@ enum Cmd {
     Alerts(alerts::AlertsArgs),
     /// Booking events: a stream backlog consumed (events/s vs plain XREADGROUP+XACK) and reminders due in one minute (lateness).
     Events(events::EventsArgs),
+    /// Forecasting: 1,000 daily series × 2 years validated, trained, predicted; statsforecast's AutoETS beside.
+    Forecasting(forecasting::ForecastingArgs),
     /// Delete every key of a run prefix (after an interrupted run).
     Cleanup {
         #[arg(long)]
@@ -145,6 +148,7 @@ async fn main() -> Result<()> {
         Cmd::Run(args) => run(args).await,
         Cmd::Alerts(args) => alerts::run(args).await,
         Cmd::Events(args) => events::run(args).await,
+        Cmd::Forecasting(args) => forecasting::run(args).await,
     }
 }
 
