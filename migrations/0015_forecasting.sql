@@ -124,3 +124,32 @@ create table forecast_prediction_rows (
     hi95 float8 not null,
     primary key (prediction_id, key, step)
 );
+
+-- Monitoring: actuals that arrive after training (`POST /v1/datasets/{id}/rows`),
+-- scored against the forecasts the models stored.
+create table forecast_actuals (
+    dataset_id uuid not null references forecast_datasets (id) on delete cascade,
+    target text not null,
+    key text not null,
+    at timestamp not null,
+    value float8 not null,
+    received_at timestamptz not null default now(),
+    primary key (dataset_id, target, key, at)
+);
+
+-- A series whose forecast error on the actuals drifted past the threshold
+-- (forecasting::monitor): one row per model and series, updated as actuals arrive.
+create table forecast_drift_alerts (
+    id uuid primary key,
+    tenant_id uuid not null references tenants (id) on delete cascade,
+    model_id uuid not null references forecast_models (id) on delete cascade,
+    key text not null,
+    points integer not null,
+    mase float8 not null,
+    backtest_mase float8,
+    threshold float8 not null,
+    created_at timestamptz not null default now(),
+    updated_at timestamptz not null default now(),
+    constraint forecast_drift_alerts_series unique (model_id, key)
+);
+create index forecast_drift_alerts_tenant on forecast_drift_alerts (tenant_id, created_at desc);

@@ -156,6 +156,30 @@ async fn upload_validate_train_and_predict(pool: PgPool) {
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _) = c.req(Method::POST, &format!("/v1/models/{mid}/predict"), Some(&c.b.key), Some(json!({}))).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+
+    // Monitoring: actuals near the forecast for Centro, far above it for Serra.
+    let centro = series.iter().find(|s| s["key"] == "Centro").unwrap()["forecast"]["point"].clone();
+    let mut rows = vec![];
+    for k in 0..4 {
+        let at = format!("{:02}/05/2026", k + 1);
+        rows.push(json!({"series": "Centro", "at": at, "value": centro[k].as_f64().unwrap() + 0.1}));
+        rows.push(json!({"series": "Serra", "at": at, "value": format!("{},5", 500 + k)}));
+    }
+    let (s, b) = c.req(Method::POST, &format!("/v1/datasets/{id}/rows"), Some(&c.a.key), Some(json!({"rows": rows}))).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["accepted"], 8);
+    let verdict = |key: &str| b["checks"].as_array().unwrap().iter().find(|c| c["series"] == key).unwrap()["drifted"].clone();
+    assert_eq!((verdict("Centro"), verdict("Serra")), (json!(false), json!(true)), "{b}");
+    let (_, d) = c.req(Method::GET, &format!("/v1/models/{mid}/drift"), Some(&c.a.key), None).await;
+    let alerts = d["alerts"].as_array().unwrap();
+    assert_eq!(alerts.len(), 1, "{d}");
+    assert_eq!((alerts[0]["key"].as_str(), alerts[0]["points"].as_i64()), (Some("Serra"), Some(4)));
+    let (s, b) = c
+        .req(Method::POST, &format!("/v1/datasets/{id}/rows"), Some(&c.a.key), Some(json!({"rows": [{"series": "Serra", "at": "32/05/2026", "value": 1}]})))
+        .await;
+    assert_eq!((s, b["details"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("rows[0].at")), "{b}");
+    let (s, _) = c.req(Method::GET, &format!("/v1/models/{mid}/drift"), Some(&c.b.key), None).await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]

@@ -9,6 +9,7 @@
 //! - `models`: seasonal naive / naive baselines, AutoETS, MSTL+AutoETS (augurs).
 //! - `metrics`: MAE, RMSE, MAPE, sMAPE, MASE.
 //! - `train`: backtests, choice by MASE, fallbacks; many series in parallel.
+//! - `monitor`: actuals scored against stored forecasts; drift.
 //!
 //! Jobs and storage (PostgreSQL, the queue engine, through `jobs`):
 //! - `sql`: migration 0015's tables.
@@ -22,6 +23,7 @@ pub mod dataset;
 pub mod freq;
 pub mod metrics;
 pub mod models;
+pub mod monitor;
 pub mod table;
 pub mod train;
 

@@ -500,3 +500,95 @@ pub async fn prediction_rows(db: impl PgExecutor<'_>, id: Uuid, limit: i64, offs
     .fetch_all(db)
     .await
 }
+
+// ---- monitoring ----
+
+/// Stores actuals (a later value for the same stamp replaces the earlier one).
+pub async fn upsert_actuals(
+    pool: &PgPool,
+    dataset: Uuid,
+    target: &str,
+    rows: &[(String, NaiveDateTime, f64)],
+) -> sqlx::Result<()> {
+    let mut tx = pool.begin().await?;
+    for chunk in rows.chunks(5000) {
+        let mut q = sqlx::QueryBuilder::new("insert into forecast_actuals (dataset_id, target, key, at, value) ");
+        q.push_values(chunk, |mut b, (k, at, v)| {
+            b.push_bind(dataset).push_bind(target).push_bind(k).push_bind(*at).push_bind(*v);
+        });
+        q.push(" on conflict (dataset_id, target, key, at) do update set value = excluded.value, received_at = now()");
+        q.build().execute(&mut *tx).await?;
+    }
+    tx.commit().await
+}
+
+pub async fn actuals(
+    db: impl PgExecutor<'_>,
+    dataset: Uuid,
+    target: &str,
+    keys: &[String],
+) -> sqlx::Result<Vec<(String, NaiveDateTime, f64)>> {
+    sqlx::query_as("select key, at, value from forecast_actuals where dataset_id = $1 and target = $2 and key = any($3) order by key, at")
+        .bind(dataset)
+        .bind(target)
+        .bind(keys)
+        .fetch_all(db)
+        .await
+}
+
+/// Ready models trained on this dataset's `target`.
+pub async fn ready_models(db: impl PgExecutor<'_>, dataset: Uuid, target: &str) -> sqlx::Result<Vec<(Uuid, String)>> {
+    sqlx::query_as("select id, frequency from forecast_models where dataset_id = $1 and target = $2 and status = 'ready' and frequency is not null")
+        .bind(dataset)
+        .bind(target)
+        .fetch_all(db)
+        .await
+}
+
+#[derive(Debug, Clone, Serialize, sqlx::FromRow, utoipa::ToSchema)]
+pub struct DriftAlert {
+    pub id: Uuid,
+    pub model_id: Uuid,
+    pub key: String,
+    pub points: i32,
+    pub mase: f64,
+    pub backtest_mase: Option<f64>,
+    pub threshold: f64,
+    pub created_at: DateTime<Utc>,
+    pub updated_at: DateTime<Utc>,
+}
+
+/// Raises (or refreshes) the alert of one model and series.
+pub async fn upsert_drift(
+    db: impl PgExecutor<'_>,
+    tenant: Uuid,
+    model: Uuid,
+    key: &str,
+    c: &crate::monitor::DriftCheck,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into forecast_drift_alerts (id, tenant_id, model_id, key, points, mase, backtest_mase, threshold) values ($1, $2, $3, $4, $5, $6, $7, $8)
+         on conflict (model_id, key) do update set points = excluded.points, mase = excluded.mase, threshold = excluded.threshold, updated_at = now()",
+    )
+    .bind(Uuid::now_v7())
+    .bind(tenant)
+    .bind(model)
+    .bind(key)
+    .bind(c.points as i32)
+    .bind(c.mase)
+    .bind(c.backtest_mase)
+    .bind(c.threshold)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
+pub async fn drift_alerts(db: impl PgExecutor<'_>, tenant: Uuid, model: Uuid) -> sqlx::Result<Vec<DriftAlert>> {
+    sqlx::query_as(
+        "select id, model_id, key, points, mase, backtest_mase, threshold, created_at, updated_at from forecast_drift_alerts where tenant_id = $1 and model_id = $2 order by key",
+    )
+    .bind(tenant)
+    .bind(model)
+    .fetch_all(db)
+    .await
+}

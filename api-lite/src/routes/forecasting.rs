@@ -40,6 +40,8 @@ pub fn router() -> Router<AppState> {
         .layer(DefaultBodyLimit::max(MAX_UPLOAD_BYTES))
         .route("/v1/datasets/{id}", get(show_dataset))
         .route("/v1/datasets/{id}/preview", get(preview))
+        .route("/v1/datasets/{id}/rows", post(add_rows))
+        .route("/v1/models/{id}/drift", get(drift))
         .route("/v1/models", get(list_models).post(create_model))
         .route("/v1/models/{id}", get(show_model))
         .route("/v1/models/{id}/predict", post(predict_now))
@@ -50,8 +52,8 @@ pub fn router() -> Router<AppState> {
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(upload, list_datasets, show_dataset, preview, create_model, list_models, show_model, predict_now, create_prediction, show_prediction, prediction_csv),
-    components(schemas(UploadForm, DatasetRow, DatasetList, Preview, Column, table::Role, ModelRequest, ModelRow, ModelDetail, ModelSeriesRow, ModelList, PredictNow, PredictNowAnswer, PredictionRequest, PredictionDetail, PredictionRow, PointRow,
+    paths(upload, list_datasets, show_dataset, preview, add_rows, drift, create_model, list_models, show_model, predict_now, create_prediction, show_prediction, prediction_csv),
+    components(schemas(ActualsRequest, ActualRow, ActualsAnswer, DriftList, sql::DriftAlert, forecasting::monitor::ModelCheck, forecasting::monitor::DriftCheck, UploadForm, DatasetRow, DatasetList, Preview, Column, table::Role, ModelRequest, ModelRow, ModelDetail, ModelSeriesRow, ModelList, PredictNow, PredictNowAnswer, PredictionRequest, PredictionDetail, PredictionRow, PointRow,
         forecasting::dataset::Report, forecasting::dataset::SeriesReport, forecasting::dataset::TargetReport, forecasting::dataset::CellError, forecasting::dataset::Outlier, forecasting::freq::Frequency)),
     tags((name = "forecasting", description = "CSV datasets, models chosen by backtests, batch and real-time forecasts"))
 )]
@@ -313,6 +315,109 @@ pub async fn preview(
         rows: table::preview(&t, rows as usize),
         columns: t.columns,
     }))
+}
+
+/// `POST /v1/datasets/{id}/rows`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActualsRequest {
+    /// The value column; may be left out when the dataset has one.
+    pub target: Option<String>,
+    /// 1-100,000 observations.
+    pub rows: Vec<ActualRow>,
+}
+
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct ActualRow {
+    /// The series id (left out for a one-series dataset).
+    #[serde(default)]
+    pub series: Option<String>,
+    /// `2026-05-01`, `01/05/2026`, `2026-05-01T10:00:00`.
+    pub at: String,
+    /// A number, or text as `8,5`.
+    #[schema(value_type = Object)]
+    pub value: serde_json::Value,
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct ActualsAnswer {
+    pub accepted: usize,
+    /// Per ready model and touched series with enough actuals: the live MASE against the threshold.
+    pub checks: Vec<forecasting::monitor::ModelCheck>,
+}
+
+/// Actuals for monitoring: stored, then every ready model of the dataset is
+/// scored on them; a drifted series raises an alert (`GET /v1/models/{id}/drift`).
+#[utoipa::path(post, path = "/v1/datasets/{id}/rows", tag = "forecasting", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = ActualsRequest,
+    responses(
+        (status = 200, body = ActualsAnswer),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "the dataset is not validated", body = crate::error::ErrorBody),
+        (status = 422, description = "bad row; `details.field` = `rows[i].at` …", body = crate::error::ErrorBody),
+    ))]
+pub async fn add_rows(
+    State(st): State<AppState>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+    AppJson(req): AppJson<ActualsRequest>,
+) -> Result<Json<ActualsAnswer>, ApiError> {
+    tenant.require(Scope::JobsWrite)?;
+    let uuid: Uuid = id.parse().map_err(|_| dataset_not_found(&id))?;
+    let ds = sql::get_dataset(&st.pool, tenant.id, uuid).await?.ok_or_else(|| dataset_not_found(&id))?;
+    if ds.status != "ready" {
+        return Err(ApiError::conflict("dataset_not_ready", format!("the dataset is {}, not ready", ds.status)));
+    }
+    let target = match (&req.target, ds.targets.as_slice()) {
+        (Some(t), ts) if ts.contains(t) => t.clone(),
+        (None, [only]) => only.clone(),
+        (_, ts) => return Err(ApiError::invalid_field("invalid_field", "target", format!("one of {}", ts.join(", ")))),
+    };
+    if req.rows.is_empty() || req.rows.len() > 100_000 {
+        return Err(ApiError::invalid_field("invalid_field", "rows", "1 to 100000 rows"));
+    }
+    let known = sql::series_keys(&st.pool, uuid, &target).await?;
+    let mut rows = Vec::with_capacity(req.rows.len());
+    for (i, r) in req.rows.iter().enumerate() {
+        let key = r.series.clone().unwrap_or_default();
+        if known.binary_search(&key).is_err() {
+            return Err(ApiError::invalid_field("invalid_field", &format!("rows[{i}].series"), format!("no series {key:?} in the dataset")));
+        }
+        let at = forecasting::freq::parse_stamp(&r.at)
+            .ok_or_else(|| ApiError::invalid_field("invalid_field", &format!("rows[{i}].at"), "not a date (2026-05-01, 01/05/2026)"))?;
+        let value = match &r.value {
+            serde_json::Value::Number(n) => n.as_f64(),
+            serde_json::Value::String(s) => ptbr::parse_decimal(s),
+            _ => None,
+        }
+        .filter(|v| v.is_finite())
+        .ok_or_else(|| ApiError::invalid_field("invalid_field", &format!("rows[{i}].value"), "a number (8.5 or \"8,5\")"))?;
+        rows.push((key, at, value));
+    }
+    let checks = forecasting::monitor::record_actuals(&st.pool, tenant.id, uuid, &target, &rows).await?;
+    Ok(Json(ActualsAnswer { accepted: rows.len(), checks }))
+}
+
+#[derive(Debug, Serialize, ToSchema)]
+pub struct DriftList {
+    pub alerts: Vec<sql::DriftAlert>,
+}
+
+/// The model's drift alerts, one per drifted series.
+#[utoipa::path(get, path = "/v1/models/{id}/drift", tag = "forecasting", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, body = DriftList), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn drift(
+    State(st): State<AppState>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> Result<Json<DriftList>, ApiError> {
+    tenant.require(Scope::JobsRead)?;
+    let uuid: Uuid = id.parse().map_err(|_| model_not_found(&id))?;
+    sql::get_model(&st.pool, tenant.id, uuid).await?.ok_or_else(|| model_not_found(&id))?;
+    Ok(Json(DriftList { alerts: sql::drift_alerts(&st.pool, tenant.id, uuid).await? }))
 }
 
 // ---- models ----
