@@ -6,6 +6,7 @@ import json, sys, time
 
 import numpy as np
 import pandas as pd
+import statsforecast
 from statsforecast import StatsForecast
 from statsforecast.models import AutoETS, SeasonalNaive
 
@@ -27,6 +28,6 @@ for uid, tr in train.groupby("unique_id"):
     f = fc[fc.unique_id == uid]
     for k in mase:
         mase[k].append(np.mean(np.abs(actual - f[k].to_numpy())) / scale)
-print(json.dumps({"secs": secs, "series": len(mase["AutoETS"]),
+print(json.dumps({"version": statsforecast.__version__, "secs": secs, "series": len(mase["AutoETS"]),
                   "mase_autoets": float(np.mean(mase["AutoETS"])),
                   "mase_seasonal_naive": float(np.mean(mase["SeasonalNaive"]))}))

@@ -25,7 +25,12 @@ fn worker(c: &Ctx) -> WorkerHandle {
         settings: c.state.settings.clone(),
     };
     let handler = KindHandler::new(Arc::new(api_lite::state::registry()), resources);
-    WorkerHandle::spawn(c.state.engine.clone(), forecasting::kinds::QUEUE, 2, handler)
+    WorkerHandle::spawn(
+        c.state.engine.clone(),
+        forecasting::kinds::QUEUE,
+        2,
+        handler,
+    )
 }
 
 fn csv_request(uri: &str, key: &str, body: &str) -> Request<Body> {
@@ -47,8 +52,16 @@ fn shops_csv() -> String {
     for (i, shop) in ["Centro", "Praia", "Serra"].iter().enumerate() {
         for t in 0..120 {
             let d = start + chrono::Duration::days(t);
-            let y = 50.0 + 10.0 * i as f64 + 0.2 * t as f64 + week[t as usize % 7] + ((t * 37 + i as i64 * 11) % 7) as f64 * 0.3;
-            s.push_str(&format!("{shop};{};{}\n", ptbr::format_date(d), ptbr::format_decimal(y, 2)));
+            let y = 50.0
+                + 10.0 * i as f64
+                + 0.2 * t as f64
+                + week[t as usize % 7]
+                + ((t * 37 + i as i64 * 11) % 7) as f64 * 0.3;
+            s.push_str(&format!(
+                "{shop};{};{}\n",
+                ptbr::format_date(d),
+                ptbr::format_decimal(y, 2)
+            ));
         }
     }
     s
@@ -56,7 +69,14 @@ fn shops_csv() -> String {
 
 async fn wait_dataset(c: &Ctx, id: &str) -> Value {
     eventually(|| async {
-        let (_, b) = c.req(Method::GET, &format!("/v1/datasets/{id}"), Some(&c.a.key), None).await;
+        let (_, b) = c
+            .req(
+                Method::GET,
+                &format!("/v1/datasets/{id}"),
+                Some(&c.a.key),
+                None,
+            )
+            .await;
         Some(b)
     })
     .until(|b: &Value| b["status"] != "pending" && b["status"] != "validating")
@@ -67,7 +87,13 @@ async fn wait_dataset(c: &Ctx, id: &str) -> Value {
 async fn upload_validate_train_and_predict(pool: PgPool) {
     let c = Ctx::new(pool).await;
     let _w = worker(&c);
-    let (s, ds) = c.call(csv_request("/v1/datasets?name=vendas.csv", &c.a.key, &shops_csv())).await;
+    let (s, ds) = c
+        .call(csv_request(
+            "/v1/datasets?name=vendas.csv",
+            &c.a.key,
+            &shops_csv(),
+        ))
+        .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{ds}");
     let id = ds["id"].as_str().unwrap().to_string();
     let ds = wait_dataset(&c, &id).await;
@@ -78,32 +104,71 @@ async fn upload_validate_train_and_predict(pool: PgPool) {
     let report = &ds["report"];
     assert_eq!(report["series"][0]["length"], 120);
     assert_eq!(report["series"][0]["start"], "2026-01-01");
-    assert!(report["series"][0]["targets"][0]["seasonal_periods"].is_array(), "{report}");
+    assert!(
+        report["series"][0]["targets"][0]["seasonal_periods"].is_array(),
+        "{report}"
+    );
 
-    let (s, pv) = c.req(Method::GET, &format!("/v1/datasets/{id}/preview?rows=2"), Some(&c.a.key), None).await;
+    let (s, pv) = c
+        .req(
+            Method::GET,
+            &format!("/v1/datasets/{id}/preview?rows=2"),
+            Some(&c.a.key),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{pv}");
     assert_eq!(pv["rows"][0], json!(["Centro", "01/01/2026", "50,00"]));
     assert_eq!(pv["columns"][1], json!({"name": "data", "role": "time"}));
 
     // Another tenant sees nothing.
-    let (s, _) = c.req(Method::GET, &format!("/v1/datasets/{id}"), Some(&c.b.key), None).await;
+    let (s, _) = c
+        .req(
+            Method::GET,
+            &format!("/v1/datasets/{id}"),
+            Some(&c.b.key),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = c.req(Method::POST, "/v1/models", Some(&c.b.key), Some(json!({"dataset": id, "horizon": 7}))).await;
+    let (s, _) = c
+        .req(
+            Method::POST,
+            "/v1/models",
+            Some(&c.b.key),
+            Some(json!({"dataset": id, "horizon": 7})),
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     let (s, m) = c
-        .req(Method::POST, "/v1/models", Some(&c.a.key), Some(json!({"dataset": id, "horizon": 7, "models": "auto", "windows": 2})))
+        .req(
+            Method::POST,
+            "/v1/models",
+            Some(&c.a.key),
+            Some(json!({"dataset": id, "horizon": 7, "models": "auto", "windows": 2})),
+        )
         .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{m}");
     let mid = m["id"].as_str().unwrap().to_string();
     let m = eventually(|| async {
-        let (_, b) = c.req(Method::GET, &format!("/v1/models/{mid}"), Some(&c.a.key), None).await;
+        let (_, b) = c
+            .req(
+                Method::GET,
+                &format!("/v1/models/{mid}"),
+                Some(&c.a.key),
+                None,
+            )
+            .await;
         Some(b)
     })
     .until(|b: &Value| b["status"] == "ready" || b["status"] == "failed")
     .await;
     assert_eq!(m["status"], "ready", "{m}");
-    assert_eq!((m["progress"].as_i64(), m["series_done"].as_i64()), (Some(100), Some(3)));
+    assert_eq!(
+        (m["progress"].as_i64(), m["series_done"].as_i64()),
+        (Some(100), Some(3))
+    );
     assert_eq!(m["data_start"], "2026-01-01T00:00:00");
     let series = m["series"].as_array().unwrap();
     assert_eq!(series.len(), 3);
@@ -116,7 +181,12 @@ async fn upload_validate_train_and_predict(pool: PgPool) {
         // The chosen one has the lowest mean MASE.
         let best = cands
             .iter()
-            .min_by(|a, b| a["mean"]["mase"].as_f64().unwrap().total_cmp(&b["mean"]["mase"].as_f64().unwrap()))
+            .min_by(|a, b| {
+                a["mean"]["mase"]
+                    .as_f64()
+                    .unwrap()
+                    .total_cmp(&b["mean"]["mase"].as_f64().unwrap())
+            })
             .unwrap();
         assert_eq!(s["method"], best["method"], "{s}");
         assert_eq!(s["forecast"]["point"].as_array().unwrap().len(), 7);
@@ -124,37 +194,87 @@ async fn upload_validate_train_and_predict(pool: PgPool) {
 
     // Real time: 3 steps of one series, dated after the data.
     let (s, p) = c
-        .req(Method::POST, &format!("/v1/models/{mid}/predict"), Some(&c.a.key), Some(json!({"horizon": 3, "series": ["Praia"]})))
+        .req(
+            Method::POST,
+            &format!("/v1/models/{mid}/predict"),
+            Some(&c.a.key),
+            Some(json!({"horizon": 3, "series": ["Praia"]})),
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{p}");
     let rows = p["rows"].as_array().unwrap();
     assert_eq!(rows.len(), 3);
     assert_eq!(rows[0]["at"], "2026-05-01T00:00:00");
-    assert!(rows[0]["lo95"].as_f64() < rows[0]["lo80"].as_f64() && rows[0]["hi80"].as_f64() < rows[0]["hi95"].as_f64(), "{p}");
+    assert!(
+        rows[0]["lo95"].as_f64() < rows[0]["lo80"].as_f64()
+            && rows[0]["hi80"].as_f64() < rows[0]["hi95"].as_f64(),
+        "{p}"
+    );
     // It matches the forecast stored at training (the same spec re-fitted on the same data).
     let praia = series.iter().find(|s| s["key"] == "Praia").unwrap();
     let stored = praia["forecast"]["point"][0].as_f64().unwrap();
-    assert!((rows[0]["point"].as_f64().unwrap() - stored).abs() < 1e-6 * stored.abs(), "{p} vs {praia}");
+    assert!(
+        (rows[0]["point"].as_f64().unwrap() - stored).abs() < 1e-6 * stored.abs(),
+        "{p} vs {praia}"
+    );
 
     // Batch: every series, then the CSV.
-    let (s, pr) = c.req(Method::POST, &format!("/v1/models/{mid}/predictions"), Some(&c.a.key), Some(json!({"horizon": 5}))).await;
+    let (s, pr) = c
+        .req(
+            Method::POST,
+            &format!("/v1/models/{mid}/predictions"),
+            Some(&c.a.key),
+            Some(json!({"horizon": 5})),
+        )
+        .await;
     assert_eq!(s, StatusCode::ACCEPTED, "{pr}");
     let pid = pr["id"].as_str().unwrap().to_string();
     let pr = eventually(|| async {
-        let (_, b) = c.req(Method::GET, &format!("/v1/predictions/{pid}"), Some(&c.a.key), None).await;
+        let (_, b) = c
+            .req(
+                Method::GET,
+                &format!("/v1/predictions/{pid}"),
+                Some(&c.a.key),
+                None,
+            )
+            .await;
         Some(b)
     })
     .until(|b: &Value| b["status"] == "ready" || b["status"] == "failed")
     .await;
     assert_eq!(pr["row_count"], 15, "{pr}");
-    let (s, csv) = c.req(Method::GET, &format!("/v1/predictions/{pid}/csv"), Some(&c.a.key), None).await;
+    let (s, csv) = c
+        .req(
+            Method::GET,
+            &format!("/v1/predictions/{pid}/csv"),
+            Some(&c.a.key),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::OK);
     let csv = csv.as_str().unwrap();
     assert_eq!(csv.lines().count(), 16, "{csv}");
-    assert!(csv.starts_with("series,ds,step,yhat,lo80,hi80,lo95,hi95\nCentro,2026-05-01,1,"), "{csv}");
-    let (s, _) = c.req(Method::GET, &format!("/v1/predictions/{pid}"), Some(&c.b.key), None).await;
+    assert!(
+        csv.starts_with("series,ds,step,yhat,lo80,hi80,lo95,hi95\nCentro,2026-05-01,1,"),
+        "{csv}"
+    );
+    let (s, _) = c
+        .req(
+            Method::GET,
+            &format!("/v1/predictions/{pid}"),
+            Some(&c.b.key),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
-    let (s, _) = c.req(Method::POST, &format!("/v1/models/{mid}/predict"), Some(&c.b.key), Some(json!({}))).await;
+    let (s, _) = c
+        .req(
+            Method::POST,
+            &format!("/v1/models/{mid}/predict"),
+            Some(&c.b.key),
+            Some(json!({})),
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 
     // Monitoring: actuals near the forecast for Centro, far above it for Serra.
@@ -162,23 +282,70 @@ async fn upload_validate_train_and_predict(pool: PgPool) {
     let mut rows = vec![];
     for k in 0..4 {
         let at = format!("{:02}/05/2026", k + 1);
-        rows.push(json!({"series": "Centro", "at": at, "value": centro[k].as_f64().unwrap() + 0.1}));
+        rows.push(
+            json!({"series": "Centro", "at": at, "value": centro[k].as_f64().unwrap() + 0.1}),
+        );
         rows.push(json!({"series": "Serra", "at": at, "value": format!("{},5", 500 + k)}));
     }
-    let (s, b) = c.req(Method::POST, &format!("/v1/datasets/{id}/rows"), Some(&c.a.key), Some(json!({"rows": rows}))).await;
+    let (s, b) = c
+        .req(
+            Method::POST,
+            &format!("/v1/datasets/{id}/rows"),
+            Some(&c.a.key),
+            Some(json!({"rows": rows})),
+        )
+        .await;
     assert_eq!(s, StatusCode::OK, "{b}");
     assert_eq!(b["accepted"], 8);
-    let verdict = |key: &str| b["checks"].as_array().unwrap().iter().find(|c| c["series"] == key).unwrap()["drifted"].clone();
-    assert_eq!((verdict("Centro"), verdict("Serra")), (json!(false), json!(true)), "{b}");
-    let (_, d) = c.req(Method::GET, &format!("/v1/models/{mid}/drift"), Some(&c.a.key), None).await;
+    let verdict = |key: &str| {
+        b["checks"]
+            .as_array()
+            .unwrap()
+            .iter()
+            .find(|c| c["series"] == key)
+            .unwrap()["drifted"]
+            .clone()
+    };
+    assert_eq!(
+        (verdict("Centro"), verdict("Serra")),
+        (json!(false), json!(true)),
+        "{b}"
+    );
+    let (_, d) = c
+        .req(
+            Method::GET,
+            &format!("/v1/models/{mid}/drift"),
+            Some(&c.a.key),
+            None,
+        )
+        .await;
     let alerts = d["alerts"].as_array().unwrap();
     assert_eq!(alerts.len(), 1, "{d}");
-    assert_eq!((alerts[0]["key"].as_str(), alerts[0]["points"].as_i64()), (Some("Serra"), Some(4)));
+    assert_eq!(
+        (alerts[0]["key"].as_str(), alerts[0]["points"].as_i64()),
+        (Some("Serra"), Some(4))
+    );
     let (s, b) = c
-        .req(Method::POST, &format!("/v1/datasets/{id}/rows"), Some(&c.a.key), Some(json!({"rows": [{"series": "Serra", "at": "32/05/2026", "value": 1}]})))
+        .req(
+            Method::POST,
+            &format!("/v1/datasets/{id}/rows"),
+            Some(&c.a.key),
+            Some(json!({"rows": [{"series": "Serra", "at": "32/05/2026", "value": 1}]})),
+        )
         .await;
-    assert_eq!((s, b["details"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("rows[0].at")), "{b}");
-    let (s, _) = c.req(Method::GET, &format!("/v1/models/{mid}/drift"), Some(&c.b.key), None).await;
+    assert_eq!(
+        (s, b["details"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("rows[0].at")),
+        "{b}"
+    );
+    let (s, _) = c
+        .req(
+            Method::GET,
+            &format!("/v1/models/{mid}/drift"),
+            Some(&c.b.key),
+            None,
+        )
+        .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
 }
 
@@ -193,47 +360,111 @@ async fn bad_files_name_their_line_and_column(pool: PgPool) {
         ("ds,y\n2026-01-01,1\n2026-01-02,2,9\n", "malformed_csv"),
     ] {
         let (s, b) = c.call(csv_request("/v1/datasets", &c.a.key, body)).await;
-        assert_eq!((s, b["error"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some(code)), "{body:?}: {b}");
+        assert_eq!(
+            (s, b["error"].as_str()),
+            (StatusCode::UNPROCESSABLE_ENTITY, Some(code)),
+            "{body:?}: {b}"
+        );
     }
-    let (s, b) = c.call(csv_request("/v1/datasets?time_column=quando", &c.a.key, "ds,y\n2026-01-01,1\n")).await;
-    assert_eq!((s, b["details"]["column"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("quando")), "{b}");
+    let (s, b) = c
+        .call(csv_request(
+            "/v1/datasets?time_column=quando",
+            &c.a.key,
+            "ds,y\n2026-01-01,1\n",
+        ))
+        .await;
+    assert_eq!(
+        (s, b["details"]["column"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("quando")),
+        "{b}"
+    );
 
     // Cell errors come from the job, with line and column.
-    let bad = "id,ds,y\na,2026-01-01,1\na,2026-01-02,x\na,31/02/2026,3\na,2026-01-04,4\nb,2026-01-01,5\n";
+    let bad =
+        "id,ds,y\na,2026-01-01,1\na,2026-01-02,x\na,31/02/2026,3\na,2026-01-04,4\nb,2026-01-01,5\n";
     let (s, b) = c.call(csv_request("/v1/datasets", &c.a.key, bad)).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{b}");
     let ds = wait_dataset(&c, b["id"].as_str().unwrap()).await;
     assert_eq!(ds["status"], "invalid", "{ds}");
     let errors = ds["report"]["errors"].as_array().unwrap();
-    let at = |e: &Value| (e["line"].as_u64().unwrap(), e["column"].as_str().map(str::to_string));
+    let at = |e: &Value| {
+        (
+            e["line"].as_u64().unwrap(),
+            e["column"].as_str().map(str::to_string),
+        )
+    };
     assert_eq!(at(&errors[0]), (3, Some("y".into())), "{errors:?}");
     assert_eq!(errors[0]["value"], "x");
     assert_eq!(at(&errors[1]), (4, Some("ds".into())), "{errors:?}");
-    assert!(errors.iter().any(|e| e["message"].as_str().unwrap().contains("series \"b\" has 1 time step")), "{errors:?}");
+    assert!(
+        errors.iter().any(|e| e["message"]
+            .as_str()
+            .unwrap()
+            .contains("series \"b\" has 1 time step")),
+        "{errors:?}"
+    );
     // An invalid dataset cannot be trained.
-    let (s, b) = c.req(Method::POST, "/v1/models", Some(&c.a.key), Some(json!({"dataset": ds["id"], "horizon": 3}))).await;
-    assert_eq!((s, b["error"].as_str()), (StatusCode::CONFLICT, Some("dataset_not_ready")), "{b}");
+    let (s, b) = c
+        .req(
+            Method::POST,
+            "/v1/models",
+            Some(&c.a.key),
+            Some(json!({"dataset": ds["id"], "horizon": 3})),
+        )
+        .await;
+    assert_eq!(
+        (s, b["error"].as_str()),
+        (StatusCode::CONFLICT, Some("dataset_not_ready")),
+        "{b}"
+    );
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn model_requests_name_the_bad_field(pool: PgPool) {
     let c = Ctx::new(pool).await;
     let _w = worker(&c);
-    let (_, b) = c.call(csv_request("/v1/datasets", &c.a.key, &shops_csv())).await;
+    let (_, b) = c
+        .call(csv_request("/v1/datasets", &c.a.key, &shops_csv()))
+        .await;
     let id = b["id"].as_str().unwrap().to_string();
     assert_eq!(wait_dataset(&c, &id).await["status"], "ready");
     for (body, field) in [
         (json!({"dataset": id, "horizon": 0}), "horizon"),
-        (json!({"dataset": id, "horizon": 7, "models": ["ets", "prophet"]}), "models[1]"),
-        (json!({"dataset": id, "horizon": 7, "models": "best"}), "models"),
-        (json!({"dataset": id, "horizon": 7, "target": "lucro"}), "target"),
-        (json!({"dataset": id, "horizon": 7, "series": ["Centro", "Lua"]}), "series[1]"),
-        (json!({"dataset": id, "horizon": 7, "season_lengths": [7, 1]}), "season_lengths[1]"),
-        (json!({"dataset": id, "horizon": 7, "windows": 50}), "windows"),
+        (
+            json!({"dataset": id, "horizon": 7, "models": ["ets", "prophet"]}),
+            "models[1]",
+        ),
+        (
+            json!({"dataset": id, "horizon": 7, "models": "best"}),
+            "models",
+        ),
+        (
+            json!({"dataset": id, "horizon": 7, "target": "lucro"}),
+            "target",
+        ),
+        (
+            json!({"dataset": id, "horizon": 7, "series": ["Centro", "Lua"]}),
+            "series[1]",
+        ),
+        (
+            json!({"dataset": id, "horizon": 7, "season_lengths": [7, 1]}),
+            "season_lengths[1]",
+        ),
+        (
+            json!({"dataset": id, "horizon": 7, "windows": 50}),
+            "windows",
+        ),
         (json!({"dataset": "not-a-uuid", "horizon": 7}), "dataset"),
         (json!({"horizon": 7}), "body"),
     ] {
-        let (s, b) = c.req(Method::POST, "/v1/models", Some(&c.a.key), Some(body.clone())).await;
+        let (s, b) = c
+            .req(
+                Method::POST,
+                "/v1/models",
+                Some(&c.a.key),
+                Some(body.clone()),
+            )
+            .await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {b}");
         assert_eq!(b["details"]["field"], field, "{body}: {b}");
     }

@@ -48,9 +48,11 @@ fn vm_hwm_mib() -> f64 {
     std::fs::read_to_string("/proc/self/status")
         .ok()
         .and_then(|s| {
-            s.lines()
-                .find(|l| l.starts_with("VmHWM:"))
-                .and_then(|l| l.split_whitespace().nth(1).and_then(|k| k.parse::<f64>().ok()))
+            s.lines().find(|l| l.starts_with("VmHWM:")).and_then(|l| {
+                l.split_whitespace()
+                    .nth(1)
+                    .and_then(|k| k.parse::<f64>().ok())
+            })
         })
         .map_or(0.0, |kb| kb / 1024.0)
 }
@@ -94,7 +96,10 @@ fn make_csv(n: usize, days: usize) -> String {
 pub async fn run(a: ForecastingArgs) -> Result<()> {
     let h = a.horizon;
     let csv = make_csv(a.series, a.days);
-    let path = std::env::temp_dir().join(format!("tarefa-bench-forecasting-{}.csv", std::process::id()));
+    let path = std::env::temp_dir().join(format!(
+        "tarefa-bench-forecasting-{}.csv",
+        std::process::id()
+    ));
     std::fs::write(&path, &csv)?;
     let mib = csv.len() as f64 / (1024.0 * 1024.0);
     let base_mem = vm_hwm_mib();
@@ -103,7 +108,11 @@ pub async fn run(a: ForecastingArgs) -> Result<()> {
     let (ds, report) = forecasting::dataset::read(csv.as_bytes(), &ReadOptions::default())?;
     let validate = t.elapsed().as_secs_f64();
     let ds = ds.context("generated dataset invalid")?;
-    anyhow::ensure!(report.valid && ds.series.len() == a.series, "validation: {:?}", report.errors);
+    anyhow::ensure!(
+        report.valid && ds.series.len() == a.series,
+        "validation: {:?}",
+        report.errors
+    );
     let mem_validate = vm_hwm_mib();
     drop(csv);
 
@@ -121,7 +130,13 @@ pub async fn run(a: ForecastingArgs) -> Result<()> {
     };
     let t = Instant::now();
     let trained = tokio::task::block_in_place(|| {
-        train_all(&trains, &cfg, a.threads, &AtomicBool::new(false), &AtomicUsize::new(0))
+        train_all(
+            &trains,
+            &cfg,
+            a.threads,
+            &AtomicBool::new(false),
+            &AtomicUsize::new(0),
+        )
     })
     .map_err(|_| anyhow::anyhow!("cancelled"))?;
     let train = t.elapsed().as_secs_f64();
@@ -134,8 +149,16 @@ pub async fn run(a: ForecastingArgs) -> Result<()> {
         let y = &s.values[0];
         let (tr, te) = y.split_at(y.len() - h);
         let scale = metrics::mase_scale(tr, 7);
-        ours.push(metrics::score(te, &m.forecast.point, scale).mase.unwrap_or(f64::NAN));
-        snaive.push(metrics::score(te, &seasonal_naive(tr, 7, h).point, scale).mase.unwrap_or(f64::NAN));
+        ours.push(
+            metrics::score(te, &m.forecast.point, scale)
+                .mase
+                .unwrap_or(f64::NAN),
+        );
+        snaive.push(
+            metrics::score(te, &seasonal_naive(tr, 7, h).point, scale)
+                .mase
+                .unwrap_or(f64::NAN),
+        );
         *chosen.entry(m.chosen.method.name()).or_default() += 1;
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
@@ -160,12 +183,21 @@ pub async fn run(a: ForecastingArgs) -> Result<()> {
     let mem_predict = vm_hwm_mib();
 
     let python = a.python.clone().unwrap_or_else(|| {
-        format!("{}/.cache/tarefa/pytools/bin/python", std::env::var("HOME").unwrap_or_default())
+        format!(
+            "{}/.cache/tarefa/pytools/bin/python",
+            std::env::var("HOME").unwrap_or_default()
+        )
     });
     let script = concat!(env!("CARGO_MANIFEST_DIR"), "/forecasting_statsforecast.py");
     let t = Instant::now();
     let out = std::process::Command::new(&python)
-        .args([script, path.to_str().unwrap(), &h.to_string(), "7", &a.threads.to_string()])
+        .args([
+            script,
+            path.to_str().unwrap(),
+            &h.to_string(),
+            "7",
+            &a.threads.to_string(),
+        ])
         .output()
         .with_context(|| format!("running {python}"))?;
     let sf_wall = t.elapsed().as_secs_f64();
@@ -176,20 +208,37 @@ pub async fn run(a: ForecastingArgs) -> Result<()> {
         serde_json::json!({ "error": String::from_utf8_lossy(&out.stderr).lines().last().unwrap_or("") })
     };
 
-    println!("## bench forecasting — {}", chrono::Utc::now().format("%Y-%m-%d %H:%M UTC"));
+    println!(
+        "## bench forecasting — {}",
+        chrono::Utc::now().format("%Y-%m-%d %H:%M UTC")
+    );
     println!();
     println!("- data: {} daily series × {} days (trend + weekly season + Gaussian noise, seeded), CSV {mib:.1} MiB; horizon {h}; {} threads", a.series, a.days, a.threads);
     println!("- Tarefa: in-process, the functions the jobs call (no PostgreSQL/queue in the timings); auto = seasonal naive, AutoETS, MSTL(7)+AutoETS (augurs 0.10), 3 backtest windows of {h}, choice by MASE");
-    println!("- statsforecast {}: AutoETS(season_length=7) and SeasonalNaive(7), `forecast` with n_jobs={} (python process: {sf_wall:.1} s wall incl. import and CSV)", "2.1.1", a.threads);
+    println!("- statsforecast {}: AutoETS(season_length=7) and SeasonalNaive(7), `forecast` with n_jobs={} (python process: {sf_wall:.1} s wall incl. import and CSV)", sf["version"].as_str().unwrap_or("?"), a.threads);
     println!();
     println!("| phase | Tarefa | statsforecast (same run) |");
     println!("|---|---|---|");
     println!("| validate (parse, grid, gaps, outliers, periods, report) | {validate:.2} s | — |");
     println!("| train: backtests + final fit, all series | {train:.1} s | — |");
-    println!("| predict {h} days, all series (re-fit stored specs) | {predict:.1} s ({} rows) | — |", points.len());
-    println!("| fit + forecast (AutoETS, seasonal naive) | — | {:.1} s |", sf["secs"].as_f64().unwrap_or(f64::NAN));
-    println!("| hold-out MASE (last {h} days), mean over series: chosen model | {:.3} | AutoETS {:.3} |", mean(&ours), sf["mase_autoets"].as_f64().unwrap_or(f64::NAN));
-    println!("| hold-out MASE: seasonal naive | {:.3} | {:.3} |", mean(&snaive), sf["mase_seasonal_naive"].as_f64().unwrap_or(f64::NAN));
+    println!(
+        "| predict {h} days, all series (re-fit stored specs) | {predict:.1} s ({} rows) | — |",
+        points.len()
+    );
+    println!(
+        "| fit + forecast (AutoETS, seasonal naive) | — | {:.1} s |",
+        sf["secs"].as_f64().unwrap_or(f64::NAN)
+    );
+    println!(
+        "| hold-out MASE (last {h} days), mean over series: chosen model | {:.3} | AutoETS {:.3} |",
+        mean(&ours),
+        sf["mase_autoets"].as_f64().unwrap_or(f64::NAN)
+    );
+    println!(
+        "| hold-out MASE: seasonal naive | {:.3} | {:.3} |",
+        mean(&snaive),
+        sf["mase_seasonal_naive"].as_f64().unwrap_or(f64::NAN)
+    );
     println!("| peak RSS (VmHWM) after start / validate / train / predict | {base_mem:.0} / {mem_validate:.0} / {mem_train:.0} / {mem_predict:.0} MiB | — |");
     println!();
     println!("- chosen per series: {chosen:?}");

@@ -157,12 +157,22 @@ pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<(Option<Dataset>, Report
             Err(e) => {
                 let line = e.position().map_or(0, |p| p.line());
                 let message = match e.kind() {
-                    csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+                    csv::ErrorKind::UnequalLengths {
+                        expected_len, len, ..
+                    } => {
                         format!("{len} fields where the header has {expected_len}")
                     }
                     _ => e.to_string(),
                 };
-                error(CellError { line, column: None, value: None, message }, &mut report);
+                error(
+                    CellError {
+                        line,
+                        column: None,
+                        value: None,
+                        message,
+                    },
+                    &mut report,
+                );
                 // A broken row structure makes every later line suspect.
                 break;
             }
@@ -184,7 +194,8 @@ pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<(Option<Dataset>, Report
                     line,
                     column: Some(t.headers[time].clone()),
                     value: Some(cell.to_string()),
-                    message: "not a date (ISO 2026-03-15, 2026-03-15T10:00:00 or 15/03/2026)".into(),
+                    message: "not a date (ISO 2026-03-15, 2026-03-15T10:00:00 or 15/03/2026)"
+                        .into(),
                 },
                 &mut report,
             );
@@ -219,7 +230,11 @@ pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<(Option<Dataset>, Report
                 groups.len() - 1
             }
         };
-        groups[g].1.push(Obs { at, line, values: row });
+        groups[g].1.push(Obs {
+            at,
+            line,
+            values: row,
+        });
     }
     if report.rows == 0 {
         return Err(ShapeError::Empty);
@@ -266,7 +281,11 @@ pub fn read(bytes: &[u8], opts: &ReadOptions) -> Result<(Option<Dataset>, Report
     }
     report.series_count = series.len();
     report.valid = report.errors_total == 0;
-    let short = report.series.iter().filter(|s| s.length < 2 * MIN_LENGTH).count();
+    let short = report
+        .series
+        .iter()
+        .filter(|s| s.length < 2 * MIN_LENGTH)
+        .count();
     if short > 0 {
         report
             .warnings
@@ -293,7 +312,7 @@ fn detect_pairs(pairs: &[NaiveDateTime]) -> Option<Frequency> {
         pairs
             .chunks(2)
             .find(|p| (p[1] - p[0]).num_minutes() == mode)
-            .and_then(|p| Frequency::detect(p))
+            .and_then(Frequency::detect)
     })
 }
 
@@ -307,7 +326,11 @@ fn regularise(
 ) -> Result<(Series, SeriesReport), CellError> {
     let start = obs[0].at;
     let end = obs[obs.len() - 1].at;
-    let label = if key.is_empty() { "the series".to_string() } else { format!("series {key:?}") };
+    let label = if key.is_empty() {
+        "the series".to_string()
+    } else {
+        format!("series {key:?}")
+    };
     let Some(steps) = freq.steps_between(start, end) else {
         return Err(off_grid(&obs, start, freq, time_column, &label));
     };
@@ -331,7 +354,12 @@ fn regularise(
         // Sorted: the step of `o` is the previous one's or further on.
         let k = match prev {
             Some((at, k)) if at == o.at => k,
-            Some((at, k)) => k + freq.steps_between(at, o.at).ok_or_else(|| off_grid(&obs, start, freq, time_column, &label))? as usize,
+            Some((at, k)) => {
+                k + freq
+                    .steps_between(at, o.at)
+                    .ok_or_else(|| off_grid(&obs, start, freq, time_column, &label))?
+                    as usize
+            }
             None => 0,
         };
         if seen[k] {
@@ -348,10 +376,14 @@ fn regularise(
     let missing_timestamps = seen.iter().filter(|s| !**s).count();
     let mut warnings = vec![];
     if missing_timestamps > 0 {
-        warnings.push(format!("{missing_timestamps} missing time stamp(s), filled by interpolation"));
+        warnings.push(format!(
+            "{missing_timestamps} missing time stamp(s), filled by interpolation"
+        ));
     }
     if duplicated > 0 {
-        warnings.push(format!("{duplicated} duplicated time stamp(s): the last row of each was kept"));
+        warnings.push(format!(
+            "{duplicated} duplicated time stamp(s): the last row of each was kept"
+        ));
     }
     let mut reports = Vec::with_capacity(targets.len());
     for (t, y) in grid.iter_mut().enumerate() {
@@ -367,12 +399,23 @@ fn regularise(
         fill_linear(y);
         let outliers = outliers(y)
             .into_iter()
-            .map(|k| Outlier { at: format_stamp(freq.step(start, k as i64)), value: y[k] })
+            .map(|k| Outlier {
+                at: format_stamp(freq.step(start, k as i64)),
+                value: y[k],
+            })
             .collect::<Vec<_>>();
         if !outliers.is_empty() {
-            warnings.push(format!("{} possible outlier(s) in {:?} (kept as they are)", outliers.len(), targets[t]));
+            warnings.push(format!(
+                "{} possible outlier(s) in {:?} (kept as they are)",
+                outliers.len(),
+                targets[t]
+            ));
         }
-        let (min, max) = y.iter().fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| (a.min(v), b.max(v)));
+        let (min, max) = y
+            .iter()
+            .fold((f64::INFINITY, f64::NEG_INFINITY), |(a, b), &v| {
+                (a.min(v), b.max(v))
+            });
         reports.push(TargetReport {
             target: targets[t].clone(),
             missing_values,
@@ -385,7 +428,11 @@ fn regularise(
         });
     }
     Ok((
-        Series { key: key.to_string(), start, values: grid },
+        Series {
+            key: key.to_string(),
+            start,
+            values: grid,
+        },
         SeriesReport {
             series: key.to_string(),
             length: n,
@@ -399,13 +446,26 @@ fn regularise(
     ))
 }
 
-fn off_grid(obs: &[Obs], start: NaiveDateTime, freq: Frequency, column: &str, label: &str) -> CellError {
-    let bad = obs.iter().find(|o| freq.steps_between(start, o.at).is_none()).unwrap_or(&obs[0]);
+fn off_grid(
+    obs: &[Obs],
+    start: NaiveDateTime,
+    freq: Frequency,
+    column: &str,
+    label: &str,
+) -> CellError {
+    let bad = obs
+        .iter()
+        .find(|o| freq.steps_between(start, o.at).is_none())
+        .unwrap_or(&obs[0]);
     CellError {
         line: bad.line,
         column: Some(column.to_string()),
         value: Some(format_stamp(bad.at)),
-        message: format!("{label}: this stamp is not on the {freq:?} grid that starts at {}", format_stamp(start)).to_lowercase(),
+        message: format!(
+            "{label}: this stamp is not on the {freq:?} grid that starts at {}",
+            format_stamp(start)
+        )
+        .to_lowercase(),
     }
 }
 
@@ -453,7 +513,9 @@ pub fn outliers(y: &[f64]) -> Vec<usize> {
     if mad == 0.0 {
         return vec![];
     }
-    (0..y.len()).filter(|&i| resid[i].abs() > 5.0 * 1.4826 * mad).collect()
+    (0..y.len())
+        .filter(|&i| resid[i].abs() > 5.0 * 1.4826 * mad)
+        .collect()
 }
 
 #[cfg(test)]
@@ -483,17 +545,28 @@ mod tests {
         let (ds, r) = read_str("ds,y\n2026-03-01,1\n2026-13-02,2\n2026-03-03,abc\n2026-03-04,4\n");
         assert!(ds.is_none());
         assert_eq!(r.errors_total, 2);
-        assert_eq!((r.errors[0].line, r.errors[0].column.as_deref()), (3, Some("ds")));
-        assert_eq!((r.errors[1].line, r.errors[1].column.as_deref()), (4, Some("y")));
+        assert_eq!(
+            (r.errors[0].line, r.errors[0].column.as_deref()),
+            (3, Some("ds"))
+        );
+        assert_eq!(
+            (r.errors[1].line, r.errors[1].column.as_deref()),
+            (4, Some("y"))
+        );
         assert_eq!(r.errors[1].value.as_deref(), Some("abc"));
     }
 
     #[test]
     fn one_row_series_is_an_error() {
-        let (ds, r) = read_str("id,ds,y\na,2026-03-01,1\na,2026-03-02,2\na,2026-03-03,2\nb,2026-03-01,5\n");
+        let (ds, r) =
+            read_str("id,ds,y\na,2026-03-01,1\na,2026-03-02,2\na,2026-03-03,2\nb,2026-03-01,5\n");
         assert!(ds.is_none());
         assert_eq!(r.errors[0].line, 5);
-        assert!(r.errors[0].message.contains("series \"b\" has 1 time step"), "{:?}", r.errors);
+        assert!(
+            r.errors[0].message.contains("series \"b\" has 1 time step"),
+            "{:?}",
+            r.errors
+        );
     }
 
     #[test]

@@ -65,7 +65,8 @@ impl Frequency {
             Frequency::Daily => (b - a).num_days(),
             Frequency::Weekly => (b - a).num_weeks(),
             Frequency::Monthly | Frequency::Quarterly | Frequency::Yearly => {
-                let months = (b.year() - a.year()) as i64 * 12 + b.month() as i64 - a.month() as i64;
+                let months =
+                    (b.year() - a.year()) as i64 * 12 + b.month() as i64 - a.month() as i64;
                 let per = match self {
                     Frequency::Monthly => 1,
                     Frequency::Quarterly => 3,
@@ -117,7 +118,12 @@ pub fn parse_stamp(s: &str) -> Option<NaiveDateTime> {
     if let Ok(d) = NaiveDate::parse_from_str(s, "%Y-%m-%d") {
         return Some(d.and_time(NaiveTime::MIN));
     }
-    for f in ["%Y-%m-%dT%H:%M:%S", "%Y-%m-%d %H:%M:%S", "%Y-%m-%dT%H:%M", "%Y-%m-%d %H:%M"] {
+    for f in [
+        "%Y-%m-%dT%H:%M:%S",
+        "%Y-%m-%d %H:%M:%S",
+        "%Y-%m-%dT%H:%M",
+        "%Y-%m-%d %H:%M",
+    ] {
         if let Ok(t) = NaiveDateTime::parse_from_str(s, f) {
             return Some(t);
         }
@@ -175,10 +181,17 @@ mod tests {
             .map(|k| Frequency::Daily.step(d("2026-01-01"), *k))
             .collect();
         assert_eq!(Frequency::detect(&days), Some(Frequency::Daily));
-        let months: Vec<_> = (0..6).map(|k| Frequency::Monthly.step(d("2025-01-31"), k)).collect();
+        let months: Vec<_> = (0..6)
+            .map(|k| Frequency::Monthly.step(d("2025-01-31"), k))
+            .collect();
         assert_eq!(Frequency::detect(&months), Some(Frequency::Monthly));
-        let q: Vec<_> = (0..6).map(|k| Frequency::Quarterly.step(d("2025-01-01"), k)).collect();
+        let q: Vec<_> = (0..6)
+            .map(|k| Frequency::Quarterly.step(d("2025-01-01"), k))
+            .collect();
         assert_eq!(Frequency::detect(&q), Some(Frequency::Quarterly));
-        assert_eq!(Frequency::Monthly.steps_between(months[0], months[5]), Some(5));
+        assert_eq!(
+            Frequency::Monthly.steps_between(months[0], months[5]),
+            Some(5)
+        );
     }
 }

@@ -77,7 +77,13 @@ fn policy(timeout: Duration) -> KindPolicy {
     }
 }
 
-async fn push(engine: &Engine, tenant: Uuid, kind: &str, id: Uuid, payload: serde_json::Value) -> Result<String, EngineError> {
+async fn push(
+    engine: &Engine,
+    tenant: Uuid,
+    kind: &str,
+    id: Uuid,
+    payload: serde_json::Value,
+) -> Result<String, EngineError> {
     let mut job = NewJob::new(QUEUE, kind, &tenant.to_string(), payload);
     job.id = Some(id.to_string());
     Ok(engine.push(job).await?.id)
@@ -94,8 +100,19 @@ pub struct ValidatePayload {
 }
 
 /// Pushes the validation of a stored dataset (job id = dataset id).
-pub async fn push_validate(engine: &Engine, tenant: Uuid, dataset: Uuid) -> Result<String, EngineError> {
-    push(engine, tenant, VALIDATE, dataset, serde_json::json!({ "dataset_id": dataset })).await
+pub async fn push_validate(
+    engine: &Engine,
+    tenant: Uuid,
+    dataset: Uuid,
+) -> Result<String, EngineError> {
+    push(
+        engine,
+        tenant,
+        VALIDATE,
+        dataset,
+        serde_json::json!({ "dataset_id": dataset }),
+    )
+    .await
 }
 
 impl JobKind for Validate {
@@ -113,7 +130,9 @@ impl JobKind for Validate {
             .await
             .map_err(db)?
             .ok_or_else(|| JobError::permanent(format!("no dataset {}", p.dataset_id)))?;
-        sql::set_dataset_status(&pool, p.dataset_id, "validating", None).await.map_err(db)?;
+        sql::set_dataset_status(&pool, p.dataset_id, "validating", None)
+            .await
+            .map_err(db)?;
         ctx.progress(10, "reading the file").await;
         let started = std::time::Instant::now();
         let (ds, report) = tokio::task::spawn_blocking(move || match dataset::read(&csv, &opts) {
@@ -123,7 +142,9 @@ impl JobKind for Validate {
         .await
         .map_err(|e| JobError::permanent(format!("validation panicked: {e}")))?;
         ctx.progress(80, "storing the series").await;
-        sql::store_validation(&pool, p.dataset_id, ds.as_ref(), &report).await.map_err(db)?;
+        sql::store_validation(&pool, p.dataset_id, ds.as_ref(), &report)
+            .await
+            .map_err(db)?;
         Ok(serde_json::json!({
             "dataset_id": p.dataset_id,
             "valid": report.valid,
@@ -141,7 +162,12 @@ pub fn shape_report(e: &crate::table::ShapeError) -> Report {
         _ => 1,
     };
     Report {
-        errors: vec![CellError { line, column: None, value: None, message: e.to_string() }],
+        errors: vec![CellError {
+            line,
+            column: None,
+            value: None,
+            message: e.to_string(),
+        }],
         errors_total: 1,
         ..Report::default()
     }
@@ -158,7 +184,14 @@ pub struct TrainPayload {
 }
 
 pub async fn push_train(engine: &Engine, tenant: Uuid, model: Uuid) -> Result<String, EngineError> {
-    push(engine, tenant, TRAIN, model, serde_json::json!({ "model_id": model })).await
+    push(
+        engine,
+        tenant,
+        TRAIN,
+        model,
+        serde_json::json!({ "model_id": model }),
+    )
+    .await
 }
 
 impl JobKind for Train {
@@ -188,17 +221,28 @@ async fn run_train(id: Uuid, ctx: &JobContext) -> Result<serde_json::Value, JobE
     let Some(freq) = ds.frequency.as_deref().and_then(sql::parse_freq) else {
         return Err(JobError::permanent("the dataset is not validated"));
     };
-    let series = sql::load_series(&pool, model.dataset_id, &model.target, model.series.as_deref())
-        .await
-        .map_err(db)?;
+    let series = sql::load_series(
+        &pool,
+        model.dataset_id,
+        &model.target,
+        model.series.as_deref(),
+    )
+    .await
+    .map_err(db)?;
     if series.is_empty() {
         let msg = "no series to train";
-        sql::model_finished(&pool, id, "failed", Some(msg)).await.map_err(db)?;
+        sql::model_finished(&pool, id, "failed", Some(msg))
+            .await
+            .map_err(db)?;
         return Err(JobError::permanent(msg));
     }
     let cfg = TrainConfig {
         horizon: model.horizon as usize,
-        methods: model.methods.iter().filter_map(|m| Method::parse(m)).collect(),
+        methods: model
+            .methods
+            .iter()
+            .filter_map(|m| Method::parse(m))
+            .collect(),
         seasons: model
             .season_lengths
             .as_ref()
@@ -207,7 +251,9 @@ async fn run_train(id: Uuid, ctx: &JobContext) -> Result<serde_json::Value, JobE
         windows: model.windows as usize,
     };
     let total = series.len();
-    sql::model_started(&pool, id, total, freq).await.map_err(db)?;
+    sql::model_started(&pool, id, total, freq)
+        .await
+        .map_err(db)?;
     let cancel = Arc::new(AtomicBool::new(false));
     let done = Arc::new(AtomicUsize::new(0));
     let series = Arc::new(series);
@@ -215,8 +261,10 @@ async fn run_train(id: Uuid, ctx: &JobContext) -> Result<serde_json::Value, JobE
     let mut task = {
         let (cancel, done, series) = (cancel.clone(), done.clone(), series.clone());
         tokio::task::spawn_blocking(move || {
-            let input: Vec<(String, &[f64])> =
-                series.iter().map(|s| (s.key.clone(), s.values[0].as_slice())).collect();
+            let input: Vec<(String, &[f64])> = series
+                .iter()
+                .map(|s| (s.key.clone(), s.values[0].as_slice()))
+                .collect();
             train::train_all(&input, &cfg, threads(), &cancel, &done)
         })
     };
@@ -236,7 +284,9 @@ async fn run_train(id: Uuid, ctx: &JobContext) -> Result<serde_json::Value, JobE
     let trained = match trained {
         Ok(t) => t,
         Err(Cancelled) => {
-            sql::model_finished(&pool, id, "cancelled", Some("cancelled while training")).await.map_err(db)?;
+            sql::model_finished(&pool, id, "cancelled", Some("cancelled while training"))
+                .await
+                .map_err(db)?;
             return Err(JobError::Cancelled);
         }
     };
@@ -251,7 +301,9 @@ async fn run_train(id: Uuid, ctx: &JobContext) -> Result<serde_json::Value, JobE
         .iter()
         .map(|s| freq.step(s.start, s.len() as i64 - 1))
         .max();
-    sql::store_model(&pool, id, &rows, data_start, data_end, &summary).await.map_err(db)?;
+    sql::store_model(&pool, id, &rows, data_start, data_end, &summary)
+        .await
+        .map_err(db)?;
     Ok(serde_json::json!({
         "model_id": id,
         "series": total,
@@ -274,7 +326,11 @@ pub fn summarise(trained: &[SeriesModel]) -> serde_json::Value {
             continue;
         }
         let mean = |f: &dyn Fn(&train::Candidate) -> Option<f64>| {
-            let v: Vec<f64> = cands.iter().filter_map(|c| f(c)).filter(|x| x.is_finite()).collect();
+            let v: Vec<f64> = cands
+                .iter()
+                .filter_map(|c| f(c))
+                .filter(|x| x.is_finite())
+                .collect();
             (!v.is_empty()).then(|| v.iter().sum::<f64>() / v.len() as f64)
         };
         out.insert(
@@ -303,8 +359,19 @@ pub struct PredictPayload {
     pub prediction_id: Uuid,
 }
 
-pub async fn push_predict(engine: &Engine, tenant: Uuid, prediction: Uuid) -> Result<String, EngineError> {
-    push(engine, tenant, PREDICT, prediction, serde_json::json!({ "prediction_id": prediction })).await
+pub async fn push_predict(
+    engine: &Engine,
+    tenant: Uuid,
+    prediction: Uuid,
+) -> Result<String, EngineError> {
+    push(
+        engine,
+        tenant,
+        PREDICT,
+        prediction,
+        serde_json::json!({ "prediction_id": prediction }),
+    )
+    .await
 }
 
 impl JobKind for Predict {
@@ -329,8 +396,12 @@ impl JobKind for Predict {
         let Some(freq) = model.frequency.as_deref().and_then(sql::parse_freq) else {
             return Err(JobError::permanent("the model is not trained"));
         };
-        sql::set_prediction_status(&pool, pred.id, "running", None).await.map_err(db)?;
-        let series = sql::model_series(&pool, model.id, None, i64::MAX, 0).await.map_err(db)?;
+        sql::set_prediction_status(&pool, pred.id, "running", None)
+            .await
+            .map_err(db)?;
+        let series = sql::model_series(&pool, model.id, None, i64::MAX, 0)
+            .await
+            .map_err(db)?;
         let h = pred.horizon as usize;
         let started = std::time::Instant::now();
         let rows = tokio::task::spawn_blocking(move || predict_many(&series, freq, h))
@@ -339,11 +410,15 @@ impl JobKind for Predict {
         let rows = match rows {
             Ok(r) => r,
             Err(e) => {
-                sql::set_prediction_status(&pool, pred.id, "failed", Some(&e.to_string())).await.map_err(db)?;
+                sql::set_prediction_status(&pool, pred.id, "failed", Some(&e.to_string()))
+                    .await
+                    .map_err(db)?;
                 return Err(JobError::permanent(e.to_string()));
             }
         };
-        sql::store_prediction(&pool, pred.id, &rows).await.map_err(db)?;
+        sql::store_prediction(&pool, pred.id, &rows)
+            .await
+            .map_err(db)?;
         Ok(serde_json::json!({
             "prediction_id": pred.id,
             "rows": rows.len(),
@@ -353,11 +428,18 @@ impl JobKind for Predict {
 }
 
 /// Every series' forecast, in parallel.
-pub fn predict_many(series: &[ModelSeriesRow], freq: Frequency, h: usize) -> Result<Vec<PointRow>, ModelError> {
+pub fn predict_many(
+    series: &[ModelSeriesRow],
+    freq: Frequency,
+    h: usize,
+) -> Result<Vec<PointRow>, ModelError> {
     let pool = rayon::ThreadPoolBuilder::new()
         .num_threads(threads())
         .build()
-        .map_err(|e| ModelError::Fit { method: "pool", message: e.to_string() })?;
+        .map_err(|e| ModelError::Fit {
+            method: "pool",
+            message: e.to_string(),
+        })?;
     let per: Vec<Vec<PointRow>> = pool.install(|| {
         series
             .par_iter()
@@ -369,7 +451,11 @@ pub fn predict_many(series: &[ModelSeriesRow], freq: Frequency, h: usize) -> Res
 
 /// One series' forecast: the stored spec re-fitted on the stored values;
 /// the baseline when the spec no longer fits (it did at training).
-pub fn predict_series(s: &ModelSeriesRow, freq: Frequency, h: usize) -> Result<Vec<PointRow>, ModelError> {
+pub fn predict_series(
+    s: &ModelSeriesRow,
+    freq: Frequency,
+    h: usize,
+) -> Result<Vec<PointRow>, ModelError> {
     let spec: &Spec = &s.spec;
     let f = match models::forecast(spec, &s.values, h) {
         Ok((_, f)) => f,

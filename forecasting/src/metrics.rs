@@ -23,7 +23,9 @@ pub fn mase_scale(train: &[f64], m: usize) -> Option<f64> {
     if train.len() <= m {
         return None;
     }
-    let s = (m..train.len()).map(|t| (train[t] - train[t - m]).abs()).sum::<f64>()
+    let s = (m..train.len())
+        .map(|t| (train[t] - train[t - m]).abs())
+        .sum::<f64>()
         / (train.len() - m) as f64;
     (s > 0.0).then_some(s)
 }
@@ -33,24 +35,41 @@ pub fn score(actual: &[f64], predicted: &[f64], scale: Option<f64>) -> Metrics {
     let pairs = || actual.iter().zip(predicted);
     let mae = pairs().map(|(a, p)| (a - p).abs()).sum::<f64>() / n;
     let rmse = (pairs().map(|(a, p)| (a - p).powi(2)).sum::<f64>() / n).sqrt();
-    let nonzero: Vec<f64> = pairs().filter(|(a, _)| **a != 0.0).map(|(a, p)| ((a - p) / a).abs()).collect();
-    let mape = (!nonzero.is_empty()).then(|| 100.0 * nonzero.iter().sum::<f64>() / nonzero.len() as f64);
+    let nonzero: Vec<f64> = pairs()
+        .filter(|(a, _)| **a != 0.0)
+        .map(|(a, p)| ((a - p) / a).abs())
+        .collect();
+    let mape =
+        (!nonzero.is_empty()).then(|| 100.0 * nonzero.iter().sum::<f64>() / nonzero.len() as f64);
     let smape = 100.0
         * pairs()
             .map(|(a, p)| {
                 let d = a.abs() + p.abs();
-                if d == 0.0 { 0.0 } else { 2.0 * (a - p).abs() / d }
+                if d == 0.0 {
+                    0.0
+                } else {
+                    2.0 * (a - p).abs() / d
+                }
             })
             .sum::<f64>()
         / n;
-    Metrics { mae, rmse, mape, smape, mase: scale.map(|s| mae / s) }
+    Metrics {
+        mae,
+        rmse,
+        mape,
+        smape,
+        mase: scale.map(|s| mae / s),
+    }
 }
 
 /// The mean of each metric over windows (a `None` in any window makes it `None`).
 pub fn mean(ms: &[Metrics]) -> Metrics {
     let n = ms.len().max(1) as f64;
     let opt = |f: fn(&Metrics) -> Option<f64>| {
-        ms.iter().map(f).collect::<Option<Vec<f64>>>().map(|v| v.iter().sum::<f64>() / n)
+        ms.iter()
+            .map(f)
+            .collect::<Option<Vec<f64>>>()
+            .map(|v| v.iter().sum::<f64>() / n)
     };
     Metrics {
         mae: ms.iter().map(|m| m.mae).sum::<f64>() / n,

@@ -36,7 +36,12 @@ pub enum Method {
 }
 
 impl Method {
-    pub const ALL: [Method; 4] = [Method::SeasonalNaive, Method::Naive, Method::Ets, Method::MstlEts];
+    pub const ALL: [Method; 4] = [
+        Method::SeasonalNaive,
+        Method::Naive,
+        Method::Ets,
+        Method::MstlEts,
+    ];
     /// What `models: "auto"` tries.
     pub const AUTO: [Method; 3] = [Method::SeasonalNaive, Method::Ets, Method::MstlEts];
 
@@ -95,9 +100,16 @@ pub struct Forecast {
 #[derive(Debug, Clone, PartialEq, thiserror::Error)]
 pub enum ModelError {
     #[error("{method}: series too short ({n} points, needs {needs})")]
-    TooShort { method: &'static str, n: usize, needs: usize },
+    TooShort {
+        method: &'static str,
+        n: usize,
+        needs: usize,
+    },
     #[error("{method}: {message}")]
-    Fit { method: &'static str, message: String },
+    Fit {
+        method: &'static str,
+        message: String,
+    },
 }
 
 /// The fewest points each method fits on.
@@ -119,10 +131,17 @@ pub fn forecast(spec: &Spec, y: &[f64], h: usize) -> Result<(Spec, Forecast), Mo
     let method = spec.method.name();
     let needs = min_length(spec.method, &spec.seasons);
     if y.len() < needs {
-        return Err(ModelError::TooShort { method, n: y.len(), needs });
+        return Err(ModelError::TooShort {
+            method,
+            n: y.len(),
+            needs,
+        });
     }
     if spec.method == Method::MstlEts && spec.seasons.is_empty() {
-        return Err(ModelError::Fit { method, message: "no season length".into() });
+        return Err(ModelError::Fit {
+            method,
+            message: "no season length".into(),
+        });
     }
     let out = catch_unwind(AssertUnwindSafe(|| match spec.method {
         Method::SeasonalNaive => Ok((spec.clone(), seasonal_naive(y, spec.m(), h))),
@@ -130,19 +149,30 @@ pub fn forecast(spec: &Spec, y: &[f64], h: usize) -> Result<(Spec, Forecast), Mo
         Method::Ets => ets(spec, y, h),
         Method::MstlEts => mstl_ets(spec, y, h),
     }))
-    .unwrap_or_else(|_| Err(ModelError::Fit { method, message: "the model panicked".into() }))?;
+    .unwrap_or_else(|_| {
+        Err(ModelError::Fit {
+            method,
+            message: "the model panicked".into(),
+        })
+    })?;
     let f = &out.1;
     let finite = [&f.point, &f.lo80, &f.hi80, &f.lo95, &f.hi95]
         .iter()
         .all(|v| v.len() == h && v.iter().all(|x| x.is_finite()));
     if !finite {
-        return Err(ModelError::Fit { method, message: "non-finite forecast".into() });
+        return Err(ModelError::Fit {
+            method,
+            message: "non-finite forecast".into(),
+        });
     }
     Ok(out)
 }
 
 fn fit_err(method: Method) -> impl Fn(String) -> ModelError {
-    move |message| ModelError::Fit { method: method.name(), message }
+    move |message| ModelError::Fit {
+        method: method.name(),
+        message,
+    }
 }
 
 fn ets(spec: &Spec, y: &[f64], h: usize) -> Result<(Spec, Forecast), ModelError> {
@@ -182,9 +212,21 @@ fn mstl_ets(spec: &Spec, y: &[f64], h: usize) -> Result<(Spec, Forecast), ModelE
 }
 
 fn join(f80: augurs::Forecast, f95: augurs::Forecast) -> Forecast {
-    let (lo80, hi80) = f80.intervals.map(|i| (i.lower, i.upper)).unwrap_or_default();
-    let (lo95, hi95) = f95.intervals.map(|i| (i.lower, i.upper)).unwrap_or_default();
-    Forecast { point: f80.point, lo80, hi80, lo95, hi95 }
+    let (lo80, hi80) = f80
+        .intervals
+        .map(|i| (i.lower, i.upper))
+        .unwrap_or_default();
+    let (lo95, hi95) = f95
+        .intervals
+        .map(|i| (i.lower, i.upper))
+        .unwrap_or_default();
+    Forecast {
+        point: f80.point,
+        lo80,
+        hi80,
+        lo95,
+        hi95,
+    }
 }
 
 /// The last season repeated; σ from the in-sample seasonal differences.
@@ -218,7 +260,10 @@ pub fn detect_periods(y: &[f64]) -> Vec<u32> {
         return vec![];
     }
     let d: Vec<f64> = y.windows(2).map(|w| w[1] - w[0]).collect();
-    catch_unwind(AssertUnwindSafe(|| PeriodogramDetector::default().detect(&d))).unwrap_or_default()
+    catch_unwind(AssertUnwindSafe(|| {
+        PeriodogramDetector::default().detect(&d)
+    }))
+    .unwrap_or_default()
 }
 
 #[cfg(test)]
@@ -253,13 +298,22 @@ mod tests {
         let week = [0.0, 3.0, 5.0, 2.0, -1.0, -9.0, -10.0];
         // Two years: augurs' periodogram bins are 2^k-point FFTs of half the
         // series, too coarse to tell 7 from 6 or 8 below ~200 points.
-        let y: Vec<f64> = (0..730).map(|t| 50.0 + 0.2 * t as f64 + week[t % 7] + ((t * 31) % 11) as f64 * 0.3).collect();
-        assert_eq!(detect_periods(&y).first(), Some(&7), "{:?}", detect_periods(&y));
+        let y: Vec<f64> = (0..730)
+            .map(|t| 50.0 + 0.2 * t as f64 + week[t % 7] + ((t * 31) % 11) as f64 * 0.3)
+            .collect();
+        assert_eq!(
+            detect_periods(&y).first(),
+            Some(&7),
+            "{:?}",
+            detect_periods(&y)
+        );
     }
 
     #[test]
     fn ets_spec_refits_to_the_same_forecast() {
-        let y: Vec<f64> = (0..60).map(|i| 10.0 + 0.5 * i as f64 + ((i * 7919) % 13) as f64 * 0.1).collect();
+        let y: Vec<f64> = (0..60)
+            .map(|i| 10.0 + 0.5 * i as f64 + ((i * 7919) % 13) as f64 * 0.1)
+            .collect();
         let (spec, f) = forecast(&Spec::new(Method::Ets, &[]), &y, 5).unwrap();
         assert!(spec.ets.is_some());
         let (_, again) = forecast(&spec, &y, 5).unwrap();

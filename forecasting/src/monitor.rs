@@ -43,7 +43,9 @@ pub fn check(
     let n = train.len() as i64;
     let (mut a, mut p) = (vec![], vec![]);
     for (at, v) in actuals {
-        let Some(k) = freq.steps_between(start, *at) else { continue };
+        let Some(k) = freq.steps_between(start, *at) else {
+            continue;
+        };
         let step = k - n;
         if (0..forecast.point.len() as i64).contains(&step) {
             a.push(*v);
@@ -55,7 +57,13 @@ pub fn check(
     }
     let mase = metrics::score(&a, &p, metrics::mase_scale(train, m)).mase?;
     let threshold = backtest_mase.map_or(DRIFT_FLOOR, |b| (DRIFT_FACTOR * b).max(DRIFT_FLOOR));
-    Some(DriftCheck { points: a.len(), mase, backtest_mase, threshold, drifted: mase > threshold })
+    Some(DriftCheck {
+        points: a.len(),
+        mase,
+        backtest_mase,
+        threshold,
+        drifted: mase > threshold,
+    })
 }
 
 /// One model's verdict on one series, as `POST /v1/datasets/{id}/rows` answers.
@@ -84,23 +92,40 @@ pub async fn record_actuals(
     let actuals = sql::actuals(pool, dataset, target, &keys).await?;
     let mut out = vec![];
     for (model, freq) in sql::ready_models(pool, dataset, target).await? {
-        let Some(freq) = sql::parse_freq(&freq) else { continue };
+        let Some(freq) = sql::parse_freq(&freq) else {
+            continue;
+        };
         for s in sql::model_series(pool, model, Some(&keys), i64::MAX, 0).await? {
-            let mine: Vec<(NaiveDateTime, f64)> =
-                actuals.iter().filter(|a| a.0 == s.key).map(|a| (a.1, a.2)).collect();
+            let mine: Vec<(NaiveDateTime, f64)> = actuals
+                .iter()
+                .filter(|a| a.0 == s.key)
+                .map(|a| (a.1, a.2))
+                .collect();
             let backtest = s
                 .candidates
                 .iter()
                 .find(|c| c.method == s.spec.method)
                 .and_then(|c| c.mean.and_then(|m| m.mase));
-            let Some(c) = check(&s.forecast, &s.values, s.start, freq, s.spec.m(), backtest, &mine) else {
+            let Some(c) = check(
+                &s.forecast,
+                &s.values,
+                s.start,
+                freq,
+                s.spec.m(),
+                backtest,
+                &mine,
+            ) else {
                 continue;
             };
             if c.drifted {
                 sql::upsert_drift(pool, tenant, model, &s.key, &c).await?;
                 tracing::warn!(tenant_id = %tenant, model_id = %model, series = %s.key, mase = c.mase, threshold = c.threshold, "forecast drift");
             }
-            out.push(ModelCheck { model_id: model, series: s.key.clone(), check: c });
+            out.push(ModelCheck {
+                model_id: model,
+                series: s.key.clone(),
+                check: c,
+            });
         }
     }
     Ok(out)
@@ -115,14 +140,25 @@ mod tests {
     fn flags_actuals_far_from_the_forecast() {
         let start = parse_stamp("2026-01-01").unwrap();
         let train: Vec<f64> = (0..28).map(|t| 10.0 + (t % 7) as f64).collect();
-        let f = Forecast { point: vec![10.0, 11.0, 12.0, 13.0], ..Forecast::default() };
+        let f = Forecast {
+            point: vec![10.0, 11.0, 12.0, 13.0],
+            ..Forecast::default()
+        };
         let day = |k: i64| Frequency::Daily.step(start, 28 + k);
         let close = [(day(0), 10.5), (day(1), 11.0), (day(2), 12.5)];
         let c = check(&f, &train, start, Frequency::Daily, 7, Some(0.4), &close).unwrap();
         assert!(!c.drifted, "{c:?}");
-        let far = [(day(0), 30.0), (day(1), 31.0), (day(2), 29.0), (day(9), 0.0)];
+        let far = [
+            (day(0), 30.0),
+            (day(1), 31.0),
+            (day(2), 29.0),
+            (day(9), 0.0),
+        ];
         let c = check(&f, &train, start, Frequency::Daily, 7, Some(0.4), &far).unwrap();
         assert!(c.drifted && c.points == 3, "{c:?}");
-        assert_eq!(check(&f, &train, start, Frequency::Daily, 7, None, &far[..2]), None);
+        assert_eq!(
+            check(&f, &train, start, Frequency::Daily, 7, None, &far[..2]),
+            None
+        );
     }
 }

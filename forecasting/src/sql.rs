@@ -14,7 +14,10 @@ use crate::table::ReadOptions;
 use crate::train::{Candidate, SeriesModel};
 
 fn freq_text(f: Frequency) -> String {
-    serde_json::to_value(f).ok().and_then(|v| v.as_str().map(str::to_string)).unwrap_or_default()
+    serde_json::to_value(f)
+        .ok()
+        .and_then(|v| v.as_str().map(str::to_string))
+        .unwrap_or_default()
 }
 
 pub fn parse_freq(s: &str) -> Option<Frequency> {
@@ -77,15 +80,25 @@ pub async fn set_dataset_job(db: impl PgExecutor<'_>, id: Uuid, job: &str) -> sq
     Ok(())
 }
 
-pub async fn get_dataset(db: impl PgExecutor<'_>, tenant: Uuid, id: Uuid) -> sqlx::Result<Option<DatasetRow>> {
-    sqlx::query_as(&format!("select {DATASET_COLS} from forecast_datasets where tenant_id = $1 and id = $2"))
-        .bind(tenant)
-        .bind(id)
-        .fetch_optional(db)
-        .await
+pub async fn get_dataset(
+    db: impl PgExecutor<'_>,
+    tenant: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<DatasetRow>> {
+    sqlx::query_as(&format!(
+        "select {DATASET_COLS} from forecast_datasets where tenant_id = $1 and id = $2"
+    ))
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(db)
+    .await
 }
 
-pub async fn list_datasets(db: impl PgExecutor<'_>, tenant: Uuid, limit: i64) -> sqlx::Result<Vec<DatasetRow>> {
+pub async fn list_datasets(
+    db: impl PgExecutor<'_>,
+    tenant: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<DatasetRow>> {
     sqlx::query_as(&format!(
         "select {DATASET_COLS} from forecast_datasets where tenant_id = $1 order by created_at desc, id desc limit $2"
     ))
@@ -101,28 +114,41 @@ pub async fn dataset_file(
     tenant: Uuid,
     id: Uuid,
 ) -> sqlx::Result<Option<(Vec<u8>, ReadOptions)>> {
-    let row: Option<(Vec<u8>, sqlx::types::Json<ReadOptions>)> =
-        sqlx::query_as("select csv, options from forecast_datasets where tenant_id = $1 and id = $2")
-            .bind(tenant)
-            .bind(id)
-            .fetch_optional(db)
-            .await?;
+    let row: Option<(Vec<u8>, sqlx::types::Json<ReadOptions>)> = sqlx::query_as(
+        "select csv, options from forecast_datasets where tenant_id = $1 and id = $2",
+    )
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(db)
+    .await?;
     Ok(row.map(|(csv, o)| (csv, o.0)))
 }
 
-pub async fn set_dataset_status(db: impl PgExecutor<'_>, id: Uuid, status: &str, error: Option<&str>) -> sqlx::Result<()> {
-    sqlx::query("update forecast_datasets set status = $2, error = $3, updated_at = now() where id = $1")
-        .bind(id)
-        .bind(status)
-        .bind(error)
-        .execute(db)
-        .await?;
+pub async fn set_dataset_status(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    status: &str,
+    error: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update forecast_datasets set status = $2, error = $3, updated_at = now() where id = $1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(error)
+    .execute(db)
+    .await?;
     Ok(())
 }
 
 /// Stores the outcome of a validation: the report, and the series when valid
 /// (replacing any earlier ones), in one transaction.
-pub async fn store_validation(pool: &PgPool, id: Uuid, ds: Option<&Dataset>, report: &Report) -> sqlx::Result<()> {
+pub async fn store_validation(
+    pool: &PgPool,
+    id: Uuid,
+    ds: Option<&Dataset>,
+    report: &Report,
+) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
     sqlx::query("delete from forecast_series where dataset_id = $1")
         .bind(id)
@@ -133,9 +159,15 @@ pub async fn store_validation(pool: &PgPool, id: Uuid, ds: Option<&Dataset>, rep
             // One multi-row insert per chunk (UNNEST of arrays would need 2-D
             // arrays of unequal lengths, which PostgreSQL has not).
             for chunk in ds.series.chunks(200) {
-                let mut q = sqlx::QueryBuilder::new("insert into forecast_series (dataset_id, target, key, start, \"values\") ");
+                let mut q = sqlx::QueryBuilder::new(
+                    "insert into forecast_series (dataset_id, target, key, start, \"values\") ",
+                );
                 q.push_values(chunk, |mut b, s| {
-                    b.push_bind(id).push_bind(target).push_bind(&s.key).push_bind(s.start).push_bind(&s.values[t]);
+                    b.push_bind(id)
+                        .push_bind(target)
+                        .push_bind(&s.key)
+                        .push_bind(s.start)
+                        .push_bind(&s.values[t]);
                 });
                 q.build().execute(&mut *tx).await?;
             }
@@ -172,16 +204,26 @@ pub async fn load_series(
     .await?;
     Ok(rows
         .into_iter()
-        .map(|(key, start, values)| Series { key, start, values: vec![values] })
+        .map(|(key, start, values)| Series {
+            key,
+            start,
+            values: vec![values],
+        })
         .collect())
 }
 
-pub async fn series_keys(db: impl PgExecutor<'_>, dataset: Uuid, target: &str) -> sqlx::Result<Vec<String>> {
-    sqlx::query_scalar("select key from forecast_series where dataset_id = $1 and target = $2 order by key")
-        .bind(dataset)
-        .bind(target)
-        .fetch_all(db)
-        .await
+pub async fn series_keys(
+    db: impl PgExecutor<'_>,
+    dataset: Uuid,
+    target: &str,
+) -> sqlx::Result<Vec<String>> {
+    sqlx::query_scalar(
+        "select key from forecast_series where dataset_id = $1 and target = $2 order by key",
+    )
+    .bind(dataset)
+    .bind(target)
+    .fetch_all(db)
+    .await
 }
 
 // ---- models ----
@@ -254,15 +296,25 @@ pub async fn set_model_job(db: impl PgExecutor<'_>, id: Uuid, job: &str) -> sqlx
     Ok(())
 }
 
-pub async fn get_model(db: impl PgExecutor<'_>, tenant: Uuid, id: Uuid) -> sqlx::Result<Option<ModelRow>> {
-    sqlx::query_as(&format!("select {MODEL_COLS} from forecast_models where tenant_id = $1 and id = $2"))
-        .bind(tenant)
-        .bind(id)
-        .fetch_optional(db)
-        .await
+pub async fn get_model(
+    db: impl PgExecutor<'_>,
+    tenant: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<ModelRow>> {
+    sqlx::query_as(&format!(
+        "select {MODEL_COLS} from forecast_models where tenant_id = $1 and id = $2"
+    ))
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(db)
+    .await
 }
 
-pub async fn list_models(db: impl PgExecutor<'_>, tenant: Uuid, limit: i64) -> sqlx::Result<Vec<ModelRow>> {
+pub async fn list_models(
+    db: impl PgExecutor<'_>,
+    tenant: Uuid,
+    limit: i64,
+) -> sqlx::Result<Vec<ModelRow>> {
     sqlx::query_as(&format!(
         "select {MODEL_COLS} from forecast_models where tenant_id = $1 order by created_at desc, id desc limit $2"
     ))
@@ -272,7 +324,12 @@ pub async fn list_models(db: impl PgExecutor<'_>, tenant: Uuid, limit: i64) -> s
     .await
 }
 
-pub async fn model_started(db: impl PgExecutor<'_>, id: Uuid, total: usize, freq: Frequency) -> sqlx::Result<()> {
+pub async fn model_started(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    total: usize,
+    freq: Frequency,
+) -> sqlx::Result<()> {
     sqlx::query(
         "update forecast_models set status = 'training', series_total = $2, series_done = 0, progress = 0, frequency = $3, error = null, updated_at = now() where id = $1",
     )
@@ -284,7 +341,12 @@ pub async fn model_started(db: impl PgExecutor<'_>, id: Uuid, total: usize, freq
     Ok(())
 }
 
-pub async fn model_progress(db: impl PgExecutor<'_>, id: Uuid, done: usize, percent: u8) -> sqlx::Result<()> {
+pub async fn model_progress(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    done: usize,
+    percent: u8,
+) -> sqlx::Result<()> {
     sqlx::query("update forecast_models set series_done = $2, progress = $3, updated_at = now() where id = $1 and status = 'training'")
         .bind(id)
         .bind(done as i32)
@@ -294,13 +356,20 @@ pub async fn model_progress(db: impl PgExecutor<'_>, id: Uuid, done: usize, perc
     Ok(())
 }
 
-pub async fn model_finished(db: impl PgExecutor<'_>, id: Uuid, status: &str, error: Option<&str>) -> sqlx::Result<()> {
-    sqlx::query("update forecast_models set status = $2, error = $3, updated_at = now() where id = $1")
-        .bind(id)
-        .bind(status)
-        .bind(error)
-        .execute(db)
-        .await?;
+pub async fn model_finished(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    status: &str,
+    error: Option<&str>,
+) -> sqlx::Result<()> {
+    sqlx::query(
+        "update forecast_models set status = $2, error = $3, updated_at = now() where id = $1",
+    )
+    .bind(id)
+    .bind(status)
+    .bind(error)
+    .execute(db)
+    .await?;
     Ok(())
 }
 
@@ -402,7 +471,13 @@ pub struct PredictionRow {
     pub finished_at: Option<DateTime<Utc>>,
 }
 
-pub async fn insert_prediction(db: impl PgExecutor<'_>, tenant: Uuid, id: Uuid, model: Uuid, horizon: i32) -> sqlx::Result<()> {
+pub async fn insert_prediction(
+    db: impl PgExecutor<'_>,
+    tenant: Uuid,
+    id: Uuid,
+    model: Uuid,
+    horizon: i32,
+) -> sqlx::Result<()> {
     sqlx::query("insert into forecast_predictions (id, tenant_id, model_id, horizon) values ($1, $2, $3, $4)")
         .bind(id)
         .bind(tenant)
@@ -422,7 +497,11 @@ pub async fn set_prediction_job(db: impl PgExecutor<'_>, id: Uuid, job: &str) ->
     Ok(())
 }
 
-pub async fn get_prediction(db: impl PgExecutor<'_>, tenant: Uuid, id: Uuid) -> sqlx::Result<Option<PredictionRow>> {
+pub async fn get_prediction(
+    db: impl PgExecutor<'_>,
+    tenant: Uuid,
+    id: Uuid,
+) -> sqlx::Result<Option<PredictionRow>> {
     sqlx::query_as(
         "select id, model_id, horizon, status, row_count, error, job_id, created_at, finished_at from forecast_predictions where tenant_id = $1 and id = $2",
     )
@@ -432,7 +511,12 @@ pub async fn get_prediction(db: impl PgExecutor<'_>, tenant: Uuid, id: Uuid) -> 
     .await
 }
 
-pub async fn set_prediction_status(db: impl PgExecutor<'_>, id: Uuid, status: &str, error: Option<&str>) -> sqlx::Result<()> {
+pub async fn set_prediction_status(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    status: &str,
+    error: Option<&str>,
+) -> sqlx::Result<()> {
     sqlx::query(
         "update forecast_predictions set status = $2, error = $3, finished_at = case when $2 in ('ready', 'failed') then now() end where id = $1",
     )
@@ -490,7 +574,12 @@ pub async fn store_prediction(pool: &PgPool, id: Uuid, rows: &[PointRow]) -> sql
     tx.commit().await
 }
 
-pub async fn prediction_rows(db: impl PgExecutor<'_>, id: Uuid, limit: i64, offset: i64) -> sqlx::Result<Vec<PointRow>> {
+pub async fn prediction_rows(
+    db: impl PgExecutor<'_>,
+    id: Uuid,
+    limit: i64,
+    offset: i64,
+) -> sqlx::Result<Vec<PointRow>> {
     sqlx::query_as(
         "select key, step, at, point, lo80, hi80, lo95, hi95 from forecast_prediction_rows where prediction_id = $1 order by key, step limit $2 offset $3",
     )
@@ -512,9 +601,15 @@ pub async fn upsert_actuals(
 ) -> sqlx::Result<()> {
     let mut tx = pool.begin().await?;
     for chunk in rows.chunks(5000) {
-        let mut q = sqlx::QueryBuilder::new("insert into forecast_actuals (dataset_id, target, key, at, value) ");
+        let mut q = sqlx::QueryBuilder::new(
+            "insert into forecast_actuals (dataset_id, target, key, at, value) ",
+        );
         q.push_values(chunk, |mut b, (k, at, v)| {
-            b.push_bind(dataset).push_bind(target).push_bind(k).push_bind(*at).push_bind(*v);
+            b.push_bind(dataset)
+                .push_bind(target)
+                .push_bind(k)
+                .push_bind(*at)
+                .push_bind(*v);
         });
         q.push(" on conflict (dataset_id, target, key, at) do update set value = excluded.value, received_at = now()");
         q.build().execute(&mut *tx).await?;
@@ -537,7 +632,11 @@ pub async fn actuals(
 }
 
 /// Ready models trained on this dataset's `target`.
-pub async fn ready_models(db: impl PgExecutor<'_>, dataset: Uuid, target: &str) -> sqlx::Result<Vec<(Uuid, String)>> {
+pub async fn ready_models(
+    db: impl PgExecutor<'_>,
+    dataset: Uuid,
+    target: &str,
+) -> sqlx::Result<Vec<(Uuid, String)>> {
     sqlx::query_as("select id, frequency from forecast_models where dataset_id = $1 and target = $2 and status = 'ready' and frequency is not null")
         .bind(dataset)
         .bind(target)
@@ -583,7 +682,11 @@ pub async fn upsert_drift(
     Ok(())
 }
 
-pub async fn drift_alerts(db: impl PgExecutor<'_>, tenant: Uuid, model: Uuid) -> sqlx::Result<Vec<DriftAlert>> {
+pub async fn drift_alerts(
+    db: impl PgExecutor<'_>,
+    tenant: Uuid,
+    model: Uuid,
+) -> sqlx::Result<Vec<DriftAlert>> {
     sqlx::query_as(
         "select id, model_id, key, points, mase, backtest_mase, threshold, created_at, updated_at from forecast_drift_alerts where tenant_id = $1 and model_id = $2 order by key",
     )

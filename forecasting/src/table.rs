@@ -101,8 +101,30 @@ fn sniff_delimiter(text: &str) -> u8 {
 }
 
 const SAMPLE_ROWS: usize = 500;
-const TIME_NAMES: &[&str] = &["ds", "date", "data", "time", "timestamp", "periodo", "período", "dia", "mes", "mês"];
-const ID_NAMES: &[&str] = &["unique_id", "series", "serie", "série", "series_id", "id", "item", "sku", "loja", "store"];
+const TIME_NAMES: &[&str] = &[
+    "ds",
+    "date",
+    "data",
+    "time",
+    "timestamp",
+    "periodo",
+    "período",
+    "dia",
+    "mes",
+    "mês",
+];
+const ID_NAMES: &[&str] = &[
+    "unique_id",
+    "series",
+    "serie",
+    "série",
+    "series_id",
+    "id",
+    "item",
+    "sku",
+    "loja",
+    "store",
+];
 
 /// Reads the header and a sample of rows and decides each column's role.
 pub fn open(bytes: &[u8], opts: &ReadOptions) -> Result<Table, ShapeError> {
@@ -172,7 +194,11 @@ pub fn open(bytes: &[u8], opts: &ReadOptions) -> Result<Table, ShapeError> {
     let values: Vec<usize> = match &opts.value_columns {
         Some(cs) => cs.iter().map(|c| find(c)).collect::<Result<_, _>>()?,
         None => (0..n)
-            .filter(|&i| i != time && half(numbers[i], i) && !(named(i, ID_NAMES) && opts.id_column.is_none()))
+            .filter(|&i| {
+                i != time
+                    && half(numbers[i], i)
+                    && !(named(i, ID_NAMES) && opts.id_column.is_none())
+            })
             .filter(|&i| opts.id_column.as_deref() != Some(headers[i].as_str()))
             .collect(),
     };
@@ -209,7 +235,9 @@ pub fn open(bytes: &[u8], opts: &ReadOptions) -> Result<Table, ShapeError> {
 fn malformed(e: &csv::Error) -> ShapeError {
     let line = e.position().map(|p| p.line()).unwrap_or(0);
     let message = match e.kind() {
-        csv::ErrorKind::UnequalLengths { expected_len, len, .. } => {
+        csv::ErrorKind::UnequalLengths {
+            expected_len, len, ..
+        } => {
             format!("{len} fields where the header has {expected_len}")
         }
         _ => e.to_string(),
@@ -253,12 +281,22 @@ mod tests {
 
     #[test]
     fn names_the_problem() {
-        assert_eq!(open(b"", &ReadOptions::default()).err(), Some(ShapeError::Empty));
+        assert_eq!(
+            open(b"", &ReadOptions::default()).err(),
+            Some(ShapeError::Empty)
+        );
         assert_eq!(
             open(b"a,b\nx,1\ny,2\n", &ReadOptions::default()).err(),
             Some(ShapeError::NoTimeColumn)
         );
-        let e = open(b"ds,y\n2026-03-01,1\n2026-03-02,2,3\n", &ReadOptions::default()).err();
-        assert!(matches!(e, Some(ShapeError::Malformed { line: 3, .. })), "{e:?}");
+        let e = open(
+            b"ds,y\n2026-03-01,1\n2026-03-02,2,3\n",
+            &ReadOptions::default(),
+        )
+        .err();
+        assert!(
+            matches!(e, Some(ShapeError::Malformed { line: 3, .. })),
+            "{e:?}"
+        );
     }
 }

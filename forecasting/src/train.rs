@@ -62,12 +62,18 @@ pub struct SeriesModel {
 pub fn train_series(key: &str, y: &[f64], cfg: &TrainConfig) -> SeriesModel {
     let h = cfg.horizon.max(1);
     let n = y.len();
-    let seasons = &cfg.seasons.clone().unwrap_or_else(|| cfg.frequency.default_seasons(n));
+    let seasons = &cfg
+        .seasons
+        .clone()
+        .unwrap_or_else(|| cfg.frequency.default_seasons(n));
     let m = seasons.first().copied().unwrap_or(1);
     let mut warnings = vec![];
     // Windows: as many as asked that leave the baseline something to fit.
     let min_train = models::min_length(Method::SeasonalNaive, seasons).max(3);
-    let k = (0..=cfg.windows).rev().find(|k| n >= min_train + k * h).unwrap_or(0);
+    let k = (0..=cfg.windows)
+        .rev()
+        .find(|k| n >= min_train + k * h)
+        .unwrap_or(0);
     if k < cfg.windows {
         warnings.push(format!(
             "{n} points allow {k} backtest window(s) of {h} instead of {}",
@@ -77,14 +83,25 @@ pub fn train_series(key: &str, y: &[f64], cfg: &TrainConfig) -> SeriesModel {
     let mut candidates = vec![];
     for &method in &cfg.methods {
         let spec = Spec::new(method, seasons);
-        let mut c = Candidate { method, windows: vec![], mean: None, coverage80: None, coverage95: None, error: None };
+        let mut c = Candidate {
+            method,
+            windows: vec![],
+            mean: None,
+            coverage80: None,
+            coverage95: None,
+            error: None,
+        };
         let (mut in80, mut in95, mut total) = (0usize, 0usize, 0usize);
         for w in 0..k {
             let cut = n - (k - w) * h;
             let (train, test) = (&y[..cut], &y[cut..cut + h]);
             match models::forecast(&spec, train, h) {
                 Ok((_, f)) => {
-                    c.windows.push(metrics::score(test, &f.point, metrics::mase_scale(train, m)));
+                    c.windows.push(metrics::score(
+                        test,
+                        &f.point,
+                        metrics::mase_scale(train, m),
+                    ));
                     for (i, a) in test.iter().enumerate() {
                         in80 += (f.lo80[i] <= *a && *a <= f.hi80[i]) as usize;
                         in95 += (f.lo95[i] <= *a && *a <= f.hi95[i]) as usize;
@@ -119,20 +136,30 @@ pub fn train_series(key: &str, y: &[f64], cfg: &TrainConfig) -> SeriesModel {
                 chosen = Some(fit);
                 break;
             }
-            Err(e) => warnings.push(format!("{} failed on the whole series: {e}", c.method.name())),
+            Err(e) => warnings.push(format!(
+                "{} failed on the whole series: {e}",
+                c.method.name()
+            )),
         }
     }
     let (chosen, forecast) = chosen.unwrap_or_else(|| {
         if k == 0 {
             warnings.push("too short for a backtest: the seasonal naive baseline is used".into());
         } else {
-            warnings.push("no model could be backtested: the seasonal naive baseline is used".into());
+            warnings
+                .push("no model could be backtested: the seasonal naive baseline is used".into());
         }
         let spec = Spec::new(Method::SeasonalNaive, seasons);
         let f = models::seasonal_naive(y, spec.m(), h);
         (spec, f)
     });
-    SeriesModel { series: key.to_string(), chosen, candidates, warnings, forecast }
+    SeriesModel {
+        series: key.to_string(),
+        chosen,
+        candidates,
+        warnings,
+        forecast,
+    }
 }
 
 /// The job was cancelled between series.

@@ -18,12 +18,25 @@ use forecasting::train::{train_series, TrainConfig};
 
 /// statsmodels' `datasets` folder, found through the test tools' python.
 fn statsmodels_datasets() -> PathBuf {
-    let python = std::env::var("TAREFA_PYTHON").ok().filter(|p| !p.is_empty()).unwrap_or_else(|| {
-        let venv = format!("{}/.cache/tarefa/pytools/bin/python", std::env::var("HOME").unwrap_or_default());
-        if std::path::Path::new(&venv).exists() { venv } else { "python3".into() }
-    });
+    let python = std::env::var("TAREFA_PYTHON")
+        .ok()
+        .filter(|p| !p.is_empty())
+        .unwrap_or_else(|| {
+            let venv = format!(
+                "{}/.cache/tarefa/pytools/bin/python",
+                std::env::var("HOME").unwrap_or_default()
+            );
+            if std::path::Path::new(&venv).exists() {
+                venv
+            } else {
+                "python3".into()
+            }
+        });
     let out = Command::new(&python)
-        .args(["-c", "import os, statsmodels.datasets as d; print(os.path.dirname(d.__file__))"])
+        .args([
+            "-c",
+            "import os, statsmodels.datasets as d; print(os.path.dirname(d.__file__))",
+        ])
         .output()
         .unwrap_or_else(|e| panic!("running {python}: {e}"));
     assert!(
@@ -47,11 +60,21 @@ fn holdout(name: &str, csv: &str, freq: Frequency, m: usize, h: usize) -> (f64, 
     let y = &ds.series[0].values[0];
     let (train, test) = y.split_at(y.len() - h);
     let seasons = if m > 1 { Some(vec![m]) } else { Some(vec![]) };
-    let cfg = TrainConfig { horizon: h, methods: Method::AUTO.to_vec(), seasons, frequency: freq, windows: 3 };
+    let cfg = TrainConfig {
+        horizon: h,
+        methods: Method::AUTO.to_vec(),
+        seasons,
+        frequency: freq,
+        windows: 3,
+    };
     let fit = train_series(name, train, &cfg);
     let scale = metrics::mase_scale(train, m);
-    let ours = metrics::score(test, &fit.forecast.point, scale).mase.unwrap();
-    let base = metrics::score(test, &models::seasonal_naive(train, m, h).point, scale).mase.unwrap();
+    let ours = metrics::score(test, &fit.forecast.point, scale)
+        .mase
+        .unwrap();
+    let base = metrics::score(test, &models::seasonal_naive(train, m, h).point, scale)
+        .mase
+        .unwrap();
     eprintln!(
         "{name}: n={} h={h} chose {} (warnings {:?}); holdout MASE {ours:.3} vs seasonal naive {base:.3}; missing filled {}",
         y.len(),
@@ -91,7 +114,10 @@ fn macrodata_quarterly_gdp_and_yearly_sunspots_train() {
     let mut csv = String::from("ds,sunactivity\n");
     for line in raw.lines().skip(1) {
         let (y, v) = line.split_once(',').unwrap();
-        csv.push_str(&format!("{}-01-01,{v}\n", y.trim_matches('"').trim_end_matches(".0")));
+        csv.push_str(&format!(
+            "{}-01-01,{v}\n",
+            y.trim_matches('"').trim_end_matches(".0")
+        ));
     }
     holdout("sunspots", &csv, Frequency::Yearly, 11, 11);
 }

@@ -1,5 +1,5 @@
-//! Generated series with a known structure (level + trend + weekly season
-//! + Gaussian noise): the model chosen by backtest beats the seasonal naive
+//! Generated series with a known structure (level, trend, weekly season and
+//! Gaussian noise): the model chosen by backtest beats the seasonal naive
 //! baseline out of sample, and the 80 %/95 % intervals cover about their
 //! share of the held-out actuals. Also: short and constant series fall back
 //! to the baseline with a warning instead of failing.
@@ -63,8 +63,11 @@ fn chosen_model_beats_seasonal_naive_and_intervals_cover_their_share() {
     }
     let mean = |v: &[f64]| v.iter().sum::<f64>() / v.len() as f64;
     let (ours, base) = (mean(&chosen_mase), mean(&naive_mase));
-    eprintln!("mean MASE chosen {ours:.3} vs seasonal naive {base:.3}; coverage80 {:.3} coverage95 {:.3}",
-        in80 as f64 / total as f64, in95 as f64 / total as f64);
+    eprintln!(
+        "mean MASE chosen {ours:.3} vs seasonal naive {base:.3}; coverage80 {:.3} coverage95 {:.3}",
+        in80 as f64 / total as f64,
+        in95 as f64 / total as f64
+    );
     assert!(ours < 0.8 * base, "chosen {ours} vs seasonal naive {base}");
     let c80 = in80 as f64 / total as f64;
     let c95 = in95 as f64 / total as f64;
@@ -77,13 +80,21 @@ fn short_and_constant_series_fall_back_to_the_baseline_with_a_warning() {
     let short = [10.0, 12.0, 11.0, 13.0];
     let m = train_series("curta", &short, &cfg(7));
     assert_eq!(m.chosen.method, Method::SeasonalNaive);
-    assert!(m.warnings.iter().any(|w| w.contains("too short")), "{:?}", m.warnings);
+    assert!(
+        m.warnings.iter().any(|w| w.contains("too short")),
+        "{:?}",
+        m.warnings
+    );
     assert_eq!(m.forecast.point.len(), 7);
 
     let flat = vec![42.0; 120];
     let m = train_series("constante", &flat, &cfg(7));
     assert_eq!(m.forecast.point.len(), 7);
-    assert!(m.forecast.point.iter().all(|p| (p - 42.0).abs() < 1e-6), "{:?}", m.forecast.point);
+    assert!(
+        m.forecast.point.iter().all(|p| (p - 42.0).abs() < 1e-6),
+        "{:?}",
+        m.forecast.point
+    );
 
     // A spec that cannot fit the data fails as a value, never a panic.
     let e = models::forecast(&Spec::new(Method::MstlEts, &[365]), &short, 3).unwrap_err();
@@ -93,13 +104,25 @@ fn short_and_constant_series_fall_back_to_the_baseline_with_a_warning() {
 #[test]
 fn many_series_train_in_parallel_and_a_cancel_stops_them() {
     let mut rng = StdRng::seed_from_u64(7);
-    let ys: Vec<Vec<f64>> = (0..40).map(|_| series(&mut rng, 200, 0.1, 15.0, 2.0)).collect();
-    let input: Vec<(String, &[f64])> = ys.iter().enumerate().map(|(i, y)| (format!("s{i}"), y.as_slice())).collect();
+    let ys: Vec<Vec<f64>> = (0..40)
+        .map(|_| series(&mut rng, 200, 0.1, 15.0, 2.0))
+        .collect();
+    let input: Vec<(String, &[f64])> = ys
+        .iter()
+        .enumerate()
+        .map(|(i, y)| (format!("s{i}"), y.as_slice()))
+        .collect();
     let done = AtomicUsize::new(0);
     let out = train_all(&input, &cfg(7), 2, &AtomicBool::new(false), &done).unwrap();
     assert_eq!(out.len(), 40);
     assert_eq!(done.into_inner(), 40);
     assert!(out.iter().zip(&input).all(|(m, (k, _))| &m.series == k));
-    let cancelled = train_all(&input, &cfg(7), 2, &AtomicBool::new(true), &AtomicUsize::new(0));
+    let cancelled = train_all(
+        &input,
+        &cfg(7),
+        2,
+        &AtomicBool::new(true),
+        &AtomicUsize::new(0),
+    );
     assert!(cancelled.is_err());
 }

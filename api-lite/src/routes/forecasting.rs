@@ -99,12 +99,20 @@ pub struct UploadQuery {
 }
 
 fn options(q: &UploadQuery) -> ReadOptions {
-    let clean = |s: &Option<String>| s.as_ref().map(|s| s.trim().to_string()).filter(|s| !s.is_empty());
+    let clean = |s: &Option<String>| {
+        s.as_ref()
+            .map(|s| s.trim().to_string())
+            .filter(|s| !s.is_empty())
+    };
     ReadOptions {
         time_column: clean(&q.time_column),
         id_column: clean(&q.id_column),
-        value_columns: clean(&q.value_columns)
-            .map(|v| v.split(',').map(|c| c.trim().to_string()).filter(|c| !c.is_empty()).collect()),
+        value_columns: clean(&q.value_columns).map(|v| {
+            v.split(',')
+                .map(|c| c.trim().to_string())
+                .filter(|c| !c.is_empty())
+                .collect()
+        }),
     }
 }
 
@@ -116,7 +124,11 @@ async fn read_upload(req: Request, q: &mut UploadQuery) -> Result<Vec<u8>, ApiEr
         .unwrap_or("")
         .to_ascii_lowercase();
     let too_large = |_| {
-        ApiError::new(StatusCode::PAYLOAD_TOO_LARGE, "file_too_large", format!("the upload is over {MAX_UPLOAD_BYTES} bytes"))
+        ApiError::new(
+            StatusCode::PAYLOAD_TOO_LARGE,
+            "file_too_large",
+            format!("the upload is over {MAX_UPLOAD_BYTES} bytes"),
+        )
     };
     if ctype.starts_with("multipart/form-data") {
         let mut mp = Multipart::from_request(req, &())
@@ -158,8 +170,17 @@ async fn read_upload(req: Request, q: &mut UploadQuery) -> Result<Vec<u8>, ApiEr
                 }
             }
         }
-        file.ok_or_else(|| ApiError::invalid_field("missing_file", "file", "a `file` part with the CSV is required"))
-    } else if ctype.starts_with("text/csv") || ctype.starts_with("text/plain") || ctype.starts_with("application/csv") {
+        file.ok_or_else(|| {
+            ApiError::invalid_field(
+                "missing_file",
+                "file",
+                "a `file` part with the CSV is required",
+            )
+        })
+    } else if ctype.starts_with("text/csv")
+        || ctype.starts_with("text/plain")
+        || ctype.starts_with("application/csv")
+    {
         let bytes = Bytes::from_request(req, &()).await.map_err(|e| {
             if e.status() == StatusCode::PAYLOAD_TOO_LARGE {
                 too_large(())
@@ -203,15 +224,25 @@ pub async fn upload(
     if let Err(e) = table::open(&bytes, &opts) {
         return Err(shape_error(&e));
     }
-    let name = q.name.clone().filter(|n| !n.trim().is_empty()).unwrap_or_else(|| "dataset.csv".into());
+    let name = q
+        .name
+        .clone()
+        .filter(|n| !n.trim().is_empty())
+        .unwrap_or_else(|| "dataset.csv".into());
     if name.chars().count() > 200 {
-        return Err(ApiError::invalid_field("invalid_field", "name", "at most 200 characters"));
+        return Err(ApiError::invalid_field(
+            "invalid_field",
+            "name",
+            "at most 200 characters",
+        ));
     }
     let id = Uuid::now_v7();
     sql::insert_dataset(&st.pool, tenant.id, id, &name, &opts, &bytes).await?;
     let job = kinds::push_validate(&st.engine, tenant.id, id).await?;
     sql::set_dataset_job(&st.pool, id, &job).await?;
-    let row = sql::get_dataset(&st.pool, tenant.id, id).await?.ok_or_else(|| dataset_not_found(&id.to_string()))?;
+    let row = sql::get_dataset(&st.pool, tenant.id, id)
+        .await?
+        .ok_or_else(|| dataset_not_found(&id.to_string()))?;
     tracing::info!(tenant_id = %tenant.id, dataset_id = %id, bytes = bytes.len(), "dataset accepted");
     Ok((StatusCode::ACCEPTED, Json(row)))
 }
@@ -243,7 +274,11 @@ pub struct ListQuery {
 fn limit(q: Option<i64>, default: i64, max: i64) -> Result<i64, ApiError> {
     let l = q.unwrap_or(default);
     if !(1..=max).contains(&l) {
-        return Err(ApiError::invalid_field("invalid_query", "limit", format!("between 1 and {max}")));
+        return Err(ApiError::invalid_field(
+            "invalid_query",
+            "limit",
+            format!("between 1 and {max}"),
+        ));
     }
     Ok(l)
 }
@@ -272,7 +307,9 @@ pub async fn show_dataset(
 ) -> Result<Json<DatasetRow>, ApiError> {
     tenant.require(Scope::JobsRead)?;
     let uuid: Uuid = id.parse().map_err(|_| dataset_not_found(&id))?;
-    let row = sql::get_dataset(&st.pool, tenant.id, uuid).await?.ok_or_else(|| dataset_not_found(&id))?;
+    let row = sql::get_dataset(&st.pool, tenant.id, uuid)
+        .await?
+        .ok_or_else(|| dataset_not_found(&id))?;
     Ok(Json(row))
 }
 
@@ -305,10 +342,16 @@ pub async fn preview(
     tenant.require(Scope::JobsRead)?;
     let rows = q.rows.unwrap_or(20);
     if !(1..=100).contains(&rows) {
-        return Err(ApiError::invalid_field("invalid_query", "rows", "between 1 and 100"));
+        return Err(ApiError::invalid_field(
+            "invalid_query",
+            "rows",
+            "between 1 and 100",
+        ));
     }
     let uuid: Uuid = id.parse().map_err(|_| dataset_not_found(&id))?;
-    let (csv, opts) = sql::dataset_file(&st.pool, tenant.id, uuid).await?.ok_or_else(|| dataset_not_found(&id))?;
+    let (csv, opts) = sql::dataset_file(&st.pool, tenant.id, uuid)
+        .await?
+        .ok_or_else(|| dataset_not_found(&id))?;
     let t = table::open(&csv, &opts).map_err(|e| shape_error(&e))?;
     Ok(Json(Preview {
         delimiter: (t.delimiter as char).to_string(),
@@ -366,38 +409,72 @@ pub async fn add_rows(
 ) -> Result<Json<ActualsAnswer>, ApiError> {
     tenant.require(Scope::JobsWrite)?;
     let uuid: Uuid = id.parse().map_err(|_| dataset_not_found(&id))?;
-    let ds = sql::get_dataset(&st.pool, tenant.id, uuid).await?.ok_or_else(|| dataset_not_found(&id))?;
+    let ds = sql::get_dataset(&st.pool, tenant.id, uuid)
+        .await?
+        .ok_or_else(|| dataset_not_found(&id))?;
     if ds.status != "ready" {
-        return Err(ApiError::conflict("dataset_not_ready", format!("the dataset is {}, not ready", ds.status)));
+        return Err(ApiError::conflict(
+            "dataset_not_ready",
+            format!("the dataset is {}, not ready", ds.status),
+        ));
     }
     let target = match (&req.target, ds.targets.as_slice()) {
         (Some(t), ts) if ts.contains(t) => t.clone(),
         (None, [only]) => only.clone(),
-        (_, ts) => return Err(ApiError::invalid_field("invalid_field", "target", format!("one of {}", ts.join(", ")))),
+        (_, ts) => {
+            return Err(ApiError::invalid_field(
+                "invalid_field",
+                "target",
+                format!("one of {}", ts.join(", ")),
+            ))
+        }
     };
     if req.rows.is_empty() || req.rows.len() > 100_000 {
-        return Err(ApiError::invalid_field("invalid_field", "rows", "1 to 100000 rows"));
+        return Err(ApiError::invalid_field(
+            "invalid_field",
+            "rows",
+            "1 to 100000 rows",
+        ));
     }
     let known = sql::series_keys(&st.pool, uuid, &target).await?;
     let mut rows = Vec::with_capacity(req.rows.len());
     for (i, r) in req.rows.iter().enumerate() {
         let key = r.series.clone().unwrap_or_default();
         if known.binary_search(&key).is_err() {
-            return Err(ApiError::invalid_field("invalid_field", &format!("rows[{i}].series"), format!("no series {key:?} in the dataset")));
+            return Err(ApiError::invalid_field(
+                "invalid_field",
+                &format!("rows[{i}].series"),
+                format!("no series {key:?} in the dataset"),
+            ));
         }
-        let at = forecasting::freq::parse_stamp(&r.at)
-            .ok_or_else(|| ApiError::invalid_field("invalid_field", &format!("rows[{i}].at"), "not a date (2026-05-01, 01/05/2026)"))?;
+        let at = forecasting::freq::parse_stamp(&r.at).ok_or_else(|| {
+            ApiError::invalid_field(
+                "invalid_field",
+                &format!("rows[{i}].at"),
+                "not a date (2026-05-01, 01/05/2026)",
+            )
+        })?;
         let value = match &r.value {
             serde_json::Value::Number(n) => n.as_f64(),
             serde_json::Value::String(s) => ptbr::parse_decimal(s),
             _ => None,
         }
         .filter(|v| v.is_finite())
-        .ok_or_else(|| ApiError::invalid_field("invalid_field", &format!("rows[{i}].value"), "a number (8.5 or \"8,5\")"))?;
+        .ok_or_else(|| {
+            ApiError::invalid_field(
+                "invalid_field",
+                &format!("rows[{i}].value"),
+                "a number (8.5 or \"8,5\")",
+            )
+        })?;
         rows.push((key, at, value));
     }
-    let checks = forecasting::monitor::record_actuals(&st.pool, tenant.id, uuid, &target, &rows).await?;
-    Ok(Json(ActualsAnswer { accepted: rows.len(), checks }))
+    let checks =
+        forecasting::monitor::record_actuals(&st.pool, tenant.id, uuid, &target, &rows).await?;
+    Ok(Json(ActualsAnswer {
+        accepted: rows.len(),
+        checks,
+    }))
 }
 
 #[derive(Debug, Serialize, ToSchema)]
@@ -416,8 +493,12 @@ pub async fn drift(
 ) -> Result<Json<DriftList>, ApiError> {
     tenant.require(Scope::JobsRead)?;
     let uuid: Uuid = id.parse().map_err(|_| model_not_found(&id))?;
-    sql::get_model(&st.pool, tenant.id, uuid).await?.ok_or_else(|| model_not_found(&id))?;
-    Ok(Json(DriftList { alerts: sql::drift_alerts(&st.pool, tenant.id, uuid).await? }))
+    sql::get_model(&st.pool, tenant.id, uuid)
+        .await?
+        .ok_or_else(|| model_not_found(&id))?;
+    Ok(Json(DriftList {
+        alerts: sql::drift_alerts(&st.pool, tenant.id, uuid).await?,
+    }))
 }
 
 // ---- models ----
@@ -457,7 +538,10 @@ fn parse_methods(v: &Option<serde_json::Value>) -> Result<Vec<Method>, ApiError>
         Some(serde_json::Value::Array(items)) if !items.is_empty() => {
             let mut out = vec![];
             for (i, it) in items.iter().enumerate() {
-                let m = it.as_str().and_then(Method::parse).ok_or_else(|| bad(&format!("models[{i}]")))?;
+                let m = it
+                    .as_str()
+                    .and_then(Method::parse)
+                    .ok_or_else(|| bad(&format!("models[{i}]")))?;
                 if !out.contains(&m) {
                     out.push(m);
                 }
@@ -484,39 +568,68 @@ pub async fn create_model(
 ) -> Result<(StatusCode, Json<ModelRow>), ApiError> {
     tenant.require(Scope::JobsWrite)?;
     if !(1..=1000).contains(&req.horizon) {
-        return Err(ApiError::invalid_field("invalid_field", "horizon", "between 1 and 1000"));
+        return Err(ApiError::invalid_field(
+            "invalid_field",
+            "horizon",
+            "between 1 and 1000",
+        ));
     }
     let methods = parse_methods(&req.models)?;
-    let windows = req.windows.unwrap_or(forecasting::train::WINDOWS_DEFAULT as i64);
+    let windows = req
+        .windows
+        .unwrap_or(forecasting::train::WINDOWS_DEFAULT as i64);
     if !(0..=20).contains(&windows) {
-        return Err(ApiError::invalid_field("invalid_field", "windows", "between 0 and 20"));
+        return Err(ApiError::invalid_field(
+            "invalid_field",
+            "windows",
+            "between 0 and 20",
+        ));
     }
     if let Some(s) = &req.season_lengths {
         if let Some(i) = s.iter().position(|m| !(2..=10_000).contains(m)) {
-            return Err(ApiError::invalid_field("invalid_field", &format!("season_lengths[{i}]"), "between 2 and 10000"));
+            return Err(ApiError::invalid_field(
+                "invalid_field",
+                &format!("season_lengths[{i}]"),
+                "between 2 and 10000",
+            ));
         }
     }
     let ds = sql::get_dataset(&st.pool, tenant.id, req.dataset)
         .await?
         .ok_or_else(|| dataset_not_found(&req.dataset.to_string()))?;
     if ds.status != "ready" {
-        return Err(ApiError::conflict("dataset_not_ready", format!("the dataset is {}, not ready", ds.status))
-            .with_details(json!({ "field": "dataset", "status": ds.status })));
+        return Err(ApiError::conflict(
+            "dataset_not_ready",
+            format!("the dataset is {}, not ready", ds.status),
+        )
+        .with_details(json!({ "field": "dataset", "status": ds.status })));
     }
     let target = match (&req.target, ds.targets.as_slice()) {
         (Some(t), ts) if ts.contains(t) => t.clone(),
         (None, [only]) => only.clone(),
         (_, ts) => {
-            return Err(ApiError::invalid_field("invalid_field", "target", format!("one of the dataset's value columns: {}", ts.join(", "))))
+            return Err(ApiError::invalid_field(
+                "invalid_field",
+                "target",
+                format!("one of the dataset's value columns: {}", ts.join(", ")),
+            ))
         }
     };
     if let Some(series) = &req.series {
         if series.is_empty() {
-            return Err(ApiError::invalid_field("invalid_field", "series", "leave it out for every series"));
+            return Err(ApiError::invalid_field(
+                "invalid_field",
+                "series",
+                "leave it out for every series",
+            ));
         }
         let known = sql::series_keys(&st.pool, ds.id, &target).await?;
         if let Some(i) = series.iter().position(|s| known.binary_search(s).is_err()) {
-            return Err(ApiError::invalid_field("invalid_field", &format!("series[{i}]"), format!("no series {:?} in the dataset", series[i])));
+            return Err(ApiError::invalid_field(
+                "invalid_field",
+                &format!("series[{i}]"),
+                format!("no series {:?} in the dataset", series[i]),
+            ));
         }
     }
     let id = Uuid::now_v7();
@@ -530,14 +643,19 @@ pub async fn create_model(
             series: req.series.as_deref(),
             horizon: req.horizon as i32,
             methods: methods.iter().map(|m| m.name().to_string()).collect(),
-            season_lengths: req.season_lengths.as_ref().map(|s| s.iter().map(|&m| m as i32).collect()),
+            season_lengths: req
+                .season_lengths
+                .as_ref()
+                .map(|s| s.iter().map(|&m| m as i32).collect()),
             windows: windows as i32,
         },
     )
     .await?;
     let job = kinds::push_train(&st.engine, tenant.id, id).await?;
     sql::set_model_job(&st.pool, id, &job).await?;
-    let row = sql::get_model(&st.pool, tenant.id, id).await?.ok_or_else(|| model_not_found(&id.to_string()))?;
+    let row = sql::get_model(&st.pool, tenant.id, id)
+        .await?
+        .ok_or_else(|| model_not_found(&id.to_string()))?;
     Ok((StatusCode::ACCEPTED, Json(row)))
 }
 
@@ -588,10 +706,16 @@ pub async fn show_model(
 ) -> Result<Json<ModelDetail>, ApiError> {
     tenant.require(Scope::JobsRead)?;
     let uuid: Uuid = id.parse().map_err(|_| model_not_found(&id))?;
-    let model = sql::get_model(&st.pool, tenant.id, uuid).await?.ok_or_else(|| model_not_found(&id))?;
+    let model = sql::get_model(&st.pool, tenant.id, uuid)
+        .await?
+        .ok_or_else(|| model_not_found(&id))?;
     let lim = q.limit.unwrap_or(20);
     if !(0..=500).contains(&lim) {
-        return Err(ApiError::invalid_field("invalid_query", "limit", "between 0 and 500"));
+        return Err(ApiError::invalid_field(
+            "invalid_query",
+            "limit",
+            "between 0 and 500",
+        ));
     }
     let offset = q.offset.unwrap_or(0).max(0);
     let series = sql::model_series(&st.pool, uuid, None, lim, offset).await?;
@@ -634,36 +758,70 @@ pub async fn predict_now(
 ) -> Result<Json<PredictNowAnswer>, ApiError> {
     tenant.require(Scope::JobsRead)?;
     let uuid: Uuid = id.parse().map_err(|_| model_not_found(&id))?;
-    let model = sql::get_model(&st.pool, tenant.id, uuid).await?.ok_or_else(|| model_not_found(&id))?;
+    let model = sql::get_model(&st.pool, tenant.id, uuid)
+        .await?
+        .ok_or_else(|| model_not_found(&id))?;
     let horizon = req.horizon.unwrap_or(model.horizon as i64);
     if !(1..=REALTIME_MAX_HORIZON as i64).contains(&horizon) {
-        return Err(ApiError::invalid_field("invalid_field", "horizon", format!("between 1 and {REALTIME_MAX_HORIZON}")));
+        return Err(ApiError::invalid_field(
+            "invalid_field",
+            "horizon",
+            format!("between 1 and {REALTIME_MAX_HORIZON}"),
+        ));
     }
-    let (Some(freq), "ready") = (model.frequency.as_deref().and_then(sql::parse_freq), model.status.as_str()) else {
-        return Err(ApiError::conflict("model_not_ready", format!("the model is {}", model.status)).with_details(json!({ "status": model.status })));
+    let (Some(freq), "ready") = (
+        model.frequency.as_deref().and_then(sql::parse_freq),
+        model.status.as_str(),
+    ) else {
+        return Err(ApiError::conflict(
+            "model_not_ready",
+            format!("the model is {}", model.status),
+        )
+        .with_details(json!({ "status": model.status })));
     };
     if let Some(s) = &req.series {
         if s.is_empty() || s.len() > REALTIME_MAX_SERIES {
-            return Err(ApiError::invalid_field("invalid_field", "series", format!("1 to {REALTIME_MAX_SERIES} series")));
+            return Err(ApiError::invalid_field(
+                "invalid_field",
+                "series",
+                format!("1 to {REALTIME_MAX_SERIES} series"),
+            ));
         }
     }
-    let rows = sql::model_series(&st.pool, uuid, req.series.as_deref(), REALTIME_MAX_SERIES as i64 + 1, 0).await?;
+    let rows = sql::model_series(
+        &st.pool,
+        uuid,
+        req.series.as_deref(),
+        REALTIME_MAX_SERIES as i64 + 1,
+        0,
+    )
+    .await?;
     if req.series.is_none() && rows.len() > REALTIME_MAX_SERIES {
         return Err(ApiError::invalid_field("invalid_field", "series", format!("the model has more than {REALTIME_MAX_SERIES} series: name up to {REALTIME_MAX_SERIES}, or use POST /v1/models/{{id}}/predictions")));
     }
     if let Some(s) = &req.series {
         if let Some(i) = s.iter().position(|k| !rows.iter().any(|r| &r.key == k)) {
-            return Err(ApiError::invalid_field("invalid_field", &format!("series[{i}]"), format!("no series {:?} in the model", s[i])));
+            return Err(ApiError::invalid_field(
+                "invalid_field",
+                &format!("series[{i}]"),
+                format!("no series {:?} in the model", s[i]),
+            ));
         }
     }
     let h = horizon as usize;
     let points = tokio::task::spawn_blocking(move || {
-        rows.iter().map(|r| kinds::predict_series(r, freq, h)).collect::<Result<Vec<_>, _>>()
+        rows.iter()
+            .map(|r| kinds::predict_series(r, freq, h))
+            .collect::<Result<Vec<_>, _>>()
     })
     .await
     .map_err(ApiError::internal)?
     .map_err(ApiError::internal)?;
-    Ok(Json(PredictNowAnswer { model_id: uuid, horizon: h, rows: points.into_iter().flatten().collect() }))
+    Ok(Json(PredictNowAnswer {
+        model_id: uuid,
+        horizon: h,
+        rows: points.into_iter().flatten().collect(),
+    }))
 }
 
 /// `POST /v1/models/{id}/predictions`.
@@ -692,19 +850,31 @@ pub async fn create_prediction(
 ) -> Result<(StatusCode, Json<PredictionRow>), ApiError> {
     tenant.require(Scope::JobsWrite)?;
     let uuid: Uuid = id.parse().map_err(|_| model_not_found(&id))?;
-    let model = sql::get_model(&st.pool, tenant.id, uuid).await?.ok_or_else(|| model_not_found(&id))?;
+    let model = sql::get_model(&st.pool, tenant.id, uuid)
+        .await?
+        .ok_or_else(|| model_not_found(&id))?;
     let horizon = req.horizon.unwrap_or(model.horizon as i64);
     if !(1..=1000).contains(&horizon) {
-        return Err(ApiError::invalid_field("invalid_field", "horizon", "between 1 and 1000"));
+        return Err(ApiError::invalid_field(
+            "invalid_field",
+            "horizon",
+            "between 1 and 1000",
+        ));
     }
     if model.status != "ready" {
-        return Err(ApiError::conflict("model_not_ready", format!("the model is {}", model.status)).with_details(json!({ "status": model.status })));
+        return Err(ApiError::conflict(
+            "model_not_ready",
+            format!("the model is {}", model.status),
+        )
+        .with_details(json!({ "status": model.status })));
     }
     let pid = Uuid::now_v7();
     sql::insert_prediction(&st.pool, tenant.id, pid, uuid, horizon as i32).await?;
     let job = kinds::push_predict(&st.engine, tenant.id, pid).await?;
     sql::set_prediction_job(&st.pool, pid, &job).await?;
-    let row = sql::get_prediction(&st.pool, tenant.id, pid).await?.ok_or_else(|| prediction_not_found(&pid.to_string()))?;
+    let row = sql::get_prediction(&st.pool, tenant.id, pid)
+        .await?
+        .ok_or_else(|| prediction_not_found(&pid.to_string()))?;
     Ok((StatusCode::ACCEPTED, Json(row)))
 }
 
@@ -736,10 +906,16 @@ pub async fn show_prediction(
 ) -> Result<Json<PredictionDetail>, ApiError> {
     tenant.require(Scope::JobsRead)?;
     let uuid: Uuid = id.parse().map_err(|_| prediction_not_found(&id))?;
-    let prediction = sql::get_prediction(&st.pool, tenant.id, uuid).await?.ok_or_else(|| prediction_not_found(&id))?;
+    let prediction = sql::get_prediction(&st.pool, tenant.id, uuid)
+        .await?
+        .ok_or_else(|| prediction_not_found(&id))?;
     let lim = q.limit.unwrap_or(1000);
     if !(0..=10_000).contains(&lim) {
-        return Err(ApiError::invalid_field("invalid_query", "limit", "between 0 and 10000"));
+        return Err(ApiError::invalid_field(
+            "invalid_query",
+            "limit",
+            "between 0 and 10000",
+        ));
     }
     let rows = sql::prediction_rows(&st.pool, uuid, lim, q.offset.unwrap_or(0).max(0)).await?;
     Ok(Json(PredictionDetail { prediction, rows }))
@@ -756,22 +932,41 @@ pub async fn prediction_csv(
 ) -> Result<Response, ApiError> {
     tenant.require(Scope::JobsRead)?;
     let uuid: Uuid = id.parse().map_err(|_| prediction_not_found(&id))?;
-    let p = sql::get_prediction(&st.pool, tenant.id, uuid).await?.ok_or_else(|| prediction_not_found(&id))?;
+    let p = sql::get_prediction(&st.pool, tenant.id, uuid)
+        .await?
+        .ok_or_else(|| prediction_not_found(&id))?;
     if p.status != "ready" {
-        return Err(ApiError::conflict("prediction_not_ready", format!("the prediction is {}", p.status)));
+        return Err(ApiError::conflict(
+            "prediction_not_ready",
+            format!("the prediction is {}", p.status),
+        ));
     }
     let rows = sql::prediction_rows(&st.pool, uuid, i64::MAX, 0).await?;
     let mut w = csv::Writer::from_writer(Vec::with_capacity(rows.len() * 80));
-    let _ = w.write_record(["series", "ds", "step", "yhat", "lo80", "hi80", "lo95", "hi95"]);
+    let _ = w.write_record([
+        "series", "ds", "step", "yhat", "lo80", "hi80", "lo95", "hi95",
+    ]);
     for r in &rows {
         let f = |x: f64| format!("{x}");
-        let _ = w.write_record([r.key.clone(), format_stamp(r.at), r.step.to_string(), f(r.point), f(r.lo80), f(r.hi80), f(r.lo95), f(r.hi95)]);
+        let _ = w.write_record([
+            r.key.clone(),
+            format_stamp(r.at),
+            r.step.to_string(),
+            f(r.point),
+            f(r.lo80),
+            f(r.hi80),
+            f(r.lo95),
+            f(r.hi95),
+        ]);
     }
     let body = w.into_inner().map_err(ApiError::internal)?;
     Ok((
         [
             (header::CONTENT_TYPE, "text/csv; charset=utf-8".to_string()),
-            (header::CONTENT_DISPOSITION, format!("attachment; filename=\"prediction-{uuid}.csv\"")),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"prediction-{uuid}.csv\""),
+            ),
         ],
         body,
     )
