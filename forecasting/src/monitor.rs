@@ -139,7 +139,9 @@ mod tests {
     #[test]
     fn flags_actuals_far_from_the_forecast() {
         let start = parse_stamp("2026-01-01").unwrap();
-        let train: Vec<f64> = (0..28).map(|t| 10.0 + (t % 7) as f64).collect();
+        let train: Vec<f64> = (0..28)
+            .map(|t| 10.0 + 0.1 * t as f64 + (t % 7) as f64)
+            .collect();
         let f = Forecast {
             point: vec![10.0, 11.0, 12.0, 13.0],
             ..Forecast::default()
