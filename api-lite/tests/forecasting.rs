@@ -469,3 +469,91 @@ async fn model_requests_name_the_bad_field(pool: PgPool) {
         assert_eq!(b["details"]["field"], field, "{body}: {b}");
     }
 }
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn a_cancelled_training_stops_and_says_so(pool: PgPool) {
+    let c = Ctx::new(pool).await;
+    let _w = worker(&c);
+    // 60 series of 400 days: long enough to train that the cancel lands first.
+    let mut csv = String::from("unique_id,ds,y\n");
+    let start = chrono::NaiveDate::from_ymd_opt(2025, 1, 1).unwrap();
+    for i in 0..60 {
+        for t in 0..400i64 {
+            let y = 100.0
+                + i as f64
+                + 0.1 * t as f64
+                + ((t * 7919 + i * 31) % 17) as f64
+                + 5.0 * (t % 7) as f64;
+            csv.push_str(&format!("s{i},{},{y}\n", start + chrono::Duration::days(t)));
+        }
+    }
+    let (_, b) = c.call(csv_request("/v1/datasets", &c.a.key, &csv)).await;
+    let id = b["id"].as_str().unwrap().to_string();
+    assert_eq!(wait_dataset(&c, &id).await["status"], "ready");
+    let (s, m) = c
+        .req(
+            Method::POST,
+            "/v1/models",
+            Some(&c.a.key),
+            Some(json!({"dataset": id, "horizon": 14, "windows": 5})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{m}");
+    let mid = m["id"].as_str().unwrap().to_string();
+    let job = m["job_id"].as_str().unwrap().to_string();
+    eventually(|| async {
+        let (_, b) = c
+            .req(
+                Method::GET,
+                &format!("/v1/models/{mid}"),
+                Some(&c.a.key),
+                None,
+            )
+            .await;
+        Some(b)
+    })
+    .until(|b: &Value| b["status"] == "training")
+    .await;
+    let (s, b) = c
+        .req(
+            Method::DELETE,
+            &format!("/v1/jobs/{job}"),
+            Some(&c.a.key),
+            None,
+        )
+        .await;
+    assert!(s.is_success(), "{b}");
+    let m = eventually(|| async {
+        let (_, b) = c
+            .req(
+                Method::GET,
+                &format!("/v1/models/{mid}"),
+                Some(&c.a.key),
+                None,
+            )
+            .await;
+        Some(b)
+    })
+    .until(|b: &Value| b["status"] != "training")
+    .await;
+    assert_eq!(m["status"], "cancelled", "{m}");
+    assert!(m["series_done"].as_i64().unwrap() < 60, "{m}");
+    assert_eq!(
+        m["series"].as_array().unwrap().len(),
+        0,
+        "nothing stored: {m}"
+    );
+
+    let (_, doc) = c.req(Method::GET, "/openapi.json", None, None).await;
+    for path in [
+        "/v1/datasets",
+        "/v1/datasets/{id}/rows",
+        "/v1/models/{id}/predict",
+        "/v1/predictions/{id}/csv",
+    ] {
+        assert!(
+            doc["paths"][path].is_object(),
+            "{path} missing from the OpenAPI document"
+        );
+    }
+}
