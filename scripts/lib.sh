@@ -90,6 +90,11 @@ ensure_python_test_tools() {
     "$dir/bin/python" -m pip install -q --disable-pip-version-check reportlab Pillow img2pdf \
       || die "pip install reportlab Pillow img2pdf failed"
   fi
+  # forecasting/tests read real public series (co2, macrodata, sunspots) from statsmodels' package data.
+  if ! "$dir/bin/python" -c 'import statsmodels' 2>/dev/null; then
+    log "installing statsmodels into $dir"
+    "$dir/bin/python" -m pip install -q --disable-pip-version-check statsmodels || die "pip install statsmodels failed"
+  fi
   export TAREFA_PYTHON="$dir/bin/python"
 }
 

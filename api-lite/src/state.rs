@@ -37,7 +37,7 @@ impl AppState {
         AppState {
             pool,
             engine,
-            registry: Arc::new(Registry::builtin()),
+            registry: Arc::new(registry()),
             settings: Arc::new(settings),
             metrics: metrics_handle(),
         }
@@ -59,6 +59,13 @@ impl AppState {
             })?;
         Ok(AppState::new(pool, engine, settings))
     }
+}
+
+/// The built-in kinds plus the forecasting crate's (kept out of `jobs`).
+pub fn registry() -> Registry {
+    let mut r = Registry::builtin();
+    forecasting::kinds::register(&mut r);
+    r
 }
 
 /// The process-wide Prometheus recorder's handle, installed on first use.

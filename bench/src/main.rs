@@ -22,6 +22,7 @@ mod alerts;
 mod campaigns;
 mod engine;
 mod events;
+mod forecasting;
 mod http;
 mod load;
 mod procs;
@@ -58,6 +59,8 @@ enum Cmd {
     Events(events::EventsArgs),
     /// WhatsApp campaigns: preview and freeze of 100,000 contacts, sustained send rate vs the configured one against a local API stand-in.
     Campaigns(campaigns::CampaignsArgs),
+    /// Forecasting: 1,000 daily series × 2 years validated, trained, predicted; statsforecast's AutoETS beside.
+    Forecasting(forecasting::ForecastingArgs),
     /// Delete every key of a run prefix (after an interrupted run).
     Cleanup {
         #[arg(long)]
@@ -150,6 +153,7 @@ async fn main() -> Result<()> {
         Cmd::Alerts(args) => alerts::run(args).await,
         Cmd::Events(args) => events::run(args).await,
         Cmd::Campaigns(args) => campaigns::run(args).await,
+        Cmd::Forecasting(args) => forecasting::run(args).await,
     }
 }
 

@@ -41,7 +41,10 @@ pub async fn run(
     only: Vec<String>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let registry = Arc::new(Registry::builtin());
+    let mut registry = Registry::builtin();
+    // The forecasting kinds live in their own crate (augurs stays out of `jobs`).
+    forecasting::kinds::register(&mut registry);
+    let registry = Arc::new(registry);
     let queues = select_queues(&registry, &settings, &only)?;
     let engine = Engine::connect(settings.engine_config())
         .await

@@ -12,6 +12,7 @@ pub mod campaigns;
 pub mod documents;
 pub mod event_rules;
 pub mod events;
+pub mod forecasting;
 pub mod health;
 pub mod jobs;
 pub mod metrics;
@@ -52,6 +53,7 @@ pub fn router(state: AppState) -> Router {
         .merge(campaigns::router(&state.settings))
         .merge(events::router())
         .merge(event_rules::router())
+        .merge(forecasting::router())
         .merge(crate::console::router())
         .merge(crate::openapi::router(&state.registry))
         .fallback(|| async { ApiError::not_found("no_route", "no such route") })
