@@ -15,7 +15,10 @@
 # Then it runs the tour (clients/python/examples/demo_tour.py, with the Python client): grades
 # ingested and an alert e-mailed to a guardian (caught by a local SMTP catcher the demo starts on
 # 127.0.0.1:1025 unless something listens there already; messages in .tarefa/mail/new), a
-# boletim PDF read by the extractor, a booking event turned into reminders.
+# boletim PDF read by the extractor, a booking event turned into reminders, and a WhatsApp campaign
+# sent to a stand-in of Meta's Cloud API (clients/python/examples/fake_whatsapp.py on
+# 127.0.0.1:8091, which posts signed status webhooks back; messages in .tarefa/whatsapp.jsonl).
+# The demo points WhatsApp at that stand-in unless TAREFA__NOTIFICATIONS__WHATSAPP_BASE_URL is set.
 # TAREFA_BIN_DIR=/path/to/bin uses prebuilt api-lite, worker and scheduler instead of building.
 set -euo pipefail
 # shellcheck source=scripts/lib.sh
@@ -28,6 +31,16 @@ PIDS="$STATE/pids"
 DEMO_JSON="$STATE/demo.json"
 PROCS=(api-lite worker scheduler)
 MAILDIR="$STATE/mail"
+WA_LOG="$STATE/whatsapp.jsonl"
+WA_PORT="${TAREFA_DEMO_WHATSAPP_PORT:-8091}"
+if [ -z "${TAREFA__NOTIFICATIONS__WHATSAPP_BASE_URL:-}" ]; then
+  export TAREFA__NOTIFICATIONS__WHATSAPP_BASE_URL="http://127.0.0.1:$WA_PORT"
+  export TAREFA__NOTIFICATIONS__WHATSAPP_APP_SECRET="${TAREFA__NOTIFICATIONS__WHATSAPP_APP_SECRET:-demo-app-secret}"
+  export DEMO_WA_TOKEN="${DEMO_WA_TOKEN:-demo-token}"
+  DEMO_WHATSAPP=1
+else
+  DEMO_WHATSAPP=0
+fi
 
 export TAREFA__REDIS__URL="${TAREFA__REDIS__URL:-redis://127.0.0.1:6379}"
 export TAREFA__DATABASE__URL="${TAREFA__DATABASE__URL:-postgres://postgres@127.0.0.1:5432/tarefa}"
@@ -105,6 +118,33 @@ start_smtp_catcher() {
     sleep 0.25
   done
   warn "the SMTP catcher did not start (see ${LOGS#"$TAREFA_ROOT"/}/smtp-catcher.log)"
+}
+
+# The WhatsApp stand-in (only when the demo points WhatsApp at it).
+start_fake_whatsapp() {
+  ((DEMO_WHATSAPP)) || return 0
+  local f="$PIDS/fake-whatsapp.pid"
+  if port_open 127.0.0.1 "$WA_PORT"; then
+    log "something listens on 127.0.0.1:$WA_PORT already: assuming it is the WhatsApp stand-in"
+    return 0
+  fi
+  log "starting the WhatsApp Cloud API stand-in on 127.0.0.1:$WA_PORT (messages in ${WA_LOG#"$TAREFA_ROOT"/})"
+  nohup setsid "$TAREFA_PYCLIENT_PY" "$TAREFA_ROOT/clients/python/examples/fake_whatsapp.py" \
+    --port "$WA_PORT" --callback "$BASE/v1/callbacks/whatsapp" \
+    --app-secret "$TAREFA__NOTIFICATIONS__WHATSAPP_APP_SECRET" --waba-id demo-waba --log "$WA_LOG" \
+    >>"$LOGS/fake-whatsapp.log" 2>&1 </dev/null &
+  printf '%s\n' "$!" >"$f"
+}
+
+stop_fake_whatsapp() {
+  local f="$PIDS/fake-whatsapp.pid" pid
+  [ -f "$f" ] || return 0
+  pid="$(cat "$f")"
+  if [ -n "$pid" ] && ps -p "$pid" -o args= 2>/dev/null | grep -q fake_whatsapp; then
+    log "stopping the WhatsApp stand-in (pid $pid)"
+    kill -TERM "$pid" 2>/dev/null || true
+  fi
+  rm -f "$f"
 }
 
 stop_smtp_catcher() {
@@ -261,6 +301,7 @@ start() {
 
   ensure_python_client
   start_smtp_catcher
+  start_fake_whatsapp
 
   log "api-lite migrate"
   "$BIN/api-lite" migrate || die "api-lite migrate failed"
@@ -289,10 +330,11 @@ start() {
   }
 
   log "the tour: what Tarefa does for the products (clients/python/examples/demo_tour.py)"
-  local tour_ok=1
+  local tour_ok=1 wa_args=()
+  ((DEMO_WHATSAPP)) && wa_args=(--wa-log "$WA_LOG")
   PYTHONPATH="$TAREFA_ROOT/clients/python/src" "$TAREFA_PYCLIENT_PY" \
     "$TAREFA_ROOT/clients/python/examples/demo_tour.py" --url "$BASE" --key "$api_key" \
-    --maildir "$MAILDIR" --out "$STATE/demo-out" || tour_ok=0
+    --maildir "$MAILDIR" --out "$STATE/demo-out" "${wa_args[@]}" || tour_ok=0
 
   cat <<EOF
 Tarefa is running.
@@ -302,6 +344,7 @@ Tarefa is running.
                 (tenant and key saved in .tarefa/demo.json)
   Logs          .tarefa/logs/api-lite.log  worker.log  scheduler.log
   E-mails       .tarefa/mail/new/       (caught by the demo's SMTP catcher)
+  WhatsApp      .tarefa/whatsapp.jsonl  (what the Cloud API stand-in received)
   Python        PYTHONPATH=clients/python/src $TAREFA_PYCLIENT_PY   (from tarefa import Tarefa)
   Stop          bash scripts/demo.sh stop      (Redis and PostgreSQL stay up)
 
@@ -318,7 +361,7 @@ EOF
 
 case "${1:-start}" in
   start) start ;;
-  stop) stop_procs && stop_smtp_catcher && log "stopped (Redis and PostgreSQL were left running)" ;;
+  stop) stop_procs && stop_smtp_catcher && stop_fake_whatsapp && log "stopped (Redis and PostgreSQL were left running)" ;;
   status) status ;;
   -h | --help | help) sed -n '2,7p' "$0" | sed 's/^# \{0,1\}//' ;;
   *) die "unknown command '$1' (start | stop | status)" ;;

@@ -9,6 +9,9 @@ Each step prints, in plain words, what it sent and what came back:
 2. a boletim PDF (generated here) is uploaded; the extraction job reads it and its grades are
    printed;
 3. a booking event turns into reminders planned in the tenant's timezone;
+4. a WhatsApp campaign goes to a small audience through a stand-in of Meta's Cloud API
+   (``fake_whatsapp.py``, started by the demo): preview with exclusions, start, live metrics as
+   the signed status webhooks come back (needs ``--wa-log``; skipped without it);
 
 Usage: ``python demo_tour.py --url http://127.0.0.1:8080 --key tfk_… --maildir .tarefa/mail
 [--out .tarefa/demo-out]``. Exit status 1 when a step failed (the others still run).
@@ -20,6 +23,7 @@ import argparse
 import email
 import email.policy
 import io
+import json
 import sys
 import time
 import traceback
@@ -211,19 +215,79 @@ def booking_reminders(t: Tarefa, run: str) -> None:
             f"São Paulo (version {r['version']}), status {r['status']}")
 
 
+# ------------------------------------------------------------------ 4. WhatsApp campaign
+
+
+def whatsapp_campaign(t: Tarefa, wa_log: Path | None, run: str) -> None:
+    step("4. A WhatsApp campaign → audience, preview, sends, delivery and read receipts")
+    if wa_log is None:
+        say("   skipped (no --wa-log: the demo's WhatsApp stand-in is not running)")
+        return
+    t.notification_channels.put("whatsapp", {"phone_number_id": "1055001",
+                                             "access_token_env": "DEMO_WA_TOKEN"})
+    t.campaigns.put_settings(waba_id="demo-waba", messaging_limit=2000)
+    tag = f"pais-{run}"
+    contacts = [
+        {"external_id": f"{run}-1", "name": "Maria Souza", "phone": "(11) 98765-4321", "tags": [tag],
+         "attributes": {"turma": "7º A"}},
+        {"external_id": f"{run}-2", "name": "João Lima", "phone": "+55 21 99876-5432", "tags": [tag],
+         "attributes": {"turma": "8º B"}},
+        {"external_id": f"{run}-3", "name": "Carla Mendes", "phone": "11 3456-7890", "tags": [tag]},
+        {"external_id": f"{run}-4", "name": "Pedro Alves", "phone": "(11) 98765-4321", "tags": [tag]},
+        {"external_id": f"{run}-5", "name": "Rita Dias", "phone": "(31) 99123-4567", "tags": [tag],
+         "opted_out_at": datetime.now(timezone.utc).isoformat()},
+        {"external_id": f"{run}-6", "name": "Luís Prado", "phone": "12345", "tags": [tag]},
+    ]
+    up = t.contacts.upsert(contacts)
+    say(f"   contacts upserted: {up.to_dict()}")
+    name = f"reuniao_pais_{run}"
+    t.whatsapp_templates.create(name=name, category="utility", language="pt_BR",
+                                body="Olá {{1}}, a reunião de pais da turma {{2}} é sábado às 9h.",
+                                parameters=["nome", "turma"])
+    camp = t.campaigns.create(name=f"Reunião de pais ({run})", sender_phone_number_id="1055001",
+                              template=name,
+                              parameters={"nome": {"source": "first_name"},
+                                          "turma": {"source": "attributes.turma", "default": "do seu filho"}},
+                              audience={"type": "tags", "any_of": [tag]}, rate_per_second=5)
+    pv = t.campaigns.preview(camp.id).to_dict()
+    say(f"   preview: {pv.get('recipients')} will receive it; excluded: {pv.get('excluded')}")
+    for sample in (pv.get("samples") or [])[:2]:
+        say(f"     sample → {sample.get('phone') or sample.get('to')}: {sample.get('text') or sample.get('body') or sample}")
+    t.campaigns.start(camp.id)
+
+    def finished():
+        c = t.campaigns.get(camp.id).to_dict()
+        counts = c.get("counts") or c.get("metrics", {}).get("counts") or {}
+        return c if c.get("status") == "completed" and counts.get("delivered", 0) + counts.get("read", 0) >= 1 else None
+
+    c = wait_for(finished, "the campaign to complete", 120)
+    time.sleep(1.5)  # the last read receipts
+    c = t.campaigns.get(camp.id).to_dict()
+    metrics = c.get("metrics") or c
+    say(f"   campaign {c.get('status')}: counts {metrics.get('counts')}")
+    say(f"   rates {metrics.get('rates')}, cost {metrics.get('cost')}")
+    sent = [json.loads(line) for line in wa_log.read_text(encoding="utf-8").splitlines()
+            if line.strip()] if wa_log.exists() else []
+    mine = [m for m in sent if name in json.dumps(m, ensure_ascii=False)]
+    say(f"   the WhatsApp stand-in received {len(mine)} messages for this campaign, e.g. to {mine[0]['to'] if mine else '-'}")
+
+
 def main() -> int:
     ap = argparse.ArgumentParser(description=__doc__.splitlines()[0])
     ap.add_argument("--url", required=True)
     ap.add_argument("--key", required=True)
     ap.add_argument("--maildir", required=True, type=Path)
     ap.add_argument("--out", default=Path(".tarefa/demo-out"), type=Path)
+    ap.add_argument("--wa-log", default=None, type=Path,
+                    help="the WhatsApp stand-in's message log (enables the campaign step)")
     a = ap.parse_args()
     run = datetime.now().strftime("%m%d%H%M%S") + uuid.uuid4().hex[:3]
     failed = 0
     with Tarefa(a.url, api_key=a.key) as t:
         for fn, args in ((school_alert, (t, a.maildir, run)),
                          (document_extraction, (t, a.out, run)),
-                         (booking_reminders, (t, run))):
+                         (booking_reminders, (t, run)),
+                         (whatsapp_campaign, (t, a.wa_log, run))):
             try:
                 fn(*args)
             except Exception as e:  # a failed step is reported, the others still run

@@ -12,6 +12,7 @@ from __future__ import annotations
 import json
 import os
 import shutil
+import sys
 import socket
 import subprocess
 import tempfile
@@ -84,6 +85,12 @@ class Stack:
         self.env["TAREFA__NOTIFICATIONS__SMTP_HOST"] = "127.0.0.1"
         self.env["TAREFA__NOTIFICATIONS__SMTP_PORT"] = str(self.smtp_port)
         self.smtp = None
+        # The demo's WhatsApp Cloud API stand-in (examples/fake_whatsapp.py), for the tour.
+        self.wa_port = _free_port()
+        self.wa_log = self.tmp / "whatsapp.jsonl"
+        self.env["TAREFA__NOTIFICATIONS__WHATSAPP_BASE_URL"] = f"http://127.0.0.1:{self.wa_port}"
+        self.env["TAREFA__NOTIFICATIONS__WHATSAPP_APP_SECRET"] = "demo-app-secret"
+        self.env["DEMO_WA_TOKEN"] = "demo-token"
 
     def cli(self, *args: str) -> dict:
         out = subprocess.run([str(self.bin / "api-lite"), *args], env=self.env, check=True,
@@ -102,6 +109,10 @@ class Stack:
         self.tenant_id, self.api_key = made["tenant_id"], made["api_key"]
         other = self.cli("tenants", "create", "--name", "Outra Escola " + self.prefix)
         self.other_key = other["api_key"]
+        self.procs.append(subprocess.Popen(
+            [sys.executable, str(REPO / "clients/python/examples/fake_whatsapp.py"),
+             "--port", str(self.wa_port), "--callback", f"{self.base_url}/v1/callbacks/whatsapp",
+             "--app-secret", "demo-app-secret", "--waba-id", "demo-waba", "--log", str(self.wa_log)]))
         for name in ("api-lite", "worker"):
             log = open(self.tmp / f"{name}.log", "wb")
             self.procs.append(subprocess.Popen([str(self.bin / name)], env=self.env, stdout=log,

@@ -40,6 +40,12 @@ class _Resources:
         self.payments = r.Payments(t)
         self.events = r.Events(t)
         self.reminder_rules = r.ReminderRules(t)
+        self.contacts = r.Contacts(t)
+        self.whatsapp_templates = r.WhatsAppTemplates(t)
+        self.campaigns = r.Campaigns(t)
+        self.datasets = r.Datasets(t)
+        self.models = r.Models(t)
+        self.predictions = r.Predictions(t)
 
 
 class Tarefa(_Resources):

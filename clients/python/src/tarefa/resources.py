@@ -536,6 +536,11 @@ class Events(_Resource):
     def put_settings(self, body: Any = None, **fields: Any) -> ApiObject:
         return self._call("PUT", "/v1/events/settings", json=_body(body, fields))
 
+    @operation("GET", "/v1/bookings/{booking_id}/webhooks")
+    def booking_webhooks(self, booking_id: str) -> Any:
+        """The booking's webhook deliveries, in order, with state, status, attempts, last error."""
+        return self._call("GET", f"/v1/bookings/{_seg(booking_id)}/webhooks", model=None)
+
     @operation("GET", "/v1/bookings/{booking_id}/reminders")
     def booking_reminders(self, booking_id: str) -> Any:
         """The reminders planned for a booking, and what became of each."""
@@ -554,6 +559,187 @@ class ReminderRules(_Resource):
     @operation("DELETE", "/v1/reminder-rules/{id}")
     def delete(self, id: str) -> Any:
         return self._call("DELETE", f"/v1/reminder-rules/{_seg(id)}", model=None)
+
+
+# ------------------------------------------------------------------ campaigns (WhatsApp)
+
+
+class Contacts(_Resource):
+    """The engagement product's contacts: bulk upsert by your external id."""
+
+    @operation("POST", "/v1/contacts")
+    def upsert(self, rows: Any) -> ApiObject:
+        """Up to 10,000 contacts as dicts, or CSV text (``external_id,name,phone,tags,attr.city``).
+        Phones are normalised to E.164 (Brazilian numbers with or without +55, the 9th digit);
+        a row with an unusable phone is stored and reported."""
+        if isinstance(rows, (str, bytes)):
+            return self._call("POST", "/v1/contacts", content=rows,
+                              headers={"Content-Type": "text/csv"})
+        return self._call("POST", "/v1/contacts", json=[_body(r) for r in rows])
+
+    @operation("GET", "/v1/contacts/{external_id}")
+    def get(self, external_id: str) -> ApiObject:
+        return self._call("GET", f"/v1/contacts/{_seg(external_id)}")
+
+
+class WhatsAppTemplates(_Resource):
+    """Meta-approved templates the tenant registered (name, language, category, parameters)."""
+
+    @operation("POST", "/v1/whatsapp-templates")
+    def create(self, body: Any = None, **fields: Any) -> ApiObject:
+        return self._call("POST", "/v1/whatsapp-templates", json=_body(body, fields))
+
+    @operation("GET", "/v1/whatsapp-templates")
+    def list(self, **filters: Any) -> Any:
+        return self._call("GET", "/v1/whatsapp-templates", params=filters, model=None)
+
+
+class Campaigns(_Resource):
+    """Bulk WhatsApp campaigns: draft → scheduled → running ⇄ paused → completed | cancelled."""
+
+    @operation("PUT", "/v1/campaign-settings")
+    def put_settings(self, body: Any = None, **fields: Any) -> ApiObject:
+        """The tenant's sender numbers, messaging tier, stop words…"""
+        return self._call("PUT", "/v1/campaign-settings", json=_body(body, fields))
+
+    @operation("POST", "/v1/campaigns")
+    def create(self, body: Any = None, **fields: Any) -> ApiObject:
+        return self._call("POST", "/v1/campaigns", json=_body(body, fields))
+
+    @operation("GET", "/v1/campaigns")
+    def list(self, **filters: Any) -> Any:
+        return self._call("GET", "/v1/campaigns", params=filters, model=None)
+
+    @operation("GET", "/v1/campaigns/{id}")
+    def get(self, id: str) -> ApiObject:
+        """The campaign with its live metrics (counts per status, rates, throughput, ETA, cost)."""
+        return self._call("GET", f"/v1/campaigns/{_seg(id)}")
+
+    @operation("DELETE", "/v1/campaigns/{id}")
+    def delete(self, id: str) -> Any:
+        return self._call("DELETE", f"/v1/campaigns/{_seg(id)}", model=None)
+
+    @operation("POST", "/v1/campaigns/{id}/preview")
+    def preview(self, id: str) -> ApiObject:
+        """How many would receive it, how many are excluded and why, sample messages."""
+        return self._call("POST", f"/v1/campaigns/{_seg(id)}/preview")
+
+    @operation("POST", "/v1/campaigns/{id}/{action}")
+    def _action(self, id: str, action: str) -> ApiObject:
+        return self._call("POST", f"/v1/campaigns/{_seg(id)}/{action}")
+
+    def schedule(self, id: str) -> ApiObject:
+        """A 409 names the current state when the transition is not allowed (for each action)."""
+        return self._action(id, "schedule")
+
+    def start(self, id: str) -> ApiObject:
+        return self._action(id, "start")
+
+    def pause(self, id: str) -> ApiObject:
+        return self._action(id, "pause")
+
+    def resume(self, id: str) -> ApiObject:
+        return self._action(id, "resume")
+
+    def cancel(self, id: str) -> ApiObject:
+        return self._action(id, "cancel")
+
+    @operation("GET", "/v1/campaigns/{id}/recipients")
+    def recipients(self, id: str, **filters: Any) -> Any:
+        """Filters: ``status``, ``limit``, ``cursor``…"""
+        return self._call("GET", f"/v1/campaigns/{_seg(id)}/recipients", params=filters, model=None)
+
+    @operation("GET", "/v1/campaigns/{id}/series")
+    def series(self, id: str, **filters: Any) -> Any:
+        """Per-minute sends, deliveries, reads, failures."""
+        return self._call("GET", f"/v1/campaigns/{_seg(id)}/series", params=filters, model=None)
+
+
+# ------------------------------------------------------------------ forecasting
+
+
+class Datasets(_Resource):
+    """Time-series datasets: a CSV upload validated by a ``forecast.validate`` job."""
+
+    @operation("POST", "/v1/datasets")
+    def upload(self, csv: Any, *, filename: str = "dataset.csv", **options: Any) -> ApiObject:
+        """``csv``: text, bytes or a path. Options (query): ``name``, ``time_column``,
+        ``id_column``, ``value_columns`` (comma separated)…"""
+        if isinstance(csv, os.PathLike) or (isinstance(csv, str) and "\n" not in csv
+                                            and os.path.exists(csv)):
+            with open(csv, "rb") as f:
+                content = f.read()
+            filename = os.path.basename(str(csv))
+        else:
+            content = csv.encode() if isinstance(csv, str) else bytes(csv)
+        return self._call("POST", "/v1/datasets", params=options,
+                          files={"file": (filename, content, "text/csv")})
+
+    @operation("GET", "/v1/datasets")
+    def list(self, **filters: Any) -> Any:
+        return self._call("GET", "/v1/datasets", params=filters, model=None)
+
+    @operation("GET", "/v1/datasets/{id}")
+    def get(self, id: str) -> ApiObject:
+        """The dataset with its validation report per series."""
+        return self._call("GET", f"/v1/datasets/{_seg(id)}")
+
+    @operation("POST", "/v1/datasets/{id}/rows")
+    def add_actuals(self, id: str, rows: Any, *, target: str | None = None) -> ApiObject:
+        """Actuals for monitoring (``[{series?, at, value}]``): stored, then every ready model of
+        the dataset is scored on them; a drifted series raises a drift alert."""
+        body = {"rows": [_body(r) for r in rows]}
+        if target:
+            body["target"] = target
+        return self._call("POST", f"/v1/datasets/{_seg(id)}/rows", json=body)
+
+    @operation("GET", "/v1/datasets/{id}/preview")
+    def preview(self, id: str, **filters: Any) -> ApiObject:
+        return self._call("GET", f"/v1/datasets/{_seg(id)}/preview", params=filters)
+
+
+class Models(_Resource):
+    """Forecasting models: trained with rolling-origin backtests, the best by MASE."""
+
+    @operation("POST", "/v1/models")
+    def train(self, body: Any = None, **fields: Any) -> ApiObject:
+        """``{dataset, target, series?, horizon, models: "auto" | [...], season_lengths?}`` →
+        a ``forecast.train`` job (follow it with ``jobs.wait``)."""
+        return self._call("POST", "/v1/models", json=_body(body, fields))
+
+    @operation("GET", "/v1/models")
+    def list(self, **filters: Any) -> Any:
+        return self._call("GET", "/v1/models", params=filters, model=None)
+
+    @operation("GET", "/v1/models/{id}")
+    def get(self, id: str) -> ApiObject:
+        """Status, progress, the chosen model per series, metrics per model and window."""
+        return self._call("GET", f"/v1/models/{_seg(id)}")
+
+    @operation("GET", "/v1/models/{id}/drift")
+    def drift(self, id: str) -> ApiObject:
+        """The model's drift alerts (live MASE on actuals against the threshold)."""
+        return self._call("GET", f"/v1/models/{_seg(id)}/drift")
+
+    @operation("POST", "/v1/models/{id}/predict")
+    def predict(self, id: str, body: Any = None, **fields: Any) -> ApiObject:
+        """A small horizon answered at once from the stored model."""
+        return self._call("POST", f"/v1/models/{_seg(id)}/predict", json=_body(body, fields) or {})
+
+    @operation("POST", "/v1/models/{id}/predictions")
+    def predict_batch(self, id: str, body: Any = None, **fields: Any) -> ApiObject:
+        """A ``forecast.predict`` job for every series."""
+        return self._call("POST", f"/v1/models/{_seg(id)}/predictions", json=_body(body, fields) or {})
+
+
+class Predictions(_Resource):
+    @operation("GET", "/v1/predictions/{id}")
+    def get(self, id: str) -> ApiObject:
+        return self._call("GET", f"/v1/predictions/{_seg(id)}")
+
+    @operation("GET", "/v1/predictions/{id}/csv")
+    def csv(self, id: str) -> bytes:
+        return self._call("GET", f"/v1/predictions/{_seg(id)}/csv", raw=True)
 
 
 def dumps(v: Any) -> str:
