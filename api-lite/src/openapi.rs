@@ -56,6 +56,7 @@ pub fn spec(registry: &Registry) -> Value {
     api.merge(routes::alerts::AlertsApi::openapi());
     api.merge(routes::documents::DocumentsApi::openapi());
     api.merge(routes::payments::PaymentsApi::openapi());
+    api.merge(routes::reports::ReportsApi::openapi());
     api.merge(routes::events::EventsApi::openapi());
     api.merge(routes::event_rules::EventRulesApi::openapi());
     let mut doc = serde_json::to_value(api).unwrap_or_else(|_| json!({}));

@@ -29,6 +29,7 @@ pub struct Settings {
     pub documents: crate::kinds::documents::DocumentsSettings,
     pub alerts: crate::kinds::alerts::AlertsSettings,
     pub payments: crate::kinds::payments::PaymentsSettings,
+    pub reports: crate::kinds::reports::ReportsSettings,
 }
 
 /// Trace export. Off (logs only) unless `otlp_endpoint` is set.

@@ -41,7 +41,8 @@ pub async fn run(
     only: Vec<String>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let registry = Arc::new(Registry::builtin());
+    // The builtin kinds plus `reports.render` with its renderer (the reports crate).
+    let registry = Arc::new(reports::registry());
     let queues = select_queues(&registry, &settings, &only)?;
     let engine = Engine::connect(settings.engine_config())
         .await
