@@ -5,6 +5,7 @@
 //! report only, until they expire.
 
 mod common;
+mod console_support;
 
 use axum::http::{Method, StatusCode};
 use common::*;
@@ -182,4 +183,33 @@ async fn the_render_kind_is_known_to_the_intake(pool: PgPool) {
     assert!(doc["paths"]["/v1/reports"]["post"].is_object(), "reports in the OpenAPI document");
     assert!(doc["paths"]["/v1/reports/{id}/download"]["get"].is_object());
     assert!(c.state.registry.get("reports.render").is_some());
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn the_console_lists_a_tenants_reports_with_progress_and_errors(pool: PgPool) {
+    use console_support::{get, login, ops_user, raw};
+    let dir = tempfile::tempdir().unwrap();
+    let c = ctx(pool, dir.path()).await;
+    let r = raw(&c.app, get("/console/reports", None)).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "needs a session");
+    ops_user(&c.state).await;
+    let (cookie, _) = login(&c.app).await;
+    let (_, a) = c.req(Method::POST, "/v1/reports", Some(&c.a.key), Some(card())).await;
+    let (_, b) = c.req(Method::POST, "/v1/reports", Some(&c.b.key), Some(card())).await;
+    let a_id: Uuid = a["id"].as_str().unwrap().parse().unwrap();
+    sql::start(&c.pool, a_id).await.unwrap();
+    sql::progress(&c.pool, a_id, 12, 40).await.unwrap();
+    sql::fail(&c.pool, a_id, "failed", "no class with code \"<9A>\"").await.unwrap();
+    let page = raw(&c.app, get(&format!("/console/reports?tenant={}", c.a.id), Some(&cookie))).await;
+    assert_eq!(page.status, StatusCode::OK);
+    assert!(page.body.contains(&a_id.to_string()));
+    assert!(page.body.contains("12/40"));
+    assert!(page.body.contains("no class with code &quot;&lt;9A&gt;&quot;"), "escaped: {}", page.body);
+    assert!(!page.body.contains(b["id"].as_str().unwrap()), "another tenant's report");
+    let done = raw(&c.app, get(&format!("/console/reports?tenant={}&status=done", c.a.id), Some(&cookie))).await;
+    assert!(!done.body.contains(&a_id.to_string()));
+    let bad = raw(&c.app, get("/console/reports?status=weird", Some(&cookie))).await;
+    assert_eq!(bad.status, StatusCode::BAD_REQUEST);
+    let home = raw(&c.app, get("/console", Some(&cookie))).await;
+    assert!(home.body.contains(r#"href="/console/reports""#));
 }

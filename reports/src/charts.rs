@@ -54,7 +54,7 @@ pub fn term_averages(labels: &[String], student: &[Option<f64>], class: &[Option
             .bold_line_style(RGBColor(0xe5, 0xe8, 0xec))
             .y_labels(6)
             .y_label_formatter(&|v| ptbr::format_decimal(*v, 0))
-            .x_labels(n)
+            .x_labels(2 * n + 1)
             .x_label_formatter(&|v| {
                 let i = (*v - 0.5).round() as usize;
                 if (*v - 0.5 - i as f64).abs() < 0.01 {
@@ -84,7 +84,7 @@ pub fn term_averages(labels: &[String], student: &[Option<f64>], class: &[Option
         chart
             .draw_series(LineSeries::new(
                 [(0.0, crate::card::PASS_GRADE), (n as f64, crate::card::PASS_GRADE)],
-                ShapeStyle::from(&DANGER.mix(0.6)).stroke_width(1),
+                DANGER.mix(0.6).stroke_width(1),
             ))
             .map_err(err)?;
         chart
@@ -122,7 +122,7 @@ pub fn bars(labels: &[String], values: &[f64], colors: &[RGBColor], size: (u32, 
             .bold_line_style(RGBColor(0xe5, 0xe8, 0xec))
             .y_labels(5)
             .y_label_formatter(&|v| ptbr::format_number(v.round()))
-            .x_labels(n)
+            .x_labels(2 * n + 1)
             .x_label_formatter(&|v| {
                 let i = (*v - 0.5).round() as usize;
                 if (*v - 0.5 - i as f64).abs() < 0.01 {
@@ -173,7 +173,7 @@ pub fn timeline(days: &[String], series: &[(&str, RGBColor, Vec<f64>)]) -> Chart
             .bold_line_style(RGBColor(0xe5, 0xe8, 0xec))
             .y_labels(5)
             .y_label_formatter(&|v| ptbr::format_number(v.round()))
-            .x_labels(n)
+            .x_labels(2 * n + 1)
             .x_label_formatter(&|v| {
                 let i = v.round() as usize;
                 if (v - i as f64).abs() < 0.01 && i % step == 0 {
@@ -191,7 +191,7 @@ pub fn timeline(days: &[String], series: &[(&str, RGBColor, Vec<f64>)]) -> Chart
             chart
                 .draw_series(LineSeries::new(
                     values.iter().enumerate().map(|(i, v)| (i as f64, *v)),
-                    ShapeStyle::from(&color).stroke_width(2),
+                    color.stroke_width(2),
                 ))
                 .map_err(err)?
                 .label(*name)
@@ -271,10 +271,11 @@ mod tests {
             &[Some(7.0), Some(6.5)],
         )
         .unwrap();
-        assert!(s.starts_with("<svg") && s.contains("Média da turma") && s.contains("1º bim"));
+        assert!(s.starts_with("<svg"), "{s}");
+        assert!(s.contains("Média da turma") && s.contains("1º bim"), "{s}");
         let mut counts = [[0u32; 24]; 7];
         counts[0][9] = 3;
         let h = heatmap(&counts, 7, 22).unwrap();
-        assert!(h.contains(">3<") && h.contains("seg"));
+        assert!(h.contains("seg") && h.contains("dom") && h.contains("9h"), "{h}");
     }
 }

@@ -7,7 +7,6 @@ use std::collections::BTreeMap;
 
 use lopdf::{Document, Object, ObjectId};
 use typst::diag::Severity;
-use typst::layout::PagedDocument;
 
 use crate::world::ReportWorld;
 
@@ -38,7 +37,8 @@ pub fn compile(template: &str, data: &serde_json::Value, today: chrono::NaiveDat
         vec![("common.typ", COMMON.as_bytes().to_vec()), ("data.json", json)],
         today,
     );
-    let out = typst::compile::<PagedDocument>(&world);
+    // The document type (typst_layout's PagedDocument) is inferred from typst_pdf::pdf.
+    let out = typst::compile(&world);
     let doc = out.output.map_err(|diags| {
         PdfError::Template(
             diags
@@ -49,7 +49,6 @@ pub fn compile(template: &str, data: &serde_json::Value, today: chrono::NaiveDat
                 .join("; "),
         )
     })?;
-    let pages = doc.pages.len();
     let options = typst_pdf::PdfOptions {
         // Batches are concatenated: a structure tree per batch would not survive the merge.
         tagged: false,
@@ -58,6 +57,7 @@ pub fn compile(template: &str, data: &serde_json::Value, today: chrono::NaiveDat
     let bytes = typst_pdf::pdf(&doc, &options).map_err(|diags| {
         PdfError::Export(diags.iter().map(|d| d.message.to_string()).collect::<Vec<_>>().join("; "))
     })?;
+    let pages = doc.pages().len();
     drop(doc);
     // typst memoises layouts across compilations; a long render must not keep them all.
     typst::comemo::evict(0);

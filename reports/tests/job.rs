@@ -99,6 +99,10 @@ async fn a_scheduled_report_is_emailed_attached_or_linked_by_size(pool: PgPool) 
     Bed::set_env("TAREFA_REPORTS_URL_SECRET", "scheduled-secret");
     bed.settings.reports.public_base_url = "https://tarefa.example.com".into();
     school(&bed.pool, bed.tenant, "9A-2026", 3, 3, 2).await;
+    let from = json!({"from": "secretaria@escola.com.br", "from_name": "Secretaria"});
+    jobs::kinds::notify::admin::put_channel(&bed.pool, bed.tenant, "email", &from, true)
+        .await
+        .unwrap();
     let _w = bed.worker_with(reports::QUEUE, 1, ::reports::registry());
     let _n = bed.worker(jobs::kinds::notify::QUEUE, 1);
     // What a tenant schedule pushes on its cron.

@@ -60,11 +60,12 @@ async fn report_cards_pdf_has_every_grade_and_average_one_page_each(pool: PgPool
     let text = pdf_text(out.file.path());
     let pages: Vec<&str> = text.split('\u{c}').collect();
     for (s, (_, reg, name)) in school.students.iter().enumerate() {
-        let page = pages[s];
+        // Pages follow the students' names, not the generation order.
+        let at = pages.iter().position(|p| p.contains(reg.as_str())).expect("a page per student");
+        let page = pages[at];
         let first_words: String = name.split(' ').take(3).collect::<Vec<_>>().join(" ");
         assert!(page.contains(&first_words), "page {s} names {first_words}");
-        assert!(page.contains(reg.as_str()), "page {s} has the registration");
-        assert!(page.contains(&format!("Aluno {} de 7", s + 1)));
+        assert!(page.contains(&format!("Aluno {} de 7", at + 1)));
         for (j, (_, subject)) in school.subjects.iter().enumerate() {
             let line = page.lines().find(|l| l.contains(subject.as_str())).unwrap_or_else(|| panic!("{subject} on page {s}"));
             let tokens: Vec<&str> = line.split_whitespace().collect();
@@ -76,7 +77,8 @@ async fn report_cards_pdf_has_every_grade_and_average_one_page_each(pool: PgPool
         }
     }
     // The last student misses term 2: in progress, not approved.
-    assert!(pages[6].contains("Em curso"));
+    let last = pages.iter().find(|p| p.contains(school.students[6].1.as_str())).unwrap();
+    assert!(last.contains("Em curso"));
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
@@ -115,7 +117,7 @@ async fn report_cards_zip_holds_one_pdf_per_student(pool: PgPool) {
     let mut zip = zip::ZipArchive::new(std::fs::File::open(out.file.path()).unwrap()).unwrap();
     assert_eq!(zip.len(), 4);
     for (i, (_, reg, _)) in school.students.iter().enumerate() {
-        let name = zip.file_names().find(|n| n.contains(&ptbr::slug(reg))).unwrap().to_string();
+        let name = zip.file_names().filter_map(Result::ok).find(|n| n.contains(&ptbr::slug(reg))).unwrap().to_string();
         let mut f = zip.by_name(&name).unwrap();
         let mut bytes = Vec::new();
         f.read_to_end(&mut bytes).unwrap();
@@ -133,7 +135,7 @@ fn cell_f64(d: &Data) -> Option<f64> {
 
 fn xlsx_charts(path: &std::path::Path) -> usize {
     let zip = zip::ZipArchive::new(std::fs::File::open(path).unwrap()).unwrap();
-    zip.file_names().filter(|n| n.starts_with("xl/charts/chart")).count()
+    zip.file_names().filter_map(Result::ok).filter(|n| n.starts_with("xl/charts/chart")).count()
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
@@ -203,9 +205,11 @@ async fn class_report_in_every_format(pool: PgPool) {
         assert!(text.contains(name.as_str()), "{name} in the ranking");
     }
     // Class mean of subject 0, term 1, as computed from the generated grades.
+    // (PostgreSQL averages exact decimals: either rounding of a x,x5 tie is fine.)
     let mean = (0..8).map(|s| grade(s, 0, 1)).sum::<f64>() / 8.0;
-    let line = text.lines().find(|l| l.contains("Matemática") && l.contains(&f1(mean))).map(str::to_string);
-    assert!(line.is_some(), "Matemática's term-1 mean {}", f1(mean));
+    let shown = [f1(mean - 1e-9), f1(mean + 1e-9)];
+    let line = text.lines().find(|l| l.contains("Matemática") && shown.iter().any(|m| l.contains(m.as_str())));
+    assert!(line.is_some(), "Matemática's term-1 mean {shown:?}");
 
     let out = render_report(&ctx, ReportType::ClassReport, Format::Xlsx, &p).await.unwrap();
     keep(&out, "turma.xlsx");

@@ -9,7 +9,7 @@
 //! - [`actions`]: bulk retry/cancel/delete, pause/resume.
 //! - Per tenant ([`tenant`]: the `?tenant=` choice): [`outbox`] (notification rows by
 //!   status, `unknown` first), [`documents`] (failed ones with their reason, re-extract),
-//!   [`alerts`] (by rule and status, ack), [`payments`] (by status, `needs_review` first).
+//!   [`alerts`] (by rule and status, ack), [`payments`] (by status, `needs_review` first), [`reports`] (by status, progress, errors).
 //! - [`events`]: event dead letters of every tenant (retry, discard).
 //! - [`live`]: the JSON the page script polls every 2 s; [`mask`]: sensitive payload fields.
 //! - [`html`]: escaping, layout, the embedded CSS and JS (`assets/`; no CDN).
@@ -26,6 +26,7 @@ pub mod mask;
 pub mod outbox;
 pub mod pages;
 pub mod payments;
+pub mod reports;
 pub mod session;
 pub mod tenant;
 pub mod users;
@@ -60,6 +61,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/audit", get(admin::audit_page))
         .route("/console/outbox", get(outbox::outbox))
         .route("/console/payments", get(payments::payments))
+        .route("/console/reports", get(reports::reports))
         .route("/console/documents", get(documents::documents))
         .route(
             "/console/documents/{id}/reextract",

@@ -116,7 +116,7 @@ pub async fn school(pool: &PgPool, tenant: Uuid, code: &str, n: usize, subjects:
     .bind(rule).bind(tenant).bind(format!("Frequência abaixo de 75% ({code})"))
     .execute(pool).await.unwrap();
     sqlx::query(
-        "insert into alerts (id, tenant_id, rule_id, student_id, scope, status, opened_at, last_seen_at)
+        "insert into alerts (id, tenant_id, rule_id, student_id, scope, status, opened_at, changed_at)
          values ($1, $2, $3, $4, 'matematica', 'open', now(), now())",
     )
     .bind(Uuid::new_v4()).bind(tenant).bind(rule).bind(students[0].0)
