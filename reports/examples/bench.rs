@@ -17,8 +17,18 @@ use reports::types::report_card::{build_cards, card_json, cards_pdf};
 use uuid::Uuid;
 
 const SUBJECTS: [&str; 12] = [
-    "Matemática", "Língua Portuguesa", "História", "Geografia", "Ciências", "Inglês", "Artes",
-    "Educação Física", "Física", "Química", "Biologia", "Redação",
+    "Matemática",
+    "Língua Portuguesa",
+    "História",
+    "Geografia",
+    "Ciências",
+    "Inglês",
+    "Artes",
+    "Educação Física",
+    "Física",
+    "Química",
+    "Biologia",
+    "Redação",
 ];
 
 fn peak_rss_mb() -> f64 {
@@ -38,8 +48,10 @@ fn cards(n: usize) -> Vec<ReportCard> {
         teacher: Some("Prof.ª Helena Ribeiro".into()),
         coordinator: None,
     };
-    let subjects: HashMap<String, String> =
-        SUBJECTS.iter().map(|s| (ptbr::slug(s), s.to_string())).collect();
+    let subjects: HashMap<String, String> = SUBJECTS
+        .iter()
+        .map(|s| (ptbr::slug(s), s.to_string()))
+        .collect();
     let mut means = BTreeMap::new();
     let students: Vec<(StudentInfo, StudentRecords)> = (0..n)
         .map(|s| {
@@ -117,7 +129,18 @@ async fn pdf(n: usize, batch: usize) {
 fn sheet(rows: usize) -> Sheet {
     let mut s = Sheet::new(
         "Notas",
-        &["Matrícula", "Aluno", "Turma", "Disciplina", "1º bim", "2º bim", "3º bim", "4º bim", "Média", "Frequência (%)"],
+        &[
+            "Matrícula",
+            "Aluno",
+            "Turma",
+            "Disciplina",
+            "1º bim",
+            "2º bim",
+            "3º bim",
+            "4º bim",
+            "Média",
+            "Frequência (%)",
+        ],
     );
     for r in 0..rows {
         let g = |k: usize| ((r * 7 + k * 13) % 101) as f64 / 10.0;
@@ -143,7 +166,8 @@ fn table(rows: usize, xlsx: bool) {
     let t = Instant::now();
     let f = tempfile::NamedTempFile::new().unwrap();
     if xlsx {
-        reports::tables::write_xlsx(std::slice::from_ref(&s), 0x1f4e79, f.reopen().unwrap()).unwrap();
+        reports::tables::write_xlsx(std::slice::from_ref(&s), 0x1f4e79, f.reopen().unwrap())
+            .unwrap();
     } else {
         reports::tables::write_csv(&s, std::io::BufWriter::new(f.reopen().unwrap())).unwrap();
     }
@@ -155,7 +179,11 @@ fn table(rows: usize, xlsx: bool) {
 fn child(args: &[&str]) -> Vec<f64> {
     let exe = std::env::current_exe().unwrap();
     let out = std::process::Command::new(exe).args(args).output().unwrap();
-    assert!(out.status.success(), "{}", String::from_utf8_lossy(&out.stderr));
+    assert!(
+        out.status.success(),
+        "{}",
+        String::from_utf8_lossy(&out.stderr)
+    );
     String::from_utf8_lossy(&out.stdout)
         .split_whitespace()
         .map(|x| x.parse().unwrap())
@@ -189,16 +217,40 @@ async fn main() {
         let rate = v[0] / v[1];
         let l = format!(
             "| {name} | {} | {:.2} | {} {unit} | {:.0} | {} KB |\n",
-            v[0], v[1], ptbr::format_decimal(rate, 1), v[2], (v[3] / 1024.0).round()
+            v[0],
+            v[1],
+            ptbr::format_decimal(rate, 1),
+            v[2],
+            (v[3] / 1024.0).round()
         );
         print!("{l}");
         md.push_str(&l);
     };
-    line("boletins, class of 40, one PDF (1 typst run)", &child(&["pdf", "40", "40"]), "pages/s");
-    line("boletins, 1,000 students, batches of 25 + lopdf concat (what the job does)", &child(&["pdf", "1000", "25"]), "pages/s");
-    line("baseline: the same 1,000 in one typst document", &child(&["pdf", "1000", "1000"]), "pages/s");
-    line("XLSX, 100,000 rows × 10 columns (constant memory)", &child(&["xlsx", "100000"]), "rows/s");
-    line("baseline: the same rows as CSV", &child(&["csv", "100000"]), "rows/s");
+    line(
+        "boletins, class of 40, one PDF (1 typst run)",
+        &child(&["pdf", "40", "40"]),
+        "pages/s",
+    );
+    line(
+        "boletins, 1,000 students, batches of 25 + lopdf concat (what the job does)",
+        &child(&["pdf", "1000", "25"]),
+        "pages/s",
+    );
+    line(
+        "baseline: the same 1,000 in one typst document",
+        &child(&["pdf", "1000", "1000"]),
+        "pages/s",
+    );
+    line(
+        "XLSX, 100,000 rows × 10 columns (constant memory)",
+        &child(&["xlsx", "100000"]),
+        "rows/s",
+    );
+    line(
+        "baseline: the same rows as CSV",
+        &child(&["csv", "100000"]),
+        "rows/s",
+    );
     if let Some(path) = out {
         let mut f = std::fs::OpenOptions::new().append(true).open(path).unwrap();
         f.write_all(md.as_bytes()).unwrap();

@@ -136,8 +136,9 @@ pub fn build(
         .grades
         .iter()
         .map(|(code, terms)| {
-            let term_grades: Vec<Option<f64>> =
-                (1..=n_terms).map(|t| terms.get(&(t as i16)).copied()).collect();
+            let term_grades: Vec<Option<f64>> = (1..=n_terms)
+                .map(|t| terms.get(&(t as i16)).copied())
+                .collect();
             let final_grade = terms.get(&0).copied();
             let average = final_grade.or_else(|| mean(term_grades.iter().flatten().copied()));
             let att = rec.attendance.get(code);
@@ -170,7 +171,7 @@ pub fn build(
             });
         }
     }
-    lines.sort_by(|a, b| ptbr::fold(&a.name).cmp(&ptbr::fold(&b.name)));
+    lines.sort_by_key(|l| ptbr::fold(&l.name));
     let term_means = (0..n_terms)
         .map(|i| mean(lines.iter().filter_map(|l| l.terms[i])))
         .collect();
@@ -201,7 +202,10 @@ pub fn build(
     });
     let overall_attendance_pct = attendance_pct(&overall);
     let total_absences = overall.absences;
-    let situation = if lines.iter().any(|l| l.situation == Situation::FailedAttendance) {
+    let situation = if lines
+        .iter()
+        .any(|l| l.situation == Situation::FailedAttendance)
+    {
         Situation::FailedAttendance
     } else if lines.iter().any(|l| l.situation == Situation::Failed) {
         Situation::Failed
@@ -288,7 +292,15 @@ mod tests {
     fn a_missing_term_means_in_progress() {
         let mut rec = StudentRecords::default();
         rec.grades.entry("artes".into()).or_default().insert(1, 9.0);
-        let c = build(&student(), None, 2026, 4, &rec, &HashMap::new(), &BTreeMap::new());
+        let c = build(
+            &student(),
+            None,
+            2026,
+            4,
+            &rec,
+            &HashMap::new(),
+            &BTreeMap::new(),
+        );
         assert_eq!(c.lines[0].terms, vec![Some(9.0), None, None, None]);
         assert_eq!(c.lines[0].situation, Situation::InProgress);
         assert_eq!(grade(c.lines[0].terms[1]), "—");

@@ -34,7 +34,11 @@ fn err(e: impl std::fmt::Display) -> String {
 }
 
 /// Grouped bars: the student's mean per term beside the class's (0–10).
-pub fn term_averages(labels: &[String], student: &[Option<f64>], class: &[Option<f64>]) -> ChartResult {
+pub fn term_averages(
+    labels: &[String],
+    student: &[Option<f64>],
+    class: &[Option<f64>],
+) -> ChartResult {
     register_fonts();
     let mut svg = String::new();
     {
@@ -68,22 +72,38 @@ pub fn term_averages(labels: &[String], student: &[Option<f64>], class: &[Option
             .draw()
             .map_err(err)?;
         let bar = |i: usize, off: f64, v: f64, c: RGBColor| {
-            Rectangle::new([(i as f64 + off, 0.0), (i as f64 + off + 0.3, v)], c.filled())
+            Rectangle::new(
+                [(i as f64 + off, 0.0), (i as f64 + off + 0.3, v)],
+                c.filled(),
+            )
         };
         chart
-            .draw_series(student.iter().enumerate().filter_map(|(i, v)| v.map(|v| bar(i, 0.18, v, PRIMARY))))
+            .draw_series(
+                student
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, v)| v.map(|v| bar(i, 0.18, v, PRIMARY))),
+            )
             .map_err(err)?
             .label("Aluno")
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], PRIMARY.filled()));
         chart
-            .draw_series(class.iter().enumerate().filter_map(|(i, v)| v.map(|v| bar(i, 0.52, v, NEUTRAL))))
+            .draw_series(
+                class
+                    .iter()
+                    .enumerate()
+                    .filter_map(|(i, v)| v.map(|v| bar(i, 0.52, v, NEUTRAL))),
+            )
             .map_err(err)?
             .label("Média da turma")
             .legend(|(x, y)| Rectangle::new([(x, y - 5), (x + 12, y + 5)], NEUTRAL.filled()));
         // The passing line.
         chart
             .draw_series(LineSeries::new(
-                [(0.0, crate::card::PASS_GRADE), (n as f64, crate::card::PASS_GRADE)],
+                [
+                    (0.0, crate::card::PASS_GRADE),
+                    (n as f64, crate::card::PASS_GRADE),
+                ],
                 DANGER.mix(0.6).stroke_width(1),
             ))
             .map_err(err)?;
@@ -101,7 +121,12 @@ pub fn term_averages(labels: &[String], student: &[Option<f64>], class: &[Option
 }
 
 /// Vertical bars with a label under each (counts), coloured per bar.
-pub fn bars(labels: &[String], values: &[f64], colors: &[RGBColor], size: (u32, u32)) -> ChartResult {
+pub fn bars(
+    labels: &[String],
+    values: &[f64],
+    colors: &[RGBColor],
+    size: (u32, u32),
+) -> ChartResult {
     register_fonts();
     let mut svg = String::new();
     {
@@ -137,7 +162,10 @@ pub fn bars(labels: &[String], values: &[f64], colors: &[RGBColor], size: (u32, 
             .map_err(err)?;
         chart
             .draw_series(values.iter().enumerate().map(|(i, v)| {
-                let c = colors.get(i % colors.len().max(1)).copied().unwrap_or(PRIMARY);
+                let c = colors
+                    .get(i % colors.len().max(1))
+                    .copied()
+                    .unwrap_or(PRIMARY);
                 Rectangle::new([(i as f64 + 0.15, 0.0), (i as f64 + 0.85, *v)], c.filled())
             }))
             .map_err(err)?;
@@ -169,6 +197,7 @@ pub fn timeline(days: &[String], series: &[(&str, RGBColor, Vec<f64>)]) -> Chart
         let step = (n / 8).max(1);
         chart
             .configure_mesh()
+            .disable_x_mesh()
             .light_line_style(WHITE)
             .bold_line_style(RGBColor(0xe5, 0xe8, 0xec))
             .y_labels(5)
@@ -176,7 +205,7 @@ pub fn timeline(days: &[String], series: &[(&str, RGBColor, Vec<f64>)]) -> Chart
             .x_labels(2 * n + 1)
             .x_label_formatter(&|v| {
                 let i = v.round() as usize;
-                if (v - i as f64).abs() < 0.01 && i % step == 0 {
+                if (v - i as f64).abs() < 0.01 && i.is_multiple_of(step) {
                     days.get(i).cloned().unwrap_or_default()
                 } else {
                     String::new()
@@ -195,7 +224,9 @@ pub fn timeline(days: &[String], series: &[(&str, RGBColor, Vec<f64>)]) -> Chart
                 ))
                 .map_err(err)?
                 .label(*name)
-                .legend(move |(x, y)| PathElement::new([(x, y), (x + 14, y)], color.stroke_width(2)));
+                .legend(move |(x, y)| {
+                    PathElement::new([(x, y), (x + 14, y)], color.stroke_width(2))
+                });
         }
         chart
             .configure_series_labels()
@@ -216,18 +247,29 @@ pub fn heatmap(counts: &[[u32; 24]; 7], first_hour: usize, last_hour: usize) -> 
     const DAYS: [&str; 7] = ["seg", "ter", "qua", "qui", "sex", "sáb", "dom"];
     let hours = (last_hour.saturating_sub(first_hour) + 1).max(1);
     let (cell_w, cell_h, left, topm) = (28i32, 24i32, 44i32, 22i32);
-    let size = ((left + cell_w * hours as i32 + 10) as u32, (topm + cell_h * 7 + 8) as u32);
+    let size = (
+        (left + cell_w * hours as i32 + 10) as u32,
+        (topm + cell_h * 7 + 8) as u32,
+    );
     let max = counts.iter().flatten().copied().max().unwrap_or(0).max(1) as f64;
     let mut svg = String::new();
     {
         let root = SVGBackend::with_string(&mut svg, size).into_drawing_area();
         root.fill(&WHITE).map_err(err)?;
         let text = |s: &str, x: i32, y: i32| {
-            Text::new(s.to_string(), (x, y), (FONT, 12).into_font().color(&BLACK.mix(0.75)))
+            Text::new(
+                s.to_string(),
+                (x, y),
+                (FONT, 12).into_font().color(&BLACK.mix(0.75)),
+            )
         };
         for h in 0..hours {
-            root.draw(&text(&format!("{}h", first_hour + h), left + cell_w * h as i32 + 5, 4))
-                .map_err(err)?;
+            root.draw(&text(
+                &format!("{}h", first_hour + h),
+                left + cell_w * h as i32 + 5,
+                4,
+            ))
+            .map_err(err)?;
         }
         for (d, name) in DAYS.iter().enumerate() {
             let y = topm + cell_h * d as i32;
@@ -240,8 +282,11 @@ pub fn heatmap(counts: &[[u32; 24]; 7], first_hour: usize, last_hour: usize) -> 
                     (255.0 - v * (255.0 - PRIMARY.2 as f64)) as u8,
                 );
                 let x = left + cell_w * h as i32;
-                root.draw(&Rectangle::new([(x, y), (x + cell_w - 2, y + cell_h - 2)], c.filled()))
-                    .map_err(err)?;
+                root.draw(&Rectangle::new(
+                    [(x, y), (x + cell_w - 2, y + cell_h - 2)],
+                    c.filled(),
+                ))
+                .map_err(err)?;
                 let n = counts[d][first_hour + h];
                 if n > 0 {
                     let color = if v > 0.5 { WHITE } else { BLACK };
@@ -276,6 +321,9 @@ mod tests {
         let mut counts = [[0u32; 24]; 7];
         counts[0][9] = 3;
         let h = heatmap(&counts, 7, 22).unwrap();
-        assert!(h.contains("seg") && h.contains("dom") && h.contains("9h"), "{h}");
+        assert!(
+            h.contains("seg") && h.contains("dom") && h.contains("9h"),
+            "{h}"
+        );
     }
 }

@@ -37,6 +37,8 @@ pub use render::ReportRenderer;
 /// The kind registry with `reports.render` able to run (the worker's).
 pub fn registry() -> Registry {
     let mut r = Registry::builtin();
-    r.register_erased(Arc::new(RenderKind::with_renderer(Arc::new(ReportRenderer))));
+    r.register_erased(Arc::new(RenderKind::with_renderer(Arc::new(
+        ReportRenderer,
+    ))));
     r
 }

@@ -30,11 +30,18 @@ pub struct Pdf {
 }
 
 /// Compiles `template` (which imports `common.typ` and reads `data.json`).
-pub fn compile(template: &str, data: &serde_json::Value, today: chrono::NaiveDate) -> Result<Pdf, PdfError> {
+pub fn compile(
+    template: &str,
+    data: &serde_json::Value,
+    today: chrono::NaiveDate,
+) -> Result<Pdf, PdfError> {
     let json = serde_json::to_vec(data).map_err(|e| PdfError::Template(e.to_string()))?;
     let world = ReportWorld::new(
         template,
-        vec![("common.typ", COMMON.as_bytes().to_vec()), ("data.json", json)],
+        vec![
+            ("common.typ", COMMON.as_bytes().to_vec()),
+            ("data.json", json),
+        ],
         today,
     );
     // The document type (typst_layout's PagedDocument) is inferred from typst_pdf::pdf.
@@ -55,7 +62,13 @@ pub fn compile(template: &str, data: &serde_json::Value, today: chrono::NaiveDat
         ..Default::default()
     };
     let bytes = typst_pdf::pdf(&doc, &options).map_err(|diags| {
-        PdfError::Export(diags.iter().map(|d| d.message.to_string()).collect::<Vec<_>>().join("; "))
+        PdfError::Export(
+            diags
+                .iter()
+                .map(|d| d.message.to_string())
+                .collect::<Vec<_>>()
+                .join("; "),
+        )
     })?;
     let pages = doc.pages().len();
     drop(doc);

@@ -40,7 +40,9 @@ pub async fn render_report(
     params: &jobs::kinds::reports::Params,
 ) -> Result<Output, RenderError> {
     match kind {
-        ReportType::StudentReportCard => crate::types::report_card::render(ctx, params, format).await,
+        ReportType::StudentReportCard => {
+            crate::types::report_card::render(ctx, params, format).await
+        }
         ReportType::ClassReport => crate::types::class_report::render(ctx, params, format).await,
         ReportType::CampaignReport => crate::types::campaign::render(ctx, params, format).await,
         ReportType::OccupancyReport => crate::types::occupancy::render(ctx, params, format).await,
@@ -48,7 +50,10 @@ pub async fn render_report(
 }
 
 /// The tenant's name and time zone.
-pub async fn tenant(pg: &sqlx::PgPool, tenant: Uuid) -> Result<(String, chrono_tz::Tz), sqlx::Error> {
+pub async fn tenant(
+    pg: &sqlx::PgPool,
+    tenant: Uuid,
+) -> Result<(String, chrono_tz::Tz), sqlx::Error> {
     let row: Option<(String, String)> =
         sqlx::query_as("select name, timezone from tenants where id = $1")
             .bind(tenant)
@@ -69,7 +74,9 @@ async fn run(id: Uuid, job: JobContext) -> Result<serde_json::Value, JobError> {
         // Deleted, cancelled or already finished; a done report whose
         // e-mails could not be queued (the previous attempt failed there) gets them now.
         return match sql::get_any(&pg, id).await.map_err(db)? {
-            Some(r) if r.status == "done" && !r.deliver_to.is_empty() && r.delivered_at.is_none() => {
+            Some(r)
+                if r.status == "done" && !r.deliver_to.is_empty() && r.delivered_at.is_none() =>
+            {
                 let settings = job.resources.settings.clone();
                 let store = BlobStore::from_settings(&settings.documents)
                     .map_err(|e| JobError::permanent(format!("blob store: {e}")))?;
@@ -85,7 +92,10 @@ async fn run(id: Uuid, job: JobContext) -> Result<serde_json::Value, JobError> {
         };
     };
     let (Some(kind), Some(format)) = (report.kind(), report.file_format()) else {
-        let reason = format!("unknown report type or format {}/{}", report.report_type, report.format);
+        let reason = format!(
+            "unknown report type or format {}/{}",
+            report.report_type, report.format
+        );
         let _ = sql::fail(&pg, id, "failed", &reason).await;
         return Err(JobError::permanent(reason));
     };
@@ -101,7 +111,7 @@ async fn run(id: Uuid, job: JobContext) -> Result<serde_json::Value, JobError> {
                 if let Err(e) = sql::progress(&pg, id, done as i32, total as i32).await {
                     tracing::warn!(report_id = %id, error = %e, "could not record progress");
                 }
-                let pct = if total == 0 { 0 } else { (done * 100 / total) as u8 };
+                let pct = (done * 100).checked_div(total).unwrap_or(0) as u8;
                 job.progress(pct, &format!("{done}/{total}")).await;
             }
             .boxed()
@@ -110,7 +120,11 @@ async fn run(id: Uuid, job: JobContext) -> Result<serde_json::Value, JobError> {
     let ctx = RenderCtx {
         pg: pg.clone(),
         tenant: tenant_id,
-        school: if school.is_empty() { "Escola".into() } else { school },
+        school: if school.is_empty() {
+            "Escola".into()
+        } else {
+            school
+        },
         today: now.date_naive(),
         generated: now.format("%d/%m/%Y %H:%M").to_string(),
         tz,
@@ -158,7 +172,10 @@ async fn run(id: Uuid, job: JobContext) -> Result<serde_json::Value, JobError> {
     };
     let moved = sql::finish(&pg, id, &finished).await.map_err(db)?;
     if moved && !report.deliver_to.is_empty() {
-        let done = sql::get_any(&pg, id).await.map_err(db)?.ok_or_else(|| JobError::permanent("the report was deleted"))?;
+        let done = sql::get_any(&pg, id)
+            .await
+            .map_err(db)?
+            .ok_or_else(|| JobError::permanent("the report was deleted"))?;
         let bytes = tokio::fs::read(out.file.path())
             .await
             .map_err(|e| JobError::retryable(format!("reading the rendered file: {e}")))?;

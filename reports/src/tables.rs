@@ -116,7 +116,11 @@ pub fn write_xlsx<W: Write + std::io::Seek + Send>(
         ws.set_name(&s.name)?;
         for (c, h) in s.header.iter().enumerate() {
             ws.write_string_with_format(0, c as u16, h, &head)?;
-            let w = s.widths.get(c).copied().unwrap_or(if c == 0 { 28.0 } else { 12.0 });
+            let w = s
+                .widths
+                .get(c)
+                .copied()
+                .unwrap_or(if c == 0 { 28.0 } else { 12.0 });
             ws.set_column_width(c as u16, w)?;
         }
         ws.set_freeze_panes(1, 0)?;
@@ -188,7 +192,11 @@ mod tests {
     #[test]
     fn csv_has_bom_semicolons_and_decimal_commas() {
         let mut s = Sheet::new("Notas", &["Aluno", "Média", "Frequência"]);
-        s.rows.push(vec![Cell::text("Ana; \"Bia\""), Cell::Num(8.5, 1), Cell::Pct(92.5)]);
+        s.rows.push(vec![
+            Cell::text("Ana; \"Bia\""),
+            Cell::Num(8.5, 1),
+            Cell::Pct(92.5),
+        ]);
         let mut buf = Vec::new();
         write_csv(&s, &mut buf).unwrap();
         let text = String::from_utf8(buf).unwrap();

@@ -42,7 +42,8 @@ pub fn font_bytes(family: &str, bold: bool) -> Option<&'static [u8]> {
     typst_assets::fonts().find(|data| {
         Font::iter(Bytes::new(*data)).any(|f| {
             let i = f.info();
-            i.family == family && (i.variant.weight.to_number() >= 600) == bold
+            i.family == family
+                && (i.variant.weight.to_number() >= 600) == bold
                 && i.variant.style == typst::text::FontStyle::Normal
         })
     })
@@ -105,9 +106,10 @@ impl World for ReportWorld {
     }
 
     fn file(&self, id: FileId) -> FileResult<Bytes> {
-        self.files.get(&id).cloned().ok_or_else(|| {
-            FileError::NotFound(id.vpath().get_without_slash().into())
-        })
+        self.files
+            .get(&id)
+            .cloned()
+            .ok_or_else(|| FileError::NotFound(id.vpath().get_without_slash().into()))
     }
 
     fn font(&self, index: usize) -> Option<Font> {

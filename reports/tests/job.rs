@@ -21,15 +21,26 @@ async fn bed(pool: PgPool, dir: &std::path::Path, batch: usize) -> Bed {
 
 async fn submit(bed: &Bed, body: serde_json::Value) -> Report {
     let req: ReportRequest = serde_json::from_value(body).unwrap();
-    let (r, new) = reports::submit(&bed.pool, &bed.engine, &bed.settings.reports, bed.tenant, &req, &[], None)
-        .await
-        .unwrap();
+    let (r, new) = reports::submit(
+        &bed.pool,
+        &bed.engine,
+        &bed.settings.reports,
+        bed.tenant,
+        &req,
+        &[],
+        None,
+    )
+    .await
+    .unwrap();
     assert!(new);
     r
 }
 
 async fn row(bed: &Bed, r: &Report) -> Report {
-    sql::get(&bed.pool, bed.tenant, r.id).await.unwrap().unwrap()
+    sql::get(&bed.pool, bed.tenant, r.id)
+        .await
+        .unwrap()
+        .unwrap()
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
@@ -38,9 +49,15 @@ async fn a_report_renders_to_the_blob_store_with_progress(pool: PgPool) {
     let bed = bed(pool, dir.path(), 4).await;
     school(&bed.pool, bed.tenant, "9A-2026", 10, 5, 4).await;
     let _w = bed.worker_with(reports::QUEUE, 1, ::reports::registry());
-    let r = submit(&bed, json!({"type": "student_report_card", "format": "pdf",
-                                 "params": {"year": YEAR, "class": "9A-2026"}})).await;
-    let job = bed.wait_final(reports::QUEUE, r.job_id.as_deref().unwrap()).await;
+    let r = submit(
+        &bed,
+        json!({"type": "student_report_card", "format": "pdf",
+                                 "params": {"year": YEAR, "class": "9A-2026"}}),
+    )
+    .await;
+    let job = bed
+        .wait_final(reports::QUEUE, r.job_id.as_deref().unwrap())
+        .await;
     assert_eq!(job.status, JobStatus::Succeeded, "{job:?}");
     let done = row(&bed, &r).await;
     assert_eq!(done.status, "done");
@@ -60,9 +77,15 @@ async fn missing_data_fails_the_report_with_the_reason(pool: PgPool) {
     let dir = tempfile::tempdir().unwrap();
     let bed = bed(pool, dir.path(), 4).await;
     let _w = bed.worker_with(reports::QUEUE, 1, ::reports::registry());
-    let r = submit(&bed, json!({"type": "class_report", "format": "xlsx",
-                                 "params": {"year": YEAR, "class": "NOPE"}})).await;
-    let job = bed.wait_final(reports::QUEUE, r.job_id.as_deref().unwrap()).await;
+    let r = submit(
+        &bed,
+        json!({"type": "class_report", "format": "xlsx",
+                                 "params": {"year": YEAR, "class": "NOPE"}}),
+    )
+    .await;
+    let job = bed
+        .wait_final(reports::QUEUE, r.job_id.as_deref().unwrap())
+        .await;
     assert_eq!(job.status, JobStatus::Dead, "permanent: not retried");
     let failed = row(&bed, &r).await;
     assert_eq!(failed.status, "failed");
@@ -76,19 +99,36 @@ async fn cancel_stops_the_render_between_batches(pool: PgPool) {
     let bed = bed(pool, dir.path(), 1).await;
     school(&bed.pool, bed.tenant, "9A-2026", 60, 3, 2).await;
     let _w = bed.worker_with(reports::QUEUE, 1, ::reports::registry());
-    let r = submit(&bed, json!({"type": "student_report_card", "format": "pdf",
-                                 "params": {"year": YEAR, "class": "9A-2026"}})).await;
+    let r = submit(
+        &bed,
+        json!({"type": "student_report_card", "format": "pdf",
+                                 "params": {"year": YEAR, "class": "9A-2026"}}),
+    )
+    .await;
     eventually(|| async { Some(row(&bed, &r).await) })
         .until(|r: &Report| r.progress_done >= 1)
         .await;
-    bed.engine.cancel(reports::QUEUE, r.job_id.as_deref().unwrap()).await.unwrap();
-    let job = bed.wait_final(reports::QUEUE, r.job_id.as_deref().unwrap()).await;
+    bed.engine
+        .cancel(reports::QUEUE, r.job_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    let job = bed
+        .wait_final(reports::QUEUE, r.job_id.as_deref().unwrap())
+        .await;
     assert_eq!(job.status, JobStatus::Cancelled);
     let cancelled = row(&bed, &r).await;
     assert_eq!(cancelled.status, "cancelled");
-    assert!(cancelled.progress_done < 60, "stopped early: {}", cancelled.progress_done);
+    assert!(
+        cancelled.progress_done < 60,
+        "stopped early: {}",
+        cancelled.progress_done
+    );
     assert_eq!(cancelled.blob_key, None);
-    assert_eq!(std::fs::read_dir(dir.path()).unwrap().count(), 0, "no file in the store");
+    assert_eq!(
+        std::fs::read_dir(dir.path()).unwrap().count(),
+        0,
+        "no file in the store"
+    );
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
@@ -118,9 +158,15 @@ async fn a_scheduled_report_is_emailed_attached_or_linked_by_size(pool: PgPool) 
     };
     bed.engine.push(push("csv")).await.unwrap();
     let mails = bed.smtp.wait_for(2).await;
-    let to: Vec<&str> = mails.iter().flat_map(|m| m.to.iter().map(String::as_str)).collect();
+    let to: Vec<&str> = mails
+        .iter()
+        .flat_map(|m| m.to.iter().map(String::as_str))
+        .collect();
     assert!(to.contains(&"coordenacao@escola.com.br") && to.contains(&"direcao@escola.com.br"));
-    assert!(mails[0].data.contains("relatorio-turma-9a-2026.csv"), "attached");
+    assert!(
+        mails[0].data.contains("relatorio-turma-9a-2026.csv"),
+        "attached"
+    );
 
     // Over the attachment limit: a signed link instead.
     _w.stop().await;
@@ -130,6 +176,9 @@ async fn a_scheduled_report_is_emailed_attached_or_linked_by_size(pool: PgPool) 
     let mails = bed.smtp.wait_for(4).await;
     // Undo quoted-printable soft breaks and `=` escapes.
     let linked = mails[2].data.replace("=\r\n", "").replace("=3D", "=");
-    assert!(linked.contains("https://tarefa.example.com/v1/reports/"), "a link: {linked}");
+    assert!(
+        linked.contains("https://tarefa.example.com/v1/reports/"),
+        "a link: {linked}"
+    );
     assert!(!linked.contains("Content-Disposition: attachment"));
 }

@@ -126,7 +126,14 @@ pub async fn create(
     if new {
         tracing::info!(tenant_id = %tenant.id, report_id = %r.id, report_type = %r.report_type, format = %r.format, "report requested");
     }
-    Ok((if new { StatusCode::ACCEPTED } else { StatusCode::OK }, Json(r)))
+    Ok((
+        if new {
+            StatusCode::ACCEPTED
+        } else {
+            StatusCode::OK
+        },
+        Json(r),
+    ))
 }
 
 /// One report: status, progress (done/total), pages, size, error.
@@ -227,11 +234,10 @@ pub async fn remove(
 
 async fn send_file(st: &AppState, r: &Report) -> Result<Response, ApiError> {
     let (Some(key), "done") = (&r.blob_key, r.status.as_str()) else {
-        return Err(ApiError::conflict(
-            "report_not_ready",
-            format!("the report is {}", r.status),
-        )
-        .with_details(serde_json::json!({ "status": r.status })));
+        return Err(
+            ApiError::conflict("report_not_ready", format!("the report is {}", r.status))
+                .with_details(serde_json::json!({ "status": r.status })),
+        );
     };
     let store = BlobStore::from_settings(&st.settings.documents)
         .map_err(|e| ApiError::unavailable("the blob store", e))?;
@@ -242,14 +248,20 @@ async fn send_file(st: &AppState, r: &Report) -> Result<Response, ApiError> {
     let ctype = r
         .file_format()
         .map_or("application/octet-stream", |f| f.content_type());
-    let name = r.file_name.clone().unwrap_or_else(|| format!("{}.{}", r.id, r.format));
+    let name = r
+        .file_name
+        .clone()
+        .unwrap_or_else(|| format!("{}.{}", r.id, r.format));
     let mut res = bytes.into_response();
     let h = res.headers_mut();
     h.insert(header::CONTENT_TYPE, HeaderValue::from_static(ctype));
     if let Ok(v) = HeaderValue::from_str(&format!("attachment; filename=\"{name}\"")) {
         h.insert(header::CONTENT_DISPOSITION, v);
     }
-    h.insert(header::CACHE_CONTROL, HeaderValue::from_static("private, no-store"));
+    h.insert(
+        header::CACHE_CONTROL,
+        HeaderValue::from_static("private, no-store"),
+    );
     Ok(res)
 }
 
@@ -294,7 +306,10 @@ pub async fn make_link(
     let expires_at = Utc::now() + chrono::Duration::seconds(st.settings.reports.link_ttl_secs);
     let path = link::path(&key, tenant.id, r.id, expires_at.timestamp());
     Ok(Json(SignedLink {
-        url: format!("{}{path}", st.settings.reports.public_base_url.trim_end_matches('/')),
+        url: format!(
+            "{}{path}",
+            st.settings.reports.public_base_url.trim_end_matches('/')
+        ),
         expires_at,
     }))
 }
@@ -320,9 +335,19 @@ pub async fn download(
     let Some(tenant) = tenant else {
         return Err(not_found(&id));
     };
-    link::verify(&key, tenant, uuid, q.expires, &q.sig, Utc::now().timestamp()).map_err(|e| match e {
+    link::verify(
+        &key,
+        tenant,
+        uuid,
+        q.expires,
+        &q.sig,
+        Utc::now().timestamp(),
+    )
+    .map_err(|e| match e {
         link::LinkError::Expired => forbidden("link_expired", "the link has expired"),
-        link::LinkError::BadSignature => forbidden("bad_signature", "the link is not valid for this report"),
+        link::LinkError::BadSignature => {
+            forbidden("bad_signature", "the link is not valid for this report")
+        }
     })?;
     let r = find(&st, tenant, &id).await?;
     send_file(&st, &r).await

@@ -57,12 +57,9 @@ pub enum DataError {
     Db(#[from] sqlx::Error),
 }
 
-pub async fn class_by_code(
-    pg: &PgPool,
-    tenant: Uuid,
-    code: &str,
-) -> Result<ClassInfo, DataError> {
-    let row: Option<(Uuid, String, String, i32, Option<String>, Option<String>)> = sqlx::query_as(
+pub async fn class_by_code(pg: &PgPool, tenant: Uuid, code: &str) -> Result<ClassInfo, DataError> {
+    type Row = (Uuid, String, String, i32, Option<String>, Option<String>);
+    let row: Option<Row> = sqlx::query_as(
         "select c.id, c.code, c.name, c.year, t.name, k.name
            from classes c
            left join staff t on t.id = c.teacher_id
@@ -181,7 +178,8 @@ pub async fn records(
     .bind(students)
     .fetch_all(pg)
     .await?;
-    let attendance: Vec<(Uuid, String, Option<i64>, Option<i64>, Option<f64>)> = sqlx::query_as(
+    type Sums = (Uuid, String, Option<i64>, Option<i64>, Option<f64>);
+    let attendance: Vec<Sums> = sqlx::query_as(
         "select student_id, subject_code,
                 sum(classes_given)::int8, sum(absences)::int8, avg(attendance_pct)::float8
            from attendance_periods
@@ -195,7 +193,11 @@ pub async fn records(
     .await?;
     let mut out: HashMap<Uuid, StudentRecords> = HashMap::new();
     for (student, subject, term, grade, scale) in grades {
-        let g = if scale > 0.0 { grade * 10.0 / scale } else { grade };
+        let g = if scale > 0.0 {
+            grade * 10.0 / scale
+        } else {
+            grade
+        };
         out.entry(student)
             .or_default()
             .grades

@@ -16,8 +16,29 @@ use crate::types::class_report::finish_output;
 
 const TEMPLATE: &str = include_str!("../../templates/campaign_report.typ");
 const STATUSES: [&str; 8] = [
-    "queued", "sending", "sent", "delivered", "read", "failed", "suppressed", "unknown",
+    "queued",
+    "sending",
+    "sent",
+    "delivered",
+    "read",
+    "failed",
+    "suppressed",
+    "unknown",
 ];
+
+/// The outbox status as the report prints it.
+fn status_label(s: &str) -> &'static str {
+    match s {
+        "queued" => "Na fila",
+        "sending" => "Enviando",
+        "sent" => "Enviada",
+        "delivered" => "Entregue",
+        "read" => "Lida",
+        "failed" => "Falhou",
+        "suppressed" => "Suprimida",
+        _ => "Incerta",
+    }
+}
 
 pub struct Campaign {
     pub from: NaiveDate,
@@ -48,7 +69,11 @@ pub fn local_midnight(tz: chrono_tz::Tz, d: NaiveDate) -> chrono::DateTime<chron
 async fn load(ctx: &RenderCtx, p: &Params) -> Result<Campaign, RenderError> {
     let (from, to) = match (p.from, p.to) {
         (Some(f), Some(t)) => (f, t),
-        _ => return Err(RenderError::Data("params.from and params.to are required".into())),
+        _ => {
+            return Err(RenderError::Data(
+                "params.from and params.to are required".into(),
+            ))
+        }
     };
     let start = local_midnight(ctx.tz, from);
     let end = local_midnight(ctx.tz, to + Days::new(1));
@@ -141,7 +166,10 @@ fn rate(part: i64, whole: i64) -> String {
     if whole == 0 {
         "—".into()
     } else {
-        format!("{}%", ptbr::format_decimal(100.0 * part as f64 / whole as f64, 1))
+        format!(
+            "{}%",
+            ptbr::format_decimal(100.0 * part as f64 / whole as f64, 1)
+        )
     }
 }
 
@@ -161,8 +189,20 @@ fn count(c: &Campaign, channel: &str, status: &str) -> i64 {
 pub fn to_json(ctx: &RenderCtx, c: &Campaign) -> Result<Value, RenderError> {
     let funnel = charts::bars(
         &["Criadas", "Enviadas", "Entregues", "Lidas", "Respondidas"].map(String::from),
-        &[c.total as f64, c.sent as f64, c.delivered as f64, c.read as f64, 0.0],
-        &[charts::NEUTRAL, charts::PRIMARY, charts::ACCENT, charts::GOOD, charts::NEUTRAL],
+        &[
+            c.total as f64,
+            c.sent as f64,
+            c.delivered as f64,
+            c.read as f64,
+            0.0,
+        ],
+        &[
+            charts::NEUTRAL,
+            charts::PRIMARY,
+            charts::ACCENT,
+            charts::GOOD,
+            charts::NEUTRAL,
+        ],
         (600, 220),
     )
     .map_err(RenderError::Chart)?;
@@ -174,14 +214,26 @@ pub fn to_json(ctx: &RenderCtx, c: &Campaign) -> Result<Value, RenderError> {
     let timeline = charts::timeline(
         &labels,
         &[
-            ("Criadas", charts::NEUTRAL, c.days.iter().map(|d| d.1 as f64).collect()),
-            ("Enviadas", charts::PRIMARY, c.days.iter().map(|d| d.2 as f64).collect()),
-            ("Falhas", charts::DANGER, c.days.iter().map(|d| d.3 as f64).collect()),
+            (
+                "Criadas",
+                charts::NEUTRAL,
+                c.days.iter().map(|d| d.1 as f64).collect(),
+            ),
+            (
+                "Enviadas",
+                charts::PRIMARY,
+                c.days.iter().map(|d| d.2 as f64).collect(),
+            ),
+            (
+                "Falhas",
+                charts::DANGER,
+                c.days.iter().map(|d| d.3 as f64).collect(),
+            ),
         ],
     )
     .map_err(RenderError::Chart)?;
     let mut header = vec!["Canal".to_string()];
-    header.extend(STATUSES.iter().map(|s| s.to_string()));
+    header.extend(STATUSES.iter().map(|s| status_label(s).to_string()));
     header.push("Total".into());
     let rows: Vec<Value> = channels(c)
         .iter()
@@ -200,7 +252,12 @@ pub fn to_json(ctx: &RenderCtx, c: &Campaign) -> Result<Value, RenderError> {
     let mut data = ctx.base_json();
     data.insert(
         "period".into(),
-        format!("{} a {}", ptbr::format_date(c.from), ptbr::format_date(c.to)).into(),
+        format!(
+            "{} a {}",
+            ptbr::format_date(c.from),
+            ptbr::format_date(c.to)
+        )
+        .into(),
     );
     data.insert(
         "scope".into(),
@@ -211,12 +268,18 @@ pub fn to_json(ctx: &RenderCtx, c: &Campaign) -> Result<Value, RenderError> {
         .into(),
     );
     data.insert("total".into(), n(c.total).into());
-    data.insert("sent".into(), format!("{} ({})", n(c.sent), rate(c.sent, c.total)).into());
+    data.insert(
+        "sent".into(),
+        format!("{} ({})", n(c.sent), rate(c.sent, c.total)).into(),
+    );
     data.insert(
         "delivered".into(),
         format!("{} ({})", n(c.delivered), rate(c.delivered, c.sent)).into(),
     );
-    data.insert("read".into(), format!("{} ({})", n(c.read), rate(c.read, c.delivered)).into());
+    data.insert(
+        "read".into(),
+        format!("{} ({})", n(c.read), rate(c.read, c.delivered)).into(),
+    );
     data.insert("failed".into(), n(c.failed).into());
     data.insert("funnel_chart".into(), funnel.into());
     data.insert(
@@ -266,7 +329,11 @@ pub fn to_sheets(c: &Campaign) -> Vec<Sheet> {
         funnel.rows.push(vec![
             Cell::text(label),
             Cell::Int(v),
-            if base == 0 { Cell::Empty } else { Cell::Pct(100.0 * v as f64 / base as f64) },
+            if base == 0 {
+                Cell::Empty
+            } else {
+                Cell::Pct(100.0 * v as f64 / base as f64)
+            },
         ]);
     }
     funnel.chart = Some(ChartSpec {
@@ -276,7 +343,7 @@ pub fn to_sheets(c: &Campaign) -> Vec<Sheet> {
         series: vec![1],
     });
     let mut head = vec!["Canal"];
-    head.extend(STATUSES);
+    head.extend(STATUSES.map(status_label));
     head.push("Total");
     let mut by = Sheet::new("Por canal", &head);
     for ch in channels(c) {
@@ -293,7 +360,9 @@ pub fn to_sheets(c: &Campaign) -> Vec<Sheet> {
     let mut fails = Sheet::new("Falhas", &["Motivo", "Canal", "Mensagens"]);
     fails.widths = vec![60.0];
     for f in &c.failures {
-        fails.rows.push(vec![Cell::text(&f.0), Cell::text(&f.1), Cell::Int(f.2)]);
+        fails
+            .rows
+            .push(vec![Cell::text(&f.0), Cell::text(&f.1), Cell::Int(f.2)]);
     }
     vec![days, funnel, by, fails]
 }
@@ -302,5 +371,13 @@ pub async fn render(ctx: &RenderCtx, p: &Params, format: Format) -> Result<Outpu
     let c = load(ctx, p).await?;
     ctx.check_cancel()?;
     let name = format!("relatorio-envios-{}-a-{}", c.from, c.to);
-    finish_output(ctx, format, &name, TEMPLATE, to_json(ctx, &c)?, to_sheets(&c)).await
+    finish_output(
+        ctx,
+        format,
+        &name,
+        TEMPLATE,
+        to_json(ctx, &c)?,
+        to_sheets(&c),
+    )
+    .await
 }

@@ -51,11 +51,16 @@ fn mean(xs: impl IntoIterator<Item = f64>) -> Option<f64> {
 }
 
 /// Aggregates the cards of a class (pure).
-pub fn aggregate(cards: &[ReportCard], class_means: &BTreeMap<(String, i16), f64>) -> Vec<SubjectStats> {
+pub fn aggregate(
+    cards: &[ReportCard],
+    class_means: &BTreeMap<(String, i16), f64>,
+) -> Vec<SubjectStats> {
     let mut by: BTreeMap<String, (String, Vec<f64>)> = BTreeMap::new();
     for c in cards {
         for l in &c.lines {
-            let e = by.entry(l.code.clone()).or_insert_with(|| (l.name.clone(), Vec::new()));
+            let e = by
+                .entry(l.code.clone())
+                .or_insert_with(|| (l.name.clone(), Vec::new()));
             if let Some(a) = l.average {
                 e.1.push(a);
             }
@@ -80,12 +85,14 @@ pub fn aggregate(cards: &[ReportCard], class_means: &BTreeMap<(String, i16), f64
             }
         })
         .collect();
-    out.sort_by(|a, b| ptbr::fold(&a.name).cmp(&ptbr::fold(&b.name)));
+    out.sort_by_key(|s| ptbr::fold(&s.name));
     out
 }
 
 async fn load(ctx: &RenderCtx, p: &Params) -> Result<ClassReport, RenderError> {
-    let year = p.year.ok_or_else(|| RenderError::Data("params.year is missing".into()))?;
+    let year = p
+        .year
+        .ok_or_else(|| RenderError::Data("params.year is missing".into()))?;
     let code = p.class.as_deref().unwrap_or_default();
     let class = academic::class_by_code(&ctx.pg, ctx.tenant, code).await?;
     let students = academic::class_students(&ctx.pg, ctx.tenant, class.id).await?;
@@ -145,9 +152,21 @@ pub fn to_json(ctx: &RenderCtx, r: &ClassReport) -> Result<Value, RenderError> {
         Situation::InProgress,
     ];
     let sit_chart = charts::bars(
-        &situations.iter().map(|s| s.label().to_string()).collect::<Vec<_>>(),
-        &situations.iter().map(|s| count(*s) as f64).collect::<Vec<_>>(),
-        &[charts::GOOD, charts::ACCENT, charts::DANGER, charts::DANGER, charts::NEUTRAL],
+        &situations
+            .iter()
+            .map(|s| s.label().to_string())
+            .collect::<Vec<_>>(),
+        &situations
+            .iter()
+            .map(|s| count(*s) as f64)
+            .collect::<Vec<_>>(),
+        &[
+            charts::GOOD,
+            charts::ACCENT,
+            charts::DANGER,
+            charts::DANGER,
+            charts::NEUTRAL,
+        ],
         (640, 200),
     )
     .map_err(RenderError::Chart)?;
@@ -158,7 +177,13 @@ pub fn to_json(ctx: &RenderCtx, r: &ClassReport) -> Result<Value, RenderError> {
             let chart = charts::bars(
                 &BINS.iter().map(|b| b.to_string()).collect::<Vec<_>>(),
                 &s.bins.iter().map(|b| *b as f64).collect::<Vec<_>>(),
-                &[charts::DANGER, charts::DANGER, charts::ACCENT, charts::PRIMARY, charts::GOOD],
+                &[
+                    charts::DANGER,
+                    charts::DANGER,
+                    charts::ACCENT,
+                    charts::PRIMARY,
+                    charts::GOOD,
+                ],
                 (330, 170),
             )
             .map_err(RenderError::Chart)?;
@@ -190,7 +215,10 @@ pub fn to_json(ctx: &RenderCtx, r: &ClassReport) -> Result<Value, RenderError> {
     let low_att: Vec<Value> = ranking(r)
         .iter()
         .enumerate()
-        .filter(|(_, c)| c.overall_attendance_pct.is_some_and(|p| p < card::MIN_ATTENDANCE_PCT))
+        .filter(|(_, c)| {
+            c.overall_attendance_pct
+                .is_some_and(|p| p < card::MIN_ATTENDANCE_PCT)
+        })
         .map(|(i, _)| json!([i, 3]))
         .collect();
     let alerts: Vec<Value> = r
@@ -200,7 +228,11 @@ pub fn to_json(ctx: &RenderCtx, r: &ClassReport) -> Result<Value, RenderError> {
             json!([
                 a.student,
                 a.rule,
-                if a.scope.is_empty() { "—".to_string() } else { a.scope.clone() },
+                if a.scope.is_empty() {
+                    "—".to_string()
+                } else {
+                    a.scope.clone()
+                },
                 ptbr::format_date(a.opened_at.with_timezone(&ctx.tz).date_naive()),
             ])
         })
@@ -209,14 +241,21 @@ pub fn to_json(ctx: &RenderCtx, r: &ClassReport) -> Result<Value, RenderError> {
     let class_att = mean(r.cards.iter().filter_map(|c| c.overall_attendance_pct));
     let mut data = ctx.base_json();
     data.insert("year".into(), r.year.into());
-    data.insert("class".into(), format!("{} ({})", r.class.name, r.class.code).into());
+    data.insert(
+        "class".into(),
+        format!("{} ({})", r.class.name, r.class.code).into(),
+    );
     data.insert(
         "teacher".into(),
         r.class.teacher.clone().unwrap_or_else(|| "—".into()).into(),
     );
     data.insert(
         "coordinator".into(),
-        r.class.coordinator.clone().unwrap_or_else(|| "—".into()).into(),
+        r.class
+            .coordinator
+            .clone()
+            .unwrap_or_else(|| "—".into())
+            .into(),
     );
     data.insert("students".into(), r.cards.len().to_string().into());
     data.insert("average".into(), grade(class_avg).into());
@@ -236,9 +275,16 @@ pub fn to_json(ctx: &RenderCtx, r: &ClassReport) -> Result<Value, RenderError> {
 }
 
 pub fn to_sheets(r: &ClassReport) -> Vec<Sheet> {
-    let mut head: Vec<String> = ["Aluno", "Matrícula", "Média geral", "Frequência (%)", "Faltas", "Situação"]
-        .map(String::from)
-        .to_vec();
+    let mut head: Vec<String> = [
+        "Aluno",
+        "Matrícula",
+        "Média geral",
+        "Frequência (%)",
+        "Faltas",
+        "Situação",
+    ]
+    .map(String::from)
+    .to_vec();
     head.extend(r.subjects.iter().map(|s| s.name.clone()));
     let mut students = Sheet::new("Alunos", &[]);
     students.header = head;
@@ -253,7 +299,11 @@ pub fn to_sheets(r: &ClassReport) -> Vec<Sheet> {
             Cell::text(c.situation.label()),
         ];
         for s in &r.subjects {
-            let avg = c.lines.iter().find(|l| l.name == s.name).and_then(|l| l.average);
+            let avg = c
+                .lines
+                .iter()
+                .find(|l| l.name == s.name)
+                .and_then(|l| l.average);
             row.push(Cell::opt(avg, 1));
         }
         students.rows.push(row);
@@ -269,7 +319,10 @@ pub fn to_sheets(r: &ClassReport) -> Vec<Sheet> {
         categories: 0,
         series: (1..=r.labels.len() as u16).collect(),
     });
-    let mut dist = Sheet::new("Distribuição", &["Disciplina", BINS[0], BINS[1], BINS[2], BINS[3], BINS[4]]);
+    let mut dist = Sheet::new(
+        "Distribuição",
+        &["Disciplina", BINS[0], BINS[1], BINS[2], BINS[3], BINS[4]],
+    );
     for s in &r.subjects {
         let mut row = vec![Cell::text(&s.name)];
         row.extend(s.term_means.iter().map(|g| Cell::opt(*g, 1)));
@@ -288,7 +341,15 @@ pub fn to_sheets(r: &ClassReport) -> Vec<Sheet> {
     });
     let mut rank = Sheet::new(
         "Frequência",
-        &["Posição", "Aluno", "Matrícula", "Frequência (%)", "Faltas", "Média geral", "Situação"],
+        &[
+            "Posição",
+            "Aluno",
+            "Matrícula",
+            "Frequência (%)",
+            "Faltas",
+            "Média geral",
+            "Situação",
+        ],
     );
     rank.widths = vec![9.0, 32.0, 12.0];
     for (i, c) in ranking(r).iter().enumerate() {
@@ -302,7 +363,10 @@ pub fn to_sheets(r: &ClassReport) -> Vec<Sheet> {
             Cell::text(c.situation.label()),
         ]);
     }
-    let mut alerts = Sheet::new("Alunos em risco", &["Aluno", "Alerta", "Escopo", "Aberto em"]);
+    let mut alerts = Sheet::new(
+        "Alunos em risco",
+        &["Aluno", "Alerta", "Escopo", "Aberto em"],
+    );
     alerts.widths = vec![32.0, 32.0, 16.0, 12.0];
     for a in &r.alerts {
         alerts.rows.push(vec![
@@ -319,7 +383,15 @@ pub async fn render(ctx: &RenderCtx, p: &Params, format: Format) -> Result<Outpu
     let r = load(ctx, p).await?;
     ctx.check_cancel()?;
     let name = format!("relatorio-turma-{}", slug(&r.class.code));
-    finish_output(ctx, format, &name, TEMPLATE, to_json(ctx, &r)?, to_sheets(&r)).await
+    finish_output(
+        ctx,
+        format,
+        &name,
+        TEMPLATE,
+        to_json(ctx, &r)?,
+        to_sheets(&r),
+    )
+    .await
 }
 
 /// Writes the report in `format`: the template over `data` (PDF) or the sheets.

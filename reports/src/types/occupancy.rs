@@ -33,7 +33,11 @@ pub struct Occupancy {
 async fn load(ctx: &RenderCtx, p: &Params) -> Result<Occupancy, RenderError> {
     let (from, to) = match (p.from, p.to) {
         (Some(f), Some(t)) => (f, t),
-        _ => return Err(RenderError::Data("params.from and params.to are required".into())),
+        _ => {
+            return Err(RenderError::Data(
+                "params.from and params.to are required".into(),
+            ))
+        }
     };
     let start = local_midnight(ctx.tz, from);
     let end = local_midnight(ctx.tz, to + Days::new(1));
@@ -135,14 +139,26 @@ pub fn to_json(ctx: &RenderCtx, o: &Occupancy) -> Result<Value, RenderError> {
     };
     let heat = charts::heatmap(&o.heat, first, last).map_err(RenderError::Chart)?;
     let daily = charts::timeline(
-        &o.daily.iter().map(|d| d.0.format("%d/%m").to_string()).collect::<Vec<_>>(),
-        &[("Reservas", charts::PRIMARY, o.daily.iter().map(|d| d.1 as f64).collect())],
+        &o.daily
+            .iter()
+            .map(|d| d.0.format("%d/%m").to_string())
+            .collect::<Vec<_>>(),
+        &[(
+            "Reservas",
+            charts::PRIMARY,
+            o.daily.iter().map(|d| d.1 as f64).collect(),
+        )],
     )
     .map_err(RenderError::Chart)?;
     let mut data = ctx.base_json();
     data.insert(
         "period".into(),
-        format!("{} a {}", ptbr::format_date(o.from), ptbr::format_date(o.to)).into(),
+        format!(
+            "{} a {}",
+            ptbr::format_date(o.from),
+            ptbr::format_date(o.to)
+        )
+        .into(),
     );
     data.insert("total".into(), ptbr::format_number(total as f64).into());
     data.insert("hours".into(), hours(booked).into());
@@ -185,7 +201,10 @@ pub fn to_json(ctx: &RenderCtx, o: &Occupancy) -> Result<Value, RenderError> {
 }
 
 pub fn to_sheets(o: &Occupancy) -> Vec<Sheet> {
-    let mut per_day = Sheet::new("Por recurso e dia", &["Recurso", "Dia", "Reservas", "Horas"]);
+    let mut per_day = Sheet::new(
+        "Por recurso e dia",
+        &["Recurso", "Dia", "Reservas", "Horas"],
+    );
     per_day.widths = vec![24.0, 12.0];
     for r in &o.per_day {
         per_day.rows.push(vec![
@@ -197,7 +216,14 @@ pub fn to_sheets(o: &Occupancy) -> Vec<Sheet> {
     }
     let mut res = Sheet::new(
         "Por recurso",
-        &["Recurso", "Reservas", "Horas", "Canceladas", "Cancelamento (%)", "Dias com reserva"],
+        &[
+            "Recurso",
+            "Reservas",
+            "Horas",
+            "Canceladas",
+            "Cancelamento (%)",
+            "Dias com reserva",
+        ],
     );
     res.widths = vec![24.0];
     for r in &o.per_resource {
@@ -221,9 +247,11 @@ pub fn to_sheets(o: &Occupancy) -> Vec<Sheet> {
     let mut heat = Sheet::new("Mapa de calor", &[]);
     heat.header = heat_head;
     heat.widths = vec![14.0];
-    for (d, name) in ["segunda", "terça", "quarta", "quinta", "sexta", "sábado", "domingo"]
-        .iter()
-        .enumerate()
+    for (d, name) in [
+        "segunda", "terça", "quarta", "quinta", "sexta", "sábado", "domingo",
+    ]
+    .iter()
+    .enumerate()
     {
         let mut row = vec![Cell::text(*name)];
         row.extend(o.heat[d].iter().map(|n| Cell::Int(*n as i64)));
@@ -231,7 +259,9 @@ pub fn to_sheets(o: &Occupancy) -> Vec<Sheet> {
     }
     let mut daily = Sheet::new("Por dia", &["Dia", "Reservas"]);
     for d in &o.daily {
-        daily.rows.push(vec![Cell::text(ptbr::format_date(d.0)), Cell::Int(d.1)]);
+        daily
+            .rows
+            .push(vec![Cell::text(ptbr::format_date(d.0)), Cell::Int(d.1)]);
     }
     daily.chart = Some(ChartSpec {
         title: "Reservas por dia".into(),
@@ -246,5 +276,13 @@ pub async fn render(ctx: &RenderCtx, p: &Params, format: Format) -> Result<Outpu
     let o = load(ctx, p).await?;
     ctx.check_cancel()?;
     let name = format!("relatorio-ocupacao-{}-a-{}", o.from, o.to);
-    finish_output(ctx, format, &name, TEMPLATE, to_json(ctx, &o)?, to_sheets(&o)).await
+    finish_output(
+        ctx,
+        format,
+        &name,
+        TEMPLATE,
+        to_json(ctx, &o)?,
+        to_sheets(&o),
+    )
+    .await
 }

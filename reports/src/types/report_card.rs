@@ -61,14 +61,20 @@ pub fn card_json(
         if l.average.is_some_and(|a| a < card::PASS_GRADE) {
             bad.push(json!([y, base]));
         }
-        if l.attendance_pct.is_some_and(|p| p < card::MIN_ATTENDANCE_PCT) {
+        if l.attendance_pct
+            .is_some_and(|p| p < card::MIN_ATTENDANCE_PCT)
+        {
             bad.push(json!([y, base + 2]));
         }
         if l.situation.is_bad() {
             bad.push(json!([y, base + 3]));
         }
         row.push(grade(l.average));
-        row.push(l.absences.map(|a| a.to_string()).unwrap_or_else(|| "—".into()));
+        row.push(
+            l.absences
+                .map(|a| a.to_string())
+                .unwrap_or_else(|| "—".into()),
+        );
         row.push(pct(l.attendance_pct));
         row.push(l.situation.label().to_string());
         rows.push(row);
@@ -111,7 +117,11 @@ pub fn cards_pdf(
     let mut data = ctx.base_json();
     data.insert("year".into(), year.into());
     data.insert("cards".into(), Value::Array(cards));
-    Ok(crate::pdf::compile(TEMPLATE, &Value::Object(data), ctx.today)?)
+    Ok(crate::pdf::compile(
+        TEMPLATE,
+        &Value::Object(data),
+        ctx.today,
+    )?)
 }
 
 /// Who the report is about.
@@ -174,7 +184,9 @@ async fn n_terms(ctx: &RenderCtx, year: i32, peers: &[Uuid]) -> Result<usize, Re
 
 /// Renders the report card(s) in `format`.
 pub async fn render(ctx: &RenderCtx, p: &Params, format: Format) -> Result<Output, RenderError> {
-    let year = p.year.ok_or_else(|| RenderError::Data("params.year is missing".into()))?;
+    let year = p
+        .year
+        .ok_or_else(|| RenderError::Data("params.year is missing".into()))?;
     let sc = scope(ctx, p, year).await?;
     if sc.students.len() > ctx.max_students {
         return Err(RenderError::Data(format!(
@@ -202,7 +214,8 @@ pub async fn render(ctx: &RenderCtx, p: &Params, format: Format) -> Result<Outpu
                 card::build(s, sc.class.as_ref(), year, n, &rec, &subjects, &class_means)
             })
             .collect();
-        out.add(ctx, year, done, total, &observations, cards).await?;
+        out.add(ctx, year, done, total, &observations, cards)
+            .await?;
         done += batch.len();
         (ctx.progress)(done, total).await;
     }
@@ -213,14 +226,19 @@ pub async fn render(ctx: &RenderCtx, p: &Params, format: Format) -> Result<Outpu
 /// The output being built, batch after batch.
 enum Batches {
     /// Batch PDFs on disk, concatenated at the end.
-    Pdf { parts: Vec<tempfile::NamedTempFile> },
+    Pdf {
+        parts: Vec<tempfile::NamedTempFile>,
+    },
     /// One PDF per student, streamed into the ZIP.
     Zip {
-        zip: zip::ZipWriter<std::fs::File>,
+        zip: Box<zip::ZipWriter<std::fs::File>>,
         file: tempfile::NamedTempFile,
         pages: usize,
     },
-    Table { sheets: Vec<Sheet>, csv: bool },
+    Table {
+        sheets: Vec<Sheet>,
+        csv: bool,
+    },
 }
 
 impl Batches {
@@ -229,8 +247,12 @@ impl Batches {
             Format::Pdf => Batches::Pdf { parts: Vec::new() },
             Format::Zip => {
                 let file = ctx.temp(".zip")?;
-                let zip = zip::ZipWriter::new(file.reopen()?);
-                Batches::Zip { zip, file, pages: 0 }
+                let zip = Box::new(zip::ZipWriter::new(file.reopen()?));
+                Batches::Zip {
+                    zip,
+                    file,
+                    pages: 0,
+                }
             }
             Format::Xlsx | Format::Csv => Batches::Table {
                 sheets: sheets(n_terms),
@@ -318,7 +340,10 @@ impl Batches {
             Batches::Table { sheets, csv } => {
                 let mut file = ctx.temp(if csv { ".csv" } else { ".xlsx" })?;
                 if csv {
-                    crate::tables::write_csv(&sheets[0], std::io::BufWriter::new(file.as_file_mut()))?;
+                    crate::tables::write_csv(
+                        &sheets[0],
+                        std::io::BufWriter::new(file.as_file_mut()),
+                    )?;
                 } else {
                     let primary = ctx.primary;
                     let w = file.reopen()?;
@@ -344,7 +369,14 @@ fn sheets(n_terms: usize) -> Vec<Sheet> {
     cards.widths = vec![12.0, 32.0, 12.0, 24.0];
     let mut summary = Sheet::new(
         "Resumo",
-        &["Aluno", "Matrícula", "Média geral", "Frequência (%)", "Faltas", "Situação"],
+        &[
+            "Aluno",
+            "Matrícula",
+            "Média geral",
+            "Frequência (%)",
+            "Faltas",
+            "Situação",
+        ],
     );
     summary.widths = vec![32.0, 12.0];
     summary.chart = Some(ChartSpec {

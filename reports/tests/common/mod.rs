@@ -32,24 +32,56 @@ pub fn grade(s: usize, j: usize, t: i16) -> f64 {
 }
 
 pub const NAMES: [&str; 8] = [
-    "Ana Beatriz Souza", "Bruno Oliveira", "Carla Dias", "Davi Lima", "Eduarda Castro",
-    "Felipe Araújo", "Gabriela Nunes", "Heitor Martins",
+    "Ana Beatriz Souza",
+    "Bruno Oliveira",
+    "Carla Dias",
+    "Davi Lima",
+    "Eduarda Castro",
+    "Felipe Araújo",
+    "Gabriela Nunes",
+    "Heitor Martins",
 ];
 
 pub const SUBJECTS: [&str; 20] = [
-    "Matemática", "Língua Portuguesa", "História", "Geografia", "Ciências", "Inglês", "Artes",
-    "Educação Física", "Física", "Química", "Biologia", "Filosofia", "Sociologia", "Espanhol",
-    "Redação", "Literatura", "Projeto de Vida", "Tecnologia", "Música", "Ensino Religioso",
+    "Matemática",
+    "Língua Portuguesa",
+    "História",
+    "Geografia",
+    "Ciências",
+    "Inglês",
+    "Artes",
+    "Educação Física",
+    "Física",
+    "Química",
+    "Biologia",
+    "Filosofia",
+    "Sociologia",
+    "Espanhol",
+    "Redação",
+    "Literatura",
+    "Projeto de Vida",
+    "Tecnologia",
+    "Música",
+    "Ensino Religioso",
 ];
 
 pub async fn tenant(pool: &PgPool) -> Uuid {
-    jobs::testing::create_tenant(pool, "Colégio Estadual Professora Maria José").await.id
+    jobs::testing::create_tenant(pool, "Colégio Estadual Professora Maria José")
+        .await
+        .id
 }
 
 /// A class of `n` students, `subjects` subjects, `terms` terms graded (the
 /// last student misses term 2 everywhere), attendance per subject, and one
 /// open alert on student 0.
-pub async fn school(pool: &PgPool, tenant: Uuid, code: &str, n: usize, subjects: usize, terms: i16) -> School {
+pub async fn school(
+    pool: &PgPool,
+    tenant: Uuid,
+    code: &str,
+    n: usize,
+    subjects: usize,
+    terms: i16,
+) -> School {
     let class_id = Uuid::new_v4();
     let teacher = Uuid::new_v4();
     sqlx::query("insert into staff (id, tenant_id, code, name, role) values ($1, $2, $3, 'Prof.ª Helena Ribeiro', 'teacher')")
@@ -76,10 +108,25 @@ pub async fn school(pool: &PgPool, tenant: Uuid, code: &str, n: usize, subjects:
         } else {
             format!("{} {s}", NAMES[s % NAMES.len()])
         };
-        sqlx::query("insert into students (id, tenant_id, registration, name) values ($1, $2, $3, $4)")
-            .bind(id).bind(tenant).bind(&reg).bind(&name).execute(pool).await.unwrap();
-        sqlx::query("insert into enrollments (tenant_id, student_id, class_id) values ($1, $2, $3)")
-            .bind(tenant).bind(id).bind(class_id).execute(pool).await.unwrap();
+        sqlx::query(
+            "insert into students (id, tenant_id, registration, name) values ($1, $2, $3, $4)",
+        )
+        .bind(id)
+        .bind(tenant)
+        .bind(&reg)
+        .bind(&name)
+        .execute(pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "insert into enrollments (tenant_id, student_id, class_id) values ($1, $2, $3)",
+        )
+        .bind(tenant)
+        .bind(id)
+        .bind(class_id)
+        .execute(pool)
+        .await
+        .unwrap();
         for (j, (c, _)) in subs.iter().enumerate() {
             for t in 1..=terms {
                 if s == n - 1 && n > 1 && t == 2 {
@@ -113,31 +160,48 @@ pub async fn school(pool: &PgPool, tenant: Uuid, code: &str, n: usize, subjects:
         "insert into alert_rules (id, tenant_id, name, condition, audience, channels, template)
          values ($1, $2, $3, '{}'::jsonb, '{guardians}', '{email}', 'x')",
     )
-    .bind(rule).bind(tenant).bind(format!("Frequência abaixo de 75% ({code})"))
-    .execute(pool).await.unwrap();
+    .bind(rule)
+    .bind(tenant)
+    .bind(format!("Frequência abaixo de 75% ({code})"))
+    .execute(pool)
+    .await
+    .unwrap();
     sqlx::query(
         "insert into alerts (id, tenant_id, rule_id, student_id, scope, status, opened_at, changed_at)
          values ($1, $2, $3, $4, 'matematica', 'open', now(), now())",
     )
     .bind(Uuid::new_v4()).bind(tenant).bind(rule).bind(students[0].0)
     .execute(pool).await.unwrap();
-    School { tenant, class: code.to_string(), students, subjects: subs, terms }
+    School {
+        tenant,
+        class: code.to_string(),
+        students,
+        subjects: subs,
+        terms,
+    }
 }
 
 /// Notifications over November 2026: per channel some sent, delivered, read, failed.
 pub async fn outbox(pool: &PgPool, tenant: Uuid) {
     let base = Utc.with_ymd_and_hms(2026, 11, 3, 13, 0, 0).unwrap();
-    let mut i = 0;
-    for (channel, status, n, err) in [
+    for (i, (channel, status, n, err)) in [
         ("email", "delivered", 12, None),
         ("email", "read", 5, None),
         ("email", "failed", 3, Some("550 mailbox unavailable")),
         ("whatsapp", "read", 9, None),
-        ("whatsapp", "failed", 2, Some("131026 message undeliverable")),
+        (
+            "whatsapp",
+            "failed",
+            2,
+            Some("131026 message undeliverable"),
+        ),
         ("sms", "sent", 4, None),
-    ] {
+    ]
+    .into_iter()
+    .enumerate()
+    {
         for k in 0..n {
-            let at = base + chrono::Duration::hours((i * 13 + k) as i64 % 400);
+            let at = base + chrono::Duration::hours(((i * 97 + k * 29) % 620) as i64);
             let sent = status != "failed";
             sqlx::query(
                 "insert into notifications (id, tenant_id, dedup_key, channel, recipient, message, status,
@@ -151,14 +215,15 @@ pub async fn outbox(pool: &PgPool, tenant: Uuid) {
             .bind(err).bind(at).bind(sent)
             .execute(pool).await.unwrap();
         }
-        i += 1;
     }
 }
 
 /// Bookings of three rooms in November 2026 (São Paulo), two cancelled.
 pub async fn bookings(pool: &PgPool, tenant: Uuid) {
     for k in 0..30 {
-        let start = Utc.with_ymd_and_hms(2026, 11, 2 + (k % 20), 11 + (k % 9), 0, 0).unwrap();
+        let start = Utc
+            .with_ymd_and_hms(2026, 11, 2 + (k % 20), 11 + (k % 9), 0, 0)
+            .unwrap();
         let end = start + chrono::Duration::minutes(90);
         sqlx::query(
             "insert into event_bookings (tenant_id, booking_id, family, resource_id, start_time, end_time, cancelled)
@@ -207,7 +272,10 @@ pub fn pdf_text(path: &std::path::Path) -> String {
 }
 
 pub fn pdf_pages(path: &std::path::Path) -> usize {
-    let out = std::process::Command::new("pdfinfo").arg(path).output().expect("pdfinfo");
+    let out = std::process::Command::new("pdfinfo")
+        .arg(path)
+        .output()
+        .expect("pdfinfo");
     let text = String::from_utf8_lossy(&out.stdout).to_string();
     text.lines()
         .find_map(|l| l.strip_prefix("Pages:"))

@@ -69,7 +69,10 @@ impl JobKind for Scheduled {
         }
         for (i, r) in p.recipients.iter().enumerate() {
             if !email_ok(r) {
-                return Err(FieldError::new(format!("recipients[{i}]"), "not an e-mail address"));
+                return Err(FieldError::new(
+                    format!("recipients[{i}]"),
+                    "not an e-mail address",
+                ));
             }
         }
         Ok(())
@@ -136,7 +139,10 @@ pub async fn deliver(
     if r.deliver_to.is_empty() {
         return Ok(0);
     }
-    let name = r.file_name.clone().unwrap_or_else(|| format!("relatorio.{}", r.format));
+    let name = r
+        .file_name
+        .clone()
+        .unwrap_or_else(|| format!("relatorio.{}", r.format));
     let title = format!("{} — {school}", label(r));
     let mut msg = MessageSpec {
         subject: Some(title.clone()),
@@ -215,6 +221,9 @@ mod tests {
         assert_eq!(Scheduled::validate(&none).unwrap_err().path, "recipients");
         let mut badreq = ok;
         badreq.report.format = "doc".into();
-        assert_eq!(Scheduled::validate(&badreq).unwrap_err().path, "report.format");
+        assert_eq!(
+            Scheduled::validate(&badreq).unwrap_err().path,
+            "report.format"
+        );
     }
 }

@@ -68,11 +68,29 @@ mod tests {
         let (t, r, other) = (Uuid::new_v4(), Uuid::new_v4(), Uuid::new_v4());
         let s = sign(b"k", t, r, 1_000);
         assert_eq!(verify(b"k", t, r, 1_000, &s, 999), Ok(()));
-        assert_eq!(verify(b"k", t, r, 1_000, &s, 1_001), Err(LinkError::Expired));
-        assert_eq!(verify(b"k", other, r, 1_000, &s, 999), Err(LinkError::BadSignature));
-        assert_eq!(verify(b"k", t, other, 1_000, &s, 999), Err(LinkError::BadSignature));
-        assert_eq!(verify(b"k", t, r, 2_000, &s, 999), Err(LinkError::BadSignature));
-        assert_eq!(verify(b"j", t, r, 1_000, &s, 999), Err(LinkError::BadSignature));
-        assert_eq!(verify(b"k", t, r, 1_000, "zz", 999), Err(LinkError::BadSignature));
+        assert_eq!(
+            verify(b"k", t, r, 1_000, &s, 1_001),
+            Err(LinkError::Expired)
+        );
+        assert_eq!(
+            verify(b"k", other, r, 1_000, &s, 999),
+            Err(LinkError::BadSignature)
+        );
+        assert_eq!(
+            verify(b"k", t, other, 1_000, &s, 999),
+            Err(LinkError::BadSignature)
+        );
+        assert_eq!(
+            verify(b"k", t, r, 2_000, &s, 999),
+            Err(LinkError::BadSignature)
+        );
+        assert_eq!(
+            verify(b"j", t, r, 1_000, &s, 999),
+            Err(LinkError::BadSignature)
+        );
+        assert_eq!(
+            verify(b"k", t, r, 1_000, "zz", 999),
+            Err(LinkError::BadSignature)
+        );
     }
 }

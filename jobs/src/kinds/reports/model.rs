@@ -197,14 +197,20 @@ fn check_params(t: ReportType, format: Format, mut p: Params) -> Result<Params, 
     code("params.resource", &p.resource)?;
     if let Some(o) = &p.observations {
         if o.chars().count() > 2000 {
-            return Err(FieldError::new("params.observations", "at most 2000 characters"));
+            return Err(FieldError::new(
+                "params.observations",
+                "at most 2000 characters",
+            ));
         }
     }
     match t {
         ReportType::StudentReportCard | ReportType::ClassReport => {
             let year = p.year.ok_or_else(|| missing("params.year"))?;
             if !(1900..=2200).contains(&year) {
-                return Err(FieldError::new("params.year", "must be between 1900 and 2200"));
+                return Err(FieldError::new(
+                    "params.year",
+                    "must be between 1900 and 2200",
+                ));
             }
             for (f, set) in [
                 ("params.from", p.from.is_some()),
@@ -227,7 +233,10 @@ fn check_params(t: ReportType, format: Format, mut p: Params) -> Result<Params, 
                     return Err(not_allowed("params.observations"));
                 }
                 if format == Format::Zip {
-                    return Err(FieldError::new("format", "zip is only for report cards of a class"));
+                    return Err(FieldError::new(
+                        "format",
+                        "zip is only for report cards of a class",
+                    ));
                 }
             } else {
                 match (&p.class, &p.student) {
@@ -251,7 +260,10 @@ fn check_params(t: ReportType, format: Format, mut p: Params) -> Result<Params, 
             let from = p.from.ok_or_else(|| missing("params.from"))?;
             let to = p.to.ok_or_else(|| missing("params.to"))?;
             if to < from {
-                return Err(FieldError::new("params.to", "must not be before params.from"));
+                return Err(FieldError::new(
+                    "params.to",
+                    "must not be before params.from",
+                ));
             }
             if (to - from).num_days() >= MAX_PERIOD_DAYS {
                 return Err(FieldError::new(
@@ -260,7 +272,10 @@ fn check_params(t: ReportType, format: Format, mut p: Params) -> Result<Params, 
                 ));
             }
             if format == Format::Zip {
-                return Err(FieldError::new("format", "zip is only for report cards of a class"));
+                return Err(FieldError::new(
+                    "format",
+                    "zip is only for report cards of a class",
+                ));
             }
             for (f, set) in [
                 ("params.year", p.year.is_some()),
@@ -370,21 +385,80 @@ mod tests {
         let e = |t, f, p| req(t, f, p).unwrap_err().path;
         assert_eq!(e("x", "pdf", json!({})), "type");
         assert_eq!(e("class_report", "doc", json!({})), "format");
-        assert_eq!(e("class_report", "pdf", json!({"class": "9A"})), "params.year");
-        assert_eq!(e("class_report", "pdf", json!({"year": 2026})), "params.class");
-        assert_eq!(e("class_report", "pdf", json!({"year": "x", "class": "9A"})), "params.year");
-        assert_eq!(e("class_report", "pdf", json!({"year": 2026, "class": "9A", "bogus": 1})), "params");
-        assert_eq!(e("student_report_card", "pdf", json!({"year": 2026})), "params.class");
-        assert_eq!(e("student_report_card", "zip", json!({"year": 2026, "student": "1"})), "format");
-        assert_eq!(e("campaign_report", "csv", json!({"from": "2026-11-02", "to": "2026-11-01"})), "params.to");
-        assert_eq!(e("campaign_report", "csv", json!({"from": "2026-11-02", "to": "2026-11-09", "channel": "fax"})), "params.channel");
-        assert_eq!(e("occupancy_report", "csv", json!({"from": "02/11/2026", "to": "2026-11-09"})), "params.from");
-        assert_eq!(e("occupancy_report", "xlsx", json!({"from": "2025-01-01", "to": "2026-11-09"})), "params.to");
+        assert_eq!(
+            e("class_report", "pdf", json!({"class": "9A"})),
+            "params.year"
+        );
+        assert_eq!(
+            e("class_report", "pdf", json!({"year": 2026})),
+            "params.class"
+        );
+        assert_eq!(
+            e("class_report", "pdf", json!({"year": "x", "class": "9A"})),
+            "params.year"
+        );
+        assert_eq!(
+            e(
+                "class_report",
+                "pdf",
+                json!({"year": 2026, "class": "9A", "bogus": 1})
+            ),
+            "params.bogus"
+        );
+        assert_eq!(
+            e("student_report_card", "pdf", json!({"year": 2026})),
+            "params.class"
+        );
+        assert_eq!(
+            e(
+                "student_report_card",
+                "zip",
+                json!({"year": 2026, "student": "1"})
+            ),
+            "format"
+        );
+        assert_eq!(
+            e(
+                "campaign_report",
+                "csv",
+                json!({"from": "2026-11-02", "to": "2026-11-01"})
+            ),
+            "params.to"
+        );
+        assert_eq!(
+            e(
+                "campaign_report",
+                "csv",
+                json!({"from": "2026-11-02", "to": "2026-11-09", "channel": "fax"})
+            ),
+            "params.channel"
+        );
+        assert_eq!(
+            e(
+                "occupancy_report",
+                "csv",
+                json!({"from": "02/11/2026", "to": "2026-11-09"})
+            ),
+            "params.from"
+        );
+        assert_eq!(
+            e(
+                "occupancy_report",
+                "xlsx",
+                json!({"from": "2025-01-01", "to": "2026-11-09"})
+            ),
+            "params.to"
+        );
     }
 
     #[test]
     fn identical_requests_hash_the_same() {
-        let a = req("class_report", "pdf", json!({"year": 2026, "class": " 9A "})).unwrap();
+        let a = req(
+            "class_report",
+            "pdf",
+            json!({"year": 2026, "class": " 9A "}),
+        )
+        .unwrap();
         let b = req("class_report", "pdf", json!({"class": "9A", "year": 2026})).unwrap();
         let c = req("class_report", "xlsx", json!({"class": "9A", "year": 2026})).unwrap();
         assert_eq!(a.hash(), b.hash());
