@@ -57,6 +57,7 @@ pub fn spec(registry: &Registry) -> Value {
     api.merge(routes::documents::DocumentsApi::openapi());
     api.merge(routes::payments::PaymentsApi::openapi());
     api.merge(routes::campaigns::CampaignsApi::openapi());
+    api.merge(routes::reports::ReportsApi::openapi());
     api.merge(routes::events::EventsApi::openapi());
     api.merge(routes::event_rules::EventRulesApi::openapi());
     api.merge(routes::forecasting::ForecastingApi::openapi());

@@ -30,6 +30,7 @@ pub struct Settings {
     pub alerts: crate::kinds::alerts::AlertsSettings,
     pub payments: crate::kinds::payments::PaymentsSettings,
     pub campaigns: crate::kinds::campaigns::CampaignsSettings,
+    pub reports: crate::kinds::reports::ReportsSettings,
 }
 
 /// Trace export. Off (logs only) unless `otlp_endpoint` is set.

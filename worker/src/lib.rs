@@ -41,8 +41,9 @@ pub async fn run(
     only: Vec<String>,
     shutdown: impl Future<Output = ()> + Send + 'static,
 ) -> anyhow::Result<()> {
-    let mut registry = Registry::builtin();
-    // The forecasting kinds live in their own crate (augurs stays out of `jobs`).
+    // The builtin kinds plus `reports.render` with its renderer (the reports crate), and the
+    // forecasting kinds (augurs and typst stay out of `jobs`).
+    let mut registry = reports::registry();
     forecasting::kinds::register(&mut registry);
     let registry = Arc::new(registry);
     let queues = select_queues(&registry, &settings, &only)?;

@@ -9,7 +9,8 @@
 //! - [`actions`]: bulk retry/cancel/delete, pause/resume.
 //! - Per tenant ([`tenant`]: the `?tenant=` choice): [`outbox`] (notification rows by
 //!   status, `unknown` first), [`documents`] (failed ones with their reason, re-extract),
-//!   [`alerts`] (by rule and status, ack), [`payments`] (by status, `needs_review` first), [`campaigns`] (progress, rates, ETA; pause/resume/cancel).
+//!   [`alerts`] (by rule and status, ack), [`payments`] (by status, `needs_review` first), [`campaigns`] (progress, rates, ETA;
+//!   pause/resume/cancel), [`reports`] (by status, progress, errors).
 //! - [`events`]: event dead letters of every tenant (retry, discard).
 //! - [`live`]: the JSON the page script polls every 2 s; [`mask`]: sensitive payload fields.
 //! - [`html`]: escaping, layout, the embedded CSS and JS (`assets/`; no CDN).
@@ -27,6 +28,7 @@ pub mod mask;
 pub mod outbox;
 pub mod pages;
 pub mod payments;
+pub mod reports;
 pub mod session;
 pub mod tenant;
 pub mod users;
@@ -63,6 +65,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/payments", get(payments::payments))
         .route("/console/campaigns", get(campaigns::campaigns))
         .route("/console/campaigns/{id}/{action}", post(campaigns::action))
+        .route("/console/reports", get(reports::reports))
         .route("/console/documents", get(documents::documents))
         .route(
             "/console/documents/{id}/reextract",

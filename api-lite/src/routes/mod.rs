@@ -21,6 +21,7 @@ pub mod notification_templates;
 pub mod notifications;
 pub mod payments;
 pub mod queues;
+pub mod reports;
 pub mod schedules;
 
 use axum::extract::DefaultBodyLimit;
@@ -54,6 +55,7 @@ pub fn router(state: AppState) -> Router {
         .merge(events::router())
         .merge(event_rules::router())
         .merge(forecasting::router())
+        .merge(reports::router())
         .merge(crate::console::router())
         .merge(crate::openapi::router(&state.registry))
         .fallback(|| async { ApiError::not_found("no_route", "no such route") })

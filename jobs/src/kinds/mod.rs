@@ -11,6 +11,7 @@ pub mod documents;
 pub mod events;
 pub mod notify;
 pub mod payments;
+pub mod reports;
 
 pub use context::{JobContext, KindHandler, Resources};
 
@@ -143,12 +144,21 @@ impl Registry {
         r.register::<events::Remind>();
         r.register::<campaigns::Dispatch>();
         r.register::<campaigns::Send>();
+        // Metadata only: the worker replaces it with the `reports` crate's renderer.
+        r.register_erased(Arc::new(reports::RenderKind::metadata_only()));
+        r.register::<reports::Scheduled>();
         r
     }
 
     pub fn register<K: JobKind>(&mut self) {
         self.kinds
             .insert(K::NAME, Arc::new(Erased::<K>(std::marker::PhantomData)));
+    }
+
+    /// Registers (or replaces) a kind given as an [`ErasedKind`] (kinds whose
+    /// run lives outside this crate, e.g. `reports.render`).
+    pub fn register_erased(&mut self, kind: Arc<dyn ErasedKind>) {
+        self.kinds.insert(kind.name(), kind);
     }
 
     pub fn get(&self, name: &str) -> Option<&Arc<dyn ErasedKind>> {

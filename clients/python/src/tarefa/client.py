@@ -46,6 +46,7 @@ class _Resources:
         self.datasets = r.Datasets(t)
         self.models = r.Models(t)
         self.predictions = r.Predictions(t)
+        self.reports = r.Reports(t)
 
 
 class Tarefa(_Resources):

@@ -742,6 +742,54 @@ class Predictions(_Resource):
         return self._call("GET", f"/v1/predictions/{_seg(id)}/csv", raw=True)
 
 
+# ------------------------------------------------------------------ reports
+
+
+class Reports(_Resource):
+    """Report cards, class, campaign and occupancy reports (PDF, XLSX, CSV) rendered by jobs."""
+
+    @operation("POST", "/v1/reports")
+    def create(self, type: str, format: str = "pdf", params: Mapping[str, Any] | None = None,
+               **fields: Any) -> ApiObject:
+        """202 with the report and its render job; the same request again within the dedup
+        window answers the same report (so a retry is safe)."""
+        return self._call("POST", "/v1/reports",
+                          json={"type": type, "format": format, "params": dict(params or {}), **fields},
+                          headers={"Idempotency-Key": f"py-{uuid.uuid4()}"})
+
+    @operation("GET", "/v1/reports")
+    def list(self, **filters: Any) -> ApiObject:
+        return self._call("GET", "/v1/reports", params=filters)
+
+    @operation("GET", "/v1/reports/{id}")
+    def get(self, id: str) -> ApiObject:
+        """Status, progress (done/total), size, pages, error."""
+        return self._call("GET", f"/v1/reports/{_seg(id)}")
+
+    @operation("POST", "/v1/reports/{id}/cancel")
+    def cancel(self, id: str) -> ApiObject:
+        return self._call("POST", f"/v1/reports/{_seg(id)}/cancel")
+
+    @operation("DELETE", "/v1/reports/{id}")
+    def delete(self, id: str) -> Any:
+        return self._call("DELETE", f"/v1/reports/{_seg(id)}", model=None)
+
+    @operation("GET", "/v1/reports/{id}/file")
+    def file(self, id: str) -> bytes:
+        """The rendered file's bytes (a 409 while it is not done)."""
+        return self._call("GET", f"/v1/reports/{_seg(id)}/file", raw=True)
+
+    @operation("POST", "/v1/reports/{id}/link")
+    def link(self, id: str) -> ApiObject:
+        """A signed, expiring download URL (for e-mails); no API key needed to follow it."""
+        return self._call("POST", f"/v1/reports/{_seg(id)}/link")
+
+    @operation("GET", "/v1/reports/{id}/download")
+    def download(self, id: str, **signature: Any) -> bytes:
+        """Follows a signed link's query (``exp``, ``sig``…) — what a browser does with the URL."""
+        return self._call("GET", f"/v1/reports/{_seg(id)}/download", params=signature, raw=True)
+
+
 def dumps(v: Any) -> str:
     """JSON text of a body (for logs and examples)."""
     return _json.dumps(_body(v), ensure_ascii=False, default=str)
