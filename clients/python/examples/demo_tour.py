@@ -12,6 +12,8 @@ Each step prints, in plain words, what it sent and what came back:
 4. a WhatsApp campaign goes to a small audience through a stand-in of Meta's Cloud API
    (``fake_whatsapp.py``, started by the demo): preview with exclusions, start, live metrics as
    the signed status webhooks come back (needs ``--wa-log``; skipped without it);
+5. the report cards of step 1's class rendered as a PDF by a ``reports.render`` job and written
+   to ``--out``.
 
 Usage: ``python demo_tour.py --url http://127.0.0.1:8080 --key tfk_… --maildir .tarefa/mail
 [--out .tarefa/demo-out]``. Exit status 1 when a step failed (the others still run).
@@ -215,6 +217,25 @@ def booking_reminders(t: Tarefa, run: str) -> None:
             f"São Paulo (version {r['version']}), status {r['status']}")
 
 
+# ------------------------------------------------------------------ 5. report cards
+
+
+def report_cards(t: Tarefa, out: Path, run: str) -> None:
+    step("5. The class's report cards → a PDF rendered by a job")
+    rep = t.reports.create("student_report_card", "pdf",
+                           {"year": YEAR, "class": f"7A-{run}",
+                            "observations": "Reunião de pais no sábado às 9h."})
+    say(f"   report {rep.id} queued (job {rep.job_id})")
+    t.jobs.wait(rep.job_id, timeout=180)
+    done = t.reports.get(rep.id)
+    if done.status != "done":
+        raise RuntimeError(f"report {done.status}: {done.get('error')}")
+    out.mkdir(parents=True, exist_ok=True)
+    path = out / f"boletins-7A-{run}.pdf"
+    path.write_bytes(t.reports.file(rep.id))
+    say(f"   {done.pages} page(s), {done.size_bytes:,} bytes → {path}".replace(",", "."))
+
+
 # ------------------------------------------------------------------ 4. WhatsApp campaign
 
 
@@ -250,22 +271,33 @@ def whatsapp_campaign(t: Tarefa, wa_log: Path | None, run: str) -> None:
                                           "turma": {"source": "attributes.turma", "default": "do seu filho"}},
                               audience={"type": "tags", "any_of": [tag]}, rate_per_second=5)
     pv = t.campaigns.preview(camp.id).to_dict()
-    say(f"   preview: {pv.get('recipients')} will receive it; excluded: {pv.get('excluded')}")
-    for sample in (pv.get("samples") or [])[:2]:
+    counts = pv  # matched, eligible, excluded (by reason)
+    excluded = {k: v for k, v in (counts.get("excluded") or {}).items() if v}
+    say(f"   preview: {counts.get('matched')} contacts match, {counts.get('eligible')} will receive it; "
+        f"excluded: {excluded}; estimated cost {pv.get('currency')} {pv.get('estimated_cost')}")
+    for sample in (pv.get("samples") or [])[:3]:
         say(f"     sample → {sample.get('phone') or sample.get('to')}: {sample.get('text') or sample.get('body') or sample}")
     t.campaigns.start(camp.id)
 
     def finished():
         c = t.campaigns.get(camp.id).to_dict()
-        counts = c.get("counts") or c.get("metrics", {}).get("counts") or {}
-        return c if c.get("status") == "completed" and counts.get("delivered", 0) + counts.get("read", 0) >= 1 else None
+        m = c.get("metrics") or {}
+        # completed, and every message's delivery receipt is in (the stand-in sends them)
+        return c if c.get("state") == "completed" and m.get("delivered", 0) >= m.get("sent", 1) else None
 
-    c = wait_for(finished, "the campaign to complete", 120)
+    try:
+        c = wait_for(finished, "the campaign to complete", 120)
+    except TimeoutError:
+        say(f"   campaign now: {t.campaigns.get(camp.id).to_dict()}")
+        raise
     time.sleep(1.5)  # the last read receipts
     c = t.campaigns.get(camp.id).to_dict()
-    metrics = c.get("metrics") or c
-    say(f"   campaign {c.get('status')}: counts {metrics.get('counts')}")
-    say(f"   rates {metrics.get('rates')}, cost {metrics.get('cost')}")
+    m = c.get("metrics") or {}
+    say(f"   campaign {c.get('state')}: {m.get('recipients')} recipients, sent {m.get('sent')}, "
+        f"delivered {m.get('delivered')}, read {m.get('read')} "
+        f"(delivery {m.get('delivery_rate', 0):.0%}, read {m.get('read_rate', 0):.0%})")
+    cost = m.get("cost") or {}
+    say(f"   cost: {cost.get('currency')} {cost.get('actual')} (Meta's {cost.get('prices_date')} prices)")
     sent = [json.loads(line) for line in wa_log.read_text(encoding="utf-8").splitlines()
             if line.strip()] if wa_log.exists() else []
     mine = [m for m in sent if name in json.dumps(m, ensure_ascii=False)]
@@ -287,7 +319,8 @@ def main() -> int:
         for fn, args in ((school_alert, (t, a.maildir, run)),
                          (document_extraction, (t, a.out, run)),
                          (booking_reminders, (t, run)),
-                         (whatsapp_campaign, (t, a.wa_log, run))):
+                         (whatsapp_campaign, (t, a.wa_log, run)),
+                         (report_cards, (t, a.out, run))):
             try:
                 fn(*args)
             except Exception as e:  # a failed step is reported, the others still run

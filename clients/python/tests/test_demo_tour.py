@@ -24,4 +24,7 @@ def test_the_tour_shows_each_products_work(stack, tmp_path):
     assert out.count("reminder demo-") >= 3 and "18:00 São Paulo" in out
     assert list(tmp_path.glob("boletim-*.pdf"))
     assert "campaign completed" in out
+    pdf = list(tmp_path.glob("boletins-7A-*.pdf"))
+    assert pdf and pdf[0].read_bytes().startswith(b"%PDF")
+    assert "1 page(s)" in out
     assert "the WhatsApp stand-in received 3 messages" in out, out

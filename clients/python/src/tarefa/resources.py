@@ -210,8 +210,8 @@ class Audit(_Resource):
 class _Crud(_Resource):
     _path = ""
 
-    def _create(self, body: Any, **fields: Any) -> ApiObject:
-        return self._call("POST", self._path, json=_body(body, fields))
+    def _create(self, spec: Any, **fields: Any) -> ApiObject:
+        return self._call("POST", self._path, json=_body(spec, fields))
 
     def _list(self, **filters: Any) -> Any:
         return self._call("GET", self._path, params=filters, model=None)
@@ -219,8 +219,8 @@ class _Crud(_Resource):
     def _get(self, id: Any) -> ApiObject:
         return self._call("GET", f"{self._path}/{_seg(id)}")
 
-    def _update(self, id: Any, body: Any, **fields: Any) -> ApiObject:
-        return self._call("PUT", f"{self._path}/{_seg(id)}", json=_body(body, fields))
+    def _update(self, id: Any, spec: Any, **fields: Any) -> ApiObject:
+        return self._call("PUT", f"{self._path}/{_seg(id)}", json=_body(spec, fields))
 
     def _delete(self, id: Any) -> Any:
         return self._call("DELETE", f"{self._path}/{_seg(id)}", model=None)
@@ -232,8 +232,8 @@ class Schedules(_Crud):
     _path = "/v1/schedules"
 
     @operation("POST", "/v1/schedules")
-    def create(self, body: Any = None, **fields: Any) -> ApiObject:
-        return self._create(body, **fields)
+    def create(self, spec: Any = None, /, **fields: Any) -> ApiObject:
+        return self._create(spec, **fields)
 
     @operation("GET", "/v1/schedules")
     def list(self, **filters: Any) -> Any:
@@ -244,8 +244,8 @@ class Schedules(_Crud):
         return self._get(id)
 
     @operation("PUT", "/v1/schedules/{id}")
-    def update(self, id: str, body: Any = None, **fields: Any) -> ApiObject:
-        return self._update(id, body, **fields)
+    def update(self, id: str, spec: Any = None, /, **fields: Any) -> ApiObject:
+        return self._update(id, spec, **fields)
 
     @operation("DELETE", "/v1/schedules/{id}")
     def delete(self, id: str) -> Any:
@@ -259,14 +259,14 @@ class Notifications(_Resource):
     """One message per recipient through the outbox: sent at most once."""
 
     @operation("POST", "/v1/notifications")
-    def send(self, body: Any = None, *, traceparent: str | None = None, **fields: Any) -> ApiObject:
+    def send(self, spec: Any = None, /, *, traceparent: str | None = None, **fields: Any) -> ApiObject:
         """``{channel, recipient, dedup_key, message: {template, data} | {subject, body}}`` or
         ``recipients: [{recipient, dedup_key, data}, …]`` for a fan-out. Safe to retry: each
         recipient's ``dedup_key`` makes a second call create nothing."""
         headers = {"Idempotency-Key": f"py-{uuid.uuid4()}"}
         if traceparent:
             headers["traceparent"] = traceparent
-        return self._call("POST", "/v1/notifications", json=_body(body, fields), headers=headers)
+        return self._call("POST", "/v1/notifications", json=_body(spec, fields), headers=headers)
 
     @operation("GET", "/v1/notifications")
     def list(self, **filters: Any) -> ApiObject:
@@ -302,9 +302,9 @@ class NotificationTemplates(_Crud):
     _path = "/v1/notification-templates"
 
     @operation("POST", "/v1/notification-templates")
-    def create(self, body: Any = None, **fields: Any) -> ApiObject:
+    def create(self, spec: Any = None, /, **fields: Any) -> ApiObject:
         """Refused (422, ``field``) if it uses a variable not in ``variables``."""
-        return self._create(body, **fields)
+        return self._create(spec, **fields)
 
     @operation("GET", "/v1/notification-templates")
     def list(self, **filters: Any) -> Any:
@@ -315,8 +315,8 @@ class NotificationTemplates(_Crud):
         return self._get(id)
 
     @operation("PUT", "/v1/notification-templates/{id}")
-    def update(self, id: str, body: Any = None, **fields: Any) -> ApiObject:
-        return self._update(id, body, **fields)
+    def update(self, id: str, spec: Any = None, /, **fields: Any) -> ApiObject:
+        return self._update(id, spec, **fields)
 
     @operation("DELETE", "/v1/notification-templates/{id}")
     def delete(self, id: str) -> Any:
@@ -347,8 +347,8 @@ class NotificationPolicy(_Resource):
         return self._call("GET", "/v1/notification-policy")
 
     @operation("PUT", "/v1/notification-policy")
-    def put(self, body: Any = None, **fields: Any) -> ApiObject:
-        return self._call("PUT", "/v1/notification-policy", json=_body(body, fields))
+    def put(self, spec: Any = None, /, **fields: Any) -> ApiObject:
+        return self._call("PUT", "/v1/notification-policy", json=_body(spec, fields))
 
 
 class NotificationNotices(_Resource):
@@ -396,8 +396,8 @@ class AlertRules(_Crud):
     _path = "/v1/alert-rules"
 
     @operation("POST", "/v1/alert-rules")
-    def create(self, body: Any = None, **fields: Any) -> ApiObject:
-        return self._create(body, **fields)
+    def create(self, spec: Any = None, /, **fields: Any) -> ApiObject:
+        return self._create(spec, **fields)
 
     @operation("GET", "/v1/alert-rules")
     def list(self, **filters: Any) -> Any:
@@ -408,8 +408,8 @@ class AlertRules(_Crud):
         return self._get(id)
 
     @operation("PUT", "/v1/alert-rules/{id}")
-    def update(self, id: str, body: Any = None, **fields: Any) -> ApiObject:
-        return self._update(id, body, **fields)
+    def update(self, id: str, spec: Any = None, /, **fields: Any) -> ApiObject:
+        return self._update(id, spec, **fields)
 
     @operation("DELETE", "/v1/alert-rules/{id}")
     def delete(self, id: str) -> Any:
@@ -478,11 +478,11 @@ class Documents(_Resource):
 
 class Payments(_Resource):
     @operation("POST", "/v1/payments")
-    def create(self, body: Any = None, *, idempotency_key: str | None = None,
+    def create(self, spec: Any = None, /, *, idempotency_key: str | None = None,
                **fields: Any) -> ApiObject:
         """A charge through the tenant's payment provider; idempotent by ``Idempotency-Key``
         (generated when absent), so a retry never charges twice."""
-        return self._call("POST", "/v1/payments", json=_body(body, fields),
+        return self._call("POST", "/v1/payments", json=_body(spec, fields),
                           headers={"Idempotency-Key": idempotency_key or f"py-{uuid.uuid4()}"})
 
     @operation("GET", "/v1/payments")
@@ -494,9 +494,9 @@ class Payments(_Resource):
         return self._call("GET", f"/v1/payments/{_seg(id)}")
 
     @operation("POST", "/v1/payments/{id}/refunds")
-    def refund(self, id: str, body: Any = None, *, idempotency_key: str | None = None,
+    def refund(self, id: str, spec: Any = None, /, *, idempotency_key: str | None = None,
                **fields: Any) -> ApiObject:
-        return self._call("POST", f"/v1/payments/{_seg(id)}/refunds", json=_body(body, fields) or {},
+        return self._call("POST", f"/v1/payments/{_seg(id)}/refunds", json=_body(spec, fields) or {},
                           headers={"Idempotency-Key": idempotency_key or f"py-{uuid.uuid4()}"})
 
 
@@ -533,8 +533,8 @@ class Events(_Resource):
         return self._call("GET", "/v1/events/settings")
 
     @operation("PUT", "/v1/events/settings")
-    def put_settings(self, body: Any = None, **fields: Any) -> ApiObject:
-        return self._call("PUT", "/v1/events/settings", json=_body(body, fields))
+    def put_settings(self, spec: Any = None, /, **fields: Any) -> ApiObject:
+        return self._call("PUT", "/v1/events/settings", json=_body(spec, fields))
 
     @operation("GET", "/v1/bookings/{booking_id}/webhooks")
     def booking_webhooks(self, booking_id: str) -> Any:
@@ -549,8 +549,8 @@ class Events(_Resource):
 
 class ReminderRules(_Resource):
     @operation("POST", "/v1/reminder-rules")
-    def create(self, body: Any = None, **fields: Any) -> ApiObject:
-        return self._call("POST", "/v1/reminder-rules", json=_body(body, fields))
+    def create(self, spec: Any = None, /, **fields: Any) -> ApiObject:
+        return self._call("POST", "/v1/reminder-rules", json=_body(spec, fields))
 
     @operation("GET", "/v1/reminder-rules")
     def list(self, **filters: Any) -> Any:
@@ -586,8 +586,8 @@ class WhatsAppTemplates(_Resource):
     """Meta-approved templates the tenant registered (name, language, category, parameters)."""
 
     @operation("POST", "/v1/whatsapp-templates")
-    def create(self, body: Any = None, **fields: Any) -> ApiObject:
-        return self._call("POST", "/v1/whatsapp-templates", json=_body(body, fields))
+    def create(self, spec: Any = None, /, **fields: Any) -> ApiObject:
+        return self._call("POST", "/v1/whatsapp-templates", json=_body(spec, fields))
 
     @operation("GET", "/v1/whatsapp-templates")
     def list(self, **filters: Any) -> Any:
@@ -598,13 +598,13 @@ class Campaigns(_Resource):
     """Bulk WhatsApp campaigns: draft → scheduled → running ⇄ paused → completed | cancelled."""
 
     @operation("PUT", "/v1/campaign-settings")
-    def put_settings(self, body: Any = None, **fields: Any) -> ApiObject:
+    def put_settings(self, spec: Any = None, /, **fields: Any) -> ApiObject:
         """The tenant's sender numbers, messaging tier, stop words…"""
-        return self._call("PUT", "/v1/campaign-settings", json=_body(body, fields))
+        return self._call("PUT", "/v1/campaign-settings", json=_body(spec, fields))
 
     @operation("POST", "/v1/campaigns")
-    def create(self, body: Any = None, **fields: Any) -> ApiObject:
-        return self._call("POST", "/v1/campaigns", json=_body(body, fields))
+    def create(self, spec: Any = None, /, **fields: Any) -> ApiObject:
+        return self._call("POST", "/v1/campaigns", json=_body(spec, fields))
 
     @operation("GET", "/v1/campaigns")
     def list(self, **filters: Any) -> Any:
@@ -702,10 +702,10 @@ class Models(_Resource):
     """Forecasting models: trained with rolling-origin backtests, the best by MASE."""
 
     @operation("POST", "/v1/models")
-    def train(self, body: Any = None, **fields: Any) -> ApiObject:
+    def train(self, spec: Any = None, /, **fields: Any) -> ApiObject:
         """``{dataset, target, series?, horizon, models: "auto" | [...], season_lengths?}`` →
         a ``forecast.train`` job (follow it with ``jobs.wait``)."""
-        return self._call("POST", "/v1/models", json=_body(body, fields))
+        return self._call("POST", "/v1/models", json=_body(spec, fields))
 
     @operation("GET", "/v1/models")
     def list(self, **filters: Any) -> Any:
@@ -722,14 +722,14 @@ class Models(_Resource):
         return self._call("GET", f"/v1/models/{_seg(id)}/drift")
 
     @operation("POST", "/v1/models/{id}/predict")
-    def predict(self, id: str, body: Any = None, **fields: Any) -> ApiObject:
+    def predict(self, id: str, spec: Any = None, /, **fields: Any) -> ApiObject:
         """A small horizon answered at once from the stored model."""
-        return self._call("POST", f"/v1/models/{_seg(id)}/predict", json=_body(body, fields) or {})
+        return self._call("POST", f"/v1/models/{_seg(id)}/predict", json=_body(spec, fields) or {})
 
     @operation("POST", "/v1/models/{id}/predictions")
-    def predict_batch(self, id: str, body: Any = None, **fields: Any) -> ApiObject:
+    def predict_batch(self, id: str, spec: Any = None, /, **fields: Any) -> ApiObject:
         """A ``forecast.predict`` job for every series."""
-        return self._call("POST", f"/v1/models/{_seg(id)}/predictions", json=_body(body, fields) or {})
+        return self._call("POST", f"/v1/models/{_seg(id)}/predictions", json=_body(spec, fields) or {})
 
 
 class Predictions(_Resource):
