@@ -357,3 +357,285 @@ async fn campaigns_preview_counts_100k_contacts(pool: PgPool) {
             .sum::<i64>();
     assert_eq!(total, 100_004);
 }
+
+/// A Meta `phone_number_quality_update` or `account_update` webhook for `waba`.
+fn account_payload(waba: &str, field: &str, event: &str) -> Value {
+    json!({"object": "whatsapp_business_account", "entry": [{"id": waba,
+        "time": chrono::Utc::now().timestamp(), "changes": [{"field": field,
+        "value": {"display_phone_number": "5511999990000", "event": event, "current_limit": "TIER_1K"}}]}]})
+}
+
+async fn state_of(c: &Ctx, key: &str, id: &str) -> (String, String) {
+    let (s, d) = c
+        .req(Method::GET, &format!("/v1/campaigns/{id}"), Some(key), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{d}");
+    (
+        d["state"].as_str().unwrap_or_default().to_string(),
+        d["state_reason"].as_str().unwrap_or_default().to_string(),
+    )
+}
+
+async fn start_campaign(c: &Ctx, key: &str) -> String {
+    let (s, camp) = c
+        .req(
+            Method::POST,
+            "/v1/campaigns",
+            Some(key),
+            Some(campaign(json!({}))),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{camp}");
+    let id = camp["id"].as_str().unwrap().to_string();
+    let (s, b) = c
+        .req(
+            Method::POST,
+            &format!("/v1/campaigns/{id}/start"),
+            Some(key),
+            None,
+        )
+        .await;
+    assert_eq!(
+        (s, b["state"].as_str()),
+        (StatusCode::OK, Some("running")),
+        "{b}"
+    );
+    id
+}
+
+/// `PUT /v1/campaign-settings` over HTTP (422s naming the field, custom stop
+/// words, the `waba_id`); 131049 and 131048 arriving as failed-status
+/// webhooks; quality and account webhooks pausing only the campaigns of the
+/// tenant whose WABA it is.
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn campaigns_settings_failed_codes_and_quality_webhooks(pool: PgPool) {
+    let c = ctx(pool.clone()).await;
+    setup(&c).await;
+    // Tenant B: its own template, contact and number's WABA.
+    let (s, b) = c
+        .req(
+            Method::POST,
+            "/v1/whatsapp-templates",
+            Some(&c.b.key),
+            Some(
+                json!({"name": "promo", "category": "marketing", "body": "Oi {{1}} {{2}}",
+                "parameters": ["first_name", "coupon"]}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (s, b) = c
+        .req(
+            Method::POST,
+            "/v1/contacts",
+            Some(&c.b.key),
+            Some(json!([{"external_id": "b1", "name": "Beto", "phone": "+55 31 99999-1111"}])),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+
+    for (body, field) in [
+        (json!({"messaging_limit": 777}), "messaging_limit"),
+        (json!({"stop_words": ["CHEGA", "  "]}), "stop_words"),
+    ] {
+        let (s, b) = c
+            .req(
+                Method::PUT,
+                "/v1/campaign-settings",
+                Some(&c.a.key),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {b}");
+        assert_eq!(b["details"]["field"], field, "{body}: {b}");
+    }
+    let (s, b) = c
+        .req(
+            Method::PUT,
+            "/v1/campaign-settings",
+            Some(&c.a.key),
+            Some(json!({"messaging_limit": 2000, "stop_words": ["CHEGA", "não quero"], "waba_id": "WABA-A"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    assert_eq!(b["stop_words"], json!(["CHEGA", "não quero"]));
+    let (s, b) = c
+        .req(
+            Method::PUT,
+            "/v1/campaign-settings",
+            Some(&c.b.key),
+            Some(json!({"waba_id": "WABA-B"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    // B left its stop words out: it gets the defaults.
+    assert_eq!(b["stop_words"][0], "SAIR", "{b}");
+    // An update replaces the row (one per tenant).
+    let (s, _) = c
+        .req(
+            Method::PUT,
+            "/v1/campaign-settings",
+            Some(&c.a.key),
+            Some(json!({"messaging_limit": 10000, "stop_words": ["CHEGA", "não quero"], "waba_id": "WABA-A"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+    let (limit, waba): (Option<i32>, Option<String>) = sqlx::query_as(
+        "select messaging_limit, waba_id from campaign_settings where tenant_id = $1",
+    )
+    .bind(c.a.id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((limit, waba.as_deref()), (Some(10000), Some("WABA-A")));
+
+    let a_id = start_campaign(&c, &c.a.key).await;
+    let b_id = start_campaign(&c, &c.b.key).await;
+    // No worker runs here: both of A's recipients sent by hand.
+    sqlx::query(
+        "update campaign_recipients r set status = 'sent', wamid = 'wamid.' || c.external_id, sent_at = now() \
+         from contacts c where c.id = r.contact_id and r.campaign_id = $1::uuid",
+    )
+    .bind(&a_id)
+    .execute(&pool)
+    .await
+    .unwrap();
+
+    // 131049 as a failed status: deferred 24 h, not failed; the campaign runs on.
+    let p = jobs::testing::whatsapp::status_payload(
+        "WABA-A",
+        "1055001",
+        "wamid.c1",
+        "5511987654321",
+        "failed",
+        Some(131049),
+    );
+    let (s, b) = webhook(&c, &p, SECRET).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (st, reason, hours): (String, Option<String>, f64) = sqlx::query_as(
+        "select r.status, r.reason, extract(epoch from r.deferred_until - now())::float8 / 3600 \
+         from campaign_recipients r join contacts c on c.id = r.contact_id \
+         where r.campaign_id = $1::uuid and c.external_id = 'c1'",
+    )
+    .bind(&a_id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(st, "deferred");
+    assert!(reason.unwrap_or_default().contains("131049"));
+    assert!((23.5..=24.0).contains(&hours), "deferred {hours} h");
+    assert_eq!(state_of(&c, &c.a.key, &a_id).await.0, "running");
+
+    // 131048 as a failed status: the campaign pauses itself with the reason.
+    let p = jobs::testing::whatsapp::status_payload(
+        "WABA-A",
+        "1055001",
+        "wamid.c2",
+        "5511987654322",
+        "failed",
+        Some(131048),
+    );
+    let (s, b) = webhook(&c, &p, SECRET).await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let (st, reason) = state_of(&c, &c.a.key, &a_id).await;
+    assert_eq!(st, "paused");
+    assert!(reason.contains("131048"), "{reason}");
+    let (code, rst): (Option<i32>, String) = sqlx::query_as(
+        "select error_code, status from campaign_recipients where wamid = 'wamid.c2'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!((code, rst.as_str()), (Some(131048), "failed"));
+    assert_eq!(state_of(&c, &c.b.key, &b_id).await.0, "running");
+    let (s, _) = c
+        .req(
+            Method::POST,
+            &format!("/v1/campaigns/{a_id}/resume"),
+            Some(&c.a.key),
+            None,
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK);
+
+    // A good quality event pauses nothing; a downgrade of WABA-A pauses A only.
+    let (s, b) = webhook(
+        &c,
+        &account_payload("WABA-A", "phone_number_quality_update", "UPGRADE"),
+        SECRET,
+    )
+    .await;
+    assert_eq!(
+        (s, b["campaigns"]["paused"].as_i64()),
+        (StatusCode::OK, Some(0)),
+        "{b}"
+    );
+    assert_eq!(state_of(&c, &c.a.key, &a_id).await.0, "running");
+    let (s, b) = webhook(
+        &c,
+        &account_payload("WABA-A", "phone_number_quality_update", "DOWNGRADE"),
+        SECRET,
+    )
+    .await;
+    assert_eq!(
+        (s, b["campaigns"]["paused"].as_i64()),
+        (StatusCode::OK, Some(1)),
+        "{b}"
+    );
+    let (st, reason) = state_of(&c, &c.a.key, &a_id).await;
+    assert_eq!(st, "paused");
+    assert!(
+        reason.contains("phone_number_quality_update") && reason.contains("DOWNGRADE"),
+        "{reason}"
+    );
+    assert_eq!(state_of(&c, &c.b.key, &b_id).await.0, "running");
+    // An account restriction of WABA-B pauses B's campaign.
+    let (s, b) = webhook(
+        &c,
+        &account_payload("WABA-B", "account_update", "ACCOUNT_RESTRICTION"),
+        SECRET,
+    )
+    .await;
+    assert_eq!(
+        (s, b["campaigns"]["paused"].as_i64()),
+        (StatusCode::OK, Some(1)),
+        "{b}"
+    );
+    let (st, reason) = state_of(&c, &c.b.key, &b_id).await;
+    assert_eq!(st, "paused");
+    assert!(reason.contains("account_update"), "{reason}");
+
+    // A's own stop words replace the defaults: "SAIR" is a reply, "não quero" opts out.
+    let p = jobs::testing::whatsapp::message_payload("WABA-A", "1055001", "5511987654322", "SAIR");
+    let (s, b) = webhook(&c, &p, SECRET).await;
+    assert_eq!(
+        (s, b["campaigns"]["opted_out"].as_i64()),
+        (StatusCode::OK, Some(0)),
+        "{b}"
+    );
+    let p = jobs::testing::whatsapp::message_payload(
+        "WABA-A",
+        "1055001",
+        "5511987654322",
+        "Nao quero!",
+    );
+    let (s, b) = webhook(&c, &p, SECRET).await;
+    assert_eq!(
+        (s, b["campaigns"]["opted_out"].as_i64()),
+        (StatusCode::OK, Some(1)),
+        "{b}"
+    );
+    let (s, e) = c
+        .req(Method::GET, "/v1/contacts/c2", Some(&c.a.key), None)
+        .await;
+    assert_eq!(s, StatusCode::OK, "{e}");
+    assert!(e["opted_out_at"].is_string(), "{e}");
+    // B's contact answering "SAIR" to B's number: the default words hold for B.
+    let p = jobs::testing::whatsapp::message_payload("WABA-B", "1055001", "5531999991111", "sair");
+    let (s, b) = webhook(&c, &p, SECRET).await;
+    assert_eq!(
+        (s, b["campaigns"]["opted_out"].as_i64()),
+        (StatusCode::OK, Some(1)),
+        "{b}"
+    );
+}

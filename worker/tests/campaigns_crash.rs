@@ -1,6 +1,7 @@
-//! A campaign while its worker processes are SIGKILLed and restarted: 3,000
-//! recipients, three `worker` processes, one of them killed after every ~250
-//! messages the fake WhatsApp API accepts and replaced at once. Every contact
+//! A campaign while its worker processes are SIGKILLed and restarted: 10,000
+//! recipients (the size) at 400/s on a number upgraded to 1,000/s,
+//! three `worker` processes, one of them SIGKILLed every ~2 s while sends are
+//! under way and replaced at once. Every contact
 //! gets at most one message, every recipient ends with a final status, and
 //! `unknown` (a send cut mid-call, never re-sent) stays within the sends that
 //! were in flight at the kills.
@@ -14,8 +15,10 @@ use jobs::testing::Bed;
 use serde_json::json;
 use sqlx::PgPool;
 
-const N: usize = 3_000;
+const N: usize = 10_000;
 const CONCURRENCY: usize = 8;
+/// Time between two kills while the fake is still accepting messages.
+const KILL_EVERY: std::time::Duration = std::time::Duration::from_secs(2);
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn campaign_survives_sigkilled_workers_with_at_most_one_message_per_contact(pool: PgPool) {
@@ -59,7 +62,7 @@ async fn campaign_survives_sigkilled_workers_with_at_most_one_message_per_contac
     let input: model::CampaignInput = serde_json::from_value(json!({
         "name": "Crash", "sender_phone_number_id": "1055001", "template": "promo",
         "parameters": {"first_name": {"source": "first_name"}}, "audience": {"type": "all"},
-        "rate_per_second": 80}))
+        "rate_per_second": 400, "throughput": 1000}))
     .unwrap();
     let c = lifecycle::create(&pool, bed.tenant, &input).await.unwrap();
 
@@ -83,7 +86,8 @@ async fn campaign_survives_sigkilled_workers_with_at_most_one_message_per_contac
         .unwrap();
 
     let mut kills = 0;
-    let mut next_kill = 250;
+    let mut last_kill = std::time::Instant::now();
+    let mut in_flight_at_kills = 0usize;
     loop {
         let st: String = sqlx::query_scalar("select state from campaigns where id = $1")
             .bind(c.id)
@@ -95,12 +99,14 @@ async fn campaign_survives_sigkilled_workers_with_at_most_one_message_per_contac
         }
         assert_eq!(st, "running", "the campaign left running: {st}");
         let accepted: usize = bed.fakes.whatsapp_accepted().len();
-        if accepted >= next_kill && accepted < N {
+        if accepted > 0 && accepted < N && last_kill.elapsed() >= KILL_EVERY {
             let i = kills % procs.len();
             procs[i].kill().await;
             procs[i] = spec.spawn();
             kills += 1;
-            next_kill = accepted + 250;
+            // At most CONCURRENCY sends were in flight in the killed process.
+            in_flight_at_kills += CONCURRENCY;
+            last_kill = std::time::Instant::now();
         }
         tokio::time::sleep(POLL).await;
     }
@@ -134,7 +140,7 @@ async fn campaign_survives_sigkilled_workers_with_at_most_one_message_per_contac
         "every recipient is final: {by_status:?}"
     );
     assert!(
-        count("unknown") <= (kills * CONCURRENCY) as i64,
+        count("unknown") <= in_flight_at_kills as i64,
         "unknown {} over the sends in flight at {kills} kills: {by_status:?}",
         count("unknown")
     );
@@ -148,4 +154,15 @@ async fn campaign_survives_sigkilled_workers_with_at_most_one_message_per_contac
     .await
     .unwrap();
     assert_eq!(reasons, 0, "every unknown recipient says why");
+    let sent_without_wamid: i64 = sqlx::query_scalar(
+        "select count(*) from campaign_recipients where campaign_id = $1 and status = 'sent' and wamid is null",
+    )
+    .bind(c.id)
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(
+        sent_without_wamid, 0,
+        "every sent recipient has Meta's message id"
+    );
 }

@@ -281,7 +281,7 @@ async fn raise_rate(pg: &PgPool, id: Uuid) -> Result<Option<i32>, sqlx::Error> {
 }
 
 /// The tenant's messaging limit (unique contacts per rolling 24 h); `None` = unlimited.
-async fn messaging_limit(
+pub(crate) async fn messaging_limit(
     ex: &mut sqlx::PgConnection,
     tenant: Uuid,
     s: &CampaignsSettings,

@@ -119,9 +119,7 @@ pub async fn compute(
     .fetch_one(pg)
     .await?;
     let remaining = recipients - done;
-    let eta = (c.state == "running" || c.state == "paused")
-        .then(|| eta(c, remaining))
-        .flatten();
+    let eta = eta(pg, s, c, remaining).await?;
     let price = s.price("BR", category);
     Ok(Metrics {
         recipients,
@@ -152,26 +150,50 @@ fn round4(x: f64) -> f64 {
     (x * 10_000.0).round() / 10_000.0
 }
 
-/// Remaining ÷ rate, stretched by the send window's share of the day.
-fn eta(c: &Campaign, remaining: i64) -> Option<DateTime<Utc>> {
+/// The inputs of [`super::eta::eta`] for a running campaign: its rate, the
+/// tenant's timezone and window, the messaging limit and the tenant's sends
+/// of the last 24 h (unique contacts per minute).
+async fn eta(
+    pg: &PgPool,
+    s: &CampaignsSettings,
+    c: &Campaign,
+    remaining: i64,
+) -> Result<Option<DateTime<Utc>>, sqlx::Error> {
     if c.state != "running" {
-        return None;
+        return Ok(None);
     }
-    let per_sec = if c.min_delay_ms > 0 {
+    let per_second = if c.min_delay_ms > 0 {
         (1000.0 / c.min_delay_ms as f64).min(c.effective_rate as f64)
     } else {
         c.effective_rate as f64
     };
-    let mut secs = remaining as f64 / per_sec.max(0.001);
-    if let Some((s, e)) = c.window() {
-        let open = if e > s { e - s } else { 1440 - s + e } as f64;
-        if open > 0.0 && secs > open * 60.0 {
-            // Whole days of window, each adding the closed hours.
-            let days = (secs / (open * 60.0)).floor();
-            secs += days * (1440.0 - open) * 60.0;
-        }
-    }
-    Some(Utc::now() + chrono::Duration::milliseconds((secs * 1000.0) as i64))
+    let window = match c.window() {
+        Some((a, b)) => Some((super::dispatch::tenant_tz(pg, c.tenant_id).await?, a, b)),
+        None => None,
+    };
+    let limit = {
+        let mut conn = pg.acquire().await?;
+        super::dispatch::messaging_limit(&mut conn, c.tenant_id, s).await?
+    };
+    let used: Vec<(DateTime<Utc>, i64)> = if limit.is_some() {
+        sqlx::query_as(
+            "select m, count(*) from (select date_trunc('minute', min(sent_at)) m from campaign_recipients \
+             where tenant_id = $1 and sent_at > now() - interval '24 hours' group by phone) u group by m",
+        )
+        .bind(c.tenant_id)
+        .fetch_all(pg)
+        .await?
+    } else {
+        vec![]
+    };
+    Ok(super::eta::eta(&super::eta::EtaInput {
+        now: Utc::now(),
+        remaining,
+        per_second,
+        window,
+        limit,
+        used,
+    }))
 }
 
 /// `GET /v1/campaigns/{id}/recipients?status=`, newest change first.

@@ -18,6 +18,7 @@
 pub mod audience;
 pub mod contacts;
 pub mod dispatch;
+pub mod eta;
 pub mod inbound;
 pub mod lifecycle;
 pub mod metrics;
