@@ -220,7 +220,8 @@ mod tests {
             field(req("#123456", "#123456", Some(b"GIF89a...."))),
             "logo"
         );
-        let big = [b"\x89PNG\r\n\x1a\n".as_slice(), &vec![0u8; MAX_LOGO_BYTES]].concat();
+        let mut big = b"\x89PNG\r\n\x1a\n".to_vec();
+        big.resize(MAX_LOGO_BYTES + 1, 0);
         assert_eq!(field(req("#123456", "#123456", Some(&big))), "logo");
         let mut bad = req("#123456", "#123456", None);
         bad.logo = Some("***".into());
