@@ -68,6 +68,18 @@ async fn bad_requests_name_the_field(pool: PgPool) {
             json!({"type": "occupancy_report", "format": "xlsx", "params": {"from": "ontem", "to": "2026-11-01"}}),
             "params.from",
         ),
+        (
+            json!({"type": "campaign_report", "format": "pdf", "params": {"campaign": "nope"}}),
+            "params.campaign",
+        ),
+        (
+            json!({"type": "campaign_report", "format": "pdf", "params": {"campaign": "6f1c7a52-8a1e-4a8e-9a43-0d6f1b0f3c11", "from": "2026-11-01"}}),
+            "params.from",
+        ),
+        (
+            json!({"type": "occupancy_report", "format": "pdf", "params": {"campaign": "6f1c7a52-8a1e-4a8e-9a43-0d6f1b0f3c11", "from": "2026-11-01", "to": "2026-11-02"}}),
+            "params.campaign",
+        ),
     ] {
         let (status, b) = c
             .req(
