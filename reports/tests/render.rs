@@ -505,53 +505,54 @@ async fn campaign(pool: &PgPool, tenant: uuid::Uuid) -> uuid::Uuid {
         Option<i32>,
         Option<&'static str>,
     );
-    let mut rows: Vec<Row> = vec![];
-    rows.push(("read", Some(0), Some(1), Some(2), Some(3), None, None, None));
-    rows.push(("read", Some(0), Some(1), Some(2), None, None, None, None));
-    rows.push(("read", Some(0), Some(1), Some(2), None, None, None, None));
-    rows.push(("delivered", Some(0), Some(1), None, None, None, None, None));
-    rows.push(("delivered", Some(0), Some(1), None, None, None, None, None));
-    rows.push(("sent", Some(1), None, None, None, None, None, None));
-    rows.push((
-        "failed",
-        None,
-        None,
-        None,
-        None,
-        Some(2),
-        Some(131026),
-        None,
-    ));
-    rows.push((
-        "failed",
-        None,
-        None,
-        None,
-        None,
-        Some(2),
-        Some(131026),
-        None,
-    ));
-    rows.push((
-        "failed",
-        None,
-        None,
-        None,
-        None,
-        Some(3),
-        Some(131049),
-        None,
-    ));
-    rows.push((
-        "skipped",
-        None,
-        None,
-        None,
-        None,
-        None,
-        None,
-        Some("opted_out"),
-    ));
+    let rows: Vec<Row> = vec![
+        ("read", Some(0), Some(1), Some(2), Some(3), None, None, None),
+        ("read", Some(0), Some(1), Some(2), None, None, None, None),
+        ("read", Some(0), Some(1), Some(2), None, None, None, None),
+        ("delivered", Some(0), Some(1), None, None, None, None, None),
+        ("delivered", Some(0), Some(1), None, None, None, None, None),
+        ("sent", Some(1), None, None, None, None, None, None),
+        (
+            "failed",
+            None,
+            None,
+            None,
+            None,
+            Some(2),
+            Some(131026),
+            None,
+        ),
+        (
+            "failed",
+            None,
+            None,
+            None,
+            None,
+            Some(2),
+            Some(131026),
+            None,
+        ),
+        (
+            "failed",
+            None,
+            None,
+            None,
+            None,
+            Some(3),
+            Some(131049),
+            None,
+        ),
+        (
+            "skipped",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            Some("opted_out"),
+        ),
+    ];
     for (i, (status, sent, delivered, read, replied, failed, code, reason)) in
         rows.into_iter().enumerate()
     {

@@ -151,12 +151,15 @@ pub async fn delete(pg: impl PgExecutor<'_>, tenant: Uuid) -> Result<bool, sqlx:
     Ok(r.rows_affected() == 1)
 }
 
+/// primary, accent, logo format, logo size.
+type ViewRow = (String, String, Option<String>, Option<i64>);
+
 /// The tenant's branding as stored; `None` when it has none.
 pub async fn view(
     pg: impl PgExecutor<'_>,
     tenant: Uuid,
 ) -> Result<Option<BrandingView>, sqlx::Error> {
-    let row: Option<(String, String, Option<String>, Option<i64>)> = sqlx::query_as(
+    let row: Option<ViewRow> = sqlx::query_as(
         "select primary_color, accent_color, logo_format, octet_length(logo)::int8
            from report_branding where tenant_id = $1",
     )
@@ -171,9 +174,12 @@ pub async fn view(
     }))
 }
 
+/// primary, accent, logo, logo format.
+type LoadRow = (String, String, Option<Vec<u8>>, Option<String>);
+
 /// The branding a render uses: the tenant's, or the defaults.
 pub async fn load(pg: impl PgExecutor<'_>, tenant: Uuid) -> Result<Branding, sqlx::Error> {
-    let row: Option<(String, String, Option<Vec<u8>>, Option<String>)> = sqlx::query_as(
+    let row: Option<LoadRow> = sqlx::query_as(
         "select primary_color, accent_color, logo, logo_format
            from report_branding where tenant_id = $1",
     )
