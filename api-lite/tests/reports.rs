@@ -68,6 +68,18 @@ async fn bad_requests_name_the_field(pool: PgPool) {
             json!({"type": "occupancy_report", "format": "xlsx", "params": {"from": "ontem", "to": "2026-11-01"}}),
             "params.from",
         ),
+        (
+            json!({"type": "campaign_report", "format": "pdf", "params": {"campaign": "nope"}}),
+            "params.campaign",
+        ),
+        (
+            json!({"type": "campaign_report", "format": "pdf", "params": {"campaign": "6f1c7a52-8a1e-4a8e-9a43-0d6f1b0f3c11", "from": "2026-11-01"}}),
+            "params.from",
+        ),
+        (
+            json!({"type": "occupancy_report", "format": "pdf", "params": {"campaign": "6f1c7a52-8a1e-4a8e-9a43-0d6f1b0f3c11", "from": "2026-11-01", "to": "2026-11-02"}}),
+            "params.campaign",
+        ),
     ] {
         let (status, b) = c
             .req(
@@ -387,4 +399,76 @@ async fn the_console_lists_a_tenants_reports_with_progress_and_errors(pool: PgPo
     assert_eq!(bad.status, StatusCode::BAD_REQUEST);
     let home = raw(&c.app, get("/console", Some(&cookie))).await;
     assert!(home.body.contains(r#"href="/console/reports""#));
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn branding_is_checked_naming_the_field_and_stored_per_tenant(pool: PgPool) {
+    let dir = tempfile::tempdir().unwrap();
+    let c = ctx(pool, dir.path()).await;
+    let png = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+    let gif = "R0lGODlhAQABAIAAAAAAAP///ywAAAAAAQABAAACAUwAOw==";
+    // Valid base64 of 300,000 zero bytes: over the limit.
+    let big = "A".repeat(400_000);
+    for (body, field) in [
+        (
+            json!({"primary_color": "azul", "accent_color": "#123456"}),
+            "primary_color",
+        ),
+        (
+            json!({"primary_color": "#123456", "accent_color": "#12345"}),
+            "accent_color",
+        ),
+        (
+            json!({"primary_color": "#123456", "accent_color": "#654321", "logo": gif}),
+            "logo",
+        ),
+        (
+            json!({"primary_color": "#123456", "accent_color": "#654321", "logo": big}),
+            "logo",
+        ),
+        (
+            json!({"primary_color": "#123456", "accent_color": "#654321", "logo": "%%%"}),
+            "logo",
+        ),
+    ] {
+        let (status, b) = c
+            .req(
+                Method::PUT,
+                "/v1/report-branding",
+                Some(&c.a.key),
+                Some(body.clone()),
+            )
+            .await;
+        assert_eq!(status, StatusCode::UNPROCESSABLE_ENTITY, "{body}: {b}");
+        assert_eq!(b["details"]["field"], field, "{body}: {b}");
+    }
+    let (status, _) = c
+        .req(Method::GET, "/v1/report-branding", Some(&c.a.key), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, b) = c
+        .req(
+            Method::PUT,
+            "/v1/report-branding",
+            Some(&c.a.key),
+            Some(json!({"primary_color": "#8B1E3F", "accent_color": "#3c6e71", "logo": png})),
+        )
+        .await;
+    assert_eq!(status, StatusCode::OK, "{b}");
+    assert_eq!(b["primary_color"], "#8b1e3f");
+    assert_eq!(b["logo_format"], "png");
+    assert_eq!(b["logo_bytes"], 70);
+    // Another tenant has none.
+    let (status, _) = c
+        .req(Method::GET, "/v1/report-branding", Some(&c.b.key), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
+    let (status, _) = c
+        .req(Method::DELETE, "/v1/report-branding", Some(&c.a.key), None)
+        .await;
+    assert_eq!(status, StatusCode::NO_CONTENT);
+    let (status, _) = c
+        .req(Method::GET, "/v1/report-branding", Some(&c.a.key), None)
+        .await;
+    assert_eq!(status, StatusCode::NOT_FOUND);
 }

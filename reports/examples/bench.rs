@@ -86,6 +86,8 @@ async fn ctx(batch: usize) -> RenderCtx {
         tz: chrono_tz::America::Sao_Paulo,
         primary: 0x1f4e79,
         accent: 0xe08e1b,
+        logo: None,
+        campaigns: Default::default(),
         batch_size: batch,
         max_students: 100_000,
         cancel: Default::default(),

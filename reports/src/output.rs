@@ -68,6 +68,10 @@ pub struct RenderCtx {
     pub tz: chrono_tz::Tz,
     pub primary: u32,
     pub accent: u32,
+    /// The tenant's logo for the page header (`report_branding`).
+    pub logo: Option<std::sync::Arc<jobs::kinds::reports::branding::Logo>>,
+    /// `[campaigns]` settings (the price table of a campaign's cost).
+    pub campaigns: jobs::kinds::campaigns::CampaignsSettings,
     pub batch_size: usize,
     pub max_students: usize,
     pub cancel: CancellationToken,
@@ -88,6 +92,8 @@ impl RenderCtx {
         let mut m = serde_json::Map::new();
         m.insert("school".into(), self.school.clone().into());
         m.insert("generated".into(), self.generated.clone().into());
+        // The logo's bytes are the world's `logo` file; the data says its format.
+        m.insert("logo".into(), self.logo.as_ref().map(|l| l.format).into());
         m.insert(
             "colors".into(),
             serde_json::json!({

@@ -8,6 +8,8 @@ use std::collections::BTreeMap;
 use lopdf::{Document, Object, ObjectId};
 use typst::diag::Severity;
 
+use jobs::kinds::reports::branding::Logo;
+
 use crate::world::ReportWorld;
 
 const COMMON: &str = include_str!("../templates/common.typ");
@@ -29,21 +31,23 @@ pub struct Pdf {
     pub pages: usize,
 }
 
-/// Compiles `template` (which imports `common.typ` and reads `data.json`).
+/// Compiles `template` (which imports `common.typ` and reads `data.json`;
+/// the tenant's `logo`, when given, is the file `logo`).
 pub fn compile(
     template: &str,
     data: &serde_json::Value,
     today: chrono::NaiveDate,
+    logo: Option<&Logo>,
 ) -> Result<Pdf, PdfError> {
     let json = serde_json::to_vec(data).map_err(|e| PdfError::Template(e.to_string()))?;
-    let world = ReportWorld::new(
-        template,
-        vec![
-            ("common.typ", COMMON.as_bytes().to_vec()),
-            ("data.json", json),
-        ],
-        today,
-    );
+    let mut files = vec![
+        ("common.typ", COMMON.as_bytes().to_vec()),
+        ("data.json", json),
+    ];
+    if let Some(logo) = logo {
+        files.push(("logo", logo.bytes.clone()));
+    }
+    let world = ReportWorld::new(template, files, today);
     // The document type (typst_layout's PagedDocument) is inferred from typst_pdf::pdf.
     let out = typst::compile(&world);
     let doc = out.output.map_err(|diags| {

@@ -1,8 +1,9 @@
 //! The `reports.render` job: marks the report running, renders it by type
 //! and format (progress on the row and the job, cancellation between
-//! batches), stores the finished file in the blob store and only then marks
-//! the report done. A failure marks it failed with the reason; a database
-//! error is retried (the row stays running) until the last attempt.
+//! batches; a worker shutdown puts it back to queued instead), stores the
+//! finished file in the blob store and only then marks the report done. A
+//! failure marks it failed with the reason; a database error is retried (the
+//! row stays running) until the last attempt.
 
 use std::sync::Arc;
 
@@ -14,7 +15,7 @@ use sha2::Digest;
 use uuid::Uuid;
 
 use jobs::blobs::{self, BlobStore};
-use jobs::kinds::reports::{deliver, sql, Format, Renderer, ReportType};
+use jobs::kinds::reports::{branding, deliver, sql, Format, Renderer, ReportType};
 use jobs::kinds::{JobContext, JobError};
 
 use crate::output::{Output, Progress, RenderCtx, RenderError};
@@ -101,6 +102,7 @@ async fn run(id: Uuid, job: JobContext) -> Result<serde_json::Value, JobError> {
     };
     let tenant_id = report.tenant_id;
     let (school, tz) = tenant(&pg, tenant_id).await.map_err(db)?;
+    let branding = branding::load(&pg, tenant_id).await.map_err(db)?;
     let settings = job.resources.settings.clone();
     let now = Utc::now().with_timezone(&tz);
     let progress: Progress = {
@@ -128,8 +130,10 @@ async fn run(id: Uuid, job: JobContext) -> Result<serde_json::Value, JobError> {
         today: now.date_naive(),
         generated: now.format("%d/%m/%Y %H:%M").to_string(),
         tz,
-        primary: 0x1f4e79,
-        accent: 0xe08e1b,
+        primary: branding.primary,
+        accent: branding.accent,
+        logo: branding.logo.map(Arc::new),
+        campaigns: settings.campaigns.clone(),
         batch_size: settings.reports.batch_size,
         max_students: settings.reports.max_students,
         cancel: job.cancel.clone(),
@@ -138,10 +142,7 @@ async fn run(id: Uuid, job: JobContext) -> Result<serde_json::Value, JobError> {
     let rendered = render_report(&ctx, kind, format, &report.params()).await;
     let out = match rendered {
         Ok(out) => out,
-        Err(RenderError::Cancelled) => {
-            let _ = sql::fail(&pg, id, "cancelled", "the job was cancelled").await;
-            return Err(JobError::Cancelled);
-        }
+        Err(RenderError::Cancelled) => return Err(stopped(&pg, &job, id).await),
         Err(RenderError::Db(e)) if job.attempt < job.max_attempts => return Err(db(e)),
         Err(e) => {
             let reason = e.to_string();
@@ -188,6 +189,33 @@ async fn run(id: Uuid, job: JobContext) -> Result<serde_json::Value, JobError> {
         "size_bytes": size,
         "file_name": out.file_name,
     }))
+}
+
+/// The render stopped on the job's cancel token, which fires on a cancel
+/// request but also at the end of a worker's shutdown grace or on a lost
+/// lease. Only a cancel asked of the job (the engine records it on the job)
+/// ends the report `cancelled`; otherwise the report goes back to `queued`
+/// and the job is snoozed (no attempt spent), so it renders again.
+async fn stopped(pg: &sqlx::PgPool, job: &JobContext, id: Uuid) -> JobError {
+    let asked = match job.resources.engine.job(&job.queue, &job.id).await {
+        Ok(Some(info)) => info.cancel_requested || info.status.is_final(),
+        // The job is gone: nothing will run it again.
+        Ok(None) => true,
+        Err(e) => {
+            tracing::warn!(report_id = %id, error = %e, "could not read the job; not a cancel");
+            false
+        }
+    };
+    if asked {
+        let _ = sql::fail(pg, id, "cancelled", "the job was cancelled").await;
+        return JobError::Cancelled;
+    }
+    if let Err(e) = sql::requeue(pg, id).await {
+        tracing::warn!(report_id = %id, error = %e, "could not put the report back to queued");
+    }
+    JobError::Snooze {
+        delay: std::time::Duration::from_secs(1),
+    }
 }
 
 /// E-mails a done report to its `deliver_to` (scheduled reports).

@@ -182,3 +182,133 @@ async fn a_scheduled_report_is_emailed_attached_or_linked_by_size(pool: PgPool) 
     );
     assert!(!linked.contains("Content-Disposition: attachment"));
 }
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn a_shutdown_puts_the_report_back_to_queued_not_cancelled(pool: PgPool) {
+    use jobs::kinds::reports::Renderer;
+    use jobs::kinds::JobError;
+    let dir = tempfile::tempdir().unwrap();
+    let bed = bed(pool, dir.path(), 1).await;
+    school(&bed.pool, bed.tenant, "9A-2026", 5, 3, 2).await;
+    let r = submit(
+        &bed,
+        json!({"type": "student_report_card", "format": "pdf",
+                                 "params": {"year": YEAR, "class": "9A-2026"}}),
+    )
+    .await;
+    // The token fires as at the end of a worker's shutdown grace: no cancel
+    // was asked of the job.
+    let mut ctx = bed.ctx(r.job_id.as_deref().unwrap(), 1);
+    ctx.queue = reports::QUEUE.into();
+    ctx.kind = reports::RENDER.into();
+    ctx.cancel.cancel();
+    let err = ::reports::render::ReportRenderer
+        .render(r.id, ctx.clone())
+        .await
+        .unwrap_err();
+    assert!(matches!(err, JobError::Snooze { .. }), "{err:?}");
+    let back = row(&bed, &r).await;
+    assert_eq!(back.status, "queued", "{:?}", back.error);
+    assert_eq!(back.blob_key, None);
+    // The released job renders it again, to the end.
+    let mut again = bed.ctx(r.job_id.as_deref().unwrap(), 1);
+    again.queue = reports::QUEUE.into();
+    ::reports::render::ReportRenderer
+        .render(r.id, again)
+        .await
+        .unwrap();
+    assert_eq!(row(&bed, &r).await.status, "done");
+    // A cancel asked of the job still ends it cancelled.
+    let r2 = submit(
+        &bed,
+        json!({"type": "class_report", "format": "pdf",
+                                 "params": {"year": YEAR, "class": "9A-2026"}}),
+    )
+    .await;
+    bed.engine
+        .cancel(reports::QUEUE, r2.job_id.as_deref().unwrap())
+        .await
+        .unwrap();
+    let mut ctx = bed.ctx(r2.job_id.as_deref().unwrap(), 1);
+    ctx.queue = reports::QUEUE.into();
+    ctx.cancel.cancel();
+    let _ = ::reports::render::ReportRenderer.render(r2.id, ctx).await;
+    let st = row(&bed, &r2).await.status;
+    assert!(st == "cancelled", "{st}");
+}
+
+/// A 1×1 PNG.
+const PNG: &str = "iVBORw0KGgoAAAANSUhEUgAAAAEAAAABCAYAAAAfFcSJAAAADUlEQVR42mNkYPhfDwAChwGA60e6kgAAAABJRU5ErkJggg==";
+
+/// The render job's file for report `r` (run in-process to the end).
+async fn render_to_bytes(bed: &Bed, r: &Report) -> Vec<u8> {
+    use jobs::kinds::reports::Renderer;
+    let mut ctx = bed.ctx(r.job_id.as_deref().unwrap(), 1);
+    ctx.queue = reports::QUEUE.into();
+    ::reports::render::ReportRenderer
+        .render(r.id, ctx)
+        .await
+        .unwrap();
+    let done = row(bed, r).await;
+    assert_eq!(done.status, "done", "{:?}", done.error);
+    let store = jobs::blobs::BlobStore::from_settings(&bed.settings.documents).unwrap();
+    store.get(&done.blob_key.unwrap()).await.unwrap().to_vec()
+}
+
+fn image_xobjects(pdf: &[u8]) -> usize {
+    let doc = lopdf::Document::load_mem(pdf).unwrap();
+    doc.objects
+        .values()
+        .filter_map(|o| o.as_stream().ok())
+        .filter(|s| {
+            s.dict
+                .get(b"Subtype")
+                .and_then(|t| t.as_name())
+                .is_ok_and(|t| t == b"Image")
+        })
+        .count()
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn the_tenants_logo_and_colours_are_on_its_reports(pool: PgPool) {
+    use jobs::kinds::reports::branding::{self, BrandingRequest};
+    let dir = tempfile::tempdir().unwrap();
+    let bed = bed(pool, dir.path(), 4).await;
+    school(&bed.pool, bed.tenant, "9A-2026", 3, 3, 2).await;
+    let params = json!({"year": YEAR, "class": "9A-2026"});
+    // Without branding: no image in the PDF, the default header colour.
+    let plain = submit(
+        &bed,
+        json!({"type": "class_report", "format": "pdf", "params": params}),
+    )
+    .await;
+    assert_eq!(image_xobjects(&render_to_bytes(&bed, &plain).await), 0);
+    let req: BrandingRequest = serde_json::from_value(json!({
+        "primary_color": "#8b1e3f", "accent_color": "#3c6e71", "logo": PNG,
+    }))
+    .unwrap();
+    branding::put(&bed.pool, bed.tenant, &req.validate().unwrap())
+        .await
+        .unwrap();
+    let card = submit(
+        &bed,
+        json!({"type": "student_report_card", "format": "pdf", "params": params}),
+    )
+    .await;
+    let pdf = render_to_bytes(&bed, &card).await;
+    assert!(image_xobjects(&pdf) >= 1, "the logo is an image XObject");
+    let xlsx = submit(
+        &bed,
+        json!({"type": "class_report", "format": "xlsx", "params": params}),
+    )
+    .await;
+    let bytes = render_to_bytes(&bed, &xlsx).await;
+    let mut zip = zip::ZipArchive::new(std::io::Cursor::new(bytes)).unwrap();
+    let mut styles = String::new();
+    std::io::Read::read_to_string(&mut zip.by_name("xl/styles.xml").unwrap(), &mut styles).unwrap();
+    assert!(
+        styles.to_uppercase().contains("8B1E3F"),
+        "the header fill is the tenant's primary colour"
+    );
+    assert!(!styles.to_uppercase().contains("1F4E79"));
+}

@@ -461,3 +461,226 @@ async fn missing_data_is_a_clear_error(pool: PgPool) {
         .unwrap();
     assert_eq!(err.to_string(), "no student with registration \"000\"");
 }
+
+/// A campaign of `tenant` with ten recipients in known states, all on
+/// 10/11/2026 from 13:00 UTC (10:00 in São Paulo): 3 read (1 replied),
+/// 2 delivered, 1 sent, 2 failed with Meta 131026, 1 with 131049, 1 skipped.
+async fn campaign(pool: &PgPool, tenant: uuid::Uuid) -> uuid::Uuid {
+    use chrono::TimeZone;
+    let template = uuid::Uuid::new_v4();
+    sqlx::query(
+        "insert into whatsapp_templates (id, tenant_id, name, category) values ($1, $2, 'black_friday', 'marketing')",
+    )
+    .bind(template)
+    .bind(tenant)
+    .execute(pool)
+    .await
+    .unwrap();
+    let id = uuid::Uuid::new_v4();
+    sqlx::query(
+        "insert into campaigns (id, tenant_id, name, state, sender_phone_number_id, template_id, audience,
+                                rate_per_second, effective_rate, recipients_count)
+         values ($1, $2, 'Black Friday 2026', 'completed', '1234567890', $3, '{\"type\": \"all\"}', 20, 20, 10)",
+    )
+    .bind(id)
+    .bind(tenant)
+    .bind(template)
+    .execute(pool)
+    .await
+    .unwrap();
+    let at = |m: i64| {
+        chrono::Utc
+            .with_ymd_and_hms(2026, 11, 10, 13, 0, 0)
+            .unwrap()
+            + chrono::Duration::minutes(m)
+    };
+    // status, sent, delivered, read, replied, failed, error code, skip reason
+    type Row = (
+        &'static str,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i64>,
+        Option<i32>,
+        Option<&'static str>,
+    );
+    let rows: Vec<Row> = vec![
+        ("read", Some(0), Some(1), Some(2), Some(3), None, None, None),
+        ("read", Some(0), Some(1), Some(2), None, None, None, None),
+        ("read", Some(0), Some(1), Some(2), None, None, None, None),
+        ("delivered", Some(0), Some(1), None, None, None, None, None),
+        ("delivered", Some(0), Some(1), None, None, None, None, None),
+        ("sent", Some(1), None, None, None, None, None, None),
+        (
+            "failed",
+            None,
+            None,
+            None,
+            None,
+            Some(2),
+            Some(131026),
+            None,
+        ),
+        (
+            "failed",
+            None,
+            None,
+            None,
+            None,
+            Some(2),
+            Some(131026),
+            None,
+        ),
+        (
+            "failed",
+            None,
+            None,
+            None,
+            None,
+            Some(3),
+            Some(131049),
+            None,
+        ),
+        (
+            "skipped",
+            None,
+            None,
+            None,
+            None,
+            None,
+            None,
+            Some("opted_out"),
+        ),
+    ];
+    for (i, (status, sent, delivered, read, replied, failed, code, reason)) in
+        rows.into_iter().enumerate()
+    {
+        let contact = uuid::Uuid::new_v4();
+        let phone = format!("+55119876500{i:02}");
+        sqlx::query(
+            "insert into contacts (id, tenant_id, external_id, phone) values ($1, $2, $3, $4)",
+        )
+        .bind(contact)
+        .bind(tenant)
+        .bind(format!("c{i}"))
+        .bind(&phone)
+        .execute(pool)
+        .await
+        .unwrap();
+        sqlx::query(
+            "insert into campaign_recipients (id, campaign_id, tenant_id, contact_id, phone, status, reason, error_code,
+                                              sent_at, delivered_at, read_at, replied_at, failed_at)
+             values ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13)",
+        )
+        .bind(uuid::Uuid::new_v4())
+        .bind(id)
+        .bind(tenant)
+        .bind(contact)
+        .bind(&phone)
+        .bind(status)
+        .bind(reason)
+        .bind(code)
+        .bind(sent.map(at))
+        .bind(delivered.map(at))
+        .bind(read.map(at))
+        .bind(replied.map(at))
+        .bind(failed.map(at))
+        .execute(pool)
+        .await
+        .unwrap();
+    }
+    id
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn campaign_report_of_one_campaign_from_its_metrics(pool: PgPool) {
+    let t = tenant(&pool).await;
+    outbox(&pool, t).await;
+    let id = campaign(&pool, t).await;
+    let (ctx, _) = ctx(&pool, t, 25);
+    let p = Params {
+        campaign: Some(id),
+        ..Default::default()
+    };
+    let price = ctx.campaigns.price("BR", "marketing");
+    let out = render_report(&ctx, ReportType::CampaignReport, Format::Pdf, &p)
+        .await
+        .unwrap();
+    keep(&out, "campanha.pdf");
+    assert_eq!(out.file_name, "relatorio-campanha-black-friday-2026.pdf");
+    let text = pdf_text(out.file.path());
+    assert!(text.contains("Black Friday 2026"), "{text}");
+    assert!(text.contains("Meta 131026"), "{text}");
+    assert!(text.contains("Linha do tempo (por minuto)"), "{text}");
+    assert!(text.contains("opted_out"), "{text}");
+    assert!(
+        !text.contains("550 mailbox unavailable"),
+        "the outbox is not this report's source"
+    );
+    let out = render_report(&ctx, ReportType::CampaignReport, Format::Xlsx, &p)
+        .await
+        .unwrap();
+    let mut wb: Xlsx<_> = calamine::open_workbook(out.file.path()).unwrap();
+    let col = |wb: &mut Xlsx<_>, sheet: &str, c: usize| -> Vec<Option<f64>> {
+        wb.worksheet_range(sheet)
+            .unwrap()
+            .rows()
+            .skip(1)
+            .map(|r| cell_f64(&r[c]))
+            .collect()
+    };
+    // sent 6 (3 read + 2 delivered + 1 sent), delivered 5, read 3, replied 1
+    let funnel: Vec<f64> = col(&mut wb, "Funil", 1).into_iter().flatten().collect();
+    assert_eq!(funnel, vec![6.0, 5.0, 3.0, 1.0]);
+    let fails = wb.worksheet_range("Falhas").unwrap();
+    let fails: Vec<(String, f64)> = fails
+        .rows()
+        .skip(1)
+        .map(|r| (r[0].to_string(), cell_f64(&r[1]).unwrap()))
+        .collect();
+    assert_eq!(
+        fails,
+        vec![
+            ("Meta 131026".to_string(), 2.0),
+            ("Meta 131049".to_string(), 1.0)
+        ]
+    );
+    let cost = col(&mut wb, "Custo", 1);
+    assert!(
+        (cost[1].unwrap() - price * 6.0).abs() < 1e-4,
+        "{cost:?} {price}"
+    );
+    assert!(price > 0.0);
+    let out = render_report(&ctx, ReportType::CampaignReport, Format::Csv, &p)
+        .await
+        .unwrap();
+    let bytes = std::fs::read(out.file.path()).unwrap();
+    let mut r = csv::ReaderBuilder::new()
+        .delimiter(b';')
+        .from_reader(&bytes[3..]);
+    let recs: Vec<_> = r.records().map(Result::unwrap).collect();
+    // minutes with activity, in São Paulo time: 10:00 (5 sent), 10:01 (1 sent,
+    // 5 delivered), 10:02 (3 read, 2 failed), 10:03 (1 failed)
+    let got: Vec<Vec<String>> = recs
+        .iter()
+        .map(|r| r.iter().map(String::from).collect())
+        .collect();
+    assert_eq!(
+        got,
+        vec![
+            vec!["10/11/2026 10:00", "5", "0", "0", "0"],
+            vec!["10/11/2026 10:01", "1", "5", "0", "0"],
+            vec!["10/11/2026 10:02", "0", "0", "3", "2"],
+            vec!["10/11/2026 10:03", "0", "0", "0", "1"],
+        ]
+    );
+    // Another tenant's campaign is missing data, not a report.
+    let other = tenant(&pool).await;
+    let (octx, _) = common::ctx(&pool, other, 25);
+    let err = render_report(&octx, ReportType::CampaignReport, Format::Pdf, &p)
+        .await
+        .err()
+        .unwrap();
+    assert_eq!(err.to_string(), format!("no campaign {id}"));
+}

@@ -5,6 +5,7 @@
 //! through a signed, expiring link. The model, checks and SQL are
 //! `jobs::kinds::reports`; rendering is the `reports` crate, not linked here.
 //! Another tenant's report is the same 404 as a missing one.
+//! `/v1/report-branding`: the tenant's colours and logo on every report.
 
 use axum::extract::{Path, State};
 use axum::http::{header, HeaderMap, HeaderValue, StatusCode};
@@ -18,6 +19,7 @@ use uuid::Uuid;
 
 use jobs::blobs::BlobStore;
 use jobs::engine::CancelOutcome;
+use jobs::kinds::reports::branding::{self, BrandingRequest, BrandingView};
 use jobs::kinds::reports::{self, link, sql, Report, ReportRequest};
 
 use crate::auth::{Scope, Tenant};
@@ -33,12 +35,16 @@ pub fn router() -> Router<AppState> {
         .route("/v1/reports/{id}/file", get(file))
         .route("/v1/reports/{id}/link", post(make_link))
         .route("/v1/reports/{id}/download", get(download))
+        .route(
+            "/v1/report-branding",
+            get(get_branding).put(put_branding).delete(delete_branding),
+        )
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(create, show, list, remove, cancel, file, make_link, download),
-    components(schemas(ReportRequest, Report, ReportList, SignedLink)),
+    paths(create, show, list, remove, cancel, file, make_link, download, get_branding, put_branding, delete_branding),
+    components(schemas(ReportRequest, Report, ReportList, SignedLink, BrandingRequest, BrandingView)),
     tags((name = "reports", description = "report cards, class, campaign and occupancy reports as PDF, XLSX, CSV or ZIP, rendered by a job"))
 )]
 pub struct ReportsApi;
@@ -351,4 +357,63 @@ pub async fn download(
     })?;
     let r = find(&st, tenant, &id).await?;
     send_file(&st, &r).await
+}
+
+fn no_branding() -> ApiError {
+    ApiError::not_found("branding_not_found", "this tenant has no report branding")
+}
+
+/// The tenant's report branding (colours; the logo's format and size).
+#[utoipa::path(get, path = "/v1/report-branding", tag = "reports", security(("bearer" = [])),
+    responses((status = 200, body = BrandingView), (status = 404, description = "no branding: reports use the defaults", body = crate::error::ErrorBody)))]
+pub async fn get_branding(
+    State(st): State<AppState>,
+    tenant: Tenant,
+) -> Result<Json<BrandingView>, ApiError> {
+    tenant.require(Scope::JobsRead)?;
+    Ok(Json(
+        branding::view(&st.pool, tenant.id)
+            .await?
+            .ok_or_else(no_branding)?,
+    ))
+}
+
+/// Set the colours and logo every report of the tenant is rendered with
+/// (PDF header logo and colours, XLSX header row). Replaces the previous one.
+#[utoipa::path(put, path = "/v1/report-branding", tag = "reports", security(("bearer" = [])),
+    request_body = BrandingRequest,
+    responses(
+        (status = 200, body = BrandingView),
+        (status = 422, description = "bad field; `details.field` is `primary_color`, `accent_color` or `logo` (not base64, not PNG/SVG, over 256 KiB)", body = crate::error::ErrorBody),
+    ))]
+pub async fn put_branding(
+    State(st): State<AppState>,
+    tenant: Tenant,
+    AppJson(req): AppJson<BrandingRequest>,
+) -> Result<Json<BrandingView>, ApiError> {
+    tenant.require(Scope::JobsWrite)?;
+    let b = req
+        .validate()
+        .map_err(|f| ApiError::invalid_field("invalid_branding", &f.path, f.message))?;
+    branding::put(&st.pool, tenant.id, &b).await?;
+    Ok(Json(
+        branding::view(&st.pool, tenant.id)
+            .await?
+            .ok_or_else(no_branding)?,
+    ))
+}
+
+/// Remove the branding: reports go back to the default colours, no logo.
+#[utoipa::path(delete, path = "/v1/report-branding", tag = "reports", security(("bearer" = [])),
+    responses((status = 204), (status = 404, body = crate::error::ErrorBody)))]
+pub async fn delete_branding(
+    State(st): State<AppState>,
+    tenant: Tenant,
+) -> Result<StatusCode, ApiError> {
+    tenant.require(Scope::JobsWrite)?;
+    if branding::delete(&st.pool, tenant.id).await? {
+        Ok(StatusCode::NO_CONTENT)
+    } else {
+        Err(no_branding())
+    }
 }

@@ -1,8 +1,9 @@
-//! `campaign_report`: until campaigns exist, the notification outbox
-//! (migration 0003) over a period in the tenant's zone, optionally one
-//! channel: the funnel sent → delivered → read, counts per channel and
-//! status, failures by reason, a daily timeline. Replies and cost are not
-//! recorded by the outbox; the report says so instead of inventing them.
+//! `campaign_report` over a period: the notification outbox (migration
+//! 0003) in the tenant's zone, optionally one channel: the funnel sent →
+//! delivered → read, counts per channel and status, failures by reason, a
+//! daily timeline. Replies and cost are not recorded by the outbox; the
+//! report says so. With `params.campaign` the report is one campaign's
+//! instead (`campaign_run`: replies, Meta codes, cost).
 
 use chrono::{Days, NaiveDate, TimeZone};
 use serde_json::{json, Value};
@@ -284,7 +285,7 @@ pub fn to_json(ctx: &RenderCtx, c: &Campaign) -> Result<Value, RenderError> {
     data.insert("funnel_chart".into(), funnel.into());
     data.insert(
         "funnel_note".into(),
-        "Respostas e custo por mensagem não são registrados pela fila de notificações; aparecem quando as campanhas existirem.".into(),
+        "Respostas e custo por mensagem não são registrados pela fila de notificações; o relatório de uma campanha (params.campaign) os mostra.".into(),
     );
     data.insert("channel_header".into(), json!(header));
     data.insert("channels".into(), Value::Array(rows));
@@ -368,6 +369,9 @@ pub fn to_sheets(c: &Campaign) -> Vec<Sheet> {
 }
 
 pub async fn render(ctx: &RenderCtx, p: &Params, format: Format) -> Result<Output, RenderError> {
+    if let Some(id) = p.campaign {
+        return crate::types::campaign_run::render(ctx, id, format).await;
+    }
     let c = load(ctx, p).await?;
     ctx.check_cancel()?;
     let name = format!("relatorio-envios-{}-a-{}", c.from, c.to);

@@ -406,8 +406,16 @@ pub async fn finish_output(
     let mut file = ctx.temp(&format!(".{}", format.as_str()))?;
     let pages = match format {
         Format::Pdf | Format::Zip => {
-            let today = ctx.today;
-            let pdf = blocking(move || Ok(crate::pdf::compile(template, &data, today)?)).await?;
+            let (today, logo) = (ctx.today, ctx.logo.clone());
+            let pdf = blocking(move || {
+                Ok(crate::pdf::compile(
+                    template,
+                    &data,
+                    today,
+                    logo.as_deref(),
+                )?)
+            })
+            .await?;
             file.write_all(&pdf.bytes)?;
             Some(pdf.pages)
         }

@@ -2,6 +2,7 @@
 //! typst data (PDF) and as sheets (XLSX, CSV).
 
 pub mod campaign;
+pub mod campaign_run;
 pub mod class_report;
 pub mod occupancy;
 pub mod report_card;

@@ -121,6 +121,7 @@ pub fn cards_pdf(
         TEMPLATE,
         &Value::Object(data),
         ctx.today,
+        ctx.logo.as_deref(),
     )?)
 }
 

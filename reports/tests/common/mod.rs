@@ -248,6 +248,8 @@ pub fn ctx(pool: &PgPool, tenant: Uuid, batch: usize) -> (RenderCtx, Arc<AtomicU
         tz: chrono_tz::America::Sao_Paulo,
         primary: 0x1f4e79,
         accent: 0xe08e1b,
+        logo: None,
+        campaigns: Default::default(),
         batch_size: batch,
         max_students: 5000,
         cancel: CancellationToken::new(),

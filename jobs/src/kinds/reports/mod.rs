@@ -23,6 +23,7 @@
 //! file to the blob store and only then marks it `done` with its key. A
 //! failure marks it `failed` with the reason.
 
+pub mod branding;
 pub mod deliver;
 pub mod link;
 pub mod model;

@@ -88,7 +88,10 @@ impl Format {
 ///   student of the class) or `{"year": 2026, "student": "<matrícula>"}`,
 ///   optional `"observations"` (printed on each card);
 /// - `class_report`: `{"year": 2026, "class": "9A-2026"}`;
-/// - `campaign_report`: `{"from": "2026-11-01", "to": "2026-11-30"}`, optional `"channel"`;
+/// - `campaign_report`: `{"campaign": "<campaign id>"}` (one WhatsApp campaign:
+///   its funnel, failures by Meta code, timeline and cost), or
+///   `{"from": "2026-11-01", "to": "2026-11-30"}`, optional `"channel"` (the
+///   notification outbox over a period);
 /// - `occupancy_report`: `{"from": "2026-11-01", "to": "2026-11-30"}`, optional `"resource"`.
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -126,6 +129,9 @@ pub struct Params {
     pub channel: Option<String>,
     #[serde(skip_serializing_if = "Option::is_none")]
     pub resource: Option<String>,
+    /// `campaign_report` of one campaign (`campaigns.id`) instead of a period.
+    #[serde(skip_serializing_if = "Option::is_none")]
+    pub campaign: Option<Uuid>,
 }
 
 /// A request that passed every check.
@@ -217,6 +223,7 @@ fn check_params(t: ReportType, format: Format, mut p: Params) -> Result<Params, 
                 ("params.to", p.to.is_some()),
                 ("params.channel", p.channel.is_some()),
                 ("params.resource", p.resource.is_some()),
+                ("params.campaign", p.campaign.is_some()),
             ] {
                 if set {
                     return Err(not_allowed(f));
@@ -256,7 +263,32 @@ fn check_params(t: ReportType, format: Format, mut p: Params) -> Result<Params, 
                 }
             }
         }
+        ReportType::CampaignReport if p.campaign.is_some() => {
+            if format == Format::Zip {
+                return Err(FieldError::new(
+                    "format",
+                    "zip is only for report cards of a class",
+                ));
+            }
+            for (f, set) in [
+                ("params.year", p.year.is_some()),
+                ("params.class", p.class.is_some()),
+                ("params.student", p.student.is_some()),
+                ("params.observations", p.observations.is_some()),
+                ("params.resource", p.resource.is_some()),
+                ("params.from", p.from.is_some()),
+                ("params.to", p.to.is_some()),
+                ("params.channel", p.channel.is_some()),
+            ] {
+                if set {
+                    return Err(FieldError::new(f, "not a parameter of a campaign's report"));
+                }
+            }
+        }
         ReportType::CampaignReport | ReportType::OccupancyReport => {
+            if p.campaign.is_some() {
+                return Err(not_allowed("params.campaign"));
+            }
             let from = p.from.ok_or_else(|| missing("params.from"))?;
             let to = p.to.ok_or_else(|| missing("params.to"))?;
             if to < from {

@@ -180,6 +180,19 @@ pub async fn finish(pg: impl PgExecutor<'_>, id: Uuid, f: &Finished) -> Result<b
 }
 
 /// → failed (or cancelled), with the reason; never touches a done report.
+/// Puts a running report back to `queued` (its worker gave the job up at a
+/// shutdown or lost its lease; the released job renders it again).
+pub async fn requeue(pg: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Error> {
+    let r = sqlx::query(
+        "update reports set status = 'queued', started_at = null, progress_done = 0
+          where id = $1 and status = 'running'",
+    )
+    .bind(id)
+    .execute(pg)
+    .await?;
+    Ok(r.rows_affected() == 1)
+}
+
 pub async fn fail(
     pg: impl PgExecutor<'_>,
     id: Uuid,
