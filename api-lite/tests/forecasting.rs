@@ -557,3 +557,124 @@ async fn a_cancelled_training_stops_and_says_so(pool: PgPool) {
         );
     }
 }
+
+async fn wait_model(c: &Ctx, mid: &str) -> Value {
+    eventually(|| async {
+        let (_, b) = c
+            .req(
+                Method::GET,
+                &format!("/v1/models/{mid}"),
+                Some(&c.a.key),
+                None,
+            )
+            .await;
+        Some(b)
+    })
+    .until(|b: &Value| b["status"] != "pending" && b["status"] != "training")
+    .await
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn a_retraining_schedule_fires_a_new_model_version(pool: PgPool) {
+    let c = Ctx::new(pool).await;
+    let _w = worker(&c);
+    let (_, b) = c
+        .call(csv_request("/v1/datasets", &c.a.key, &shops_csv()))
+        .await;
+    let id = b["id"].as_str().unwrap().to_string();
+    assert_eq!(wait_dataset(&c, &id).await["status"], "ready");
+    let (s, m) = c
+        .req(
+            Method::POST,
+            "/v1/models",
+            Some(&c.a.key),
+            Some(json!({"dataset": id, "horizon": 5, "models": ["seasonal_naive", "ets"], "windows": 1})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{m}");
+    let mid = m["id"].as_str().unwrap().to_string();
+    assert_eq!(wait_model(&c, &mid).await["status"], "ready");
+
+    // Bad cron: 422 naming the field; another tenant's model: 404.
+    let (s, e) = c
+        .req(
+            Method::POST,
+            &format!("/v1/models/{mid}/schedule"),
+            Some(&c.a.key),
+            Some(json!({"cron": "every day"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["details"]["field"], "cron", "{e}");
+    let (s, _) = c
+        .req(
+            Method::POST,
+            &format!("/v1/models/{mid}/schedule"),
+            Some(&c.b.key),
+            Some(json!({"cron": "0 0 3 * * *"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    let (s, sch) = c
+        .req(
+            Method::POST,
+            &format!("/v1/models/{mid}/schedule"),
+            Some(&c.a.key),
+            Some(json!({"cron": "0 0 3 * * *", "timezone": "America/Sao_Paulo", "catch_up": "last"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{sch}");
+    assert_eq!(sch["kind"], "forecast.retrain");
+    assert_eq!(sch["payload"], json!({"model_id": mid}));
+    let (s, _) = c
+        .req(
+            Method::POST,
+            &format!("/v1/models/{mid}/schedule"),
+            Some(&c.a.key),
+            Some(json!({"cron": "0 0 4 * * *"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+
+    // As if created two days ago: the scheduler process's own registry and
+    // fire function enqueue the latest missed 03:00 tick (catch_up = last),
+    // not shelve it as an unknown kind.
+    sqlx::query("update schedules set updated_at = now() - interval '2 days' where id = $1::uuid")
+        .bind(sch["id"].as_str().unwrap())
+        .execute(&c.pool)
+        .await
+        .unwrap();
+    let sched = scheduler::Scheduler::new(
+        c.pool.clone(),
+        c.state.engine.clone(),
+        Arc::new(scheduler::registry()),
+        scheduler::Config::default(),
+    );
+    let out = sched
+        .tick(chrono::Utc::now())
+        .await
+        .unwrap();
+    assert_eq!((out.fired, out.invalid), (1, 0), "{out:?}");
+
+    let models = eventually(|| async {
+        let (_, b) = c
+            .req(Method::GET, "/v1/models", Some(&c.a.key), None)
+            .await;
+        Some(b)
+    })
+    .until(|b: &Value| {
+        b["models"].as_array().unwrap().len() == 2
+            && b["models"][0]["status"] != "pending"
+            && b["models"][0]["status"] != "training"
+    })
+    .await;
+    let new = &models["models"][0];
+    assert_ne!(new["id"], json!(mid));
+    assert_eq!(new["status"], "ready", "{new}");
+    assert_eq!(new["dataset_id"], json!(id));
+    assert_eq!(new["horizon"], 5);
+    assert_eq!(new["methods"], json!(["seasonal_naive", "ets"]));
+    assert_eq!(new["series_done"], 3);
+    assert!(new["job_id"].as_str().unwrap().starts_with("cron-"), "{new}");
+}
