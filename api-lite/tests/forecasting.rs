@@ -16,6 +16,7 @@ use jobs::kinds::{KindHandler, Resources};
 use jobs::testing::eventually;
 use serde_json::{json, Value};
 use sqlx::PgPool;
+use tower::ServiceExt;
 
 /// Serves the `forecasting` queue with the app's registry and the test's database.
 fn worker(c: &Ctx) -> WorkerHandle {
@@ -258,6 +259,52 @@ async fn upload_validate_train_and_predict(pool: PgPool) {
         csv.starts_with("series,ds,step,yhat,lo80,hi80,lo95,hi95\nCentro,2026-05-01,1,"),
         "{csv}"
     );
+    // The same rows as XLSX: values equal to the CSV's, dates as dates.
+    let res = c
+        .app
+        .clone()
+        .oneshot(common::request(
+            Method::GET,
+            &format!("/v1/predictions/{pid}/xlsx"),
+            Some(&c.a.key),
+            None,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    use calamine::{Data, Reader};
+    let sheet = wb.worksheet_range("Previsões").unwrap();
+    assert_eq!(sheet.get_size(), (16, 8));
+    assert_eq!(sheet.get((0, 3)), Some(&Data::String("previsão".into())));
+    for (i, line) in csv.lines().skip(1).enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(sheet.get((i + 1, 0)), Some(&Data::String(f[0].into())));
+        let Some(Data::DateTime(d)) = sheet.get((i + 1, 1)) else {
+            panic!("row {i}: not a date")
+        };
+        assert_eq!(
+            d.as_datetime().unwrap().date().to_string(),
+            f[1],
+            "row {i}"
+        );
+        for c in 2..8 {
+            let want: f64 = f[c].parse().unwrap();
+            assert_eq!(
+                sheet.get((i + 1, c)),
+                Some(&Data::Float(want)),
+                "row {i} col {c}"
+            );
+        }
+    }
     let (s, _) = c
         .req(
             Method::GET,

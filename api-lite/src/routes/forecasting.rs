@@ -49,11 +49,12 @@ pub fn router() -> Router<AppState> {
         .route("/v1/models/{id}/schedule", post(schedule_retrain))
         .route("/v1/predictions/{id}", get(show_prediction))
         .route("/v1/predictions/{id}/csv", get(prediction_csv))
+        .route("/v1/predictions/{id}/xlsx", get(prediction_xlsx))
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(upload, list_datasets, show_dataset, preview, add_rows, drift, create_model, list_models, show_model, predict_now, create_prediction, show_prediction, prediction_csv, schedule_retrain),
+    paths(upload, list_datasets, show_dataset, preview, add_rows, drift, create_model, list_models, show_model, predict_now, create_prediction, show_prediction, prediction_csv, prediction_xlsx, schedule_retrain),
     components(schemas(RetrainSchedule, ActualsRequest, ActualRow, ActualsAnswer, DriftList, sql::DriftAlert, forecasting::monitor::ModelCheck, forecasting::monitor::DriftCheck, UploadForm, DatasetRow, DatasetList, Preview, Column, table::Role, ModelRequest, ModelRow, ModelDetail, ModelSeriesRow, ModelList, PredictNow, PredictNowAnswer, PredictionRequest, PredictionDetail, PredictionRow, PointRow,
         forecasting::dataset::Report, forecasting::dataset::SeriesReport, forecasting::dataset::TargetReport, forecasting::dataset::CellError, forecasting::dataset::Outlier, forecasting::freq::Frequency)),
     tags((name = "forecasting", description = "CSV datasets, models chosen by backtests, batch and real-time forecasts"))
@@ -1039,6 +1040,48 @@ pub async fn prediction_csv(
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"prediction-{uuid}.csv\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Every row of a ready prediction as an XLSX workbook: sheet `Previsões`,
+/// header frozen, dates as dates, numbers in the pt-BR format (`1.234,56`).
+#[utoipa::path(get, path = "/v1/predictions/{id}/xlsx", tag = "forecasting", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn prediction_xlsx(
+    State(st): State<AppState>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    tenant.require(Scope::JobsRead)?;
+    let uuid: Uuid = id.parse().map_err(|_| prediction_not_found(&id))?;
+    let p = sql::get_prediction(&st.pool, tenant.id, uuid)
+        .await?
+        .ok_or_else(|| prediction_not_found(&id))?;
+    if p.status != "ready" {
+        return Err(ApiError::conflict(
+            "prediction_not_ready",
+            format!("the prediction is {}", p.status),
+        ));
+    }
+    let rows = sql::prediction_rows(&st.pool, uuid, i64::MAX, 0).await?;
+    let body = tokio::task::spawn_blocking(move || forecasting::export::prediction_xlsx(&rows))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"prediction-{uuid}.xlsx\""),
             ),
         ],
         body,
