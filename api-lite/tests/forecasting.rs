@@ -20,18 +20,18 @@ use tower::ServiceExt;
 
 /// Serves the `forecasting` queue with the app's registry and the test's database.
 fn worker(c: &Ctx) -> WorkerHandle {
+    serve(c, forecasting::kinds::QUEUE)
+}
+
+/// Serves `queue` with the app's registry and the test's database.
+fn serve(c: &Ctx, queue: &str) -> WorkerHandle {
     let resources = Resources {
         engine: c.state.engine.clone(),
         pg: Some(c.pool.clone()),
         settings: c.state.settings.clone(),
     };
     let handler = KindHandler::new(Arc::new(api_lite::state::registry()), resources);
-    WorkerHandle::spawn(
-        c.state.engine.clone(),
-        forecasting::kinds::QUEUE,
-        2,
-        handler,
-    )
+    WorkerHandle::spawn(c.state.engine.clone(), queue, 2, handler)
 }
 
 fn csv_request(uri: &str, key: &str, body: &str) -> Request<Body> {
@@ -334,6 +334,23 @@ async fn upload_validate_train_and_predict(pool: PgPool) {
         );
         rows.push(json!({"series": "Serra", "at": at, "value": format!("{},5", 500 + k)}));
     }
+    // Tenant A hears `forecast.*` on its webhook (a local receiver).
+    let hooks = jobs::testing::Providers::start().await;
+    jobs::testing::Bed::set_env("TEST_FORECAST_WEBHOOK_SECRET", "whsec_fc");
+    hooks.set_webhook_secret("whsec_fc");
+    jobs::kinds::notify::admin::put_channel(
+        &c.pool,
+        c.a.id,
+        "webhook",
+        &json!({"url": format!("{}/hook", hooks.base_url()), "secret_env": "TEST_FORECAST_WEBHOOK_SECRET"}),
+        true,
+    )
+    .await
+    .unwrap();
+    jobs::kinds::events::sql::set_webhook_events(&c.pool, c.a.id, &["forecast.*".to_string()])
+        .await
+        .unwrap();
+    let _notify = serve(&c, jobs::kinds::notify::QUEUE);
     let (s, b) = c
         .req(
             Method::POST,
@@ -358,6 +375,41 @@ async fn upload_validate_train_and_predict(pool: PgPool) {
         (json!(false), json!(true)),
         "{b}"
     );
+    // The drift reached the tenant's webhook, signed.
+    let hook = eventually(|| async { hooks.seen("webhook").pop() })
+        .some()
+        .await;
+    assert!(hook.verified);
+    let body: Value = serde_json::from_str(&hook.body).unwrap();
+    assert_eq!(body["event"], "forecast.drift", "{body}");
+    assert_eq!(
+        (
+            body["data"]["model_id"].as_str(),
+            body["data"]["series"].as_str(),
+            body["data"]["window_start"].as_str()
+        ),
+        (Some(mid.as_str()), Some("Serra"), Some("2026-05-01")),
+        "{body}"
+    );
+    assert!(body["data"]["mase"].as_f64() > body["data"]["threshold"].as_f64());
+    // The same window drifting again (the same rows re-sent) queues nothing new.
+    let (s, again) = c
+        .req(
+            Method::POST,
+            &format!("/v1/datasets/{id}/rows"),
+            Some(&c.a.key),
+            Some(json!({"rows": rows})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{again}");
+    let queued: i64 = sqlx::query_scalar(
+        "select count(*) from notifications where tenant_id = $1 and channel = 'webhook' and recipient = 'forecast.drift'",
+    )
+    .bind(c.a.id)
+    .fetch_one(&c.pool)
+    .await
+    .unwrap();
+    assert_eq!(queued, 1);
     let (_, d) = c
         .req(
             Method::GET,

@@ -472,7 +472,8 @@ pub async fn add_rows(
         rows.push((key, at, value));
     }
     let checks =
-        forecasting::monitor::record_actuals(&st.pool, tenant.id, uuid, &target, &rows).await?;
+        forecasting::monitor::record_actuals(&st.pool, &st.engine, tenant.id, uuid, &target, &rows)
+            .await?;
     Ok(Json(ActualsAnswer {
         accepted: rows.len(),
         checks,
