@@ -291,11 +291,10 @@ async fn upload_validate_train_and_predict(pool: PgPool) {
         let Some(Data::DateTime(d)) = sheet.get((i + 1, 1)) else {
             panic!("row {i}: not a date")
         };
-        assert_eq!(
-            d.as_datetime().unwrap().date().to_string(),
-            f[1],
-            "row {i}"
-        );
+        // Excel's serial day: days since 1899-12-30.
+        let day = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap()
+            + chrono::Duration::days(d.as_f64() as i64);
+        assert_eq!(day.to_string(), f[1], "row {i}");
         for c in 2..8 {
             let want: f64 = f[c].parse().unwrap();
             assert_eq!(

@@ -87,9 +87,13 @@ mod tests {
         }
         assert_eq!(sheet.get((2, 0)), Some(&Data::String("Centro".into())));
         match sheet.get((2, 1)) {
-            Some(Data::DateTime(d)) => {
-                assert_eq!(d.as_datetime(), Some(at + chrono::Duration::days(1)))
-            }
+            // Excel's serial day: days since 1899-12-30.
+            Some(Data::DateTime(d)) => assert_eq!(
+                d.as_f64(),
+                (at.date() + chrono::Duration::days(1)
+                    - chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap())
+                .num_days() as f64
+            ),
             other => panic!("not a date: {other:?}"),
         }
         assert_eq!(sheet.get((2, 2)), Some(&Data::Float(2.0)));
