@@ -86,7 +86,11 @@ async fn wait_dataset(c: &Ctx, id: &str) -> Value {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn upload_validate_train_and_predict(pool: PgPool) {
-    let c = Ctx::new(pool).await;
+    // The drift webhook goes to a local receiver.
+    let c = Ctx::with(pool, |s| {
+        s.notifications.ssrf_allow = vec!["127.0.0.1".into()]
+    })
+    .await;
     let _w = worker(&c);
     let (s, ds) = c
         .call(csv_request(
@@ -719,7 +723,9 @@ async fn a_retraining_schedule_fires_a_new_model_version(pool: PgPool) {
             Method::POST,
             &format!("/v1/models/{mid}/schedule"),
             Some(&c.a.key),
-            Some(json!({"cron": "0 0 3 * * *", "timezone": "America/Sao_Paulo", "catch_up": "last"})),
+            Some(
+                json!({"cron": "0 0 3 * * *", "timezone": "America/Sao_Paulo", "catch_up": "last"}),
+            ),
         )
         .await;
     assert_eq!(s, StatusCode::CREATED, "{sch}");
@@ -749,16 +755,11 @@ async fn a_retraining_schedule_fires_a_new_model_version(pool: PgPool) {
         Arc::new(scheduler::registry()),
         scheduler::Config::default(),
     );
-    let out = sched
-        .tick(chrono::Utc::now())
-        .await
-        .unwrap();
+    let out = sched.tick(chrono::Utc::now()).await.unwrap();
     assert_eq!((out.fired, out.invalid), (1, 0), "{out:?}");
 
     let models = eventually(|| async {
-        let (_, b) = c
-            .req(Method::GET, "/v1/models", Some(&c.a.key), None)
-            .await;
+        let (_, b) = c.req(Method::GET, "/v1/models", Some(&c.a.key), None).await;
         Some(b)
     })
     .until(|b: &Value| {
@@ -774,5 +775,8 @@ async fn a_retraining_schedule_fires_a_new_model_version(pool: PgPool) {
     assert_eq!(new["horizon"], 5);
     assert_eq!(new["methods"], json!(["seasonal_naive", "ets"]));
     assert_eq!(new["series_done"], 3);
-    assert!(new["job_id"].as_str().unwrap().starts_with("cron-"), "{new}");
+    assert!(
+        new["job_id"].as_str().unwrap().starts_with("cron-"),
+        "{new}"
+    );
 }

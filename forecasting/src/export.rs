@@ -13,7 +13,14 @@ use crate::sql::PointRow;
 pub const SHEET: &str = "Previsões";
 /// Column titles, in order.
 pub const HEADER: [&str; 8] = [
-    "série", "data", "passo", "previsão", "lo80", "hi80", "lo95", "hi95",
+    "série",
+    "data",
+    "passo",
+    "previsão",
+    "lo80",
+    "hi80",
+    "lo95",
+    "hi95",
 ];
 /// pt-BR (LCID 0x416) number format with thousands and two decimals.
 pub const NUMBER_FORMAT: &str = "[$-416]#,##0.00";
@@ -50,7 +57,10 @@ pub fn prediction_xlsx(rows: &[PointRow]) -> Result<Vec<u8>, XlsxError> {
         ws.write_string(row, 0, &r.key)?;
         ws.write_datetime_with_format(row, 1, excel_date(r.at)?, &date)?;
         ws.write_number(row, 2, r.step)?;
-        for (c, v) in [r.point, r.lo80, r.hi80, r.lo95, r.hi95].into_iter().enumerate() {
+        for (c, v) in [r.point, r.lo80, r.hi80, r.lo95, r.hi95]
+            .into_iter()
+            .enumerate()
+        {
             ws.write_number_with_format(row, 3 + c as u16, v, &num)?;
         }
     }
@@ -109,7 +119,10 @@ mod tests {
             s
         };
         let styles = part("xl/styles.xml");
-        assert!(styles.contains("formatCode=\"[$-416]#,##0.00\""), "{styles}");
+        assert!(
+            styles.contains("formatCode=\"[$-416]#,##0.00\""),
+            "{styles}"
+        );
         assert!(styles.contains("formatCode=\"dd/mm/yyyy\""), "{styles}");
         let sheet1 = part("xl/worksheets/sheet1.xml");
         assert!(

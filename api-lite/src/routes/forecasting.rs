@@ -874,7 +874,11 @@ pub async fn schedule_retrain(
     };
     // The registry this process serves (built-in + forecast.*).
     spec.validate(&st.registry).map_err(|e| {
-        let field = e.path.strip_prefix("payload.").unwrap_or(&e.path).to_string();
+        let field = e
+            .path
+            .strip_prefix("payload.")
+            .unwrap_or(&e.path)
+            .to_string();
         ApiError::invalid_field("invalid_schedule", &field, e.message)
     })?;
     let tz = match &spec.timezone {
@@ -888,13 +892,18 @@ pub async fn schedule_retrain(
     };
     let row = schedules::create(&st.pool, tenant.id, &spec, &tz, chrono::Utc::now())
         .await
-        .map_err(|e| match e.as_database_error().and_then(|d| d.constraint()) {
-            Some(schedules::UNIQUE_NAME) => ApiError::conflict(
-                "schedule_exists",
-                format!("model {uuid} already has a retraining schedule ({})", spec.name),
-            ),
-            _ => e.into(),
-        })?;
+        .map_err(
+            |e| match e.as_database_error().and_then(|d| d.constraint()) {
+                Some(schedules::UNIQUE_NAME) => ApiError::conflict(
+                    "schedule_exists",
+                    format!(
+                        "model {uuid} already has a retraining schedule ({})",
+                        spec.name
+                    ),
+                ),
+                _ => e.into(),
+            },
+        )?;
     tracing::info!(tenant_id = %tenant.id, model_id = %uuid, schedule_id = %row.id, "retraining scheduled");
     Ok((StatusCode::CREATED, Json(row.into())))
 }
