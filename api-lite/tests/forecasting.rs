@@ -299,8 +299,8 @@ async fn upload_validate_train_and_predict(pool: PgPool) {
         let day = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap()
             + chrono::Duration::days(d.as_f64() as i64);
         assert_eq!(day.to_string(), f[1], "row {i}");
-        for c in 2..8 {
-            let want: f64 = f[c].parse().unwrap();
+        for (c, text) in f.iter().enumerate().skip(2) {
+            let want: f64 = text.parse().unwrap();
             assert_eq!(
                 sheet.get((i + 1, c)),
                 Some(&Data::Float(want)),
@@ -652,6 +652,8 @@ async fn a_cancelled_training_stops_and_says_so(pool: PgPool) {
         "/v1/datasets/{id}/rows",
         "/v1/models/{id}/predict",
         "/v1/predictions/{id}/csv",
+        "/v1/predictions/{id}/xlsx",
+        "/v1/models/{id}/schedule",
     ] {
         assert!(
             doc["paths"][path].is_object(),
