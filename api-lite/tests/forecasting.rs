@@ -16,21 +16,22 @@ use jobs::kinds::{KindHandler, Resources};
 use jobs::testing::eventually;
 use serde_json::{json, Value};
 use sqlx::PgPool;
+use tower::ServiceExt;
 
 /// Serves the `forecasting` queue with the app's registry and the test's database.
 fn worker(c: &Ctx) -> WorkerHandle {
+    serve(c, forecasting::kinds::QUEUE)
+}
+
+/// Serves `queue` with the app's registry and the test's database.
+fn serve(c: &Ctx, queue: &str) -> WorkerHandle {
     let resources = Resources {
         engine: c.state.engine.clone(),
         pg: Some(c.pool.clone()),
         settings: c.state.settings.clone(),
     };
     let handler = KindHandler::new(Arc::new(api_lite::state::registry()), resources);
-    WorkerHandle::spawn(
-        c.state.engine.clone(),
-        forecasting::kinds::QUEUE,
-        2,
-        handler,
-    )
+    WorkerHandle::spawn(c.state.engine.clone(), queue, 2, handler)
 }
 
 fn csv_request(uri: &str, key: &str, body: &str) -> Request<Body> {
@@ -85,7 +86,11 @@ async fn wait_dataset(c: &Ctx, id: &str) -> Value {
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn upload_validate_train_and_predict(pool: PgPool) {
-    let c = Ctx::new(pool).await;
+    // The drift webhook goes to a local receiver.
+    let c = Ctx::with(pool, |s| {
+        s.notifications.ssrf_allow = vec!["127.0.0.1".into()]
+    })
+    .await;
     let _w = worker(&c);
     let (s, ds) = c
         .call(csv_request(
@@ -258,6 +263,51 @@ async fn upload_validate_train_and_predict(pool: PgPool) {
         csv.starts_with("series,ds,step,yhat,lo80,hi80,lo95,hi95\nCentro,2026-05-01,1,"),
         "{csv}"
     );
+    // The same rows as XLSX: values equal to the CSV's, dates as dates.
+    let res = c
+        .app
+        .clone()
+        .oneshot(common::request(
+            Method::GET,
+            &format!("/v1/predictions/{pid}/xlsx"),
+            Some(&c.a.key),
+            None,
+        ))
+        .await
+        .unwrap();
+    assert_eq!(res.status(), StatusCode::OK);
+    assert_eq!(
+        res.headers()["content-type"],
+        "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet"
+    );
+    let bytes = axum::body::to_bytes(res.into_body(), usize::MAX)
+        .await
+        .unwrap();
+    let mut wb: calamine::Xlsx<_> =
+        calamine::open_workbook_from_rs(std::io::Cursor::new(bytes.to_vec())).unwrap();
+    use calamine::{Data, Reader};
+    let sheet = wb.worksheet_range("Previsões").unwrap();
+    assert_eq!(sheet.get_size(), (16, 8));
+    assert_eq!(sheet.get((0, 3)), Some(&Data::String("previsão".into())));
+    for (i, line) in csv.lines().skip(1).enumerate() {
+        let f: Vec<&str> = line.split(',').collect();
+        assert_eq!(sheet.get((i + 1, 0)), Some(&Data::String(f[0].into())));
+        let Some(Data::DateTime(d)) = sheet.get((i + 1, 1)) else {
+            panic!("row {i}: not a date")
+        };
+        // Excel's serial day: days since 1899-12-30.
+        let day = chrono::NaiveDate::from_ymd_opt(1899, 12, 30).unwrap()
+            + chrono::Duration::days(d.as_f64() as i64);
+        assert_eq!(day.to_string(), f[1], "row {i}");
+        for (c, text) in f.iter().enumerate().skip(2) {
+            let want: f64 = text.parse().unwrap();
+            assert_eq!(
+                sheet.get((i + 1, c)),
+                Some(&Data::Float(want)),
+                "row {i} col {c}"
+            );
+        }
+    }
     let (s, _) = c
         .req(
             Method::GET,
@@ -287,6 +337,23 @@ async fn upload_validate_train_and_predict(pool: PgPool) {
         );
         rows.push(json!({"series": "Serra", "at": at, "value": format!("{},5", 500 + k)}));
     }
+    // Tenant A hears `forecast.*` on its webhook (a local receiver).
+    let hooks = jobs::testing::Providers::start().await;
+    jobs::testing::Bed::set_env("TEST_FORECAST_WEBHOOK_SECRET", "whsec_fc");
+    hooks.set_webhook_secret("whsec_fc");
+    jobs::kinds::notify::admin::put_channel(
+        &c.pool,
+        c.a.id,
+        "webhook",
+        &json!({"url": format!("{}/hook", hooks.base_url()), "secret_env": "TEST_FORECAST_WEBHOOK_SECRET"}),
+        true,
+    )
+    .await
+    .unwrap();
+    jobs::kinds::events::sql::set_webhook_events(&c.pool, c.a.id, &["forecast.*".to_string()])
+        .await
+        .unwrap();
+    let _notify = serve(&c, jobs::kinds::notify::QUEUE);
     let (s, b) = c
         .req(
             Method::POST,
@@ -311,6 +378,41 @@ async fn upload_validate_train_and_predict(pool: PgPool) {
         (json!(false), json!(true)),
         "{b}"
     );
+    // The drift reached the tenant's webhook, signed.
+    let hook = eventually(|| async { hooks.seen("webhook").pop() })
+        .some()
+        .await;
+    assert!(hook.verified);
+    let body: Value = serde_json::from_str(&hook.body).unwrap();
+    assert_eq!(body["event"], "forecast.drift", "{body}");
+    assert_eq!(
+        (
+            body["data"]["model_id"].as_str(),
+            body["data"]["series"].as_str(),
+            body["data"]["window_start"].as_str()
+        ),
+        (Some(mid.as_str()), Some("Serra"), Some("2026-05-01")),
+        "{body}"
+    );
+    assert!(body["data"]["mase"].as_f64() > body["data"]["threshold"].as_f64());
+    // The same window drifting again (the same rows re-sent) queues nothing new.
+    let (s, again) = c
+        .req(
+            Method::POST,
+            &format!("/v1/datasets/{id}/rows"),
+            Some(&c.a.key),
+            Some(json!({"rows": rows})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{again}");
+    let queued: i64 = sqlx::query_scalar(
+        "select count(*) from notifications where tenant_id = $1 and channel = 'webhook' and recipient = 'forecast.drift'",
+    )
+    .bind(c.a.id)
+    .fetch_one(&c.pool)
+    .await
+    .unwrap();
+    assert_eq!(queued, 1);
     let (_, d) = c
         .req(
             Method::GET,
@@ -550,10 +652,133 @@ async fn a_cancelled_training_stops_and_says_so(pool: PgPool) {
         "/v1/datasets/{id}/rows",
         "/v1/models/{id}/predict",
         "/v1/predictions/{id}/csv",
+        "/v1/predictions/{id}/xlsx",
+        "/v1/models/{id}/schedule",
     ] {
         assert!(
             doc["paths"][path].is_object(),
             "{path} missing from the OpenAPI document"
         );
     }
+}
+
+async fn wait_model(c: &Ctx, mid: &str) -> Value {
+    eventually(|| async {
+        let (_, b) = c
+            .req(
+                Method::GET,
+                &format!("/v1/models/{mid}"),
+                Some(&c.a.key),
+                None,
+            )
+            .await;
+        Some(b)
+    })
+    .until(|b: &Value| b["status"] != "pending" && b["status"] != "training")
+    .await
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn a_retraining_schedule_fires_a_new_model_version(pool: PgPool) {
+    let c = Ctx::new(pool).await;
+    let _w = worker(&c);
+    let (_, b) = c
+        .call(csv_request("/v1/datasets", &c.a.key, &shops_csv()))
+        .await;
+    let id = b["id"].as_str().unwrap().to_string();
+    assert_eq!(wait_dataset(&c, &id).await["status"], "ready");
+    let (s, m) = c
+        .req(
+            Method::POST,
+            "/v1/models",
+            Some(&c.a.key),
+            Some(json!({"dataset": id, "horizon": 5, "models": ["seasonal_naive", "ets"], "windows": 1})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::ACCEPTED, "{m}");
+    let mid = m["id"].as_str().unwrap().to_string();
+    assert_eq!(wait_model(&c, &mid).await["status"], "ready");
+
+    // Bad cron: 422 naming the field; another tenant's model: 404.
+    let (s, e) = c
+        .req(
+            Method::POST,
+            &format!("/v1/models/{mid}/schedule"),
+            Some(&c.a.key),
+            Some(json!({"cron": "every day"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{e}");
+    assert_eq!(e["details"]["field"], "cron", "{e}");
+    let (s, _) = c
+        .req(
+            Method::POST,
+            &format!("/v1/models/{mid}/schedule"),
+            Some(&c.b.key),
+            Some(json!({"cron": "0 0 3 * * *"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::NOT_FOUND);
+
+    let (s, sch) = c
+        .req(
+            Method::POST,
+            &format!("/v1/models/{mid}/schedule"),
+            Some(&c.a.key),
+            Some(
+                json!({"cron": "0 0 3 * * *", "timezone": "America/Sao_Paulo", "catch_up": "last"}),
+            ),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CREATED, "{sch}");
+    assert_eq!(sch["kind"], "forecast.retrain");
+    assert_eq!(sch["payload"], json!({"model_id": mid}));
+    let (s, _) = c
+        .req(
+            Method::POST,
+            &format!("/v1/models/{mid}/schedule"),
+            Some(&c.a.key),
+            Some(json!({"cron": "0 0 4 * * *"})),
+        )
+        .await;
+    assert_eq!(s, StatusCode::CONFLICT);
+
+    // As if created two days ago: the scheduler process's own registry and
+    // fire function enqueue the latest missed 03:00 tick (catch_up = last),
+    // not shelve it as an unknown kind.
+    sqlx::query("update schedules set updated_at = now() - interval '2 days' where id = $1::uuid")
+        .bind(sch["id"].as_str().unwrap())
+        .execute(&c.pool)
+        .await
+        .unwrap();
+    let sched = scheduler::Scheduler::new(
+        c.pool.clone(),
+        c.state.engine.clone(),
+        Arc::new(scheduler::registry()),
+        scheduler::Config::default(),
+    );
+    let out = sched.tick(chrono::Utc::now()).await.unwrap();
+    assert_eq!((out.fired, out.invalid), (1, 0), "{out:?}");
+
+    let models = eventually(|| async {
+        let (_, b) = c.req(Method::GET, "/v1/models", Some(&c.a.key), None).await;
+        Some(b)
+    })
+    .until(|b: &Value| {
+        b["models"].as_array().unwrap().len() == 2
+            && b["models"][0]["status"] != "pending"
+            && b["models"][0]["status"] != "training"
+    })
+    .await;
+    let new = &models["models"][0];
+    assert_ne!(new["id"], json!(mid));
+    assert_eq!(new["status"], "ready", "{new}");
+    assert_eq!(new["dataset_id"], json!(id));
+    assert_eq!(new["horizon"], 5);
+    assert_eq!(new["methods"], json!(["seasonal_naive", "ets"]));
+    assert_eq!(new["series_done"], 3);
+    assert!(
+        new["job_id"].as_str().unwrap().starts_with("cron-"),
+        "{new}"
+    );
 }

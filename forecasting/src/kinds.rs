@@ -8,6 +8,9 @@
 //!    model row every second; a cancel stops it between series.
 //! 3. `forecast.predict {prediction_id}`: re-fits every stored spec and
 //!    writes `horizon` steps per series with 80/95 % intervals.
+//! 4. `forecast.retrain {model_id}`: what a retraining schedule fires — a
+//!    new model row (a new version) with the given model's spec, trained in
+//!    the same job; its id is derived from the job id, so a retry reuses it.
 //!
 //! Bad input (no such row, an invalid dataset) fails for good; a database
 //! error is retried. Every handler may run again (at-least-once): each
@@ -36,12 +39,14 @@ pub const QUEUE: &str = "forecasting";
 pub const VALIDATE: &str = "forecast.validate";
 pub const TRAIN: &str = "forecast.train";
 pub const PREDICT: &str = "forecast.predict";
+pub const RETRAIN: &str = "forecast.retrain";
 
-/// Adds the three kinds to a registry (the worker's and api-lite's).
+/// Adds the four kinds to a registry (the worker's and api-lite's).
 pub fn register(r: &mut Registry) {
     r.register::<Validate>();
     r.register::<Train>();
     r.register::<Predict>();
+    r.register::<Retrain>();
 }
 
 /// Threads for one training or batch prediction: every core (jobs of this
@@ -310,6 +315,55 @@ async fn run_train(id: Uuid, ctx: &JobContext) -> Result<serde_json::Value, JobE
         "train_ms": started.elapsed().as_millis() as u64,
         "summary": summary,
     }))
+}
+
+// ---- forecast.retrain ----
+
+pub struct Retrain;
+
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetrainPayload {
+    /// The model whose spec (dataset, target, series, horizon, candidates,
+    /// season lengths, windows) the new version is trained with.
+    pub model_id: Uuid,
+}
+
+impl JobKind for Retrain {
+    const NAME: &'static str = RETRAIN;
+    type Payload = RetrainPayload;
+
+    fn policy() -> KindPolicy {
+        policy(Duration::from_secs(3 * 3600))
+    }
+
+    async fn run(p: RetrainPayload, ctx: JobContext) -> Result<serde_json::Value, JobError> {
+        let pool = pg(&ctx)?;
+        let tenant = tenant(&ctx)?;
+        let from = sql::get_model(&pool, tenant, p.model_id)
+            .await
+            .map_err(db)?
+            .ok_or_else(|| JobError::permanent(format!("no model {}", p.model_id)))?;
+        // One new version per job, whatever the attempt.
+        let id = Uuid::new_v5(&Uuid::NAMESPACE_OID, ctx.id.as_bytes());
+        let new = sql::NewModel {
+            id,
+            tenant,
+            dataset: from.dataset_id,
+            target: &from.target,
+            series: from.series.as_deref(),
+            horizon: from.horizon,
+            methods: from.methods.clone(),
+            season_lengths: from.season_lengths.clone(),
+            windows: from.windows,
+        };
+        sql::insert_model_once(&pool, &new).await.map_err(db)?;
+        sql::set_model_job(&pool, id, &ctx.id).await.map_err(db)?;
+        tracing::info!(tenant_id = %tenant, from = %from.id, model_id = %id, "forecast retrain");
+        let mut out = run_train(id, &ctx).await?;
+        out["retrained_from"] = serde_json::json!(from.id);
+        Ok(out)
+    }
 }
 
 /// Per method: how many series chose it; over the series where it was

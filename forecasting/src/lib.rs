@@ -10,6 +10,7 @@
 //! - `metrics`: MAE, RMSE, MAPE, sMAPE, MASE.
 //! - `train`: backtests, choice by MASE, fallbacks; many series in parallel.
 //! - `monitor`: actuals scored against stored forecasts; drift.
+//! - `export`: a batch prediction as an XLSX workbook.
 //!
 //! Jobs and storage (PostgreSQL, the queue engine, through `jobs`):
 //! - `sql`: migration 0015's tables.
@@ -20,6 +21,7 @@
 //! reach `jobs` or `scheduler`; api-lite uses it to answer real-time predictions.
 
 pub mod dataset;
+pub mod export;
 pub mod freq;
 pub mod metrics;
 pub mod models;

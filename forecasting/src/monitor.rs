@@ -4,6 +4,13 @@
 //! so it compares with the backtest's: drift is an actual MASE above
 //! [`DRIFT_FACTOR`] × the chosen model's backtest MASE (at least
 //! [`DRIFT_FLOOR`]) over at least [`MIN_POINTS`] forecast steps.
+//!
+//! A drift raises (or refreshes) its `forecast_drift_alerts` row and
+//! publishes a [`DRIFT_EVENT`] to the tenant's webhook through the
+//! notifications outbox, as events' tenant webhooks do (the tenant
+//! subscribes with `webhook_events` `forecast.*` or `*`); the dedup key is
+//! the model, the series and the forecast's first stamp, so one window of
+//! one model's forecast notifies once however often actuals arrive.
 
 use chrono::NaiveDateTime;
 use serde::Serialize;
@@ -16,6 +23,9 @@ use crate::models::Forecast;
 pub const DRIFT_FACTOR: f64 = 2.0;
 /// A threshold never below this MASE (a near-perfect backtest would alert on noise).
 pub const DRIFT_FLOOR: f64 = 1.0;
+/// The webhook event type of a drift.
+pub const DRIFT_EVENT: &str = "forecast.drift";
+
 /// Fewer scored steps than this (or the whole horizon, if shorter) is no verdict yet.
 pub const MIN_POINTS: usize = 3;
 
@@ -79,6 +89,7 @@ pub struct ModelCheck {
 /// the series they touch; a drifted series raises (or refreshes) its alert.
 pub async fn record_actuals(
     pool: &sqlx::PgPool,
+    engine: &jobs::engine::Engine,
     tenant: uuid::Uuid,
     dataset: uuid::Uuid,
     target: &str,
@@ -120,6 +131,33 @@ pub async fn record_actuals(
             if c.drifted {
                 sql::upsert_drift(pool, tenant, model, &s.key, &c).await?;
                 tracing::warn!(tenant_id = %tenant, model_id = %model, series = %s.key, mase = c.mase, threshold = c.threshold, "forecast drift");
+                let window = freq.step(s.start, s.values.len() as i64);
+                let window = crate::freq::format_stamp(window);
+                let data = serde_json::json!({
+                    "model_id": model,
+                    "dataset_id": dataset,
+                    "target": target,
+                    "series": s.key,
+                    "window_start": window,
+                    "points": c.points,
+                    "mase": c.mase,
+                    "backtest_mase": c.backtest_mase,
+                    "threshold": c.threshold,
+                });
+                let key = format!("{DRIFT_EVENT}:{model}:{}:{window}", s.key);
+                // The alert row is stored; a failed enqueue is logged, not the caller's error.
+                if let Err(e) = jobs::kinds::events::webhook::publish(
+                    pool,
+                    engine,
+                    tenant,
+                    DRIFT_EVENT,
+                    &key,
+                    &data,
+                )
+                .await
+                {
+                    tracing::error!(tenant_id = %tenant, model_id = %model, error = %e, "forecast drift webhook not queued");
+                }
             }
             out.push(ModelCheck {
                 model_id: model,

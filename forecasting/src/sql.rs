@@ -287,6 +287,25 @@ pub async fn insert_model(db: impl PgExecutor<'_>, m: &NewModel<'_>) -> sqlx::Re
     Ok(())
 }
 
+/// [`insert_model`] that keeps an existing row with that id (a retried retrain).
+pub async fn insert_model_once(db: impl PgExecutor<'_>, m: &NewModel<'_>) -> sqlx::Result<()> {
+    sqlx::query(
+        "insert into forecast_models (id, tenant_id, dataset_id, target, series, horizon, methods, season_lengths, windows) values ($1, $2, $3, $4, $5, $6, $7, $8, $9) on conflict (id) do nothing",
+    )
+    .bind(m.id)
+    .bind(m.tenant)
+    .bind(m.dataset)
+    .bind(m.target)
+    .bind(m.series)
+    .bind(m.horizon)
+    .bind(&m.methods)
+    .bind(&m.season_lengths)
+    .bind(m.windows)
+    .execute(db)
+    .await?;
+    Ok(())
+}
+
 pub async fn set_model_job(db: impl PgExecutor<'_>, id: Uuid, job: &str) -> sqlx::Result<()> {
     sqlx::query("update forecast_models set job_id = $2 where id = $1")
         .bind(id)

@@ -98,6 +98,14 @@ pub enum Error {
     Metrics(String, std::io::Error),
 }
 
+/// The kinds the workers serve: the built-in ones and the forecasting
+/// crate's (so tenant schedules of `forecast.retrain` fire, not shelve).
+pub fn registry() -> Registry {
+    let mut r = Registry::builtin();
+    forecasting::kinds::register(&mut r);
+    r
+}
+
 /// Runs the scheduler until `shutdown` resolves.
 pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
     let pool = jobs::store::connect(&settings.database).await?;
@@ -107,7 +115,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
         settings: settings.engine.clone(),
     })
     .await?;
-    let registry = Arc::new(Registry::builtin());
+    let registry = Arc::new(registry());
     let config = Config::from_settings(&settings.scheduler);
     let specs = file::load(&config.schedules_file, &registry)?;
     file::sync(&pool, &specs, chrono::Utc::now()).await?;

@@ -46,14 +46,16 @@ pub fn router() -> Router<AppState> {
         .route("/v1/models/{id}", get(show_model))
         .route("/v1/models/{id}/predict", post(predict_now))
         .route("/v1/models/{id}/predictions", post(create_prediction))
+        .route("/v1/models/{id}/schedule", post(schedule_retrain))
         .route("/v1/predictions/{id}", get(show_prediction))
         .route("/v1/predictions/{id}/csv", get(prediction_csv))
+        .route("/v1/predictions/{id}/xlsx", get(prediction_xlsx))
 }
 
 #[derive(OpenApi)]
 #[openapi(
-    paths(upload, list_datasets, show_dataset, preview, add_rows, drift, create_model, list_models, show_model, predict_now, create_prediction, show_prediction, prediction_csv),
-    components(schemas(ActualsRequest, ActualRow, ActualsAnswer, DriftList, sql::DriftAlert, forecasting::monitor::ModelCheck, forecasting::monitor::DriftCheck, UploadForm, DatasetRow, DatasetList, Preview, Column, table::Role, ModelRequest, ModelRow, ModelDetail, ModelSeriesRow, ModelList, PredictNow, PredictNowAnswer, PredictionRequest, PredictionDetail, PredictionRow, PointRow,
+    paths(upload, list_datasets, show_dataset, preview, add_rows, drift, create_model, list_models, show_model, predict_now, create_prediction, show_prediction, prediction_csv, prediction_xlsx, schedule_retrain),
+    components(schemas(RetrainSchedule, ActualsRequest, ActualRow, ActualsAnswer, DriftList, sql::DriftAlert, forecasting::monitor::ModelCheck, forecasting::monitor::DriftCheck, UploadForm, DatasetRow, DatasetList, Preview, Column, table::Role, ModelRequest, ModelRow, ModelDetail, ModelSeriesRow, ModelList, PredictNow, PredictNowAnswer, PredictionRequest, PredictionDetail, PredictionRow, PointRow,
         forecasting::dataset::Report, forecasting::dataset::SeriesReport, forecasting::dataset::TargetReport, forecasting::dataset::CellError, forecasting::dataset::Outlier, forecasting::freq::Frequency)),
     tags((name = "forecasting", description = "CSV datasets, models chosen by backtests, batch and real-time forecasts"))
 )]
@@ -470,7 +472,8 @@ pub async fn add_rows(
         rows.push((key, at, value));
     }
     let checks =
-        forecasting::monitor::record_actuals(&st.pool, tenant.id, uuid, &target, &rows).await?;
+        forecasting::monitor::record_actuals(&st.pool, &st.engine, tenant.id, uuid, &target, &rows)
+            .await?;
     Ok(Json(ActualsAnswer {
         accepted: rows.len(),
         checks,
@@ -824,6 +827,87 @@ pub async fn predict_now(
     }))
 }
 
+/// `POST /v1/models/{id}/schedule`.
+#[derive(Debug, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct RetrainSchedule {
+    /// `sec min hour day-of-month month day-of-week`, e.g. `0 0 3 * * Mon`, or `@weekly`.
+    pub cron: String,
+    /// IANA zone; default: the tenant's.
+    pub timezone: Option<String>,
+    #[serde(default)]
+    pub catch_up: jobs::store::schedules::CatchUp,
+}
+
+/// Re-train this model on a cron: a tenant schedule (named
+/// `retrain-{model id}`, managed under `/v1/schedules`) whose ticks enqueue
+/// `forecast.retrain`, each training a new model with this model's spec.
+#[utoipa::path(post, path = "/v1/models/{id}/schedule", tag = "forecasting", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    request_body = RetrainSchedule,
+    responses(
+        (status = 201, body = crate::routes::schedules::ScheduleOut),
+        (status = 404, body = crate::error::ErrorBody),
+        (status = 409, description = "this model already has a retraining schedule", body = crate::error::ErrorBody),
+        (status = 422, description = "bad cron or timezone; `details.field`", body = crate::error::ErrorBody),
+    ))]
+pub async fn schedule_retrain(
+    State(st): State<AppState>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+    AppJson(req): AppJson<RetrainSchedule>,
+) -> Result<(StatusCode, Json<crate::routes::schedules::ScheduleOut>), ApiError> {
+    use jobs::store::schedules::{self, ScheduleSpec};
+    tenant.require(Scope::JobsWrite)?;
+    let uuid: Uuid = id.parse().map_err(|_| model_not_found(&id))?;
+    sql::get_model(&st.pool, tenant.id, uuid)
+        .await?
+        .ok_or_else(|| model_not_found(&id))?;
+    let spec = ScheduleSpec {
+        name: format!("retrain-{uuid}"),
+        cron: req.cron,
+        timezone: req.timezone,
+        kind: kinds::RETRAIN.into(),
+        payload: json!({ "model_id": uuid }),
+        enabled: true,
+        catch_up: req.catch_up,
+    };
+    // The registry this process serves (built-in + forecast.*).
+    spec.validate(&st.registry).map_err(|e| {
+        let field = e
+            .path
+            .strip_prefix("payload.")
+            .unwrap_or(&e.path)
+            .to_string();
+        ApiError::invalid_field("invalid_schedule", &field, e.message)
+    })?;
+    let tz = match &spec.timezone {
+        Some(tz) => tz.clone(),
+        None => jobs::store::tenants::get(&st.pool, tenant.id)
+            .await?
+            .map_or_else(
+                || jobs::store::tenants::DEFAULT_TIMEZONE.to_string(),
+                |t| t.timezone,
+            ),
+    };
+    let row = schedules::create(&st.pool, tenant.id, &spec, &tz, chrono::Utc::now())
+        .await
+        .map_err(
+            |e| match e.as_database_error().and_then(|d| d.constraint()) {
+                Some(schedules::UNIQUE_NAME) => ApiError::conflict(
+                    "schedule_exists",
+                    format!(
+                        "model {uuid} already has a retraining schedule ({})",
+                        spec.name
+                    ),
+                ),
+                _ => e.into(),
+            },
+        )?;
+    tracing::info!(tenant_id = %tenant.id, model_id = %uuid, schedule_id = %row.id, "retraining scheduled");
+    Ok((StatusCode::CREATED, Json(row.into())))
+}
+
 /// `POST /v1/models/{id}/predictions`.
 #[derive(Debug, Default, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
@@ -966,6 +1050,48 @@ pub async fn prediction_csv(
             (
                 header::CONTENT_DISPOSITION,
                 format!("attachment; filename=\"prediction-{uuid}.csv\""),
+            ),
+        ],
+        body,
+    )
+        .into_response())
+}
+
+/// Every row of a ready prediction as an XLSX workbook: sheet `Previsões`,
+/// header frozen, dates as dates, numbers in the pt-BR format (`1.234,56`).
+#[utoipa::path(get, path = "/v1/predictions/{id}/xlsx", tag = "forecasting", security(("bearer" = [])),
+    params(("id" = String, Path)),
+    responses((status = 200, content_type = "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet", body = Vec<u8>), (status = 404, body = crate::error::ErrorBody), (status = 409, body = crate::error::ErrorBody)))]
+pub async fn prediction_xlsx(
+    State(st): State<AppState>,
+    tenant: Tenant,
+    Path(id): Path<String>,
+) -> Result<Response, ApiError> {
+    tenant.require(Scope::JobsRead)?;
+    let uuid: Uuid = id.parse().map_err(|_| prediction_not_found(&id))?;
+    let p = sql::get_prediction(&st.pool, tenant.id, uuid)
+        .await?
+        .ok_or_else(|| prediction_not_found(&id))?;
+    if p.status != "ready" {
+        return Err(ApiError::conflict(
+            "prediction_not_ready",
+            format!("the prediction is {}", p.status),
+        ));
+    }
+    let rows = sql::prediction_rows(&st.pool, uuid, i64::MAX, 0).await?;
+    let body = tokio::task::spawn_blocking(move || forecasting::export::prediction_xlsx(&rows))
+        .await
+        .map_err(ApiError::internal)?
+        .map_err(ApiError::internal)?;
+    Ok((
+        [
+            (
+                header::CONTENT_TYPE,
+                "application/vnd.openxmlformats-officedocument.spreadsheetml.sheet".to_string(),
+            ),
+            (
+                header::CONTENT_DISPOSITION,
+                format!("attachment; filename=\"prediction-{uuid}.xlsx\""),
             ),
         ],
         body,
