@@ -146,15 +146,15 @@ pub async fn record_actuals(
                 });
                 let key = format!("{DRIFT_EVENT}:{model}:{}:{window}", s.key);
                 // The alert row is stored; a failed enqueue is logged, not the caller's error.
-                if let Err(e) = jobs::kinds::events::webhook::publish(
-                    pool,
-                    engine,
+                // Ordered per model (the events feature's per-key sequence), like bookings.
+                let delivery = jobs::kinds::events::webhook::Delivery {
                     tenant,
-                    DRIFT_EVENT,
-                    &key,
-                    &data,
-                )
-                .await
+                    booking_id: format!("model:{model}"),
+                    event_type: DRIFT_EVENT.to_string(),
+                    dedup_key: key,
+                    data,
+                };
+                if let Err(e) = jobs::kinds::events::webhook::publish(pool, engine, delivery).await
                 {
                     tracing::error!(tenant_id = %tenant, model_id = %model, error = %e, "forecast drift webhook not queued");
                 }

@@ -10,7 +10,8 @@
 //! - Per tenant ([`tenant`]: the `?tenant=` choice): [`outbox`] (notification rows by
 //!   status, `unknown` first), [`documents`] (failed ones with their reason, re-extract),
 //!   [`alerts`] (by rule and status, ack), [`payments`] (by status, `needs_review` first), [`campaigns`] (progress, rates, ETA;
-//!   pause/resume/cancel), [`reports`] (by status, progress, errors).
+//!   pause/resume/cancel), [`reports`] (by status, progress, errors), [`forecasting`] (datasets
+//!   and models with their training progress).
 //! - [`events`]: event dead letters of every tenant (retry, discard).
 //! - [`live`]: the JSON the page script polls every 2 s; [`mask`]: sensitive payload fields.
 //! - [`html`]: escaping, layout, the embedded CSS and JS (`assets/`; no CDN).
@@ -21,6 +22,7 @@ pub mod alerts;
 pub mod campaigns;
 pub mod documents;
 pub mod events;
+pub mod forecasting;
 pub mod html;
 pub mod job;
 pub mod live;
@@ -66,6 +68,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/campaigns", get(campaigns::campaigns))
         .route("/console/campaigns/{id}/{action}", post(campaigns::action))
         .route("/console/reports", get(reports::reports))
+        .route("/console/forecasting", get(forecasting::forecasting))
         .route("/console/documents", get(documents::documents))
         .route(
             "/console/documents/{id}/reextract",

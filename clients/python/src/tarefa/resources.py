@@ -726,6 +726,13 @@ class Models(_Resource):
         """A small horizon answered at once from the stored model."""
         return self._call("POST", f"/v1/models/{_seg(id)}/predict", json=_body(spec, fields) or {})
 
+    @operation("POST", "/v1/models/{id}/schedule")
+    def schedule_retraining(self, id: str, cron: str, timezone: str | None = None,
+                            **fields: Any) -> ApiObject:
+        """Re-trains the model on a cron (a new model version each time), as a tenant schedule."""
+        return self._call("POST", f"/v1/models/{_seg(id)}/schedule",
+                          json=_body({k: v for k, v in {"cron": cron, "timezone": timezone}.items() if v}, fields))
+
     @operation("POST", "/v1/models/{id}/predictions")
     def predict_batch(self, id: str, spec: Any = None, /, **fields: Any) -> ApiObject:
         """A ``forecast.predict`` job for every series."""
@@ -740,6 +747,10 @@ class Predictions(_Resource):
     @operation("GET", "/v1/predictions/{id}/csv")
     def csv(self, id: str) -> bytes:
         return self._call("GET", f"/v1/predictions/{_seg(id)}/csv", raw=True)
+
+    @operation("GET", "/v1/predictions/{id}/xlsx")
+    def xlsx(self, id: str) -> bytes:
+        return self._call("GET", f"/v1/predictions/{_seg(id)}/xlsx", raw=True)
 
 
 # ------------------------------------------------------------------ reports
@@ -783,6 +794,20 @@ class Reports(_Resource):
     def link(self, id: str) -> ApiObject:
         """A signed, expiring download URL (for e-mails); no API key needed to follow it."""
         return self._call("POST", f"/v1/reports/{_seg(id)}/link")
+
+    @operation("PUT", "/v1/report-branding")
+    def put_branding(self, spec: Any = None, /, **fields: Any) -> ApiObject:
+        """The tenant's ``primary_color``, ``accent_color`` (``#rrggbb``) and ``logo`` (base64 PNG
+        or SVG) on every report."""
+        return self._call("PUT", "/v1/report-branding", json=_body(spec, fields))
+
+    @operation("GET", "/v1/report-branding")
+    def branding(self) -> ApiObject:
+        return self._call("GET", "/v1/report-branding")
+
+    @operation("DELETE", "/v1/report-branding")
+    def delete_branding(self) -> Any:
+        return self._call("DELETE", "/v1/report-branding", model=None)
 
     @operation("GET", "/v1/reports/{id}/download")
     def download(self, id: str, **signature: Any) -> bytes:

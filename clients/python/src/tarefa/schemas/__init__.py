@@ -156,6 +156,32 @@ class AuditPage(BaseModel):
     )
 
 
+class BrandingRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    accent_color: str = Field(
+        ..., description='`#rrggbb`: second chart series, highlights.'
+    )
+    logo: str | None = Field(
+        None,
+        description='Base64 of a PNG or SVG file, at most 256 KiB decoded; absent or null: no logo.',
+    )
+    primary_color: str = Field(
+        ...,
+        description='`#rrggbb`: page header, section titles, table headers (PDF and XLSX).',
+    )
+
+
+class BrandingView(BaseModel):
+    accent_color: str
+    logo_bytes: int | None = None
+    logo_format: str | None = Field(
+        None, description='`png` | `svg`; absent without a logo.'
+    )
+    primary_color: str
+
+
 class Campaign(BaseModel):
     audience: dict[str, Any]
     created_at: AwareDatetime
@@ -1070,6 +1096,18 @@ class ReportRequest(BaseModel):
     )
     params: dict[str, Any] | None = None
     type: str = Field(..., examples=['student_report_card'])
+
+
+class RetrainSchedule(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    catch_up: CatchUp | None = None
+    cron: str = Field(
+        ...,
+        description='`sec min hour day-of-month month day-of-week`, e.g. `0 0 3 * * Mon`, or `@weekly`.',
+    )
+    timezone: str | None = Field(None, description="IANA zone; default: the tenant's.")
 
 
 class Retried(BaseModel):

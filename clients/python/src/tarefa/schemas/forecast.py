@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Predict(BaseModel):
@@ -13,6 +13,16 @@ class Predict(BaseModel):
         extra='forbid',
     )
     prediction_id: UUID
+
+
+class Retrain(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    model_id: UUID = Field(
+        ...,
+        description='The model whose spec (dataset, target, series, horizon, candidates,\nseason lengths, windows) the new version is trained with.',
+    )
 
 
 class Train(BaseModel):
