@@ -46,6 +46,8 @@ export TAREFA__REDIS__URL="${TAREFA__REDIS__URL:-redis://127.0.0.1:6379}"
 export TAREFA__DATABASE__URL="${TAREFA__DATABASE__URL:-postgres://postgres@127.0.0.1:5432/tarefa}"
 export TAREFA__API__LISTEN="${TAREFA__API__LISTEN:-127.0.0.1:8080}"
 export TAREFA_CONFIG_DIR="${TAREFA_CONFIG_DIR:-$TAREFA_ROOT/config}"
+# Uploaded documents and rendered reports (the local blob store) stay with the demo's state.
+export TAREFA__DOCUMENTS__BLOB_DIR="${TAREFA__DOCUMENTS__BLOB_DIR:-$TAREFA_ROOT/.tarefa/blobs}"
 export RUST_LOG="${RUST_LOG:-info}"
 
 # Where a client reaches the API (a wildcard listen address is reached on loopback).
