@@ -20,7 +20,6 @@ use std::time::Instant;
 use anyhow::{Context, Result};
 use chrono::{Datelike, Utc};
 use serde_json::{json, Value};
-use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 use uuid::Uuid;
 
@@ -217,28 +216,8 @@ fn line(what: &str, o: &Evaluation, wall: f64) -> String {
 }
 
 pub async fn run(args: AlertsArgs) -> Result<()> {
-    let admin = PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&args.admin_url)
-        .await
-        .context("admin database")?;
-    sqlx::query(&format!("drop database if exists {DB}"))
-        .execute(&admin)
-        .await?;
-    sqlx::query(&format!("create database {DB}"))
-        .execute(&admin)
-        .await?;
-    let url = format!(
-        "{}/{DB}",
-        args.admin_url
-            .rsplit_once('/')
-            .map_or(args.admin_url.as_str(), |x| x.0)
-    );
-    let pool = PgPoolOptions::new()
-        .max_connections(4)
-        .connect(&url)
-        .await?;
-    jobs::store::MIGRATOR.run(&pool).await?;
+    let db = crate::db::BenchDb::create(&args.admin_url, DB, 4).await?;
+    let pool = db.pool.clone();
     let prefix = format!("tba{}", std::process::id());
     let engine = Engine::connect(EngineConfig {
         redis_url: args.redis_url.clone(),
@@ -332,8 +311,6 @@ pub async fn run(args: AlertsArgs) -> Result<()> {
     let mut conn = crate::rx::connect(&args.redis_url).await?;
     let deleted = crate::rx::delete_matching(&mut conn, &crate::rx::run_pattern(&prefix)).await?;
     eprintln!("bench alerts: deleted {deleted} Redis keys of {prefix}");
-    sqlx::query(&format!("drop database if exists {DB} with (force)"))
-        .execute(&admin)
-        .await?;
+    db.drop().await?;
     Ok(())
 }

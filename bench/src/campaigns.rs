@@ -18,10 +18,9 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::{Context, Result};
+use anyhow::Result;
 use chrono::Utc;
 use serde_json::json;
-use sqlx::postgres::PgPoolOptions;
 use sqlx::PgPool;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
 
@@ -58,33 +57,13 @@ pub struct CampaignsArgs {
 const DB: &str = "tarefa_bench_campaigns";
 
 pub async fn run(args: CampaignsArgs) -> Result<()> {
-    let admin = PgPoolOptions::new()
-        .max_connections(1)
-        .connect(&args.admin_url)
-        .await?;
-    sqlx::query(&format!("drop database if exists {DB} with (force)"))
-        .execute(&admin)
-        .await?;
-    sqlx::query(&format!("create database {DB}"))
-        .execute(&admin)
-        .await?;
-    let (server, _) = args
-        .admin_url
-        .rsplit_once('/')
-        .context("admin url has a database")?;
-    let pool = PgPoolOptions::new()
-        .max_connections(40)
-        .connect(&format!("{server}/{DB}"))
-        .await?;
-    jobs::store::MIGRATOR.run(&pool).await?;
+    let db = crate::db::BenchDb::create(&args.admin_url, DB, 40).await?;
+    let pool = db.pool.clone();
     let prefix = format!("tbcp{}", std::process::id());
     let result = measure(&args, &pool, &prefix).await;
     let mut conn = rx::connect(&args.redis_url).await?;
     rx::delete_matching(&mut conn, &format!("*{prefix}*")).await?;
-    pool.close().await;
-    sqlx::query(&format!("drop database if exists {DB} with (force)"))
-        .execute(&admin)
-        .await?;
+    db.drop().await?;
     result
 }
 

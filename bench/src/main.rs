@@ -20,6 +20,7 @@
 
 mod alerts;
 mod campaigns;
+mod db;
 mod engine;
 mod events;
 mod forecasting;
