@@ -12,17 +12,23 @@
 //!    once), the campaign at `--rate` msgs/s; sustained rate over `--secs`
 //!    after 5 s of warm-up, beside the configured rate; PostgreSQL commits
 //!    and Redis commands per message (both servers shared: upper bounds) and
-//!    the estimated cost per message from the price table.
+//!    the estimated cost per message from the price table;
+//! 4. unless `--no-callbacks`: Meta's status webhooks, three per accepted
+//!    message, posted in bursts to a real `api-lite` process (the release
+//!    build in `--bin-dir`) while the campaign sends — see
+//!    [`crate::campaign_callbacks`] — with api-lite's and the bench's
+//!    resident memory every 10 s (is it flat?).
 
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::Arc;
 use std::time::{Duration, Instant};
 
-use anyhow::Result;
+use anyhow::{Context, Result};
 use chrono::Utc;
 use serde_json::json;
 use sqlx::PgPool;
 use tokio::io::{AsyncReadExt, AsyncWriteExt};
+use tokio::sync::mpsc;
 
 use jobs::config::EngineSettings;
 use jobs::engine::{Engine, EngineConfig};
@@ -31,7 +37,7 @@ use jobs::kinds::{KindHandler, Registry, Resources};
 use jobs::store::tenants;
 
 use crate::events::{commits, redis_commands, self_cpu_secs};
-use crate::{rx, stats};
+use crate::{campaign_callbacks, rx, stats};
 
 #[derive(clap::Parser, Clone)]
 pub struct CampaignsArgs {
@@ -52,6 +58,15 @@ pub struct CampaignsArgs {
     /// Measured seconds of sending (after 5 s of warm-up).
     #[arg(long, default_value_t = 60)]
     pub secs: u64,
+    /// Skip the status webhooks (three per message) posted to a real `api-lite`.
+    #[arg(long)]
+    pub no_callbacks: bool,
+    /// Where `api-lite` is (the release build).
+    #[arg(long, default_value = "target/release")]
+    pub bin_dir: std::path::PathBuf,
+    /// The `config/` directory api-lite loads.
+    #[arg(long, default_value = "config")]
+    pub config_dir: std::path::PathBuf,
 }
 
 const DB: &str = "tarefa_bench_campaigns";
@@ -60,15 +75,18 @@ pub async fn run(args: CampaignsArgs) -> Result<()> {
     let db = crate::db::BenchDb::create(&args.admin_url, DB, 40).await?;
     let pool = db.pool.clone();
     let prefix = format!("tbcp{}", std::process::id());
-    let result = measure(&args, &pool, &prefix).await;
+    let result = measure(&args, &pool, &db.url, &prefix).await;
     let mut conn = rx::connect(&args.redis_url).await?;
     rx::delete_matching(&mut conn, &format!("*{prefix}*")).await?;
     db.drop().await?;
     result
 }
 
-/// A minimal WhatsApp Cloud API: every POST answers 200 with a new wamid (HTTP/1.1 keep-alive).
-async fn fake_whatsapp() -> Result<(String, Arc<AtomicU64>)> {
+/// A minimal WhatsApp Cloud API: every POST answers 200 with a new wamid (HTTP/1.1 keep-alive);
+/// each accepted (wamid, to) goes to `accepted` when given (for the status webhooks).
+async fn fake_whatsapp(
+    accepted: Option<mpsc::UnboundedSender<(String, String)>>,
+) -> Result<(String, Arc<AtomicU64>)> {
     let l = tokio::net::TcpListener::bind("127.0.0.1:0").await?;
     let addr = l.local_addr()?;
     let n = Arc::new(AtomicU64::new(0));
@@ -76,6 +94,7 @@ async fn fake_whatsapp() -> Result<(String, Arc<AtomicU64>)> {
     tokio::spawn(async move {
         while let Ok((mut s, _)) = l.accept().await {
             let counter = counter.clone();
+            let accepted = accepted.clone();
             tokio::spawn(async move {
                 let mut buf = Vec::with_capacity(4096);
                 let mut chunk = [0u8; 4096];
@@ -107,8 +126,15 @@ async fn fake_whatsapp() -> Result<(String, Arc<AtomicU64>)> {
                             Ok(k) => buf.extend_from_slice(&chunk[..k]),
                         }
                     }
+                    let to = serde_json::from_slice::<serde_json::Value>(&buf[head..head + len])
+                        .ok()
+                        .and_then(|v| v["to"].as_str().map(str::to_string))
+                        .unwrap_or_default();
                     buf.drain(..head + len);
                     let k = counter.fetch_add(1, Ordering::Relaxed);
+                    if let Some(tx) = &accepted {
+                        let _ = tx.send((format!("wamid.BENCH{k}"), to));
+                    }
                     let body = format!(
                         r#"{{"messaging_product":"whatsapp","contacts":[{{"input":"x","wa_id":"x"}}],"messages":[{{"id":"wamid.BENCH{k}"}}]}}"#
                     );
@@ -134,7 +160,7 @@ async fn sent(pool: &PgPool) -> Result<i64> {
     )
 }
 
-async fn measure(args: &CampaignsArgs, pool: &PgPool, prefix: &str) -> Result<()> {
+async fn measure(args: &CampaignsArgs, pool: &PgPool, db_url: &str, prefix: &str) -> Result<()> {
     let n = args.contacts;
     let t = tenants::create(
         pool,
@@ -224,8 +250,14 @@ async fn measure(args: &CampaignsArgs, pool: &PgPool, prefix: &str) -> Result<()
         started.recipients_count
     );
 
-    // 3. sending
-    let (fake, accepted) = fake_whatsapp().await?;
+    // 3. sending, and (unless --no-callbacks) Meta's status webhooks into a real api-lite
+    let (status_tx, status_rx) = mpsc::unbounded_channel();
+    let (fake, accepted) = fake_whatsapp((!args.no_callbacks).then_some(status_tx)).await?;
+    let callbacks = if args.no_callbacks {
+        None
+    } else {
+        Some(start_callbacks(args, db_url, prefix, status_rx).await?)
+    };
     let mut settings = jobs::Settings::default();
     settings.redis.prefix = prefix.to_string();
     settings.notifications.whatsapp_base_url = fake;
@@ -259,13 +291,39 @@ async fn measure(args: &CampaignsArgs, pool: &PgPool, prefix: &str) -> Result<()
     let t0 = Instant::now();
     let mut per_10s = Vec::new();
     let mut last = sent0;
+    let answered0 = callbacks.as_ref().map(|c| {
+        c.intake.take_latencies();
+        c.intake.answered.load(Ordering::Relaxed)
+    });
+    let mut rss = vec![(
+        callbacks.as_ref().map(|c| c.api.proc.rss()).unwrap_or(0),
+        crate::procs::status_bytes(std::process::id(), "VmRSS:"),
+    )];
+    let mut cb_per_10s = Vec::new();
+    let mut cb_last = answered0.unwrap_or(0);
     while t0.elapsed() < Duration::from_secs(args.secs) {
         tokio::time::sleep(Duration::from_secs(10)).await;
         let now = sent(pool).await?;
         per_10s.push((now - last) as f64 / 10.0);
         last = now;
+        if let Some(c) = &callbacks {
+            let a = c.intake.answered.load(Ordering::Relaxed);
+            cb_per_10s.push((a - cb_last) as f64 / 10.0);
+            cb_last = a;
+            rss.push((
+                c.api.proc.rss(),
+                crate::procs::status_bytes(std::process::id(), "VmRSS:"),
+            ));
+        }
     }
     let secs = t0.elapsed().as_secs_f64();
+    let cb_window = callbacks.as_ref().map(|c| {
+        (
+            c.intake.answered.load(Ordering::Relaxed) - answered0.unwrap_or(0),
+            c.intake.take_latencies(),
+            c.intake.backlog(),
+        )
+    });
     let (sent1, commits1, cmds1, cpu1) = (
         sent(pool).await?,
         commits(pool).await?,
@@ -288,9 +346,10 @@ async fn measure(args: &CampaignsArgs, pool: &PgPool, prefix: &str) -> Result<()
         Utc::now().format("%Y-%m-%d %H:%M UTC")
     );
     println!(
-        "- command: `bench campaigns --contacts {n} --rate {} --secs {}`; machine: {} CPUs (shared with other sessions' builds); debug-free release build\n",
+        "- command: `bench campaigns --contacts {n} --rate {} --secs {}{}`; machine: {} CPUs; release build\n",
         args.rate,
         args.secs,
+        if args.no_callbacks { " --no-callbacks" } else { "" },
         crate::load::cpus()
     );
     println!("| measure | Tarefa | baseline (same run) | ratio |\n|---|---|---|---|");
@@ -323,6 +382,114 @@ async fn measure(args: &CampaignsArgs, pool: &PgPool, prefix: &str) -> Result<()
     println!(
         "| contacts sent twice | {dupes} (fake accepted {} calls) | | |\n",
         accepted.load(Ordering::Relaxed)
+    );
+    if let (Some(c), Some((answered, lat, backlog))) = (callbacks, cb_window) {
+        report_callbacks(
+            pool,
+            c,
+            answered,
+            lat,
+            backlog,
+            secs,
+            rate,
+            &cb_per_10s,
+            &rss,
+        )
+        .await?;
+    }
+    Ok(())
+}
+
+/// api-lite serving `POST /v1/callbacks/whatsapp` and the posters feeding it.
+struct Callbacks {
+    api: crate::http::Api,
+    intake: Arc<campaign_callbacks::Intake>,
+}
+
+const APP_SECRET: &str = "bench-meta-app-secret";
+
+async fn start_callbacks(
+    args: &CampaignsArgs,
+    db_url: &str,
+    prefix: &str,
+    accepted: mpsc::UnboundedReceiver<(String, String)>,
+) -> Result<Callbacks> {
+    let spawner = crate::procs::Spawner {
+        bin_dir: std::fs::canonicalize(&args.bin_dir)
+            .with_context(|| format!("bin dir {}", args.bin_dir.display()))?,
+        config_dir: std::fs::canonicalize(&args.config_dir)
+            .with_context(|| format!("config dir {}", args.config_dir.display()))?,
+        log_dir: crate::procs::log_dir(prefix)?,
+        redis_url: args.redis_url.clone(),
+        prefix: prefix.to_string(),
+        database_url: db_url.to_string(),
+    };
+    // api-lite inherits the bench's environment: the secret it checks signatures with.
+    std::env::set_var("TAREFA__NOTIFICATIONS__WHATSAPP_APP_SECRET", APP_SECRET);
+    let api = crate::http::start_api(&spawner, "none").await?;
+    let intake = campaign_callbacks::start(api.addr, APP_SECRET.to_string(), accepted).await?;
+    Ok(Callbacks { api, intake })
+}
+
+#[allow(clippy::too_many_arguments)]
+async fn report_callbacks(
+    pool: &PgPool,
+    c: Callbacks,
+    answered: u64,
+    lat: Vec<f64>,
+    backlog: usize,
+    secs: f64,
+    send_rate: f64,
+    per_10s: &[f64],
+    rss: &[(u64, u64)],
+) -> Result<()> {
+    // Drain what was offered, then check every sent message reached `read`.
+    let drain = Instant::now();
+    while c.intake.backlog() > 0 && drain.elapsed() < Duration::from_secs(120) {
+        tokio::time::sleep(Duration::from_millis(200)).await;
+    }
+    let drained_secs = drain.elapsed().as_secs_f64();
+    let (read, with_wamid): (i64, i64) = loop {
+        let r: (i64, i64) = sqlx::query_as(
+            "select count(*) filter (where status = 'read'), count(*) filter (where wamid is not null) from campaign_recipients",
+        )
+        .fetch_one(pool)
+        .await?;
+        if r.0 == r.1 || drain.elapsed() > Duration::from_secs(150) {
+            break r;
+        }
+        tokio::time::sleep(Duration::from_millis(500)).await;
+    };
+    c.intake.stop();
+    let errors = c.intake.errors.load(Ordering::Relaxed);
+    let offered = c.intake.offered.load(Ordering::Relaxed);
+    let peak = c.api.proc.peak_rss();
+    c.api.proc.stop(Duration::from_secs(10)).await?;
+    let mib = |b: u64| b as f64 / 1048576.0;
+    let rate = answered as f64 / secs;
+    let s = stats::summarize(lat);
+    println!(
+        "| status webhooks answered by api-lite over the same {secs:.0} s, /s | {} (per 10 s: {}) | {} (3 × the measured send rate) | {:.3}× |",
+        stats::thousands(rate),
+        per_10s.iter().map(|r| format!("{r:.0}")).collect::<Vec<_>>().join(", "),
+        stats::thousands(3.0 * send_rate),
+        rate / (3.0 * send_rate).max(0.001)
+    );
+    println!(
+        "| webhook answer time (signature check + both updates), ms | p50 {:.1}, p99 {:.1}, max {:.1} | | |",
+        s.p50, s.p99, s.max
+    );
+    println!(
+        "| webhooks refused or failed | {errors} of {offered} offered; backlog when the window closed: {backlog}, drained in {drained_secs:.1} s | 0 | |"
+    );
+    println!(
+        "| recipients at `read` after the drain | {read} of {with_wamid} sent (10 % had their statuses out of order) | {with_wamid} | |"
+    );
+    println!(
+        "| resident memory every 10 s, MiB: api-lite; bench process (worker + fake + posters) | {}; {} (api-lite peak {:.0}) | | |\n",
+        rss.iter().map(|r| format!("{:.0}", mib(r.0))).collect::<Vec<_>>().join(", "),
+        rss.iter().map(|r| format!("{:.0}", mib(r.1))).collect::<Vec<_>>().join(", "),
+        mib(peak)
     );
     Ok(())
 }

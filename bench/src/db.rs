@@ -9,6 +9,8 @@ pub struct BenchDb {
     admin: PgPool,
     name: &'static str,
     pub pool: PgPool,
+    /// The new database's URL (for processes the bench starts).
+    pub url: String,
 }
 
 impl BenchDb {
@@ -28,12 +30,18 @@ impl BenchDb {
         let (server, _) = admin_url
             .rsplit_once('/')
             .context("admin url has a database")?;
+        let url = format!("{server}/{name}");
         let pool = PgPoolOptions::new()
             .max_connections(connections)
-            .connect(&format!("{server}/{name}"))
+            .connect(&url)
             .await?;
         jobs::store::MIGRATOR.run(&pool).await?;
-        Ok(BenchDb { admin, name, pool })
+        Ok(BenchDb {
+            admin,
+            name,
+            pool,
+            url,
+        })
     }
 
     /// Closes the pool and drops the database.

@@ -25,7 +25,7 @@ use tokio::net::TcpStream;
 
 use crate::engine::{push_bulk_n, Ctx};
 use crate::load::cpu_of_processes;
-use crate::procs::{free_port, Proc};
+use crate::procs::{free_port, Proc, Spawner};
 use crate::report::{Report, Row, Verdict};
 use crate::rx;
 use crate::stats::{median, ratio, summarize, thousands, Summary};
@@ -69,10 +69,24 @@ impl HttpConn {
         path: &str,
         body: Option<&[u8]>,
     ) -> Result<(u16, Vec<u8>)> {
+        self.request_with(method, path, body, &[]).await
+    }
+
+    /// [`HttpConn::request`] with extra headers (e.g. a provider's signature).
+    pub async fn request_with(
+        &mut self,
+        method: &str,
+        path: &str,
+        body: Option<&[u8]>,
+        headers: &[(&str, &str)],
+    ) -> Result<(u16, Vec<u8>)> {
         let mut out = format!(
             "{method} {path} HTTP/1.1\r\nHost: {}\r\nAuthorization: {}\r\nAccept: application/json\r\n",
             self.host, self.auth
         );
+        for (k, v) in headers {
+            out.push_str(&format!("{k}: {v}\r\n"));
+        }
         if let Some(b) = body {
             out.push_str(&format!(
                 "Content-Type: application/json\r\nContent-Length: {}\r\n",
@@ -132,14 +146,15 @@ impl HttpConn {
 }
 
 /// A started api-lite and the address it serves.
-struct Api {
-    proc: Proc,
-    addr: SocketAddr,
+pub struct Api {
+    pub proc: Proc,
+    pub addr: SocketAddr,
 }
 
-async fn start_api(ctx: &Ctx, api_key: &str) -> Result<Api> {
+/// Starts `api-lite` on a free loopback port and waits for `/readyz`.
+pub async fn start_api(spawner: &Spawner, api_key: &str) -> Result<Api> {
     let addr: SocketAddr = format!("127.0.0.1:{}", free_port()?).parse()?;
-    let mut proc = ctx.spawner.api_lite(&addr.to_string())?;
+    let mut proc = spawner.api_lite(&addr.to_string())?;
     let deadline = Instant::now() + Duration::from_secs(30);
     loop {
         proc.check_alive()?;
@@ -338,7 +353,7 @@ async fn stop(procs: Vec<Proc>) -> Result<()> {
 /// Runs the HTTP benches; needs (a)'s direct rate in `ctx.direct_bulk_rate`.
 pub async fn run(ctx: &mut Ctx, sizes: &HttpSizes, report: &mut Report) -> Result<()> {
     ctx.cleanup().await?;
-    let api = start_api(ctx, &sizes.api_key).await?;
+    let api = start_api(&ctx.spawner, &sizes.api_key).await?;
     let key = sizes.api_key.as_str();
     let sec = "HTTP (issue 3, point 10)";
 

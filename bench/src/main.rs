@@ -19,6 +19,7 @@
 //! [`report`] (the markdown), [`stats`] (percentiles).
 
 mod alerts;
+mod campaign_callbacks;
 mod campaigns;
 mod db;
 mod engine;

@@ -118,14 +118,12 @@ impl Proc {
 
     /// Peak resident set size (VmHWM), bytes.
     pub fn peak_rss(&self) -> u64 {
-        let status =
-            std::fs::read_to_string(format!("/proc/{}/status", self.pid())).unwrap_or_default();
-        status
-            .lines()
-            .find_map(|l| l.strip_prefix("VmHWM:"))
-            .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
-            .map(|kb| kb * 1024)
-            .unwrap_or(0)
+        status_bytes(self.pid(), "VmHWM:")
+    }
+
+    /// Resident set size now (VmRSS), bytes.
+    pub fn rss(&self) -> u64 {
+        status_bytes(self.pid(), "VmRSS:")
     }
 
     /// SIGTERM, then SIGKILL after `grace`; waits for the exit.
@@ -161,6 +159,17 @@ impl Drop for Proc {
             let _ = self.child.wait();
         }
     }
+}
+
+/// A `kB` field of `/proc/<pid>/status`, in bytes (0 when unreadable).
+pub fn status_bytes(pid: u32, field: &str) -> u64 {
+    let status = std::fs::read_to_string(format!("/proc/{pid}/status")).unwrap_or_default();
+    status
+        .lines()
+        .find_map(|l| l.strip_prefix(field))
+        .and_then(|v| v.trim().trim_end_matches("kB").trim().parse::<u64>().ok())
+        .map(|kb| kb * 1024)
+        .unwrap_or(0)
 }
 
 /// A free loopback port (bound, then released).

@@ -502,8 +502,14 @@ async fn campaigns_outside_the_send_window_wait_for_it(pool: PgPool) {
     w.stop().await;
 }
 
+/// Fairness where the worker, not the campaigns' rates, is the bottleneck:
+/// tenant A's 400 sends are all queued (rate 1,000/s) behind a slow provider
+/// (20 ms a call, 2 worker slots ≈ 100 sends/s) when tenant B starts 100.
+/// First-in-first-out would finish A's backlog before B's first send; the
+/// engine's per-tenant round-robin serves them alternately, so A sends
+/// about as many as B while B runs.
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
-async fn campaigns_of_two_tenants_share_a_worker(pool: PgPool) {
+async fn campaigns_of_two_tenants_share_a_worker_fairly(pool: PgPool) {
     let bed = bed(pool.clone()).await;
     let other = jobs::testing::create_tenant(&pool, "Loja Beta").await;
     jobs::kinds::notify::admin::put_channel(
@@ -522,39 +528,67 @@ async fn campaigns_of_two_tenants_share_a_worker(pool: PgPool) {
     jobs::kinds::campaigns::lifecycle::put_template(&pool, other.id, &t)
         .await
         .unwrap();
-    add_contacts(&bed, (0..150).map(|i| contact(i, &[])).collect()).await;
+    add_contacts(&bed, (0..400).map(|i| contact(i, &[])).collect()).await;
     contacts::upsert(
         &pool,
         other.id,
-        &(150..300).map(|i| contact(i, &[])).collect::<Vec<_>>(),
+        &(1000..1100).map(|i| contact(i, &[])).collect::<Vec<_>>(),
     )
     .await
     .unwrap();
-    let a = campaign(&bed, &input(40)).await;
-    let b = jobs::kinds::campaigns::lifecycle::create(&pool, other.id, &input(40))
+    let fast = || {
+        let mut i = input(1000);
+        i.throughput = 1000;
+        i
+    };
+    let a = campaign(&bed, &fast()).await;
+    let b = jobs::kinds::campaigns::lifecycle::create(&pool, other.id, &fast())
         .await
         .unwrap();
-    // One worker, few slots: both tenants' sends go through it.
+    bed.fakes
+        .whatsapp_latency(std::time::Duration::from_millis(20));
     let w = bed.worker("campaigns", 2);
+    let handed_out = |id| {
+        let pool = pool.clone();
+        async move {
+            let c = counts(&pool, id).await;
+            let sent = c.get("sent").copied().unwrap_or(0);
+            let out = c
+                .iter()
+                .filter(|(s, _)| s.as_str() != "queued")
+                .map(|(_, n)| n)
+                .sum::<i64>();
+            (sent, out)
+        }
+    };
     act(&bed, a.id, "start").await.unwrap();
+    // All of A's sends are queued in Redis, and A is sending.
+    eventually(|| async { Some(handed_out(a.id).await) })
+        .until(|(sent, out)| *out == 400 && *sent >= 20)
+        .await;
+    let (a_before, _) = handed_out(a.id).await;
     jobs::kinds::campaigns::lifecycle::act(&pool, &bed.engine, other.id, b.id, "start")
         .await
         .unwrap();
-    // Halfway through the first tenant's campaign, the second's has progressed too.
-    let sent = |id| {
-        let pool = pool.clone();
-        async move { counts(&pool, id).await.get("sent").copied().unwrap_or(0) }
-    };
-    eventually(|| async { Some(sent(a.id).await) })
-        .until(|n| *n >= 75)
+    eventually(|| async { Some(handed_out(b.id).await) })
+        .until(|(sent, _)| *sent == 100)
         .await;
-    let b_then = sent(b.id).await;
+    let (a_after, _) = handed_out(a.id).await;
+    let a_during = a_after - a_before;
     assert!(
-        b_then >= 40,
-        "tenant B sent {b_then} while tenant A sent 75"
+        a_after < 400,
+        "A's backlog ran out before B finished (A sent {a_after}): the test proves nothing"
+    );
+    assert!(
+        a_during <= 200,
+        "while B sent its 100, A sent {a_during} of its queued backlog: B waited behind A"
+    );
+    assert!(
+        a_during >= 30,
+        "A sent only {a_during} while B ran: A starved"
     );
     let accepted = eventually(|| async { Some(bed.fakes.whatsapp_accepted()) })
-        .until(|m| m.len() == 300)
+        .until(|m| m.len() == 500)
         .await;
     assert!(accepted.values().all(|n| *n == 1));
     w.stop().await;

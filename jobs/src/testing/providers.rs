@@ -125,6 +125,11 @@ impl Providers {
         self.inner.wa.lock().expect("wa").throughput = per_second;
     }
 
+    /// WhatsApp: every API call answers after `latency` (0 = at once).
+    pub fn whatsapp_latency(&self, latency: std::time::Duration) {
+        self.inner.wa.lock().expect("wa").latency = latency;
+    }
+
     /// WhatsApp: post signed status webhooks for every accepted message.
     pub fn whatsapp_callbacks(&self, cb: super::whatsapp::Callbacks) {
         self.inner.wa.lock().expect("wa").callbacks = Some(cb);
@@ -224,14 +229,18 @@ async fn whatsapp(
     }
     let v: Value = serde_json::from_slice(&body).unwrap_or_default();
     let to = v["to"].as_str().unwrap_or("").to_string();
-    let (refused, cb, fault) = {
+    let (refused, cb, fault, latency) = {
         let mut wa = i.wa.lock().expect("wa");
         (
             wa.admit(&to),
             wa.callbacks.clone(),
             wa.faults.get(&to).copied(),
+            wa.latency,
         )
     };
+    if !latency.is_zero() {
+        tokio::time::sleep(latency).await;
+    }
     if let Some((status, body)) = refused {
         return (StatusCode::from_u16(status).expect("status"), Json(body)).into_response();
     }

@@ -39,6 +39,8 @@ pub(crate) struct WaState {
     /// Accepted messages per recipient (`to`).
     pub accepted: HashMap<String, u32>,
     pub throttled: u32,
+    /// How long each API call takes to answer (a slow provider makes the worker the bottleneck).
+    pub latency: Duration,
 }
 
 /// Meta's message and details for the codes campaigns care about.
