@@ -149,7 +149,7 @@ pub async fn record_actuals(
                 // Ordered per model (the events feature's per-key sequence), like bookings.
                 let delivery = jobs::kinds::events::webhook::Delivery {
                     tenant,
-                    booking_id: format!("model:{model}"),
+                    ordering_key: format!("model:{model}"),
                     event_type: DRIFT_EVENT.to_string(),
                     dedup_key: key,
                     data,

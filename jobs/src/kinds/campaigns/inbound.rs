@@ -82,7 +82,7 @@ pub fn is_stop_word(text: &str, words: &[String]) -> bool {
 pub async fn handle(pg: &PgPool, payload: &Value) -> Result<Applied, sqlx::Error> {
     let mut a = Applied::default();
     for (wamid, st, code, at) in statuses(payload) {
-        let n = apply_status(pg, &wamid, &st, code, at).await?;
+        let mut n = apply_status(pg, &wamid, &st, code, at).await?;
         if n == 0 {
             sqlx::query(
                 "insert into campaign_status_early (wamid, status, error_code, at) values ($1, $2, $3, $4) \
@@ -94,6 +94,17 @@ pub async fn handle(pg: &PgPool, payload: &Value) -> Result<Applied, sqlx::Error
             .bind(at)
             .execute(pg)
             .await?;
+            // The send may have recorded its wamid (and looked for early
+            // statuses) between the two statements above: try once more
+            // (applying a status twice changes nothing).
+            n = apply_status(pg, &wamid, &st, code, at).await?;
+            if n > 0 {
+                sqlx::query("delete from campaign_status_early where wamid = $1 and status = $2")
+                    .bind(&wamid)
+                    .bind(&st)
+                    .execute(pg)
+                    .await?;
+            }
         }
         a.statuses += n;
         if st == "failed" && n > 0 {
@@ -233,6 +244,31 @@ pub async fn apply_early(pg: &PgPool, _rid: Uuid, wamid: Option<&str>) -> Result
     .bind(wamid)
     .fetch_all(pg)
     .await?;
+    apply_all(pg, wamid, early).await
+}
+
+/// Meta took the message: the recipient is `sent` with its wamid; then any
+/// status that arrived before this (kept in `campaign_status_early`) is
+/// applied. Two statements on purpose: the early rows are read after the
+/// move is committed, so with [`handle`]'s second try no status is lost
+/// whichever of the two commits first.
+pub async fn record_sent(pg: &PgPool, rid: Uuid, wamid: Option<&str>) -> Result<(), sqlx::Error> {
+    sqlx::query(
+        "update campaign_recipients set status = 'sent', wamid = $2, sent_at = now(), reason = null, updated_at = now() \
+         where id = $1 and status in ('sending', 'unknown')",
+    )
+    .bind(rid)
+    .bind(wamid)
+    .execute(pg)
+    .await?;
+    apply_early(pg, rid, wamid).await
+}
+
+async fn apply_all(
+    pg: &PgPool,
+    wamid: &str,
+    early: Vec<(String, Option<i32>, DateTime<Utc>)>,
+) -> Result<(), sqlx::Error> {
     for (st, code, at) in early {
         apply_status(pg, wamid, &st, code, at).await?;
     }

@@ -229,24 +229,26 @@ pub async fn process(
     let row = write_outbox(&pg, tenant, &c, &template, r.contact_id, &r.phone, values)
         .await
         .map_err(|e| JobError::retryable(e.to_string()))?;
-    sqlx::query("update campaign_recipients set notification_id = $2 where id = $1")
-        .bind(rid)
-        .bind(row.id)
-        .execute(&pg)
-        .await
-        .map_err(db)?;
+    // One statement: link the outbox row, and claim the recipient (`dispatched → sending`).
+    // The old status is read under the row lock, so of two racing runs only one sees `dispatched`.
+    let claimed: bool = sqlx::query_scalar(
+        "update campaign_recipients r set notification_id = $2, \
+           status = case when o.old = 'dispatched' then 'sending' else r.status end, updated_at = now() \
+         from (select id, status as old from campaign_recipients where id = $1 for update) o \
+         where r.id = o.id returning o.old = 'dispatched'",
+    )
+    .bind(rid)
+    .bind(row.id)
+    .fetch_optional(&pg)
+    .await
+    .map_err(db)?
+    .unwrap_or(false);
     if row.status != "queued" {
         // Sent (or settled) by an earlier run of this recipient: never again.
-        set(&pg, rid, &["dispatched"], "sending", None, None)
-            .await
-            .map_err(db)?;
         let st = mirror(&pg, rid, Some(row.id), tenant).await.map_err(db)?;
         return Ok(done(&st));
     }
-    if !set(&pg, rid, &["dispatched"], "sending", None, None)
-        .await
-        .map_err(db)?
-    {
+    if !claimed {
         return Ok(done("claimed elsewhere"));
     }
     if outbox_sql::claim(&pg, row.id).await.map_err(db)?.is_none() {
@@ -411,16 +413,7 @@ async fn outcome(
             outbox_sql::mark_sent(pg, nid, sent.provider_message_id.as_deref())
                 .await
                 .map_err(db)?;
-            sqlx::query(
-                "update campaign_recipients set status = 'sent', wamid = $2, sent_at = now(), reason = null, updated_at = now() \
-                 where id = $1 and status in ('sending', 'unknown')",
-            )
-            .bind(rid)
-            .bind(&sent.provider_message_id)
-            .execute(pg)
-            .await
-            .map_err(db)?;
-            super::inbound::apply_early(pg, rid, sent.provider_message_id.as_deref())
+            super::inbound::record_sent(pg, rid, sent.provider_message_id.as_deref())
                 .await
                 .map_err(db)?;
             return Ok(json!({ "status": "sent", "wamid": sent.provider_message_id }));

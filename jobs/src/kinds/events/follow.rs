@@ -63,7 +63,7 @@ pub async fn round(pg: &PgPool, engine: &Engine, batch: i64) -> Result<FollowOut
     // 1. Sequences.
     let mut tx = pg.begin().await?;
     let done: Vec<(Uuid, Uuid, String, String)> = sqlx::query_as(&format!(
-        "select w.id, w.tenant_id, w.booking_id, n.status from event_webhooks w \
+        "select w.id, w.tenant_id, w.ordering_key, n.status from event_webhooks w \
          join notifications n on n.id = w.notification_id \
          where w.state = 'released' and n.status in {FINAL} \
          order by w.released_at limit $1 for update of w skip locked"
@@ -188,7 +188,7 @@ async fn settle(pg: &PgPool, batch: i64, push: &mut Vec<Enqueued>) -> Result<usi
             .collect();
         deliveries.push(Delivery {
             tenant: *tenant,
-            booking_id: booking.clone(),
+            ordering_key: booking.clone(),
             event_type: event_type.into(),
             dedup_key: format!("{event_type}:{id}"),
             data: serde_json::json!({"reminder_id": id, "booking_id": booking, "rule": rule,

@@ -180,7 +180,7 @@ pub fn delivery(
 ) -> Delivery {
     Delivery {
         tenant,
-        booking_id: recorded.booking_id.clone(),
+        ordering_key: recorded.booking_id.clone(),
         event_type: event.event_type.clone(),
         dedup_key: format!("evt:{}", recorded.event_id),
         data: serde_json::json!({

@@ -245,7 +245,7 @@ pub async fn give_up(
     if super::webhook::subscribed(&subs, "reminder.failed") {
         let d = super::webhook::Delivery {
             tenant,
-            booking_id,
+            ordering_key: booking_id,
             event_type: "reminder.failed".into(),
             dedup_key: format!("reminder.failed:{reminder_id}"),
             data,

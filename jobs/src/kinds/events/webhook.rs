@@ -1,4 +1,6 @@
-//! Tenant webhooks for events, in order per booking. An event type the tenant
+//! Tenant webhooks for events, in order per booking (per *ordering key*: a
+//! booking's id here; other features queue deliveries under keys of their
+//! own, e.g. forecasting's `model:<id>`). An event type the tenant
 //! subscribed to (`event_settings.webhook_events`, patterns `booking.*` or
 //! `*`) becomes a delivery in its booking's sequence (`event_webhooks`,
 //! `seq` 1, 2, 3… in commit order). One delivery per booking is *released*
@@ -57,11 +59,14 @@ fn request(event_type: &str, dedup_key: &str, data: &serde_json::Value) -> Notif
     }
 }
 
-/// One delivery to queue: its booking, type, dedup key and body data.
+/// One delivery to queue: what orders it, its type, dedup key and body data.
 #[derive(Clone, Debug)]
 pub struct Delivery {
     pub tenant: Uuid,
-    pub booking_id: String,
+    /// Deliveries with the same key go out one at a time, in the order they were queued:
+    /// a booking's id for booking events and reminders; any other feature names its own
+    /// (forecasting's drift alerts use `model:<id>`).
+    pub ordering_key: String,
     pub event_type: String,
     pub dedup_key: String,
     pub data: serde_json::Value,
@@ -90,14 +95,14 @@ pub async fn lock_sequences(
 /// sequence lock); a dedup key already queued adds nothing.
 async fn append(conn: &mut PgConnection, d: &Delivery) -> Result<(), sqlx::Error> {
     sqlx::query(
-        "insert into event_webhooks (id, tenant_id, booking_id, seq, event_type, dedup_key, data) \
+        "insert into event_webhooks (id, tenant_id, ordering_key, seq, event_type, dedup_key, data) \
          values ($1, $2, $3, coalesce((select max(seq) from event_webhooks \
-           where tenant_id = $2 and booking_id = $3), 0) + 1, $4, $5, $6) \
+           where tenant_id = $2 and ordering_key = $3), 0) + 1, $4, $5, $6) \
          on conflict (tenant_id, dedup_key) do nothing",
     )
     .bind(Uuid::now_v7())
     .bind(d.tenant)
-    .bind(&d.booking_id)
+    .bind(&d.ordering_key)
     .bind(&d.event_type)
     .bind(d.dedup_key.chars().take(200).collect::<String>())
     .bind(&d.data)
@@ -106,20 +111,20 @@ async fn append(conn: &mut PgConnection, d: &Delivery) -> Result<(), sqlx::Error
     Ok(())
 }
 
-/// Releases the booking's next waiting delivery when none is in flight
+/// Releases the key's next waiting delivery when none is in flight
 /// (the caller holds the sequence lock): writes its outbox row and returns
 /// it, for the caller to push its job after the commit.
 pub async fn release(
     conn: &mut PgConnection,
     tenant: Uuid,
-    booking_id: &str,
+    ordering_key: &str,
 ) -> Result<Vec<Enqueued>, EnqueueError> {
     let busy: bool = sqlx::query_scalar(
-        "select exists (select 1 from event_webhooks where tenant_id = $1 and booking_id = $2 \
+        "select exists (select 1 from event_webhooks where tenant_id = $1 and ordering_key = $2 \
            and state = 'released')",
     )
     .bind(tenant)
-    .bind(booking_id)
+    .bind(ordering_key)
     .fetch_one(&mut *conn)
     .await?;
     if busy {
@@ -127,10 +132,10 @@ pub async fn release(
     }
     let next: Option<(Uuid, String, String, serde_json::Value)> = sqlx::query_as(
         "select id, event_type, dedup_key, data from event_webhooks \
-         where tenant_id = $1 and booking_id = $2 and state = 'waiting' order by seq limit 1",
+         where tenant_id = $1 and ordering_key = $2 and state = 'waiting' order by seq limit 1",
     )
     .bind(tenant)
-    .bind(booking_id)
+    .bind(ordering_key)
     .fetch_optional(&mut *conn)
     .await?;
     let Some((id, event_type, key, data)) = next else {
@@ -160,7 +165,7 @@ pub async fn queue(
     }
     let mut bookings: Vec<(Uuid, String)> = deliveries
         .iter()
-        .map(|d| (d.tenant, d.booking_id.clone()))
+        .map(|d| (d.tenant, d.ordering_key.clone()))
         .collect();
     bookings.sort();
     bookings.dedup();
@@ -261,7 +266,7 @@ pub async fn deliveries_of(
         "select w.seq, w.event_type, w.dedup_key, w.state, n.status, coalesce(n.attempts, 0) as attempts, \
            n.last_error, w.notification_id, w.created_at, w.done_at \
          from event_webhooks w left join notifications n on n.id = w.notification_id \
-         where w.tenant_id = $1 and w.booking_id = $2 order by w.seq",
+         where w.tenant_id = $1 and w.ordering_key = $2 order by w.seq",
     )
     .bind(tenant)
     .bind(booking_id)
