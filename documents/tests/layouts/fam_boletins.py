@@ -6,7 +6,7 @@ read unambiguously from the page is left out of the truth (None / absent).
 
 from fam_common import (
     ALL_SUBJECTS, AREAS, HS_SUBJECTS, MONO, SANS, SERIF, SPANISH, SUBJECTS, EXTRA, Doc, School, Student,
-    Style, academic_truth, fold, grid, pick_subjects, school_lines, student_lines, subject_rows,
+    Style, academic_truth, fold, grid, pick_subjects, restatus, school_lines, student_lines, subject_rows,
     subject_truth, value,
 )
 
@@ -81,6 +81,7 @@ def sed_sp_dense(path, rng, family, split, seed):
             r["rec_s"] = style.num(round(rec, 1), scale)
             r["mf_s"] = style.num(max(r["media"], value(r["rec_s"])), scale)
         r["mf"] = value(r["mf_s"])
+    restatus(rows, style, rng, scale, "mf")
     head = [style.t(pick(rng, "Cód.", "Código", "Cod"))] + [style.t(pick(rng, "Componente Curricular", "Disciplina"))]
     cols = []
     for i in range(4):
@@ -160,6 +161,7 @@ def sige_caps_landscape(path, rng, family, split, seed):
             r["rec_s"] = style.num(round(min(10.0, r["base"] + 1.5) * scale / 10, 1), scale)
             r["mf_s"] = style.num(round((r["media"] + value(r["rec_s"])) / 2, 1), scale)
         r["mf"] = value(r["mf_s"])
+    restatus(rows, style, rng, scale, "mf")
     cols = [style.t("Disciplina")] + tl + [style.t("Média")]
     if rec_on:
         cols += [style.t("Rec."), style.t("Média Final")]
@@ -210,6 +212,7 @@ def municipal_trimestral(path, rng, family, split, seed):
             r["ex_s"] = style.num(round(min(10.0, r["base"] + 1.2), 1), scale)
             r["mf_s"] = style.num(round((r["media"] + value(r["ex_s"])) / 2, 1), scale)
         r["mf"] = value(r["mf_s"])
+    restatus(rows, style, rng, scale, "mf")
     ma = style.t(pick(rng, "Média Anual", "MA", "Méd. Anual"))
     ex = style.t(pick(rng, "Exame Final", "EF", "Exame"))
     mf = style.t(pick(rng, "Média Final", "MF", "Nota Final"))
@@ -279,6 +282,7 @@ def private_n1n2rec(path, rng, family, split, seed):
             r["cells"] += cells
         r["media_s"] = style.num(round(sum(r["terms"]) / n_terms, 1), scale)
         r["media"] = value(r["media_s"])
+    restatus(rows, style, rng, scale, "media")
     tl = term_labels(rng, n_terms, style)
     ma = style.t(pick(rng, "Média Anual", "MA", "Média Final"))
     fl = style.t(pick(rng, "Faltas", "Faltas", "F"))
@@ -329,9 +333,10 @@ def mono_export(path, rng, family, split, seed):
     d.line(style.t(pick(rng, "BOLETIM ESCOLAR", "RELATORIO DE NOTAS E FALTAS", "Boletim Individual")) + f" - {year}")
     d.line(rule * width_chars)
     L = {k: style.t(v) for k, v in st.labels.items()}
-    d.line(f"{L['name']:<14}{st.name}")
-    d.line(f"{L['reg']:<14}{st.registration:<20}{L['birth']:<14}{st.birth}")
-    d.line(f"{L['class']:<14}{st.class_name}")
+    lw = max(len(L[k]) for k in ("name", "reg", "birth", "class")) + 1
+    d.line(f"{L['name']:<{lw}}{st.name}")
+    d.line(f"{L['reg']:<{lw}}{st.registration:<16}{L['birth']} {st.birth}")
+    d.line(f"{L['class']:<{lw}}{st.class_name}")
     d.line(rule * width_chars)
     tl = [lbl.replace(" ", "") for lbl in term_labels(rng, n_terms, style)]
     name_w = max(len(r["written"]) for r in rows) + 2
@@ -353,6 +358,7 @@ def mono_export(path, rng, family, split, seed):
     for i, r in enumerate(rows):
         if split_at is not None and i == split_at:
             d.line(style.t("(continua na próxima página)"))
+            d.stamp()
             d.c.showPage()
             d.pages += 1
             d.y = d.top

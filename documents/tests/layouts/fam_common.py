@@ -241,6 +241,7 @@ def grade(rng, base, scale):
 def subject_rows(rng, style, codes, n_terms, scale, missing_rate=0.08, spell=None):
     """Per subject the printed strings (terms, média, faltas, freq, status) and what they mean."""
     rows = []
+    passing = 5 if rng.random() < 0.5 else 6
     for code in codes:
         base = rng.uniform(4.6, 9.7)
         terms = [grade(rng, base, scale) for _ in range(n_terms)]
@@ -254,8 +255,7 @@ def subject_rows(rng, style, codes, n_terms, scale, missing_rate=0.08, spell=Non
         per_term = [0] * n_terms
         for _ in range(faltas):
             per_term[rng.randrange(n_terms)] += 1
-        freq = round(100 - faltas * rng.uniform(0.5, 1.6), 1)
-        passing = 5 if rng.random() < 0.5 else 6
+        freq = round(100 - faltas * rng.uniform(0.3, 0.9), 1)
         low = value(media_s) < passing * scale / 10
         status = "reprovado" if low and rng.random() < 0.5 else "recuperação" if low else "aprovado"
         written = spell(code) if spell else style.t(rng.choice(ALL_SUBJECTS[code]))
@@ -263,9 +263,21 @@ def subject_rows(rng, style, codes, n_terms, scale, missing_rate=0.08, spell=Non
             "code": code, "written": written, "terms_s": terms_s, "terms": [value(s) for s in terms_s],
             "media_s": media_s, "media": value(media_s), "faltas": faltas, "per_term": per_term,
             "freq": freq, "freq_s": f"{freq:.1f}".replace(".", ","), "status": status,
-            "status_s": style.t(rng.choice(STATUS_WORDS[status])), "base": base,
+            "status_s": style.t(rng.choice(STATUS_WORDS[status])), "base": base, "passing": passing,
         })
     return rows
+
+
+def restatus(rows, style, rng, scale, key):
+    """Status again from the grade printed under `key` (after a recovery
+    or exam changed it), so that status and final grade agree."""
+    for r in rows:
+        low = r[key] is not None and r[key] < r["passing"] * scale / 10
+        if not low:
+            r["status"] = "aprovado"
+        elif r["status"] == "aprovado":
+            r["status"] = "reprovado" if rng.random() < 0.5 else "recuperação"
+        r["status_s"] = style.t(rng.choice(STATUS_WORDS[r["status"]]))
 
 
 def subject_truth(r, terms=True, final="media", faltas=True, freq=True, status=True, ch=None):
@@ -296,6 +308,16 @@ class Doc:
         self.y = self.top
         self.pages = 1
         self.on_new_page = None
+        # many systems stamp each page: emission time, an authentication code, the page number
+        self.footer = None
+        if rng.random() < 0.5:
+            self.footer = rng.choice([
+                "Emitido em {d} às {h} - Código de autenticidade: {c} - Página {p}",
+                "Documento gerado eletronicamente em {d} {h}. Verifique em: validar {c}",
+                "Pág. {p}   -   Impresso em {d}",
+            ]).format(d=f"{rng.randint(1, 28):02d}/{rng.randint(1, 12):02d}/{rng.randint(2020, 2026)}",
+                      h=f"{rng.randint(7, 19):02d}:{rng.randint(0, 59):02d}",
+                      c=f"{rng.randint(0, 16**4 - 1):04X}-{rng.randint(0, 16**4 - 1):04X}", p="{p}")
 
     def text(self, x, s, bold=False, size=None):
         self.c.setFont(self.bold if bold else self.font, size or self.size)
@@ -319,7 +341,13 @@ class Doc:
     def gap(self, k=0.6):
         self.y -= self.lead * k
 
+    def stamp(self):
+        if self.footer:
+            self.c.setFont(self.font, max(6, self.size - 2))
+            self.c.drawString(self.left, 24, self.footer.format(p=self.pages))
+
     def new_page(self):
+        self.stamp()
         self.c.showPage()
         self.pages += 1
         self.y = self.top
@@ -336,6 +364,7 @@ class Doc:
         self.c.line(self.left if x0 is None else x0, y, self.right if x1 is None else x1, y)
 
     def save(self):
+        self.stamp()
         self.c.showPage()
         self.c.save()
 

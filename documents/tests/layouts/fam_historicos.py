@@ -44,12 +44,13 @@ def years_data(rng, style, n_years, first, hs, scale=10):
     return codes, spelled, years
 
 
-def hist_header(d, style, rng, school, st, title=None):
+def hist_header(d, style, rng, school, st, hs):
     network = pick(rng, None, "SECRETARIA DE ESTADO DA EDUCAÇÃO", "Secretaria Municipal de Educação")
     school_lines(d, school, style, rng, network)
     d.gap(0.5)
-    d.line(style.t(title or pick(rng, "HISTÓRICO ESCOLAR", "Histórico Escolar - Ensino Fundamental",
-                                 "HISTÓRICO ESCOLAR DO ENSINO MÉDIO", "Histórico Escolar")), bold=True, size=d.size + 3)
+    level = "Ensino Médio" if hs else "Ensino Fundamental"
+    d.line(style.t(pick(rng, "HISTÓRICO ESCOLAR", f"Histórico Escolar - {level}", f"HISTÓRICO ESCOLAR DO {level.upper()}",
+                        "Histórico Escolar")), bold=True, size=d.size + 3)
     d.gap(0.3)
     student_lines(d, st, style, rng, None)
     d.gap(0.6)
@@ -72,7 +73,7 @@ def hist_year_rows(path, rng, family, split, seed):
     first = rng.randint(2017, 2022)
     st = Student(rng, style)
     codes, spelled, years = years_data(rng, style, n_years, first, hs)
-    hist_header(d, style, rng, school, st)
+    hist_header(d, style, rng, school, st, hs)
     merged = rng.random() < 0.6
     with_freq = rng.random() < 0.6
     cols = [style.t("Ano"), style.t(pick(rng, "Série", "Ano/Série", "Etapa")),
@@ -122,7 +123,7 @@ def hist_split_pages(path, rng, family, split, seed):
     first = rng.randint(2017, 2022)
     st = Student(rng, style)
     codes, spelled, years = years_data(rng, style, n_years, first, hs)
-    hist_header(d, style, rng, school, st)
+    hist_header(d, style, rng, school, st, hs)
     cols = [style.t(pick(rng, "Componente Curricular", "Disciplinas")), style.t(pick(rng, "Nota Final", "Média", "Nota")),
             style.t(pick(rng, "C.H.", "CH (h)", "Carga Horária"))]
     name_w = max(d.width(s) for s in spelled.values()) + 14
@@ -130,23 +131,30 @@ def hist_split_pages(path, rng, family, split, seed):
     ruled = rng.random() < 0.7
     broken = rng.randrange(n_years)
     for k, y in enumerate(years):
-        if d.y < 200:
-            d.new_page()
-        head = style.t(pick(rng, "Ano Letivo: {y}   Série: {s}", "{y} - {s}", "ANO: {y}  SÉRIE/ANO: {s}"))
-        d.line(head.format(y=y["year"], s=y["level"]), bold=True)
-        d.line(style.t(f"{pick(rng, 'Estabelecimento', 'Escola')}: {school.name} - {school.city}/{school.uf}"),
-               size=d.size - 1)
         body = [[s["written"], s["grade_s"], str(s["ch"])] for s in y["subjects"]]
         brk = None
         if k == broken:
-            fits = int((d.y - 46) / d.lead) - 1
-            brk = max(1, min(len(body) - 1, fits - rng.randint(1, 3)))
-            if fits > len(body) + 2:
-                # push the section down so that the table really breaks
-                d.y -= (fits - brk) * d.lead
-                brk = None
-                fits = int((d.y - 46) / d.lead) - 1
-                brk = max(1, min(len(body) - 1, fits))
+            # fill the page with remarks so that this section's table breaks after `want` rows
+            want = rng.randint(2, len(body) - 2)
+            fits = int((d.y - 46) / d.lead) - 3
+            if fits < want:
+                d.new_page()
+                fits = int((d.y - 46) / d.lead) - 3
+            fill = fits - want
+            if fill > 0:
+                remarks = ["Estudos realizados conforme a Lei nº 9.394/96 (LDB).", "Carga horária em horas-relógio.",
+                           "Componentes da parte diversificada conforme a proposta pedagógica."]
+                d.line(style.t("Observações:"), bold=True)
+                for line in remarks[: max(0, fill - 1)]:
+                    d.line(style.t(line), size=d.size - 1)
+                d.y -= max(0, fill - 1 - len(remarks)) * d.lead
+            brk = want
+        elif d.y < 200:
+            d.new_page()
+        head = pick(rng, "Ano Letivo: {y}   Série: {s}", "{y} - {s}", "ANO: {y}  SÉRIE/ANO: {s}")
+        d.line(style.t(head.format(y=y["year"], s=y["level"])), bold=True)
+        d.line(style.t(f"{pick(rng, 'Estabelecimento', 'Escola')}: {school.name} - {school.city}/{school.uf}"),
+               size=d.size - 1)
         grid(d, [[(c, 1) for c in cols]], body, widths, ["l", "c", "c"], ruled=ruled, repeat_header=False,
              break_at=brk)
         total_ch = sum(s["ch"] for s in y["subjects"])
@@ -178,7 +186,7 @@ def hist_years_cols_ch(path, rng, family, split, seed):
     first = rng.randint(2016, 2021)
     st = Student(rng, style)
     codes, spelled, years = years_data(rng, style, n_years, first, hs)
-    hist_header(d, style, rng, school, st)
+    hist_header(d, style, rng, school, st, hs)
     form = pick(rng, "{s} / {y}", "{s} - {y}", "{y} ({s})")
     nl, cl = pick(rng, ("Nota", "CH"), ("N", "CH"), ("Média", "C.H."), ("MF", "CH"))
     h1 = [(style.t(pick(rng, "Componentes Curriculares", "Base Nacional Comum")), 1)] + [
