@@ -256,7 +256,10 @@ pub fn report(out: &[Outcome]) -> String {
         let mut rows: Vec<(&str, &str)> = new.into_iter().collect();
         rows.sort_by_key(|(fam, split)| (*split, *fam));
         for (fam, split) in rows {
-            let docs: Vec<&Outcome> = out.iter().filter(|o| o.family == fam && o.split == split).collect();
+            let docs: Vec<&Outcome> = out
+                .iter()
+                .filter(|o| o.family == fam && o.split == split)
+                .collect();
             let n = |v: &str| docs.iter().filter(|o| o.verdict() == v).count();
             s.push_str(&format!(
                 "| {fam} | {split} | {} | {} | {} / {} / {} |\n",
@@ -275,9 +278,15 @@ pub fn report(out: &[Outcome]) -> String {
         for o in &rejects {
             let v = match &o.result {
                 Err(e) => e.code.clone(),
+                // read without error but nothing in it: not written, yet not `not_a_transcript`
+                Ok(_) if o.verdict() == "rejected" => "empty".to_string(),
                 Ok(_) => o.verdict().to_string(),
             };
-            let v = if o.scan_dpi.is_some() { format!("{v} (scan)") } else { v };
+            let v = if o.scan_dpi.is_some() {
+                format!("{v} (scan)")
+            } else {
+                v
+            };
             by.entry(&o.family).or_default().push(v);
         }
         for (fam, v) in by {
@@ -295,7 +304,9 @@ pub fn report(out: &[Outcome]) -> String {
 
 /// Extraction time per page, text and scans apart (all splits).
 pub fn timing(out: &[Outcome]) -> String {
-    let mut s = String::from("\n| mode | docs | pages | extraction s/page | slowest doc s |\n|---|---|---|---|---|\n");
+    let mut s = String::from(
+        "\n| mode | docs | pages | extraction s/page | slowest doc s |\n|---|---|---|---|---|\n",
+    );
     for mode in ["text", "scan"] {
         let docs: Vec<&Outcome> = out.iter().filter(|o| o.mode() == mode).collect();
         if docs.is_empty() {
