@@ -172,8 +172,9 @@ async fn api_key(state: &AppState, token: &str) -> Result<Tenant, ApiError> {
     if cache.should_touch(&hash) {
         // Off the request path: a slow write must not slow every call down.
         let pool = state.pool.clone();
+        let key_id = key.key_id;
         tokio::spawn(async move {
-            if let Err(e) = api_keys::touch(&pool, key.key_id).await {
+            if let Err(e) = api_keys::touch(&pool, key_id).await {
                 tracing::warn!(error = %e, "could not record API key use");
             }
         });

@@ -6,7 +6,7 @@
 //!   `routes/mod.rs`: jobs and queues (`jobs`, `batch`, `queues`, `schedules`),
 //!   operations (`health`, `metrics`, `audit`), notifications
 //!   (`notifications`, `notification_settings`, `notification_templates`,
-//!   `callbacks` for provider status webhooks), academic records and alerts
+//!   `callbacks` for provider status webhooks), `keys` (a tenant's API keys), academic records and alerts
 //!   (`academic`, `alert_rules`, `alerts`), `documents`, and `events`
 //!   (`POST /v1/events`, planned reminders, dead letters) with `event_rules`
 //!   (reminder rules, labels, webhook subscriptions).

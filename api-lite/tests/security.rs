@@ -96,13 +96,20 @@ async fn a_tenant_at_its_rate_limit_does_not_deny_another(pool: PgPool) {
     // Rejections are counted per tenant.
     let (_, _, text) = full(&ctx.app, request(Method::GET, "/metrics", None, None)).await;
     let text = text.as_str().unwrap().to_string();
-    let line = format!(
-        "tarefa_api_rejections_total{{tenant=\"{}\",limit=\"key_rate\"}} 7",
-        ctx.a.id
-    );
-    assert!(text.contains(&line), "{line} missing");
-    let b_line = format!("tarefa_api_rejections_total{{tenant=\"{}\"", ctx.b.id);
-    assert!(!text.contains(&b_line), "tenant B was refused");
+    let rejections = |tenant: uuid::Uuid, limit: &str| -> Option<String> {
+        text.lines()
+            .find(|l| {
+                l.starts_with("tarefa_api_rejections_total{")
+                    && l.contains(&format!("tenant=\"{tenant}\""))
+                    && l.contains(&format!("limit=\"{limit}\""))
+            })
+            .and_then(|l| l.rsplit(' ').next())
+            .map(String::from)
+    };
+    assert_eq!(rejections(ctx.a.id, "key_rate").as_deref(), Some("7"));
+    assert_eq!(rejections(ctx.a.id, "tenant_rate").as_deref(), Some("2"));
+    assert_eq!(rejections(ctx.b.id, "key_rate"), None, "tenant B was refused");
+    assert_eq!(rejections(ctx.b.id, "tenant_rate"), None, "tenant B was refused");
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
@@ -234,7 +241,7 @@ async fn a_key_revoked_on_one_replica_is_refused_by_another_within_the_window(po
     // Another tenant cannot revoke A's keys, nor see them.
     let (status, _, body) = full(
         &ctx.app,
-        request(Method::DELETE, &format!("/v1/keys/{}", ctx.a.id), Some(&ctx.b.key), None),
+        request(Method::DELETE, &format!("/v1/keys/{id}"), Some(&ctx.b.key), None),
     )
     .await;
     assert_eq!((status, body["error"].as_str()), (StatusCode::NOT_FOUND, Some("key_not_found")));

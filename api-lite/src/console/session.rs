@@ -119,7 +119,7 @@ pub fn check_csrf(ops: &Ops, form: &[(String, String)]) -> Result<(), CsrfReject
     }
 }
 
-fn login_page(headers: &HeaderMap, status: StatusCode, message: &str) -> Response {
+fn login_page(status: StatusCode, message: &str) -> Response {
     let csrf = hex::encode(rand::random::<[u8; 16]>());
     let msg = if message.is_empty() {
         String::new()
@@ -170,8 +170,8 @@ async fn login_locked(pool: &sqlx::PgPool, email: &str) -> Result<Option<i64>, s
     }))
 }
 
-pub async fn login_form(headers: HeaderMap) -> Response {
-    login_page(&headers, StatusCode::OK, "")
+pub async fn login_form() -> Response {
+    login_page(StatusCode::OK, "")
 }
 
 pub async fn login(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -187,7 +187,6 @@ pub async fn login(State(st): State<AppState>, headers: HeaderMap, body: Bytes) 
         Ok(None) => {}
         Ok(Some(retry_after)) => {
             let mut res = login_page(
-                &headers,
                 StatusCode::TOO_MANY_REQUESTS,
                 &format!(
                     "too many failed sign-ins for this e-mail: try again in {} minute(s)",
@@ -228,7 +227,6 @@ pub async fn login(State(st): State<AppState>, headers: HeaderMap, body: Bytes) 
         )
         .await;
         return login_page(
-            &headers,
             StatusCode::UNAUTHORIZED,
             "wrong e-mail or password",
         );
