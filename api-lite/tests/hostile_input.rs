@@ -43,8 +43,8 @@ async fn hostile_json_bodies_get_4xx(pool: PgPool) {
         ("/v1/jobs/diag.noop", "NUL bytes", b"{\"payload\": \"\0\0\"}".to_vec()),
         ("/v1/jobs/diag.noop", "wrong type", b"[1,2,3]".to_vec()),
         ("/v1/jobs/diag.noop", "huge number", format!("{{\"payload\": {{}}, \"delay_ms\": 1{}}}", "0".repeat(400)).into_bytes()),
-        ("/v1/jobs/batch", "nested batch", nested.into_bytes()),
-        ("/v1/jobs/batch", "empty body", Vec::new()),
+        ("/v1/jobs", "nested batch", nested.into_bytes()),
+        ("/v1/jobs", "empty body", Vec::new()),
         ("/v1/academic/students", "nested ingest", deep_object.into_bytes()),
         ("/v1/keys", "unknown field", b"{\"name\": \"x\", \"admin\": true}".to_vec()),
         ("/v1/alert-rules", "garbage", b"\x00\x01\x02".to_vec()),
@@ -78,7 +78,7 @@ async fn hostile_csv_bodies_get_4xx(pool: PgPool) {
         ("/v1/datasets", "datasets: 100k columns", wide.into_bytes()),
         ("/v1/datasets", "datasets: no value column", b"data\n01/01/2026\n".to_vec()),
         ("/v1/datasets", "datasets: ragged", b"data;vendas\n01/01/2026;1;2;3\n02/01/2026\n".to_vec()),
-        ("/v1/campaigns/00000000-0000-0000-0000-000000000000/recipients", "recipients of nothing", big.into_bytes()),
+        ("/v1/campaigns/00000000-0000-0000-0000-000000000000/recipients", "a method the route lacks (405)", big.into_bytes()),
     ];
     for (uri, what, body) in cases {
         let r = ctx.call(raw(uri, &key, csv, body)).await;

@@ -141,7 +141,7 @@ async fn the_waiting_cap_is_per_tenant_and_overridable(pool: PgPool) {
         &ctx.app,
         request(
             Method::POST,
-            "/v1/jobs/batch",
+            "/v1/jobs",
             Some(&ctx.a.key),
             Some(json!([{ "kind": "diag.noop", "payload": {} }])),
         ),

@@ -1,7 +1,7 @@
 //! The HTTP surface: merges each resource's router and wraps them in the
 //! shared layers (CORS from `api.cors_origins`, request tracing, the body
 //! limit from `api.body_limit`, per-tenant rate limits (`limits.rs`), 5xx
-//! cause logging, a JSON 404 fallback).
+//! cause logging, JSON 404 and 405 fallbacks).
 
 pub mod academic;
 pub mod alert_rules;
@@ -65,6 +65,13 @@ pub fn router(state: AppState) -> Router {
         )))
         .merge(crate::openapi::router(&state.registry))
         .fallback(|| async { ApiError::not_found("no_route", "no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method",
+            )
+        })
         .layer(DefaultBodyLimit::max(state.settings.api.body_limit))
         .layer(from_fn_with_state(state.clone(), crate::limits::enforce))
         .layer(map_response(log_server_errors))
