@@ -565,6 +565,25 @@ class JobStatus(Enum):
     cancelled = 'cancelled'
 
 
+class KeyInfo(BaseModel):
+    created_at: AwareDatetime
+    expires_at: AwareDatetime | None = None
+    id: UUID
+    last_used_at: AwareDatetime | None = Field(
+        None, description='Updated at most once a minute.'
+    )
+    name: str
+    prefix: str = Field(
+        ..., description='The lookup prefix: the key reads `tfk_<prefix>_…`.'
+    )
+    revoked_at: AwareDatetime | None = None
+    scopes: list[str]
+
+
+class KeyList(BaseModel):
+    keys: list[KeyInfo]
+
+
 class Match(Enum):
     all = 'all'
     any = 'any'
@@ -699,6 +718,21 @@ class ModelSeriesRow(BaseModel):
     method: str
     spec: dict[str, Any]
     warnings: list[str]
+
+
+class NewKey(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    expires_at: AwareDatetime | None = Field(
+        None,
+        description='Refused from then on (RFC 3339, in the future); absent = never expires.',
+    )
+    name: str | None = Field(None, description='Free text, e.g. "backend 2026-12".')
+    scopes: list[str] | None = Field(
+        None,
+        description='Default `["jobs:write", "jobs:read"]`; any of jobs:write, jobs:read, admin.',
+    )
 
 
 class Notice(BaseModel):
@@ -1558,6 +1592,12 @@ class Condition5(BaseModel):
     over: TrendOver | None = None
     subjects: list[str] | None = None
     type: Type4
+
+
+class CreatedKey(KeyInfo):
+    api_key: str = Field(
+        ..., description='The key: shown this once, stored only as a hash.'
+    )
 
 
 class DatasetList(BaseModel):
