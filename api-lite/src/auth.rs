@@ -16,9 +16,9 @@
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
+use chrono::Utc;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
-use chrono::Utc;
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 

@@ -154,7 +154,8 @@ impl KeyCache {
     async fn sync_epoch(&self, engine: &Engine) {
         let now = self.born.elapsed().as_millis() as u64;
         let last = self.checked_ms.load(Ordering::Acquire);
-        let fresh = self.epoch.load(Ordering::Acquire) != i64::MIN && now.saturating_sub(last) < EPOCH_CHECK_MS;
+        let fresh = self.epoch.load(Ordering::Acquire) != i64::MIN
+            && now.saturating_sub(last) < EPOCH_CHECK_MS;
         if fresh || self.checking.swap(true, Ordering::AcqRel) {
             // Someone else is reading it; until then the view is at most one period older.
             if fresh || self.epoch.load(Ordering::Acquire) != i64::MIN {
@@ -168,7 +169,8 @@ impl KeyCache {
                     map.clear();
                 }
                 drop(map);
-                self.checked_ms.store(self.born.elapsed().as_millis() as u64, Ordering::Release);
+                self.checked_ms
+                    .store(self.born.elapsed().as_millis() as u64, Ordering::Release);
             }
             Err(e) => {
                 // Redis down: trust nothing cached (the database still answers).

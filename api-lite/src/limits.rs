@@ -131,7 +131,10 @@ pub async fn enforce(State(st): State<AppState>, req: Request, next: Next) -> Re
         let mut res = ApiError::new(
             StatusCode::TOO_MANY_REQUESTS,
             "rate_limited",
-            format!("{who} sent more than {} requests at once; retry in {retry} s", state.burst),
+            format!(
+                "{who} sent more than {} requests at once; retry in {retry} s",
+                state.burst
+            ),
         )
         .with_details(json!({ "limit": limit.as_str(), "retry_after_secs": retry }))
         .with_retry_after(retry)
@@ -146,20 +149,33 @@ pub async fn enforce(State(st): State<AppState>, req: Request, next: Next) -> Re
 
 /// The ready jobs `tenant` may have waiting per queue (`None` = unlimited).
 pub fn waiting_cap(st: &AppState, tenant: &Tenant) -> Option<u64> {
-    Some(st.settings.limits.for_tenant(tenant.id).max_waiting_per_queue).filter(|c| *c > 0)
+    Some(
+        st.settings
+            .limits
+            .for_tenant(tenant.id)
+            .max_waiting_per_queue,
+    )
+    .filter(|c| *c > 0)
 }
 
 /// Counts `bytes` against `tenant`'s uploads of the current UTC day; 429
 /// `upload_quota_exceeded` (with `Retry-After` until midnight UTC) when they
 /// would pass `upload_bytes_per_day`, and then nothing is counted.
 pub async fn charge_upload(st: &AppState, tenant: &Tenant, bytes: u64) -> Result<(), ApiError> {
-    let max = st.settings.limits.for_tenant(tenant.id).upload_bytes_per_day;
+    let max = st
+        .settings
+        .limits
+        .for_tenant(tenant.id)
+        .upload_bytes_per_day;
     if max == 0 {
         return Ok(());
     }
     let now = Utc::now();
     let day = now.format("%Y%m%d").to_string();
-    let q = st.engine.charge_quota(&tenant.key(), &day, bytes, max).await?;
+    let q = st
+        .engine
+        .charge_quota(&tenant.key(), &day, bytes, max)
+        .await?;
     if q.charged {
         return Ok(());
     }

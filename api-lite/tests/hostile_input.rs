@@ -23,7 +23,11 @@ fn raw(uri: &str, key: &str, content_type: &str, body: impl Into<Vec<u8>>) -> Re
 #[track_caller]
 fn assert_4xx(what: &str, r: &(StatusCode, Value)) {
     assert!(r.0.is_client_error(), "{what}: {} {}", r.0, r.1);
-    assert!(r.1["error"].is_string(), "{what}: not our error shape: {}", r.1);
+    assert!(
+        r.1["error"].is_string(),
+        "{what}: not our error shape: {}",
+        r.1
+    );
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
@@ -31,24 +35,64 @@ async fn hostile_json_bodies_get_4xx(pool: PgPool) {
     let ctx = Ctx::with(pool, |s| s.api.body_limit = 64 * 1024).await;
     let key = ctx.a.key.clone();
     let json = "application/json";
-    let nested = format!("{{\"payload\": {}{}}}", "[".repeat(100_000), "]".repeat(100_000));
+    let nested = format!(
+        "{{\"payload\": {}{}}}",
+        "[".repeat(100_000),
+        "]".repeat(100_000)
+    );
     let deep_object = format!("{}1{}", "{\"a\":".repeat(50_000), "}".repeat(50_000));
     let huge = format!("{{\"payload\": {{\"s\": \"{}\"}}}}", "x".repeat(200 * 1024));
     let cases: Vec<(&str, &str, Vec<u8>)> = vec![
-        ("/v1/jobs/diag.noop", "nested arrays", nested.clone().into_bytes()),
-        ("/v1/jobs/diag.noop", "nested objects", deep_object.clone().into_bytes()),
+        (
+            "/v1/jobs/diag.noop",
+            "nested arrays",
+            nested.clone().into_bytes(),
+        ),
+        (
+            "/v1/jobs/diag.noop",
+            "nested objects",
+            deep_object.clone().into_bytes(),
+        ),
         ("/v1/jobs/diag.noop", "over body_limit", huge.into_bytes()),
-        ("/v1/jobs/diag.noop", "truncated", b"{\"payload\": {\"ms\": 1".to_vec()),
-        ("/v1/jobs/diag.noop", "not UTF-8", vec![0x7b, 0xff, 0xfe, 0x7d]),
-        ("/v1/jobs/diag.noop", "NUL bytes", b"{\"payload\": \"\0\0\"}".to_vec()),
+        (
+            "/v1/jobs/diag.noop",
+            "truncated",
+            b"{\"payload\": {\"ms\": 1".to_vec(),
+        ),
+        (
+            "/v1/jobs/diag.noop",
+            "not UTF-8",
+            vec![0x7b, 0xff, 0xfe, 0x7d],
+        ),
+        (
+            "/v1/jobs/diag.noop",
+            "NUL bytes",
+            b"{\"payload\": \"\0\0\"}".to_vec(),
+        ),
         ("/v1/jobs/diag.noop", "wrong type", b"[1,2,3]".to_vec()),
-        ("/v1/jobs/diag.noop", "huge number", format!("{{\"payload\": {{}}, \"delay_ms\": 1{}}}", "0".repeat(400)).into_bytes()),
+        (
+            "/v1/jobs/diag.noop",
+            "huge number",
+            format!("{{\"payload\": {{}}, \"delay_ms\": 1{}}}", "0".repeat(400)).into_bytes(),
+        ),
         ("/v1/jobs", "nested batch", nested.into_bytes()),
         ("/v1/jobs", "empty body", Vec::new()),
-        ("/v1/academic/students", "nested ingest", deep_object.into_bytes()),
-        ("/v1/keys", "unknown field", b"{\"name\": \"x\", \"admin\": true}".to_vec()),
+        (
+            "/v1/academic/students",
+            "nested ingest",
+            deep_object.into_bytes(),
+        ),
+        (
+            "/v1/keys",
+            "unknown field",
+            b"{\"name\": \"x\", \"admin\": true}".to_vec(),
+        ),
         ("/v1/alert-rules", "garbage", b"\x00\x01\x02".to_vec()),
-        ("/v1/events", "lone surrogate", b"{\"type\": \"\\ud800\"}".to_vec()),
+        (
+            "/v1/events",
+            "lone surrogate",
+            b"{\"type\": \"\\ud800\"}".to_vec(),
+        ),
     ];
     for (uri, what, body) in cases {
         let r = ctx.call(raw(uri, &key, json, body)).await;
@@ -67,18 +111,58 @@ async fn hostile_csv_bodies_get_4xx(pool: PgPool) {
     let long_field = format!("registration,name\n1,\"{}\n", "a".repeat(100_000));
     let big = "registration,name\n".to_string() + &"2026001,Ana\n".repeat(40_000);
     let cases: Vec<(&str, &str, Vec<u8>)> = vec![
-        ("/v1/academic/students", "over ingest_body_limit", big.clone().into_bytes()),
-        ("/v1/academic/students", "100k columns", wide.clone().into_bytes()),
-        ("/v1/academic/students", "unterminated quote", long_field.into_bytes()),
-        ("/v1/academic/students", "binary", vec![0xff, 0x00, 0xfe, 0x0a, 0x00]),
-        ("/v1/academic/students", "header only, no rows", b"registration,name\n".to_vec()),
-        ("/v1/academic/grades", "ragged rows", b"registration,subject,grade\n1\n2,x,8,5,9\n".to_vec()),
+        (
+            "/v1/academic/students",
+            "over ingest_body_limit",
+            big.clone().into_bytes(),
+        ),
+        (
+            "/v1/academic/students",
+            "100k columns",
+            wide.clone().into_bytes(),
+        ),
+        (
+            "/v1/academic/students",
+            "unterminated quote",
+            long_field.into_bytes(),
+        ),
+        (
+            "/v1/academic/students",
+            "binary",
+            vec![0xff, 0x00, 0xfe, 0x0a, 0x00],
+        ),
+        (
+            "/v1/academic/students",
+            "header only, no rows",
+            b"registration,name\n".to_vec(),
+        ),
+        (
+            "/v1/academic/grades",
+            "ragged rows",
+            b"registration,subject,grade\n1\n2,x,8,5,9\n".to_vec(),
+        ),
         ("/v1/academic/students", "empty", Vec::new()),
-        ("/v1/datasets", "datasets: binary", vec![0xff, 0xfe, 0x00, 0x0a]),
+        (
+            "/v1/datasets",
+            "datasets: binary",
+            vec![0xff, 0xfe, 0x00, 0x0a],
+        ),
         ("/v1/datasets", "datasets: 100k columns", wide.into_bytes()),
-        ("/v1/datasets", "datasets: no value column", b"data\n01/01/2026\n".to_vec()),
-        ("/v1/datasets", "datasets: ragged", b"data;vendas\n01/01/2026;1;2;3\n02/01/2026\n".to_vec()),
-        ("/v1/campaigns/00000000-0000-0000-0000-000000000000/recipients", "a method the route lacks (405)", big.into_bytes()),
+        (
+            "/v1/datasets",
+            "datasets: no value column",
+            b"data\n01/01/2026\n".to_vec(),
+        ),
+        (
+            "/v1/datasets",
+            "datasets: ragged",
+            b"data;vendas\n01/01/2026;1;2;3\n02/01/2026\n".to_vec(),
+        ),
+        (
+            "/v1/campaigns/00000000-0000-0000-0000-000000000000/recipients",
+            "a method the route lacks (405)",
+            big.into_bytes(),
+        ),
     ];
     for (uri, what, body) in cases {
         let r = ctx.call(raw(uri, &key, csv, body)).await;
@@ -115,16 +199,41 @@ async fn hostile_multipart_bodies_get_4xx(pool: PgPool) {
     bad_student.extend(b"--XyZ\r\nContent-Disposition: form-data; name=\"student_id\"\r\n\r\n\xff\xfe\r\n--XyZ--\r\n");
     let cases: Vec<(&str, &str, &str, Vec<u8>)> = vec![
         ("/v1/documents", "oversized file", mp, oversized.clone()),
-        ("/v1/documents", "truncated (no closing boundary)", mp, truncated.clone()),
+        (
+            "/v1/documents",
+            "truncated (no closing boundary)",
+            mp,
+            truncated.clone(),
+        ),
         ("/v1/documents", "2,000 parts", mp, many),
         ("/v1/documents", "not a PDF", mp, not_pdf),
         ("/v1/documents", "non-UTF-8 field", mp, bad_student),
-        ("/v1/documents", "no boundary", "multipart/form-data", oversized.clone()),
-        ("/v1/documents", "wrong boundary", "multipart/form-data; boundary=Other", truncated.clone()),
+        (
+            "/v1/documents",
+            "no boundary",
+            "multipart/form-data",
+            oversized.clone(),
+        ),
+        (
+            "/v1/documents",
+            "wrong boundary",
+            "multipart/form-data; boundary=Other",
+            truncated.clone(),
+        ),
         ("/v1/documents", "garbage", mp, vec![0u8; 1024]),
-        ("/v1/documents", "JSON instead", "application/json", b"{}".to_vec()),
+        (
+            "/v1/documents",
+            "JSON instead",
+            "application/json",
+            b"{}".to_vec(),
+        ),
         ("/v1/datasets", "datasets: truncated", mp, truncated),
-        ("/v1/datasets", "datasets: oversized garbage", mp, vec![b'-'; 300 * 1024]),
+        (
+            "/v1/datasets",
+            "datasets: oversized garbage",
+            mp,
+            vec![b'-'; 300 * 1024],
+        ),
     ];
     for (uri, what, ct, body) in cases {
         let r = ctx.call(raw(uri, &key, ct, body)).await;

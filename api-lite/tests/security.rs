@@ -54,20 +54,30 @@ async fn a_tenant_at_its_rate_limit_does_not_deny_another(pool: PgPool) {
     for _ in 0..12 {
         let (status, headers, body) = full(&ctx.app, enqueue(&ctx.a.key)).await;
         *a.entry(status.as_u16()).or_default() += 1;
-        assert!(header(&headers, "ratelimit-limit").is_some(), "{status} {body}");
+        assert!(
+            header(&headers, "ratelimit-limit").is_some(),
+            "{status} {body}"
+        );
         assert!(header(&headers, "ratelimit-remaining").is_some());
         assert!(header(&headers, "ratelimit-reset").is_some());
         if status == StatusCode::TOO_MANY_REQUESTS {
             last_429 = Some((headers, body));
         }
     }
-    assert_eq!(a, [(202, 5), (429, 7)].into_iter().collect(), "tenant A: {a:?}");
+    assert_eq!(
+        a,
+        [(202, 5), (429, 7)].into_iter().collect(),
+        "tenant A: {a:?}"
+    );
     let (headers, body) = last_429.unwrap();
     assert_eq!(body["error"], "rate_limited");
     assert_eq!(body["details"]["limit"], "key_rate");
     let retry: u64 = header(&headers, "retry-after").unwrap().parse().unwrap();
     assert!(retry >= 1);
-    assert_eq!(header(&headers, "ratelimit-remaining").as_deref(), Some("0"));
+    assert_eq!(
+        header(&headers, "ratelimit-remaining").as_deref(),
+        Some("0")
+    );
 
     // Tenant B, same instant, same replica: its whole burst goes through.
     let mut b = std::collections::BTreeMap::<u16, u32>::new();
@@ -108,8 +118,16 @@ async fn a_tenant_at_its_rate_limit_does_not_deny_another(pool: PgPool) {
     };
     assert_eq!(rejections(ctx.a.id, "key_rate").as_deref(), Some("7"));
     assert_eq!(rejections(ctx.a.id, "tenant_rate").as_deref(), Some("2"));
-    assert_eq!(rejections(ctx.b.id, "key_rate"), None, "tenant B was refused");
-    assert_eq!(rejections(ctx.b.id, "tenant_rate"), None, "tenant B was refused");
+    assert_eq!(
+        rejections(ctx.b.id, "key_rate"),
+        None,
+        "tenant B was refused"
+    );
+    assert_eq!(
+        rejections(ctx.b.id, "tenant_rate"),
+        None,
+        "tenant B was refused"
+    );
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
@@ -134,7 +152,11 @@ async fn the_waiting_cap_is_per_tenant_and_overridable(pool: PgPool) {
     }
     assert_eq!(
         codes,
-        vec![(202, None), (202, None), (429, Some("waiting_limit".into()))]
+        vec![
+            (202, None),
+            (202, None),
+            (429, Some("waiting_limit".into()))
+        ]
     );
     // A batch over the cap enqueues nothing of it.
     let (status, _, body) = full(
@@ -147,7 +169,10 @@ async fn the_waiting_cap_is_per_tenant_and_overridable(pool: PgPool) {
         ),
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::TOO_MANY_REQUESTS, Some("waiting_limit")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::TOO_MANY_REQUESTS, Some("waiting_limit"))
+    );
     assert_eq!(body["details"]["limit"], 2);
     assert_eq!(ctx.state.engine.counts("diag").await.unwrap().queued, 2);
     for _ in 0..3 {
@@ -188,19 +213,30 @@ async fn uploads_past_the_daily_bytes_are_refused_for_that_tenant_only(pool: PgP
     let (headers, body) = refused.unwrap();
     assert_eq!(body["error"], "upload_quota_exceeded");
     assert_eq!(body["details"]["used"], len * 2);
-    assert!(header(&headers, "retry-after").unwrap().parse::<u64>().unwrap() >= 1);
-    let datasets: i64 = sqlx::query_scalar("select count(*) from forecast_datasets where tenant_id = $1")
-        .bind(ctx.a.id)
-        .fetch_one(&ctx.pool)
-        .await
-        .unwrap();
+    assert!(
+        header(&headers, "retry-after")
+            .unwrap()
+            .parse::<u64>()
+            .unwrap()
+            >= 1
+    );
+    let datasets: i64 =
+        sqlx::query_scalar("select count(*) from forecast_datasets where tenant_id = $1")
+            .bind(ctx.a.id)
+            .fetch_one(&ctx.pool)
+            .await
+            .unwrap();
     assert_eq!(datasets, 2, "the refused upload stored nothing");
     let (status, _, _) = full(&ctx.app, csv_upload(&ctx.b.key, &csv)).await;
     assert_eq!(status, StatusCode::ACCEPTED);
 }
 
 async fn probe(app: &axum::Router, key: &str) -> (StatusCode, Value) {
-    let (s, _, b) = full(app, request(Method::GET, "/v1/jobs?kind=diag.noop", Some(key), None)).await;
+    let (s, _, b) = full(
+        app,
+        request(Method::GET, "/v1/jobs?kind=diag.noop", Some(key), None),
+    )
+    .await;
     (s, b)
 }
 
@@ -208,12 +244,19 @@ async fn probe(app: &axum::Router, key: &str) -> (StatusCode, Value) {
 async fn a_key_revoked_on_one_replica_is_refused_by_another_within_the_window(pool: PgPool) {
     let ctx = Ctx::new(pool.clone()).await;
     // A second replica: its own state and key cache, the same Redis prefix and database.
-    let engine2 = Engine::connect(ctx.state.settings.engine_config()).await.unwrap();
+    let engine2 = Engine::connect(ctx.state.settings.engine_config())
+        .await
+        .unwrap();
     let other = api_lite::AppState::new(pool, engine2, (*ctx.state.settings).clone());
     let app2 = api_lite::app(other.clone());
     let (status, _, created) = full(
         &ctx.app,
-        request(Method::POST, "/v1/keys", Some(&ctx.a.key), Some(json!({ "name": "backend", "scopes": ["jobs:read"] }))),
+        request(
+            Method::POST,
+            "/v1/keys",
+            Some(&ctx.a.key),
+            Some(json!({ "name": "backend", "scopes": ["jobs:read"] })),
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::CREATED, "{created}");
@@ -227,7 +270,12 @@ async fn a_key_revoked_on_one_replica_is_refused_by_another_within_the_window(po
     let id = created["id"].as_str().unwrap();
     let (status, _, revoked) = full(
         &ctx.app,
-        request(Method::DELETE, &format!("/v1/keys/{id}"), Some(&ctx.a.key), None),
+        request(
+            Method::DELETE,
+            &format!("/v1/keys/{id}"),
+            Some(&ctx.a.key),
+            None,
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::OK, "{revoked}");
@@ -241,10 +289,18 @@ async fn a_key_revoked_on_one_replica_is_refused_by_another_within_the_window(po
     // Another tenant cannot revoke A's keys, nor see them.
     let (status, _, body) = full(
         &ctx.app,
-        request(Method::DELETE, &format!("/v1/keys/{id}"), Some(&ctx.b.key), None),
+        request(
+            Method::DELETE,
+            &format!("/v1/keys/{id}"),
+            Some(&ctx.b.key),
+            None,
+        ),
     )
     .await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::NOT_FOUND, Some("key_not_found")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("key_not_found"))
+    );
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
@@ -264,7 +320,11 @@ async fn rotation_keeps_both_keys_valid_until_the_old_one_is_revoked(pool: PgPoo
     // Overlap: both work.
     assert_eq!(probe(&ctx.app, &old).await.0, StatusCode::OK);
     assert_eq!(probe(&ctx.app, &new_key).await.0, StatusCode::OK);
-    let (_, _, list) = full(&ctx.app, request(Method::GET, "/v1/keys", Some(&new_key), None)).await;
+    let (_, _, list) = full(
+        &ctx.app,
+        request(Method::GET, "/v1/keys", Some(&new_key), None),
+    )
+    .await;
     let old_id = list["keys"]
         .as_array()
         .unwrap()
@@ -276,7 +336,12 @@ async fn rotation_keeps_both_keys_valid_until_the_old_one_is_revoked(pool: PgPoo
         .to_string();
     let (status, _, _) = full(
         &ctx.app,
-        request(Method::DELETE, &format!("/v1/keys/{old_id}"), Some(&new_key), None),
+        request(
+            Method::DELETE,
+            &format!("/v1/keys/{old_id}"),
+            Some(&new_key),
+            None,
+        ),
     )
     .await;
     assert_eq!(status, StatusCode::OK);
@@ -308,27 +373,56 @@ async fn expired_keys_are_refused_and_expiries_must_be_future(pool: PgPool) {
     let ctx = Ctx::new(pool).await;
     let mut conn = ctx.pool.acquire().await.unwrap();
     let past = chrono::Utc::now() - chrono::Duration::seconds(1);
-    let (_, key) = api_lite::cli::create_key_expiring(&mut conn, ctx.a.id, &["jobs:read".into()], "old", Some(past))
-        .await
-        .unwrap();
+    let (_, key) = api_lite::cli::create_key_expiring(
+        &mut conn,
+        ctx.a.id,
+        &["jobs:read".into()],
+        "old",
+        Some(past),
+    )
+    .await
+    .unwrap();
     drop(conn);
     let (status, body) = probe(&ctx.app, &key).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("expired_api_key")));
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("expired_api_key"))
+    );
     let (status, _, body) = full(
         &ctx.app,
-        request(Method::POST, "/v1/keys", Some(&ctx.a.key), Some(json!({ "expires_at": past.to_rfc3339() }))),
+        request(
+            Method::POST,
+            "/v1/keys",
+            Some(&ctx.a.key),
+            Some(json!({ "expires_at": past.to_rfc3339() })),
+        ),
     )
     .await;
-    assert_eq!((status, body["details"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("expires_at")));
+    assert_eq!(
+        (status, body["details"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("expires_at"))
+    );
     let (status, _, body) = full(
         &ctx.app,
-        request(Method::POST, "/v1/keys", Some(&ctx.a.key), Some(json!({ "scopes": ["root"] }))),
+        request(
+            Method::POST,
+            "/v1/keys",
+            Some(&ctx.a.key),
+            Some(json!({ "scopes": ["root"] })),
+        ),
     )
     .await;
-    assert_eq!((status, body["details"]["field"].as_str()), (StatusCode::UNPROCESSABLE_ENTITY, Some("scopes")));
+    assert_eq!(
+        (status, body["details"]["field"].as_str()),
+        (StatusCode::UNPROCESSABLE_ENTITY, Some("scopes"))
+    );
     // Only admin keys manage keys.
     let reader = ctx.key(ctx.a.id, &["jobs:read"]).await;
-    let (status, _, _) = full(&ctx.app, request(Method::GET, "/v1/keys", Some(&reader), None)).await;
+    let (status, _, _) = full(
+        &ctx.app,
+        request(Method::GET, "/v1/keys", Some(&reader), None),
+    )
+    .await;
     assert_eq!(status, StatusCode::FORBIDDEN);
 }
 
@@ -338,15 +432,28 @@ async fn console_answers_carry_security_headers_and_secure_cookies_off_loopback(
     let (status, h, _) = full(&ctx.app, request(Method::GET, "/console/login", None, None)).await;
     assert_eq!(status, StatusCode::OK);
     let csp = header(&h, "content-security-policy").unwrap();
-    assert!(csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"), "{csp}");
-    assert_eq!(header(&h, "referrer-policy").as_deref(), Some("no-referrer"));
-    assert_eq!(header(&h, "x-content-type-options").as_deref(), Some("nosniff"));
+    assert!(
+        csp.contains("frame-ancestors 'none'") && csp.contains("script-src 'self'"),
+        "{csp}"
+    );
+    assert_eq!(
+        header(&h, "referrer-policy").as_deref(),
+        Some("no-referrer")
+    );
+    assert_eq!(
+        header(&h, "x-content-type-options").as_deref(),
+        Some("nosniff")
+    );
     // Loopback listen (the test default): no Secure, so plain-HTTP local use works.
     let cookie = header(&h, "set-cookie").unwrap();
     assert!(!cookie.contains("Secure"), "{cookie}");
     // Anywhere else, Secure by default.
     let public = Ctx::with(pool, |s| s.api.listen = "0.0.0.0:8080".into()).await;
-    let (_, h, _) = full(&public.app, request(Method::GET, "/console/login", None, None)).await;
+    let (_, h, _) = full(
+        &public.app,
+        request(Method::GET, "/console/login", None, None),
+    )
+    .await;
     let cookie = header(&h, "set-cookie").unwrap();
     assert!(cookie.ends_with("; Secure"), "{cookie}");
     // The JSON API is not the console: no CSP there.
@@ -358,10 +465,21 @@ async fn console_answers_carry_security_headers_and_secure_cookies_off_loopback(
 async fn metrics_want_the_token_when_one_is_set(pool: PgPool) {
     let ctx = Ctx::with(pool, |s| s.metrics.token = "scrape-secret-0123".into()).await;
     let (status, _, body) = full(&ctx.app, request(Method::GET, "/metrics", None, None)).await;
-    assert_eq!((status, body["error"].as_str()), (StatusCode::UNAUTHORIZED, Some("invalid_metrics_token")));
-    let (status, _, _) = full(&ctx.app, request(Method::GET, "/metrics", Some("wrong"), None)).await;
+    assert_eq!(
+        (status, body["error"].as_str()),
+        (StatusCode::UNAUTHORIZED, Some("invalid_metrics_token"))
+    );
+    let (status, _, _) = full(
+        &ctx.app,
+        request(Method::GET, "/metrics", Some("wrong"), None),
+    )
+    .await;
     assert_eq!(status, StatusCode::UNAUTHORIZED);
-    let (status, _, body) = full(&ctx.app, request(Method::GET, "/metrics", Some("scrape-secret-0123"), None)).await;
+    let (status, _, body) = full(
+        &ctx.app,
+        request(Method::GET, "/metrics", Some("scrape-secret-0123"), None),
+    )
+    .await;
     assert_eq!(status, StatusCode::OK);
     assert!(body.as_str().unwrap().contains("tarefa_queue_jobs"));
 }

@@ -115,7 +115,9 @@ impl Engine {
         max: u64,
     ) -> Result<QuotaDecision, EngineError> {
         if !valid_token(tenant) || !valid_token(day) {
-            return Err(EngineError::Invalid("quota needs a plain tenant and day".into()));
+            return Err(EngineError::Invalid(
+                "quota needs a plain tenant and day".into(),
+            ));
         }
         let keys = LimitKeys::new(&self.cfg.prefix, tenant);
         let (charged, used): (i64, i64) = scripts::QUOTA

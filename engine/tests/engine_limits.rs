@@ -65,19 +65,28 @@ async fn the_waiting_cap_refuses_a_whole_batch_and_spares_other_tenants() {
             waiting,
             limit,
             queue,
-        }) => assert_eq!((tenant.as_str(), waiting, limit, queue.as_str()), ("ta", 3, 4, "test")),
+        }) => assert_eq!(
+            (tenant.as_str(), waiting, limit, queue.as_str()),
+            ("ta", 3, 4, "test")
+        ),
         other => panic!("expected WaitingLimit, got {other:?}"),
     }
     assert_eq!(t.engine.counts("test").await.unwrap().queued, 3);
     // One more fits exactly; another tenant has its own allowance.
-    t.engine.push_bulk_capped(vec![job("test", "ta")], Some(4)).await.unwrap();
+    t.engine
+        .push_bulk_capped(vec![job("test", "ta")], Some(4))
+        .await
+        .unwrap();
     let tb: Vec<NewJob> = (0..4).map(|_| job("test", "tb")).collect();
     t.engine.push_bulk_capped(tb, Some(4)).await.unwrap();
     assert_eq!(t.engine.counts("test").await.unwrap().queued, 8);
     // Scheduled jobs are not waiting yet; no cap means no check.
     let mut later = job("test", "ta");
     later.run_at = Some(chrono::Utc::now() + chrono::Duration::hours(1));
-    t.engine.push_bulk_capped(vec![later], Some(4)).await.unwrap();
+    t.engine
+        .push_bulk_capped(vec![later], Some(4))
+        .await
+        .unwrap();
     t.engine.push_bulk(vec![job("test", "ta")]).await.unwrap();
     assert_eq!(t.engine.counts("test").await.unwrap().queued, 9);
 }
@@ -85,15 +94,35 @@ async fn the_waiting_cap_refuses_a_whole_batch_and_spares_other_tenants() {
 #[tokio::test]
 async fn a_daily_quota_refuses_what_would_pass_it_and_counts_nothing_then() {
     let t = TestEngine::new().await;
-    let a = t.engine.charge_quota("ta", "20261205", 600, 1000).await.unwrap();
+    let a = t
+        .engine
+        .charge_quota("ta", "20261205", 600, 1000)
+        .await
+        .unwrap();
     assert!(a.charged);
-    let b = t.engine.charge_quota("ta", "20261205", 500, 1000).await.unwrap();
+    let b = t
+        .engine
+        .charge_quota("ta", "20261205", 500, 1000)
+        .await
+        .unwrap();
     assert_eq!((b.charged, b.used), (false, 600));
-    let c = t.engine.charge_quota("ta", "20261205", 400, 1000).await.unwrap();
+    let c = t
+        .engine
+        .charge_quota("ta", "20261205", 400, 1000)
+        .await
+        .unwrap();
     assert_eq!((c.charged, c.used), (true, 1000));
-    let next_day = t.engine.charge_quota("ta", "20261206", 900, 1000).await.unwrap();
+    let next_day = t
+        .engine
+        .charge_quota("ta", "20261206", 900, 1000)
+        .await
+        .unwrap();
     assert!(next_day.charged);
-    let other = t.engine.charge_quota("tb", "20261205", 1000, 1000).await.unwrap();
+    let other = t
+        .engine
+        .charge_quota("tb", "20261205", 1000, 1000)
+        .await
+        .unwrap();
     assert!(other.charged);
 }
 

@@ -65,7 +65,14 @@ pub struct MetricsSettings {
 impl std::fmt::Debug for MetricsSettings {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("MetricsSettings")
-            .field("token", &if self.token.is_empty() { "" } else { "<redacted>" })
+            .field(
+                "token",
+                &if self.token.is_empty() {
+                    ""
+                } else {
+                    "<redacted>"
+                },
+            )
             .finish()
     }
 }
@@ -374,10 +381,16 @@ impl Settings {
         }
         self.documents.validate().map_err(ConfigError::Invalid)?;
         self.limits.validate().map_err(ConfigError::Invalid)?;
-        if !matches!(self.console.secure_cookie.as_str(), "auto" | "always" | "never") {
+        if !matches!(
+            self.console.secure_cookie.as_str(),
+            "auto" | "always" | "never"
+        ) {
             return bad(
                 "console.secure_cookie",
-                format!("must be auto, always or never (got {:?})", self.console.secure_cookie),
+                format!(
+                    "must be auto, always or never (got {:?})",
+                    self.console.secure_cookie
+                ),
             );
         }
         if self.engine.max_deliveries == 0 || self.engine.claim_batch == 0 {

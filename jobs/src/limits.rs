@@ -112,12 +112,20 @@ impl LimitsSettings {
                 return Err(format!("{who}: rates must be finite and >= 0"));
             }
             if (kps > 0.0 && kb == 0) || (tps > 0.0 && tb == 0) {
-                return Err(format!("{who}: a burst must be at least 1 where a rate is set"));
+                return Err(format!(
+                    "{who}: a burst must be at least 1 where a rate is set"
+                ));
             }
             Ok(())
         };
         let d = self.defaults();
-        check("limits", d.key_per_second, d.tenant_per_second, d.key_burst, d.tenant_burst)?;
+        check(
+            "limits",
+            d.key_per_second,
+            d.tenant_per_second,
+            d.key_burst,
+            d.tenant_burst,
+        )?;
         for key in self.tenants.keys() {
             let id = Uuid::parse_str(key)
                 .map_err(|_| format!("limits.tenants: {key:?} is not a tenant uuid"))?;

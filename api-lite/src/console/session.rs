@@ -226,10 +226,7 @@ pub async fn login(State(st): State<AppState>, headers: HeaderMap, body: Bytes) 
             },
         )
         .await;
-        return login_page(
-            StatusCode::UNAUTHORIZED,
-            "wrong e-mail or password",
-        );
+        return login_page(StatusCode::UNAUTHORIZED, "wrong e-mail or password");
     };
     let (token, _) = match users::create_session(&st.pool, user.id, Utc::now()).await {
         Ok(t) => t,

@@ -77,6 +77,8 @@ fn prediction_not_found(id: &str) -> ApiError {
 /// as `text/csv` with the same fields as query parameters).
 #[derive(ToSchema)]
 #[allow(dead_code)]
+// Named apart from the same-named schema of another feature (components are one namespace).
+#[schema(as = DatasetUploadForm)]
 pub struct UploadForm {
     #[schema(value_type = String, format = Binary)]
     pub file: Vec<u8>,
@@ -318,6 +320,8 @@ pub async fn show_dataset(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+// Named apart from the same-named schema of another feature (components are one namespace).
+#[schema(as = DatasetPreview)]
 pub struct Preview {
     pub delimiter: String,
     /// Each column's detected (or given) role.

@@ -111,7 +111,11 @@ pub async fn create(
         .scopes
         .unwrap_or_else(|| vec!["jobs:write".into(), "jobs:read".into()]);
     if scopes.is_empty() {
-        return Err(ApiError::invalid_field("invalid_scopes", "scopes", "a key needs at least one scope"));
+        return Err(ApiError::invalid_field(
+            "invalid_scopes",
+            "scopes",
+            "a key needs at least one scope",
+        ));
     }
     if let Some(bad) = scopes.iter().find(|s| Scope::parse(s).is_none()) {
         return Err(ApiError::invalid_field(
@@ -121,7 +125,11 @@ pub async fn create(
         ));
     }
     if req.name.chars().count() > 200 {
-        return Err(ApiError::invalid_field("invalid_name", "name", "at most 200 characters"));
+        return Err(ApiError::invalid_field(
+            "invalid_name",
+            "name",
+            "at most 200 characters",
+        ));
     }
     if req.expires_at.is_some_and(|t| t <= Utc::now()) {
         return Err(ApiError::invalid_field(
@@ -131,14 +139,22 @@ pub async fn create(
         ));
     }
     let mut conn = st.pool.acquire().await?;
-    let (row, key) = crate::cli::create_key_expiring(&mut conn, tenant.id, &scopes, &req.name, req.expires_at)
-        .await
-        .map_err(|e| match e {
-            crate::cli::CliError::Db(e) => ApiError::from(e),
-            e => ApiError::internal(e),
-        })?;
+    let (row, key) =
+        crate::cli::create_key_expiring(&mut conn, tenant.id, &scopes, &req.name, req.expires_at)
+            .await
+            .map_err(|e| match e {
+                crate::cli::CliError::Db(e) => ApiError::from(e),
+                e => ApiError::internal(e),
+            })?;
     drop(conn);
-    crate::audit::record_api(&st.pool, &tenant, "key_created", &row.id.to_string(), serde_json::json!({ "scopes": row.scopes })).await;
+    crate::audit::record_api(
+        &st.pool,
+        &tenant,
+        "key_created",
+        &row.id.to_string(),
+        serde_json::json!({ "scopes": row.scopes }),
+    )
+    .await;
     Ok((
         StatusCode::CREATED,
         Json(CreatedKey {
