@@ -108,7 +108,7 @@ impl LimitsSettings {
     /// Tenant keys must be UUIDs and rates non-negative.
     pub fn validate(&self) -> Result<(), String> {
         let check = |who: &str, kps: f64, tps: f64, kb: u64, tb: u64| {
-            if !(kps >= 0.0 && tps >= 0.0) || !kps.is_finite() || !tps.is_finite() {
+            if !(kps >= 0.0 && tps >= 0.0 && kps.is_finite() && tps.is_finite()) {
                 return Err(format!("{who}: rates must be finite and >= 0"));
             }
             if (kps > 0.0 && kb == 0) || (tps > 0.0 && tb == 0) {
