@@ -100,18 +100,20 @@ ensure_python_test_tools() {
 
 # ensure_python_client — a venv with what the Python client (clients/python) needs, and what its
 # tests, its FastAPI example and the demo's tour use (httpx, pydantic, pytest, fastapi, uvicorn,
-# build, reportlab, aiosmtpd), at $TAREFA_PYCLIENT (default ~/.cache/tarefa/pyclient). The client
-# itself is not installed there (a venv shared by several checkouts would import the wrong one):
-# callers put clients/python/src on PYTHONPATH. Exports TAREFA_PYCLIENT_PY (its python).
+# build, reportlab, aiosmtpd; schemathesis for tests/test_security.py's schema-driven run), at
+# $TAREFA_PYCLIENT (default ~/.cache/tarefa/pyclient). The client itself is not installed there
+# (a venv shared by several checkouts would import the wrong one): callers put
+# clients/python/src on PYTHONPATH. Exports TAREFA_PYCLIENT_PY (its python).
 ensure_python_client() {
   local dir="${TAREFA_PYCLIENT:-$HOME/.cache/tarefa/pyclient}"
-  if ! "$dir/bin/python" -c 'import httpx, pydantic, pytest, pytest_asyncio, fastapi, uvicorn, build, reportlab, aiosmtpd, setuptools, wheel, datamodel_code_generator' 2>/dev/null \
-    || [ "$("$dir/bin/python" -m pip show datamodel-code-generator 2>/dev/null | sed -n 's/^Version: //p')" != 0.97.0 ]; then
+  if ! "$dir/bin/python" -c 'import httpx, pydantic, pytest, pytest_asyncio, fastapi, uvicorn, build, reportlab, aiosmtpd, setuptools, wheel, datamodel_code_generator, schemathesis' 2>/dev/null \
+    || [ "$("$dir/bin/python" -m pip show datamodel-code-generator 2>/dev/null | sed -n 's/^Version: //p')" != 0.97.0 ] \
+    || [ "$("$dir/bin/python" -m pip show schemathesis 2>/dev/null | sed -n 's/^Version: //p')" != 4.32.5 ]; then
     log "installing the Python client's dependencies and test tools into $dir"
     [ -x "$dir/bin/python" ] || python3 -m venv "$dir" || die "python3 -m venv $dir failed (apt: python3-venv)"
     "$dir/bin/python" -m pip install -q --disable-pip-version-check "setuptools>=68" wheel \
       "httpx>=0.25" "pydantic>=2.5" pytest pytest-asyncio fastapi uvicorn build reportlab aiosmtpd \
-      datamodel-code-generator==0.97.0 black==26.10.1 isort==8.0.1 \
+      datamodel-code-generator==0.97.0 black==26.10.1 isort==8.0.1 schemathesis==4.32.5 \
       || die "pip install of the Python client's tools failed"
   fi
   export TAREFA_PYCLIENT_PY="$dir/bin/python"

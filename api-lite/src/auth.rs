@@ -8,10 +8,15 @@
 //! verified with that tenant's key, or the global one when the tenant has none.
 //! JWT scopes come from `scope` (space separated) or `scopes` (array); a token
 //! with neither gets `jobs:read jobs:write`. `admin` implies the other two.
+//! Validated API keys are served from [`crate::key_cache`]; a key past its
+//! `expires_at` gets 401 `expired_api_key`. The limits middleware
+//! (`limits.rs`) authenticates first and leaves the `Tenant` in the request's
+//! extensions, where this extractor finds it.
 
 use axum::extract::FromRequestParts;
 use axum::http::request::Parts;
 use axum::http::{header, StatusCode};
+use chrono::Utc;
 use jsonwebtoken::errors::ErrorKind;
 use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{json, Map, Value};
@@ -20,6 +25,7 @@ use uuid::Uuid;
 use jobs::store::{api_keys, tenants};
 
 use crate::error::ApiError;
+use crate::key_cache::CachedKey;
 use crate::keys;
 use crate::state::AppState;
 
@@ -51,12 +57,22 @@ impl Scope {
 pub struct Tenant {
     pub id: Uuid,
     pub scopes: Vec<Scope>,
+    /// The API key's id; `None` for a JWT.
+    pub key_id: Option<Uuid>,
 }
 
 impl Tenant {
     /// The tenant id as the engine stores it on jobs.
     pub fn key(&self) -> String {
         self.id.to_string()
+    }
+
+    /// The rate bucket of this credential: `k:<key id>`, or `k:jwt` for all of a tenant's JWTs.
+    pub fn bucket(&self) -> String {
+        match self.key_id {
+            Some(id) => format!("k:{id}"),
+            None => "k:jwt".into(),
+        }
     }
 
     /// 403 `insufficient_scope` unless this credential carries `scope` (or `admin`).
@@ -80,64 +96,93 @@ impl FromRequestParts<AppState> for Tenant {
         parts: &mut Parts,
         state: &AppState,
     ) -> Result<Self, Self::Rejection> {
-        let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        if let Some(t) = parts.extensions.get::<Tenant>() {
+            return Ok(t.clone());
+        }
+        authenticate(parts, state).await
+    }
+}
+
+/// The caller named by `Authorization: Bearer …` (API key or JWT).
+pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Tenant, ApiError> {
+    let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
+        ApiError::unauthorized(
+            "missing_credentials",
+            "send Authorization: Bearer <api key or JWT>",
+        )
+    })?;
+    let token = value
+        .to_str()
+        .ok()
+        .and_then(|v| {
+            v.strip_prefix("Bearer ")
+                .or_else(|| v.strip_prefix("bearer "))
+        })
+        .map(str::trim)
+        .ok_or_else(|| {
             ApiError::unauthorized(
-                "missing_credentials",
-                "send Authorization: Bearer <api key or JWT>",
+                "invalid_credentials",
+                "Authorization must be `Bearer <credential>`",
             )
         })?;
-        let token = value
-            .to_str()
-            .ok()
-            .and_then(|v| {
-                v.strip_prefix("Bearer ")
-                    .or_else(|| v.strip_prefix("bearer "))
-            })
-            .map(str::trim)
-            .ok_or_else(|| {
-                ApiError::unauthorized(
-                    "invalid_credentials",
-                    "Authorization must be `Bearer <credential>`",
-                )
-            })?;
-        if token.starts_with(keys::KEY_PREFIX) {
-            api_key(state, token).await
-        } else if token.split('.').count() == 3 {
-            jwt(state, token).await
-        } else {
-            Err(ApiError::unauthorized(
-                "invalid_credentials",
-                "credential is neither an API key nor a JWT",
-            ))
-        }
+    if token.starts_with(keys::KEY_PREFIX) {
+        api_key(state, token).await
+    } else if token.split('.').count() == 3 {
+        jwt(state, token).await
+    } else {
+        Err(ApiError::unauthorized(
+            "invalid_credentials",
+            "credential is neither an API key nor a JWT",
+        ))
     }
 }
 
 async fn api_key(state: &AppState, token: &str) -> Result<Tenant, ApiError> {
     let invalid = || ApiError::unauthorized("invalid_api_key", "API key not recognised");
     let prefix = keys::parse_prefix(token).ok_or_else(invalid)?;
-    let row = api_keys::by_prefix(&state.pool, prefix)
-        .await?
-        .ok_or_else(invalid)?;
-    if !keys::hashes_match(&keys::hash(token), &row.key_hash) {
-        return Err(invalid());
-    }
-    if row.revoked_at.is_some() {
+    let hash = keys::hash(token);
+    let cache = &state.key_cache;
+    let key = match cache.get(&state.engine, &hash).await {
+        Some(k) => k,
+        None => {
+            let seen = cache.epoch_seen();
+            let row = api_keys::by_prefix(&state.pool, prefix)
+                .await?
+                .ok_or_else(invalid)?;
+            if !keys::hashes_match(&hash, &row.key_hash) {
+                return Err(invalid());
+            }
+            if row.revoked_at.is_some() {
+                return Err(ApiError::unauthorized(
+                    "revoked_api_key",
+                    "this API key was revoked",
+                ));
+            }
+            let k = CachedKey::new(row.id, row.tenant_id, row.scopes, row.expires_at);
+            cache.put(hash.clone(), k.clone(), seen);
+            k
+        }
+    };
+    if let Some(at) = key.expires_at.filter(|at| *at <= Utc::now()) {
         return Err(ApiError::unauthorized(
-            "revoked_api_key",
-            "this API key was revoked",
+            "expired_api_key",
+            format!("this API key expired at {}", at.to_rfc3339()),
         ));
     }
-    // Off the request path: a slow write must not slow every call down.
-    let pool = state.pool.clone();
-    tokio::spawn(async move {
-        if let Err(e) = api_keys::touch(&pool, row.id).await {
-            tracing::warn!(error = %e, "could not record API key use");
-        }
-    });
+    if cache.should_touch(&hash) {
+        // Off the request path: a slow write must not slow every call down.
+        let pool = state.pool.clone();
+        let key_id = key.key_id;
+        tokio::spawn(async move {
+            if let Err(e) = api_keys::touch(&pool, key_id).await {
+                tracing::warn!(error = %e, "could not record API key use");
+            }
+        });
+    }
     Ok(Tenant {
-        id: row.tenant_id,
-        scopes: row.scopes.iter().filter_map(|s| Scope::parse(s)).collect(),
+        id: key.tenant_id,
+        scopes: key.scopes.iter().filter_map(|s| Scope::parse(s)).collect(),
+        key_id: Some(key.key_id),
     })
 }
 
@@ -177,6 +222,7 @@ async fn jwt(state: &AppState, token: &str) -> Result<Tenant, ApiError> {
     Ok(Tenant {
         id: tenant.id,
         scopes: jwt_scopes(&claims),
+        key_id: None,
     })
 }
 

@@ -67,8 +67,11 @@ pub enum KeysCmd {
         scopes: Vec<String>,
         #[arg(long, default_value = "")]
         name: String,
+        /// RFC 3339 time after which the key is refused (default: never).
+        #[arg(long)]
+        expires_at: Option<chrono::DateTime<chrono::Utc>>,
     },
-    /// Revoke a key by id.
+    /// Revoke a key by id (every api-lite replica refuses it within a second).
     Revoke { id: Uuid },
     /// One JSON line per key of a tenant (never the key itself).
     List {
@@ -175,12 +178,23 @@ fn suffixed(base: &str, n: u32) -> String {
     format!("{}{suffix}", head.trim_end_matches('-'))
 }
 
-/// Creates a key; returns the row and the key (shown once).
+/// Creates a key that never expires; returns the row and the key (shown once).
 pub async fn create_key(
     conn: &mut sqlx::PgConnection,
     tenant_id: Uuid,
     scopes: &[String],
     name: &str,
+) -> Result<(api_keys::ApiKey, String), CliError> {
+    create_key_expiring(conn, tenant_id, scopes, name, None).await
+}
+
+/// Creates a key refused after `expires_at` (`None`: never).
+pub async fn create_key_expiring(
+    conn: &mut sqlx::PgConnection,
+    tenant_id: Uuid,
+    scopes: &[String],
+    name: &str,
+    expires_at: Option<chrono::DateTime<chrono::Utc>>,
 ) -> Result<(api_keys::ApiKey, String), CliError> {
     if scopes.is_empty() {
         return Err(CliError::Invalid("a key needs at least one scope".into()));
@@ -197,7 +211,10 @@ pub async fn create_key(
         return Err(CliError::NotFound(format!("tenant {tenant_id}")));
     }
     let k = keys::generate();
-    let row = api_keys::create(&mut *conn, tenant_id, &k.prefix, &k.hash, scopes, name).await?;
+    let row = api_keys::create(
+        &mut *conn, tenant_id, &k.prefix, &k.hash, scopes, name, expires_at,
+    )
+    .await?;
     Ok((row, k.key))
 }
 
@@ -233,12 +250,14 @@ pub async fn execute(cmd: Command, pool: &PgPool) -> Result<String, CliError> {
             tenant,
             scopes,
             name,
+            expires_at,
         }) => {
             let mut conn = pool.acquire().await?;
-            let (row, key) = create_key(&mut conn, tenant, &scopes, &name).await?;
+            let (row, key) =
+                create_key_expiring(&mut conn, tenant, &scopes, &name, expires_at).await?;
             cli_audit(pool, Some(tenant), "key_created", &row.id.to_string()).await;
             Ok(line(
-                json!({ "id": row.id, "tenant_id": tenant, "api_key": key, "scopes": row.scopes }),
+                json!({ "id": row.id, "tenant_id": tenant, "api_key": key, "scopes": row.scopes, "expires_at": row.expires_at }),
             ))
         }
         Command::Keys(KeysCmd::Revoke { id }) => match api_keys::revoke(pool, id).await? {

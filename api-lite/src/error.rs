@@ -18,6 +18,8 @@ pub struct ApiError {
     pub details: Value,
     /// Logged, never sent (5xx only).
     cause: Option<String>,
+    /// Sent as `Retry-After` (seconds): rate limits and quotas.
+    retry_after: Option<u64>,
 }
 
 /// The hidden cause of a 5xx, for the logging middleware.
@@ -32,7 +34,14 @@ impl ApiError {
             message: message.into(),
             details: Value::Null,
             cause: None,
+            retry_after: None,
         }
+    }
+
+    /// Adds `Retry-After: <secs>` to the answer.
+    pub fn with_retry_after(mut self, secs: u64) -> ApiError {
+        self.retry_after = Some(secs);
+        self
     }
 
     pub fn with_details(mut self, details: Value) -> ApiError {
@@ -125,6 +134,22 @@ impl From<EngineError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_job", msg)
             }
             EngineError::Redis(e) => ApiError::unavailable("redis", e),
+            EngineError::WaitingLimit {
+                queue,
+                tenant,
+                waiting,
+                limit,
+            } => {
+                crate::limits::record_rejection(&tenant, crate::limits::Limit::Waiting);
+                ApiError::new(
+                    StatusCode::TOO_MANY_REQUESTS,
+                    "waiting_limit",
+                    format!(
+                        "{waiting} of your jobs already wait in queue {queue} (limit {limit}); nothing was enqueued"
+                    ),
+                )
+                .with_details(json!({ "queue": queue, "waiting": waiting, "limit": limit }))
+            }
         }
     }
 }
@@ -133,6 +158,10 @@ impl IntoResponse for ApiError {
     fn into_response(self) -> Response {
         let body = json!({ "error": self.code, "message": self.message, "details": self.details });
         let mut res = (self.status, Json(body)).into_response();
+        if let Some(secs) = self.retry_after {
+            res.headers_mut()
+                .insert(axum::http::header::RETRY_AFTER, secs.into());
+        }
         if let Some(cause) = self.cause {
             res.extensions_mut().insert(ErrorCause(cause));
         }

@@ -6,11 +6,13 @@
 //!   `routes/mod.rs`: jobs and queues (`jobs`, `batch`, `queues`, `schedules`),
 //!   operations (`health`, `metrics`, `audit`), notifications
 //!   (`notifications`, `notification_settings`, `notification_templates`,
-//!   `callbacks` for provider status webhooks), academic records and alerts
+//!   `callbacks` for provider status webhooks), `keys` (a tenant's API keys), academic records and alerts
 //!   (`academic`, `alert_rules`, `alerts`), `documents`, and `events`
 //!   (`POST /v1/events`, planned reminders, dead letters) with `event_rules`
 //!   (reminder rules, labels, webhook subscriptions).
-//! - [`auth`]: the `Tenant` extractor (API keys and product-issued JWTs) and scopes.
+//! - [`auth`]: the `Tenant` extractor (API keys and product-issued JWTs) and scopes;
+//!   [`key_cache`]: validated keys in memory, dropped on the Redis auth epoch.
+//! - [`limits`]: per-tenant request rates, waiting jobs and upload bytes (Redis).
 //! - [`enqueue`]: request → `NewJob` (kind lookup, payload validation, options).
 //! - [`extract`]: `AppJson`/`AppQuery`, so bad input gets our error shape.
 //! - [`error`]: `ApiError` → `{error, message, details}`.
@@ -30,7 +32,9 @@ pub mod console;
 pub mod enqueue;
 pub mod error;
 pub mod extract;
+pub mod key_cache;
 pub mod keys;
+pub mod limits;
 pub mod openapi;
 pub mod prom;
 pub mod routes;

@@ -34,6 +34,8 @@ async fn run() -> anyhow::Result<()> {
             api_lite::run(settings, listener, jobs::shutdown::signal()).await?;
         }
         cmd => {
+            // A revoked key must stop working on every replica: bump the epoch they poll.
+            let revokes = matches!(cmd, Command::Keys(cli::KeysCmd::Revoke { .. }));
             let pool = jobs::store::connect(&settings.database)
                 .await
                 .with_context(|| {
@@ -43,6 +45,20 @@ async fn run() -> anyhow::Result<()> {
                     )
                 })?;
             println!("{}", cli::execute(cmd, &pool).await?);
+            if revokes {
+                let engine = jobs::engine::Engine::connect(settings.engine_config())
+                    .await
+                    .with_context(|| {
+                        format!(
+                            "key revoked, but replicas may accept it for up to auth.key_cache_ttl_ms: cannot reach redis at {}",
+                            jobs::config::redact_url(&settings.redis.url)
+                        )
+                    })?;
+                engine
+                    .bump_auth_epoch()
+                    .await
+                    .context("key revoked, but the auth epoch could not be bumped")?;
+            }
         }
     }
     Ok(())

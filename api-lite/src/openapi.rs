@@ -61,6 +61,7 @@ pub fn spec(registry: &Registry) -> Value {
     api.merge(routes::events::EventsApi::openapi());
     api.merge(routes::event_rules::EventRulesApi::openapi());
     api.merge(routes::forecasting::ForecastingApi::openapi());
+    api.merge(routes::keys::KeysApi::openapi());
     let mut doc = serde_json::to_value(api).unwrap_or_else(|_| json!({}));
     let mut kinds = Vec::new();
     for k in registry.kinds() {

@@ -1,5 +1,5 @@
 //! `AppState`: what every handler may touch — the PostgreSQL pool, the queue
-//! engine, the kind registry, the settings and the Prometheus handle. Cheap to
+//! engine, the kind registry, the settings, the Prometheus handle and the API key cache. Cheap to
 //! clone (handles and `Arc`s); no globals except the metrics recorder, which
 //! the `metrics` crate makes process-wide by design.
 
@@ -12,6 +12,8 @@ use jobs::engine::{Engine, EngineError};
 use jobs::kinds::Registry;
 use jobs::Settings;
 
+use crate::key_cache::KeyCache;
+
 #[derive(Clone)]
 pub struct AppState {
     pub pool: PgPool,
@@ -20,6 +22,8 @@ pub struct AppState {
     pub settings: Arc<Settings>,
     /// Renders the api-side counters (`tarefa_jobs_enqueued_total`).
     pub metrics: PrometheusHandle,
+    /// Validated API keys (`auth.key_cache_ttl_ms`), dropped when the Redis auth epoch moves.
+    pub key_cache: Arc<KeyCache>,
 }
 
 /// Why the server could not start.
@@ -38,6 +42,7 @@ impl AppState {
             pool,
             engine,
             registry: Arc::new(registry()),
+            key_cache: Arc::new(KeyCache::new(settings.auth.key_cache_ttl_ms)),
             settings: Arc::new(settings),
             metrics: metrics_handle(),
         }

@@ -90,6 +90,10 @@ async fn revoked_key_is_rejected(pool: PgPool) {
     assert!(jobs::store::api_keys::revoke(&ctx.pool, row.id)
         .await
         .unwrap());
+    // What the CLI and DELETE /v1/keys/{id} do after the UPDATE: drop cached keys.
+    api_lite::routes::keys::announce_revocation(&ctx.state)
+        .await
+        .unwrap();
     assert_error(
         &probe(&ctx, Some(&key)).await,
         StatusCode::UNAUTHORIZED,

@@ -347,6 +347,7 @@ async fn cli_creates_ops_users_and_audits_key_changes(pool: PgPool) {
             tenant: ctx.a.id,
             scopes: vec!["jobs:read".into()],
             name: "painel".into(),
+            expires_at: None,
         }),
         &ctx.pool,
     )

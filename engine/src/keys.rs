@@ -142,6 +142,46 @@ impl QueueKeys {
     }
 }
 
+/// Key names of one tenant's intake limits (`limits.rs`). Every key shares the
+/// hash tag `{<prefix>:lim:<tenant>}` so one script checks a key's and its
+/// tenant's buckets in one slot:
+///
+/// | key | type | holds |
+/// |---|---|---|
+/// | `r:<bucket>` | STRING | GCRA theoretical arrival time (ms) of one rate bucket (`t` the tenant, `k:<key id>` an API key) |
+/// | `up:<yyyymmdd>` | STRING | bytes uploaded that UTC day (expires after 2 days) |
+#[derive(Clone, Debug)]
+pub struct LimitKeys {
+    base: String,
+}
+
+impl LimitKeys {
+    pub fn new(prefix: &str, tenant: &str) -> LimitKeys {
+        LimitKeys {
+            base: format!("{{{prefix}:lim:{tenant}}}:"),
+        }
+    }
+
+    /// The common prefix the limit scripts receive as `KEYS[1]`.
+    pub fn base(&self) -> &str {
+        &self.base
+    }
+    /// Suffix (after `base`) of a rate bucket.
+    pub fn rate_suffix(bucket: &str) -> String {
+        format!("r:{bucket}")
+    }
+    /// Suffix (after `base`) of one UTC day's upload counter.
+    pub fn upload_suffix(day: &str) -> String {
+        format!("up:{day}")
+    }
+}
+
+/// STRING: a counter bumped whenever an API key is revoked or changed;
+/// api-lite replicas poll it and drop their key caches when it moves.
+pub fn auth_epoch(prefix: &str) -> String {
+    format!("{prefix}:auth:epoch")
+}
+
 /// Ids and tenants end up inside key names and lease members: keep them plain.
 pub fn valid_token(s: &str) -> bool {
     !s.is_empty()
@@ -168,6 +208,13 @@ mod tests {
         ] {
             assert!(key.starts_with("{tarefa:emails}:"), "{key}");
         }
+    }
+
+    #[test]
+    fn a_tenants_limit_keys_share_its_hash_tag() {
+        let k = LimitKeys::new("tarefa", "t1");
+        assert_eq!(k.base(), "{tarefa:lim:t1}:");
+        assert_eq!(LimitKeys::rate_suffix("k:abc"), "r:k:abc");
     }
 
     #[test]

@@ -20,7 +20,7 @@
 //! outcome layer), `handler` (the trait job kinds implement), `runner`
 //! (serves one queue), `lease` (renew + rescue), `retry` (backoff, pure),
 //! `control` (cancel, retry, delete, pause), `inspect` (job, counts, pages,
-//! workers), `stats` (per-minute counters), `trace` (W3C traceparent carried
+//! workers), `limits` (intake limits: GCRA request rates, daily byte quotas), `stats` (per-minute counters), `trace` (W3C traceparent carried
 //! into jobs).
 
 pub mod ack;
@@ -32,6 +32,7 @@ pub mod inspect;
 pub mod job;
 pub mod keys;
 pub mod lease;
+pub mod limits;
 pub mod push;
 pub mod retry;
 pub mod runner;
@@ -60,6 +61,14 @@ pub enum EngineError {
     Redis(#[from] redis::RedisError),
     #[error("invalid job: {0}")]
     Invalid(String),
+    /// `push_bulk_capped`: the tenant already has `waiting` ready jobs in `queue`.
+    #[error("tenant {tenant} has {waiting} jobs waiting in queue {queue} (limit {limit})")]
+    WaitingLimit {
+        queue: String,
+        tenant: String,
+        waiting: u64,
+        limit: u64,
+    },
 }
 
 /// The engine's tunables (the `[engine]` table of Tarefa's config).

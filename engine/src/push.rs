@@ -75,6 +75,19 @@ impl Engine {
     /// Enqueue many jobs; one round trip per queue per 1,000 jobs, atomic per
     /// round trip. Results keep the input order.
     pub async fn push_bulk(&self, jobs: Vec<NewJob>) -> Result<Vec<Pushed>, EngineError> {
+        self.push_bulk_capped(jobs, None).await
+    }
+
+    /// [`push_bulk`](Self::push_bulk) with a cap on each tenant's ready jobs
+    /// per queue (every priority; scheduled and retrying jobs do not count):
+    /// a round trip that would take a tenant past `max_waiting` creates
+    /// nothing and fails with [`EngineError::WaitingLimit`]. Checked in the
+    /// push script, so replicas racing for the last slots cannot overshoot.
+    pub async fn push_bulk_capped(
+        &self,
+        jobs: Vec<NewJob>,
+        max_waiting: Option<u64>,
+    ) -> Result<Vec<Pushed>, EngineError> {
         for j in &jobs {
             check(j)?;
         }
@@ -138,12 +151,31 @@ impl Engine {
                     }
                     at += g.len;
                 }
+                if let Some(cap) = max_waiting.filter(|c| *c > 0) {
+                    inv.arg(cap);
+                }
                 let raw: Vec<redis::Value> = inv.invoke_async(&mut conn).await?;
                 let bad = || EngineError::Invalid("unexpected push script reply".into());
                 let now: i64 = raw
                     .first()
                     .and_then(|v| redis::from_redis_value_ref(v).ok())
                     .ok_or_else(bad)?;
+                if now == -1 {
+                    let num = |i: usize| -> Result<u64, EngineError> {
+                        raw.get(i)
+                            .and_then(|v| redis::from_redis_value_ref(v).ok())
+                            .ok_or_else(bad)
+                    };
+                    return Err(EngineError::WaitingLimit {
+                        queue: queue.clone(),
+                        tenant: raw
+                            .get(1)
+                            .and_then(|v| redis::from_redis_value_ref(v).ok())
+                            .ok_or_else(bad)?,
+                        waiting: num(2)?,
+                        limit: num(3)?,
+                    });
+                }
                 let mut dups = raw[1..].chunks_exact(4).peekable();
                 for (pos, ((i, j), id)) in chunk.iter().zip(ids).enumerate() {
                     let dup = dups.next_if(|d| {

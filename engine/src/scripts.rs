@@ -25,3 +25,5 @@ pub(crate) static RENEW: LazyLock<Script> = script!("scripts/renew.lua");
 pub(crate) static RESCUE: LazyLock<Script> = script!("scripts/rescue.lua");
 pub(crate) static CONTROL: LazyLock<Script> = script!("scripts/control.lua");
 pub(crate) static RETENTION: LazyLock<Script> = script!("scripts/retention.lua");
+pub(crate) static RATE: LazyLock<Script> = script!("scripts/rate.lua");
+pub(crate) static QUOTA: LazyLock<Script> = script!("scripts/quota.lua");

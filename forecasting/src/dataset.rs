@@ -95,6 +95,8 @@ pub struct SeriesReport {
 
 /// What `forecast.validate` stores and `GET /v1/datasets/{id}` shows.
 #[derive(Debug, Clone, Default, Serialize, Deserialize, utoipa::ToSchema)]
+// Named apart from the same-named schema of another feature (components are one namespace).
+#[schema(as = DatasetReport)]
 pub struct Report {
     pub valid: bool,
     pub rows: usize,

@@ -6,6 +6,8 @@
 use serde::{Deserialize, Serialize};
 
 #[derive(Debug, Clone, Copy, Default, PartialEq, Serialize, Deserialize, utoipa::ToSchema)]
+// Named apart from the same-named schema of another feature (components are one namespace).
+#[schema(as = ForecastMetrics)]
 pub struct Metrics {
     pub mae: f64,
     pub rmse: f64,

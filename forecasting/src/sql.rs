@@ -244,7 +244,11 @@ pub struct ModelRow {
     pub series_total: Option<i32>,
     pub series_done: i32,
     pub frequency: Option<String>,
+    /// The data's first time stamp, local (no zone): `2026-01-01T00:00:00`.
+    #[schema(value_type = Option<String>)]
     pub data_start: Option<NaiveDateTime>,
+    /// The data's last time stamp, local (no zone).
+    #[schema(value_type = Option<String>)]
     pub data_end: Option<NaiveDateTime>,
     /// Per method: series that chose it, mean backtest metrics.
     #[schema(value_type = Option<Object>)]
@@ -552,6 +556,8 @@ pub async fn set_prediction_status(
 pub struct PointRow {
     pub key: String,
     pub step: i32,
+    /// Local time stamp of the step, no zone: `2026-03-02T00:00:00`.
+    #[schema(value_type = String)]
     pub at: NaiveDateTime,
     pub point: f64,
     pub lo80: f64,

@@ -31,6 +31,50 @@ pub struct Settings {
     pub payments: crate::kinds::payments::PaymentsSettings,
     pub campaigns: crate::kinds::campaigns::CampaignsSettings,
     pub reports: crate::kinds::reports::ReportsSettings,
+    pub limits: crate::limits::LimitsSettings,
+    pub console: ConsoleSettings,
+    pub metrics: MetricsSettings,
+}
+
+/// `[console]`: how the ops console's session cookie is marked.
+#[derive(Clone, Debug, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct ConsoleSettings {
+    /// `auto`: the cookie is `Secure` unless `api.listen` is a loopback
+    /// address (or the request came through an HTTPS proxy); `always`; `never`.
+    pub secure_cookie: String,
+}
+
+impl Default for ConsoleSettings {
+    fn default() -> Self {
+        Self {
+            secure_cookie: "auto".into(),
+        }
+    }
+}
+
+/// `[metrics]`: `/metrics` access.
+#[derive(Clone, Default, Serialize, Deserialize)]
+#[serde(default, deny_unknown_fields)]
+pub struct MetricsSettings {
+    /// When set, `/metrics` wants `Authorization: Bearer <token>`; empty = open.
+    /// Set it through TAREFA__METRICS__TOKEN.
+    pub token: String,
+}
+
+impl std::fmt::Debug for MetricsSettings {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        f.debug_struct("MetricsSettings")
+            .field(
+                "token",
+                &if self.token.is_empty() {
+                    ""
+                } else {
+                    "<redacted>"
+                },
+            )
+            .finish()
+    }
 }
 
 /// Trace export. Off (logs only) unless `otlp_endpoint` is set.
@@ -143,6 +187,10 @@ pub struct AuthSettings {
     pub jwt_hs256_secret: Option<String>,
     /// Global RS256 public key, PEM (env only).
     pub jwt_rs256_public_key: Option<String>,
+    /// A validated API key is trusted from memory this long (revocations reach
+    /// every replica sooner, through the Redis auth epoch); 0 = look every
+    /// request's key up in PostgreSQL.
+    pub key_cache_ttl_ms: u64,
 }
 
 impl Default for AuthSettings {
@@ -151,6 +199,7 @@ impl Default for AuthSettings {
             jwt_tenant_claim: "tenant_id".into(),
             jwt_hs256_secret: None,
             jwt_rs256_public_key: None,
+            key_cache_ttl_ms: 60_000,
         }
     }
 }
@@ -167,6 +216,7 @@ impl std::fmt::Debug for AuthSettings {
                 "jwt_rs256_public_key",
                 &self.jwt_rs256_public_key.as_ref().map(|_| "<set>"),
             )
+            .field("key_cache_ttl_ms", &self.key_cache_ttl_ms)
             .finish()
     }
 }
@@ -330,6 +380,19 @@ impl Settings {
             return bad("engine.lease_ttl_ms", "must be at least 1000".into());
         }
         self.documents.validate().map_err(ConfigError::Invalid)?;
+        self.limits.validate().map_err(ConfigError::Invalid)?;
+        if !matches!(
+            self.console.secure_cookie.as_str(),
+            "auto" | "always" | "never"
+        ) {
+            return bad(
+                "console.secure_cookie",
+                format!(
+                    "must be auto, always or never (got {:?})",
+                    self.console.secure_cookie
+                ),
+            );
+        }
         if self.engine.max_deliveries == 0 || self.engine.claim_batch == 0 {
             return bad(
                 "engine",

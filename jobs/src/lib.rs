@@ -19,6 +19,7 @@ pub mod config;
 /// The queue engine (the `tarefa-engine` crate), re-exported so callers read `jobs::engine::…`.
 pub use tarefa_engine as engine;
 pub mod kinds;
+pub mod limits;
 pub mod shutdown;
 pub mod store;
 pub mod telemetry;

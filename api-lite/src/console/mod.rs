@@ -14,6 +14,7 @@
 //!   and models with their training progress).
 //! - [`events`]: event dead letters of every tenant (retry, discard).
 //! - [`live`]: the JSON the page script polls every 2 s; [`mask`]: sensitive payload fields.
+//! - [`harden`]: CSP and the other security headers, the cookies' `Secure` flag.
 //! - [`html`]: escaping, layout, the embedded CSS and JS (`assets/`; no CDN).
 
 pub mod actions;
@@ -23,6 +24,7 @@ pub mod campaigns;
 pub mod documents;
 pub mod events;
 pub mod forecasting;
+pub mod harden;
 pub mod html;
 pub mod job;
 pub mod live;

@@ -2,7 +2,7 @@
 //! login and logout handlers, and the CSRF check every console POST runs.
 //!
 //! Cookie `tarefa_console`: a random token, `HttpOnly; SameSite=Strict;
-//! Path=/console` (plus `Secure` behind an HTTPS proxy). Without a valid one a
+//! Path=/console`, plus `Secure` as `console.secure_cookie` says (added by `harden.rs`). Without a valid one a
 //! page redirects to the login (303) and a `/console/live/*` JSON call gets 401.
 //! CSRF: each session has a token that every POST form carries (`csrf`); the
 //! login form, before any session exists, uses a double-submit cookie.
@@ -119,19 +119,7 @@ pub fn check_csrf(ops: &Ops, form: &[(String, String)]) -> Result<(), CsrfReject
     }
 }
 
-fn secure(headers: &HeaderMap) -> &'static str {
-    let https = headers
-        .get("x-forwarded-proto")
-        .and_then(|v| v.to_str().ok())
-        .is_some_and(|v| v.eq_ignore_ascii_case("https"));
-    if https {
-        "; Secure"
-    } else {
-        ""
-    }
-}
-
-fn login_page(headers: &HeaderMap, status: StatusCode, message: &str) -> Response {
+fn login_page(status: StatusCode, message: &str) -> Response {
     let csrf = hex::encode(rand::random::<[u8; 16]>());
     let msg = if message.is_empty() {
         String::new()
@@ -147,10 +135,8 @@ fn login_page(headers: &HeaderMap, status: StatusCode, message: &str) -> Respons
     );
     let mut res = html::page("Sign in", None, &body);
     *res.status_mut() = status;
-    let c = format!(
-        "{LOGIN_CSRF_COOKIE}={csrf}; HttpOnly; SameSite=Strict; Path=/console/login{}",
-        secure(headers)
-    );
+    // `Secure` is added by `harden.rs` as `console.secure_cookie` says.
+    let c = format!("{LOGIN_CSRF_COOKIE}={csrf}; HttpOnly; SameSite=Strict; Path=/console/login");
     if let Ok(v) = c.parse() {
         res.headers_mut().append(header::SET_COOKIE, v);
     }
@@ -184,8 +170,8 @@ async fn login_locked(pool: &sqlx::PgPool, email: &str) -> Result<Option<i64>, s
     }))
 }
 
-pub async fn login_form(headers: HeaderMap) -> Response {
-    login_page(&headers, StatusCode::OK, "")
+pub async fn login_form() -> Response {
+    login_page(StatusCode::OK, "")
 }
 
 pub async fn login(State(st): State<AppState>, headers: HeaderMap, body: Bytes) -> Response {
@@ -201,7 +187,6 @@ pub async fn login(State(st): State<AppState>, headers: HeaderMap, body: Bytes) 
         Ok(None) => {}
         Ok(Some(retry_after)) => {
             let mut res = login_page(
-                &headers,
                 StatusCode::TOO_MANY_REQUESTS,
                 &format!(
                     "too many failed sign-ins for this e-mail: try again in {} minute(s)",
@@ -241,11 +226,7 @@ pub async fn login(State(st): State<AppState>, headers: HeaderMap, body: Bytes) 
             },
         )
         .await;
-        return login_page(
-            &headers,
-            StatusCode::UNAUTHORIZED,
-            "wrong e-mail or password",
-        );
+        return login_page(StatusCode::UNAUTHORIZED, "wrong e-mail or password");
     };
     let (token, _) = match users::create_session(&st.pool, user.id, Utc::now()).await {
         Ok(t) => t,
@@ -268,9 +249,8 @@ pub async fn login(State(st): State<AppState>, headers: HeaderMap, body: Bytes) 
     .await;
     let mut res = Redirect::to("/console").into_response();
     let c = format!(
-        "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/console; Max-Age={}{}",
-        users::SESSION_TTL_HOURS * 3600,
-        secure(&headers)
+        "{COOKIE}={token}; HttpOnly; SameSite=Strict; Path=/console; Max-Age={}",
+        users::SESSION_TTL_HOURS * 3600
     );
     if let Ok(v) = c.parse() {
         res.headers_mut().append(header::SET_COOKIE, v);

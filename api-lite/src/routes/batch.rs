@@ -71,6 +71,7 @@ fn failed(index: usize, e: ApiError) -> BatchItemResult {
         (status = 400, description = "malformed JSON", body = crate::error::ErrorBody),
         (status = 413, description = "more than 1,000 items or body over the limit", body = crate::error::ErrorBody),
         (status = 422, description = "neither an array nor `{\"jobs\": [...]}`", body = crate::error::ErrorBody),
+        (status = 429, description = "`rate_limited`, or `waiting_limit`: the batch would take the tenant past `limits.max_waiting_per_queue` in a queue; nothing of that queue's items is enqueued", body = crate::error::ErrorBody),
     ))]
 pub async fn enqueue_batch(
     State(st): State<AppState>,
@@ -152,7 +153,9 @@ pub async fn enqueue_batch(
     let pushed = if jobs.is_empty() {
         Vec::new()
     } else {
-        st.engine.push_bulk(jobs).await?
+        st.engine
+            .push_bulk_capped(jobs, crate::limits::waiting_cap(&st, &tenant))
+            .await?
     };
     if pushed.len() != pending.len() {
         return Err(ApiError::internal(format!(

@@ -300,6 +300,7 @@ fn refusal_code(code: &str) -> &'static str {
         (status = 400, description = "not multipart, or no `file` part", body = crate::error::ErrorBody),
         (status = 413, description = "over `documents.max_upload_bytes`", body = crate::error::ErrorBody),
         (status = 422, description = "not a PDF, empty, corrupt, too many pages, bad hint; `details.reason`", body = crate::error::ErrorBody),
+        (status = 429, description = "`upload_quota_exceeded`: over the tenant's `limits.upload_bytes_per_day` (Retry-After: until midnight UTC), or `rate_limited`", body = crate::error::ErrorBody),
     ))]
 pub async fn upload(
     State(st): State<AppState>,
@@ -329,6 +330,7 @@ pub async fn upload(
                 .with_details(json!({ "field": "file", "reason": "empty" })),
         );
     }
+    crate::limits::charge_upload(&st, &tenant, bytes.len() as u64).await?;
     let student_id = match form.student_id {
         None => None,
         Some(s) => {

@@ -35,6 +35,8 @@ pub fn router() -> Router<AppState> {
 pub struct EventRulesApi;
 
 #[derive(Debug, Serialize, ToSchema)]
+// Named apart from the same-named schema of another feature (components are one namespace).
+#[schema(as = ReminderRuleList)]
 pub struct RuleList {
     pub rules: Vec<Rule>,
 }

@@ -77,6 +77,8 @@ fn prediction_not_found(id: &str) -> ApiError {
 /// as `text/csv` with the same fields as query parameters).
 #[derive(ToSchema)]
 #[allow(dead_code)]
+// Named apart from the same-named schema of another feature (components are one namespace).
+#[schema(as = DatasetUploadForm)]
 pub struct UploadForm {
     #[schema(value_type = String, format = Binary)]
     pub file: Vec<u8>,
@@ -213,6 +215,7 @@ async fn read_upload(req: Request, q: &mut UploadQuery) -> Result<Vec<u8>, ApiEr
         (status = 413, description = "over 64 MiB", body = crate::error::ErrorBody),
         (status = 415, description = "neither multipart nor text/csv", body = crate::error::ErrorBody),
         (status = 422, description = "empty file, no time or value column, a named column missing, a malformed line", body = crate::error::ErrorBody),
+        (status = 429, description = "`upload_quota_exceeded`: over the tenant's `limits.upload_bytes_per_day` (Retry-After: until midnight UTC), or `rate_limited`", body = crate::error::ErrorBody),
     ))]
 pub async fn upload(
     State(st): State<AppState>,
@@ -226,6 +229,7 @@ pub async fn upload(
     if let Err(e) = table::open(&bytes, &opts) {
         return Err(shape_error(&e));
     }
+    crate::limits::charge_upload(&st, &tenant, bytes.len() as u64).await?;
     let name = q
         .name
         .clone()
@@ -316,6 +320,8 @@ pub async fn show_dataset(
 }
 
 #[derive(Debug, Serialize, ToSchema)]
+// Named apart from the same-named schema of another feature (components are one namespace).
+#[schema(as = DatasetPreview)]
 pub struct Preview {
     pub delimiter: String,
     /// Each column's detected (or given) role.

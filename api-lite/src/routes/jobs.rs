@@ -45,6 +45,7 @@ pub fn router() -> Router<AppState> {
         (status = 404, description = "unknown kind", body = crate::error::ErrorBody),
         (status = 413, description = "body over `api.body_limit`", body = crate::error::ErrorBody),
         (status = 422, description = "payload fails the kind's schema; `details.field` names the field", body = crate::error::ErrorBody),
+        (status = 429, description = "`rate_limited` (Retry-After) or `waiting_limit`: the tenant's ready jobs in this queue are at `limits.max_waiting_per_queue`; nothing enqueued", body = crate::error::ErrorBody),
     ))]
 pub async fn enqueue(
     State(st): State<AppState>,
@@ -78,7 +79,13 @@ pub async fn enqueue(
         Utc::now(),
     )?;
     job.trace = Some(crate::traceparent::from_headers(&headers));
-    let pushed = st.engine.push(job).await?;
+    let cap = crate::limits::waiting_cap(&st, &tenant);
+    let pushed = st
+        .engine
+        .push_bulk_capped(vec![job], cap)
+        .await?
+        .pop()
+        .ok_or_else(|| ApiError::internal("push answered no job"))?;
     if !pushed.created {
         return Ok((StatusCode::OK, Json(EnqueuedJob::new(&kind, &pushed))));
     }

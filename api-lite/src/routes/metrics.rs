@@ -2,16 +2,18 @@
 //! `metrics` recorder (`tarefa_jobs_enqueued_total{kind,tenant}`); queue depth
 //! and the workers' outcome counters and histograms are read from the engine
 //! at scrape time and rendered by `prom.rs`; provider send outcomes are
-//! counted from the notification outbox in PostgreSQL. No auth, like most exporters:
-//! keep the port private.
+//! counted from the notification outbox in PostgreSQL. Open like most exporters
+//! unless `metrics.token` is set: then it wants `Authorization: Bearer <token>`
+//! (401 `invalid_metrics_token` otherwise).
 
 use axum::extract::State;
-use axum::http::header;
+use axum::http::{header, HeaderMap};
 use axum::response::IntoResponse;
 use axum::routing::get;
 use axum::Router;
 
 use crate::error::ApiError;
+use crate::keys::hashes_match;
 use crate::prom;
 use crate::state::AppState;
 
@@ -20,8 +22,13 @@ pub fn router() -> Router<AppState> {
 }
 
 /// Prometheus exposition text.
-#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format", content_type = "text/plain")))]
-pub async fn metrics(State(st): State<AppState>) -> Result<impl IntoResponse, ApiError> {
+#[utoipa::path(get, path = "/metrics", tag = "health", responses((status = 200, description = "Prometheus text format", content_type = "text/plain"),
+    (status = 401, description = "`metrics.token` is set and the request does not carry it", body = crate::error::ErrorBody)))]
+pub async fn metrics(
+    State(st): State<AppState>,
+    headers: HeaderMap,
+) -> Result<impl IntoResponse, ApiError> {
+    check_token(&st.settings.metrics.token, &headers)?;
     let queues = st.registry.queues();
     let counts = futures::future::try_join_all(queues.iter().map(|q| st.engine.counts(q)));
     let stats = futures::future::try_join_all(queues.iter().map(|q| st.engine.stats(q)));
@@ -65,4 +72,23 @@ pub async fn metrics(State(st): State<AppState>) -> Result<impl IntoResponse, Ap
         )],
         out,
     ))
+}
+
+/// `Ok` when no token is configured or the request bears it (compared without an early exit).
+fn check_token(token: &str, headers: &HeaderMap) -> Result<(), ApiError> {
+    if token.is_empty() {
+        return Ok(());
+    }
+    let given = headers
+        .get(header::AUTHORIZATION)
+        .and_then(|v| v.to_str().ok())
+        .and_then(|v| v.strip_prefix("Bearer "))
+        .map(str::trim);
+    match given {
+        Some(g) if hashes_match(g, token) => Ok(()),
+        _ => Err(ApiError::unauthorized(
+            "invalid_metrics_token",
+            "GET /metrics wants Authorization: Bearer <metrics.token>",
+        )),
+    }
 }

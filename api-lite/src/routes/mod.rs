@@ -1,6 +1,7 @@
 //! The HTTP surface: merges each resource's router and wraps them in the
 //! shared layers (CORS from `api.cors_origins`, request tracing, the body
-//! limit from `api.body_limit`, 5xx cause logging, a JSON 404 fallback).
+//! limit from `api.body_limit`, per-tenant rate limits (`limits.rs`), 5xx
+//! cause logging, JSON 404 and 405 fallbacks).
 
 pub mod academic;
 pub mod alert_rules;
@@ -15,6 +16,7 @@ pub mod events;
 pub mod forecasting;
 pub mod health;
 pub mod jobs;
+pub mod keys;
 pub mod metrics;
 pub mod notification_settings;
 pub mod notification_templates;
@@ -26,7 +28,7 @@ pub mod schedules;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, Method};
-use axum::middleware::map_response;
+use axum::middleware::{from_fn_with_state, map_response};
 use axum::Router;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
@@ -37,6 +39,7 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(jobs::router())
+        .merge(keys::router())
         .merge(queues::router())
         .merge(schedules::router())
         .merge(health::router())
@@ -56,10 +59,21 @@ pub fn router(state: AppState) -> Router {
         .merge(event_rules::router())
         .merge(forecasting::router())
         .merge(reports::router())
-        .merge(crate::console::router())
+        .merge(crate::console::router().layer(from_fn_with_state(
+            state.clone(),
+            crate::console::harden::harden,
+        )))
         .merge(crate::openapi::router(&state.registry))
         .fallback(|| async { ApiError::not_found("no_route", "no such route") })
+        .method_not_allowed_fallback(|| async {
+            ApiError::new(
+                axum::http::StatusCode::METHOD_NOT_ALLOWED,
+                "method_not_allowed",
+                "this route does not take that method",
+            )
+        })
         .layer(DefaultBodyLimit::max(state.settings.api.body_limit))
+        .layer(from_fn_with_state(state.clone(), crate::limits::enforce))
         .layer(map_response(log_server_errors))
         .layer(TraceLayer::new_for_http())
         .layer(cors(&state.settings.api.cors_origins))

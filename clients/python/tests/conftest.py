@@ -74,6 +74,8 @@ class Stack:
             "TAREFA__REDIS__PREFIX": self.prefix,
             "TAREFA__API__LISTEN": f"127.0.0.1:{self.port}",
             "PYTEST_WEBHOOK_SECRET": WEBHOOK_SECRET,
+            # Signed report links (reports.url_secret_env); unset, /download answers 503.
+            "TAREFA_REPORTS_URL_SECRET": "pytest-reports-" + uuid.uuid4().hex,
             "RUST_LOG": os.environ.get("RUST_LOG", "warn"),
         }
         self.procs: list[subprocess.Popen] = []

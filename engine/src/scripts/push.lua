@@ -10,7 +10,31 @@
 -- Returns {now ms, then 4 values per job that created nothing: its position
 -- in the batch (1-based), the existing job's id, its status, its run_at ms}.
 -- Every other job was created: `queued`, or `scheduled` when run_at > now.
+-- An optional last ARGV (after every group) caps each tenant's ready jobs in
+-- this queue (all priorities): a batch that would take a tenant past it
+-- creates nothing and returns {-1, tenant, ready now, cap}.
 local now = now_ms()
+do
+  local o, adds, order = 4, {}, {}
+  for _ = 1, tonumber(ARGV[3]) do
+    local count, tenant, run_at, mode = tonumber(ARGV[o]), ARGV[o + 2], tonumber(ARGV[o + 5]), tonumber(ARGV[o + 9])
+    if run_at <= now then
+      if not adds[tenant] then order[#order + 1] = tenant end
+      adds[tenant] = (adds[tenant] or 0) + count
+    end
+    if mode >= 2 then o = o + 10 + 3 * count else o = o + 10 + 2 * count end
+  end
+  local cap = tonumber(ARGV[o] or '0')
+  if cap > 0 then
+    for _, tenant in ipairs(order) do
+      local ready = 0
+      for _, prio in ipairs({ 'high', 'normal', 'low' }) do
+        ready = ready + redis.call('LLEN', base .. 't:' .. prio .. ':' .. tenant)
+      end
+      if ready + adds[tenant] > cap then return { -1, tenant, ready, cap } end
+    end
+  end
+end
 local snow = tostring(now)
 local jobs = base .. 'j:'
 local out = { now }

@@ -1,5 +1,5 @@
 //! API key rows: the key's lookup prefix, the SHA-256 of the whole key, its
-//! scopes, and its life (last used, revoked). Generating and hashing keys is
+//! scopes, and its life (last used, expiry, revoked). Generating and hashing keys is
 //! the intake's job (`api-lite/src/keys.rs`); this file only stores them.
 
 use chrono::{DateTime, Utc};
@@ -22,10 +22,12 @@ pub struct ApiKey {
     pub created_at: DateTime<Utc>,
     pub last_used_at: Option<DateTime<Utc>>,
     pub revoked_at: Option<DateTime<Utc>>,
+    /// Refused from then on; `None` = never expires.
+    pub expires_at: Option<DateTime<Utc>>,
 }
 
 const COLUMNS: &str =
-    "id, tenant_id, prefix, key_hash, scopes, name, created_at, last_used_at, revoked_at";
+    "id, tenant_id, prefix, key_hash, scopes, name, created_at, last_used_at, revoked_at, expires_at";
 
 pub async fn create(
     ex: impl PgExecutor<'_>,
@@ -34,10 +36,11 @@ pub async fn create(
     key_hash: &str,
     scopes: &[String],
     name: &str,
+    expires_at: Option<DateTime<Utc>>,
 ) -> Result<ApiKey, sqlx::Error> {
     sqlx::query_as(&format!(
-        "insert into api_keys (id, tenant_id, prefix, key_hash, scopes, name) \
-         values ($1, $2, $3, $4, $5, $6) returning {COLUMNS}"
+        "insert into api_keys (id, tenant_id, prefix, key_hash, scopes, name, expires_at) \
+         values ($1, $2, $3, $4, $5, $6, $7) returning {COLUMNS}"
     ))
     .bind(Uuid::now_v7())
     .bind(tenant_id)
@@ -45,6 +48,7 @@ pub async fn create(
     .bind(key_hash)
     .bind(scopes)
     .bind(name)
+    .bind(expires_at)
     .fetch_one(ex)
     .await
 }
@@ -89,4 +93,21 @@ pub async fn revoke(ex: impl PgExecutor<'_>, id: Uuid) -> Result<bool, sqlx::Err
             .execute(ex)
             .await?;
     Ok(r.rows_affected() == 1)
+}
+
+/// Revokes `tenant_id`'s key `id`; `None` when the tenant has no such key,
+/// else the row (already revoked ones keep their first `revoked_at`).
+pub async fn revoke_for_tenant(
+    ex: impl PgExecutor<'_>,
+    tenant_id: Uuid,
+    id: Uuid,
+) -> Result<Option<ApiKey>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "update api_keys set revoked_at = coalesce(revoked_at, now()) \
+         where id = $1 and tenant_id = $2 returning {COLUMNS}"
+    ))
+    .bind(id)
+    .bind(tenant_id)
+    .fetch_optional(ex)
+    .await
 }

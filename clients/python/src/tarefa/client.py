@@ -26,6 +26,7 @@ class _Resources:
         self.queues = r.Queues(t)
         self.health = r.Health(t)
         self.audit = r.Audit(t)
+        self.keys = r.Keys(t)
         self.schedules = r.Schedules(t)
         self.notifications = r.Notifications(t)
         self.notification_channels = r.NotificationChannels(t)

@@ -252,6 +252,30 @@ class Schedules(_Crud):
         return self._delete(id)
 
 
+class Keys(_Resource):
+    """The tenant's API keys (admin). Rotation: ``create`` a new key, move the clients over
+    while both work, then ``revoke`` the old one (every api-lite replica refuses it within a
+    second). The key itself is in ``create``'s answer only (``api_key``)."""
+
+    @operation("GET", "/v1/keys")
+    def list(self) -> ApiObject:
+        return self._call("GET", "/v1/keys")
+
+    @operation("POST", "/v1/keys")
+    def create(self, *, name: str = "", scopes: Iterable[str] | None = None,
+               expires_at: datetime | str | None = None) -> ApiObject:
+        body: dict[str, Any] = {"name": name}
+        if scopes is not None:
+            body["scopes"] = list(scopes)
+        if expires_at is not None:
+            body["expires_at"] = _iso(expires_at)
+        return self._call("POST", "/v1/keys", json=body)
+
+    @operation("DELETE", "/v1/keys/{id}")
+    def revoke(self, id: str) -> ApiObject:
+        return self._call("DELETE", f"/v1/keys/{_seg(id)}")
+
+
 # ------------------------------------------------------------------ notifications
 
 

@@ -147,6 +147,8 @@ pub struct Send;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+// Named apart from the same-named schema of another feature (components are one namespace).
+#[schema(as = CampaignSendPayload)]
 pub struct SendPayload {
     pub campaign_id: Uuid,
     pub recipient_id: Uuid,

@@ -183,6 +183,8 @@ pub struct Template {
 /// Who receives a campaign.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq)]
 #[serde(tag = "type", rename_all = "snake_case", deny_unknown_fields)]
+// Named apart from the same-named schema of another feature (components are one namespace).
+#[schema(as = CampaignAudience)]
 pub enum Audience {
     /// Every contact of the tenant.
     All,
@@ -217,6 +219,8 @@ pub enum Match {
 /// `{"field": "tags", "op": "has", "value": "vip"}`.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema, PartialEq)]
 #[serde(deny_unknown_fields)]
+// Named apart from the same-named schema of another feature (components are one namespace).
+#[schema(as = CampaignCondition)]
 pub struct Condition {
     /// `tags`, `name`, or `attributes.<key>`.
     pub field: String,

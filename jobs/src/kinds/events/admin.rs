@@ -20,6 +20,8 @@ use crate::kinds::FieldError;
 /// `POST /v1/reminder-rules`.
 #[derive(Clone, Debug, Serialize, Deserialize, ToSchema)]
 #[serde(deny_unknown_fields)]
+// Named apart from the same-named schema of another feature (components are one namespace).
+#[schema(as = ReminderRuleSpec)]
 pub struct RuleSpec {
     /// `booking` (white-label booking) or `session` (tutoring).
     pub family: String,

@@ -34,6 +34,8 @@ pub enum IngestError {
 
 /// What recording one event did.
 #[derive(Clone, Debug, PartialEq, Eq, serde::Serialize, utoipa::ToSchema)]
+// Named apart from the same-named schema of another feature (components are one namespace).
+#[schema(as = EventsIngested)]
 pub struct Ingested {
     pub event_id: String,
     pub booking_id: String,

@@ -109,6 +109,10 @@ impl ScheduleSpec {
         let kind = registry
             .get(&self.kind)
             .ok_or_else(|| FieldError::new("kind", format!("unknown job kind {:?}", self.kind)))?;
+        // serde reads a struct from an array too (`[null, null]`): the API documents an object.
+        if !self.payload.is_object() {
+            return Err(FieldError::new("payload", "must be a JSON object"));
+        }
         kind.validate(&self.payload)
     }
 
