@@ -9,6 +9,7 @@
 //! - [`actions`]: bulk retry/cancel/delete, pause/resume.
 //! - Per tenant ([`tenant`]: the `?tenant=` choice): [`outbox`] (notification rows by
 //!   status, `unknown` first), [`documents`] (failed ones with their reason, re-extract),
+//!   [`review`] (the held documents' queue; correct, approve or reject a draft),
 //!   [`alerts`] (by rule and status, ack), [`payments`] (by status, `needs_review` first), [`campaigns`] (progress, rates, ETA;
 //!   pause/resume/cancel), [`reports`] (by status, progress, errors), [`forecasting`] (datasets
 //!   and models with their training progress).
@@ -31,6 +32,7 @@ pub mod outbox;
 pub mod pages;
 pub mod payments;
 pub mod reports;
+pub mod review;
 pub mod session;
 pub mod tenant;
 pub mod users;
@@ -73,6 +75,11 @@ pub fn router() -> Router<AppState> {
         .route(
             "/console/documents/{id}/reextract",
             post(documents::reextract),
+        )
+        .route("/console/documents/review", get(review::queue))
+        .route(
+            "/console/documents/{id}/review",
+            get(review::page).post(review::submit),
         )
         .route("/console/alerts", get(alerts::alerts))
         .route("/console/alerts/{id}/ack", post(alerts::ack))
