@@ -220,7 +220,7 @@ async fn approve_with_corrections_writes_the_corrected_values(pool: sqlx::PgPool
                     {"code": "historia", "terms": [{"term": 2, "grade": "6,0"}], "final_grade": 5.3,
                      "absences": 10, "attendance_pct": "87,5", "status": "Recuperação"},
                     {"code": "lingua-portuguesa", "remove": true},
-                    {"code": "matematica", "name": "Matemática e suas Tecnologias"}
+                    {"code": "matematica", "name": "Ciências"}
                 ]
             }
         }),
@@ -237,6 +237,8 @@ async fn approve_with_corrections_writes_the_corrected_values(pool: sqlx::PgPool
         "subjects[2].attendance_pct",
         "subjects[2].status",
         "subjects[1]",
+        "subjects[0].name",
+        "subjects[0].code",
     ] {
         assert!(fields.contains(&f), "{f} missing from {fields:?}");
     }
@@ -247,8 +249,9 @@ async fn approve_with_corrections_writes_the_corrected_values(pool: sqlx::PgPool
     let hist: Vec<(i16, f64)> = g.iter().filter(|r| r.0 == "historia").map(|r| (r.1, r.2)).collect();
     assert_eq!(hist, [(0, 5.3), (1, 5.0), (2, 6.0), (3, 4.5), (4, 5.5)]);
     assert!(!g.iter().any(|r| r.0 == "lingua-portuguesa"), "dropped subject written: {g:?}");
-    // "Matemática e suas Tecnologias" is the lexicon's Matemática: same code.
-    assert_eq!(g.iter().filter(|r| r.0 == "matematica").count(), 5);
+    // The misnamed row is Ciências: its code follows the name.
+    assert_eq!(g.iter().filter(|r| r.0 == "ciencias").count(), 5);
+    assert!(!g.iter().any(|r| r.0 == "matematica"), "{g:?}");
     let att: (Option<i32>, Option<f64>) = sqlx::query_as(
         "select absences, attendance_pct::float8 from attendance_periods where tenant_id = $1 and subject_code = 'historia'",
     )
@@ -269,6 +272,7 @@ async fn approve_with_corrections_writes_the_corrected_values(pool: sqlx::PgPool
     // The stored result is the corrected one; the draft stays in the trail.
     let doc = sql::get(&c.pool, c.a.id, id).await.unwrap().unwrap();
     let result = doc.result.unwrap();
+    assert_eq!(result["subjects"][0]["code"], "ciencias");
     assert_eq!(result["subjects"][1]["code"], "historia");
     assert_eq!(result["subjects"][1]["terms"][1]["grade"], 6.0);
     assert_eq!(result["subjects"][1]["status"], "recuperação");

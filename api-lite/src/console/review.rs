@@ -399,7 +399,11 @@ pub fn corrections(f: &[(String, String)], x: &Extraction) -> Corrections {
     let student = StudentFix {
         name: text_fix(f, "student.name", x.student.name.as_deref()),
         registration: text_fix(f, "student.registration", x.student.registration.as_deref()),
-        birth_date: text_fix(f, "student.birth_date", Some(&br_date(x.student.birth_date.as_deref()))),
+        birth_date: text_fix(
+            f,
+            "student.birth_date",
+            Some(br_date(x.student.birth_date.as_deref()).as_str()),
+        ),
         class_name: text_fix(f, "student.class_name", x.student.class_name.as_deref()),
     };
     let school = SchoolFix {
