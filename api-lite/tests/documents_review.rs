@@ -13,12 +13,21 @@ mod console;
 use axum::http::{Method, StatusCode};
 use common::*;
 use console::{login, ops_user, post_form, raw};
-use documents::{DocType, Extraction, Method as ReadBy, School, Student, SubjectResult, TermGrade, Warning};
+use documents::{
+    DocType, Extraction, Method as ReadBy, School, Student, SubjectResult, TermGrade, Warning,
+};
 use jobs::kinds::documents::sql;
 use serde_json::{json, Value};
 use uuid::Uuid;
 
-fn subject(name: &str, code: &str, terms: [f64; 4], final_grade: f64, absences: u32, pct: f64) -> SubjectResult {
+fn subject(
+    name: &str,
+    code: &str,
+    terms: [f64; 4],
+    final_grade: f64,
+    absences: u32,
+    pct: f64,
+) -> SubjectResult {
     SubjectResult {
         name: name.into(),
         name_original: name.into(),
@@ -61,8 +70,22 @@ fn draft(registration: Option<&str>) -> Extraction {
         },
         year: Some(2024),
         subjects: vec![
-            subject("Matemática", "matematica", [7.5, 8.0, 6.5, 9.0], 7.8, 4, 95.0),
-            subject("Língua Portuguesa", "lingua-portuguesa", [8.5, 9.0, 7.0, 8.0], 8.1, 2, 97.5),
+            subject(
+                "Matemática",
+                "matematica",
+                [7.5, 8.0, 6.5, 9.0],
+                7.8,
+                4,
+                95.0,
+            ),
+            subject(
+                "Língua Portuguesa",
+                "lingua-portuguesa",
+                [8.5, 9.0, 7.0, 8.0],
+                8.1,
+                2,
+                97.5,
+            ),
             subject("História", "historia", [5.0, 4.5, 4.5, 5.5], 5.3, 12, 85.0),
         ],
         years: vec![],
@@ -93,19 +116,29 @@ async fn held(c: &Ctx, tenant: Uuid, x: &Extraction) -> Uuid {
     };
     let mut conn = c.pool.acquire().await.unwrap();
     let (doc, _) = sql::insert_or_get(&mut conn, &new).await.unwrap();
-    sql::start(&c.pool, tenant, doc.id, &job_id).await.unwrap().unwrap();
+    sql::start(&c.pool, tenant, doc.id, &job_id)
+        .await
+        .unwrap()
+        .unwrap();
     let mut x = x.clone();
     x.document_id = Some(doc.id.to_string());
     let result = serde_json::to_value(&x).unwrap();
-    assert!(sql::hold_for_review(&c.pool, doc.id, &job_id, &result, 1, "ocr", 71.0)
-        .await
-        .unwrap());
+    assert!(
+        sql::hold_for_review(&c.pool, doc.id, &job_id, &result, 1, "ocr", 71.0)
+            .await
+            .unwrap()
+    );
     doc.id
 }
 
 async fn review(c: &Ctx, key: &str, id: Uuid, body: Value) -> (StatusCode, Value) {
-    c.req(Method::POST, &format!("/v1/documents/{id}/review"), Some(key), Some(body))
-        .await
+    c.req(
+        Method::POST,
+        &format!("/v1/documents/{id}/review"),
+        Some(key),
+        Some(body),
+    )
+    .await
 }
 
 async fn grades(c: &Ctx, tenant: Uuid) -> Vec<(String, i16, f64)> {
@@ -139,33 +172,59 @@ async fn approve_writes_the_draft_as_an_extraction_would_and_queues_alerts(pool:
 
     // The queue a reviewer reads: the held document with its reasons.
     let (s, list) = c
-        .req(Method::GET, "/v1/documents?status=needs_review", Some(&c.a.key), None)
+        .req(
+            Method::GET,
+            "/v1/documents?status=needs_review",
+            Some(&c.a.key),
+            None,
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{list}");
     let docs = list["documents"].as_array().unwrap();
     assert_eq!(docs.len(), 1);
     assert_eq!(docs[0]["document_id"], id.to_string());
-    assert_eq!(docs[0]["result"]["review_reasons"][0]["field"], "subjects[2].terms[1].grade");
+    assert_eq!(
+        docs[0]["result"]["review_reasons"][0]["field"],
+        "subjects[2].terms[1].grade"
+    );
     assert_eq!(docs[0]["result"]["subjects"][2]["terms"][1]["grade"], 4.5);
-    assert!(grades(&c, c.a.id).await.is_empty(), "nothing written while held");
+    assert!(
+        grades(&c, c.a.id).await.is_empty(),
+        "nothing written while held"
+    );
 
-    let (s, body) = review(&c, &c.a.key, id, json!({"action": "approve", "note": "conferido"})).await;
+    let (s, body) = review(
+        &c,
+        &c.a.key,
+        id,
+        json!({"action": "approve", "note": "conferido"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{body}");
     assert_eq!(body["document"]["status"], "succeeded");
     assert_eq!(body["changes"], json!([]));
     assert_eq!(body["records"]["grades"], 15);
-    let student: Uuid = body["records"]["student_id"].as_str().unwrap().parse().unwrap();
+    let student: Uuid = body["records"]["student_id"]
+        .as_str()
+        .unwrap()
+        .parse()
+        .unwrap();
     assert_eq!(body["document"]["records_student_id"], student.to_string());
 
     let g = grades(&c, c.a.id).await;
     assert_eq!(g.len(), 15, "{g:?}");
-    let hist: Vec<(i16, f64)> = g.iter().filter(|r| r.0 == "historia").map(|r| (r.1, r.2)).collect();
+    let hist: Vec<(i16, f64)> = g
+        .iter()
+        .filter(|r| r.0 == "historia")
+        .map(|r| (r.1, r.2))
+        .collect();
     assert_eq!(hist, [(0, 5.3), (1, 5.0), (2, 4.5), (3, 4.5), (4, 5.5)]);
-    let source: Vec<String> = sqlx::query_scalar("select distinct source from grades where tenant_id = $1")
-        .bind(c.a.id)
-        .fetch_all(&c.pool)
-        .await
-        .unwrap();
+    let source: Vec<String> =
+        sqlx::query_scalar("select distinct source from grades where tenant_id = $1")
+            .bind(c.a.id)
+            .fetch_all(&c.pool)
+            .await
+            .unwrap();
     assert_eq!(source, [format!("document:{id}")]);
     let (name, reg): (String, String) =
         sqlx::query_as("select name, registration from students where tenant_id = $1 and id = $2")
@@ -174,18 +233,30 @@ async fn approve_writes_the_draft_as_an_extraction_would_and_queues_alerts(pool:
             .fetch_one(&c.pool)
             .await
             .unwrap();
-    assert_eq!((name.as_str(), reg.as_str()), ("Maria Clara Souza", "2024000111"));
+    assert_eq!(
+        (name.as_str(), reg.as_str()),
+        ("Maria Clara Souza", "2024000111")
+    );
 
     // alerts.evaluate for the student, as after an accepted extraction.
     assert_eq!(body["follow_up"]["kind"], "alerts.evaluate");
     let job_id = body["follow_up"]["job_id"].as_str().unwrap();
-    let job = c.state.engine.job("alerts", job_id).await.unwrap().expect("queued");
+    let job = c
+        .state
+        .engine
+        .job("alerts", job_id)
+        .await
+        .unwrap()
+        .expect("queued");
     assert_eq!(job.payload["student_ids"], json!([student]));
     assert_eq!(job.tenant, c.a.id.to_string());
 
     // The trail: on the document and in the audit log.
     let doc = sql::get(&c.pool, c.a.id, id).await.unwrap().unwrap();
-    assert_eq!(doc.reviewed_by.as_deref(), Some(format!("tenant:{}", c.a.id).as_str()));
+    assert_eq!(
+        doc.reviewed_by.as_deref(),
+        Some(format!("tenant:{}", c.a.id).as_str())
+    );
     assert!(doc.reviewed_at.is_some());
     let trail = doc.review.unwrap();
     assert_eq!(trail["action"], "approve");
@@ -227,7 +298,12 @@ async fn approve_with_corrections_writes_the_corrected_values(pool: sqlx::PgPool
     )
     .await;
     assert_eq!(s, StatusCode::OK, "{body}");
-    let fields: Vec<&str> = body["changes"].as_array().unwrap().iter().map(|c| c["field"].as_str().unwrap()).collect();
+    let fields: Vec<&str> = body["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .map(|c| c["field"].as_str().unwrap())
+        .collect();
     for f in [
         "student.name",
         "student.birth_date",
@@ -242,13 +318,28 @@ async fn approve_with_corrections_writes_the_corrected_values(pool: sqlx::PgPool
     ] {
         assert!(fields.contains(&f), "{f} missing from {fields:?}");
     }
-    let grade_change = body["changes"].as_array().unwrap().iter().find(|c| c["field"] == "subjects[2].terms[term 2].grade").unwrap();
-    assert_eq!((grade_change["from"].as_f64(), grade_change["to"].as_f64()), (Some(4.5), Some(6.0)));
+    let grade_change = body["changes"]
+        .as_array()
+        .unwrap()
+        .iter()
+        .find(|c| c["field"] == "subjects[2].terms[term 2].grade")
+        .unwrap();
+    assert_eq!(
+        (grade_change["from"].as_f64(), grade_change["to"].as_f64()),
+        (Some(4.5), Some(6.0))
+    );
 
     let g = grades(&c, c.a.id).await;
-    let hist: Vec<(i16, f64)> = g.iter().filter(|r| r.0 == "historia").map(|r| (r.1, r.2)).collect();
+    let hist: Vec<(i16, f64)> = g
+        .iter()
+        .filter(|r| r.0 == "historia")
+        .map(|r| (r.1, r.2))
+        .collect();
     assert_eq!(hist, [(0, 5.3), (1, 5.0), (2, 6.0), (3, 4.5), (4, 5.5)]);
-    assert!(!g.iter().any(|r| r.0 == "lingua-portuguesa"), "dropped subject written: {g:?}");
+    assert!(
+        !g.iter().any(|r| r.0 == "lingua-portuguesa"),
+        "dropped subject written: {g:?}"
+    );
     // The misnamed row is Ciências: its code follows the name.
     assert_eq!(g.iter().filter(|r| r.0 == "ciencias").count(), 5);
     assert!(!g.iter().any(|r| r.0 == "matematica"), "{g:?}");
@@ -280,18 +371,33 @@ async fn approve_with_corrections_writes_the_corrected_values(pool: sqlx::PgPool
     let trail = doc.review.unwrap();
     assert_eq!(trail["draft"]["subjects"][2]["terms"][1]["grade"], 4.5);
     assert_eq!(trail["corrections"]["subjects"][1]["remove"], true);
-    assert_eq!(trail["changes"].as_array().unwrap().len(), body["changes"].as_array().unwrap().len());
+    assert_eq!(
+        trail["changes"].as_array().unwrap().len(),
+        body["changes"].as_array().unwrap().len()
+    );
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
 async fn reject_is_final_and_writes_nothing(pool: sqlx::PgPool) {
     let c = Ctx::new(pool).await;
     let id = held(&c, c.a.id, &draft(Some("2024000111"))).await;
-    let (s, body) = review(&c, &c.a.key, id, json!({"action": "reject", "corrections": {}})).await;
+    let (s, body) = review(
+        &c,
+        &c.a.key,
+        id,
+        json!({"action": "reject", "corrections": {}}),
+    )
+    .await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body}");
     assert_eq!(body["details"]["field"], "corrections");
 
-    let (s, body) = review(&c, &c.a.key, id, json!({"action": "reject", "note": "boletim de outra aluna"})).await;
+    let (s, body) = review(
+        &c,
+        &c.a.key,
+        id,
+        json!({"action": "reject", "note": "boletim de outra aluna"}),
+    )
+    .await;
     assert_eq!(s, StatusCode::OK, "{body}");
     assert_eq!(body["document"]["status"], "rejected");
     assert!(body["records"].is_null() && body["follow_up"].is_null());
@@ -310,7 +416,12 @@ async fn reject_is_final_and_writes_nothing(pool: sqlx::PgPool) {
     assert_eq!(s, StatusCode::CONFLICT, "{body}");
     assert_eq!(body["details"]["status"], "rejected");
     let (s, list) = c
-        .req(Method::GET, "/v1/documents?status=rejected", Some(&c.a.key), None)
+        .req(
+            Method::GET,
+            "/v1/documents?status=rejected",
+            Some(&c.a.key),
+            None,
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{list}");
     assert_eq!(list["documents"][0]["document_id"], id.to_string());
@@ -323,11 +434,19 @@ async fn bad_reviews_name_the_field_and_write_nothing(pool: sqlx::PgPool) {
 
     // Another tenant's document is the same 404 as a missing one.
     let (s, body) = review(&c, &c.b.key, id, json!({"action": "approve"})).await;
-    assert_eq!((s, body["error"].as_str()), (StatusCode::NOT_FOUND, Some("document_not_found")));
+    assert_eq!(
+        (s, body["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("document_not_found"))
+    );
     let (s, _) = review(&c, &c.a.key, Uuid::now_v7(), json!({"action": "approve"})).await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     let (s, _) = c
-        .req(Method::POST, "/v1/documents/nope/review", Some(&c.a.key), Some(json!({"action": "approve"})))
+        .req(
+            Method::POST,
+            "/v1/documents/nope/review",
+            Some(&c.a.key),
+            Some(json!({"action": "approve"})),
+        )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // A read-only key may not review.
@@ -336,27 +455,75 @@ async fn bad_reviews_name_the_field_and_write_nothing(pool: sqlx::PgPool) {
     assert_eq!(s, StatusCode::FORBIDDEN);
 
     let cases = [
-        (json!({"action": "approve", "corrections": {"subjects": [{"code": "fisica", "final_grade": 7}]}}), "corrections.subjects[0].code"),
-        (json!({"action": "approve", "corrections": {"subjects": [{"code": "historia", "terms": [{"term": 2, "grade": 11}]}]}}), "corrections.subjects[0].terms[0].grade"),
-        (json!({"action": "approve", "corrections": {"subjects": [{"code": "historia", "terms": [{"term": 2, "grade": "seis"}]}]}}), "corrections.subjects[0].terms[0].grade"),
-        (json!({"action": "approve", "corrections": {"subjects": [{"code": "historia", "terms": [{"term": 7, "grade": 6}]}]}}), "corrections.subjects[0].terms[0].term"),
-        (json!({"action": "approve", "corrections": {"subjects": [{"code": "historia", "attendance_pct": 130}]}}), "corrections.subjects[0].attendance_pct"),
-        (json!({"action": "approve", "corrections": {"subjects": [{"code": "historia", "status": "talvez"}]}}), "corrections.subjects[0].status"),
-        (json!({"action": "approve", "corrections": {"subjects": [{"code": "historia", "name": "Matemática"}]}}), "corrections.subjects[0].name"),
-        (json!({"action": "approve", "corrections": {"subjects": [{"code": "historia", "remove": true, "final_grade": 5}]}}), "corrections.subjects[0].remove"),
-        (json!({"action": "approve", "corrections": {"subjects": [{"code": "historia"}, {"code": "historia", "final_grade": 5}]}}), "corrections.subjects[1].code"),
-        (json!({"action": "approve", "corrections": {"student": {"birth_date": "31/02/2012"}}}), "corrections.student.birth_date"),
-        (json!({"action": "approve", "corrections": {"student": {"name": "  "}}}), "corrections.student.name"),
-        (json!({"action": "approve", "corrections": {"school": {"cnpj": "11.222.333/0001-82"}}}), "corrections.school.cnpj"),
-        (json!({"action": "approve", "corrections": {"school": {"cnpj": "11222333"}}}), "corrections.school.cnpj"),
-        (json!({"action": "approve", "corrections": {"year": 1500}}), "corrections.year"),
-        (json!({"action": "approve", "note": "x".repeat(2001)}), "note"),
+        (
+            json!({"action": "approve", "corrections": {"subjects": [{"code": "fisica", "final_grade": 7}]}}),
+            "corrections.subjects[0].code",
+        ),
+        (
+            json!({"action": "approve", "corrections": {"subjects": [{"code": "historia", "terms": [{"term": 2, "grade": 11}]}]}}),
+            "corrections.subjects[0].terms[0].grade",
+        ),
+        (
+            json!({"action": "approve", "corrections": {"subjects": [{"code": "historia", "terms": [{"term": 2, "grade": "seis"}]}]}}),
+            "corrections.subjects[0].terms[0].grade",
+        ),
+        (
+            json!({"action": "approve", "corrections": {"subjects": [{"code": "historia", "terms": [{"term": 7, "grade": 6}]}]}}),
+            "corrections.subjects[0].terms[0].term",
+        ),
+        (
+            json!({"action": "approve", "corrections": {"subjects": [{"code": "historia", "attendance_pct": 130}]}}),
+            "corrections.subjects[0].attendance_pct",
+        ),
+        (
+            json!({"action": "approve", "corrections": {"subjects": [{"code": "historia", "status": "talvez"}]}}),
+            "corrections.subjects[0].status",
+        ),
+        (
+            json!({"action": "approve", "corrections": {"subjects": [{"code": "historia", "name": "Matemática"}]}}),
+            "corrections.subjects[0].name",
+        ),
+        (
+            json!({"action": "approve", "corrections": {"subjects": [{"code": "historia", "remove": true, "final_grade": 5}]}}),
+            "corrections.subjects[0].remove",
+        ),
+        (
+            json!({"action": "approve", "corrections": {"subjects": [{"code": "historia"}, {"code": "historia", "final_grade": 5}]}}),
+            "corrections.subjects[1].code",
+        ),
+        (
+            json!({"action": "approve", "corrections": {"student": {"birth_date": "31/02/2012"}}}),
+            "corrections.student.birth_date",
+        ),
+        (
+            json!({"action": "approve", "corrections": {"student": {"name": "  "}}}),
+            "corrections.student.name",
+        ),
+        (
+            json!({"action": "approve", "corrections": {"school": {"cnpj": "11.222.333/0001-82"}}}),
+            "corrections.school.cnpj",
+        ),
+        (
+            json!({"action": "approve", "corrections": {"school": {"cnpj": "11222333"}}}),
+            "corrections.school.cnpj",
+        ),
+        (
+            json!({"action": "approve", "corrections": {"year": 1500}}),
+            "corrections.year",
+        ),
+        (
+            json!({"action": "approve", "note": "x".repeat(2001)}),
+            "note",
+        ),
     ];
     for (body, field) in cases {
         let (s, answer) = review(&c, &c.a.key, id, body.clone()).await;
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body} → {answer}");
         assert_eq!(answer["details"]["field"], field, "{body} → {answer}");
-        assert!(answer["message"].as_str().unwrap().starts_with(field), "{answer}");
+        assert!(
+            answer["message"].as_str().unwrap().starts_with(field),
+            "{answer}"
+        );
     }
     // Unknown shapes are refused by the JSON extractor with their path.
     for body in [
@@ -390,7 +557,10 @@ async fn bad_reviews_name_the_field_and_write_nothing(pool: sqlx::PgPool) {
     let off = held(&c, c.a.id, &off).await;
     let (s, answer) = review(&c, &c.a.key, off, json!({"action": "approve"})).await;
     assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{answer}");
-    assert_eq!(answer["details"]["field"], "draft.subjects[0].terms[0].grade");
+    assert_eq!(
+        answer["details"]["field"],
+        "draft.subjects[0].terms[0].grade"
+    );
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
@@ -404,7 +574,13 @@ async fn two_approvals_at_once_write_once(pool: sqlx::PgPool) {
     );
     let mut codes = [one.0, two.0];
     codes.sort();
-    assert_eq!(codes, [StatusCode::OK, StatusCode::CONFLICT], "{} / {}", one.1, two.1);
+    assert_eq!(
+        codes,
+        [StatusCode::OK, StatusCode::CONFLICT],
+        "{} / {}",
+        one.1,
+        two.1
+    );
     assert_eq!(audit_count(&c, "document_approve", id).await, 1);
     assert_eq!(grades(&c, c.a.id).await.len(), 15);
     assert_eq!(c.state.engine.counts("alerts").await.unwrap().queued, 1);
@@ -418,37 +594,97 @@ async fn console_review_queue_shows_reasons_and_its_form_approves(pool: sqlx::Pg
     let (cookie, csrf) = login(&c.app).await;
     let a = c.a.id;
 
-    let q = raw(&c.app, console::get(&format!("/console/documents/review?tenant={a}"), Some(&cookie))).await;
+    let q = raw(
+        &c.app,
+        console::get(
+            &format!("/console/documents/review?tenant={a}"),
+            Some(&cookie),
+        ),
+    )
+    .await;
     assert_eq!(q.status, StatusCode::OK);
     assert!(q.body.contains("boletim-maria.pdf"), "{}", q.body);
     assert!(q.body.contains("subjects[2].terms[1].grade"));
-    assert!(q.body.contains(&format!("/console/documents/{id}/review?tenant={a}")));
+    assert!(q
+        .body
+        .contains(&format!("/console/documents/{id}/review?tenant={a}")));
     // Documents page links to it.
-    let d = raw(&c.app, console::get(&format!("/console/documents?tenant={a}&status=needs_review"), Some(&cookie))).await;
-    assert!(d.body.contains(&format!(r#"id="review-{id}""#)), "{}", d.body);
+    let d = raw(
+        &c.app,
+        console::get(
+            &format!("/console/documents?tenant={a}&status=needs_review"),
+            Some(&cookie),
+        ),
+    )
+    .await;
+    assert!(
+        d.body.contains(&format!(r#"id="review-{id}""#)),
+        "{}",
+        d.body
+    );
 
-    let page = raw(&c.app, console::get(&format!("/console/documents/{id}/review?tenant={a}"), Some(&cookie))).await;
+    let page = raw(
+        &c.app,
+        console::get(
+            &format!("/console/documents/{id}/review?tenant={a}"),
+            Some(&cookie),
+        ),
+    )
+    .await;
     assert_eq!(page.status, StatusCode::OK);
     // The doubted cell is highlighted with its reason; the others are not.
-    let cell = page.body.split("<input").find(|i| i.contains(r#"name="s.b.2.term.2""#)).unwrap();
-    assert!(cell.contains(r#"class="doubt""#) && cell.contains("OCR confidence 41"), "{cell}");
+    let cell = page
+        .body
+        .split("<input")
+        .find(|i| i.contains(r#"name="s.b.2.term.2""#))
+        .unwrap();
+    assert!(
+        cell.contains(r#"class="doubt""#) && cell.contains("OCR confidence 41"),
+        "{cell}"
+    );
     assert!(cell.contains(r#"value="4,5""#), "{cell}");
-    let other = page.body.split("<input").find(|i| i.contains(r#"name="s.b.0.term.1""#)).unwrap();
+    let other = page
+        .body
+        .split("<input")
+        .find(|i| i.contains(r#"name="s.b.0.term.1""#))
+        .unwrap();
     assert!(!other.contains("doubt"), "{other}");
 
     let uri = format!("/console/documents/{id}/review");
     let tenant = a.to_string();
     // Without the session's CSRF token: refused, nothing written.
-    let r = raw(&c.app, post_form(&uri, Some(&cookie), &[("tenant", &tenant), ("action", "approve")])).await;
+    let r = raw(
+        &c.app,
+        post_form(
+            &uri,
+            Some(&cookie),
+            &[("tenant", &tenant), ("action", "approve")],
+        ),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::FORBIDDEN);
     // A grade off the scale: 422 page naming the field.
     let r = raw(
         &c.app,
-        post_form(&uri, Some(&cookie), &[("csrf", &csrf), ("tenant", &tenant), ("action", "approve"), ("s.b.2.code", "historia"), ("s.b.2.term.2", "60")]),
+        post_form(
+            &uri,
+            Some(&cookie),
+            &[
+                ("csrf", &csrf),
+                ("tenant", &tenant),
+                ("action", "approve"),
+                ("s.b.2.code", "historia"),
+                ("s.b.2.term.2", "60"),
+            ],
+        ),
     )
     .await;
     assert_eq!(r.status, StatusCode::UNPROCESSABLE_ENTITY);
-    assert!(r.body.contains("corrections.subjects[0].terms[0].grade"), "{}", r.body);
+    assert!(
+        r.body.contains("corrections.subjects[0].terms[0].grade"),
+        "{}",
+        r.body
+    );
     assert_eq!(status(&c, a, id).await, "needs_review");
 
     // The form as a browser posts it: unchanged fields too; only 2º bim changed.
@@ -461,7 +697,10 @@ async fn console_review_queue_shows_reasons_and_its_form_approves(pool: sqlx::Pg
         ("note".into(), "conferido".into()),
         ("action".into(), "approve".into()),
     ];
-    for (i, code) in ["matematica", "lingua-portuguesa", "historia"].iter().enumerate() {
+    for (i, code) in ["matematica", "lingua-portuguesa", "historia"]
+        .iter()
+        .enumerate()
+    {
         form.push((format!("s.b.{i}.code"), code.to_string()));
     }
     form.push(("s.b.0.term.1".into(), "7,5".into()));
@@ -473,25 +712,43 @@ async fn console_review_queue_shows_reasons_and_its_form_approves(pool: sqlx::Pg
     let to = r.headers.get("location").unwrap().to_str().unwrap();
     assert!(to.contains("1%20field"), "{to}");
     assert_eq!(status(&c, a, id).await, "succeeded");
-    let hist: Vec<(i16, f64)> = grades(&c, a).await.into_iter().filter(|r| r.0 == "historia").map(|r| (r.1, r.2)).collect();
+    let hist: Vec<(i16, f64)> = grades(&c, a)
+        .await
+        .into_iter()
+        .filter(|r| r.0 == "historia")
+        .map(|r| (r.1, r.2))
+        .collect();
     assert_eq!(hist, [(0, 5.3), (1, 5.0), (2, 6.0), (3, 4.5), (4, 5.5)]);
     let doc = sql::get(&c.pool, a, id).await.unwrap().unwrap();
     assert_eq!(doc.reviewed_by.as_deref(), Some("ops:ops@tarefa.dev"));
-    let actor: String = sqlx::query_scalar("select actor from audit_log where action = 'document_approve' and target = $1")
-        .bind(id.to_string())
-        .fetch_one(&c.pool)
-        .await
-        .unwrap();
+    let actor: String = sqlx::query_scalar(
+        "select actor from audit_log where action = 'document_approve' and target = $1",
+    )
+    .bind(id.to_string())
+    .fetch_one(&c.pool)
+    .await
+    .unwrap();
     assert_eq!(actor, "ops:ops@tarefa.dev");
 
     // The page of a reviewed document offers no form any more.
-    let page = raw(&c.app, console::get(&format!("/console/documents/{id}/review?tenant={a}"), Some(&cookie))).await;
+    let page = raw(
+        &c.app,
+        console::get(
+            &format!("/console/documents/{id}/review?tenant={a}"),
+            Some(&cookie),
+        ),
+    )
+    .await;
     assert!(page.body.contains(r#"id="not-held""#) && !page.body.contains(r#"id="approve""#));
     // Reject from the console on another held document.
     let other = held(&c, a, &draft(Some("2024000222"))).await;
     let r = raw(
         &c.app,
-        post_form(&format!("/console/documents/{other}/review"), Some(&cookie), &[("csrf", &csrf), ("tenant", &tenant), ("action", "reject")]),
+        post_form(
+            &format!("/console/documents/{other}/review"),
+            Some(&cookie),
+            &[("csrf", &csrf), ("tenant", &tenant), ("action", "reject")],
+        ),
     )
     .await;
     assert_eq!(r.status, StatusCode::SEE_OTHER, "{}", r.body);

@@ -34,7 +34,8 @@ pub fn run(args: &[String]) -> i32 {
             Ok((extraction, texts)) => {
                 if let Some(max) = page_text {
                     let texts = cap_chars(texts, max);
-                    if let Ok(line) = serde_json::to_string(&serde_json::json!({ "page_text": texts }))
+                    if let Ok(line) =
+                        serde_json::to_string(&serde_json::json!({ "page_text": texts }))
                     {
                         println!("{line}");
                     }

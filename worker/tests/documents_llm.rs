@@ -38,15 +38,23 @@ impl Bed {
     async fn new(pool: PgPool) -> Bed {
         let t = Fleet::new(|_| {}).await;
         let tenant = Uuid::now_v7();
-        sqlx::query("insert into tenants (id, name, slug) values ($1, 'Escola Monteiro Lobato', $2)")
-            .bind(tenant)
-            .bind(format!("monteiro-{}", tenant.simple()))
-            .execute(&pool)
-            .await
-            .unwrap();
+        sqlx::query(
+            "insert into tenants (id, name, slug) values ($1, 'Escola Monteiro Lobato', $2)",
+        )
+        .bind(tenant)
+        .bind(format!("monteiro-{}", tenant.simple()))
+        .execute(&pool)
+        .await
+        .unwrap();
         let blobs = tempfile::tempdir().unwrap();
         let store = BlobStore::Local(blobs.path().to_path_buf());
-        Bed { t, pool, tenant, blobs, store }
+        Bed {
+            t,
+            pool,
+            tenant,
+            blobs,
+            store,
+        }
     }
 
     async fn submit(&self, bytes: Vec<u8>) -> (Uuid, String) {
@@ -58,9 +66,16 @@ impl Bed {
             student_id: None,
             doc_type: None,
         };
-        let sub = intake::create(&self.pool, &self.t.engine, &self.store, self.tenant, &sha, upload)
-            .await
-            .unwrap();
+        let sub = intake::create(
+            &self.pool,
+            &self.t.engine,
+            &self.store,
+            self.tenant,
+            &sha,
+            upload,
+        )
+        .await
+        .unwrap();
         assert!(sub.created && sub.queued);
         (sub.document.id, sub.job_id)
     }
@@ -71,7 +86,10 @@ impl Bed {
             .t
             .spec("documents", 1)
             .env("TAREFA__DATABASE__URL", db_url(&self.pool))
-            .env("TAREFA__DOCUMENTS__BLOB_DIR", self.blobs.path().to_str().unwrap())
+            .env(
+                "TAREFA__DOCUMENTS__BLOB_DIR",
+                self.blobs.path().to_str().unwrap(),
+            )
             .env("TAREFA__DOCUMENTS__OCR", "false")
             .env("TAREFA_TEST_LLM_KEY", "chave-de-teste");
         for (k, v) in llm {
@@ -81,10 +99,21 @@ impl Bed {
     }
 
     /// Submits `pdf`, waits for its job; returns the document.
-    async fn run(&self, pdf: Vec<u8>, worker: &WorkerProc) -> (sql::Document, jobs::engine::JobInfo) {
+    async fn run(
+        &self,
+        pdf: Vec<u8>,
+        worker: &WorkerProc,
+    ) -> (sql::Document, jobs::engine::JobInfo) {
         let (id, job) = self.submit(pdf).await;
-        let info = self.t.wait_final("documents", std::slice::from_ref(&job)).await.remove(0);
-        let doc = sql::get(&self.pool, self.tenant, id).await.unwrap().unwrap();
+        let info = self
+            .t
+            .wait_final("documents", std::slice::from_ref(&job))
+            .await
+            .remove(0);
+        let doc = sql::get(&self.pool, self.tenant, id)
+            .await
+            .unwrap()
+            .unwrap();
         assert!(
             matches!(info.status, JobStatus::Succeeded | JobStatus::Dead),
             "{info:?}\n{}",
@@ -108,7 +137,10 @@ fn llm_env(provider: &str, base: String) -> Vec<(&'static str, String)> {
         ("TAREFA__DOCUMENTS__LLM__PROVIDER", provider.into()),
         ("TAREFA__DOCUMENTS__LLM__BASE_URL", base),
         ("TAREFA__DOCUMENTS__LLM__MODEL", "modelo-teste".into()),
-        ("TAREFA__DOCUMENTS__LLM__API_KEY_ENV", "TAREFA_TEST_LLM_KEY".into()),
+        (
+            "TAREFA__DOCUMENTS__LLM__API_KEY_ENV",
+            "TAREFA_TEST_LLM_KEY".into(),
+        ),
         ("TAREFA__DOCUMENTS__LLM__TIMEOUT_SECS", "1".into()),
     ]
 }
@@ -117,18 +149,37 @@ fn llm_env(provider: &str, base: String) -> Vec<(&'static str, String)> {
 fn nameless(registration: &str) -> Vec<u8> {
     let mut page: Vec<(f32, f32, f32, String)> = vec![
         (50.0, 780.0, 14.0, "ESCOLA MUNICIPAL MONTEIRO LOBATO".into()),
-        (50.0, 750.0, 12.0, "BOLETIM ESCOLAR - ANO LETIVO 2024".into()),
+        (
+            50.0,
+            750.0,
+            12.0,
+            "BOLETIM ESCOLAR - ANO LETIVO 2024".into(),
+        ),
         (350.0, 725.0, 10.0, format!("Matrícula: {registration}")),
     ];
     let cols = [50.0, 180.0, 225.0, 270.0, 315.0, 360.0];
-    let header = ["Disciplina", "1º Bim", "2º Bim", "3º Bim", "4º Bim", "Média"];
+    let header = [
+        "Disciplina",
+        "1º Bim",
+        "2º Bim",
+        "3º Bim",
+        "4º Bim",
+        "Média",
+    ];
     let mut y = 680.0;
     for (x, h) in cols.iter().zip(header) {
         page.push((*x, y, 9.0, h.into()));
     }
     for r in &pdfs::ROWS {
         y -= 20.0;
-        let values = [r.name, r.terms[0], r.terms[1], r.terms[2], r.terms[3], r.final_grade];
+        let values = [
+            r.name,
+            r.terms[0],
+            r.terms[1],
+            r.terms[2],
+            r.terms[3],
+            r.final_grade,
+        ];
         for (x, v) in cols.iter().zip(values) {
             page.push((*x, y, 10.0, v.into()));
         }
@@ -139,8 +190,18 @@ fn nameless(registration: &str) -> Vec<u8> {
 /// A readable page with no subject and no grade (the rules: `no_grades`).
 fn gradeless(n: u32) -> Vec<u8> {
     pdfs::pdf(&[vec![
-        (50.0, 780.0, 14.0, "ESCOLA MUNICIPAL MONTEIRO LOBATO".to_string()),
-        (50.0, 750.0, 10.0, format!("Arquivo da secretaria, folha {n}")),
+        (
+            50.0,
+            780.0,
+            14.0,
+            "ESCOLA MUNICIPAL MONTEIRO LOBATO".to_string(),
+        ),
+        (
+            50.0,
+            750.0,
+            10.0,
+            format!("Arquivo da secretaria, folha {n}"),
+        ),
     ]])
 }
 
@@ -180,7 +241,13 @@ async fn openai_fallback_drafts_are_held_and_provider_faults_keep_the_rules_resu
 
     // Valid: held with the LLM's draft, marked, the rules' draft beside it.
     let (doc, _) = bed.run(nameless("2024000111"), &w).await;
-    assert_eq!(doc.status, "needs_review", "{:?}\n{}", doc.error_message, w.log_text());
+    assert_eq!(
+        doc.status,
+        "needs_review",
+        "{:?}\n{}",
+        doc.error_message,
+        w.log_text()
+    );
     let r = doc.result.clone().unwrap();
     assert_eq!(r["source"], "llm");
     assert_eq!(r["llm"]["used"], true);
@@ -189,7 +256,10 @@ async fn openai_fallback_drafts_are_held_and_provider_faults_keep_the_rules_resu
     assert_eq!(r["subjects"][0]["terms"][1]["grade"], 8.0);
     let fields = reason_fields(&r);
     assert_eq!(fields[0], "source", "{fields:?}");
-    assert!(fields.contains(&"student.name".to_string()), "the invented name is flagged: {fields:?}");
+    assert!(
+        fields.contains(&"student.name".to_string()),
+        "the invented name is flagged: {fields:?}"
+    );
     assert!(r["rules_draft"]["student"]["name"].is_null());
     assert_eq!(bed.grades().await, 0);
     let reqs = fake.requests();
@@ -199,7 +269,10 @@ async fn openai_fallback_drafts_are_held_and_provider_faults_keep_the_rules_resu
     assert_eq!(reqs[0].body["model"], "modelo-teste");
     assert_eq!(reqs[0].body["response_format"]["type"], "json_object");
     let sent = reqs[0].body["messages"][1]["content"].as_str().unwrap();
-    assert!(sent.contains("Matemática") && sent.contains("2024000111"), "{sent}");
+    assert!(
+        sent.contains("Matemática") && sent.contains("2024000111"),
+        "{sent}"
+    );
 
     // Each fault: the rules' draft held as read, the reason kept, one call each.
     let faults = [
@@ -238,23 +311,45 @@ async fn gemini_fallback_reads_what_the_rules_found_nothing_in(pool: PgPool) {
     assert_eq!(info.status, JobStatus::Dead, "{info:?}");
     assert_eq!(doc.status, "failed");
     assert_eq!(doc.error_code.as_deref(), Some("no_grades"));
-    assert!(doc.error_message.as_deref().unwrap().contains("LLM fallback: the provider answered HTTP 429"), "{:?}", doc.error_message);
+    assert!(
+        doc.error_message
+            .as_deref()
+            .unwrap()
+            .contains("LLM fallback: the provider answered HTTP 429"),
+        "{:?}",
+        doc.error_message
+    );
 
     // no_grades, a valid answer: held with the LLM's draft (it invented
     // every value: the page has none, and each is flagged).
     fake.set(LlmBehaviour::Valid(answer("2024000333")));
     let (doc, _) = bed.run(gradeless(2), &w).await;
-    assert_eq!(doc.status, "needs_review", "{:?}\n{}", doc.error_message, w.log_text());
+    assert_eq!(
+        doc.status,
+        "needs_review",
+        "{:?}\n{}",
+        doc.error_message,
+        w.log_text()
+    );
     let r = doc.result.unwrap();
     assert_eq!(r["source"], "llm");
     let fields = reason_fields(&r);
-    assert!(fields.contains(&"subjects[0].terms[0].grade".to_string()), "{fields:?}");
+    assert!(
+        fields.contains(&"subjects[0].terms[0].grade".to_string()),
+        "{fields:?}"
+    );
     let reqs = fake.requests();
     assert_eq!(reqs.len(), 2);
     assert_eq!(reqs[1].path, "/v1beta/models/modelo-teste:generateContent");
     assert_eq!(reqs[1].auth.as_deref(), Some("chave-de-teste"));
-    assert_eq!(reqs[1].body["generationConfig"]["responseMimeType"], "application/json");
-    assert!(reqs[1].body["contents"][0]["parts"][0]["text"].as_str().unwrap().contains("MONTEIRO LOBATO"));
+    assert_eq!(
+        reqs[1].body["generationConfig"]["responseMimeType"],
+        "application/json"
+    );
+    assert!(reqs[1].body["contents"][0]["parts"][0]["text"]
+        .as_str()
+        .unwrap()
+        .contains("MONTEIRO LOBATO"));
     assert_eq!(bed.grades().await, 0);
 
     // A clean boletim never asks the LLM: it is accepted by the rules.
@@ -272,7 +367,10 @@ async fn the_fallback_is_off_by_default_and_makes_no_call(pool: PgPool) {
     // The fake's address is configured, but `enabled` keeps its default (false).
     let mut w = bed.worker(&[
         ("TAREFA__DOCUMENTS__LLM__BASE_URL", fake.openai_base()),
-        ("TAREFA__DOCUMENTS__LLM__API_KEY_ENV", "TAREFA_TEST_LLM_KEY".into()),
+        (
+            "TAREFA__DOCUMENTS__LLM__API_KEY_ENV",
+            "TAREFA_TEST_LLM_KEY".into(),
+        ),
     ]);
     let (doc, _) = bed.run(nameless("2024000111"), &w).await;
     assert_eq!(doc.status, "needs_review");

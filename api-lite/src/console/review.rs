@@ -6,29 +6,23 @@
 //! or reject. The form is turned into the same corrections as the JSON API
 //! takes (only the fields whose value changed) and goes through the same
 //! `routes::document_review::run` (transaction, records, `alerts.evaluate`,
-//! audit row as `ops:<email>`), after the CSRF check.
+//! audit row as `ops:<email>`), after the CSRF check: [`super::review_form`].
 
 use std::collections::{BTreeMap, BTreeSet};
 
-use axum::body::Bytes;
 use axum::extract::{Path, Query, State};
 use axum::http::StatusCode;
-use axum::response::{IntoResponse, Redirect, Response};
+use axum::response::{IntoResponse, Response};
 use serde::Deserialize;
 use uuid::Uuid;
 
 use documents::{Extraction, SubjectResult};
-use jobs::kinds::documents::review::{
-    Action, Corrections, Number, ReviewError, ReviewRequest, SchoolFix, StudentFix, SubjectFix,
-    TermFix,
-};
 use jobs::kinds::documents::sql;
 
 use super::html::{self, csrf_field, esc, q};
 use super::pages::unavailable;
-use super::session::{check_csrf, field, form, Ops};
+use super::session::Ops;
 use super::tenant;
-use crate::routes::document_review;
 use crate::state::AppState;
 
 /// Held documents per page.
@@ -46,11 +40,7 @@ fn reasons(x: &Extraction) -> BTreeMap<String, Vec<String>> {
     jobs::kinds::documents::review::reasons_by_field(x)
 }
 
-pub async fn queue(
-    State(st): State<AppState>,
-    ops: Ops,
-    Query(f): Query<QueueQuery>,
-) -> Response {
+pub async fn queue(State(st): State<AppState>, ops: Ops, Query(f): Query<QueueQuery>) -> Response {
     let choice = match tenant::choose(&st, f.tenant.as_deref()).await {
         Ok(c) => c,
         Err(r) => return r,
@@ -114,7 +104,14 @@ pub async fn queue(
     } else {
         html::table(
             "review-queue",
-            &["read at (UTC)", "file", "student", "source", "held because", ""],
+            &[
+                "read at (UTC)",
+                "file",
+                "student",
+                "source",
+                "held because",
+                "",
+            ],
             &rows,
         )
     };
@@ -149,7 +146,7 @@ fn num(v: Option<f64>) -> String {
 }
 
 /// ISO → dd/mm/aaaa.
-fn br_date(iso: Option<&str>) -> String {
+pub(super) fn br_date(iso: Option<&str>) -> String {
     iso.and_then(|d| chrono::NaiveDate::parse_from_str(d, "%Y-%m-%d").ok())
         .map(|d| d.format("%d/%m/%Y").to_string())
         .unwrap_or_default()
@@ -157,7 +154,13 @@ fn br_date(iso: Option<&str>) -> String {
 
 /// An input, highlighted (class `doubt`, the reasons as its title) when
 /// `path` — or, for a cell, its subject — was a reason.
-fn input(name: &str, value: &str, why: &BTreeMap<String, Vec<String>>, paths: &[String], size: u8) -> String {
+fn input(
+    name: &str,
+    value: &str,
+    why: &BTreeMap<String, Vec<String>>,
+    paths: &[String],
+    size: u8,
+) -> String {
     let msgs: Vec<&str> = paths
         .iter()
         .filter_map(|p| why.get(p))
@@ -167,7 +170,10 @@ fn input(name: &str, value: &str, why: &BTreeMap<String, Vec<String>>, paths: &[
     let (cls, title) = if msgs.is_empty() {
         ("", String::new())
     } else {
-        (r#" class="doubt""#, format!(r#" title="{}""#, esc(&msgs.join("; "))))
+        (
+            r#" class="doubt""#,
+            format!(r#" title="{}""#, esc(&msgs.join("; "))),
+        )
     };
     format!(
         r#"<input name="{}" id="{}" value="{}" size="{size}"{cls}{title}>"#,
@@ -184,7 +190,10 @@ fn subject_rows(
     subjects: &[SubjectResult],
     why: &BTreeMap<String, Vec<String>>,
 ) -> (Vec<String>, Vec<Vec<String>>) {
-    let terms: BTreeSet<u8> = subjects.iter().flat_map(|s| s.terms.iter().map(|x| x.term)).collect();
+    let terms: BTreeSet<u8> = subjects
+        .iter()
+        .flat_map(|s| s.terms.iter().map(|x| x.term))
+        .collect();
     let mut head = vec!["code".to_string(), "subject".to_string()];
     head.extend(terms.iter().map(|n| format!("term {n}")));
     head.extend(["média", "faltas", "frequência %", "situação", "drop"].map(String::from));
@@ -200,7 +209,13 @@ fn subject_rows(
                     esc(&s.code),
                     esc(&s.code)
                 ),
-                input(&format!("{n}.name"), &s.name, why, &[format!("{at}.name"), format!("{at}.code"), at.clone()], 22),
+                input(
+                    &format!("{n}.name"),
+                    &s.name,
+                    why,
+                    &[format!("{at}.name"), format!("{at}.code"), at.clone()],
+                    22,
+                ),
             ];
             for term in &terms {
                 let k = s.terms.iter().position(|x| x.term == *term);
@@ -211,7 +226,13 @@ fn subject_rows(
                 }
                 row.push(input(&format!("{n}.term.{term}"), &num(g), why, &paths, 4));
             }
-            row.push(input(&format!("{n}.final_grade"), &num(s.final_grade), why, &[format!("{at}.final_grade"), at.clone()], 4));
+            row.push(input(
+                &format!("{n}.final_grade"),
+                &num(s.final_grade),
+                why,
+                &[format!("{at}.final_grade"), at.clone()],
+                4,
+            ));
             row.push(input(
                 &format!("{n}.absences"),
                 &s.absences.map(|a| a.to_string()).unwrap_or_default(),
@@ -219,9 +240,23 @@ fn subject_rows(
                 &[format!("{at}.absences")],
                 3,
             ));
-            row.push(input(&format!("{n}.attendance_pct"), &num(s.attendance_pct), why, &[format!("{at}.attendance_pct")], 4));
-            row.push(input(&format!("{n}.status"), s.status.as_deref().unwrap_or(""), why, &[format!("{at}.status")], 10));
-            row.push(format!(r#"<input type="checkbox" name="{n}.remove" id="{n}.remove" value="1">"#));
+            row.push(input(
+                &format!("{n}.attendance_pct"),
+                &num(s.attendance_pct),
+                why,
+                &[format!("{at}.attendance_pct")],
+                4,
+            ));
+            row.push(input(
+                &format!("{n}.status"),
+                s.status.as_deref().unwrap_or(""),
+                why,
+                &[format!("{at}.status")],
+                10,
+            ));
+            row.push(format!(
+                r#"<input type="checkbox" name="{n}.remove" id="{n}.remove" value="1">"#
+            ));
             row
         })
         .collect();
@@ -248,23 +283,95 @@ pub async fn page(
         .clone()
         .and_then(|r| serde_json::from_value::<Extraction>(r).ok())
     else {
-        return html::error_page(StatusCode::CONFLICT, &format!("the document is {} and has no draft", doc.status));
+        return html::error_page(
+            StatusCode::CONFLICT,
+            &format!("the document is {} and has no draft", doc.status),
+        );
     };
     let why = reasons(&x);
     let reasons_list: String = x
         .review_reasons
         .iter()
-        .map(|w| format!("<li><code>{}</code>: {}</li>", esc(&w.field), esc(&w.message)))
+        .map(|w| {
+            format!(
+                "<li><code>{}</code>: {}</li>",
+                esc(&w.field),
+                esc(&w.message)
+            )
+        })
         .collect();
     let held = doc.status == "needs_review";
     let header_rows = vec![
-        vec!["student name".into(), input("student.name", x.student.name.as_deref().unwrap_or(""), &why, &["student.name".into()], 40)],
-        vec!["matrícula".into(), input("student.registration", x.student.registration.as_deref().unwrap_or(""), &why, &["student.registration".into()], 20)],
-        vec!["birth date (dd/mm/aaaa)".into(), input("student.birth_date", &br_date(x.student.birth_date.as_deref()), &why, &["student.birth_date".into()], 10)],
-        vec!["class".into(), input("student.class_name", x.student.class_name.as_deref().unwrap_or(""), &why, &["student.class_name".into()], 20)],
-        vec!["school".into(), input("school.name", x.school.name.as_deref().unwrap_or(""), &why, &["school.name".into()], 40)],
-        vec!["CNPJ".into(), input("school.cnpj", x.school.cnpj.as_deref().unwrap_or(""), &why, &["school.cnpj".into()], 18)],
-        vec!["year".into(), input("year", &x.year.map(|y| y.to_string()).unwrap_or_default(), &why, &["year".into()], 4)],
+        vec![
+            "student name".into(),
+            input(
+                "student.name",
+                x.student.name.as_deref().unwrap_or(""),
+                &why,
+                &["student.name".into()],
+                40,
+            ),
+        ],
+        vec![
+            "matrícula".into(),
+            input(
+                "student.registration",
+                x.student.registration.as_deref().unwrap_or(""),
+                &why,
+                &["student.registration".into()],
+                20,
+            ),
+        ],
+        vec![
+            "birth date (dd/mm/aaaa)".into(),
+            input(
+                "student.birth_date",
+                &br_date(x.student.birth_date.as_deref()),
+                &why,
+                &["student.birth_date".into()],
+                10,
+            ),
+        ],
+        vec![
+            "class".into(),
+            input(
+                "student.class_name",
+                x.student.class_name.as_deref().unwrap_or(""),
+                &why,
+                &["student.class_name".into()],
+                20,
+            ),
+        ],
+        vec![
+            "school".into(),
+            input(
+                "school.name",
+                x.school.name.as_deref().unwrap_or(""),
+                &why,
+                &["school.name".into()],
+                40,
+            ),
+        ],
+        vec![
+            "CNPJ".into(),
+            input(
+                "school.cnpj",
+                x.school.cnpj.as_deref().unwrap_or(""),
+                &why,
+                &["school.cnpj".into()],
+                18,
+            ),
+        ],
+        vec![
+            "year".into(),
+            input(
+                "year",
+                &x.year.map(|y| y.to_string()).unwrap_or_default(),
+                &why,
+                &["year".into()],
+                4,
+            ),
+        ],
     ];
     let mut tables = String::new();
     if !x.subjects.is_empty() {
@@ -273,11 +380,19 @@ pub async fn page(
         tables.push_str(&html::table("subjects", &head, &rows));
     }
     for (y, year) in x.years.iter().enumerate() {
-        let (head, rows) = subject_rows(&y.to_string(), &format!("years[{y}].subjects"), &year.subjects, &why);
+        let (head, rows) = subject_rows(
+            &y.to_string(),
+            &format!("years[{y}].subjects"),
+            &year.subjects,
+            &why,
+        );
         let head: Vec<&str> = head.iter().map(String::as_str).collect();
         tables.push_str(&format!(
             "<h3>{}</h3>{}",
-            esc(&year.year.map(|y| y.to_string()).unwrap_or_else(|| "year ?".into())),
+            esc(&year
+                .year
+                .map(|y| y.to_string())
+                .unwrap_or_else(|| "year ?".into())),
             html::table(&format!("years-{y}"), &head, &rows)
         ));
     }
@@ -292,7 +407,10 @@ pub async fn page(
 <p><button name="action" value="approve" id="approve">Approve (write the records)</button> <button name="action" value="reject" id="reject">Reject (write nothing)</button></p>"#
             .to_string()
     } else {
-        format!(r#"<p class="hint" id="not-held">This document is {}: it can no longer be reviewed.</p>"#, esc(&doc.status))
+        format!(
+            r#"<p class="hint" id="not-held">This document is {}: it can no longer be reviewed.</p>"#,
+            esc(&doc.status)
+        )
     };
     let body = format!(
         r#"<p><a href="/console/documents/review?tenant={tq}">← review queue</a></p>
@@ -305,199 +423,12 @@ pub async fn page(
         file = esc(&doc.filename),
         status = esc(&doc.status),
         method = esc(doc.method.as_deref().unwrap_or("?")),
-        conf = doc.confidence.map(|c| format!("{c:.0}")).unwrap_or_default(),
+        conf = doc
+            .confidence
+            .map(|c| format!("{c:.0}"))
+            .unwrap_or_default(),
         csrf = csrf_field(&ops.csrf),
         header = html::table("header", &["field", "value"], &header_rows),
     );
     html::page("Review document", Some(&ops), &body)
-}
-
-/// The form's text for `name`, trimmed.
-fn text<'a>(f: &'a [(String, String)], name: &str) -> Option<&'a str> {
-    field(f, name).map(str::trim)
-}
-
-/// A changed text field: `None` = unchanged, `Some(None)` = cleared.
-fn text_fix(f: &[(String, String)], name: &str, current: Option<&str>) -> Option<Option<String>> {
-    let v = text(f, name)?;
-    let cur = current.unwrap_or("").trim();
-    match (v.is_empty(), v == cur) {
-        (_, true) => None,
-        (true, false) => Some(None),
-        (false, false) => Some(Some(v.to_string())),
-    }
-}
-
-/// A changed number: compared as numbers, so `8,50` is `8.5`; text that is
-/// not a number is passed on for the validator to name.
-fn num_fix(f: &[(String, String)], name: &str, current: Option<f64>) -> Option<Option<Number>> {
-    let v = text(f, name)?;
-    if v.is_empty() {
-        return current.map(|_| None);
-    }
-    match documents::normalize::number(v) {
-        Some(n) if Some(n) == current => None,
-        Some(n) => Some(Some(Number::Value(n))),
-        None => Some(Some(Number::Text(v.to_string()))),
-    }
-}
-
-fn subject_fixes(f: &[(String, String)], t: &str, year: Option<i32>, subjects: &[SubjectResult]) -> Vec<SubjectFix> {
-    let mut out = Vec::new();
-    for (i, s) in subjects.iter().enumerate() {
-        let n = format!("s.{t}.{i}");
-        // The code the form was drawn with; a redrawn draft is matched by it.
-        let Some(code) = text(f, &format!("{n}.code")).filter(|c| !c.is_empty()) else {
-            continue;
-        };
-        let mut fix = SubjectFix {
-            code: code.to_string(),
-            year,
-            ..SubjectFix::default()
-        };
-        if text(f, &format!("{n}.remove")).is_some() {
-            fix.remove = true;
-            out.push(fix);
-            continue;
-        }
-        if let Some(v) = text(f, &format!("{n}.name")) {
-            if !v.is_empty() && v != s.name {
-                fix.name = Some(v.to_string());
-            }
-        }
-        let terms: BTreeSet<u8> = subjects.iter().flat_map(|s| s.terms.iter().map(|x| x.term)).collect();
-        for term in terms {
-            let cur = s.terms.iter().find(|x| x.term == term).and_then(|x| x.grade);
-            if let Some(g) = num_fix(f, &format!("{n}.term.{term}"), cur) {
-                fix.terms.push(TermFix { term, grade: g });
-            }
-        }
-        fix.final_grade = num_fix(f, &format!("{n}.final_grade"), s.final_grade);
-        fix.attendance_pct = num_fix(f, &format!("{n}.attendance_pct"), s.attendance_pct);
-        if let Some(v) = text(f, &format!("{n}.absences")) {
-            let cur = s.absences.map(|a| a.to_string()).unwrap_or_default();
-            if v != cur {
-                fix.absences = Some(if v.is_empty() { None } else { v.parse().ok().or(Some(u32::MAX)) });
-            }
-        }
-        fix.status = text_fix(f, &format!("{n}.status"), s.status.as_deref());
-        let changed = fix.name.is_some()
-            || !fix.terms.is_empty()
-            || fix.final_grade.is_some()
-            || fix.attendance_pct.is_some()
-            || fix.absences.is_some()
-            || fix.status.is_some();
-        if changed {
-            out.push(fix);
-        }
-    }
-    out
-}
-
-/// The form's changes against the draft, as the API's corrections.
-pub fn corrections(f: &[(String, String)], x: &Extraction) -> Corrections {
-    let student = StudentFix {
-        name: text_fix(f, "student.name", x.student.name.as_deref()),
-        registration: text_fix(f, "student.registration", x.student.registration.as_deref()),
-        birth_date: text_fix(
-            f,
-            "student.birth_date",
-            Some(br_date(x.student.birth_date.as_deref()).as_str()),
-        ),
-        class_name: text_fix(f, "student.class_name", x.student.class_name.as_deref()),
-    };
-    let school = SchoolFix {
-        name: text_fix(f, "school.name", x.school.name.as_deref()),
-        cnpj: text_fix(f, "school.cnpj", x.school.cnpj.as_deref()),
-    };
-    let any_student = student.name.is_some()
-        || student.registration.is_some()
-        || student.birth_date.is_some()
-        || student.class_name.is_some();
-    let any_school = school.name.is_some() || school.cnpj.is_some();
-    let year = text(f, "year")
-        .filter(|y| !y.is_empty() && Some(*y) != x.year.map(|y| y.to_string()).as_deref())
-        .map(|y| y.parse().unwrap_or(-1));
-    let mut subjects = subject_fixes(f, "b", None, &x.subjects);
-    for (i, y) in x.years.iter().enumerate() {
-        subjects.extend(subject_fixes(f, &i.to_string(), y.year, &y.subjects));
-    }
-    Corrections {
-        student: any_student.then_some(student),
-        school: any_school.then_some(school),
-        year,
-        subjects,
-    }
-}
-
-pub async fn submit(
-    State(st): State<AppState>,
-    ops: Ops,
-    Path(id): Path<Uuid>,
-    body: Bytes,
-) -> Response {
-    let f = form(&body);
-    if let Err(r) = check_csrf(&ops, &f) {
-        return r.into_response();
-    }
-    let tenant = match tenant::posted(field(&f, "tenant")) {
-        Ok(t) => t,
-        Err(r) => return r.into_response(),
-    };
-    let action = match field(&f, "action") {
-        Some("approve") => Action::Approve,
-        Some("reject") => Action::Reject,
-        _ => return html::error_page(StatusCode::BAD_REQUEST, "action must be approve or reject"),
-    };
-    let doc = match sql::get(&st.pool, tenant, id).await {
-        Ok(Some(d)) => d,
-        Ok(None) => return html::error_page(StatusCode::NOT_FOUND, "no such document"),
-        Err(e) => return unavailable(e),
-    };
-    let draft: Option<Extraction> = doc.result.clone().and_then(|r| serde_json::from_value(r).ok());
-    let corrections = match (action, &draft) {
-        (Action::Approve, Some(x)) => {
-            let c = corrections(&f, x);
-            let empty = c.student.is_none() && c.school.is_none() && c.year.is_none() && c.subjects.is_empty();
-            (!empty).then_some(c)
-        }
-        _ => None,
-    };
-    let note = text(&f, "note").filter(|n| !n.is_empty()).map(str::to_string);
-    let req = ReviewRequest {
-        action,
-        corrections,
-        note,
-    };
-    match document_review::run(&st, tenant, id, &req, &ops.actor(), None).await {
-        Ok(done) => {
-            let verb = match action {
-                Action::Approve => "approved",
-                Action::Reject => "rejected",
-            };
-            Redirect::to(&format!(
-                "/console/documents/review?tenant={tenant}&done={}",
-                q(&format!("{} {verb} ({} field(s) corrected)", doc.filename, done.changes.len()))
-            ))
-            .into_response()
-        }
-        Err(ReviewError::NotFound(_)) => html::error_page(StatusCode::NOT_FOUND, "no such document"),
-        Err(ReviewError::NotHeld { status }) => html::error_page(
-            StatusCode::CONFLICT,
-            &format!("the document is {status}; only a needs_review document can be reviewed"),
-        ),
-        Err(ReviewError::Invalid(errors)) => {
-            let list: String = errors
-                .iter()
-                .map(|e| format!("<li><code>{}</code>: {}</li>", esc(&e.field), esc(&e.message)))
-                .collect();
-            let body = format!(
-                r#"<p class="error">Nothing was written. Fix these and try again:</p><ul id="errors">{list}</ul><p><a id="back" href="/console/documents/{id}/review?tenant={tenant}">← back to the document</a></p>"#
-            );
-            let mut res = html::page("Review refused", Some(&ops), &body);
-            *res.status_mut() = StatusCode::UNPROCESSABLE_ENTITY;
-            res
-        }
-        Err(ReviewError::Db(e)) => unavailable(e),
-    }
 }

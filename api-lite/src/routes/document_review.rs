@@ -35,9 +35,18 @@ pub fn router() -> Router<AppState> {
 #[derive(OpenApi)]
 #[openapi(
     paths(review_document),
-    components(schemas(ReviewAnswer, review::ReviewRequest, review::Action, review::Corrections,
-        review::StudentFix, review::SchoolFix, review::SubjectFix, review::TermFix,
-        review::Change, review::FieldError))
+    components(schemas(
+        ReviewAnswer,
+        review::ReviewRequest,
+        review::Action,
+        review::Corrections,
+        review::StudentFix,
+        review::SchoolFix,
+        review::SubjectFix,
+        review::TermFix,
+        review::Change,
+        review::FieldError
+    ))
 )]
 pub struct DocumentReviewApi;
 
@@ -134,7 +143,9 @@ pub async fn run(
     Ok(ReviewAnswer {
         document: done.document.into(),
         changes: done.changes,
-        records: done.records.map(|r| serde_json::to_value(r).unwrap_or_default()),
+        records: done
+            .records
+            .map(|r| serde_json::to_value(r).unwrap_or_default()),
         follow_up,
     })
 }

@@ -141,7 +141,11 @@ async fn openai(
     match b {
         LlmBehaviour::Hang => hang().await,
         LlmBehaviour::Status(code) => {
-            let kind = if code == 429 { "rate_limit_exceeded" } else { "server_error" };
+            let kind = if code == 429 {
+                "rate_limit_exceeded"
+            } else {
+                "server_error"
+            };
             let mut res = (
                 status_of(code),
                 Json(json!({"error": {"message": "fake provider error", "type": kind, "code": kind}})),

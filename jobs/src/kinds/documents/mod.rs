@@ -327,15 +327,21 @@ async fn process(id: Uuid, ctx: &JobContext) -> Result<serde_json::Value, JobErr
             Ok(mut draft) => {
                 tracing::info!(job_id = %ctx.id, document_id = %id, reasons = draft.review_reasons.len(), "LLM fallback proposed a draft; held for review");
                 draft.document_id = ex.document_id.clone();
-                draft.review_reasons.insert(0, llm::always_review(&settings.llm));
+                draft
+                    .review_reasons
+                    .insert(0, llm::always_review(&settings.llm));
                 reasons = draft.review_reasons.clone();
                 rules_draft = Some(std::mem::replace(&mut ex, draft));
                 no_grades = None;
-                llm_note = Some(json!({ "used": true, "provider": settings.llm.provider, "model": settings.llm.model }));
+                llm_note = Some(
+                    json!({ "used": true, "provider": settings.llm.provider, "model": settings.llm.model }),
+                );
             }
             Err(why) => {
                 tracing::warn!(job_id = %ctx.id, document_id = %id, error = %why, "LLM fallback unusable; the rules' result stands");
-                llm_note = Some(json!({ "used": false, "provider": settings.llm.provider, "model": settings.llm.model, "error": why }));
+                llm_note = Some(
+                    json!({ "used": false, "provider": settings.llm.provider, "model": settings.llm.model, "error": why }),
+                );
             }
         }
     }

@@ -10,7 +10,9 @@
 use serde::Deserialize;
 
 use documents::normalize::{self, fold, is_known_subject};
-use documents::{DocType, Extraction, School, Student, SubjectResult, TermGrade, Warning, YearRecord};
+use documents::{
+    DocType, Extraction, School, Student, SubjectResult, TermGrade, Warning, YearRecord,
+};
 
 /// Subjects in one table (a boletim, or one year of a histórico).
 pub const MAX_SUBJECTS: usize = 80;

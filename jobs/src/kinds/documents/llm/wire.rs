@@ -94,10 +94,7 @@ pub async fn ask(s: &LlmSettings, key: &str, page_text: &str) -> Result<String, 
             Ok(Some(c)) => {
                 bytes.extend_from_slice(&c);
                 if bytes.len() > s.max_response_bytes {
-                    return Err(format!(
-                        "answer larger than {} bytes",
-                        s.max_response_bytes
-                    ));
+                    return Err(format!("answer larger than {} bytes", s.max_response_bytes));
                 }
             }
             Ok(None) => break,
