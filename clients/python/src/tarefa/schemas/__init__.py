@@ -30,6 +30,11 @@ class AckBody(BaseModel):
     )
 
 
+class Action(Enum):
+    approve = 'approve'
+    reject = 'reject'
+
+
 class ActualRow(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -233,6 +238,14 @@ class CellError(BaseModel):
     )
     message: str
     value: str | None = None
+
+
+class Change(BaseModel):
+    field: str = Field(
+        ..., description='Path in the result (`subjects[1].terms[0].grade`).'
+    )
+    from_: Any = Field(..., alias='from')
+    to: Any
 
 
 class ChannelBody(BaseModel):
@@ -494,6 +507,11 @@ class EventSettings(BaseModel):
         None,
         description='Event types delivered to the webhook channel: `booking.created`, `booking.*`, `reminder.sent`, `reminder.failed`, `*`.',
     )
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
 
 
 class Frequency(Enum):
@@ -1209,6 +1227,17 @@ class School(BaseModel):
     name: str | None = None
 
 
+class SchoolFix(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    cnpj: str | None = Field(
+        None,
+        description='14 digits with valid check digits; `.`, `/`, `-` allowed (`98.765.432/0001-10`).',
+    )
+    name: str | None = None
+
+
 class Scope(Enum):
     subject = 'subject'
     overall = 'overall'
@@ -1257,6 +1286,19 @@ class Student(BaseModel):
     class_name: str | None = None
     name: str | None = None
     registration: str | None = Field(None, description='Matrícula.')
+
+
+class StudentFix(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    birth_date: str | None = Field(None, description='`dd/mm/aaaa` or `aaaa-mm-dd`.')
+    class_name: str | None = None
+    name: str | None = None
+    registration: str | None = Field(
+        None,
+        description='Matrícula: the student the records are written to (when the upload had no `student_id`).',
+    )
 
 
 class StudentRow(BaseModel):
@@ -1343,6 +1385,17 @@ class TemplateSpec(BaseModel):
         None,
         description='Every variable the template may use; anything else is refused now.',
     )
+
+
+class TermFix(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    grade: float | None = Field(
+        None,
+        description='On the tenant\'s scale; a number or `"8,5"`; `null` = no grade for this term.',
+    )
+    term: conint(ge=0) = Field(..., description='1-6.')
 
 
 class TermGrade(BaseModel):
@@ -1740,6 +1793,34 @@ class SeriesReport(BaseModel):
     warnings: list[str]
 
 
+class SubjectFix(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    absences: conint(ge=0) | None = Field(None, description='Faltas.')
+    attendance_pct: float | None = Field(None, description='Frequência, 0-100.')
+    code: str = Field(
+        ..., description="The subject's code in the draft (`matematica`)."
+    )
+    final_grade: float | None = Field(None, description='Média / final grade.')
+    name: str | None = Field(
+        None,
+        description="The subject's real name (`Matemática`); its code follows (lexicon slug).",
+    )
+    remove: bool | None = Field(
+        None, description='Drop this subject: nothing of it is written.'
+    )
+    status: str | None = Field(
+        None,
+        description='Situação (`aprovado`, `reprovado`, `recuperação`, `cursando`, ...).',
+    )
+    terms: list[TermFix] | None = None
+    year: int | None = Field(
+        None,
+        description='Histórico: the school year of the table the subject is in (needed\nwhen the code is in more than one year).',
+    )
+
+
 class SubjectResult(BaseModel):
     absences: conint(ge=0) | None = None
     attendance_pct: float | None = Field(None, description='0-100.')
@@ -1776,6 +1857,16 @@ class YearRecord(BaseModel):
     year: int | None = None
 
 
+class Corrections(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    school: SchoolFix | None = None
+    student: StudentFix | None = None
+    subjects: list[SubjectFix] | None = None
+    year: int | None = Field(None, description="The boletim's school year.")
+
+
 class Extraction(BaseModel):
     confidence: float = Field(..., description="0-100: mean of the pages' confidence.")
     doc_type: DocType
@@ -1807,6 +1898,17 @@ class Extraction(BaseModel):
     )
 
 
+class ReviewRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    action: Action
+    corrections: Corrections | None = None
+    note: str | None = Field(
+        None, description='Why (kept in the trail), at most 2,000 characters.'
+    )
+
+
 class DocumentView(BaseModel):
     attempts: int = Field(..., description='Extraction runs so far.')
     confidence: float | None = None
@@ -1825,13 +1927,40 @@ class DocumentView(BaseModel):
         description='The student whose academic records were written from this document.',
     )
     result: Extraction | None = None
+    review: dict[str, Any] | None = Field(
+        None,
+        description='After `POST /v1/documents/{id}/review`: action, by, at, note, the\ncorrections, each field changed (`changes[]`: field, from, to), the\nreasons the draft was held for, and the draft as the reader left it.',
+    )
+    reviewed_at: AwareDatetime | None = None
+    reviewed_by: str | None = Field(
+        None, description='`tenant:<id>` (API) or `ops:<email>` (console).'
+    )
     sha256: str
     size_bytes: int
     status: str = Field(
-        ..., description='queued | processing | succeeded | failed | needs_review'
+        ...,
+        description='queued | processing | succeeded | failed | needs_review | rejected',
     )
     student_id: UUID | None = Field(None, description="The upload's hints.")
     updated_at: AwareDatetime
+
+
+class ReviewAnswer(BaseModel):
+    changes: list[Change] = Field(
+        ...,
+        description='Fields the corrections changed (`subjects[1].terms[term 2].grade`: from, to).',
+    )
+    document: DocumentView = Field(
+        ...,
+        description='The document after the review: `succeeded` (approve) or `rejected`.',
+    )
+    follow_up: dict[str, Any] | None = Field(
+        None, description='Approve: the `alerts.evaluate` job queued for the student.'
+    )
+    records: dict[str, Any] | None = Field(
+        None,
+        description='Approve: what was written (student, subjects, grades, attendance, skipped).',
+    )
 
 
 class DocumentList(BaseModel):
