@@ -55,6 +55,7 @@ pub fn spec(registry: &Registry) -> Value {
     api.merge(routes::alert_rules::AlertRulesApi::openapi());
     api.merge(routes::alerts::AlertsApi::openapi());
     api.merge(routes::documents::DocumentsApi::openapi());
+    api.merge(routes::document_review::DocumentReviewApi::openapi());
     api.merge(routes::payments::PaymentsApi::openapi());
     api.merge(routes::campaigns::CampaignsApi::openapi());
     api.merge(routes::reports::ReportsApi::openapi());

@@ -4,14 +4,25 @@
 //! fails only that job. Exit status 0 for a result *or* an extraction error
 //! (both are answers); 2 for bad usage.
 
-use crate::{extract, DocType, ExtractError, ExtractOutput, Options};
+use crate::{extract_with_text, DocType, ExtractError, ExtractOutput, Options};
 
 const USAGE: &str = "usage: worker extract [--max-pages N] [--max-inflated-bytes N] [--no-ocr] \
-[--languages por+eng] [--dpi 300] [--grade-scale-max 10] [--doc-type boletim|historico] <path>";
+[--languages por+eng] [--dpi 300] [--grade-scale-max 10] [--doc-type boletim|historico] \
+[--page-text N] <path>";
 
 /// Runs the subcommand; `args` exclude the program and the subcommand names.
+/// `--page-text N` (the LLM fallback's input) first prints one line
+/// `{"page_text": [...]}` with each page's text, at most N chars in all, when
+/// the extraction gives a result; the result stays the last line.
 pub fn run(args: &[String]) -> i32 {
-    let (opts, path) = match parse_args(args) {
+    let (page_text, args) = match page_text_flag(args) {
+        Ok(split) => split,
+        Err(msg) => {
+            eprintln!("worker extract: {msg}\n{USAGE}");
+            return 2;
+        }
+    };
+    let (opts, path) = match parse_args(&args) {
         Ok(parsed) => parsed,
         Err(msg) => {
             eprintln!("worker extract: {msg}\n{USAGE}");
@@ -19,8 +30,18 @@ pub fn run(args: &[String]) -> i32 {
         }
     };
     let output = match std::fs::read(&path) {
-        Ok(bytes) => match extract(&bytes, &opts) {
-            Ok(extraction) => ExtractOutput::Ok(Box::new(extraction)),
+        Ok(bytes) => match extract_with_text(&bytes, &opts) {
+            Ok((extraction, texts)) => {
+                if let Some(max) = page_text {
+                    let texts = cap_chars(texts, max);
+                    if let Ok(line) =
+                        serde_json::to_string(&serde_json::json!({ "page_text": texts }))
+                    {
+                        println!("{line}");
+                    }
+                }
+                ExtractOutput::Ok(Box::new(extraction))
+            }
             Err(e) => ExtractOutput::Error(e),
         },
         Err(e) => ExtractOutput::Error(ExtractError::new(
@@ -36,6 +57,37 @@ pub fn run(args: &[String]) -> i32 {
         ),
     }
     0
+}
+
+/// Takes `--page-text N` out of `args` (it is not an extraction option).
+fn page_text_flag(args: &[String]) -> Result<(Option<usize>, Vec<String>), String> {
+    let mut rest = Vec::new();
+    let mut max = None;
+    let mut it = args.iter();
+    while let Some(a) = it.next() {
+        if a == "--page-text" {
+            let v = it.next().ok_or("--page-text needs a value")?;
+            max = Some(number("--page-text", v)?);
+        } else if let Some(v) = a.strip_prefix("--page-text=") {
+            max = Some(number("--page-text", v)?);
+        } else {
+            rest.push(a.clone());
+        }
+    }
+    Ok((max, rest))
+}
+
+/// The pages' texts, cut so that together they hold at most `max` chars.
+pub fn cap_chars(texts: Vec<String>, max: usize) -> Vec<String> {
+    let mut left = max;
+    texts
+        .into_iter()
+        .map(|t| {
+            let kept: String = t.chars().take(left).collect();
+            left -= kept.chars().count();
+            kept
+        })
+        .collect()
 }
 
 /// Flags to [`Options`], plus the one positional path.
@@ -120,5 +172,17 @@ mod tests {
         assert!(parse_args(&args("--max-pages x f.pdf")).is_err());
         assert!(parse_args(&args("")).is_err());
         assert_eq!(run(&args("--doc-type nope f.pdf")), 2);
+        assert_eq!(run(&args("--page-text x f.pdf")), 2);
+    }
+
+    #[test]
+    fn page_text_is_taken_out_and_capped() {
+        let (max, rest) = page_text_flag(&args("--no-ocr --page-text 5 f.pdf")).unwrap();
+        assert_eq!((max, rest), (Some(5), args("--no-ocr f.pdf")));
+        let (max, _) = page_text_flag(&args("--page-text=7 f.pdf")).unwrap();
+        assert_eq!(max, Some(7));
+        let texts = vec!["Matemática".to_string(), "História".to_string()];
+        assert_eq!(cap_chars(texts.clone(), 12), ["Matemática", "Hi"]);
+        assert_eq!(cap_chars(texts, 4), ["Mate", ""]);
     }
 }

@@ -38,6 +38,16 @@ pub(crate) struct PageRead {
 
 /// Extracts one PDF. Blocking (OCR takes seconds a page); never panics.
 pub fn extract(bytes: &[u8], opts: &Options) -> Result<Extraction, ExtractError> {
+    extract_with_text(bytes, opts).map(|(x, _)| x)
+}
+
+/// [`extract`], plus the text of every page as it was read (text layer or
+/// OCR) — what the optional LLM fallback is given (`worker extract
+/// --page-text N`). One reading of the file serves both.
+pub fn extract_with_text(
+    bytes: &[u8],
+    opts: &Options,
+) -> Result<(Extraction, Vec<String>), ExtractError> {
     catch_unwind(AssertUnwindSafe(|| extract_inner(bytes, opts))).unwrap_or_else(|_| {
         Err(ExtractError::new(
             "internal",
@@ -157,7 +167,7 @@ fn read_pages(bytes: &[u8], opts: &Options) -> Result<(Vec<PageRead>, Option<Ocr
     Ok((reads, Some(ocr)))
 }
 
-fn extract_inner(bytes: &[u8], opts: &Options) -> Result<Extraction, ExtractError> {
+fn extract_inner(bytes: &[u8], opts: &Options) -> Result<(Extraction, Vec<String>), ExtractError> {
     let (pages, ocr) = read_pages(bytes, opts)?;
     let lines: Vec<Line> = pages.iter().flat_map(|p| p.lines.iter().cloned()).collect();
     let all_text = pages
@@ -165,6 +175,7 @@ fn extract_inner(bytes: &[u8], opts: &Options) -> Result<Extraction, ExtractErro
         .map(|p| p.text.as_str())
         .collect::<Vec<_>>()
         .join("\n");
+    let page_text: Vec<String> = pages.iter().map(|p| p.text.clone()).collect();
     let mut parsed = parse::parse(&lines, opts.doc_type);
     let mut warnings = Vec::new();
     if let Some(mut ocr) = ocr {
@@ -233,7 +244,7 @@ fn extract_inner(bytes: &[u8], opts: &Options) -> Result<Extraction, ExtractErro
     crate::classify::gate(&x, &all_text)?;
     x.review_reasons = crate::review::assess(&x, opts.grade_scale_max);
     x.needs_review = !x.review_reasons.is_empty();
-    Ok(x)
+    Ok((x, page_text))
 }
 
 /// Step 4: for every table row read from an OCR'd page, OCR each numeric

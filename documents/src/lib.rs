@@ -7,6 +7,9 @@
 //! - [`options`]: what a caller may tune (limits, OCR, languages, scale).
 //! - [`review`]: precision first — whether a result may be written to the
 //!   records as it is or must wait for a person (`needs_review`).
+//! - [`validate`]: ranges, média vs terms, CNPJ check digits, as warnings;
+//!   without features too, so the job can check a reviewer's corrections and
+//!   an LLM's answer with the same rules.
 //! - [`normalize`]: pt-BR values and subject names to canonical ones (the
 //!   `ptbr` crate's rules plus the subject list); without features too, so
 //!   `jobs` can build an extraction result by hand.
@@ -18,7 +21,7 @@
 //!   - `ocr`: render (hayro, pdftoppm fallback), orientation, deskew, Tesseract,
 //!     grade cells one by one;
 //!   - `parse`: lines → student, school, subjects and years, with
-//!     [`normalize`]; `validate` (ranges, média, CNPJ);
+//!     [`normalize`];
 //!   - `classify`: `not_a_transcript` for invoices, receipts, contracts and
 //!     anything without a grade grid of curriculum subjects.
 //!
@@ -46,7 +49,7 @@ pub mod cli;
 #[cfg(feature = "extract")]
 mod extract;
 #[cfg(feature = "extract")]
-pub use extract::{extract, page_texts};
+pub use extract::{extract, extract_with_text, page_texts};
 #[cfg(feature = "extract")]
 mod layout;
 #[cfg(feature = "extract")]
@@ -55,5 +58,4 @@ mod ocr;
 pub mod parse;
 #[cfg(feature = "extract")]
 mod text;
-#[cfg(feature = "extract")]
 pub mod validate;

@@ -24,12 +24,13 @@ use crate::audit;
 use crate::state::AppState;
 
 /// The document statuses (`documents.status`), and `all`.
-pub const STATUSES: [&str; 6] = [
+pub const STATUSES: [&str; 7] = [
     "failed",
     "needs_review",
     "queued",
     "processing",
     "succeeded",
+    "rejected",
     "all",
 ];
 /// Documents per page.
@@ -109,6 +110,16 @@ pub async fn documents(
                 esc(status),
                 d.id
             );
+            let reextract = if d.status == "needs_review" {
+                format!(
+                    r#"<a id="review-{}" href="/console/documents/{}/review?tenant={}">Review →</a> {reextract}"#,
+                    d.id,
+                    d.id,
+                    q(&tenant_param)
+                )
+            } else {
+                reextract
+            };
             vec![
                 html::utc(Some(d.created_at)),
                 format!("{}<br>{}", esc(&d.filename), d.id),
@@ -154,7 +165,7 @@ pub async fn documents(
         _ => String::new(),
     };
     let body = format!(
-        r#"{}<p class="hint">Re-extract queues a new extraction of the stored file (as <code>?reextract=true</code> does); the old result stays until the new one replaces it.</p>{filters}{}{table}{next}"#,
+        r#"{}<p class="hint"><a id="review-queue" href="/console/documents/review?{keep}">Review queue</a>: held documents (<code>needs_review</code>) to correct, approve or reject.</p><p class="hint">Re-extract queues a new extraction of the stored file (as <code>?reextract=true</code> does); the old result stays until the new one replaces it.</p>{filters}{}{table}{next}"#,
         html::flash(f.done.as_deref()),
         html::tabs("/console/documents", &keep, &STATUSES, status)
     );

@@ -9,6 +9,8 @@
 //! - [`actions`]: bulk retry/cancel/delete, pause/resume.
 //! - Per tenant ([`tenant`]: the `?tenant=` choice): [`outbox`] (notification rows by
 //!   status, `unknown` first), [`documents`] (failed ones with their reason, re-extract),
+//!   [`review`] (the held documents' queue; a draft as a form), [`review_form`] (its
+//!   corrections posted: approve or reject),
 //!   [`alerts`] (by rule and status, ack), [`payments`] (by status, `needs_review` first), [`campaigns`] (progress, rates, ETA;
 //!   pause/resume/cancel), [`reports`] (by status, progress, errors), [`forecasting`] (datasets
 //!   and models with their training progress).
@@ -33,6 +35,8 @@ pub mod outbox;
 pub mod pages;
 pub mod payments;
 pub mod reports;
+pub mod review;
+pub mod review_form;
 pub mod session;
 pub mod tenant;
 pub mod users;
@@ -75,6 +79,11 @@ pub fn router() -> Router<AppState> {
         .route(
             "/console/documents/{id}/reextract",
             post(documents::reextract),
+        )
+        .route("/console/documents/review", get(review::queue))
+        .route(
+            "/console/documents/{id}/review",
+            get(review::page).post(review_form::submit),
         )
         .route("/console/alerts", get(alerts::alerts))
         .route("/console/alerts/{id}/ack", post(alerts::ack))

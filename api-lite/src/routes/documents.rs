@@ -90,7 +90,7 @@ pub struct DocumentError {
 #[derive(Debug, Serialize, ToSchema)]
 pub struct DocumentView {
     pub document_id: Uuid,
-    /// queued | processing | succeeded | failed | needs_review
+    /// queued | processing | succeeded | failed | needs_review | rejected
     pub status: String,
     pub filename: String,
     pub content_type: String,
@@ -116,6 +116,14 @@ pub struct DocumentView {
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
     pub extracted_at: Option<DateTime<Utc>>,
+    /// After `POST /v1/documents/{id}/review`: action, by, at, note, the
+    /// corrections, each field changed (`changes[]`: field, from, to), the
+    /// reasons the draft was held for, and the draft as the reader left it.
+    #[schema(value_type = Option<Object>)]
+    pub review: Option<serde_json::Value>,
+    /// `tenant:<id>` (API) or `ops:<email>` (console).
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<DateTime<Utc>>,
 }
 
 impl From<Document> for DocumentView {
@@ -147,6 +155,9 @@ impl From<Document> for DocumentView {
             created_at: d.created_at,
             updated_at: d.updated_at,
             extracted_at: d.extracted_at,
+            review: d.review,
+            reviewed_by: d.reviewed_by,
+            reviewed_at: d.reviewed_at,
         }
     }
 }
@@ -168,7 +179,7 @@ pub struct UploadQuery {
 #[derive(Debug, Deserialize, IntoParams)]
 #[into_params(parameter_in = Query)]
 pub struct ListQuery {
-    /// queued | processing | succeeded | failed | needs_review
+    /// queued | processing | succeeded | failed | needs_review | rejected
     pub status: Option<String>,
     /// A document id from the previous page (`next_before`): only older ones.
     pub before: Option<Uuid>,
@@ -176,12 +187,13 @@ pub struct ListQuery {
     pub limit: Option<i64>,
 }
 
-const STATUSES: [&str; 5] = [
+const STATUSES: [&str; 6] = [
     "queued",
     "processing",
     "succeeded",
     "failed",
     "needs_review",
+    "rejected",
 ];
 const DOC_TYPES: [&str; 2] = ["boletim", "historico"];
 

@@ -10,6 +10,7 @@ pub mod audit;
 pub mod batch;
 pub mod callbacks;
 pub mod campaigns;
+pub mod document_review;
 pub mod documents;
 pub mod event_rules;
 pub mod events;
@@ -53,6 +54,7 @@ pub fn router(state: AppState) -> Router {
         .merge(alert_rules::router())
         .merge(alerts::router())
         .merge(documents::router())
+        .merge(document_review::router())
         .merge(payments::router())
         .merge(campaigns::router(&state.settings))
         .merge(events::router())

@@ -7,12 +7,15 @@
 //! - [`database_url`], [`test_settings`] (settings on a prefix, short leases),
 //!   [`create_tenant`] (a tenant with a unique slug).
 //! - A real SMTP server ([`smtp::SmtpSink`]) and local provider fakes
-//!   ([`providers::Providers`]); a Stripe fake for payments ([`stripe::StripeFake`]).
+//!   ([`providers::Providers`]); a Stripe fake for payments ([`stripe::StripeFake`]);
+//!   an LLM fake (OpenAI and Gemini wire formats) for the documents'
+//!   structuring fallback ([`llm::LlmFake`]).
 //! - [`Bed`]: a tenant in the test's database wired to both, on its own Redis
 //!   prefix, with settings pointing every provider base URL at the fakes and
 //!   the SSRF allowlist at 127.0.0.1; it serves queues in-process with the
 //!   builtin kinds ([`Bed::worker`]) and runs a kind by hand ([`Bed::ctx`]).
 
+pub mod llm;
 pub mod providers;
 pub mod smtp;
 pub mod stripe;

@@ -496,6 +496,28 @@ class Documents(_Resource):
     def get(self, id: str) -> ApiObject:
         return self._call("GET", f"/v1/documents/{_seg(id)}")
 
+    @operation("POST", "/v1/documents/{id}/review")
+    def review(self, id: str, action: str, *, corrections: dict[str, Any] | None = None,
+               note: str | None = None) -> ApiObject:
+        """Approves (``action="approve"``, optionally with ``corrections``: a partial result,
+        subjects by ``code``) or rejects (``"reject"``) a document held in ``needs_review``.
+        Approval writes the academic records; a document not held is a 409."""
+        body: dict[str, Any] = {"action": action}
+        if corrections is not None:
+            body["corrections"] = corrections
+        if note is not None:
+            body["note"] = note
+        return self._call("POST", f"/v1/documents/{_seg(id)}/review", json=body)
+
+    def approve(self, id: str, *, corrections: dict[str, Any] | None = None,
+                note: str | None = None) -> ApiObject:
+        """``review(id, "approve", ...)``."""
+        return self.review(id, "approve", corrections=corrections, note=note)
+
+    def reject(self, id: str, *, note: str | None = None) -> ApiObject:
+        """``review(id, "reject", ...)``: final; nothing is written."""
+        return self.review(id, "reject", note=note)
+
 
 # ------------------------------------------------------------------ payments
 

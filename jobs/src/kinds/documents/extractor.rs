@@ -13,7 +13,8 @@
 //! 4. The one JSON line of stdout is an `ExtractOutput`: `ok` → the result,
 //!    `error` → the file's fault ([`RunError::Extract`]). Anything else — a
 //!    signal, a limit, a timeout, no JSON — is [`RunError::Crashed`] with a
-//!    code and a message naming the limit that was hit.
+//!    code and a message naming the limit that was hit. With `--page-text`
+//!    (the LLM fallback) the line before it holds each page's text.
 
 use std::os::unix::process::ExitStatusExt;
 use std::path::Path;
@@ -135,6 +136,12 @@ fn signal_name(sig: i32) -> String {
     }
 }
 
+/// The line `--page-text` adds before the result.
+#[derive(serde::Deserialize)]
+struct PageText {
+    page_text: Vec<String>,
+}
+
 /// Runs the extractor on `file`. Blocks only the calling task.
 pub async fn run(
     bin: &Path,
@@ -143,8 +150,32 @@ pub async fn run(
     limits: &Limits,
     cancel: &CancellationToken,
 ) -> Result<Extraction, RunError> {
+    run_with_text(bin, opts, file, limits, cancel, None)
+        .await
+        .map(|(x, _)| x)
+}
+
+/// [`run`]; with `page_text = Some(n)` also each page's text (at most `n`
+/// chars in all: `--page-text n`), for the LLM fallback. The extractor
+/// prints it on the line before the result; a missing or unreadable text
+/// line is an empty list, never a failure.
+pub async fn run_with_text(
+    bin: &Path,
+    opts: &Options,
+    file: &Path,
+    limits: &Limits,
+    cancel: &CancellationToken,
+    page_text: Option<usize>,
+) -> Result<(Extraction, Vec<String>), RunError> {
+    let mut argv = args(opts, file);
+    if let Some(n) = page_text {
+        let path = argv.pop().expect("args end with the file");
+        argv.push("--page-text".into());
+        argv.push(n.to_string().into());
+        argv.push(path);
+    }
     let mut cmd = tokio::process::Command::new(bin);
-    cmd.args(args(opts, file))
+    cmd.args(argv)
         .env("OMP_THREAD_LIMIT", "1")
         .stdin(Stdio::null())
         .stdout(Stdio::piped())
@@ -257,15 +288,17 @@ pub async fn run(
             message: format!("extractor printed more than {MAX_OUTPUT_BYTES} bytes"),
         });
     }
-    let line = String::from_utf8_lossy(&out);
-    let line = line
-        .lines()
-        .rev()
-        .find(|l| !l.trim().is_empty())
-        .unwrap_or("");
+    let text = String::from_utf8_lossy(&out);
+    let mut lines = text.lines().rev().filter(|l| !l.trim().is_empty());
+    let line = lines.next().unwrap_or("");
+    let texts = lines
+        .next()
+        .and_then(|l| serde_json::from_str::<PageText>(l).ok())
+        .map(|p| p.page_text)
+        .unwrap_or_default();
     // Exit 2 (bad arguments) is a crash too: our bug, not the file's.
     match (status.code(), serde_json::from_str::<ExtractOutput>(line)) {
-        (Some(0), Ok(ExtractOutput::Ok(x))) => Ok(*x),
+        (Some(0), Ok(ExtractOutput::Ok(x))) => Ok((*x, texts)),
         (Some(0), Ok(ExtractOutput::Error(e))) => Err(RunError::Extract(e)),
         (code, _) => Err(RunError::Crashed {
             code: "crashed",

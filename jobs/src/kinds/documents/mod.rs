@@ -27,12 +27,23 @@
 //!    worth more worker time. Either way the reason, as `code: message`, is
 //!    on the job and on the document (`error_code`, `error_message`).
 //!
+//! 7. Optional LLM fallback (`[documents.llm]`, off by default): between 4
+//!    and 5, a result the rules would hold, or `no_grades`, is offered to an
+//!    LLM endpoint ([`llm`]); a usable answer becomes the draft, always held.
+//!
+//! After a hold, a person approves (optionally correcting fields) or rejects
+//! the draft ([`review`]); approval writes the records through the same
+//! [`records::upsert`] and queues the same follow-up ([`queue_alerts`]).
+//!
 //! Layout: `settings` (`[documents]`), `intake` (upload → blob, row, job),
-//! `extractor` (the subprocess), `records` (academic records), `sql`.
+//! `extractor` (the subprocess), `records` (academic records), `review`
+//! (approve/reject a held draft), `llm` (the fallback), `sql`.
 
 pub mod extractor;
 pub mod intake;
+pub mod llm;
 pub mod records;
+pub mod review;
 pub mod settings;
 pub mod sql;
 
@@ -125,10 +136,11 @@ fn extractor_bin(s: &DocumentsSettings) -> Result<PathBuf, Failure> {
         .map_err(|e| Failure::new("internal", format!("cannot find own executable: {e}"), true))
 }
 
+/// The rules' result and, when the LLM fallback is on, each page's text.
 async fn extract(
     doc: &Document,
     ctx: &JobContext,
-) -> Result<documents::Extraction, Result<Failure, JobError>> {
+) -> Result<(documents::Extraction, Vec<String>), Result<Failure, JobError>> {
     let s = &ctx.resources.settings.documents;
     let store = BlobStore::from_settings(s)
         .map_err(|e| Ok(Failure::new("blob_store", e.to_string(), true)))?;
@@ -155,7 +167,8 @@ async fn extract(
         memory_bytes: s.extractor_memory_mb * 1024 * 1024,
     };
     ctx.progress(10, "extracting").await;
-    let ex = extractor::run(&bin, &opts, file.path(), &limits, &ctx.cancel)
+    let page_text = s.llm.enabled.then_some(s.llm.max_chars);
+    let ex = extractor::run_with_text(&bin, &opts, file.path(), &limits, &ctx.cancel, page_text)
         .await
         .map_err(|e| match e {
             RunError::Extract(e) => Ok(Failure::new(&e.code, e.message, false)),
@@ -163,7 +176,6 @@ async fn extract(
             RunError::Start(m) => Ok(Failure::new("internal", m, true)),
             RunError::Cancelled => Err(JobError::Cancelled),
         })?;
-    check_has_grades(&ex).map_err(Ok)?;
     Ok(ex)
 }
 
@@ -189,31 +201,68 @@ fn check_has_grades(ex: &documents::Extraction) -> Result<(), Failure> {
     ))
 }
 
-/// Queues `alerts.evaluate` for `student` when this build has that kind.
-async fn follow_up(ctx: &JobContext, student: Uuid) -> Result<Option<serde_json::Value>, JobError> {
+/// Queues `alerts.evaluate` for `student` of `tenant` when this build has
+/// that kind: after an extraction's records are written, and after a
+/// reviewer's approval writes them ([`review`]). `idempotency_key` makes a
+/// retry queue nothing new. `Ok(None)`: the kind is not in this build.
+pub async fn queue_alerts(
+    engine: &crate::engine::Engine,
+    tenant: &str,
+    trace: Option<String>,
+    student: Uuid,
+    idempotency_key: String,
+) -> Result<Option<serde_json::Value>, crate::engine::EngineError> {
     let registry = Registry::builtin();
     let Some(kind) = registry.get(ALERTS_EVALUATE) else {
         return Ok(None);
     };
     let payload = json!({ "student_ids": [student] });
     if let Err(e) = kind.validate(&payload) {
-        tracing::warn!(job_id = %ctx.id, error = %e, "alerts.evaluate refuses our payload; not chained");
+        tracing::warn!(error = %e, "alerts.evaluate refuses our payload; not chained");
         return Ok(None);
     }
     let policy = kind.policy();
-    let mut job = ctx.child_job(policy.queue, ALERTS_EVALUATE, payload);
+    let mut job = crate::engine::NewJob::new(policy.queue, ALERTS_EVALUATE, tenant, payload);
+    job.trace = trace;
     job.max_attempts = policy.max_attempts;
     job.priority = policy.priority;
-    job.idempotency_key = Some(format!("{EXTRACT}:{}:alerts", ctx.id));
-    let pushed = ctx
-        .resources
-        .engine
-        .push(job)
-        .await
-        .map_err(|e| JobError::retryable(format!("queueing alerts.evaluate: {e}")))?;
+    job.idempotency_key = Some(idempotency_key);
+    let pushed = engine.push(job).await?;
     Ok(Some(
         json!({ "kind": ALERTS_EVALUATE, "queue": policy.queue, "job_id": pushed.id }),
     ))
+}
+
+async fn follow_up(ctx: &JobContext, student: Uuid) -> Result<Option<serde_json::Value>, JobError> {
+    queue_alerts(
+        &ctx.resources.engine,
+        &ctx.tenant,
+        ctx.traceparent_for_child(),
+        student,
+        format!("{EXTRACT}:{}:alerts", ctx.id),
+    )
+    .await
+    .map_err(|e| JobError::retryable(format!("queueing alerts.evaluate: {e}")))
+}
+
+/// Records `f` on the document and ends the run with it.
+async fn fail(
+    pg: &sqlx::PgPool,
+    id: Uuid,
+    ctx: &JobContext,
+    f: Failure,
+) -> Result<serde_json::Value, JobError> {
+    let last = !f.retryable || ctx.attempt >= ctx.max_attempts;
+    sql::fail(pg, id, &ctx.id, &f.code, &f.message, last)
+        .await
+        .map_err(|e| JobError::retryable(format!("postgres: {e}")))?;
+    tracing::warn!(job_id = %ctx.id, document_id = %id, code = %f.code, last, "document extraction failed");
+    let reason = format!("{}: {}", f.code, f.message);
+    Err(if f.retryable {
+        JobError::retryable(reason)
+    } else {
+        JobError::permanent(reason)
+    })
 }
 
 /// One run of `documents.extract` (steps in the module doc).
@@ -238,7 +287,7 @@ async fn process(id: Uuid, ctx: &JobContext) -> Result<serde_json::Value, JobErr
         };
     };
     tracing::info!(job_id = %ctx.id, tenant_id = %tenant, document_id = %id, attempt = ctx.attempt, "extracting document");
-    let mut ex = match extract(&doc, ctx).await {
+    let (mut ex, page_text) = match extract(&doc, ctx).await {
         Ok(ex) => ex,
         Err(Err(cancelled)) => {
             let r = sql::fail(&pg, id, &ctx.id, "cancelled", "the job was cancelled", true).await;
@@ -247,46 +296,75 @@ async fn process(id: Uuid, ctx: &JobContext) -> Result<serde_json::Value, JobErr
             }
             return Err(cancelled);
         }
-        Err(Ok(f)) => {
-            let last = !f.retryable || ctx.attempt >= ctx.max_attempts;
-            sql::fail(&pg, id, &ctx.id, &f.code, &f.message, last)
-                .await
-                .map_err(db)?;
-            tracing::warn!(job_id = %ctx.id, document_id = %id, code = %f.code, last, "document extraction failed");
-            let reason = format!("{}: {}", f.code, f.message);
-            return Err(if f.retryable {
-                JobError::retryable(reason)
-            } else {
-                JobError::permanent(reason)
-            });
-        }
+        Err(Ok(f)) => return fail(&pg, id, ctx, f).await,
     };
     ex.document_id = Some(id.to_string());
-    let result = serde_json::to_value(&ex)
-        .map_err(|e| JobError::permanent(format!("result does not serialise: {e}")))?;
     let method = serde_json::to_value(ex.method)
         .ok()
         .and_then(|m| m.as_str().map(str::to_string))
         .unwrap_or_else(|| "text".into());
-    let scale = ctx
-        .resources
-        .settings
-        .documents
-        .grade_scale_max_for(&ctx.tenant);
+    let settings = &ctx.resources.settings.documents;
+    let scale = settings.grade_scale_max_for(&ctx.tenant);
 
     // Precision first: the subprocess's own verdict plus the same checks
     // again here (a configured `extractor_bin` may be an older build).
+    let mut no_grades = check_has_grades(&ex).err();
     let mut reasons = ex.review_reasons.clone();
-    for r in documents::review::assess(&ex, scale) {
-        if !reasons.contains(&r) {
-            reasons.push(r);
+    if no_grades.is_none() {
+        for r in documents::review::assess(&ex, scale) {
+            if !reasons.contains(&r) {
+                reasons.push(r);
+            }
         }
     }
+    // The LLM fallback, when on, for what the rules would hold or found
+    // nothing in (see `llm`'s module doc); its draft is always held.
+    let mut llm_note = None;
+    let mut rules_draft = None;
+    if settings.llm.enabled && (no_grades.is_some() || !reasons.is_empty()) {
+        ctx.progress(70, "asking the LLM fallback").await;
+        match llm::structure(&settings.llm, &page_text, &ex, scale).await {
+            Ok(mut draft) => {
+                tracing::info!(job_id = %ctx.id, document_id = %id, reasons = draft.review_reasons.len(), "LLM fallback proposed a draft; held for review");
+                draft.document_id = ex.document_id.clone();
+                draft
+                    .review_reasons
+                    .insert(0, llm::always_review(&settings.llm));
+                reasons = draft.review_reasons.clone();
+                rules_draft = Some(std::mem::replace(&mut ex, draft));
+                no_grades = None;
+                llm_note = Some(
+                    json!({ "used": true, "provider": settings.llm.provider, "model": settings.llm.model }),
+                );
+            }
+            Err(why) => {
+                tracing::warn!(job_id = %ctx.id, document_id = %id, error = %why, "LLM fallback unusable; the rules' result stands");
+                llm_note = Some(
+                    json!({ "used": false, "provider": settings.llm.provider, "model": settings.llm.model, "error": why }),
+                );
+            }
+        }
+    }
+    if let Some(mut f) = no_grades {
+        if let Some(why) = llm_note.as_ref().and_then(|n| n["error"].as_str()) {
+            f.message = format!("{} (LLM fallback: {why})", f.message);
+        }
+        return fail(&pg, id, ctx, f).await;
+    }
+    let result = serde_json::to_value(&ex)
+        .map_err(|e| JobError::permanent(format!("result does not serialise: {e}")))?;
     if !reasons.is_empty() {
         ex.needs_review = true;
         ex.review_reasons = reasons;
         let mut result = serde_json::to_value(&ex)
             .map_err(|e| JobError::permanent(format!("result does not serialise: {e}")))?;
+        if let Some(note) = llm_note {
+            result["llm"] = note;
+        }
+        if let Some(rules) = rules_draft {
+            result["source"] = json!("llm");
+            result["rules_draft"] = serde_json::to_value(&rules).unwrap_or_default();
+        }
         let owned = sql::hold_for_review(
             &pg,
             id,

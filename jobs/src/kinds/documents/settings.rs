@@ -1,6 +1,7 @@
 //! `[documents]` settings: where uploaded files are kept (blob store), the
 //! upload and extraction limits, OCR, and the extractor subprocess's budget.
 //! S3 credentials come only from the environment and `Debug` hides them.
+//! `[documents.llm]` (the structuring fallback) is [`super::llm::LlmSettings`].
 
 use std::collections::BTreeMap;
 use std::time::Duration;
@@ -61,6 +62,8 @@ pub struct DocumentsSettings {
     pub grade_scale_max: f64,
     /// Per-tenant scale, by tenant id.
     pub grade_scale_max_by_tenant: BTreeMap<String, f64>,
+    /// `[documents.llm]`: the optional structuring fallback (off by default).
+    pub llm: super::llm::LlmSettings,
 }
 
 impl Default for DocumentsSettings {
@@ -86,6 +89,7 @@ impl Default for DocumentsSettings {
             extractor_bin: String::new(),
             grade_scale_max: documents::options::GRADE_SCALE_MAX_DEFAULT,
             grade_scale_max_by_tenant: BTreeMap::new(),
+            llm: super::llm::LlmSettings::default(),
         }
     }
 }
@@ -118,6 +122,7 @@ impl std::fmt::Debug for DocumentsSettings {
             .field("extractor_bin", &self.extractor_bin)
             .field("grade_scale_max", &self.grade_scale_max)
             .field("grade_scale_max_by_tenant", &self.grade_scale_max_by_tenant)
+            .field("llm", &self.llm)
             .finish()
     }
 }
@@ -190,6 +195,6 @@ impl DocumentsSettings {
         {
             return Err("documents.grade_scale_max: between 0 (exclusive) and 1000".into());
         }
-        Ok(())
+        self.llm.validate()
     }
 }

@@ -1,5 +1,5 @@
 //! The `documents` table's queries: create-or-find by `(tenant, sha256)`,
-//! reads and the listing, and the extraction's state moves. Every query is
+//! reads and the listing, the extraction's state moves and the review's. Every query is
 //! scoped by tenant or guarded by the job id that owns the extraction, so a
 //! superseded job (after `?reextract=true`) can never overwrite a newer one.
 
@@ -32,11 +32,15 @@ pub struct Document {
     pub extracted_at: Option<DateTime<Utc>>,
     pub created_at: DateTime<Utc>,
     pub updated_at: DateTime<Utc>,
+    /// The review's trail (migration 0019; see [`super::review`]).
+    pub review: Option<serde_json::Value>,
+    pub reviewed_by: Option<String>,
+    pub reviewed_at: Option<DateTime<Utc>>,
 }
 
 const COLS: &str = "id, tenant_id, sha256, size_bytes, filename, content_type, student_id, doc_type, \
     status, pages, method, confidence, result, records_student_id, error_code, error_message, job_id, \
-    attempts, extracted_at, created_at, updated_at";
+    attempts, extracted_at, created_at, updated_at, review, reviewed_by, reviewed_at";
 
 /// A document about to be created.
 #[derive(Clone, Debug)]
@@ -175,7 +179,9 @@ pub async fn requeue(
 }
 
 /// The run of job `job_id` starts: `processing`, one more attempt. `None`
-/// when the document is gone or another job owns it now.
+/// when the document is gone or another job owns it now, or when a person
+/// reviewed it since (a re-delivered job must not undo an approval or a
+/// rejection; `?reextract=true` puts it back to `queued` first).
 pub async fn start(
     ex: impl PgExecutor<'_>,
     tenant: Uuid,
@@ -184,7 +190,8 @@ pub async fn start(
 ) -> Result<Option<Document>, sqlx::Error> {
     sqlx::query_as(&format!(
         "update documents set status = 'processing', attempts = attempts + 1, updated_at = now() \
-         where tenant_id = $1 and id = $2 and job_id = $3 returning {COLS}"
+         where tenant_id = $1 and id = $2 and job_id = $3 \
+         and (reviewed_at is null or status in ('queued', 'processing')) returning {COLS}"
     ))
     .bind(tenant)
     .bind(id)
@@ -271,6 +278,49 @@ pub async fn fail(
     .execute(ex)
     .await
     .map(|_| ())
+}
+
+/// The document, locked until the transaction ends: two reviews of one
+/// document run one after the other, the second sees the first's status.
+pub async fn lock(
+    ex: &mut sqlx::PgConnection,
+    tenant: Uuid,
+    id: Uuid,
+) -> Result<Option<Document>, sqlx::Error> {
+    sqlx::query_as(&format!(
+        "select {COLS} from documents where tenant_id = $1 and id = $2 for update"
+    ))
+    .bind(tenant)
+    .bind(id)
+    .fetch_optional(ex)
+    .await
+}
+
+/// A held document was reviewed: `succeeded` with the approved `result` and
+/// the records' student, or `rejected` (`result` unchanged, nothing
+/// written). Only from `needs_review`; `false` when it was not.
+pub async fn reviewed(
+    ex: impl PgExecutor<'_>,
+    id: Uuid,
+    approved: Option<(&serde_json::Value, Option<Uuid>)>,
+    review: &serde_json::Value,
+    reviewed_by: &str,
+) -> Result<bool, sqlx::Error> {
+    let (result, student) = approved.map_or((None, None), |(r, s)| (Some(r), s));
+    let r = sqlx::query(
+        "update documents set status = case when $2 then 'succeeded' else 'rejected' end, \
+         result = coalesce($3, result), records_student_id = $4, review = $5, reviewed_by = $6, \
+         reviewed_at = now(), updated_at = now() where id = $1 and status = 'needs_review'",
+    )
+    .bind(id)
+    .bind(approved.is_some())
+    .bind(result)
+    .bind(student)
+    .bind(review)
+    .bind(reviewed_by)
+    .execute(ex)
+    .await?;
+    Ok(r.rows_affected() == 1)
 }
 
 /// Does `student` belong to `tenant`? (The upload's `student_id` hint.)
