@@ -143,6 +143,7 @@ mod tests {
                         confidence: Some(100.0),
                     }],
                     final_grade: None,
+                    recovery_grade: None,
                     absences: None,
                     attendance_pct: None,
                     status: None,
