@@ -1,10 +1,15 @@
 #!/usr/bin/env bash
-# Documents field accuracy on the layout families of issue 14 (documents/tests/layouts/gen_layouts.py):
-# TUNE seeds (the parser was tuned on these) and HOLDOUT seeds (never looked at while tuning), text
-# PDFs and scans (150 and 300 dpi) separately, per family, plus the verdicts on the non-academic
-# look-alikes (false acceptances must be 0). Appends a dated section to bench/RESULTS.md
-# (--no-record to only print).
-#   bash bench/documents_layouts.sh [--no-record] [--seeds N] [--scans K]
+# Documents field accuracy on the layout families of issue 14, from two independent generators:
+#  - documents/tests/layouts/gen_layouts.py (7 families): TUNE seeds (the parser was tuned on these) and
+#    HOLDOUT seeds (never looked at while tuning) of the SAME families;
+#  - documents/tests/layouts/gen_families.py (16 families, split BY FAMILY): tune_family (8 families
+#    the parser may be tuned on) and holdout_family (8 families never used for tuning: the honest number).
+# Text PDFs and scans (150/200/300 dpi) separately, per split and per family, review rate, extraction
+# time per page, plus the verdicts on the non-academic look-alikes of both generators (false
+# acceptances must be 0). Every generated PDF and truth is checked first (check_generated.py).
+# Appends a dated section to bench/RESULTS.md (--no-record to only print).
+#   bash bench/documents_layouts.sh [--no-record] [--seeds N] [--scans K] [--fam-seeds N] [--fam-scans K]
+#        [--reject-scans K]
 # Optional: BASELINE_BIN=<a `layouts` example built from another revision> adds its numbers on the
 # same documents, for a before/after in the same run.
 set -euo pipefail
@@ -13,11 +18,17 @@ cd "$TAREFA_ROOT"
 record=1
 seeds=8
 scans=6
+fam_seeds=3
+fam_scans=8
+reject_scans=4
 while [ $# -gt 0 ]; do
   case "$1" in
     --no-record) record=0 ;;
     --seeds) seeds="$2"; shift ;;
     --scans) scans="$2"; shift ;;
+    --fam-seeds) fam_seeds="$2"; shift ;;
+    --fam-scans) fam_scans="$2"; shift ;;
+    --reject-scans) reject_scans="$2"; shift ;;
   esac
   shift
 done
@@ -35,6 +46,11 @@ trap 'rm -rf "$work"' EXIT
 cp "$target/debug/examples/layouts" "$work/layouts"
 log "generating $seeds tune + $seeds holdout seeds x 7 families, $scans scans per split, look-alikes"
 "$TAREFA_PYTHON" documents/tests/layouts/gen_layouts.py "$work/gen" --tune "$seeds" --holdout "$seeds" --scans "$scans" --rejects >/dev/null
+log "generating $fam_seeds seeds x 16 new families (8 tune_family, 8 holdout_family), $fam_scans scans per split, 12 new look-alikes ($reject_scans scanned)"
+"$TAREFA_PYTHON" documents/tests/layouts/gen_families.py "$work/gen" --tune "$fam_seeds" --holdout "$fam_seeds" \
+  --scans "$fam_scans" --rejects --reject-scans "$reject_scans" >/dev/null
+"$TAREFA_PYTHON" documents/tests/layouts/check_generated.py "$work/gen" >"$work/check.txt" || { cat "$work/check.txt"; die "generated set is broken"; }
+log "checked: $(tail -n 1 "$work/check.txt")"
 export OMP_THREAD_LIMIT="${OMP_THREAD_LIMIT:-1}"
 start=$(date +%s)
 "$work/layouts" "$work/gen" >"$work/report.md"
@@ -48,9 +64,14 @@ report="$(cat <<MD
 
 ## Documents: layout families, field accuracy ($(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m))
 
-\`bash bench/documents_layouts.sh --seeds $seeds --scans $scans\` — generator documents/tests/layouts/gen_layouts.py,
-TUNE seeds 1000.., HOLDOUT seeds 5000.. (same families, different seeds: holdout is unseen *documents*,
-not unseen *families*), debug build, OMP_THREAD_LIMIT=$OMP_THREAD_LIMIT, ${secs} s for the whole set.
+\`bash bench/documents_layouts.sh --seeds $seeds --scans $scans --fam-seeds $fam_seeds --fam-scans $fam_scans --reject-scans $reject_scans\`
+(git $(git rev-parse --short HEAD)), debug build, OMP_THREAD_LIMIT=$OMP_THREAD_LIMIT, ${secs} s for the whole set.
+- \`tune\` / \`holdout\`: gen_layouts.py's 7 families, TUNE seeds 1000.. and HOLDOUT seeds 5000.. (same families,
+  different seeds: unseen *documents*, not unseen *families*).
+- \`tune_family\` / \`holdout_family\`: gen_families.py's 16 families, split by family with a fixed draw
+  (Random(20261205)); **holdout_family is layouts the parser was never tuned on — the honest number**.
+- look-alikes: gen_layouts.py's 6 kinds and gen_families.py's 12 (some scanned); any \`accepted\` is a false acceptance.
+- $(tail -n 1 "$work/check.txt") (check_generated.py: PDFs open, truths well-formed).
 
 $(cat "$work/report.md")
 ${baseline:+

@@ -1,9 +1,11 @@
 //! Measurement driver for the layout families (issue 14):
 //!
 //! `layouts <dir> [name-substring] [-v]` — extracts every document
-//! `tests/layouts/gen_layouts.py` wrote into `<dir>` (those whose name
-//! contains the substring), prints the Markdown report of
-//! `tests/layouts/measure.rs` and, with `-v`, every wrong field.
+//! `tests/layouts/gen_layouts.py` and/or `tests/layouts/gen_families.py`
+//! wrote into `<dir>` (those whose name contains the substring, e.g.
+//! `famtune` for the new tune families only), prints the Markdown report of
+//! `tests/layouts/measure.rs` (per split, per family, time per page,
+//! look-alikes) and, with `-v`, every wrong field.
 //! `layouts <dir> <file.pdf> --text` prints the file's lines as the parser
 //! sees them. `bench/documents_layouts.sh` generates the set and runs it.
 

@@ -1,15 +1,19 @@
-//! Runs the extractor over a directory written by `gen_layouts.py` and
-//! measures it: field accuracy per split (tune / holdout), per mode (text /
-//! scan) and per family; for the non-academic look-alikes, whether each was
-//! refused (`not_a_transcript`), held for review, or accepted (a false
-//! acceptance). Shared by `tests/layouts.rs` and `examples/layouts.rs`
-//! (which include it with `#[path]`, beside `tests/common/score.rs`).
+//! Runs the extractor over a directory written by `gen_layouts.py` and/or
+//! `gen_families.py` and measures it: field accuracy per split (`tune` /
+//! `holdout` seeds of the old families, `tune_family` / `holdout_family`
+//! for the new families, split by family), per mode (text / scan) and per
+//! family; time per page; for the non-academic look-alikes, whether each
+//! was refused (`not_a_transcript`), held for review, or accepted (a false
+//! acceptance). Shared by `tests/layouts.rs`, `tests/families.rs` and
+//! `examples/layouts.rs` (which include it with `#[path]`, beside
+//! `tests/common/score.rs`).
 
 #![allow(dead_code)]
 
 use std::collections::BTreeMap;
 use std::path::Path;
 use std::process::Command;
+use std::time::Instant;
 
 use documents::{extract, ExtractError, Extraction, Options};
 use serde_json::Value;
@@ -21,9 +25,14 @@ use super::score::score;
 pub struct Outcome {
     pub name: String,
     pub family: String,
-    /// `tune`, `holdout` or `reject`.
+    /// `tune`, `holdout` (gen_layouts.py's seeds), `tune_family`,
+    /// `holdout_family` (gen_families.py's families) or `reject`.
     pub split: String,
     pub scan_dpi: Option<u64>,
+    /// Pages of the PDF (the truth's `pages`, else what the extractor saw).
+    pub pages: u32,
+    /// Wall time of `extract`, seconds.
+    pub secs: f64,
     pub result: Result<Extraction, ExtractError>,
     pub right: usize,
     pub total: usize,
@@ -58,10 +67,23 @@ impl Outcome {
     }
 }
 
+/// The old families' split names and the new ones', in report order.
+pub const SPLITS: [&str; 4] = ["tune", "holdout", "tune_family", "holdout_family"];
+
 /// Runs `gen_layouts.py OUT args...` with the test tools' Python.
 pub fn generate(out: &Path, args: &[&str]) {
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/layouts/gen_layouts.py");
-    let python = std::env::var("TAREFA_PYTHON")
+    run_python("gen_layouts.py", out, args);
+}
+
+/// Runs `gen_families.py OUT args...` with the test tools' Python.
+pub fn generate_families(out: &Path, args: &[&str]) {
+    run_python("gen_families.py", out, args);
+}
+
+/// The test tools' Python (`TAREFA_PYTHON`, else the venv of
+/// `ensure_python_test_tools`, else `python3`).
+pub fn python() -> String {
+    std::env::var("TAREFA_PYTHON")
         .ok()
         .filter(|p| !p.is_empty())
         .unwrap_or_else(|| {
@@ -73,16 +95,24 @@ pub fn generate(out: &Path, args: &[&str]) {
             } else {
                 "python3".into()
             }
-        });
+        })
+}
+
+/// Runs `tests/layouts/<script> OUT args...`, panicking with its stderr on failure.
+pub fn run_python(script: &str, out: &Path, args: &[&str]) {
+    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
+        .join("tests/layouts")
+        .join(script);
+    let python = python();
     let o = Command::new(&python)
-        .arg(&script)
+        .arg(&path)
         .arg(out)
         .args(args)
         .output()
         .unwrap_or_else(|e| panic!("running {python}: {e}"));
     assert!(
         o.status.success(),
-        "gen_layouts.py failed (needs reportlab, Pillow, img2pdf: `. scripts/lib.sh; ensure_python_test_tools`):\n{}",
+        "{script} failed (needs reportlab, Pillow, img2pdf: `. scripts/lib.sh; ensure_python_test_tools`):\n{}",
         String::from_utf8_lossy(&o.stderr)
     );
 }
@@ -107,7 +137,15 @@ pub fn run_dir(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<Outcome> {
                 grade_scale_max: truth["scale"].as_f64().unwrap_or(10.0),
                 ..Options::default()
             };
+            let start = Instant::now();
             let result = extract(&bytes, &opts);
+            let secs = start.elapsed().as_secs_f64();
+            let pages = truth["pages"]
+                .as_u64()
+                .map(|p| p as u32)
+                .or_else(|| result.as_ref().ok().map(|x| x.pages))
+                .unwrap_or(1)
+                .max(1);
             let (right, total, wrong) = match (&result, truth["kind"].as_str()) {
                 (_, Some("reject")) => (0, 0, vec![]),
                 (Ok(x), _) => {
@@ -130,6 +168,8 @@ pub fn run_dir(dir: &Path, keep: impl Fn(&str) -> bool) -> Vec<Outcome> {
                 family: truth["family"].as_str().unwrap_or("").to_string(),
                 split: truth["split"].as_str().unwrap_or("").to_string(),
                 scan_dpi: truth["scan_dpi"].as_u64(),
+                pages,
+                secs,
                 name,
                 result,
                 right,
@@ -155,12 +195,13 @@ fn pct(r: usize, t: usize) -> String {
     }
 }
 
-/// A Markdown report: accuracy and review rate per split × mode, per
-/// family, and the look-alikes' verdicts.
+/// A Markdown report: accuracy and review rate per split × mode, time
+/// per page, per family (old families by seed split, new families with
+/// their family split), and the look-alikes' verdicts.
 pub fn report(out: &[Outcome]) -> String {
     let mut s = String::new();
     s.push_str("| split | mode | docs | field accuracy | accepted | review | rejected |\n|---|---|---|---|---|---|---|\n");
-    for split in ["tune", "holdout"] {
+    for split in SPLITS {
         for mode in ["text", "scan"] {
             let docs: Vec<&Outcome> = out
                 .iter()
@@ -181,26 +222,54 @@ pub fn report(out: &[Outcome]) -> String {
             ));
         }
     }
-    s.push_str(
-        "\n| family | tune text | holdout text | scans (both splits) |\n|---|---|---|---|\n",
-    );
-    let mut families: BTreeMap<&str, ()> = BTreeMap::new();
+    s.push_str(&timing(out));
+    let mut old: BTreeMap<&str, ()> = BTreeMap::new();
+    let mut new: BTreeMap<&str, &str> = BTreeMap::new();
     for o in out.iter().filter(|o| o.split != "reject") {
-        families.insert(&o.family, ());
+        if o.split.ends_with("_family") {
+            new.insert(&o.family, &o.split);
+        } else {
+            old.insert(&o.family, ());
+        }
     }
-    for fam in families.keys() {
-        let a = |split: Option<&str>, mode: &str| {
-            let (r, t) = accuracy(out, |o| {
-                o.family == *fam && split.is_none_or(|s| o.split == s) && o.mode() == mode
-            });
-            pct(r, t)
-        };
-        s.push_str(&format!(
-            "| {fam} | {} | {} | {} |\n",
-            a(Some("tune"), "text"),
-            a(Some("holdout"), "text"),
-            a(None, "scan")
-        ));
+    let a = |fam: &str, split: Option<&str>, mode: &str| {
+        let (r, t) = accuracy(out, |o| {
+            o.family == fam && split.is_none_or(|s| o.split == s) && o.mode() == mode
+        });
+        pct(r, t)
+    };
+    if !old.is_empty() {
+        s.push_str(
+            "\n| family | tune text | holdout text | scans (both splits) |\n|---|---|---|---|\n",
+        );
+        for fam in old.keys() {
+            s.push_str(&format!(
+                "| {fam} | {} | {} | {} |\n",
+                a(fam, Some("tune"), "text"),
+                a(fam, Some("holdout"), "text"),
+                a(fam, None, "scan")
+            ));
+        }
+    }
+    if !new.is_empty() {
+        s.push_str("\n| new family | split | text | scans | accepted / review / rejected |\n|---|---|---|---|---|\n");
+        let mut rows: Vec<(&str, &str)> = new.into_iter().collect();
+        rows.sort_by_key(|(fam, split)| (*split, *fam));
+        for (fam, split) in rows {
+            let docs: Vec<&Outcome> = out
+                .iter()
+                .filter(|o| o.family == fam && o.split == split)
+                .collect();
+            let n = |v: &str| docs.iter().filter(|o| o.verdict() == v).count();
+            s.push_str(&format!(
+                "| {fam} | {split} | {} | {} | {} / {} / {} |\n",
+                a(fam, Some(split), "text"),
+                a(fam, Some(split), "scan"),
+                n("accepted"),
+                n("review"),
+                n("rejected")
+            ));
+        }
     }
     let rejects: Vec<&Outcome> = out.iter().filter(|o| o.split == "reject").collect();
     if !rejects.is_empty() {
@@ -209,7 +278,14 @@ pub fn report(out: &[Outcome]) -> String {
         for o in &rejects {
             let v = match &o.result {
                 Err(e) => e.code.clone(),
+                // read without error but nothing in it: not written, yet not `not_a_transcript`
+                Ok(_) if o.verdict() == "rejected" => "empty".to_string(),
                 Ok(_) => o.verdict().to_string(),
+            };
+            let v = if o.scan_dpi.is_some() {
+                format!("{v} (scan)")
+            } else {
+                v
             };
             by.entry(&o.family).or_default().push(v);
         }
@@ -217,9 +293,32 @@ pub fn report(out: &[Outcome]) -> String {
             s.push_str(&format!("| {fam} | {} |\n", v.join(", ")));
         }
         let false_accept = rejects.iter().filter(|o| o.verdict() == "accepted").count();
+        let held = rejects.iter().filter(|o| o.verdict() == "review").count();
         s.push_str(&format!(
-            "\nfalse acceptances: {false_accept} of {}\n",
+            "\nfalse acceptances: {false_accept} of {} (held for review: {held})\n",
             rejects.len()
+        ));
+    }
+    s
+}
+
+/// Extraction time per page, text and scans apart (all splits).
+pub fn timing(out: &[Outcome]) -> String {
+    let mut s = String::from(
+        "\n| mode | docs | pages | extraction s/page | slowest doc s |\n|---|---|---|---|---|\n",
+    );
+    for mode in ["text", "scan"] {
+        let docs: Vec<&Outcome> = out.iter().filter(|o| o.mode() == mode).collect();
+        if docs.is_empty() {
+            continue;
+        }
+        let pages: u32 = docs.iter().map(|o| o.pages).sum();
+        let secs: f64 = docs.iter().map(|o| o.secs).sum();
+        let slowest = docs.iter().map(|o| o.secs).fold(0.0, f64::max);
+        s.push_str(&format!(
+            "| {mode} | {} | {pages} | {:.3} | {slowest:.2} |\n",
+            docs.len(),
+            secs / f64::from(pages.max(1))
         ));
     }
     s

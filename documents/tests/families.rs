@@ -1,0 +1,156 @@
+//! The test data of `tests/layouts/gen_families.py` (issue 14) is sound:
+//! every generated PDF opens with the pages its truth records, every truth
+//! JSON is well-formed for the scorer (`tests/layouts/check_generated.py`),
+//! the split is by family (no family on both sides, half held out), and the
+//! extractor runs over every document without panicking. No accuracy
+//! floors here: those belong with the parser's tuning.
+
+#[path = "common/score.rs"]
+mod score;
+
+#[path = "layouts/measure.rs"]
+mod measure;
+
+use std::collections::{BTreeMap, BTreeSet};
+use std::path::{Path, PathBuf};
+use std::process::Command;
+
+/// One small set (a seed per family, two scans per split, the look-alikes
+/// and one scanned look-alike), generated once per generator version.
+fn generated() -> PathBuf {
+    let dir_of = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/layouts");
+    let mut stamp = 0xcbf29ce484222325u64;
+    for f in [
+        "gen_families.py",
+        "fam_common.py",
+        "fam_boletins.py",
+        "fam_historicos.py",
+        "fam_rejects.py",
+    ] {
+        for b in std::fs::read(dir_of.join(f)).unwrap() {
+            stamp = (stamp ^ u64::from(b)).wrapping_mul(0x100000001b3);
+        }
+    }
+    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("families-{stamp:016x}"));
+    if dir.join("done").exists() {
+        return dir;
+    }
+    let tmp = dir.with_extension(std::process::id().to_string());
+    measure::generate_families(
+        &tmp,
+        &[
+            "--tune",
+            "1",
+            "--holdout",
+            "1",
+            "--scans",
+            "2",
+            "--rejects",
+            "--reject-scans",
+            "1",
+        ],
+    );
+    std::fs::write(tmp.join("done"), b"").unwrap();
+    if std::fs::rename(&tmp, &dir).is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    dir
+}
+
+fn truths(dir: &Path) -> Vec<(String, serde_json::Value)> {
+    let mut v: Vec<(String, serde_json::Value)> = std::fs::read_dir(dir)
+        .unwrap()
+        .filter_map(|e| e.ok()?.file_name().into_string().ok())
+        .filter_map(|n| n.strip_suffix(".json").map(str::to_string))
+        .map(|n| {
+            let t = serde_json::from_slice(&std::fs::read(dir.join(format!("{n}.json"))).unwrap())
+                .unwrap_or_else(|e| panic!("{n}.json: {e}"));
+            (n, t)
+        })
+        .collect();
+    v.sort_by(|a, b| a.0.cmp(&b.0));
+    v
+}
+
+#[test]
+fn every_pdf_opens_and_every_truth_is_well_formed() {
+    let dir = generated();
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/layouts/check_generated.py");
+    let o = Command::new(measure::python())
+        .arg(&script)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(
+        o.status.success(),
+        "check_generated.py: {stdout}{}",
+        String::from_utf8_lossy(&o.stderr)
+    );
+    // 16 families x 1 seed, 2 scans per split (4), 12 look-alikes + 1 scanned
+    assert!(
+        stdout.trim_end().ends_with("33 passed, 0 failed"),
+        "{stdout}"
+    );
+}
+
+#[test]
+fn families_are_split_by_family_half_held_out() {
+    let all = truths(&generated());
+    let mut by_split: BTreeMap<String, BTreeSet<String>> = BTreeMap::new();
+    for (_, t) in &all {
+        by_split
+            .entry(t["split"].as_str().unwrap().to_string())
+            .or_default()
+            .insert(t["family"].as_str().unwrap().to_string());
+    }
+    let tune = &by_split["tune_family"];
+    let holdout = &by_split["holdout_family"];
+    assert_eq!(tune.len(), 8, "{tune:?}");
+    assert_eq!(holdout.len(), 8, "{holdout:?}");
+    assert!(tune.is_disjoint(holdout), "{tune:?} / {holdout:?}");
+    assert!(by_split["reject"].len() >= 12, "{:?}", by_split["reject"]);
+    for (name, t) in &all {
+        let prefix = match t["split"].as_str().unwrap() {
+            "tune_family" => "famtune-",
+            "holdout_family" => "famholdout-",
+            _ => "famreject-",
+        };
+        assert!(name.starts_with(prefix), "{name} has split {}", t["split"]);
+        let seed = t["seed"].as_u64().unwrap();
+        match t["split"].as_str().unwrap() {
+            "tune_family" => assert!((1000..5000).contains(&seed), "{name}"),
+            "holdout_family" => assert!((5000..7000).contains(&seed), "{name}"),
+            _ => assert!(seed >= 7000, "{name}"),
+        }
+    }
+}
+
+#[test]
+fn the_extractor_runs_over_every_document_and_the_report_has_each_split() {
+    let out = measure::run_dir(&generated(), |_| true);
+    assert_eq!(out.len(), 33);
+    for o in &out {
+        if o.split != "reject" {
+            assert!(
+                o.total > 10,
+                "{}: only {} fields in its truth",
+                o.name,
+                o.total
+            );
+        }
+        assert!(o.pages >= 1 && o.secs >= 0.0, "{}", o.name);
+    }
+    let report = measure::report(&out);
+    for needle in [
+        "| tune_family | text | 8 |",
+        "| holdout_family | text | 8 |",
+        "| tune_family | scan | 2 |",
+        "| holdout_family | scan | 2 |",
+        "| new family | split |",
+        "false acceptances: ",
+        "extraction s/page",
+    ] {
+        assert!(report.contains(needle), "no {needle:?} in\n{report}");
+    }
+}

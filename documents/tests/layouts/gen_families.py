@@ -1,0 +1,146 @@
+"""Sixteen more layout families for the documents extractor (issue 14),
+written independently of gen_layouts.py and of the parser, modelled on what
+Brazilian school systems print (state exports like SED-SP and SIGE,
+municipal networks, private schools, legacy text reports, históricos),
+plus twelve school documents that are not transcripts and must be refused.
+
+    gen_families.py OUT [--tune N] [--holdout N] [--scans K] [--rejects]
+                        [--reject-scans K] [--only FAMILY,...]
+
+Writes OUT/famtune-<family>-<seed>.pdf / famholdout-<family>-<seed>.pdf
+with a .json ground truth in gen_layouts.py's schema (kind, family, split,
+seed, scale, scan_dpi, doc_type, year, student, school,
+overall_attendance_pct, subjects, years) plus `pages` and `generator`.
+
+The split is by FAMILY, not by seed: HOLDOUT_FAMILIES were drawn once with
+random.Random(20261205).sample(sorted(all 16 names), 8) and are recorded
+below; their documents have split `holdout_family` (seeds 5000..), the
+others `tune_family` (seeds 1000..). The parser is tuned on tune families
+only; holdout families are measured, never looked at while tuning.
+`--tune N` / `--holdout N` are seeds per family (default 3 / 3).
+`--scans K` writes K scanned copies per split (150, 200, 300 dpi in turn;
+slight rotation, noise, blur, JPEG) spread over the families, named
+<name>-scan<dpi>.pdf. `--rejects` writes the look-alikes as
+famreject-<kind>-<seed>.pdf (split `reject`, kind `reject`);
+`--reject-scans K` scans the first K of them too.
+
+Truth rule: a field is in the truth only where a person reading the page
+would give it unambiguously (a term without a grade is null, a partial
+mean is not a final grade, letter concepts are not numbers, the `N1 N2
+Rec` of a term count only when the term's mean is printed).
+Needs reportlab, Pillow, img2pdf, pdftoppm and the DejaVu/Liberation fonts.
+"""
+
+import io
+import json
+import os
+import random
+import subprocess
+import sys
+
+sys.path.insert(0, os.path.dirname(os.path.abspath(__file__)))
+
+import img2pdf  # noqa: E402
+from PIL import Image, ImageFilter  # noqa: E402
+
+from fam_boletins import BOLETINS  # noqa: E402
+from fam_common import Doc, rng_for  # noqa: E402
+from fam_historicos import HISTORICOS  # noqa: E402
+from fam_rejects import REJECTS  # noqa: E402
+
+FAMILIES = {**BOLETINS, **HISTORICOS}
+SPLIT_SEED = 20261205
+# random.Random(20261205).sample(sorted(FAMILIES), 8), drawn once (2026-12-05) and kept:
+HOLDOUT_FAMILIES = ["bncc_areas_em", "hist_years_cols_ch", "keyvalue_pipe", "mono_export", "partial_year_dashes",
+                    "sed_sp_dense", "sige_caps_landscape", "subject_cards"]
+TUNE_FAMILIES = sorted(f for f in FAMILIES if f not in HOLDOUT_FAMILIES)
+DPIS = [150, 200, 300]
+
+
+def split_of(family):
+    return "holdout_family" if family in HOLDOUT_FAMILIES else "tune_family"
+
+
+def scan(pdf_path, out_path, dpi, rng):
+    """Rasterizes with pdftoppm, turns it slightly, adds noise, blur and JPEG, back to PDF."""
+    prefix = out_path + ".tmp"
+    subprocess.run(["pdftoppm", "-r", str(dpi), "-gray", "-png", pdf_path, prefix], check=True)
+    folder = os.path.dirname(out_path) or "."
+    pages = sorted(p for p in os.listdir(folder) if p.startswith(os.path.basename(prefix)) and p.endswith(".png"))
+    images = []
+    for p in pages:
+        full = os.path.join(folder, p)
+        im = Image.open(full).convert("L")
+        os.remove(full)
+        im = im.rotate(rng.uniform(-1.2, 1.2), resample=Image.BICUBIC, expand=False, fillcolor=rng.randint(235, 255))
+        noise = Image.effect_noise(im.size, rng.uniform(18, 45))
+        im = Image.blend(im, noise, rng.uniform(0.05, 0.13))
+        im = im.filter(ImageFilter.GaussianBlur(rng.uniform(0.15, 0.55)))
+        buf = io.BytesIO()
+        im.save(buf, "JPEG", quality=rng.randint(55, 85), dpi=(dpi, dpi))
+        images.append(buf.getvalue())
+    with open(out_path, "wb") as f:
+        f.write(img2pdf.convert(images, layout_fun=img2pdf.get_fixed_dpi_layout_fun((dpi, dpi))))
+
+
+def write_json(path, truth):
+    with open(path, "w") as f:
+        json.dump(truth, f, ensure_ascii=False, indent=1)
+
+
+def add_scan(out, name, truth, k, rng):
+    dpi = DPIS[k % len(DPIS)]
+    sname = f"{name}-scan{dpi}"
+    scan(os.path.join(out, name + ".pdf"), os.path.join(out, sname + ".pdf"), dpi, rng)
+    write_json(os.path.join(out, sname + ".json"), dict(truth, scan_dpi=dpi))
+
+
+def main():
+    args = sys.argv[1:]
+    if not args or args[0].startswith("-"):
+        sys.exit(__doc__)
+    out = args[0]
+    opts = {"--tune": 3, "--holdout": 3, "--scans": 0, "--reject-scans": 0}
+    for k in opts:
+        if k in args:
+            opts[k] = int(args[args.index(k) + 1])
+    only = None
+    if "--only" in args:
+        only = set(args[args.index("--only") + 1].split(","))
+    os.makedirs(out, exist_ok=True)
+    index = {name: i for i, name in enumerate(sorted(FAMILIES))}
+    for split, prefix, base, n, fams in [("tune_family", "famtune", 1000, opts["--tune"], TUNE_FAMILIES),
+                                         ("holdout_family", "famholdout", 5000, opts["--holdout"], HOLDOUT_FAMILIES)]:
+        scans_left, k = opts["--scans"], 0
+        for seed in range(base, base + n):
+            for family in fams:
+                if only and family not in only:
+                    continue
+                rng = rng_for(seed, index[family])
+                name = f"{prefix}-{family}-{seed}"
+                truth = FAMILIES[family](os.path.join(out, name + ".pdf"), rng, family, split, seed)
+                write_json(os.path.join(out, name + ".json"), truth)
+                if scans_left > 0:
+                    add_scan(out, name, truth, k, rng)
+                    k += 1
+                    scans_left -= 1
+    if "--rejects" in args:
+        k = 0
+        for seed in range(7000, 7000 + max(1, opts["--holdout"])):
+            for ki, (kind, fn) in enumerate(REJECTS.items()):
+                rng = rng_for(seed, 100 + ki)
+                name = f"famreject-{kind}-{seed}"
+                d = Doc(os.path.join(out, name + ".pdf"), rng)
+                fn(d, rng)
+                d.save()
+                truth = {"kind": "reject", "family": kind, "split": "reject", "seed": seed, "scan_dpi": None,
+                         "pages": d.pages, "generator": "gen_families"}
+                write_json(os.path.join(out, name + ".json"), truth)
+                if k < opts["--reject-scans"]:
+                    add_scan(out, name, truth, k, rng)
+                    k += 1
+    print(out)
+
+
+if __name__ == "__main__":
+    main()
