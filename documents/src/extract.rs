@@ -171,9 +171,18 @@ fn turned_header(
     dpi: u32,
 ) -> Result<Vec<layout::Word>, ExtractError> {
     use crate::normalize::{is_known_subject, number};
-    use crate::parse::rows::{column_kind, header};
+    use crate::parse::rows::{column_kind, header, Col};
     let lines = layout::lines(0, words.clone());
-    if lines.iter().any(|l| header(l).is_some()) {
+    // A header with a grade column was read upright; junk from turned
+    // labels (`%`, `F`) next to `Disciplina` is not one.
+    let graded = |l: &Line| {
+        header(l).is_some_and(|h| {
+            h.cols
+                .iter()
+                .any(|(k, _)| matches!(k, Col::Term(_) | Col::Final))
+        })
+    };
+    if lines.iter().any(graded) {
         return Ok(words);
     }
     let is_row = |l: &Line| {

@@ -42,6 +42,18 @@ pub fn cnpj_ok(digits: &str) -> bool {
     check(12) == d[12] && check(13) == d[13]
 }
 
+/// A person's name: letters (two words at least), spaces, apostrophes,
+/// hyphens and dots; no digit, colon or other punctuation (a value that ran
+/// into the next label, `Ana Souza Registro: 123`, is not a name).
+pub fn person_name(n: &str) -> bool {
+    let words = n.split_whitespace().count();
+    words >= 2
+        && n.chars().filter(|c| c.is_alphabetic()).count() >= 4
+        && n
+            .chars()
+            .all(|c| c.is_alphabetic() || matches!(c, ' ' | '\'' | '’' | '-' | '.'))
+}
+
 /// Runs every check and appends the warnings.
 pub fn validate(x: &mut Extraction, scale_max: f64) {
     let mut w = Vec::new();
@@ -53,6 +65,19 @@ pub fn validate(x: &mut Extraction, scale_max: f64) {
             ));
         } else if !cnpj_ok(cnpj) {
             w.push(warn("school.cnpj", "CNPJ check digits do not match"));
+        }
+    }
+    if let Some(name) = &x.student.name {
+        if !person_name(name) {
+            w.push(warn(
+                "student.name",
+                format!("{name:?} does not look like a person's name (digits, a label or too short)"),
+            ));
+        }
+    }
+    if let Some(r) = &x.student.registration {
+        if !r.chars().any(|c| c.is_ascii_digit()) {
+            w.push(warn("student.registration", format!("{r:?} has no digit")));
         }
     }
     for (i, s) in x.subjects.iter().enumerate() {
@@ -291,5 +316,14 @@ mod tests {
             fields,
             ["subjects[1].attendance_pct", "subjects[2].final_grade"]
         );
+    }
+
+    #[test]
+    fn a_name_that_ran_into_the_next_label_is_not_a_name() {
+        assert!(person_name("Heitor Augusto de Jesus"));
+        assert!(person_name("Ana D'Ávila Souza-Lima"));
+        assert!(!person_name("Heitor Augusto de Jesus Registro: 8998093"));
+        assert!(!person_name("Número da Nota 00123"));
+        assert!(!person_name("Ana"));
     }
 }

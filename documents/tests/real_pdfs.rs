@@ -50,8 +50,7 @@ fn ccitt_scan_is_decoded_and_read() {
 /// One page of cardinal.pdf (split with poppler's `pdfseparate`, so each
 /// page is its own test and stays well inside the nextest hang guard).
 fn cardinal_page(n: u32) -> documents::PageInfo {
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/testdata/pdfs/ocrmypdf-cardinal.pdf");
+    let src = common::shared_path("ocrmypdf-cardinal.pdf");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("page.pdf");
     let ok = std::process::Command::new("pdfseparate")
@@ -157,8 +156,7 @@ fn issue_848_odd_trailer_loads() {
 
 #[test]
 fn senate_words_are_split_by_position() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/testdata/pdfs/pdfplumber-senate-expenditures.pdf");
+    let path = common::shared_path("pdfplumber-senate-expenditures.pdf");
     let pages = page_texts(
         &shared("pdfplumber-senate-expenditures.pdf"),
         &Options {

@@ -77,10 +77,21 @@ fn grade_level(text: &str) -> Option<String> {
     None
 }
 
-/// `Frequência Global: 94,5%` and friends.
-fn overall_attendance(text: &str) -> Option<f64> {
+/// `Frequência Global: 94,5%` and friends; with `bare`, also a line that
+/// opens with `Frequência: 93,6%` / `Freq.: 90,2%` (a percentage), which
+/// outside a subject's heading block is the year's (or the document's).
+fn overall_attendance(text: &str, bare: bool) -> Option<f64> {
     let f = fold(text);
-    let labelled = [
+    let bare_label = bare
+        && ["frequencia:", "frequencia :", "freq.:", "freq:", "frequencia (%):"]
+            .iter()
+            .any(|p| f.starts_with(p))
+        && text
+            .split_once(':')
+            .and_then(|(_, v)| v.split_whitespace().next())
+            .is_some_and(|w| w.ends_with('%'));
+    let labelled = bare_label
+        || [
         "frequencia global",
         "frequencia geral",
         "frequencia total",
@@ -287,7 +298,12 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
             }
             continue;
         }
-        if let Some((y, level)) = year_heading(line) {
+        // Years as rows (`Ano | Etapa | Disciplina | …`): `2022 1ª Série
+        // Port. 120 7,8` is a row of that table, not a year heading.
+        let row_of_year_table = header
+            .as_ref()
+            .is_some_and(|h| h.years_as_rows() && h.row(line).is_some());
+        if let Some((y, level)) = year_heading(line).filter(|_| !row_of_year_table) {
             // The document's own "Ano Letivo" before any table is a boletim's year.
             let before_tables = header.is_none() && p.subjects.is_empty() && p.years.is_empty();
             if !(before_tables && hint != Some(DocType::Historico) && !all.contains("historico")) {
@@ -330,7 +346,7 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
                 continue;
             }
         }
-        let attendance = overall_attendance(&text);
+        let attendance = overall_attendance(&text, block.is_none());
         if let Some(v) = attendance {
             match year {
                 Some(y) => p.years[y].overall_attendance_pct = Some(v),
@@ -502,8 +518,10 @@ mod tests {
             grade_level("Ano Letivo: 2023 - 7º Ano").as_deref(),
             Some("7º Ano")
         );
-        assert_eq!(overall_attendance("Frequência Global: 94,5%"), Some(94.5));
-        assert_eq!(overall_attendance("Matemática 94,5"), None);
+        assert_eq!(overall_attendance("Frequência Global: 94,5%", false), Some(94.5));
+        assert_eq!(overall_attendance("Matemática 94,5", true), None);
+        assert_eq!(overall_attendance("Freq.: 90,2% Resultado: APROVADO", true), Some(90.2));
+        assert_eq!(overall_attendance("Frequência: 93,6% Resultado: Aprovado", false), None);
         assert_eq!(
             year_status("Resultado Final: APROVADO").as_deref(),
             Some("aprovado")
@@ -765,6 +783,95 @@ mod tests {
                     vec![None, Some(8.0), Some(8.0), Some(9.0)],
                     Some(8.3),
                     Some(0)
+                ),
+            ]
+        );
+    }
+
+    /// Lines of cells set at the given x (words of a cell 2.5 pt apart).
+    fn cell_lines(rows: &[&[(&str, f64)]]) -> Vec<Line> {
+        let mut words = Vec::new();
+        for (n, row) in rows.iter().enumerate() {
+            for (text, x) in row.iter() {
+                let mut x = *x;
+                for t in text.split(' ') {
+                    let w = t.chars().count() as f64 * 5.0;
+                    words.push(crate::layout::Word {
+                        text: t.into(),
+                        x0: x,
+                        x1: x + w,
+                        y: 100.0 + n as f64 * 14.0,
+                        size: 10.0,
+                        conf: 100.0,
+                    });
+                    x += w + 2.5;
+                }
+            }
+        }
+        crate::layout::lines(1, words)
+    }
+
+    #[test]
+    fn years_as_rows_starting_with_the_year_are_rows_not_headings() {
+        let at = [40.0, 80.0, 150.0, 250.0, 290.0, 330.0, 380.0];
+        let row = |cells: [&'static str; 7]| -> Vec<(&'static str, f64)> {
+            cells.iter().copied().zip(at).collect()
+        };
+        let rows = [
+            row(["Ano", "Etapa", "Disciplina", "CH", "MF", "Freq. (%)", "Resultado"]),
+            row(["2022", "1ª Série", "Port.", "120", "7,8", "89,3", "APROVADO"]),
+            row(["2022", "1ª Série", "Mat.", "160", "6,0", "96,9", "Aprov."]),
+            row(["2023", "2ª Série", "Port.", "80", "7,0", "90,2", "APROVADO"]),
+            row(["2023", "2ª Série", "Mat.", "40", "7,7", "94,7", "Aprovado"]),
+        ];
+        let refs: Vec<&[(&str, f64)]> = rows.iter().map(Vec::as_slice).collect();
+        let mut all = vec![crate::layout::lines(
+            1,
+            vec![crate::layout::Word {
+                text: "HISTÓRICO".into(),
+                x0: 40.0,
+                x1: 90.0,
+                y: 80.0,
+                size: 10.0,
+                conf: 100.0,
+            }],
+        )
+        .remove(0)];
+        all.extend(cell_lines(&refs));
+        let p = parse(&all, None);
+        assert_eq!(p.doc_type, Some(DocType::Historico));
+        let got: Vec<(Option<i32>, Option<String>, Vec<(String, Option<f64>)>)> = p
+            .years
+            .iter()
+            .map(|y| {
+                (
+                    y.year,
+                    y.grade_level.clone(),
+                    y.subjects
+                        .iter()
+                        .map(|s| (s.code.clone(), s.final_grade))
+                        .collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    Some(2022),
+                    Some("1ª Série".into()),
+                    vec![
+                        ("lingua-portuguesa".into(), Some(7.8)),
+                        ("matematica".into(), Some(6.0))
+                    ]
+                ),
+                (
+                    Some(2023),
+                    Some("2ª Série".into()),
+                    vec![
+                        ("lingua-portuguesa".into(), Some(7.0)),
+                        ("matematica".into(), Some(7.7))
+                    ]
                 ),
             ]
         );

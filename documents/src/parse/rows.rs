@@ -327,6 +327,13 @@ impl Header {
     /// The row's year and grade level cells when the table has years as
     /// rows (`Ano | Série | Disciplina | …`): each cell left of the values
     /// goes to the pre-name column whose header is nearest.
+    /// Whether rows carry their own year or grade level (`Ano | Série | Disciplina | …`).
+    pub(crate) fn years_as_rows(&self) -> bool {
+        self.cols
+            .iter()
+            .any(|(k, _)| matches!(k, Col::Year | Col::Level))
+    }
+
     pub(crate) fn year_and_level(&self, line: &Line) -> (Option<String>, Option<String>) {
         let mut year = None;
         let mut level = None;
@@ -358,11 +365,35 @@ impl Header {
             .copied()
             .filter(|(k, _)| pre_name(*k))
             .collect();
-        line.cells
+        let cells: Vec<&Cell> = line
+            .cells
             .iter()
             .filter(|c| c.x1 <= name_right + 1.0 && c.center() < name_right)
-            .map(|c| {
-                let k = pre
+            .collect();
+        // The name is the last column before the values (`Ano | Série |
+        // Disciplina`): the line's last cell there is the name even when the
+        // year and level cells are left blank under the first row of a
+        // year, and a short name (`HIST.`) sits nearer the `Série` header's
+        // centre than the long `Componente Curricular`'s.
+        let name_last = pre
+            .iter()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .is_some_and(|p| p.0 == Col::Name)
+            && pre.iter().any(|(k, _)| matches!(k, Col::Year | Col::Level));
+        let others: Vec<(Col, f64)> = pre
+            .iter()
+            .copied()
+            .filter(|(k, _)| !name_last || *k != Col::Name)
+            .collect();
+        let last = cells.len().saturating_sub(1);
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if name_last && i == last {
+                    return (Col::Name, c.text.clone());
+                }
+                let k = others
                     .iter()
                     .min_by(|a, b| {
                         (a.1 - c.center())
