@@ -209,7 +209,8 @@ mod tests {
         // other words without grades is something else.
         let unread = "HISTÓRICO ESCOLAR\nDisciplina CH MF Frequência\n".repeat(8);
         assert!(gate(&x(&[]), &unread).is_ok());
-        let menu = "Cardápio da semana: arroz, feijão, salada de alface e tomate, frango assado. ".repeat(5);
+        let menu = "Cardápio da semana: arroz, feijão, salada de alface e tomate, frango assado. "
+            .repeat(5);
         let e = gate(&x(&[]), &menu).unwrap_err();
         assert_eq!(e.code, "not_a_transcript");
     }

@@ -49,8 +49,7 @@ pub fn person_name(n: &str) -> bool {
     let words = n.split_whitespace().count();
     words >= 2
         && n.chars().filter(|c| c.is_alphabetic()).count() >= 4
-        && n
-            .chars()
+        && n.chars()
             .all(|c| c.is_alphabetic() || matches!(c, ' ' | '\'' | '’' | '-' | '.'))
 }
 
@@ -71,7 +70,9 @@ pub fn validate(x: &mut Extraction, scale_max: f64) {
         if !person_name(name) {
             w.push(warn(
                 "student.name",
-                format!("{name:?} does not look like a person's name (digits, a label or too short)"),
+                format!(
+                    "{name:?} does not look like a person's name (digits, a label or too short)"
+                ),
             ));
         }
     }

@@ -211,20 +211,17 @@ fn senate_words_are_split_by_position() {
 fn ca_warn_report_has_16_text_pages() {
     let bytes = shared("pdfplumber-ca-warn-report.pdf");
     assert_eq!(inspect(&bytes, &Options::default()).unwrap().pages, 16);
-    let x = extract(
-        &bytes,
-        &Options {
-            ocr: false,
-            ..Options::default()
-        },
-    )
-    .unwrap();
-    assert_eq!(x.pages, 16);
-    assert_eq!(x.method, Method::Text);
-    assert!(
-        x.page_info[..15].iter().all(|p| p.chars > 1000),
-        "{:?}",
-        x.page_info
-    );
-    assert!(x.page_info[15].chars > 100, "{:?}", x.page_info);
+    let opts = Options {
+        ocr: false,
+        ..Options::default()
+    };
+    let pages = page_texts(&bytes, &opts).unwrap();
+    let info: Vec<&documents::PageInfo> = pages.iter().map(|(i, _)| i).collect();
+    assert_eq!(info.len(), 16);
+    assert!(info.iter().all(|p| p.method == Method::Text), "{info:?}");
+    assert!(info[..15].iter().all(|p| p.chars > 1000), "{info:?}");
+    assert!(info[15].chars > 100, "{info:?}");
+    // A layoff report, not a transcript: refused, nothing written (issue 14).
+    let e = extract(&bytes, &opts).unwrap_err();
+    assert_eq!(e.code, "not_a_transcript", "{e}");
 }

@@ -275,18 +275,30 @@ impl Ocr {
             }
             // Back to page x: turned clockwise (q = 1), a row y' of the turned
             // band is the band's column x = y'; counter-clockwise, w - 1 - y'.
-            let out = labels
-                .into_iter()
-                .map(|(_, text, top, bottom, c)| {
-                    let mid = (top + bottom) / 2.0 - 16.0;
-                    let x = if q == 1 {
-                        mid
-                    } else {
-                        band.w as f64 - 1.0 - mid
-                    };
-                    (text, x0 as f64 + x, c)
-                })
-                .collect();
+            let placed = labels.into_iter().map(|(_, text, top, bottom, c)| {
+                let mid = (top + bottom) / 2.0 - 16.0;
+                let x = if q == 1 {
+                    mid
+                } else {
+                    band.w as f64 - 1.0 - mid
+                };
+                (text, x0 as f64 + x, c)
+            });
+            // One label split in two text lines by a wide gap (`1º` and
+            // `Semestre` over the same column, 5 pt apart at most): joined.
+            let near = f64::from(self.dpi) / 72.0 * 5.0;
+            let mut out: Vec<(String, f64, f32)> = Vec::new();
+            for (text, x, c) in placed {
+                match out.last_mut() {
+                    Some(prev) if (prev.1 - x).abs() < near => {
+                        prev.0.push(' ');
+                        prev.0.push_str(&text);
+                        prev.1 = (prev.1 + x) / 2.0;
+                        prev.2 = prev.2.min(c);
+                    }
+                    _ => out.push((text, x, c)),
+                }
+            }
             best = (conf, out);
         }
         Ok(best.1)

@@ -83,25 +83,31 @@ fn grade_level(text: &str) -> Option<String> {
 fn overall_attendance(text: &str, bare: bool) -> Option<f64> {
     let f = fold(text);
     let bare_label = bare
-        && ["frequencia:", "frequencia :", "freq.:", "freq:", "frequencia (%):"]
-            .iter()
-            .any(|p| f.starts_with(p))
+        && [
+            "frequencia:",
+            "frequencia :",
+            "freq.:",
+            "freq:",
+            "frequencia (%):",
+        ]
+        .iter()
+        .any(|p| f.starts_with(p))
         && text
             .split_once(':')
             .and_then(|(_, v)| v.split_whitespace().next())
             .is_some_and(|w| w.ends_with('%'));
     let labelled = bare_label
         || [
-        "frequencia global",
-        "frequencia geral",
-        "frequencia total",
-        "frequencia anual",
-        "freq. global",
-        "frequencia final",
-        "frequencia media",
-    ]
-    .iter()
-    .any(|p| f.starts_with(p));
+            "frequencia global",
+            "frequencia geral",
+            "frequencia total",
+            "frequencia anual",
+            "freq. global",
+            "frequencia final",
+            "frequencia media",
+        ]
+        .iter()
+        .any(|p| f.starts_with(p));
     if !labelled {
         return None;
     }
@@ -518,10 +524,19 @@ mod tests {
             grade_level("Ano Letivo: 2023 - 7º Ano").as_deref(),
             Some("7º Ano")
         );
-        assert_eq!(overall_attendance("Frequência Global: 94,5%", false), Some(94.5));
+        assert_eq!(
+            overall_attendance("Frequência Global: 94,5%", false),
+            Some(94.5)
+        );
         assert_eq!(overall_attendance("Matemática 94,5", true), None);
-        assert_eq!(overall_attendance("Freq.: 90,2% Resultado: APROVADO", true), Some(90.2));
-        assert_eq!(overall_attendance("Frequência: 93,6% Resultado: Aprovado", false), None);
+        assert_eq!(
+            overall_attendance("Freq.: 90,2% Resultado: APROVADO", true),
+            Some(90.2)
+        );
+        assert_eq!(
+            overall_attendance("Frequência: 93,6% Resultado: Aprovado", false),
+            None
+        );
         assert_eq!(
             year_status("Resultado Final: APROVADO").as_deref(),
             Some("aprovado")
@@ -818,8 +833,24 @@ mod tests {
             cells.iter().copied().zip(at).collect()
         };
         let rows = [
-            row(["Ano", "Etapa", "Disciplina", "CH", "MF", "Freq. (%)", "Resultado"]),
-            row(["2022", "1ª Série", "Port.", "120", "7,8", "89,3", "APROVADO"]),
+            row([
+                "Ano",
+                "Etapa",
+                "Disciplina",
+                "CH",
+                "MF",
+                "Freq. (%)",
+                "Resultado",
+            ]),
+            row([
+                "2022",
+                "1ª Série",
+                "Port.",
+                "120",
+                "7,8",
+                "89,3",
+                "APROVADO",
+            ]),
             row(["2022", "1ª Série", "Mat.", "160", "6,0", "96,9", "Aprov."]),
             row(["2023", "2ª Série", "Port.", "80", "7,0", "90,2", "APROVADO"]),
             row(["2023", "2ª Série", "Mat.", "40", "7,7", "94,7", "Aprovado"]),

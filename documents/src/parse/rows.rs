@@ -189,7 +189,8 @@ fn kind(c: &str) -> Option<Col> {
         | "recparalela"
         | "recuperacaoparalela" => Col::Recovery,
         // Letter concepts (`A`-`E`) are not grades; aulas dadas are not hours.
-        "conceito" | "conceitofinal" | "cf" | "conc" | "conceitos" | "ad" | "aulasdadas"
+        // `1ª Etapa | C`: a term's letter concept beside its grade.
+        "conceito" | "conceitofinal" | "cf" | "conc" | "conceitos" | "c" | "ad" | "aulasdadas"
         | "aulas" | "no" | "ordem" => Col::Skip,
         "ano" | "anoletivo" | "anos" => Col::Year,
         "serie" | "etapa" | "anoserie" | "serieano" | "nivel" => Col::Level,
@@ -865,6 +866,7 @@ mod tests {
         assert_eq!(column_kind("MF"), Some(Col::Final));
         assert_eq!(column_kind("Faltas"), Some(Col::Absences));
         assert_eq!(column_kind("Freq. (%)"), Some(Col::Attendance));
+        assert_eq!(column_kind("C"), Some(Col::Skip), "a term's letter concept");
         assert_eq!(column_kind("Situação"), Some(Col::Status));
         assert_eq!(column_kind("C.H."), Some(Col::Workload));
         assert_eq!(column_kind("Componente Curricular"), Some(Col::Name));
