@@ -248,7 +248,7 @@ impl Ocr {
                 continue;
             }
             // Words of one text line of the turned band are one label.
-            let mut labels: Vec<((u32, u32, u32), String, f64, f64, f32)> = Vec::new();
+            let mut labels: Vec<TurnedLine> = Vec::new();
             for l in tsv.lines() {
                 let f: Vec<&str> = l.split('\t').collect();
                 if f.len() < 12 || f[0] != "5" || f[11].trim().is_empty() {
@@ -304,6 +304,10 @@ impl Ocr {
         Ok(best.1)
     }
 }
+
+/// One text line of a turned band: its (block, paragraph, line) in the
+/// TSV, text, top and bottom (px of the turned band) and least word confidence.
+type TurnedLine = ((u32, u32, u32), String, f64, f64, f32);
 
 /// Tesseract's TSV (level 5 = word) to words in points.
 fn words_from_tsv(tsv: &str, dpi: u32) -> Vec<Word> {

@@ -871,7 +871,8 @@ mod tests {
         all.extend(cell_lines(&refs));
         let p = parse(&all, None);
         assert_eq!(p.doc_type, Some(DocType::Historico));
-        let got: Vec<(Option<i32>, Option<String>, Vec<(String, Option<f64>)>)> = p
+        type YearRead = (Option<i32>, Option<String>, Vec<(String, Option<f64>)>);
+        let got: Vec<YearRead> = p
             .years
             .iter()
             .map(|y| {
