@@ -24,7 +24,7 @@ work="$(mktemp -d)"
 trap 'rm -rf "$work"' EXIT
 log "generating the synthetic PDFs"
 "$TAREFA_PYTHON" documents/tests/gen/make_pdfs.py "$work/gen" >/dev/null
-shared="$TAREFA_ROOT/../shared/testdata/pdfs"
+shared="${TAREFA_SHARED:-$TAREFA_ROOT/../shared}/testdata/pdfs" # TAREFA_SHARED: ../shared elsewhere (a worktree)
 text_files=("$shared/pdfplumber-ca-warn-report.pdf" "$work/gen/historico.pdf" "$work/gen/boletim_table.pdf" "$work/gen/boletim_lines.pdf")
 ocr_files=("$shared/ocrmypdf-linn.pdf" "$work/gen/boletim_table_scan.pdf" "$work/gen/historico_scan.pdf")
 iters=20

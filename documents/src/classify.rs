@@ -12,6 +12,11 @@ use crate::{ExtractError, Extraction, SubjectResult};
 /// Distinct lexicon subjects with a grade needed to call it a transcript.
 pub const MIN_KNOWN_SUBJECTS: usize = 3;
 
+/// Letters on the pages above which a document without grades or a
+/// transcript's vocabulary is called something else (below: a blank or
+/// damaged page, `no_grades`).
+const MIN_LETTERS_OTHER: usize = 200;
+
 /// Phrases of non-academic documents (folded). Two or more of them, and the
 /// document is refused unless its grade grid is overwhelming.
 const OTHER: &[&str] = &[
@@ -110,7 +115,18 @@ pub(crate) fn gate(x: &Extraction, text: &str) -> Result<(), ExtractError> {
             ),
         ));
     }
-    // Nothing read at all is the job's `no_grades` (a blank or damaged page).
+    // Nothing read, from pages with text but not a transcript's words (a
+    // menu, a timetable, a medical certificate, an attendance list):
+    // something else, not an unreadable transcript.
+    let letters = f.chars().filter(|c| c.is_alphabetic()).count();
+    if !read_any && academic < 2 && letters >= MIN_LETTERS_OTHER {
+        return Err(ExtractError::new(
+            "not_a_transcript",
+            "no grades and hardly a word of a boletim or histórico (boletim, disciplina, bimestre, média final…); nothing was written",
+        ));
+    }
+    // Nothing read at all is the job's `no_grades` (a blank or damaged page,
+    // or a transcript whose grid could not be read).
     if read_any && best < MIN_KNOWN_SUBJECTS {
         return Err(ExtractError::new(
             "not_a_transcript",
@@ -143,6 +159,7 @@ mod tests {
                         confidence: Some(100.0),
                     }],
                     final_grade: None,
+                    recovery_grade: None,
                     absences: None,
                     attendance_pct: None,
                     status: None,
@@ -188,5 +205,13 @@ mod tests {
         assert!(e.message.contains("fatura"), "{e}");
         // Nothing read at all is left to the job's `no_grades`.
         assert!(gate(&x(&[]), "página em branco").is_ok());
+        // ...and so is a transcript whose grid could not be read; a page of
+        // other words without grades is something else.
+        let unread = "HISTÓRICO ESCOLAR\nDisciplina CH MF Frequência\n".repeat(8);
+        assert!(gate(&x(&[]), &unread).is_ok());
+        let menu = "Cardápio da semana: arroz, feijão, salada de alface e tomate, frango assado. "
+            .repeat(5);
+        let e = gate(&x(&[]), &menu).unwrap_err();
+        assert_eq!(e.code, "not_a_transcript");
     }
 }

@@ -154,6 +154,7 @@ fn read_pages(bytes: &[u8], opts: &Options) -> Result<(Vec<PageRead>, Option<Ocr
         read.info.confidence = page.conf;
         read.info.rotation = page.rotation;
         let words = std::mem::take(&mut page.words);
+        let words = turned_header(&mut ocr, &page, words, opts.dpi)?;
         read.info.chars = words
             .iter()
             .map(|w| w.text.chars().filter(|c| c.is_alphanumeric()).count() as u32)
@@ -165,6 +166,101 @@ fn read_pages(bytes: &[u8], opts: &Options) -> Result<(Vec<PageRead>, Option<Ocr
         }
     }
     Ok((reads, Some(ocr)))
+}
+
+/// Scans whose table header is printed turned 90°: the page read leaves
+/// junk (or nothing) where the labels are. When no line of the page reads
+/// as a table header but a subject row with grades does, the band above the
+/// first such row is read turned ([`Ocr::turned_labels`]) and the labels
+/// that name a column become words on one line at the band's foot, in
+/// place of the junk, so the parser finds the header as on a text page.
+fn turned_header(
+    ocr: &mut Ocr,
+    page: &OcrPage,
+    words: Vec<layout::Word>,
+    dpi: u32,
+) -> Result<Vec<layout::Word>, ExtractError> {
+    use crate::normalize::{is_known_subject, number};
+    use crate::parse::rows::{column_kind, header, Col};
+    let lines = layout::lines(0, words.clone());
+    // A header with a grade column was read upright; junk from turned
+    // labels (`%`, `F`) next to `Disciplina` is not one.
+    let graded = |l: &Line| {
+        header(l).is_some_and(|h| {
+            h.cols
+                .iter()
+                .any(|(k, _)| matches!(k, Col::Term(_) | Col::Final))
+        })
+    };
+    if lines.iter().any(graded) {
+        return Ok(words);
+    }
+    let is_row = |l: &Line| {
+        let name: Vec<&str> = l
+            .words
+            .iter()
+            .map(|w| w.text.as_str())
+            .take_while(|t| number(t).is_none())
+            .collect();
+        let values = l.words.iter().filter(|w| number(&w.text).is_some()).count();
+        values >= 2 && !name.is_empty() && is_known_subject(&name.join(" "))
+    };
+    let Some(first) = lines.iter().position(is_row) else {
+        return Ok(words);
+    };
+    let row = &lines[first];
+    let bottom = row.y - row.size * 0.45;
+    // The band reaches up to the last line of fields (`Turma: 7º A`) or
+    // text across the page, at most ~1.6 in (a turned `1º Bimestre`).
+    let top = lines[..first]
+        .iter()
+        .rev()
+        .find(|l| l.text().contains(':') || l.y < bottom - 110.0)
+        .map_or(bottom - 110.0, |l| l.y + l.size * 0.45)
+        .max(bottom - 110.0);
+    if bottom - top < 12.0 {
+        return Ok(words);
+    }
+    let name_right = row.cells.first().map_or(0.0, |c| c.x1);
+    let px = f64::from(dpi) / 72.0;
+    let band = (
+        (name_right * px) as usize,
+        (top * px).max(0.0) as usize,
+        page.image.w,
+        (bottom * px) as usize,
+    );
+    let labels = ocr.turned_labels(&page.image, band)?;
+    let found: Vec<layout::Word> = labels
+        .into_iter()
+        .filter(|(t, _, _)| column_kind(t).is_some())
+        .map(|(text, x, conf)| layout::Word {
+            text,
+            x0: x / px - row.size * 0.5,
+            x1: x / px + row.size * 0.5,
+            y: bottom - row.size * 0.6,
+            size: row.size,
+            conf,
+        })
+        .collect();
+    if found.len() < 2 {
+        return Ok(words);
+    }
+    let mut out: Vec<layout::Word> = words
+        .into_iter()
+        .filter(|w| {
+            let inside = w.y > top && w.y < bottom && w.x0 >= name_right;
+            !inside
+        })
+        .map(|mut w| {
+            // A horizontal `Disciplina` in the band joins the turned labels' line.
+            if w.y > top && w.y < bottom && column_kind(&w.text).is_some() {
+                w.y = bottom - row.size * 0.6;
+            }
+            w
+        })
+        .collect();
+    out.extend(found);
+    Ok(out)
 }
 
 fn extract_inner(bytes: &[u8], opts: &Options) -> Result<(Extraction, Vec<String>), ExtractError> {
@@ -240,6 +336,9 @@ fn extract_inner(bytes: &[u8], opts: &Options) -> Result<(Extraction, Vec<String
         review_reasons: Vec::new(),
     };
     validate(&mut x, opts.grade_scale_max);
+    // Doubts lower the confidence; review (below) holds the document.
+    x.confidence =
+        (x.confidence - crate::validate::WARNING_PENALTY * x.warnings.len() as f32).max(0.0);
     // Precision first: refuse what is not a transcript, hold what is doubtful.
     crate::classify::gate(&x, &all_text)?;
     x.review_reasons = crate::review::assess(&x, opts.grade_scale_max);
@@ -295,6 +394,12 @@ fn reread_cells(
         let y0 = above.map_or((cy - half).max(0.0) as usize, |y| y + inset_y);
         let y1 = below.map_or((cy + half) as usize, |y| y.saturating_sub(inset_y));
         for (k, left, right) in header_spans(header) {
+            if !matches!(
+                k,
+                Col::Term(_) | Col::Final | Col::Absences | Col::Attendance | Col::Workload
+            ) {
+                continue;
+            }
             let (mut x0, mut x1) = (left * px, right * px);
             let c = (x0 + x1) / 2.0;
             if let (Some(l), Some(r)) = (
@@ -386,7 +491,7 @@ fn header_spans(h: &parse::rows::Header) -> Vec<(Col, f64, f64)> {
         .cols
         .iter()
         .copied()
-        .filter(|(k, _)| *k != Col::Name)
+        .filter(|(k, _)| !parse::rows::pre_name(*k))
         .collect();
     let mut out = Vec::new();
     for (i, (k, c)) in data.iter().enumerate() {

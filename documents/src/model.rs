@@ -78,6 +78,11 @@ pub struct SubjectResult {
     pub code: String,
     pub terms: Vec<TermGrade>,
     pub final_grade: Option<f64>,
+    /// The recovery exam's grade (`Rec.`, `Recuperação`, `Exame Final`),
+    /// when the document has such a column; `final_grade` is then the grade
+    /// after recovery when the document prints one.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recovery_grade: Option<f64>,
     pub absences: Option<u32>,
     /// 0-100.
     pub attendance_pct: Option<f64>,

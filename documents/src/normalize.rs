@@ -56,9 +56,19 @@ const SUBJECTS: &[(&str, &[&str])] = &[
             "l portuguesa",
             "lingua port",
             "l port",
+            "lingua portuguesa e literatura",
+            "portugues e redacao",
         ],
     ),
-    ("Matemática", &["matematica", "mat", "matem"]),
+    (
+        "Matemática",
+        &[
+            "matematica",
+            "mat",
+            "matem",
+            "matematica e suas tecnologias",
+        ],
+    ),
     ("História", &["historia", "hist"]),
     ("Geografia", &["geografia", "geo", "geog"]),
     (
@@ -96,7 +106,16 @@ const SUBJECTS: &[(&str, &[&str])] = &[
             "lem",
         ],
     ),
-    ("Língua Espanhola", &["lingua espanhola", "espanhol"]),
+    (
+        "Língua Espanhola",
+        &[
+            "lingua espanhola",
+            "espanhol",
+            "lem espanhol",
+            "lingua estrangeira moderna espanhol",
+            "lingua estrangeira espanhol",
+        ],
+    ),
     (
         "Ensino Religioso",
         &["ensino religioso", "religiao", "ens religioso", "ens relig"],
@@ -152,9 +171,62 @@ pub fn subject(original: &str) -> (String, String) {
             return (name.to_string(), slug(name));
         }
     }
+    if let Some(name) = abbreviated(original) {
+        return (name.to_string(), slug(name));
+    }
     let trimmed = original.trim().to_string();
     let code = slug(&trimmed);
     (trimmed, code)
+}
+
+/// Words a school drops or joins with when it abbreviates a name.
+const LINKS: &[&str] = &["e", "de", "da", "do", "das", "dos", "-", "–", "/"];
+
+/// Abbreviations the list does not spell out (`Educ. Fís.`, `L. Ingl.`,
+/// `Matem.`, `Quím.`, `Ciên.`, `Sociol.`, `Ens. Rel.`): each written word
+/// ending in a dot is a prefix of the matching word of one spelling, the
+/// others equal it, and exactly one component fits. A word without a dot
+/// must be whole, so `Física` stays Física and `Ed` alone matches nothing.
+fn abbreviated(original: &str) -> Option<&'static str> {
+    let folded = fold(original);
+    let words: Vec<(String, bool)> = folded
+        .split_whitespace()
+        .filter(|w| !LINKS.contains(w))
+        .map(|w| {
+            let dotted = w.ends_with('.');
+            let core: String = w.chars().filter(|c| c.is_alphanumeric()).collect();
+            (core, dotted)
+        })
+        .filter(|(c, _)| !c.is_empty())
+        .collect();
+    if words.is_empty() || !words.iter().any(|(_, d)| *d) {
+        return None;
+    }
+    let fits = |spelling: &str| {
+        let target: Vec<String> = spelling
+            .split_whitespace()
+            .filter(|w| !LINKS.contains(w))
+            .map(|w| w.chars().filter(|c| c.is_alphanumeric()).collect())
+            .collect();
+        target.len() == words.len()
+            && words.iter().zip(&target).all(|((w, dotted), t)| {
+                if *dotted {
+                    t.starts_with(w.as_str()) && (w.len() >= 3 || words.len() > 1)
+                } else {
+                    w == t
+                }
+            })
+    };
+    let mut found: Option<&'static str> = None;
+    for (name, spellings) in SUBJECTS {
+        if spellings.iter().any(|s| fits(s)) {
+            if found.is_some_and(|f| f != *name) {
+                return None;
+            }
+            found = Some(name);
+        }
+    }
+    found
 }
 
 /// Whether `s` names a known subject (used to tell rows from other lines).
@@ -256,6 +328,31 @@ mod tests {
         );
         assert_eq!(subject("Física e Química").1, "fisica-e-quimica");
         assert!(!is_known_subject("Nome do Aluno"));
+    }
+
+    #[test]
+    fn abbreviations_by_prefix() {
+        for (written, code) in [
+            ("Educ. Fís.", "educacao-fisica"),
+            ("EDUC. FÍS.", "educacao-fisica"),
+            ("L. INGL.", "lingua-inglesa"),
+            ("Matem.", "matematica"),
+            ("Quím.", "quimica"),
+            ("Ciên.", "ciencias"),
+            ("CIÊNC.", "ciencias"),
+            ("Sociol.", "sociologia"),
+            ("Biol.", "biologia"),
+            ("Ens. Rel.", "ensino-religioso"),
+            ("Geog.", "geografia"),
+            ("LEM - Inglês", "lingua-inglesa"),
+            ("Língua Estrangeira Moderna - Espanhol", "lingua-espanhola"),
+        ] {
+            assert_eq!(subject(written).1, code, "{written}");
+        }
+        // Ambiguous or too short: not guessed.
+        assert!(!is_known_subject("Líng."));
+        assert!(!is_known_subject("Ed."));
+        assert!(!is_known_subject("Número da Nota"));
     }
 
     #[test]

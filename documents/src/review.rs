@@ -211,6 +211,7 @@ mod tests {
                 })
                 .collect(),
             final_grade: None,
+            recovery_grade: None,
             absences: None,
             attendance_pct: None,
             status: None,

@@ -119,3 +119,36 @@ fn non_academic_look_alikes_are_refused() {
         }
     }
 }
+
+/// A scan of a table whose column headers are turned 90° (gen_layouts.py's
+/// `rotated_header`, TUNE seed 1000 at 150 dpi): the page read cannot see
+/// the labels, so the band above the first row is read turned
+/// (`Ocr::turned_labels`) and the header found there (measured 98 %: 50/51).
+#[test]
+fn rotated_header_scan_is_read_through_its_turned_labels() {
+    let dir = tempfile::tempdir().unwrap();
+    measure::generate(
+        dir.path(),
+        &["--tune", "1", "--holdout", "0", "--scans", "3"],
+    );
+    let out = measure::run_dir(dir.path(), |n| n == "tune-rotated_header-1000-scan150");
+    assert_eq!(
+        out.len(),
+        1,
+        "the third scan is rotated_header's, at 150 dpi"
+    );
+    let o = &out[0];
+    let acc = o.right as f64 / o.total as f64;
+    assert!(
+        acc >= 0.9,
+        "{}: {}/{} {:?} {:?}",
+        o.name,
+        o.right,
+        o.total,
+        o.verdict(),
+        o.wrong
+    );
+    if o.verdict() == "accepted" {
+        assert!(o.wrong.is_empty(), "{:?}", o.wrong);
+    }
+}

@@ -50,8 +50,7 @@ fn ccitt_scan_is_decoded_and_read() {
 /// One page of cardinal.pdf (split with poppler's `pdfseparate`, so each
 /// page is its own test and stays well inside the nextest hang guard).
 fn cardinal_page(n: u32) -> documents::PageInfo {
-    let src = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/testdata/pdfs/ocrmypdf-cardinal.pdf");
+    let src = common::shared_path("ocrmypdf-cardinal.pdf");
     let dir = tempfile::tempdir().unwrap();
     let out = dir.path().join("page.pdf");
     let ok = std::process::Command::new("pdfseparate")
@@ -157,8 +156,7 @@ fn issue_848_odd_trailer_loads() {
 
 #[test]
 fn senate_words_are_split_by_position() {
-    let path = std::path::Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/testdata/pdfs/pdfplumber-senate-expenditures.pdf");
+    let path = common::shared_path("pdfplumber-senate-expenditures.pdf");
     let pages = page_texts(
         &shared("pdfplumber-senate-expenditures.pdf"),
         &Options {
@@ -213,20 +211,17 @@ fn senate_words_are_split_by_position() {
 fn ca_warn_report_has_16_text_pages() {
     let bytes = shared("pdfplumber-ca-warn-report.pdf");
     assert_eq!(inspect(&bytes, &Options::default()).unwrap().pages, 16);
-    let x = extract(
-        &bytes,
-        &Options {
-            ocr: false,
-            ..Options::default()
-        },
-    )
-    .unwrap();
-    assert_eq!(x.pages, 16);
-    assert_eq!(x.method, Method::Text);
-    assert!(
-        x.page_info[..15].iter().all(|p| p.chars > 1000),
-        "{:?}",
-        x.page_info
-    );
-    assert!(x.page_info[15].chars > 100, "{:?}", x.page_info);
+    let opts = Options {
+        ocr: false,
+        ..Options::default()
+    };
+    let pages = page_texts(&bytes, &opts).unwrap();
+    let info: Vec<&documents::PageInfo> = pages.iter().map(|(i, _)| i).collect();
+    assert_eq!(info.len(), 16);
+    assert!(info.iter().all(|p| p.method == Method::Text), "{info:?}");
+    assert!(info[..15].iter().all(|p| p.chars > 1000), "{info:?}");
+    assert!(info[15].chars > 100, "{info:?}");
+    // A layoff report, not a transcript: refused, nothing written (issue 14).
+    let e = extract(&bytes, &opts).unwrap_err();
+    assert_eq!(e.code, "not_a_transcript", "{e}");
 }

@@ -54,6 +54,7 @@ fn boletim(registration: &str, names: &[&str]) -> Extraction {
                     confidence: Some(100.0),
                 }],
                 final_grade: None,
+                recovery_grade: None,
                 absences: Some(1),
                 attendance_pct: None,
                 status: None,

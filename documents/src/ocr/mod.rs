@@ -1,9 +1,9 @@
 //! OCR of pages without usable text, with the system libtesseract:
 //! 1. render to gray ([`render`]: hayro, pdftoppm fallback);
 //! 2. orientation: text lines across or down ([`image::Gray::text_is_horizontal`]),
-//!    then the upright one of the two quarter turns by Tesseract's confidence
-//!    on a quick probe (middle third, half resolution); no OSD model needed
-//!    (Debian ships it apart);
+//!    read the upright guess; only when that read is poor, the upright one of
+//!    the two quarter turns by Tesseract's confidence on a quick probe (middle
+//!    third, half resolution); no OSD model needed (Debian ships it apart);
 //! 3. deskew up to ±3° (projection profiles);
 //! 4. ruling lines found and removed (their positions locate table cells);
 //! 5. whole-page OCR (`por+eng`, automatic segmentation) → words with boxes;
@@ -38,8 +38,12 @@ pub(crate) struct OcrPage {
     pub vlines: Vec<usize>,
 }
 
-/// Confidence above which the first orientation tried is accepted.
-const GOOD_CONF: f32 = 70.0;
+/// A first read at least this confident is upright: upside-down text reads
+/// at 20-40, noisy upright scans at 55-90.
+const ORIENTED_CONF: f32 = 55.0;
+/// The other way up is read in full only when its probe beats this one's by
+/// this much.
+const PROBE_MARGIN: f32 = 5.0;
 /// Largest skew corrected, degrees (scanner feeders stay within 2-3°).
 const MAX_SKEW: f64 = 3.0;
 
@@ -109,6 +113,12 @@ impl Ocr {
     }
 
     /// Steps 2-5 for one rendered page.
+    ///
+    /// Time: the page is read once when it reads well (the common case,
+    /// within the CLI's time for the same page): the orientation probes of
+    /// the other quarter turn, and a second full read, happen only when the
+    /// first read is poor (an upside-down or sideways page), since a full
+    /// read costs about twelve probes.
     pub(crate) fn page(&mut self, img: Gray) -> Result<OcrPage, ExtractError> {
         let img = img.median3();
         let quarters: [u32; 2] = if img.text_is_horizontal() {
@@ -116,46 +126,46 @@ impl Ocr {
         } else {
             [1, 3]
         };
-        // Which of the two quarter turns is upright: a cheap probe of each,
-        // then one full read (and the other one too only if that read is poor).
+        let first = self.read_turned(&img, quarters[0])?;
+        if first.conf >= ORIENTED_CONF {
+            return Ok(first);
+        }
+        // A poor read: is the page the other way up? Compare like with like.
         let (p0, p1) = (
             self.probe(&img.rotate90(quarters[0]))?,
             self.probe(&img.rotate90(quarters[1]))?,
         );
-        let order = if p1 > p0 {
-            [quarters[1], quarters[0]]
-        } else {
-            quarters
-        };
-        let mut best: Option<OcrPage> = None;
-        for q in order {
-            let turned = img.rotate90(q);
-            let skew = turned.skew_angle(MAX_SKEW);
-            let mut straight = if skew.abs() >= 0.15 {
-                turned.rotate(skew)
-            } else {
-                turned
-            };
-            let (hlines, vlines) = straight.remove_lines((self.dpi as usize / 3).max(40));
-            let (text, words, conf) = self.recognize(&straight)?;
-            let page = OcrPage {
-                words,
-                text,
-                conf,
-                rotation: (q * 90) as f32 - skew as f32,
-                image: straight,
-                hlines,
-                vlines,
-            };
-            let good = page.conf >= GOOD_CONF;
-            if best.as_ref().is_none_or(|b| page.conf > b.conf) {
-                best = Some(page);
-            }
-            if good {
-                break;
-            }
+        if p1 <= p0 + PROBE_MARGIN {
+            return Ok(first);
         }
-        best.ok_or_else(|| failed("ocr", "no orientation tried"))
+        let second = self.read_turned(&img, quarters[1])?;
+        Ok(if second.conf > first.conf {
+            second
+        } else {
+            first
+        })
+    }
+
+    /// Turn by `q` quarters, deskew, remove the ruling lines, read.
+    fn read_turned(&mut self, img: &Gray, q: u32) -> Result<OcrPage, ExtractError> {
+        let turned = img.rotate90(q);
+        let skew = turned.skew_angle(MAX_SKEW);
+        let mut straight = if skew.abs() >= 0.15 {
+            turned.rotate(skew)
+        } else {
+            turned
+        };
+        let (hlines, vlines) = straight.remove_lines((self.dpi as usize / 3).max(40));
+        let (text, words, conf) = self.recognize(&straight)?;
+        Ok(OcrPage {
+            words,
+            text,
+            conf,
+            rotation: (q * 90) as f32 - skew as f32,
+            image: straight,
+            hlines,
+            vlines,
+        })
     }
 
     /// Reads one cell `[x0,x1)×[y0,y1)` of `img` as a single line of
@@ -195,6 +205,109 @@ impl Ocr {
         Ok((!text.is_empty()).then_some((text, conf)))
     }
 }
+
+impl Ocr {
+    /// Header labels turned 90° (issue 14: `1º Bimestre` printed upwards
+    /// over each column), which the page read cannot see: the band
+    /// `[x0,x1)×[y0,y1)` of `img` is turned both ways and read as a block;
+    /// the better-read turn gives each label line and the x (px, in the
+    /// page) of the column it stands over. Empty when neither turn reads.
+    pub(crate) fn turned_labels(
+        &mut self,
+        img: &Gray,
+        (x0, y0, x1, y1): (usize, usize, usize, usize),
+    ) -> Result<Vec<(String, f64, f32)>, ExtractError> {
+        let band = img.crop(x0, y0, x1, y1);
+        if band.w < 8 || band.h < 8 || !band.has_ink() {
+            return Ok(Vec::new());
+        }
+        let mut best: (f32, Vec<(String, f64, f32)>) = (0.0, Vec::new());
+        for q in [3u32, 1] {
+            let turned = band.rotate90(q).pad(16);
+            let mut t = self
+                .page
+                .take()
+                .ok_or_else(|| failed("tesseract", "engine lost after an error"))?;
+            t.set_page_seg_mode(PageSegMode::PsmSparseText);
+            let mut t = t
+                .set_frame(
+                    &turned.px,
+                    turned.w as i32,
+                    turned.h as i32,
+                    1,
+                    turned.w as i32,
+                )
+                .map_err(|e| failed("set image", e))?
+                .set_source_resolution(self.dpi as i32)
+                .recognize()
+                .map_err(|e| failed("recognize", e))?;
+            let tsv = t.get_tsv_text(0).map_err(|e| failed("tsv", e))?;
+            let conf = t.mean_text_conf().max(0) as f32;
+            self.page = Some(t);
+            if conf <= best.0 {
+                continue;
+            }
+            // Words of one text line of the turned band are one label.
+            let mut labels: Vec<TurnedLine> = Vec::new();
+            for l in tsv.lines() {
+                let f: Vec<&str> = l.split('\t').collect();
+                if f.len() < 12 || f[0] != "5" || f[11].trim().is_empty() {
+                    continue;
+                }
+                let key = (
+                    f[2].parse().unwrap_or(0),
+                    f[3].parse().unwrap_or(0),
+                    f[4].parse().unwrap_or(0),
+                );
+                let (top, h): (f64, f64) =
+                    (f[7].parse().unwrap_or(0.0), f[9].parse().unwrap_or(0.0));
+                let c: f32 = f[10].parse().unwrap_or(0.0);
+                match labels.iter_mut().find(|l| l.0 == key) {
+                    Some(l) => {
+                        l.1.push(' ');
+                        l.1.push_str(f[11].trim());
+                        l.2 = l.2.min(top);
+                        l.3 = l.3.max(top + h);
+                        l.4 = l.4.min(c);
+                    }
+                    None => labels.push((key, f[11].trim().to_string(), top, top + h, c)),
+                }
+            }
+            // Back to page x: turned clockwise (q = 1), a row y' of the turned
+            // band is the band's column x = y'; counter-clockwise, w - 1 - y'.
+            let placed = labels.into_iter().map(|(_, text, top, bottom, c)| {
+                let mid = (top + bottom) / 2.0 - 16.0;
+                let x = if q == 1 {
+                    mid
+                } else {
+                    band.w as f64 - 1.0 - mid
+                };
+                (text, x0 as f64 + x, c)
+            });
+            // One label split in two text lines by a wide gap (`1º` and
+            // `Semestre` over the same column, 5 pt apart at most): joined.
+            let near = f64::from(self.dpi) / 72.0 * 5.0;
+            let mut out: Vec<(String, f64, f32)> = Vec::new();
+            for (text, x, c) in placed {
+                match out.last_mut() {
+                    Some(prev) if (prev.1 - x).abs() < near => {
+                        prev.0.push(' ');
+                        prev.0.push_str(&text);
+                        prev.1 = (prev.1 + x) / 2.0;
+                        prev.2 = prev.2.min(c);
+                    }
+                    _ => out.push((text, x, c)),
+                }
+            }
+            best = (conf, out);
+        }
+        Ok(best.1)
+    }
+}
+
+/// One text line of a turned band: its (block, paragraph, line) in the
+/// TSV, text, top and bottom (px of the turned band) and least word confidence.
+type TurnedLine = ((u32, u32, u32), String, f64, f64, f32);
 
 /// Tesseract's TSV (level 5 = word) to words in points.
 fn words_from_tsv(tsv: &str, dpi: u32) -> Vec<Word> {

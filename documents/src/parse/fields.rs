@@ -25,52 +25,121 @@ const LABELS: &[(&str, Field)] = &[
     ("nome do aluno", Field::Name),
     ("nome do(a) aluno(a)", Field::Name),
     ("nome da aluna", Field::Name),
+    ("nome do estudante", Field::Name),
+    ("nome do(a) estudante", Field::Name),
+    ("nome da estudante", Field::Name),
+    ("nome completo", Field::Name),
     ("aluno(a)", Field::Name),
+    ("aluno/a", Field::Name),
     ("aluno", Field::Name),
     ("aluna", Field::Name),
     ("estudante", Field::Name),
+    ("discente", Field::Name),
+    ("educando(a)", Field::Name),
+    ("educando", Field::Name),
     ("nome", Field::Name),
     ("nome da escola", Field::School),
     ("nome da mae", Field::Other),
     ("nome do pai", Field::Other),
     ("filiacao", Field::Other),
     ("responsavel", Field::Other),
+    ("mae", Field::Other),
+    ("pai", Field::Other),
     ("matricula", Field::Registration),
     ("no da matricula", Field::Registration),
+    ("no de matricula", Field::Registration),
+    ("no matricula", Field::Registration),
+    ("n. matricula", Field::Registration),
+    ("n.o matricula", Field::Registration),
+    ("num. matricula", Field::Registration),
+    ("numero de matricula", Field::Registration),
+    ("numero da matricula", Field::Registration),
+    ("matricula no", Field::Registration),
+    ("cod. aluno", Field::Registration),
+    ("registro", Field::Registration),
+    ("mat.", Field::Registration),
+    ("codigo do aluno", Field::Registration),
     ("ra", Field::Registration),
+    ("r.a.", Field::Registration),
+    ("r.a", Field::Registration),
+    ("rm", Field::Registration),
     ("data de nascimento", Field::BirthDate),
     ("data nasc.", Field::BirthDate),
+    ("data nasc", Field::BirthDate),
+    ("data de nasc.", Field::BirthDate),
     ("dt. nasc.", Field::BirthDate),
+    ("dt nasc", Field::BirthDate),
+    ("dt. nascimento", Field::BirthDate),
+    ("nasc.", Field::BirthDate),
+    ("nasc", Field::BirthDate),
+    ("nascido(a) em", Field::BirthDate),
     ("nascimento", Field::BirthDate),
+    ("d.n.", Field::BirthDate),
     ("serie/turma", Field::Class),
+    ("turma/serie", Field::Class),
+    ("turma/ano", Field::Class),
     ("ano/turma", Field::Class),
     ("turma", Field::Class),
+    ("classe", Field::Class),
     ("unidade escolar", Field::School),
+    ("unidade de ensino", Field::School),
+    ("u.e.", Field::School),
     ("instituicao de ensino", Field::School),
     ("instituicao", Field::School),
+    ("estabelecimento de ensino", Field::School),
     ("estabelecimento", Field::School),
     ("escola", Field::School),
+    ("colegio", Field::School),
     ("cnpj", Field::Cnpj),
     ("cnpj no", Field::Cnpj),
     ("cnpj n.o", Field::Cnpj),
+    ("cnpj da escola", Field::Cnpj),
+    ("cnpj/mf", Field::Cnpj),
     ("c.n.p.j.", Field::Cnpj),
     ("c.n.p.j", Field::Cnpj),
     ("cnp)", Field::Cnpj), // OCR
     ("ano letivo", Field::Year),
+    ("ano-letivo", Field::Year),
+    ("periodo letivo", Field::Year),
+    ("exercicio", Field::Year),
+    ("ano de referencia", Field::Year),
     ("ano", Field::Year),
     ("serie", Field::GradeLevel),
     ("ano/serie", Field::GradeLevel),
+    ("serie/ano", Field::GradeLevel),
+    ("etapa", Field::GradeLevel),
     ("curso", Field::Other),
     ("turno", Field::Other),
     ("inep", Field::Other),
+    ("codigo inep", Field::Other),
+    ("cod. inep", Field::Other),
+    ("cod inep", Field::Other),
+    ("inep da escola", Field::Other),
     ("cidade", Field::Other),
     ("municipio", Field::Other),
+    ("uf", Field::Other),
     ("endereco", Field::Other),
     ("telefone", Field::Other),
+    ("tel.", Field::Other),
+    ("e-mail", Field::Other),
     ("periodo", Field::Other),
     ("bimestre", Field::Other),
     ("emissao", Field::Other),
     ("data de emissao", Field::Other),
+    ("emitido em", Field::Other),
+    ("cpf", Field::Other),
+    ("rg", Field::Other),
+    ("sexo", Field::Other),
+    ("naturalidade", Field::Other),
+    ("nacionalidade", Field::Other),
+    ("diretor(a)", Field::Other),
+    ("diretor", Field::Other),
+    ("secretario(a)", Field::Other),
+    ("modalidade", Field::Other),
+    ("nivel de ensino", Field::Other),
+    ("ensino", Field::Other),
+    ("rede", Field::Other),
+    ("dependencia administrativa", Field::Other),
 ];
 
 /// `(field, value)` pairs found in one line, in order.
@@ -97,14 +166,22 @@ pub(crate) fn pairs(line: &str) -> Vec<(Field, String)> {
                     }
                     let colon = j < fchars.len() && fchars[j] == ':';
                     // `CNPJ 98.765.432/0001-10`, `CNPJ nº 98...`: no colon, a number follows.
+                    // `CNPJ - 98.765...`, `CNPJ – 98...`: a dash for a colon.
+                    let mut d = j;
+                    if matches!(fchars.get(d), Some('-' | '–' | '—')) {
+                        d += 1;
+                        while d < fchars.len() && fchars[d] == ' ' {
+                            d += 1;
+                        }
+                    }
                     let cnpj_no_colon =
-                        *field == Field::Cnpj && fchars.get(j).is_some_and(char::is_ascii_digit);
+                        *field == Field::Cnpj && fchars.get(d).is_some_and(char::is_ascii_digit);
                     let year_no_colon = *field == Field::Year
-                        && *label == "ano letivo"
-                        && fchars[j..].iter().take(4).all(char::is_ascii_digit)
-                        && fchars.len() >= j + 4;
+                        && *label != "ano"
+                        && fchars.len() >= d + 4
+                        && fchars[d..d + 4].iter().all(char::is_ascii_digit);
                     if colon || year_no_colon || cnpj_no_colon {
-                        let v = if colon { j + 1 } else { j };
+                        let v = if colon { j + 1 } else { d };
                         if matched.is_none_or(|(_, _, len)| l.len() > len) {
                             matched = Some((v, *field, l.len()));
                         }
@@ -147,11 +224,66 @@ pub(crate) struct Header {
     pub year: Option<i32>,
 }
 
+/// Whether a cell's text is exactly a label (`Aluno`, `Nasc.:`): forms
+/// drawn as boxes print the label in one cell and the value in the next,
+/// or the label over its value, without a colon.
+fn label_cell(text: &str) -> bool {
+    let f = fold(text.trim());
+    let f = f.trim_end_matches(':').trim();
+    !f.is_empty() && LABELS.iter().any(|(l, _)| *l == f)
+}
+
+/// The line's `label: value` text, a colon added after a cell that is a
+/// label alone and followed by a value cell; and, when every cell of the
+/// line is a label and the next line holds no label, each label paired
+/// with the value cell under it.
+fn labelled(line: &Line, next: Option<&Line>) -> Vec<String> {
+    let cells = &line.cells;
+    if cells.iter().all(|c| label_cell(&c.text)) {
+        if let Some(n) = next.filter(|n| !n.cells.iter().any(|c| label_cell(&c.text))) {
+            return cells
+                .iter()
+                .filter_map(|c| {
+                    let v = n
+                        .cells
+                        .iter()
+                        .find(|v| v.x0 < c.x1 + 2.0 && v.x1 > c.x0 - 2.0)?;
+                    Some(format!(
+                        "{}: {}",
+                        c.text.trim().trim_end_matches(':'),
+                        v.text
+                    ))
+                })
+                .collect();
+        }
+        return Vec::new();
+    }
+    let mut out = String::new();
+    for (i, c) in cells.iter().enumerate() {
+        if !out.is_empty() {
+            out.push_str("  ");
+        }
+        out.push_str(&c.text);
+        if label_cell(&c.text) && !c.text.trim_end().ends_with(':') && i + 1 < cells.len() {
+            out.push(':');
+        }
+    }
+    vec![out]
+}
+
 pub(crate) fn header(lines: &[Line]) -> Header {
     let mut h = Header::default();
-    for line in lines {
-        let text = line.text();
-        for (field, value) in pairs(&text) {
+    for (i, line) in lines.iter().enumerate() {
+        let mut found = pairs(&line.text());
+        // Forms without colons, only when the plain reading found nothing
+        // on the line (a colon-less label is weaker evidence).
+        if found.is_empty() {
+            found = labelled(line, lines.get(i + 1))
+                .iter()
+                .flat_map(|t| pairs(t))
+                .collect();
+        }
+        for (field, value) in found {
             match field {
                 Field::Name => set(&mut h.name, clean_name(&value)),
                 Field::Registration => set(&mut h.registration, first_token(&value)),
@@ -178,6 +310,20 @@ pub(crate) fn header(lines: &[Line]) -> Header {
                 Field::GradeLevel | Field::Other => {}
             }
         }
+    }
+    if h.year.is_none() {
+        // A title with the year: `Boletim Individual - 2024`, `BOLETIM ESCOLAR 2024`.
+        h.year = lines.iter().take(15).find_map(|l| {
+            let t = l.text();
+            let f = fold(&t);
+            let dated = t.split_whitespace().any(|w| date(w).is_some());
+            (!dated
+                && (f.contains("boletim")
+                    || f.contains("ficha individual")
+                    || f.contains("letivo")))
+            .then(|| year(&t))
+            .flatten()
+        });
     }
     if h.school.is_none() {
         // A title line naming the school ("ESCOLA ESTADUAL ...", "Colégio ...").
@@ -320,6 +466,92 @@ mod tests {
                 (Field::School, "E. E. Prof. Maria".into()),
                 (Field::Cnpj, "11.222.333/0001-81".into())
             ]
+        );
+    }
+
+    fn line(cells: &[(&str, f64)], y: f64) -> Line {
+        let mut words = Vec::new();
+        for (text, x) in cells {
+            let mut x = *x;
+            for t in text.split(' ') {
+                let w = t.chars().count() as f64 * 5.0;
+                words.push(crate::layout::Word {
+                    text: t.into(),
+                    x0: x,
+                    x1: x + w,
+                    y,
+                    size: 10.0,
+                    conf: 100.0,
+                });
+                x += w + 2.5;
+            }
+        }
+        crate::layout::lines(1, words).remove(0)
+    }
+
+    #[test]
+    fn usual_wordings_of_the_labels() {
+        let h = header(&[
+            line(&[("Nome do Estudante: Ana Souza Lima", 40.0)], 100.0),
+            line(
+                &[("Nº de Matrícula: 2024-0042  Nasc.: 03/02/2012", 40.0)],
+                114.0,
+            ),
+            line(&[("Código INEP: 35012345  Exercício: 2024", 40.0)], 128.0),
+            line(&[("Série/Turma: 7º Ano B", 40.0)], 142.0),
+            line(
+                &[("Colégio: Colégio Horizonte  CNPJ 11222333000181", 40.0)],
+                156.0,
+            ),
+        ]);
+        assert_eq!(h.name.as_deref(), Some("Ana Souza Lima"));
+        assert_eq!(h.registration.as_deref(), Some("2024-0042"));
+        assert_eq!(h.birth_date.as_deref(), Some("2012-02-03"));
+        assert_eq!(h.year, Some(2024));
+        assert_eq!(h.class_name.as_deref(), Some("7º Ano B"));
+        assert_eq!(h.school.as_deref(), Some("Colégio Horizonte"));
+        assert_eq!(h.cnpj.as_deref(), Some("11222333000181"));
+        let h = header(&[line(
+            &[("R.A.: 123456-7  Estudante: Caio Reis", 40.0)],
+            100.0,
+        )]);
+        assert_eq!(h.registration.as_deref(), Some("123456-7"));
+        assert_eq!(h.name.as_deref(), Some("Caio Reis"));
+    }
+
+    #[test]
+    fn labels_in_boxes_without_colons() {
+        // Label and value in neighbouring cells.
+        let h = header(&[line(
+            &[
+                ("Aluno", 40.0),
+                ("Bruno Dias", 120.0),
+                ("RA", 300.0),
+                ("99881", 340.0),
+            ],
+            100.0,
+        )]);
+        assert_eq!(h.name.as_deref(), Some("Bruno Dias"));
+        assert_eq!(h.registration.as_deref(), Some("99881"));
+        // Labels over their values.
+        let h = header(&[
+            line(
+                &[("Estudante", 40.0), ("Turma", 250.0), ("Ano Letivo", 350.0)],
+                100.0,
+            ),
+            line(
+                &[("Carla Nunes", 40.0), ("8º A", 250.0), ("2023", 352.0)],
+                114.0,
+            ),
+        ]);
+        assert_eq!(h.name.as_deref(), Some("Carla Nunes"));
+        assert_eq!(h.class_name.as_deref(), Some("8º A"));
+        assert_eq!(h.year, Some(2023));
+        // A subject name is not a label.
+        assert!(
+            header(&[line(&[("Matemática", 40.0), ("8,0", 200.0)], 100.0)])
+                .name
+                .is_none()
         );
     }
 

@@ -6,6 +6,7 @@
 pub(crate) mod fields;
 pub(crate) mod inline;
 pub(crate) mod rows;
+pub(crate) mod transposed;
 pub(crate) mod yearcols;
 
 use crate::layout::Line;
@@ -76,20 +77,37 @@ fn grade_level(text: &str) -> Option<String> {
     None
 }
 
-/// `Frequência Global: 94,5%` and friends.
-fn overall_attendance(text: &str) -> Option<f64> {
+/// `Frequência Global: 94,5%` and friends; with `bare`, also a line that
+/// opens with `Frequência: 93,6%` / `Freq.: 90,2%` (a percentage), which
+/// outside a subject's heading block is the year's (or the document's).
+fn overall_attendance(text: &str, bare: bool) -> Option<f64> {
     let f = fold(text);
-    let labelled = [
-        "frequencia global",
-        "frequencia geral",
-        "frequencia total",
-        "frequencia anual",
-        "freq. global",
-        "frequencia final",
-        "frequencia media",
-    ]
-    .iter()
-    .any(|p| f.starts_with(p));
+    let bare_label = bare
+        && [
+            "frequencia:",
+            "frequencia :",
+            "freq.:",
+            "freq:",
+            "frequencia (%):",
+        ]
+        .iter()
+        .any(|p| f.starts_with(p))
+        && text
+            .split_once(':')
+            .and_then(|(_, v)| v.split_whitespace().next())
+            .is_some_and(|w| w.ends_with('%'));
+    let labelled = bare_label
+        || [
+            "frequencia global",
+            "frequencia geral",
+            "frequencia total",
+            "frequencia anual",
+            "freq. global",
+            "frequencia final",
+            "frequencia media",
+        ]
+        .iter()
+        .any(|p| f.starts_with(p));
     if !labelled {
         return None;
     }
@@ -124,14 +142,49 @@ struct Block {
 }
 
 /// A line that is only a subject's name (`MATEMÁTICA`, `Língua Portuguesa`):
-/// no numbers, no `key:`, a component of the lexicon.
+/// no numbers, no `key:`, a component of the lexicon; or a key/value
+/// block's first line, `Disciplina: Matemática` (any name-column word as
+/// the key, the name a lexicon component or at least not a number).
 fn heading(line: &Line) -> Option<String> {
     let text = line.text();
     let t = text.trim();
-    if t.is_empty() || t.contains(':') || line.words.iter().any(|w| number(&w.text).is_some()) {
+    if let Some((k, v)) = t.split_once(':') {
+        let v = v.trim().trim_end_matches(['.', ';']).trim();
+        let keyed = rows::column_kind(k) == Some(rows::Col::Name);
+        let plain = !v.contains(':') && number(v).is_none() && v.chars().any(char::is_alphabetic);
+        return (keyed && plain && !rows::not_a_subject(v)).then(|| rows::strip_code(v));
+    }
+    if t.is_empty() || line.words.iter().any(|w| number(&w.text).is_some()) {
         return None;
     }
     crate::normalize::is_known_subject(t).then(|| t.to_string())
+}
+
+/// Page furniture between a table's rows at a page break: `Página 1 de 2`,
+/// `Documento emitido em …`, `(continua)`, `Continuação`.
+fn furniture(text: &str) -> bool {
+    let f = fold(text.trim());
+    [
+        "pagina ",
+        "pag. ",
+        "pag ",
+        "folha ",
+        "fl. ",
+        "documento emitido",
+        "emitido em",
+        "impresso em",
+        "gerado em",
+        "(continua",
+        "continua na",
+        "continuacao",
+        "(continuacao",
+        "... continua",
+        "autenticidade",
+        "codigo de validacao",
+        "validacao:",
+    ]
+    .iter()
+    .any(|p| f.starts_with(p) || f.contains(&format!(" {p}")))
 }
 
 /// Closes the open heading block: a subject when it read a grade.
@@ -209,6 +262,35 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
             i += used + read.lines;
             continue;
         }
+        if furniture(&text) {
+            i += 1;
+            continue;
+        }
+        if let Some(cols) = transposed::detect(line) {
+            let read = transposed::rows(&cols, &lines[i + 1..]);
+            if read.lines > 0 {
+                flush(&mut p, &mut block, year);
+                headings += read.years.len();
+                for y in read.years {
+                    match p
+                        .years
+                        .iter_mut()
+                        .find(|r| y.year.is_some() && r.year == y.year)
+                    {
+                        Some(r) => r.subjects.extend(y.subjects),
+                        None => p.years.push(y),
+                    }
+                }
+                match year {
+                    Some(y) => p.years[y].subjects.extend(read.subjects),
+                    None => p.subjects.extend(read.subjects),
+                }
+                header = None;
+                year = None;
+                i += 1 + read.lines;
+                continue;
+            }
+        }
         if let Some(h) = rows::header(line) {
             flush(&mut p, &mut block, year);
             prefix = None;
@@ -222,7 +304,12 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
             }
             continue;
         }
-        if let Some((y, level)) = year_heading(line) {
+        // Years as rows (`Ano | Etapa | Disciplina | …`): `2022 1ª Série
+        // Port. 120 7,8` is a row of that table, not a year heading.
+        let row_of_year_table = header
+            .as_ref()
+            .is_some_and(|h| h.years_as_rows() && h.row(line).is_some());
+        if let Some((y, level)) = year_heading(line).filter(|_| !row_of_year_table) {
             // The document's own "Ano Letivo" before any table is a boletim's year.
             let before_tables = header.is_none() && p.subjects.is_empty() && p.years.is_empty();
             if !(before_tables && hint != Some(DocType::Historico) && !all.contains("historico")) {
@@ -236,6 +323,20 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
                     p.years.pop();
                     p.rows
                         .retain(|r| r.year.is_none_or(|ry| ry < p.years.len()));
+                }
+                // The same year again (a continuation page repeats its
+                // heading): its rows continue that year's table, under the
+                // same columns unless a new header follows.
+                if let Some(k) = p.years.iter().position(|r| r.year == Some(y)) {
+                    if p.years[k].grade_level.is_none() {
+                        p.years[k].grade_level = level;
+                    }
+                    if year != Some(k) {
+                        header = None;
+                    }
+                    year = Some(k);
+                    i += 1;
+                    continue;
                 }
                 p.years.push(YearRecord {
                     year: Some(y),
@@ -251,7 +352,7 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
                 continue;
             }
         }
-        let attendance = overall_attendance(&text);
+        let attendance = overall_attendance(&text, block.is_none());
         if let Some(v) = attendance {
             match year {
                 Some(y) => p.years[y].overall_attendance_pct = Some(v),
@@ -295,15 +396,23 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
         flush(&mut p, &mut block, year);
         if let Some(h) = &header {
             if let Some(frag) = h.name_only(line) {
-                let next_values_only = lines
-                    .get(i + 1)
-                    .is_some_and(|n| h.row(n).is_none() && h.row_with_prefix(n, &frag).is_some());
+                let next_values_only = lines.get(i + 1).is_some_and(|n| {
+                    n.page == line.page
+                        && h.row(n).is_none()
+                        && h.row_with_prefix(n, &frag).is_some()
+                });
                 if next_values_only {
                     prefix = Some(frag);
                     i += 1;
                     continue;
                 }
-                if last_row.is_some_and(|l| l + 1 == i) {
+                let close_below = |l: usize| {
+                    let prev = &lines[l];
+                    l + 1 == i
+                        && prev.page == line.page
+                        && line.y - prev.y < 1.8 * prev.size.max(line.size)
+                };
+                if last_row.is_some_and(close_below) {
                     let target = match year {
                         Some(y) => p.years[y].subjects.last_mut(),
                         None => p.subjects.last_mut(),
@@ -332,6 +441,35 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
                 h.row_with_prefix(line, pre.as_deref().unwrap_or(""))
                     .map(|_| h.clone())
             });
+            // Years as rows (`Ano | Série | Disciplina | …`): the row's own
+            // year cell says which year record it belongs to.
+            if let Some(h) = &from_table {
+                if let (Some(yt), level) = h.year_and_level(line) {
+                    if let Some(y) = fields::year(&yt) {
+                        let k = match p.years.iter().position(|r| r.year == Some(y)) {
+                            Some(k) => k,
+                            None => {
+                                if year.is_some_and(|cur| {
+                                    p.years[cur].subjects.is_empty() && p.years.len() == cur + 1
+                                }) {
+                                    p.years.pop();
+                                }
+                                headings += 1;
+                                p.years.push(YearRecord {
+                                    year: Some(y),
+                                    grade_level: level.clone(),
+                                    school_name: None,
+                                    subjects: Vec::new(),
+                                    overall_attendance_pct: None,
+                                    status: None,
+                                });
+                                p.years.len() - 1
+                            }
+                        };
+                        year = Some(k);
+                    }
+                }
+            }
             let (target, y) = match year {
                 Some(y) => (&mut p.years[y].subjects, Some(y)),
                 None => (&mut p.subjects, None),
@@ -386,8 +524,19 @@ mod tests {
             grade_level("Ano Letivo: 2023 - 7º Ano").as_deref(),
             Some("7º Ano")
         );
-        assert_eq!(overall_attendance("Frequência Global: 94,5%"), Some(94.5));
-        assert_eq!(overall_attendance("Matemática 94,5"), None);
+        assert_eq!(
+            overall_attendance("Frequência Global: 94,5%", false),
+            Some(94.5)
+        );
+        assert_eq!(overall_attendance("Matemática 94,5", true), None);
+        assert_eq!(
+            overall_attendance("Freq.: 90,2% Resultado: APROVADO", true),
+            Some(90.2)
+        );
+        assert_eq!(
+            overall_attendance("Frequência: 93,6% Resultado: Aprovado", false),
+            None
+        );
         assert_eq!(
             year_status("Resultado Final: APROVADO").as_deref(),
             Some("aprovado")
@@ -437,5 +586,326 @@ mod tests {
             (Some(8.2), Some(3), Some(98.1))
         );
         assert_eq!(p.subjects[1].final_grade, Some(7.5));
+    }
+
+    #[test]
+    fn key_value_blocks_per_subject() {
+        let p = parse(
+            &text_lines(&[
+                "BOLETIM ESCOLAR 2024",
+                "Aluno: Rui Prado",
+                "Disciplina: Matemática",
+                "1º Bimestre: 8,0",
+                "2º Bimestre: 7,0",
+                "Média Final: 7,5",
+                "Faltas: 4",
+                "Componente Curricular: História",
+                "1º Bimestre: 6,0",
+                "2º Bimestre: -",
+                "Média Final: 6,0",
+            ]),
+            None,
+        );
+        let got: Vec<_> = p
+            .subjects
+            .iter()
+            .map(|s| (s.code.as_str(), s.final_grade, s.absences))
+            .collect();
+        assert_eq!(
+            got,
+            [
+                ("matematica", Some(7.5), Some(4)),
+                ("historia", Some(6.0), None)
+            ]
+        );
+        assert_eq!(p.subjects[1].terms[1].grade, None);
+    }
+
+    #[test]
+    fn recovery_and_final_columns() {
+        let p = parse(
+            &grid(&[
+                "Disciplina|1ºB|2ºB|Média|Rec.|MF",
+                "Matemática|4,0|5,0|4,5|6,0|6,0",
+                "História|8,0|9,0|8,5|-|8,5",
+            ]),
+            None,
+        );
+        let m = &p.subjects[0];
+        assert_eq!((m.final_grade, m.recovery_grade), (Some(6.0), Some(6.0)));
+        assert_eq!(
+            m.terms.iter().map(|t| t.grade).collect::<Vec<_>>(),
+            [Some(4.0), Some(5.0)]
+        );
+        let h = &p.subjects[1];
+        assert_eq!((h.final_grade, h.recovery_grade), (Some(8.5), None));
+    }
+
+    /// Table lines: cells split on `|`, the first at x = 40, the others
+    /// every 50 pt from 200 (a line without `|` is one cell at 40).
+    fn grid(rows: &[&str]) -> Vec<Line> {
+        let mut words = Vec::new();
+        for (n, row) in rows.iter().enumerate() {
+            for (c, cell) in row.split('|').enumerate() {
+                let mut x = if c == 0 {
+                    40.0
+                } else {
+                    150.0 + 50.0 * c as f64
+                };
+                for t in cell.split_whitespace() {
+                    let w = t.chars().count() as f64 * 5.0;
+                    words.push(crate::layout::Word {
+                        text: t.into(),
+                        x0: x,
+                        x1: x + w,
+                        y: 100.0 + n as f64 * 14.0,
+                        size: 10.0,
+                        conf: 100.0,
+                    });
+                    x += w + 2.5;
+                }
+            }
+        }
+        crate::layout::lines(1, words)
+    }
+
+    /// Lines of several pages: `rows` per page, each page's y from the top.
+    fn pages(pages: &[&[&str]]) -> Vec<Line> {
+        let mut out = Vec::new();
+        for (n, rows) in pages.iter().enumerate() {
+            for mut l in grid(rows) {
+                l.page = n as u32 + 1;
+                out.push(l);
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn continuation_pages_keep_the_column_model() {
+        // A histórico split mid-table: page 2 repeats the title and the
+        // year's heading, has a page footer, and no column header.
+        let p = parse(
+            &pages(&[
+                &[
+                    "HISTÓRICO ESCOLAR",
+                    "Aluno: Ana Lima",
+                    "Ano Letivo: 2022 - Série: 7º Ano",
+                    "Disciplina|CH|Média|Faltas",
+                    "Língua Portuguesa|160|7,5|4",
+                    "Matemática|160|8,0|2",
+                    "Página 1 de 2",
+                ],
+                &[
+                    "HISTÓRICO ESCOLAR (continuação)",
+                    "Ano Letivo: 2022 - Série: 7º Ano",
+                    "História   80 6,5 0",
+                    "Geografia   80 7,0 1",
+                    "Ano Letivo: 2023 - Série: 8º Ano",
+                    "Disciplina|CH|Média|Faltas",
+                    "Matemática|160|9,0|0",
+                ],
+            ]),
+            None,
+        );
+        assert_eq!(p.doc_type, Some(DocType::Historico));
+        assert_eq!(p.years.len(), 2);
+        let codes: Vec<_> = p.years[0]
+            .subjects
+            .iter()
+            .map(|s| s.code.as_str())
+            .collect();
+        assert_eq!(
+            codes,
+            ["lingua-portuguesa", "matematica", "historia", "geografia"]
+        );
+        let g = &p.years[0].subjects[3];
+        assert_eq!(
+            (g.final_grade, g.absences, g.workload_hours),
+            (Some(7.0), Some(1), Some(80))
+        );
+        assert_eq!(p.years[1].subjects.len(), 1);
+    }
+
+    #[test]
+    fn space_aligned_monospaced_columns() {
+        // A text export in a monospaced font: columns padded with spaces,
+        // numbers right-aligned, one space between some of them.
+        let mono = |rows: &[&str]| -> Vec<Line> {
+            let mut words = Vec::new();
+            for (n, row) in rows.iter().enumerate() {
+                let chars: Vec<char> = row.chars().collect();
+                let mut i = 0;
+                while i < chars.len() {
+                    if chars[i] == ' ' {
+                        i += 1;
+                        continue;
+                    }
+                    let start = i;
+                    while i < chars.len() && chars[i] != ' ' {
+                        i += 1;
+                    }
+                    words.push(crate::layout::Word {
+                        text: chars[start..i].iter().collect(),
+                        x0: 40.0 + start as f64 * 6.0,
+                        x1: 40.0 + i as f64 * 6.0,
+                        y: 100.0 + n as f64 * 12.0,
+                        size: 10.0,
+                        conf: 100.0,
+                    });
+                }
+            }
+            crate::layout::lines(1, words)
+        };
+        let p = parse(
+            &mono(&[
+                "COMPONENTE            B1   B2   B3   B4   MF  FT",
+                "LINGUA PORTUGUESA    7,0  8,0 10,0  9,0  8,5   3",
+                "MATEMATICA           6,0  5,5  7,0  6,5  6,3  12",
+                "CIENCIAS              -   8,0  8,0  9,0  8,3   0",
+            ]),
+            None,
+        );
+        let got: Vec<_> = p
+            .subjects
+            .iter()
+            .map(|s| {
+                (
+                    s.code.as_str(),
+                    s.terms.iter().map(|t| t.grade).collect::<Vec<_>>(),
+                    s.final_grade,
+                    s.absences,
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "lingua-portuguesa",
+                    vec![Some(7.0), Some(8.0), Some(10.0), Some(9.0)],
+                    Some(8.5),
+                    Some(3)
+                ),
+                (
+                    "matematica",
+                    vec![Some(6.0), Some(5.5), Some(7.0), Some(6.5)],
+                    Some(6.3),
+                    Some(12)
+                ),
+                (
+                    "ciencias",
+                    vec![None, Some(8.0), Some(8.0), Some(9.0)],
+                    Some(8.3),
+                    Some(0)
+                ),
+            ]
+        );
+    }
+
+    /// Lines of cells set at the given x (words of a cell 2.5 pt apart).
+    fn cell_lines(rows: &[&[(&str, f64)]]) -> Vec<Line> {
+        let mut words = Vec::new();
+        for (n, row) in rows.iter().enumerate() {
+            for (text, x) in row.iter() {
+                let mut x = *x;
+                for t in text.split(' ') {
+                    let w = t.chars().count() as f64 * 5.0;
+                    words.push(crate::layout::Word {
+                        text: t.into(),
+                        x0: x,
+                        x1: x + w,
+                        y: 100.0 + n as f64 * 14.0,
+                        size: 10.0,
+                        conf: 100.0,
+                    });
+                    x += w + 2.5;
+                }
+            }
+        }
+        crate::layout::lines(1, words)
+    }
+
+    #[test]
+    fn years_as_rows_starting_with_the_year_are_rows_not_headings() {
+        let at = [40.0, 80.0, 150.0, 250.0, 290.0, 330.0, 380.0];
+        let row = |cells: [&'static str; 7]| -> Vec<(&'static str, f64)> {
+            cells.iter().copied().zip(at).collect()
+        };
+        let rows = [
+            row([
+                "Ano",
+                "Etapa",
+                "Disciplina",
+                "CH",
+                "MF",
+                "Freq. (%)",
+                "Resultado",
+            ]),
+            row([
+                "2022",
+                "1ª Série",
+                "Port.",
+                "120",
+                "7,8",
+                "89,3",
+                "APROVADO",
+            ]),
+            row(["2022", "1ª Série", "Mat.", "160", "6,0", "96,9", "Aprov."]),
+            row(["2023", "2ª Série", "Port.", "80", "7,0", "90,2", "APROVADO"]),
+            row(["2023", "2ª Série", "Mat.", "40", "7,7", "94,7", "Aprovado"]),
+        ];
+        let refs: Vec<&[(&str, f64)]> = rows.iter().map(Vec::as_slice).collect();
+        let mut all = vec![crate::layout::lines(
+            1,
+            vec![crate::layout::Word {
+                text: "HISTÓRICO".into(),
+                x0: 40.0,
+                x1: 90.0,
+                y: 80.0,
+                size: 10.0,
+                conf: 100.0,
+            }],
+        )
+        .remove(0)];
+        all.extend(cell_lines(&refs));
+        let p = parse(&all, None);
+        assert_eq!(p.doc_type, Some(DocType::Historico));
+        type YearRead = (Option<i32>, Option<String>, Vec<(String, Option<f64>)>);
+        let got: Vec<YearRead> = p
+            .years
+            .iter()
+            .map(|y| {
+                (
+                    y.year,
+                    y.grade_level.clone(),
+                    y.subjects
+                        .iter()
+                        .map(|s| (s.code.clone(), s.final_grade))
+                        .collect(),
+                )
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    Some(2022),
+                    Some("1ª Série".into()),
+                    vec![
+                        ("lingua-portuguesa".into(), Some(7.8)),
+                        ("matematica".into(), Some(6.0))
+                    ]
+                ),
+                (
+                    Some(2023),
+                    Some("2ª Série".into()),
+                    vec![
+                        ("lingua-portuguesa".into(), Some(7.0)),
+                        ("matematica".into(), Some(7.7))
+                    ]
+                ),
+            ]
+        );
     }
 }

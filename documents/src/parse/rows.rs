@@ -15,12 +15,18 @@ pub(crate) enum Col {
     Name,
     Term(u8),
     Final,
+    /// The recovery exam (`Rec.`, `Recuperação`, `Exame Final`).
+    Recovery,
     Absences,
     Attendance,
     Status,
     Workload,
     /// A code before the subject (`Código`: `MAT01`): not part of the name.
     Code,
+    /// A histórico's school year on each row (`Ano`: `2021`), years as rows.
+    Year,
+    /// The grade level on each row (`Série`, `Etapa`: `6º Ano`).
+    Level,
     /// A column read and dropped (a term's own `Faltas` under `1º Bim`).
     Skip,
 }
@@ -84,10 +90,17 @@ fn kind(c: &str) -> Option<Col> {
         "sem",
         "semestre",
         "av",
+        "aval",
+        "avaliacao",
         "n",
         "nota",
         "e",
         "p",
+        "per",
+        "periodo",
+        "bi",
+        "tr",
+        "ciclo",
     ];
     let digits: Vec<char> = c.chars().filter(char::is_ascii_digit).collect();
     if digits.len() == 1 && ('1'..='4').contains(&digits[0]) {
@@ -120,19 +133,78 @@ fn kind(c: &str) -> Option<Col> {
         | "componentescurriculares"
         | "materia"
         | "materias"
-        | "componente" => Col::Name,
-        "media" | "mediafinal" | "mf" | "notafinal" | "mediaanual" | "ma" | "mediageral"
-        | "nota" | "notas" | "mfinal" => Col::Final,
-        "faltas" | "f" | "totaldefaltas" | "tf" | "nfaltas" | "faltastotal" | "totalfaltas" => {
-            Col::Absences
-        }
+        | "componente"
+        | "componentes"
+        | "areadeconhecimento"
+        | "disciplinacurricular" => Col::Name,
+        "media"
+        | "mediafinal"
+        | "mf"
+        | "notafinal"
+        | "mediaanual"
+        | "ma"
+        | "mediageral"
+        | "nota"
+        | "notas"
+        | "mfinal"
+        | "nf"
+        | "mediaaposrec"
+        | "mediaposrec"
+        | "mediaaposrecuperacao"
+        | "mediaaprec"
+        | "mfa"
+        | "mediafinalanual"
+        | "mediadoano"
+        | "notaanual"
+        | "resultadonota"
+        | "mdfinal"
+        | "mdf"
+        | "med"
+        | "medfinal"
+        | "medfin"
+        | "mb"
+        | "mediabimestral"
+        | "mediabim"
+        | "mediatrimestral"
+        | "mt"
+        | "mediadobimestre"
+        | "mediadotrimestre" => Col::Final,
+        "rec"
+        | "recup"
+        | "recuperacao"
+        | "notarec"
+        | "notarecuperacao"
+        | "recfinal"
+        | "recuperacaofinal"
+        | "rf"
+        | "exame"
+        | "examefinal"
+        | "exfinal"
+        | "ex"
+        | "recanual"
+        | "recuperacaoanual"
+        | "provafinal"
+        | "pf"
+        | "ef"
+        | "recparalela"
+        | "recuperacaoparalela" => Col::Recovery,
+        // Letter concepts (`A`-`E`) are not grades; aulas dadas are not hours.
+        // `1ª Etapa | C`: a term's letter concept beside its grade.
+        "conceito" | "conceitofinal" | "cf" | "conc" | "conceitos" | "c" | "ad" | "aulasdadas"
+        | "aulas" | "no" | "ordem" => Col::Skip,
+        "ano" | "anoletivo" | "anos" => Col::Year,
+        "serie" | "etapa" | "anoserie" | "serieano" | "nivel" => Col::Level,
+        "faltas" | "f" | "totaldefaltas" | "tf" | "nfaltas" | "faltastotal" | "totalfaltas"
+        | "ft" | "fal" | "flt" | "faltasano" | "qtdfaltas" | "nodefaltas" | "ausencias"
+        | "faltasanuais" => Col::Absences,
         "freq" | "frequencia" | "freq%" | "frequencia%" | "%freq" | "%" | "%frequencia"
-        | "%defrequencia" | "frequenciafinal" => Col::Attendance,
-        "situacao" | "resultado" | "sit" | "res" | "resultadofinal" | "situacaofinal" => {
-            Col::Status
-        }
-        "ch" | "cargahoraria" | "cht" | "chanual" | "cargahorariaanual" => Col::Workload,
-        "codigo" | "cod" | "cd" | "codigodadisciplina" => Col::Code,
+        | "%defrequencia" | "frequenciafinal" | "%f" | "fr" | "fr%" | "freqfinal"
+        | "frequenciaanual" | "freqanual" | "percfreq" => Col::Attendance,
+        "situacao" | "resultado" | "sit" | "res" | "resultadofinal" | "situacaofinal"
+        | "sitfinal" | "resfinal" | "parecer" | "parecerfinal" => Col::Status,
+        "ch" | "cargahoraria" | "cht" | "chanual" | "cargahorariaanual" | "chtotal"
+        | "cargahor" | "ha" | "horasaula" | "aulasprevistas" | "chs" | "chanuals" => Col::Workload,
+        "codigo" | "cod" | "cd" | "codigodadisciplina" | "coddisc" => Col::Code,
         _ => return None,
     })
 }
@@ -141,6 +213,9 @@ fn kind(c: &str) -> Option<Col> {
 #[derive(Debug, Clone)]
 pub(crate) struct Header {
     pub cols: Vec<(Col, f64)>,
+    /// The page the header was printed on: rows on a later page (a
+    /// continuation without its own header) may be set at other x.
+    pub page: u32,
 }
 
 /// Reads `line` as a table header: at least two data columns, one of them
@@ -194,10 +269,32 @@ pub(crate) fn header(line: &Line) -> Option<Header> {
         .count();
     let named = cols.iter().any(|(k, _)| *k == Col::Name);
     if (data >= 2 && grades >= 1) || (named && data >= 1) {
-        Some(Header { cols })
+        Some(Header {
+            cols: one_final(cols),
+            page: line.page,
+        })
     } else {
         None
     }
+}
+
+/// `Média | Rec. | Média Final`: the mean before recovery and the final
+/// grade after it. The last final-grade column is the final grade; earlier
+/// ones are read and dropped (the recovery column keeps its own value).
+pub(crate) fn one_final(mut cols: Vec<(Col, f64)>) -> Vec<(Col, f64)> {
+    let finals = cols.iter().filter(|(k, _)| *k == Col::Final).count();
+    if finals > 1 {
+        let mut seen = 0;
+        for (k, _) in cols.iter_mut() {
+            if *k == Col::Final {
+                seen += 1;
+                if seen < finals {
+                    *k = Col::Skip;
+                }
+            }
+        }
+    }
+    cols
 }
 
 /// Lines that look like rows but are totals or notes.
@@ -221,14 +318,102 @@ pub(crate) fn not_a_subject(name: &str) -> bool {
         || !name.chars().any(char::is_alphabetic)
 }
 
+/// Columns read from the cells left of the values: the name and what may
+/// stand before it (a code, the row's year and grade level).
+pub(crate) fn pre_name(k: Col) -> bool {
+    matches!(k, Col::Name | Col::Code | Col::Year | Col::Level)
+}
+
 impl Header {
+    /// The row's year and grade level cells when the table has years as
+    /// rows (`Ano | Série | Disciplina | …`): each cell left of the values
+    /// goes to the pre-name column whose header is nearest.
+    /// Whether rows carry their own year or grade level (`Ano | Série | Disciplina | …`).
+    pub(crate) fn years_as_rows(&self) -> bool {
+        self.cols
+            .iter()
+            .any(|(k, _)| matches!(k, Col::Year | Col::Level))
+    }
+
+    pub(crate) fn year_and_level(&self, line: &Line) -> (Option<String>, Option<String>) {
+        let mut year = None;
+        let mut level = None;
+        if !self
+            .cols
+            .iter()
+            .any(|(k, _)| matches!(k, Col::Year | Col::Level))
+        {
+            return (year, level);
+        }
+        for (k, text) in self.pre_name_cells(line) {
+            match k {
+                Col::Year => year = Some(text),
+                Col::Level => level = Some(text),
+                _ => {}
+            }
+        }
+        (year, level)
+    }
+
+    /// The cells left of the first value column, each with the pre-name
+    /// column whose header centre is nearest (the name when there is no header).
+    fn pre_name_cells(&self, line: &Line) -> Vec<(Col, String)> {
+        let spans = self.spans();
+        let name_right = spans.first().map_or(f64::INFINITY, |s| s.1);
+        let pre: Vec<(Col, f64)> = self
+            .cols
+            .iter()
+            .copied()
+            .filter(|(k, _)| pre_name(*k))
+            .collect();
+        let cells: Vec<&Cell> = line
+            .cells
+            .iter()
+            .filter(|c| c.x1 <= name_right + 1.0 && c.center() < name_right)
+            .collect();
+        // The name is the last column before the values (`Ano | Série |
+        // Disciplina`): the line's last cell there is the name even when the
+        // year and level cells are left blank under the first row of a
+        // year, and a short name (`HIST.`) sits nearer the `Série` header's
+        // centre than the long `Componente Curricular`'s.
+        let name_last = pre
+            .iter()
+            .max_by(|a, b| a.1.total_cmp(&b.1))
+            .is_some_and(|p| p.0 == Col::Name)
+            && pre.iter().any(|(k, _)| matches!(k, Col::Year | Col::Level));
+        let others: Vec<(Col, f64)> = pre
+            .iter()
+            .copied()
+            .filter(|(k, _)| !name_last || *k != Col::Name)
+            .collect();
+        let last = cells.len().saturating_sub(1);
+        cells
+            .iter()
+            .enumerate()
+            .map(|(i, c)| {
+                if name_last && i == last {
+                    return (Col::Name, c.text.clone());
+                }
+                let k = others
+                    .iter()
+                    .min_by(|a, b| {
+                        (a.1 - c.center())
+                            .abs()
+                            .total_cmp(&(b.1 - c.center()).abs())
+                    })
+                    .map_or(Col::Name, |p| p.0);
+                (k, c.text.clone())
+            })
+            .collect()
+    }
+
     /// The data columns' spans: midpoints between neighbouring centres.
     fn spans(&self) -> Vec<(Col, f64, f64)> {
         let data: Vec<(Col, f64)> = self
             .cols
             .iter()
             .copied()
-            .filter(|(k, _)| !matches!(k, Col::Name | Col::Code))
+            .filter(|(k, _)| !pre_name(*k))
             .collect();
         let mut out = Vec::new();
         for (i, (k, c)) in data.iter().enumerate() {
@@ -257,7 +442,9 @@ impl Header {
     pub(crate) fn name_only(&self, line: &Line) -> Option<String> {
         let spans = self.spans();
         let name_right = spans.first().map_or(f64::INFINITY, |s| s.1);
-        if line.cells.iter().any(|c| c.center() >= name_right) {
+        if line.cells.iter().any(|c| c.center() >= name_right)
+            || line.words.iter().any(|w| number(&w.text).is_some())
+        {
             return None;
         }
         let text = strip_code(&line.text());
@@ -273,16 +460,64 @@ impl Header {
         Some(text.to_string())
     }
 
+    /// A row on a continuation page (no header of its own, maybe set at
+    /// other x): when its values after the name are exactly as many as the
+    /// data columns, they are taken in the columns' order.
+    fn row_by_order(&self, line: &Line, prefix: &str) -> Option<SubjectResult> {
+        let spans = self.spans();
+        let is_value = |t: &str| {
+            number(t).is_some() || crate::validate::is_blank_mark(t) || status(t).is_some()
+        };
+        let first = line.words.iter().position(|w| is_value(&w.text))?;
+        let values: Vec<&crate::layout::Word> = line.words[first..].iter().collect();
+        if values.len() != spans.len() || !values.iter().all(|w| is_value(&w.text)) {
+            return None;
+        }
+        let name: Vec<&str> = line.words[..first]
+            .iter()
+            .map(|w| w.text.as_str())
+            .collect();
+        let name = format!("{prefix} {}", strip_code(&name.join(" ")));
+        let name = name.trim();
+        if name.is_empty() || not_a_subject(name) {
+            return None;
+        }
+        let terms: Vec<u8> = spans
+            .iter()
+            .filter_map(|(k, _, _)| if let Col::Term(n) = k { Some(*n) } else { None })
+            .collect();
+        Some(build(
+            name,
+            &terms,
+            spans
+                .iter()
+                .zip(values)
+                .map(|((k, _, _), w)| (*k, w.text.clone(), w.conf))
+                .collect(),
+        ))
+    }
+
     /// [`Header::row`] with `prefix` before the name read on the line (the
     /// first half of a wrapped name, or the whole name for a line of values only).
     pub(crate) fn row_with_prefix(&self, line: &Line, prefix: &str) -> Option<SubjectResult> {
+        if line.page != self.page {
+            if let Some(s) = self.row_by_order(line, prefix) {
+                return Some(s);
+            }
+        }
         let spans = self.spans();
         let name_right = spans.first().map_or(f64::INFINITY, |s| s.1);
-        let mut name_parts: Vec<&str> = Vec::new();
+        let mut name_parts: Vec<String> = Vec::new();
         let mut values: Vec<(Col, Cell)> = Vec::new();
+        let years_as_rows = self
+            .cols
+            .iter()
+            .any(|(k, _)| matches!(k, Col::Year | Col::Level));
         for cell in &line.cells {
             if cell.x1 <= name_right + 1.0 && cell.center() < name_right {
-                name_parts.push(&cell.text);
+                if !years_as_rows {
+                    name_parts.push(cell.text.clone());
+                }
                 continue;
             }
             let span_of = |c: f64| {
@@ -313,6 +548,10 @@ impl Header {
             };
             for part in parts {
                 let Some(k) = span_of(part.center()) else {
+                    // A name set close to the first value shares its cell.
+                    if part.center() < name_right && values.is_empty() {
+                        name_parts.push(part.text.clone());
+                    }
                     continue;
                 };
                 match values.iter_mut().find(|(kk, _)| *kk == k) {
@@ -324,6 +563,16 @@ impl Header {
                     None => values.push((k, part)),
                 }
             }
+        }
+        if years_as_rows {
+            let cells = self.pre_name_cells(line);
+            name_parts.splice(
+                0..0,
+                cells
+                    .into_iter()
+                    .filter(|(k, _)| *k == Col::Name)
+                    .map(|(_, t)| t),
+            );
         }
         // A code column before the subject: its cells are not the name.
         let code_x = self.cols.iter().find(|(k, _)| *k == Col::Code).map(|c| c.1);
@@ -442,15 +691,44 @@ pub(crate) fn two_level(top: &Line, sub: &Line) -> Option<Header> {
     let subs = kinds(sub);
     let top_data = top_h.cols.iter().filter(|(k, _)| *k != Col::Name).count();
     let sub_known = subs.iter().filter(|(k, _)| k.is_some()).count();
-    if sub_known <= top_data || !subs.iter().any(|(k, _)| *k == Some(Col::Name)) {
+    let named_top = tops.iter().find(|(k, _)| *k == Some(Col::Name)).copied();
+    let named_sub = subs.iter().any(|(k, _)| *k == Some(Col::Name));
+    if sub_known <= top_data || !(named_sub || named_top.is_some()) {
         return None;
     }
     let mut cols = Vec::new();
+    let mut subs_kinds = Vec::new();
+    // `Disciplina` on the top line only (the sub line starts at the values).
+    if let (false, Some((_, x))) = (named_sub, named_top) {
+        cols.push((Col::Name, x));
+        subs_kinds.push(Some(Col::Name));
+    }
+    // Each top cell stands over the sub-columns between the midpoints to its
+    // neighbours (the outer ones as far out as the spacing), so a `Média
+    // Anual` past the last term's group has nothing above it.
+    let mut tx: Vec<(Option<Col>, f64)> = tops.clone();
+    tx.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let bounds: Vec<(Option<Col>, f64, f64)> = tx
+        .iter()
+        .enumerate()
+        .map(|(i, (k, c))| {
+            let prev = i.checked_sub(1).map(|j| tx[j].1);
+            let next = tx.get(i + 1).map(|t| t.1);
+            let left = prev.map_or_else(
+                || c - next.map_or(60.0, |n| (n - c) / 2.0),
+                |p| (p + c) / 2.0,
+            );
+            let right = next.map_or_else(
+                || c + prev.map_or(60.0, |p| (c - p) / 2.0),
+                |n| (c + n) / 2.0,
+            );
+            (*k, left, right)
+        })
+        .collect();
     for (k, x) in subs {
-        let above = tops
+        let above = bounds
             .iter()
-            .filter(|(_, tx)| (tx - x).abs() < 60.0)
-            .min_by(|a, b| (a.1 - x).abs().total_cmp(&(b.1 - x).abs()))
+            .find(|(_, l, r)| x >= *l && x < *r)
             .and_then(|t| t.0);
         let col = match (above, k) {
             (_, Some(Col::Name)) => Col::Name,
@@ -460,14 +738,49 @@ pub(crate) fn two_level(top: &Line, sub: &Line) -> Option<Header> {
             (None | Some(Col::Absences), Some(Col::Absences)) => Col::Absences,
             (_, Some(k)) => k,
             (Some(k), None) => k,
-            (None, None) => continue,
+            // An unknown sub-column still owns its values (`A.D.`).
+            (None, None) => Col::Skip,
         };
         cols.push((col, x));
+        subs_kinds.push(k);
     }
     if !cols.iter().any(|(k, _)| matches!(k, Col::Term(_))) {
         return None;
     }
-    Some(Header { cols })
+    Some(Header {
+        cols: one_final(one_grade_per_term(cols, &subs_kinds)),
+        page: sub.page,
+    })
+}
+
+/// `1º Bim` over `N1 | N2 | Rec | Média`: several sub-columns of one term
+/// map to its grade. The term's grade is its `Média` (or `Nota`, `MB`)
+/// sub-column when there is one, else the only grade-like one; with
+/// several and no média (`N1 | N2`), none is guessed: they are dropped and
+/// the term reads as missing, which holds the document for review.
+fn one_grade_per_term(mut cols: Vec<(Col, f64)>, sub: &[Option<Col>]) -> Vec<(Col, f64)> {
+    let terms: Vec<u8> = cols
+        .iter()
+        .filter_map(|(k, _)| if let Col::Term(n) = k { Some(*n) } else { None })
+        .collect();
+    for n in terms {
+        let idx: Vec<usize> = (0..cols.len())
+            .filter(|&i| cols[i].0 == Col::Term(n))
+            .collect();
+        if idx.len() < 2 {
+            continue;
+        }
+        let mean = idx
+            .iter()
+            .copied()
+            .find(|&i| sub.get(i).copied().flatten() == Some(Col::Final));
+        for i in idx {
+            if Some(i) != mean {
+                cols[i].0 = Col::Skip;
+            }
+        }
+    }
+    cols
 }
 
 /// A subject from its name and `(column, raw text, confidence)` values;
@@ -480,6 +793,7 @@ pub(crate) fn build(name: &str, terms: &[u8], values: Vec<(Col, String, f32)>) -
         code,
         terms: Vec::new(),
         final_grade: None,
+        recovery_grade: None,
         absences: None,
         attendance_pct: None,
         status: None,
@@ -506,6 +820,7 @@ pub(crate) fn build(name: &str, terms: &[u8], values: Vec<(Col, String, f32)>) -
     for (k, raw, _) in &values {
         match k {
             Col::Final => s.final_grade = number(raw),
+            Col::Recovery => s.recovery_grade = number(raw),
             Col::Absences => {
                 s.absences = number(raw)
                     .filter(|v| *v >= 0.0 && v.fract() == 0.0)
@@ -518,7 +833,7 @@ pub(crate) fn build(name: &str, terms: &[u8], values: Vec<(Col, String, f32)>) -
             Col::Workload => {
                 s.workload_hours = number(raw).filter(|v| *v >= 0.0).map(|v| v.round() as u32)
             }
-            Col::Term(_) | Col::Name | Col::Code | Col::Skip => {}
+            Col::Term(_) | Col::Name | Col::Code | Col::Skip | Col::Year | Col::Level => {}
         }
     }
     // Attendance as a percentage when only absences and hours are given.
@@ -551,6 +866,7 @@ mod tests {
         assert_eq!(column_kind("MF"), Some(Col::Final));
         assert_eq!(column_kind("Faltas"), Some(Col::Absences));
         assert_eq!(column_kind("Freq. (%)"), Some(Col::Attendance));
+        assert_eq!(column_kind("C"), Some(Col::Skip), "a term's letter concept");
         assert_eq!(column_kind("Situação"), Some(Col::Status));
         assert_eq!(column_kind("C.H."), Some(Col::Workload));
         assert_eq!(column_kind("Componente Curricular"), Some(Col::Name));
@@ -681,5 +997,40 @@ mod tests {
         assert_eq!(row.workload_hours, Some(80));
         assert_eq!(strip_code("LP01 Língua Portuguesa"), "Língua Portuguesa");
         assert_eq!(strip_code("9º Ano"), "9º Ano");
+    }
+
+    #[test]
+    fn per_term_sub_columns_take_the_terms_mean() {
+        let top = line_of(&[("1º Bim", 215.0), ("2º Bim", 335.0), ("Média Final", 420.0)]);
+        let sub = line_of(&[
+            ("Disciplina", 40.0),
+            ("N1", 190.0),
+            ("N2", 215.0),
+            ("Rec", 240.0),
+            ("MB", 265.0),
+            ("N1", 310.0),
+            ("N2", 335.0),
+            ("Rec", 360.0),
+            ("MB", 385.0),
+            ("MF", 430.0),
+        ]);
+        let h = two_level(&top, &sub).unwrap();
+        let row = h
+            .row(&line_of(&[
+                ("Geografia", 40.0),
+                ("6,0", 190.0),
+                ("4,0", 215.0),
+                ("7,0", 240.0),
+                ("7,0", 265.0),
+                ("8,0", 310.0),
+                ("9,0", 335.0),
+                ("-", 360.0),
+                ("8,5", 385.0),
+                ("7,8", 430.0),
+            ]))
+            .unwrap();
+        let grades: Vec<_> = row.terms.iter().map(|t| t.grade).collect();
+        assert_eq!(grades, [Some(7.0), Some(8.5)]);
+        assert_eq!(row.final_grade, Some(7.8));
     }
 }

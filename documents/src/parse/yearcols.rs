@@ -20,7 +20,7 @@ pub(crate) struct YearCol {
 }
 
 /// `6º Ano`, `1ª Série`, `6o ano` in a cell's text.
-fn level(text: &str) -> Option<String> {
+pub(crate) fn level(text: &str) -> Option<String> {
     let words: Vec<&str> = text.split_whitespace().collect();
     for w in words.windows(2) {
         let f = fold(w[1]);

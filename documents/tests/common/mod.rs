@@ -71,14 +71,23 @@ pub fn truth(name: &str) -> Value {
     serde_json::from_slice(&read_generated(&format!("{name}.json"))).unwrap()
 }
 
-/// A real-world PDF from ../shared/testdata/pdfs (beside the checkout).
+/// Where a real-world PDF of ../shared/testdata/pdfs (beside the checkout)
+/// is; `TAREFA_SHARED` names another place for ../shared (a worktree away
+/// from the checkout).
+pub fn shared_path(name: &str) -> PathBuf {
+    let root = std::env::var("TAREFA_SHARED").map_or_else(
+        |_| Path::new(env!("CARGO_MANIFEST_DIR")).join("../../shared"),
+        PathBuf::from,
+    );
+    root.join("testdata/pdfs").join(name)
+}
+
+/// A real-world PDF from ../shared/testdata/pdfs.
 pub fn shared(name: &str) -> Vec<u8> {
-    let path = Path::new(env!("CARGO_MANIFEST_DIR"))
-        .join("../../shared/testdata/pdfs")
-        .join(name);
+    let path = shared_path(name);
     std::fs::read(&path).unwrap_or_else(|e| {
         panic!(
-            "{}: {e} (CI keeps ../shared beside the checkout)",
+            "{}: {e} (CI keeps ../shared beside the checkout; or set TAREFA_SHARED)",
             path.display()
         )
     })

@@ -1,0 +1,312 @@
+//! Tables turned on their side: the subjects are the columns (`Ano | Série
+//! | Português | Matemática | …`) and each row is a school year (`2021 6º
+//! Ano 7,5 8,0 …`, a histórico) or a term (`1º Bim 7,5 8,0 …`, `Média
+//! Final`, `Faltas`: a boletim). The header is recognised by the subject
+//! lexicon (three or more components), not by position; each value goes to
+//! the subject column whose centre is nearest, within half the columns'
+//! spacing. A row whose label is neither a year, a grade level nor a known
+//! column (term, média, faltas, frequência) ends the table.
+
+use super::fields::year;
+use super::rows::{build, column_kind, Col};
+use super::yearcols::level;
+use crate::layout::Line;
+use crate::normalize::{fold, is_known_subject, number};
+use crate::validate::is_blank_mark;
+use crate::{SubjectResult, YearRecord};
+
+/// Subject columns of a header line: (name as written, x centre).
+pub(crate) fn detect(line: &Line) -> Option<Vec<(String, f64)>> {
+    if line.text().contains(':')
+        || line
+            .words
+            .iter()
+            .any(|w| number(&w.text).is_some() && year(&w.text).is_none())
+    {
+        return None;
+    }
+    let mut cols = Vec::new();
+    for cell in &line.cells {
+        if is_known_subject(&cell.text) {
+            cols.push((cell.text.clone(), cell.center()));
+            continue;
+        }
+        // Close columns merge into one cell: the longest runs of words that
+        // name a subject, left to right.
+        let words: Vec<&crate::layout::Word> = line
+            .words
+            .iter()
+            .filter(|w| w.x0 >= cell.x0 - 0.01 && w.x1 <= cell.x1 + 0.01)
+            .collect();
+        let mut i = 0;
+        while i < words.len() {
+            let run = (1..=4.min(words.len() - i)).rev().find(|n| {
+                let t: Vec<&str> = words[i..i + n].iter().map(|w| w.text.as_str()).collect();
+                is_known_subject(&t.join(" "))
+            });
+            match run {
+                Some(n) => {
+                    let t: Vec<&str> = words[i..i + n].iter().map(|w| w.text.as_str()).collect();
+                    cols.push((t.join(" "), (words[i].x0 + words[i + n - 1].x1) / 2.0));
+                    i += n;
+                }
+                None => i += 1,
+            }
+        }
+    }
+    (cols.len() >= 3).then_some(cols)
+}
+
+/// What a row of a turned table is.
+#[derive(Debug, Clone, PartialEq)]
+enum Label {
+    Year(Option<i32>, Option<String>),
+    Col(Col),
+}
+
+fn label(text: &str) -> Option<Label> {
+    let t = text.trim();
+    if t.is_empty() {
+        return None;
+    }
+    let y = year(t);
+    let l = level(t).or_else(|| {
+        // `6º ano` glued as `6ºAno` or a lone `6º`.
+        let f = fold(t);
+        (f.contains("ano") || f.contains("serie"))
+            .then(|| t.to_string())
+            .filter(|_| t.chars().next().is_some_and(|c| c.is_ascii_digit()) && y.is_none())
+    });
+    if y.is_some() || l.is_some() {
+        return Some(Label::Year(y, l));
+    }
+    match column_kind(t)? {
+        Col::Name | Col::Code | Col::Skip | Col::Year | Col::Level => None,
+        k => Some(Label::Col(k)),
+    }
+}
+
+/// What a turned table held.
+#[derive(Debug, Default)]
+pub(crate) struct Read {
+    /// Rows labelled by years: one record each.
+    pub years: Vec<YearRecord>,
+    /// Rows labelled by terms / média / faltas: one subject per column.
+    pub subjects: Vec<SubjectResult>,
+    /// Lines consumed.
+    pub lines: usize,
+}
+
+/// Reads the rows under a turned header.
+pub(crate) fn rows(cols: &[(String, f64)], lines: &[Line]) -> Read {
+    let mut xs: Vec<f64> = cols.iter().map(|c| c.1).collect();
+    xs.sort_by(f64::total_cmp);
+    let spacing = xs
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .fold(f64::INFINITY, f64::min)
+        .min(120.0);
+    let left = xs[0] - spacing / 2.0;
+    let mut out = Read::default();
+    // Per subject column: its (column kind, raw, confidence) values.
+    let mut per_col: Vec<Vec<(Col, String, f32)>> = vec![Vec::new(); cols.len()];
+    for line in lines {
+        let mut name = Vec::new();
+        let mut values: Vec<(usize, String, f32)> = Vec::new();
+        for w in &line.words {
+            let x = (w.x0 + w.x1) / 2.0;
+            if x < left {
+                name.push(w.text.as_str());
+                continue;
+            }
+            if let Some((k, _)) = cols
+                .iter()
+                .enumerate()
+                .filter(|(_, c)| (c.1 - x).abs() < spacing / 2.0)
+                .min_by(|a, b| (a.1 .1 - x).abs().total_cmp(&(b.1 .1 - x).abs()))
+            {
+                match values.iter_mut().find(|v| v.0 == k) {
+                    Some(v) => {
+                        v.1.push(' ');
+                        v.1.push_str(&w.text);
+                    }
+                    None => values.push((k, w.text.clone(), w.conf)),
+                }
+            }
+        }
+        let numeric = values
+            .iter()
+            .filter(|(_, v, _)| number(v).is_some() || is_blank_mark(v))
+            .count();
+        let Some(lab) = label(&name.join(" ")) else {
+            break;
+        };
+        if numeric == 0 {
+            break;
+        }
+        out.lines += 1;
+        match lab {
+            Label::Year(y, l) => out.years.push(YearRecord {
+                year: y,
+                grade_level: l,
+                school_name: None,
+                subjects: values
+                    .into_iter()
+                    .map(|(k, raw, conf)| build(&cols[k].0, &[], vec![(Col::Final, raw, conf)]))
+                    .collect(),
+                overall_attendance_pct: None,
+                status: None,
+            }),
+            Label::Col(kind) => {
+                for (k, raw, conf) in values {
+                    per_col[k].push((kind, raw, conf));
+                }
+            }
+        }
+    }
+    let terms: Vec<u8> = {
+        let mut t: Vec<u8> = per_col
+            .iter()
+            .flatten()
+            .filter_map(|(k, _, _)| match k {
+                Col::Term(n) => Some(*n),
+                _ => None,
+            })
+            .collect();
+        t.sort_unstable();
+        t.dedup();
+        t
+    };
+    for (k, values) in per_col.into_iter().enumerate() {
+        if !values.is_empty() {
+            out.subjects.push(build(&cols[k].0, &terms, values));
+        }
+    }
+    out
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::layout::{lines, Word};
+
+    fn words(cells: &[(&str, f64)], y: f64) -> Vec<Word> {
+        let mut out = Vec::new();
+        for (text, x) in cells {
+            let mut x = *x;
+            for t in text.split(' ') {
+                let w = t.chars().count() as f64 * 5.0;
+                out.push(Word {
+                    text: t.into(),
+                    x0: x,
+                    x1: x + w,
+                    y,
+                    size: 10.0,
+                    conf: 100.0,
+                });
+                x += w + 2.5;
+            }
+        }
+        out
+    }
+
+    #[test]
+    fn years_as_rows_subjects_as_columns() {
+        let mut ws = words(
+            &[
+                ("Ano", 40.0),
+                ("Série", 80.0),
+                ("Port.", 160.0),
+                ("Mat.", 220.0),
+                ("História", 280.0),
+            ],
+            100.0,
+        );
+        ws.extend(words(
+            &[
+                ("2021", 40.0),
+                ("6º Ano", 80.0),
+                ("7,5", 162.0),
+                ("8,0", 222.0),
+                ("9,0", 282.0),
+            ],
+            114.0,
+        ));
+        ws.extend(words(
+            &[
+                ("2022", 40.0),
+                ("7º Ano", 80.0),
+                ("6,0", 162.0),
+                ("-", 222.0),
+                ("7,0", 282.0),
+            ],
+            128.0,
+        ));
+        ws.extend(words(&[("Observações: nenhuma", 40.0)], 150.0));
+        let ls = lines(1, ws);
+        let cols = detect(&ls[0]).unwrap();
+        assert_eq!(cols.len(), 3);
+        assert!(detect(&ls[1]).is_none(), "a row is not a header");
+        let r = rows(&cols, &ls[1..]);
+        assert_eq!(r.lines, 2);
+        assert_eq!(r.years.len(), 2);
+        assert_eq!(r.years[0].year, Some(2021));
+        assert_eq!(r.years[0].grade_level.as_deref(), Some("6º Ano"));
+        let g: Vec<(String, Option<f64>)> = r.years[1]
+            .subjects
+            .iter()
+            .map(|s| (s.code.clone(), s.final_grade))
+            .collect();
+        assert_eq!(
+            g,
+            [
+                ("lingua-portuguesa".into(), Some(6.0)),
+                ("matematica".into(), None),
+                ("historia".into(), Some(7.0))
+            ]
+        );
+    }
+
+    #[test]
+    fn terms_as_rows_subjects_as_columns() {
+        let mut ws = words(
+            &[
+                ("Bimestre", 40.0),
+                ("Língua Portuguesa", 130.0),
+                ("Matemática", 230.0),
+                ("Ciências", 300.0),
+            ],
+            100.0,
+        );
+        for (n, (label, vals)) in [
+            ("1º Bim", ["8,0", "7,0", "9,0"]),
+            ("2º Bim", ["7,0", "7,5", "8,0"]),
+            ("Média Final", ["7,5", "7,3", "8,5"]),
+            ("Faltas", ["2", "0", "4"]),
+        ]
+        .iter()
+        .enumerate()
+        {
+            ws.extend(words(
+                &[
+                    (label, 40.0),
+                    (vals[0], 150.0),
+                    (vals[1], 240.0),
+                    (vals[2], 305.0),
+                ],
+                114.0 + n as f64 * 14.0,
+            ));
+        }
+        let ls = lines(1, ws);
+        let cols = detect(&ls[0]).unwrap();
+        let r = rows(&cols, &ls[1..]);
+        assert_eq!(r.lines, 4);
+        assert!(r.years.is_empty());
+        let m = &r.subjects[1];
+        assert_eq!(m.code, "matematica");
+        let grades: Vec<_> = m.terms.iter().map(|t| t.grade).collect();
+        assert_eq!(grades, [Some(7.0), Some(7.5)]);
+        assert_eq!((m.final_grade, m.absences), (Some(7.3), Some(0)));
+        assert_eq!(r.subjects[2].absences, Some(4));
+    }
+}
