@@ -47,6 +47,7 @@ fn subject(
         attendance_pct: Some(pct),
         status: None,
         workload_hours: None,
+        recovery_grade: None,
     }
 }
 

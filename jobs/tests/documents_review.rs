@@ -27,6 +27,7 @@ fn subject(name: &str, code: &str, grades: &[f64]) -> SubjectResult {
         attendance_pct: None,
         status: None,
         workload_hours: None,
+        recovery_grade: None,
     }
 }
 

@@ -167,6 +167,7 @@ fn subjects(path: &str, list: Vec<AnswerSubject>) -> Result<Vec<SubjectResult>, 
             status: text(&format!("{at}.status"), s.status)?
                 .map(|st| normalize::status(&st).unwrap_or(st)),
             workload_hours: None,
+            recovery_grade: None,
         });
     }
     Ok(out)
