@@ -25,3 +25,4 @@ pub(crate) static RENEW: LazyLock<Script> = script!("scripts/renew.lua");
 pub(crate) static RESCUE: LazyLock<Script> = script!("scripts/rescue.lua");
 pub(crate) static CONTROL: LazyLock<Script> = script!("scripts/control.lua");
 pub(crate) static RETENTION: LazyLock<Script> = script!("scripts/retention.lua");
+pub(crate) static FLOWS: LazyLock<Script> = script!("scripts/flows.lua");
