@@ -108,6 +108,14 @@ impl Engine {
             check(j)?;
         }
         let total = jobs.len();
+        // Chained jobs: the script decides their status (waiting, ready with
+        // the parent's result, or cancelled); it is read back below.
+        let chained: Vec<(usize, String)> = jobs
+            .iter()
+            .enumerate()
+            .filter(|(_, j)| j.after.is_some())
+            .map(|(i, j)| (i, j.queue.clone()))
+            .collect();
         // Jobs pushed from a running handler continue its trace.
         let current_trace = super::trace::current();
         let mut results: Vec<Option<Pushed>> = vec![None; total];
@@ -201,10 +209,23 @@ impl Engine {
                 }
             }
         }
-        Ok(results
+        let mut results: Vec<Pushed> = results
             .into_iter()
             .map(|r| r.expect("every job answered"))
-            .collect())
+            .collect();
+        if !chained.is_empty() {
+            let mut pipe = redis::pipe();
+            for (i, q) in &chained {
+                pipe.hget(QueueKeys::new(&self.cfg.prefix, q).job(&results[*i].id), "s");
+            }
+            let states: Vec<Option<String>> = pipe.query_async(&mut conn).await?;
+            for ((i, _), s) in chained.iter().zip(states) {
+                if let Some(st) = s.as_deref().and_then(JobStatus::parse) {
+                    results[*i].status = st;
+                }
+            }
+        }
+        Ok(results)
     }
 }
 

@@ -107,7 +107,7 @@ end
 -- Whether `ck` has a free slot; when not, job `id` (created `c`) is parked.
 local function slot_free(id, c, ck, n)
   if redis.call('HLEN', base .. 'cc:' .. ck) < n then return true end
-  if c == '' then c = redis.call('HGET', jobs .. id, 'c') or '' end
+  if not c or c == '' then c = redis.call('HGET', jobs .. id, 'c') or '' end
   if redis.call('RPUSH', base .. 'cw:' .. ck, id .. '|' .. c) == 1 then redis.call('SADD', base .. 'cwk', ck) end
   return false
 end
