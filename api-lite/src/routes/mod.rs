@@ -7,6 +7,7 @@ pub mod alert_rules;
 pub mod alerts;
 pub mod audit;
 pub mod batch;
+pub mod batches;
 pub mod callbacks;
 pub mod campaigns;
 pub mod documents;
@@ -37,6 +38,7 @@ use crate::state::AppState;
 pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(jobs::router())
+        .merge(batches::router())
         .merge(queues::router())
         .merge(schedules::router())
         .merge(health::router())
