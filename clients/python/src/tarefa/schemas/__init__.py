@@ -156,6 +156,12 @@ class AuditPage(BaseModel):
     )
 
 
+class BatchState(Enum):
+    open = 'open'
+    sealed = 'sealed'
+    done = 'done'
+
+
 class BrandingRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -1429,6 +1435,10 @@ class WhatsAppTemplate(BaseModel):
     name: str
 
 
+class BatchCounts(RootModel[Any]):
+    root: Any
+
+
 class Accepted(BaseModel):
     notifications: list[AcceptedRow]
 
@@ -1446,6 +1456,44 @@ class AlertPage(BaseModel):
     next_cursor: str | None = Field(
         None, description='Pass as `cursor` for the next page; null on the last one.'
     )
+
+
+class BatchCallback(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    kind: str
+    max_attempts: conint(ge=0) | None = None
+    payload: Any = Field(
+        ..., description='A JSON object (the engine adds `batch` to it).'
+    )
+    priority: Priority | None = None
+
+
+class BatchInfo(BaseModel):
+    cancel_requested: bool = Field(
+        ...,
+        description='Someone cancelled the batch (its waiting members were cancelled).',
+    )
+    cancelled: conint(ge=0)
+    created_at: AwareDatetime
+    dead: conint(ge=0)
+    finished_at: AwareDatetime | None = None
+    id: str
+    on_complete: str | None = Field(
+        None,
+        description='Id of the `on_complete` job (it exists once the batch is done).',
+    )
+    on_success: str | None = Field(
+        None,
+        description='Id of the `on_success` job (pushed only if every member succeeded).',
+    )
+    pending: conint(ge=0) = Field(..., description='Members not final yet.')
+    queue: str
+    state: BatchState
+    succeeded: conint(ge=0)
+    tenant: str
+    total: conint(ge=0)
 
 
 class BatchItem(BaseModel):
@@ -1476,6 +1524,17 @@ class BatchItemResult(BaseModel):
     message: str | None = None
     run_at: AwareDatetime | None = None
     status: JobStatus | None = None
+
+
+class BatchMember(BaseModel):
+    created: bool = Field(
+        ...,
+        description='`false` when an idempotency key matched an earlier job (not a member then).',
+    )
+    id: str
+    kind: str
+    run_at: AwareDatetime
+    status: JobStatus
 
 
 class BatchResponse(BaseModel):
@@ -1524,6 +1583,13 @@ class CampaignInput(BaseModel):
     )
 
 
+class CancelledBatch(BaseModel):
+    batch: BatchInfo
+    cancelled: conint(ge=0) = Field(
+        ..., description='Members that had not started and are cancelled now.'
+    )
+
+
 class ClassRow(BaseModel):
     code: str
     coordinator: StaffRow | None = None
@@ -1558,6 +1624,17 @@ class Condition5(BaseModel):
     over: TrendOver | None = None
     subjects: list[str] | None = None
     type: Type4
+
+
+class CreateBatch(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    jobs: list[BatchItem] = Field(
+        ..., description='1-1,000 jobs, all of kinds that run on the same queue.'
+    )
+    on_complete: BatchCallback | None = None
+    on_success: BatchCallback | None = None
 
 
 class DatasetList(BaseModel):
@@ -1615,14 +1692,27 @@ class EventBatch(BaseModel):
 
 
 class JobInfo(BaseModel):
+    after: str | None = Field(
+        None, description='The job this one runs after (a chain), if any.'
+    )
     attempt_errors: list[AttemptError] = Field(
         ..., description='Each failed attempt (the last 20), oldest first.'
     )
     attempts: conint(ge=0) = Field(
         ..., description='Times the job was handed to a worker.'
     )
+    awaiting_parent: bool | None = Field(
+        None,
+        description='Still waiting for `after` to succeed (status `scheduled` meanwhile).',
+    )
+    batch: str | None = Field(
+        None, description='The batch this job belongs to, if any.'
+    )
     cancel_requested: bool = Field(
         ..., description='A cancel was asked while it was running.'
+    )
+    concurrency_key: str | None = Field(
+        None, description='Global concurrency key, if any.'
     )
     created_at: AwareDatetime
     finished_at: AwareDatetime | None = None
@@ -1774,6 +1864,11 @@ class YearRecord(BaseModel):
     status: str | None = None
     subjects: list[SubjectResult]
     year: int | None = None
+
+
+class BatchCreated(BaseModel):
+    batch: BatchInfo
+    jobs: list[BatchMember]
 
 
 class Extraction(BaseModel):
