@@ -2,6 +2,7 @@
 //! another tenant's batch as a 404, bad input as a 422 naming its field.
 
 mod common;
+mod console_support;
 
 use axum::http::{Method, StatusCode};
 use common::*;
@@ -169,4 +170,33 @@ async fn bad_batches_are_refused_naming_the_field(pool: PgPool) {
         .req(Method::GET, "/v1/batches/nope", Some(&ctx.a.key), None)
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn the_console_shows_batches_and_concurrency_slots(pool: PgPool) {
+    let ctx = Ctx::new(pool).await;
+    let (status, body) = create(
+        &ctx,
+        json!({ "jobs": [{ "kind": "diag.noop", "payload": {} }, { "kind": "diag.noop", "payload": {} }] }),
+    )
+    .await;
+    assert_eq!(status, StatusCode::CREATED, "{body}");
+    let id = body["batch"]["id"].as_str().unwrap();
+    ctx.state
+        .engine
+        .set_concurrency_limit("diag", "provider:slow", 5)
+        .await
+        .unwrap();
+    let page = console_support::get("/console/batches", None);
+    let r = console_support::raw(&ctx.app, page).await;
+    assert_eq!(r.status, StatusCode::SEE_OTHER, "needs a session");
+    console_support::ops_user(&ctx.state).await;
+    let (cookie, _) = console_support::login(&ctx.app).await;
+    let r = console_support::raw(&ctx.app, console_support::get("/console/batches", Some(&cookie))).await;
+    assert_eq!(r.status, StatusCode::OK);
+    let row = console_support::row_with(&r.body, id);
+    assert!(row.iter().any(|c| c.contains("0/2")), "{row:?}");
+    assert!(row.iter().any(|c| c == "sealed"), "{row:?}");
+    let limit = console_support::row_with(&r.body, "provider:slow");
+    assert_eq!(limit[2], "5", "{limit:?}");
 }

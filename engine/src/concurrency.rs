@@ -107,6 +107,9 @@ impl Engine {
         for k in parked_keys.iter().chain(limits.keys()) {
             names.insert(k.clone(), ());
         }
+        if names.is_empty() {
+            return Ok(Vec::new());
+        }
         let mut pipe = redis::pipe();
         for k in names.keys() {
             pipe.hgetall(keys.slot_holders(k)).llen(keys.parked(k));
