@@ -115,7 +115,12 @@ pub fn render_concurrency(out: &mut String, uses: &[(String, Vec<jobs::engine::C
     );
     for (queue, us) in uses {
         for u in us {
-            sample(out, "tarefa_concurrency_in_use", &[("queue", queue), ("key", &u.key)], u.in_use as f64);
+            sample(
+                out,
+                "tarefa_concurrency_in_use",
+                &[("queue", queue), ("key", &u.key)],
+                u.in_use as f64,
+            );
         }
     }
     family(
@@ -126,7 +131,12 @@ pub fn render_concurrency(out: &mut String, uses: &[(String, Vec<jobs::engine::C
     );
     for (queue, us) in uses {
         for u in us {
-            sample(out, "tarefa_concurrency_parked", &[("queue", queue), ("key", &u.key)], u.parked as f64);
+            sample(
+                out,
+                "tarefa_concurrency_parked",
+                &[("queue", queue), ("key", &u.key)],
+                u.parked as f64,
+            );
         }
     }
 }

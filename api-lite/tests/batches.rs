@@ -52,19 +52,34 @@ async fn a_batch_runs_and_its_callbacks_run_once_with_its_counts(pool: PgPool) {
     let w = WorkerHandle::spawn(ctx.state.engine.clone(), "diag", 4, handler);
     let done = eventually(|| async {
         let (s, b) = ctx
-            .req(Method::GET, &format!("/v1/batches/{id}"), Some(&ctx.a.key), None)
+            .req(
+                Method::GET,
+                &format!("/v1/batches/{id}"),
+                Some(&ctx.a.key),
+                None,
+            )
             .await;
         (s == StatusCode::OK).then_some(b)
     })
     .until(|b: &Value| b["state"] == "done")
     .await;
     assert_eq!(
-        (&done["succeeded"], &done["dead"], &done["cancelled"], &done["pending"]),
+        (
+            &done["succeeded"],
+            &done["dead"],
+            &done["cancelled"],
+            &done["pending"]
+        ),
         (&json!(2), &json!(1), &json!(0), &json!(0))
     );
     let (_, cb) = eventually(|| async {
         let r = ctx
-            .req(Method::GET, &format!("/v1/jobs/{on_complete}"), Some(&ctx.a.key), None)
+            .req(
+                Method::GET,
+                &format!("/v1/jobs/{on_complete}"),
+                Some(&ctx.a.key),
+                None,
+            )
             .await;
         (r.0 == StatusCode::OK).then_some(r)
     })
@@ -76,16 +91,34 @@ async fn a_batch_runs_and_its_callbacks_run_once_with_its_counts(pool: PgPool) {
     );
     // Not every member succeeded: no on_success job.
     let (s, _) = ctx
-        .req(Method::GET, &format!("/v1/jobs/{on_success}"), Some(&ctx.a.key), None)
+        .req(
+            Method::GET,
+            &format!("/v1/jobs/{on_success}"),
+            Some(&ctx.a.key),
+            None,
+        )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     // Another tenant sees no such batch.
     let (s, e) = ctx
-        .req(Method::GET, &format!("/v1/batches/{id}"), Some(&ctx.b.key), None)
+        .req(
+            Method::GET,
+            &format!("/v1/batches/{id}"),
+            Some(&ctx.b.key),
+            None,
+        )
         .await;
-    assert_eq!((s, e["error"].as_str()), (StatusCode::NOT_FOUND, Some("batch_not_found")));
+    assert_eq!(
+        (s, e["error"].as_str()),
+        (StatusCode::NOT_FOUND, Some("batch_not_found"))
+    );
     let (s, _) = ctx
-        .req(Method::POST, &format!("/v1/batches/{id}/cancel"), Some(&ctx.b.key), None)
+        .req(
+            Method::POST,
+            &format!("/v1/batches/{id}/cancel"),
+            Some(&ctx.b.key),
+            None,
+        )
         .await;
     assert_eq!(s, StatusCode::NOT_FOUND);
     w.stop().await;
@@ -108,21 +141,42 @@ async fn cancelling_a_batch_cancels_its_waiting_jobs(pool: PgPool) {
     assert_eq!(status, StatusCode::CREATED, "{body}");
     let id = body["batch"]["id"].as_str().unwrap();
     let (s, c) = ctx
-        .req(Method::POST, &format!("/v1/batches/{id}/cancel"), Some(&ctx.a.key), None)
+        .req(
+            Method::POST,
+            &format!("/v1/batches/{id}/cancel"),
+            Some(&ctx.a.key),
+            None,
+        )
         .await;
     assert_eq!(s, StatusCode::OK, "{c}");
     assert_eq!(c["cancelled"], 2);
-    assert_eq!((c["batch"]["state"].as_str(), &c["batch"]["cancelled"]), (Some("done"), &json!(2)));
+    assert_eq!(
+        (c["batch"]["state"].as_str(), &c["batch"]["cancelled"]),
+        (Some("done"), &json!(2))
+    );
     assert_eq!(c["batch"]["cancel_requested"], true);
     let member = body["jobs"][0]["id"].as_str().unwrap();
     let (_, j) = ctx
-        .req(Method::GET, &format!("/v1/jobs/{member}"), Some(&ctx.a.key), None)
+        .req(
+            Method::GET,
+            &format!("/v1/jobs/{member}"),
+            Some(&ctx.a.key),
+            None,
+        )
         .await;
-    assert_eq!((j["status"].as_str(), j["batch"].as_str()), (Some("cancelled"), Some(id)));
+    assert_eq!(
+        (j["status"].as_str(), j["batch"].as_str()),
+        (Some("cancelled"), Some(id))
+    );
     // The callback was pushed (queued) at the cancel.
     let cb = c["batch"]["on_complete"].as_str().unwrap();
     let (_, j) = ctx
-        .req(Method::GET, &format!("/v1/jobs/{cb}"), Some(&ctx.a.key), None)
+        .req(
+            Method::GET,
+            &format!("/v1/jobs/{cb}"),
+            Some(&ctx.a.key),
+            None,
+        )
         .await;
     assert_eq!(j["status"], "queued");
     assert_eq!(j["payload"]["batch"]["cancelled"], 2);
@@ -159,9 +213,14 @@ async fn bad_batches_are_refused_naming_the_field(pool: PgPool) {
         assert_eq!(s, StatusCode::UNPROCESSABLE_ENTITY, "{body} → {e}");
         assert_eq!(e["details"]["field"], field, "{body} → {e}");
     }
-    let many: Vec<Value> = (0..1001).map(|_| json!({ "kind": "diag.noop", "payload": {} })).collect();
+    let many: Vec<Value> = (0..1001)
+        .map(|_| json!({ "kind": "diag.noop", "payload": {} }))
+        .collect();
     let (s, e) = create(&ctx, json!({ "jobs": many })).await;
-    assert_eq!((s, &e["details"]["field"]), (StatusCode::UNPROCESSABLE_ENTITY, &json!("jobs")));
+    assert_eq!(
+        (s, &e["details"]["field"]),
+        (StatusCode::UNPROCESSABLE_ENTITY, &json!("jobs"))
+    );
     assert_eq!(e["details"]["max"], 1000);
     // Nothing was created by the refused requests.
     let counts = ctx.state.engine.counts("diag").await.unwrap();
@@ -192,7 +251,11 @@ async fn the_console_shows_batches_and_concurrency_slots(pool: PgPool) {
     assert_eq!(r.status, StatusCode::SEE_OTHER, "needs a session");
     console_support::ops_user(&ctx.state).await;
     let (cookie, _) = console_support::login(&ctx.app).await;
-    let r = console_support::raw(&ctx.app, console_support::get("/console/batches", Some(&cookie))).await;
+    let r = console_support::raw(
+        &ctx.app,
+        console_support::get("/console/batches", Some(&cookie)),
+    )
+    .await;
     assert_eq!(r.status, StatusCode::OK);
     let row = console_support::row_with(&r.body, id);
     assert!(row.iter().any(|c| c.contains("0/2")), "{row:?}");

@@ -21,7 +21,11 @@ use jobs::engine::{
 
 #[derive(Args)]
 pub struct WorkflowsArgs {
-    #[arg(long, env = "TAREFA__REDIS__URL", default_value = "redis://127.0.0.1:6379")]
+    #[arg(
+        long,
+        env = "TAREFA__REDIS__URL",
+        default_value = "redis://127.0.0.1:6379"
+    )]
     redis_url: String,
     /// Jobs per round.
     #[arg(long, default_value_t = 20_000)]
@@ -87,7 +91,12 @@ async fn round(engine: &Engine, n: usize, v: Variant, concurrency: usize) -> Res
                     queue: QUEUE.into(),
                     tenant: "t1".into(),
                     jobs,
-                    on_complete: Some(NewJob::new(QUEUE, "bench.noop", "t1", serde_json::json!({}))),
+                    on_complete: Some(NewJob::new(
+                        QUEUE,
+                        "bench.noop",
+                        "t1",
+                        serde_json::json!({}),
+                    )),
                     on_success: None,
                 })
                 .await?;
@@ -153,7 +162,10 @@ pub async fn run(args: WorkflowsArgs) -> Result<()> {
         xs[xs.len() / 2]
     };
     let n = args.jobs as f64;
-    let (bp, bd) = (median(Variant::Plain, |t| t.1), median(Variant::Plain, |t| t.2));
+    let (bp, bd) = (
+        median(Variant::Plain, |t| t.1),
+        median(Variant::Plain, |t| t.2),
+    );
     println!("| variant | push jobs/s | drain jobs/s | push µs/job over plain | drain µs/job over plain |");
     println!("|---|---:|---:|---:|---:|");
     for v in variants {

@@ -91,7 +91,8 @@ impl Engine {
     /// a limit, sorted by key: who holds its slots and how many wait.
     pub async fn concurrency(&self, queue: &str) -> Result<Vec<ConcurrencyUse>, EngineError> {
         let keys = self.keys(queue);
-        let limits: HashMap<String, u32> = self.concurrency_limits(queue).await?.into_iter().collect();
+        let limits: HashMap<String, u32> =
+            self.concurrency_limits(queue).await?.into_iter().collect();
         let mut conn = self.conn.clone();
         let (held, parked_keys): (HashMap<String, String>, Vec<String>) = redis::pipe()
             .hgetall(format!("{}ch", keys.base()))
@@ -117,7 +118,8 @@ impl Engine {
         let raw: Vec<redis::Value> = pipe.query_async(&mut conn).await?;
         let mut out = Vec::new();
         for (k, pair) in names.keys().zip(raw.chunks(2)) {
-            let hs: HashMap<String, String> = redis::from_redis_value_ref(&pair[0]).unwrap_or_default();
+            let hs: HashMap<String, String> =
+                redis::from_redis_value_ref(&pair[0]).unwrap_or_default();
             let parked: u64 = redis::from_redis_value_ref(&pair[1]).unwrap_or(0);
             let limit = limits.get(k).copied().or_else(|| {
                 let p = k.split_once(':')?.0;

@@ -140,7 +140,12 @@ fn callback_spec(queue: &str, job: &NewJob, what: &str) -> Result<(String, Strin
         Some(_) => return Err(bad("id must match [A-Za-z0-9._-]{1,128}")),
         None => new_job_id(),
     };
-    let mut fields = vec!["k".to_string(), job.kind.clone(), "t".into(), job.tenant.clone()];
+    let mut fields = vec![
+        "k".to_string(),
+        job.kind.clone(),
+        "t".into(),
+        job.tenant.clone(),
+    ];
     let mut opt = |k: &str, v: Option<String>| {
         if let Some(v) = v {
             fields.push(k.into());
@@ -206,7 +211,8 @@ impl Engine {
         let os = on_success
             .map(|j| callback_spec(queue, j, "on_success"))
             .transpose()?;
-        let spec = |c: &Option<(String, String)>| c.as_ref().map(|c| c.1.clone()).unwrap_or_default();
+        let spec =
+            |c: &Option<(String, String)>| c.as_ref().map(|c| c.1.clone()).unwrap_or_default();
         let (ocs, oss) = (spec(&oc), spec(&os));
         let r = self
             .flows(queue, &["open", &id, tenant, &ocs, &oss])
@@ -333,6 +339,8 @@ impl Engine {
     /// Member ids of a batch, in the order they were added.
     pub async fn batch_members(&self, queue: &str, id: &str) -> Result<Vec<String>, EngineError> {
         let mut conn = self.conn.clone();
-        Ok(conn.lrange(self.keys(queue).batch_members(id), 0, -1).await?)
+        Ok(conn
+            .lrange(self.keys(queue).batch_members(id), 0, -1)
+            .await?)
     }
 }

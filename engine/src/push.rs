@@ -216,7 +216,10 @@ impl Engine {
         if !chained.is_empty() {
             let mut pipe = redis::pipe();
             for (i, q) in &chained {
-                pipe.hget(QueueKeys::new(&self.cfg.prefix, q).job(&results[*i].id), "s");
+                pipe.hget(
+                    QueueKeys::new(&self.cfg.prefix, q).job(&results[*i].id),
+                    "s",
+                );
             }
             let states: Vec<Option<String>> = pipe.query_async(&mut conn).await?;
             for ((i, _), s) in chained.iter().zip(states) {
@@ -290,8 +293,14 @@ fn group<'a>(chunk: &'a [(usize, NewJob)], current_trace: Option<&'a str>) -> Ve
 fn script_refusal(e: redis::RedisError) -> EngineError {
     let text = e.to_string();
     for (word, say) in [
-        ("batch_not_open", "the batch is not open (sealed, done or missing)"),
-        ("parent_not_found", "after: no such parent job in this queue"),
+        (
+            "batch_not_open",
+            "the batch is not open (sealed, done or missing)",
+        ),
+        (
+            "parent_not_found",
+            "after: no such parent job in this queue",
+        ),
     ] {
         if text.contains(word) {
             return EngineError::Invalid(format!("{say} ({text})"));

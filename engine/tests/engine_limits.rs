@@ -50,7 +50,12 @@ fn recording(runs: Runs, ms: u64) -> Arc<dyn tarefa_engine::Handler> {
 }
 
 fn keyed(queue: &str, key: Option<&str>, tenant: &str) -> NewJob {
-    let mut j = NewJob::new(queue, "lim.work", tenant, json!({ "key": key.unwrap_or("") }));
+    let mut j = NewJob::new(
+        queue,
+        "lim.work",
+        tenant,
+        json!({ "key": key.unwrap_or("") }),
+    );
     j.concurrency_key = key.map(str::to_string);
     j
 }
@@ -59,7 +64,10 @@ fn keyed(queue: &str, key: Option<&str>, tenant: &str) -> NewJob {
 async fn limits_hold_across_three_worker_engines() {
     let t = TestEngine::new().await;
     // `ocr` limits each `ocr:<tenant>` key to 2; `provider:slow` itself to 3.
-    t.engine.set_concurrency_limit("lim", "ocr", 2).await.unwrap();
+    t.engine
+        .set_concurrency_limit("lim", "ocr", 2)
+        .await
+        .unwrap();
     t.engine
         .set_concurrency_limit("lim", "provider:slow", 3)
         .await
@@ -84,20 +92,33 @@ async fn limits_hold_across_three_worker_engines() {
     }
     let pushed = t.engine.push_bulk(jobs).await.unwrap();
     for p in &pushed {
-        assert_eq!(t.wait_final("lim", &p.id).await.status, JobStatus::Succeeded);
+        assert_eq!(
+            t.wait_final("lim", &p.id).await.status,
+            JobStatus::Succeeded
+        );
     }
     let runs = runs.lock().unwrap().clone();
     assert_eq!(runs.len(), 64);
-    for (key, limit) in [("ocr:tenant-a", 2), ("ocr:tenant-b", 2), ("provider:slow", 3)] {
+    for (key, limit) in [
+        ("ocr:tenant-a", 2),
+        ("ocr:tenant-b", 2),
+        ("provider:slow", 3),
+    ] {
         let seen = max_overlap(&runs, key);
         assert!(seen <= limit, "{key}: {seen} ran at once, limit {limit}");
         assert!(seen >= 1, "{key} ran");
     }
     // Unlimited jobs ran beside them (12 worker slots in all).
-    assert!(max_overlap(&runs, "") >= 2, "unlimited jobs were not serialised");
+    assert!(
+        max_overlap(&runs, "") >= 2,
+        "unlimited jobs were not serialised"
+    );
     // Every slot came back.
     let uses = t.engine.concurrency("lim").await.unwrap();
-    assert!(uses.iter().all(|u| u.in_use == 0 && u.parked == 0), "{uses:?}");
+    assert!(
+        uses.iter().all(|u| u.in_use == 0 && u.parked == 0),
+        "{uses:?}"
+    );
     for w in workers {
         w.stop().await;
     }
@@ -106,23 +127,41 @@ async fn limits_hold_across_three_worker_engines() {
 #[tokio::test]
 async fn a_vanished_workers_slot_comes_back_when_its_lease_expires() {
     let t = TestEngine::new().await;
-    t.engine.set_concurrency_limit("lim", "ocr", 1).await.unwrap();
-    let a = t.engine.push(keyed("lim", Some("ocr:t1"), "t1")).await.unwrap();
-    let b = t.engine.push(keyed("lim", Some("ocr:t1"), "t1")).await.unwrap();
+    t.engine
+        .set_concurrency_limit("lim", "ocr", 1)
+        .await
+        .unwrap();
+    let a = t
+        .engine
+        .push(keyed("lim", Some("ocr:t1"), "t1"))
+        .await
+        .unwrap();
+    let b = t
+        .engine
+        .push(keyed("lim", Some("ocr:t1"), "t1"))
+        .await
+        .unwrap();
     let before = chrono::Utc::now();
     // A worker claims `a` and dies: nobody renews, starts or acks it.
     let claimed = t.claim_and_vanish("lim", 10).await;
     assert_eq!(claimed, vec![a.id.clone()], "only one slot: `b` was parked");
     let uses = t.engine.concurrency("lim").await.unwrap();
     let ocr = uses.iter().find(|u| u.key == "ocr:t1").unwrap();
-    assert_eq!((ocr.in_use, ocr.parked, ocr.limit), (1, 1, Some(1)), "{uses:?}");
+    assert_eq!(
+        (ocr.in_use, ocr.parked, ocr.limit),
+        (1, 1, Some(1)),
+        "{uses:?}"
+    );
     assert_eq!(ocr.holders[0].job, a.id);
 
     let runs: Runs = Arc::default();
     let w = t.serve("lim", 4, recording(runs.clone(), 10));
     let jb = t.wait_final("lim", &b.id).await;
     let ja = t.wait_final("lim", &a.id).await;
-    assert_eq!((ja.status, jb.status), (JobStatus::Succeeded, JobStatus::Succeeded));
+    assert_eq!(
+        (ja.status, jb.status),
+        (JobStatus::Succeeded, JobStatus::Succeeded)
+    );
     // `a` was rescued (its crash recorded) and ran again.
     assert_eq!(ja.attempts, 2);
     assert_eq!(ja.attempt_errors[0].reason, "crashed");
@@ -136,7 +175,10 @@ async fn a_vanished_workers_slot_comes_back_when_its_lease_expires() {
     );
     assert_eq!(max_overlap(&runs.lock().unwrap(), "ocr:t1"), 1);
     let uses = t.engine.concurrency("lim").await.unwrap();
-    assert!(uses.iter().all(|u| u.in_use == 0 && u.parked == 0), "{uses:?}");
+    assert!(
+        uses.iter().all(|u| u.in_use == 0 && u.parked == 0),
+        "{uses:?}"
+    );
     w.stop().await;
 }
 
@@ -234,8 +276,14 @@ async fn a_queue_cap_limits_the_whole_queue_and_raising_a_limit_unparks() {
     assert_eq!(taken, vec![a.id.clone()]);
     t.engine.set_concurrency_limit("lim", "k", 2).await.unwrap();
     let taken = t.claim_and_vanish("lim", 10).await;
-    assert_eq!(taken, vec![b.id.clone()], "raised to 2: b unparked and claimed");
-    let uses = eventually(|| async { t.engine.concurrency("lim").await.ok() }).some().await;
+    assert_eq!(
+        taken,
+        vec![b.id.clone()],
+        "raised to 2: b unparked and claimed"
+    );
+    let uses = eventually(|| async { t.engine.concurrency("lim").await.ok() })
+        .some()
+        .await;
     let k = uses.iter().find(|u| u.key == "k").unwrap();
     assert_eq!((k.in_use, k.parked, k.limit), (2, 0, Some(2)));
 }

@@ -60,7 +60,12 @@ fn spec(jobs: Vec<NewJob>) -> BatchSpec {
         queue: "wf".into(),
         tenant: "tenant-a".into(),
         jobs,
-        on_complete: Some(NewJob::new("wf", "wf.done", "tenant-a", json!({ "report": "r1" }))),
+        on_complete: Some(NewJob::new(
+            "wf",
+            "wf.done",
+            "tenant-a",
+            json!({ "report": "r1" }),
+        )),
         on_success: Some(NewJob::new("wf", "wf.ok", "tenant-a", json!({}))),
     }
 }
@@ -91,21 +96,35 @@ async fn callbacks_run_once_with_counts_when_members_retry_and_die() {
     assert_eq!(b.jobs.len(), 6);
     let info = wait_done(&t, &b.id).await;
     assert_eq!(
-        (info.total, info.pending, info.succeeded, info.dead, info.cancelled),
+        (
+            info.total,
+            info.pending,
+            info.succeeded,
+            info.dead,
+            info.cancelled
+        ),
         (6, 0, 4, 2, 0)
     );
     let done = t.wait_final("wf", b.on_complete.as_ref().unwrap()).await;
     assert_eq!(done.status, JobStatus::Succeeded);
     drained(&t).await;
     let calls = calls.lock().unwrap().clone();
-    assert_eq!(calls.len(), 1, "on_complete once, on_success never: {calls:?}");
+    assert_eq!(
+        calls.len(),
+        1,
+        "on_complete once, on_success never: {calls:?}"
+    );
     assert_eq!(calls[0].0, "done");
     assert_eq!(
         calls[0].1,
         json!({ "batch": { "id": b.id, "total": 6, "succeeded": 4, "dead": 2, "cancelled": 0 }, "report": "r1" })
     );
     // on_success was never created.
-    let ok = t.engine.job("wf", b.on_success.as_ref().unwrap()).await.unwrap();
+    let ok = t
+        .engine
+        .job("wf", b.on_success.as_ref().unwrap())
+        .await
+        .unwrap();
     assert!(ok.is_none());
     // Members know their batch.
     let member = t.engine.job("wf", &b.jobs[0].id).await.unwrap().unwrap();
@@ -149,11 +168,19 @@ async fn members_of_a_vanished_worker_are_counted_once_after_its_lease() {
     assert_eq!((info.succeeded, info.dead, info.pending), (4, 2, 0));
     for id in &lost {
         let j = t.engine.job("wf", id).await.unwrap().unwrap();
-        assert_eq!((j.status, j.reason.as_deref()), (JobStatus::Dead, Some("crashed")));
+        assert_eq!(
+            (j.status, j.reason.as_deref()),
+            (JobStatus::Dead, Some("crashed"))
+        );
     }
     t.wait_final("wf", b.on_complete.as_ref().unwrap()).await;
     drained(&t).await;
-    assert_eq!(calls.lock().unwrap().len(), 1, "{:?}", calls.lock().unwrap());
+    assert_eq!(
+        calls.lock().unwrap().len(),
+        1,
+        "{:?}",
+        calls.lock().unwrap()
+    );
     w.stop().await;
 
     // With re-delivery allowed, the lost members run again and count once.
@@ -172,7 +199,12 @@ async fn members_of_a_vanished_worker_are_counted_once_after_its_lease() {
     t.wait_final("wf", b.on_success.as_ref().unwrap()).await;
     t.wait_final("wf", b.on_complete.as_ref().unwrap()).await;
     drained(&t).await;
-    assert_eq!(calls.lock().unwrap().len(), 2, "{:?}", calls.lock().unwrap());
+    assert_eq!(
+        calls.lock().unwrap().len(),
+        2,
+        "{:?}",
+        calls.lock().unwrap()
+    );
     w.stop().await;
 }
 
@@ -184,7 +216,10 @@ async fn cancelling_a_batch_cancels_waiting_members_and_completes_it() {
     let b = t.engine.batch_push(spec(jobs)).await.unwrap();
     assert_eq!(t.engine.cancel_batch("wf", &b.id).await.unwrap(), Some(4));
     let info = t.engine.batch("wf", &b.id).await.unwrap().unwrap();
-    assert_eq!((info.state, info.cancelled, info.pending), (BatchState::Done, 4, 0));
+    assert_eq!(
+        (info.state, info.cancelled, info.pending),
+        (BatchState::Done, 4, 0)
+    );
     assert!(info.cancel_requested);
     // Cancelling again changes nothing; an unknown batch is None.
     assert_eq!(t.engine.cancel_batch("wf", &b.id).await.unwrap(), Some(0));
@@ -213,18 +248,36 @@ async fn an_open_batch_waits_for_its_seal_and_a_sealed_one_takes_no_member() {
         .open_batch("wf", "tenant-a", None, Some(&done), None)
         .await
         .unwrap();
-    let first = t.engine.add_to_batch("wf", &id, vec![work(json!({ "n": 1 }))]).await.unwrap();
+    let first = t
+        .engine
+        .add_to_batch("wf", &id, vec![work(json!({ "n": 1 }))])
+        .await
+        .unwrap();
     t.wait_final("wf", &first[0].id).await;
     // Its only member finished, but the batch is open: no callback yet.
     let info = t.engine.batch("wf", &id).await.unwrap().unwrap();
-    assert_eq!((info.state, info.succeeded, info.pending), (BatchState::Open, 1, 0));
-    assert!(t.engine.job("wf", oc.as_ref().unwrap()).await.unwrap().is_none());
-    t.engine.add_to_batch("wf", &id, vec![work(json!({ "n": 2 }))]).await.unwrap();
+    assert_eq!(
+        (info.state, info.succeeded, info.pending),
+        (BatchState::Open, 1, 0)
+    );
+    assert!(t
+        .engine
+        .job("wf", oc.as_ref().unwrap())
+        .await
+        .unwrap()
+        .is_none());
+    t.engine
+        .add_to_batch("wf", &id, vec![work(json!({ "n": 2 }))])
+        .await
+        .unwrap();
     t.engine.seal_batch("wf", &id).await.unwrap();
     let info = wait_done(&t, &id).await;
     assert_eq!((info.total, info.succeeded), (2, 2));
     // Sealed: adding fails and writes nothing; so does another queue.
-    let err = t.engine.add_to_batch("wf", &id, vec![work(json!({}))]).await;
+    let err = t
+        .engine
+        .add_to_batch("wf", &id, vec![work(json!({}))])
+        .await;
     assert!(err.is_err());
     let other = NewJob::new("other", "wf.work", "tenant-a", json!({}));
     assert!(t.engine.add_to_batch("wf", &id, vec![other]).await.is_err());
@@ -255,8 +308,14 @@ async fn a_chain_passes_the_result_and_a_dead_parent_cancels_its_descendants() {
     let w = t.serve("wf", 4, handler(calls.clone()));
     let c = t.wait_final("wf", &child.id).await;
     assert_eq!(c.status, JobStatus::Succeeded);
-    assert_eq!(c.result, Some(json!({ "n": 43, "parent": { "n": 42, "parent": null } })));
-    assert_eq!(c.payload["parent_result"], json!({ "n": 42, "parent": null }));
+    assert_eq!(
+        c.result,
+        Some(json!({ "n": 43, "parent": { "n": 42, "parent": null } }))
+    );
+    assert_eq!(
+        c.payload["parent_result"],
+        json!({ "n": 42, "parent": null })
+    );
     // A child pushed after its parent succeeded runs at once with the result.
     let mut late = work(json!({ "n": 44 }));
     late.after = Some(parent.id.clone());
@@ -265,7 +324,11 @@ async fn a_chain_passes_the_result_and_a_dead_parent_cancels_its_descendants() {
     assert_eq!(l.result.unwrap()["parent"]["n"], 42);
 
     // A parent that dies: its child and grandchild are cancelled with a reason.
-    let bad = t.engine.push(work(json!({ "fail": "always" }))).await.unwrap();
+    let bad = t
+        .engine
+        .push(work(json!({ "fail": "always" })))
+        .await
+        .unwrap();
     let mut kid = work(json!({}));
     kid.after = Some(bad.id.clone());
     let kid = t.engine.push(kid).await.unwrap();
@@ -274,17 +337,26 @@ async fn a_chain_passes_the_result_and_a_dead_parent_cancels_its_descendants() {
     let grandkid = t.engine.push(grandkid).await.unwrap();
     assert_eq!(t.wait_final("wf", &bad.id).await.status, JobStatus::Dead);
     let k = t.wait_final("wf", &kid.id).await;
-    assert_eq!((k.status, k.reason.as_deref()), (JobStatus::Cancelled, Some("parent_dead")));
+    assert_eq!(
+        (k.status, k.reason.as_deref()),
+        (JobStatus::Cancelled, Some("parent_dead"))
+    );
     assert!(k.last_error.unwrap().contains(&bad.id));
     let g = t.wait_final("wf", &grandkid.id).await;
-    assert_eq!((g.status, g.reason.as_deref()), (JobStatus::Cancelled, Some("parent_cancelled")));
+    assert_eq!(
+        (g.status, g.reason.as_deref()),
+        (JobStatus::Cancelled, Some("parent_cancelled"))
+    );
     // After a dead parent, a new child is cancelled at once; no parent, an error.
     let mut orphan = work(json!({}));
     orphan.after = Some(bad.id.clone());
     let o = t.engine.push(orphan).await.unwrap();
     assert_eq!(o.status, JobStatus::Cancelled);
     let o = t.engine.job("wf", &o.id).await.unwrap().unwrap();
-    assert_eq!((o.status, o.reason.as_deref()), (JobStatus::Cancelled, Some("parent_dead")));
+    assert_eq!(
+        (o.status, o.reason.as_deref()),
+        (JobStatus::Cancelled, Some("parent_dead"))
+    );
     let mut lost = work(json!({}));
     lost.after = Some("no-such-job".into());
     assert!(t.engine.push(lost).await.is_err());
@@ -318,7 +390,10 @@ async fn a_chain_inside_a_batch_counts_the_cancelled_child() {
     engine.seal_batch("wf", &id).await.unwrap();
     let w = t.serve("wf", 2, handler(calls.clone()));
     let info = wait_done(&t, &id).await;
-    assert_eq!((info.total, info.dead, info.cancelled, info.succeeded), (2, 1, 1, 0));
+    assert_eq!(
+        (info.total, info.dead, info.cancelled, info.succeeded),
+        (2, 1, 1, 0)
+    );
     t.wait_final("wf", oc.as_ref().unwrap()).await;
     drained(&t).await;
     assert_eq!(calls.lock().unwrap().len(), 1);

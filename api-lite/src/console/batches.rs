@@ -46,7 +46,11 @@ pub async fn batches(State(st): State<AppState>, ops: Ops) -> Response {
         .iter()
         .map(|b| {
             let ended = b.succeeded + b.dead + b.cancelled;
-            let pct = if b.total > 0 { ended * 100 / b.total } else { 100 };
+            let pct = if b.total > 0 {
+                ended * 100 / b.total
+            } else {
+                100
+            };
             vec![
                 html::utc(Some(b.created_at)),
                 esc(&b.id),

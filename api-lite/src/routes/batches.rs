@@ -137,8 +137,16 @@ fn callback(
     let mut checked = cb.payload.clone();
     checked["batch"] = json!({ "id": "", "total": 0, "succeeded": 0, "dead": 0, "cancelled": 0 });
     let kind = cb.kind.clone();
-    let job = enqueue::build(&st.registry, tenant, &kind, checked, &opts, None, Utc::now())
-        .map_err(|e| under(name, e))?;
+    let job = enqueue::build(
+        &st.registry,
+        tenant,
+        &kind,
+        checked,
+        &opts,
+        None,
+        Utc::now(),
+    )
+    .map_err(|e| under(name, e))?;
     if job.queue != queue {
         return Err(ApiError::invalid_field(
             "invalid_body",
