@@ -20,7 +20,7 @@ type Runs = Arc<Mutex<Vec<(String, Instant, Instant)>>>;
 /// Most runs of `key` that overlapped at any instant.
 fn max_overlap(runs: &[(String, Instant, Instant)], key: &str) -> usize {
     let mut edges: Vec<(Instant, i32)> = Vec::new();
-    for (k, s, e) in runs.iter().filter(|r| r.0 == key) {
+    for (_, s, e) in runs.iter().filter(|r| r.0 == key) {
         edges.push((*s, 1));
         edges.push((*e, -1));
     }
