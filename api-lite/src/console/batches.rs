@@ -41,16 +41,12 @@ pub async fn batches(State(st): State<AppState>, ops: Ops) -> Response {
             Err(e) => return unavailable(e),
         }
     }
-    rows.sort_by(|a, b| b.created_at.cmp(&a.created_at));
+    rows.sort_by_key(|b| std::cmp::Reverse(b.created_at));
     let cells: Vec<Vec<String>> = rows
         .iter()
         .map(|b| {
             let ended = b.succeeded + b.dead + b.cancelled;
-            let pct = if b.total > 0 {
-                ended * 100 / b.total
-            } else {
-                100
-            };
+            let pct = (ended * 100).checked_div(b.total).unwrap_or(100);
             vec![
                 html::utc(Some(b.created_at)),
                 esc(&b.id),
