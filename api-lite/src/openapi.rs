@@ -47,6 +47,7 @@ impl Modify for BearerAuth {
 pub fn spec(registry: &Registry) -> Value {
     let mut api = ApiDoc::openapi();
     api.merge(routes::schedules::SchedulesApi::openapi());
+    api.merge(routes::batches::BatchesApi::openapi());
     api.merge(routes::notifications::NotificationsApi::openapi());
     api.merge(routes::notification_settings::NotificationSettingsApi::openapi());
     api.merge(routes::notification_templates::NotificationTemplatesApi::openapi());

@@ -104,6 +104,43 @@ pub fn render_workers(out: &mut String, alive: &[(String, usize)]) {
     }
 }
 
+/// `tarefa_concurrency_in_use{queue,key}` and `tarefa_concurrency_parked{queue,key}`:
+/// global concurrency slots held and jobs waiting for one (engine `concurrency`).
+pub fn render_concurrency(out: &mut String, uses: &[(String, Vec<jobs::engine::ConcurrencyUse>)]) {
+    family(
+        out,
+        "tarefa_concurrency_in_use",
+        "gauge",
+        "Global concurrency slots held (claimed or running jobs) per queue and key.",
+    );
+    for (queue, us) in uses {
+        for u in us {
+            sample(
+                out,
+                "tarefa_concurrency_in_use",
+                &[("queue", queue), ("key", &u.key)],
+                u.in_use as f64,
+            );
+        }
+    }
+    family(
+        out,
+        "tarefa_concurrency_parked",
+        "gauge",
+        "Jobs waiting in Redis for a free slot of their concurrency key.",
+    );
+    for (queue, us) in uses {
+        for u in us {
+            sample(
+                out,
+                "tarefa_concurrency_parked",
+                &[("queue", queue), ("key", &u.key)],
+                u.parked as f64,
+            );
+        }
+    }
+}
+
 /// `tarefa_notifications{tenant,channel,status}`: outbox rows per provider
 /// send outcome (`sent`, `delivered`, `failed`, `unknown`, ...).
 pub fn render_notifications(out: &mut String, rows: &[(String, String, String, i64)]) {

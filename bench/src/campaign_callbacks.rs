@@ -93,7 +93,7 @@ pub async fn start(
                     let mut q = gather.queue.lock().expect("queue");
                     for (wamid, to) in pending.drain(..) {
                         n += 1;
-                        let order: [&str; 3] = if n % 10 == 0 {
+                        let order: [&str; 3] = if n.is_multiple_of(10) {
                             ["read", "delivered", "sent"]
                         } else {
                             ["sent", "delivered", "read"]

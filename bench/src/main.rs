@@ -31,6 +31,7 @@ mod procs;
 mod report;
 mod rx;
 mod stats;
+mod workflows;
 
 use std::path::PathBuf;
 use std::time::{Duration, Instant};
@@ -63,6 +64,8 @@ enum Cmd {
     Campaigns(campaigns::CampaignsArgs),
     /// Forecasting: 1,000 daily series × 2 years validated, trained, predicted; statsforecast's AutoETS beside.
     Forecasting(forecasting::ForecastingArgs),
+    /// Batches and concurrency keys: push and drain cost per job against plain jobs in the same run.
+    Workflows(workflows::WorkflowsArgs),
     /// Delete every key of a run prefix (after an interrupted run).
     Cleanup {
         #[arg(long)]
@@ -156,6 +159,7 @@ async fn main() -> Result<()> {
         Cmd::Events(args) => events::run(args).await,
         Cmd::Campaigns(args) => campaigns::run(args).await,
         Cmd::Forecasting(args) => forecasting::run(args).await,
+        Cmd::Workflows(args) => workflows::run(args).await,
     }
 }
 

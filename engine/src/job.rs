@@ -134,6 +134,13 @@ pub struct NewJob {
     pub rate_key: Option<String>,
     /// W3C `traceparent` (`00-<trace id>-<parent span id>-<flags>`) to continue the caller's trace.
     pub trace: Option<String>,
+    /// Global concurrency key (e.g. `ocr:<tenant>`): with a limit set for it
+    /// (or its part before the first `:`) by `Engine::set_concurrency_limit`,
+    /// at most that many such jobs are claimed or running across all workers.
+    pub concurrency_key: Option<String>,
+    /// A chain: run only after this job (same queue) succeeds, with its result
+    /// in the payload as `parent_result`; cancelled if it dies or is cancelled.
+    pub after: Option<String>,
 }
 
 impl NewJob {
@@ -152,6 +159,8 @@ impl NewJob {
             idempotency_ttl: None,
             rate_key: None,
             trace: None,
+            concurrency_key: None,
+            after: None,
         }
     }
 }
@@ -203,6 +212,18 @@ pub struct JobInfo {
     pub attempt_errors: Vec<AttemptError>,
     /// W3C `traceparent` the job continues, if its enqueuer sent one.
     pub trace: Option<String>,
+    /// Global concurrency key, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub concurrency_key: Option<String>,
+    /// The batch this job belongs to, if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub batch: Option<String>,
+    /// The job this one runs after (a chain), if any.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub after: Option<String>,
+    /// Still waiting for `after` to succeed (status `scheduled` meanwhile).
+    #[serde(default, skip_serializing_if = "std::ops::Not::not")]
+    pub awaiting_parent: bool,
 }
 
 pub(crate) fn ms_to_time(ms: i64) -> DateTime<Utc> {
@@ -250,6 +271,10 @@ impl JobInfo {
                 .and_then(|h| serde_json::from_str(h).ok())
                 .unwrap_or_default(),
             trace: get(field::TRACE).cloned(),
+            concurrency_key: get(field::CONCURRENCY_KEY).cloned(),
+            batch: get(field::BATCH).cloned(),
+            after: get(field::AFTER).cloned(),
+            awaiting_parent: get(field::AWAITING).is_some(),
         })
     }
 }

@@ -25,6 +25,14 @@
 //! | `wk` | ZSET | worker id → last heartbeat ms |
 //! | `wseq`, `wa` | STRING, HASH | worker aliases: a counter, and alias → worker id |
 //! | `st:<minute>` | HASH | per-minute outcome counts, `wait_sum`, `wait_n` (expire after 2 h; the console's last hour) |
+//! | `cc:<key>` | HASH | holders of a concurrency key's slots: job id → `<worker alias>\|<since ms>` (`*`: the queue's) |
+//! | `ch` | HASH | job id → the concurrency keys it holds (released when its delivery ends) |
+//! | `cw:<key>`, `cwk` | LIST, SET | jobs parked until a slot of `key` frees (`<id>\|<created>`), and the keys with parked jobs |
+//! | `b:<batch>` | HASH | a batch: tenant, state, total, pending, succeeded, dead, cancelled, callbacks |
+//! | `bm:<batch>` | LIST | a batch's member ids |
+//! | `bs` | ZSET | batch ids, score = created ms |
+//! | `fx` | HASH | job id → 1 while a flow hook waits for its final state (batch member, parent) |
+//! | `kids:<id>` | LIST | children waiting for job `id` to succeed (`after`) |
 
 /// Job-hash field names (short: they are stored once per job). Fields at
 /// their default are not stored, and every reader (Lua and Rust) defaults an
@@ -60,6 +68,14 @@ pub mod field {
     pub const CRASHES: &str = "d";
     /// W3C `traceparent` of the request that enqueued the job (the job's span is its child).
     pub const TRACE: &str = "tp";
+    /// Global concurrency key (`cl:<key>` limits in the queue meta).
+    pub const CONCURRENCY_KEY: &str = "ck";
+    /// The batch the job belongs to.
+    pub const BATCH: &str = "bt";
+    /// The parent job this one runs after (a chain).
+    pub const AFTER: &str = "af";
+    /// Present while the job waits for its parent.
+    pub const AWAITING: &str = "aw";
 }
 
 /// Key names of one queue.
@@ -137,6 +153,23 @@ impl QueueKeys {
     pub fn workers(&self) -> String {
         format!("{}wk", self.base)
     }
+    /// Holders of the concurrency slots of `key` (`*`: the whole queue).
+    pub fn slot_holders(&self, key: &str) -> String {
+        format!("{}cc:{key}", self.base)
+    }
+    /// Jobs parked until a slot of `key` frees.
+    pub fn parked(&self, key: &str) -> String {
+        format!("{}cw:{key}", self.base)
+    }
+    pub fn batch(&self, id: &str) -> String {
+        format!("{}b:{id}", self.base)
+    }
+    pub fn batch_members(&self, id: &str) -> String {
+        format!("{}bm:{id}", self.base)
+    }
+    pub fn batches(&self) -> String {
+        format!("{}bs", self.base)
+    }
     pub fn stats(&self, minute: i64) -> String {
         format!("{}st:{minute}", self.base)
     }
@@ -188,6 +221,14 @@ pub fn valid_token(s: &str) -> bool {
         && s.len() <= 128
         && s.bytes()
             .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.'))
+}
+
+/// Concurrency keys are tokens that may also hold `:` (`ocr:<tenant>`).
+pub fn valid_key(s: &str) -> bool {
+    !s.is_empty()
+        && s.len() <= 200
+        && s.bytes()
+            .all(|b| b.is_ascii_alphanumeric() || matches!(b, b'-' | b'_' | b'.' | b':'))
 }
 
 #[cfg(test)]

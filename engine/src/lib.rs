@@ -20,13 +20,16 @@
 //! outcome layer), `handler` (the trait job kinds implement), `runner`
 //! (serves one queue), `lease` (renew + rescue), `retry` (backoff, pure),
 //! `control` (cancel, retry, delete, pause), `inspect` (job, counts, pages,
-//! workers), `limits` (intake limits: GCRA request rates, daily byte quotas), `stats` (per-minute counters), `trace` (W3C traceparent carried
-//! into jobs).
+//! workers), `limits` (intake limits: GCRA request rates, daily byte quotas), `stats` (per-minute
+//! counters), `trace` (W3C traceparent carried into jobs), `concurrency` (global concurrency
+//! limits held by leases), `flows` (batches with exactly-once callbacks, chains).
 
 pub mod ack;
 pub mod backend;
 pub mod claim;
+pub mod concurrency;
 pub mod control;
+pub mod flows;
 pub mod handler;
 pub mod inspect;
 pub mod job;
@@ -43,6 +46,8 @@ pub mod testing;
 pub mod trace;
 
 pub use claim::ClaimedJob;
+pub use concurrency::{ConcurrencyUse, SlotHolder};
+pub use flows::{BatchInfo, BatchPushed, BatchSpec, BatchState};
 pub use handler::{Delivery, Handler, JobError, KindPolicy};
 pub use job::*;
 pub use push::new_job_id;

@@ -9,7 +9,7 @@
 use std::collections::BTreeMap;
 
 use super::job::{ms_to_time, JobStatus, NewJob, Priority, Pushed, DEFAULT_MAX_ATTEMPTS};
-use super::keys::{valid_token, QueueKeys};
+use super::keys::{valid_key, valid_token, QueueKeys};
 use super::{scripts, Engine, EngineError};
 
 /// Most jobs sent in one script call (one round trip).
@@ -57,6 +57,25 @@ fn check(job: &NewJob) -> Result<(), EngineError> {
             "kind, rate key and traceparent must be at most 256 bytes without NUL".into(),
         ));
     }
+    if let Some(ck) = &job.concurrency_key {
+        if !valid_key(ck) {
+            return Err(EngineError::Invalid(
+                "concurrency key must be 1-200 bytes of [A-Za-z0-9._:-]".into(),
+            ));
+        }
+    }
+    if let Some(after) = &job.after {
+        if !valid_token(after) {
+            return Err(EngineError::Invalid(format!(
+                "after: job id {after:?} must match [A-Za-z0-9._-]{{1,128}}"
+            )));
+        }
+        if job.run_at.is_some() {
+            return Err(EngineError::Invalid(
+                "a job with `after` runs when its parent succeeds: no run_at".into(),
+            ));
+        }
+    }
     if job.max_attempts == 0 {
         return Err(EngineError::Invalid(
             "max_attempts must be at least 1".into(),
@@ -75,7 +94,7 @@ impl Engine {
     /// Enqueue many jobs; one round trip per queue per 1,000 jobs, atomic per
     /// round trip. Results keep the input order.
     pub async fn push_bulk(&self, jobs: Vec<NewJob>) -> Result<Vec<Pushed>, EngineError> {
-        self.push_bulk_capped(jobs, None).await
+        self.push_full(jobs, None, None).await
     }
 
     /// [`push_bulk`](Self::push_bulk) with a cap on each tenant's ready jobs
@@ -88,10 +107,37 @@ impl Engine {
         jobs: Vec<NewJob>,
         max_waiting: Option<u64>,
     ) -> Result<Vec<Pushed>, EngineError> {
+        self.push_full(jobs, max_waiting, None).await
+    }
+
+    /// [`Engine::push_bulk`], every created job joining open batch `batch`
+    /// (whose queue every job must name; see flows.rs).
+    pub(crate) async fn push_into(
+        &self,
+        jobs: Vec<NewJob>,
+        batch: Option<&str>,
+    ) -> Result<Vec<Pushed>, EngineError> {
+        self.push_full(jobs, None, batch).await
+    }
+
+    async fn push_full(
+        &self,
+        jobs: Vec<NewJob>,
+        max_waiting: Option<u64>,
+        batch: Option<&str>,
+    ) -> Result<Vec<Pushed>, EngineError> {
         for j in &jobs {
             check(j)?;
         }
         let total = jobs.len();
+        // Chained jobs: the script decides their status (waiting, ready with
+        // the parent's result, or cancelled); it is read back below.
+        let chained: Vec<(usize, String)> = jobs
+            .iter()
+            .enumerate()
+            .filter(|(_, j)| j.after.is_some())
+            .map(|(i, j)| (i, j.queue.clone()))
+            .collect();
         // Jobs pushed from a running handler continue its trace.
         let current_trace = super::trace::current();
         let mut results: Vec<Option<Pushed>> = vec![None; total];
@@ -122,7 +168,8 @@ impl Engine {
                 let mut inv = scripts::PUSH.key(keys.base());
                 inv.arg(chunk.len())
                     .arg(self.cfg.settings.idempotency_ttl_secs * 1000)
-                    .arg(groups.len());
+                    .arg(groups.len())
+                    .arg(batch.unwrap_or(""));
                 let mut at = 0;
                 for g in &groups {
                     let h = &g.head;
@@ -139,7 +186,9 @@ impl Engine {
                         .arg(h.rate_key)
                         .arg(h.trace)
                         .arg(h.idempotency_ttl)
-                        .arg(h.mode());
+                        .arg(h.mode())
+                        .arg(h.concurrency_key)
+                        .arg(h.after);
                     for ((_, j), id) in chunk[at..at + g.len].iter().zip(&ids[at..at + g.len]) {
                         payload.clear();
                         // A serde_json::Value always serializes.
@@ -154,7 +203,8 @@ impl Engine {
                 if let Some(cap) = max_waiting.filter(|c| *c > 0) {
                     inv.arg(cap);
                 }
-                let raw: Vec<redis::Value> = inv.invoke_async(&mut conn).await?;
+                let raw: Vec<redis::Value> =
+                    inv.invoke_async(&mut conn).await.map_err(script_refusal)?;
                 let bad = || EngineError::Invalid("unexpected push script reply".into());
                 let now: i64 = raw
                     .first()
@@ -200,10 +250,26 @@ impl Engine {
                 }
             }
         }
-        Ok(results
+        let mut results: Vec<Pushed> = results
             .into_iter()
             .map(|r| r.expect("every job answered"))
-            .collect())
+            .collect();
+        if !chained.is_empty() {
+            let mut pipe = redis::pipe();
+            for (i, q) in &chained {
+                pipe.hget(
+                    QueueKeys::new(&self.cfg.prefix, q).job(&results[*i].id),
+                    "s",
+                );
+            }
+            let states: Vec<Option<String>> = pipe.query_async(&mut conn).await?;
+            for ((i, _), s) in chained.iter().zip(states) {
+                if let Some(st) = s.as_deref().and_then(JobStatus::parse) {
+                    results[*i].status = st;
+                }
+            }
+        }
+        Ok(results)
     }
 }
 
@@ -220,6 +286,8 @@ struct Head<'a> {
     idempotency_ttl: u64,
     caller_ids: bool,
     keyed: bool,
+    concurrency_key: &'a str,
+    after: &'a str,
 }
 
 impl Head<'_> {
@@ -250,6 +318,8 @@ fn group<'a>(chunk: &'a [(usize, NewJob)], current_trace: Option<&'a str>) -> Ve
             idempotency_ttl: j.idempotency_ttl.map(|d| d.as_millis() as u64).unwrap_or(0),
             caller_ids: j.id.is_some(),
             keyed: j.idempotency_key.is_some(),
+            concurrency_key: j.concurrency_key.as_deref().unwrap_or(""),
+            after: j.after.as_deref().unwrap_or(""),
         };
         match groups.last_mut() {
             Some(g) if g.head == head => g.len += 1,
@@ -257,6 +327,27 @@ fn group<'a>(chunk: &'a [(usize, NewJob)], current_trace: Option<&'a str>) -> Ve
         }
     }
     groups
+}
+
+/// The push script's refusals (`batch_not_open`, `parent_not_found <id>`)
+/// become [`EngineError::Invalid`]; anything else stays a Redis error.
+fn script_refusal(e: redis::RedisError) -> EngineError {
+    let text = e.to_string();
+    for (word, say) in [
+        (
+            "batch_not_open",
+            "the batch is not open (sealed, done or missing)",
+        ),
+        (
+            "parent_not_found",
+            "after: no such parent job in this queue",
+        ),
+    ] {
+        if text.contains(word) {
+            return EngineError::Invalid(format!("{say} ({text})"));
+        }
+    }
+    EngineError::Redis(e)
 }
 
 /// A duplicate's answer: `position, id, status, run_at ms` (see push.lua).

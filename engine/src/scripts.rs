@@ -27,3 +27,4 @@ pub(crate) static CONTROL: LazyLock<Script> = script!("scripts/control.lua");
 pub(crate) static RETENTION: LazyLock<Script> = script!("scripts/retention.lua");
 pub(crate) static RATE: LazyLock<Script> = script!("scripts/rate.lua");
 pub(crate) static QUOTA: LazyLock<Script> = script!("scripts/quota.lua");
+pub(crate) static FLOWS: LazyLock<Script> = script!("scripts/flows.lua");

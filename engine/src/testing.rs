@@ -163,6 +163,29 @@ impl TestEngine {
         self.wait_for(queue, id, |j| j.status == status).await
     }
 
+    /// What a worker killed right after its claim leaves behind: claims up
+    /// to `n` jobs of `queue` for a worker id that will never renew, start
+    /// or ack them (its lease expires after `lease_ttl_ms`, and the rescuer
+    /// of any live worker re-queues them). Returns the claimed ids.
+    pub async fn claim_and_vanish(&self, queue: &str, n: usize) -> Vec<String> {
+        let keys = crate::keys::QueueKeys::new(&self.prefix, queue);
+        let mut conn = self.engine.conn.clone();
+        let got = crate::claim::claim(
+            &mut conn,
+            &keys,
+            queue,
+            &format!("vanished-{}", ulid::Ulid::new()),
+            n,
+            self.config.settings.lease_ttl_ms,
+            true,
+            "vanished",
+            1,
+        )
+        .await
+        .expect("claim");
+        got.jobs.into_iter().map(|j| j.id).collect()
+    }
+
     /// A job for tenant `tenant-a`.
     pub fn job(&self, queue: &str, kind: &str, payload: serde_json::Value) -> NewJob {
         NewJob::new(queue, kind, "tenant-a", payload)

@@ -50,7 +50,7 @@ pub fn csrf_field(token: &str) -> String {
 pub fn page(title: &str, ops: Option<&super::session::Ops>, body: &str) -> Response {
     let nav = match ops {
         Some(ops) => format!(
-            r#"<nav><a href="/console">Overview</a> <a href="/console/workers">Workers</a> <a href="/console/schedules">Schedules</a> <a href="/console/tenants">Tenants</a> <a href="/console/outbox">Outbox</a> <a href="/console/documents">Documents</a> <a href="/console/alerts">Alerts</a> <a href="/console/payments">Payments</a> <a href="/console/campaigns">Campaigns</a> <a href="/console/reports">Reports</a> <a href="/console/forecasting">Forecasting</a> <a href="/console/events">Events</a> <a href="/console/audit">Audit</a>
+            r#"<nav><a href="/console">Overview</a> <a href="/console/workers">Workers</a> <a href="/console/schedules">Schedules</a> <a href="/console/tenants">Tenants</a> <a href="/console/outbox">Outbox</a> <a href="/console/documents">Documents</a> <a href="/console/alerts">Alerts</a> <a href="/console/payments">Payments</a> <a href="/console/campaigns">Campaigns</a> <a href="/console/reports">Reports</a> <a href="/console/batches">Batches</a> <a href="/console/forecasting">Forecasting</a> <a href="/console/events">Events</a> <a href="/console/audit">Audit</a>
 <span class="who">{} · <form method="post" action="/console/logout" class="inline">{}<button id="logout">Sign out</button></form></span></nav>"#,
             esc(&ops.email),
             csrf_field(&ops.csrf)

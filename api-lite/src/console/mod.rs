@@ -22,6 +22,7 @@
 pub mod actions;
 pub mod admin;
 pub mod alerts;
+mod batches;
 pub mod campaigns;
 pub mod documents;
 pub mod events;
@@ -74,6 +75,7 @@ pub fn router() -> Router<AppState> {
         .route("/console/campaigns", get(campaigns::campaigns))
         .route("/console/campaigns/{id}/{action}", post(campaigns::action))
         .route("/console/reports", get(reports::reports))
+        .route("/console/batches", get(batches::batches))
         .route("/console/forecasting", get(forecasting::forecasting))
         .route("/console/documents", get(documents::documents))
         .route(

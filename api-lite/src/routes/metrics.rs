@@ -33,7 +33,10 @@ pub async fn metrics(
     let counts = futures::future::try_join_all(queues.iter().map(|q| st.engine.counts(q)));
     let stats = futures::future::try_join_all(queues.iter().map(|q| st.engine.stats(q)));
     let workers = futures::future::try_join_all(queues.iter().map(|q| st.engine.workers(q)));
-    let (counts, stats, workers) = futures::future::try_join3(counts, stats, workers).await?;
+    let slots = futures::future::try_join_all(queues.iter().map(|q| st.engine.concurrency(q)));
+    let ((counts, stats, workers), slots) =
+        futures::future::try_join(futures::future::try_join3(counts, stats, workers), slots)
+            .await?;
     let alive: Vec<(String, usize)> = queues
         .iter()
         .cloned()
@@ -46,6 +49,8 @@ pub async fn metrics(
     prom::render_counts(&mut out, &counts);
     prom::render_stats(&mut out, &stats);
     prom::render_workers(&mut out, &alive);
+    let slots: Vec<_> = queues.iter().cloned().zip(slots).collect();
+    prom::render_concurrency(&mut out, &slots);
     // Provider send outcomes from the outbox; a database hiccup only drops this family.
     let outbox: Result<Vec<(String, String, String, i64)>, sqlx::Error> = sqlx::query_as(
         "select tenant_id::text, channel, status, count(*) from notifications \

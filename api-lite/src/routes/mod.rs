@@ -8,6 +8,7 @@ pub mod alert_rules;
 pub mod alerts;
 pub mod audit;
 pub mod batch;
+pub mod batches;
 pub mod callbacks;
 pub mod campaigns;
 pub mod document_review;
@@ -41,6 +42,7 @@ pub fn router(state: AppState) -> Router {
     Router::new()
         .merge(jobs::router())
         .merge(keys::router())
+        .merge(batches::router())
         .merge(queues::router())
         .merge(schedules::router())
         .merge(health::router())

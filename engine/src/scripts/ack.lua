@@ -61,6 +61,11 @@ local function held(i, id, attempt)
   return false
 end
 
+-- Concurrency slots held and flow hooks pending (common.lua): most queues
+-- have neither, and then no outcome pays for them.
+local holders = redis.call('HLEN', base .. 'ch') > 0
+local flows = redis.call('HLEN', base .. 'fx') > 0
+
 -- Counter moves: claimed → running at a start, out of either at an outcome.
 local dclaimed, drunning = 0, 0
 for i = 0, k - 1 do
@@ -98,6 +103,8 @@ for i = 0, n - 1 do
     end
     ndone = ndone + 1
     done[ndone] = id
+    if holders then release_slots(id) end
+    if flows then flow_final(id, 'succeeded', now) end
   end
 end
 for i = 0, m - 1 do
@@ -110,6 +117,9 @@ for i = 0, m - 1 do
     if st then redis.call('HSET', jk, 'st', st) end
     local attempt = tonumber(sattempt)
     if outcome ~= 'ok' then ids[#ids + 1] = id end
+    -- Every outcome ends this delivery: its slots go back first (a
+    -- released job must not find its own slot taken).
+    if holders then release_slots(id) end
     if outcome == 'ok' then
       if text ~= '' and text ~= 'null' then
         redis.call('HSET', jk, 's', 'succeeded', 'f', snow, 'res', text)
@@ -117,6 +127,7 @@ for i = 0, m - 1 do
         redis.call('HSET', jk, 's', 'succeeded', 'f', snow)
       end
       done[#done + 1] = id
+      if flows then flow_final(id, 'succeeded', now) end
     elseif outcome == 'retry' then
       redis.call('HSET', jk, 's', 'retrying', 'e', text, 'rs', reason)
       record_failure(jk, attempt, now, reason, text)
@@ -132,10 +143,12 @@ for i = 0, m - 1 do
       record_failure(jk, attempt, now, reason, text)
       dead[#dead + 1] = now
       dead[#dead + 1] = id
+      if flows then flow_final(id, 'dead', now) end
     elseif outcome == 'cancelled' then
       redis.call('HSET', jk, 's', 'cancelled', 'rs', 'cancelled', 'f', snow)
       cancelled[#cancelled + 1] = now
       cancelled[#cancelled + 1] = id
+      if flows then flow_final(id, 'cancelled', now) end
     else -- release: back to the front of its list, the attempt not counted
       redis.call('HSET', jk, 's', 'queued', 'a', attempt - 1)
       if make_ready(id, true) then requeued = requeued + 1 end

@@ -41,7 +41,11 @@ local function lease_batch(ids, attempts)
 end
 -- Queue meta: paused, and whether any rate limit is set (`rl:<key>` fields;
 -- without one, no job's `rk`/`rl` matter).
+-- Concurrency limits (`cl:<key>`, common.lua): `cl:*` caps the queue's
+-- claimed-or-running jobs; any other makes each job's `ck` worth reading.
 local paused, queue_limit, limited = false, false, false
+local qcap, klimits = false, {}
+local klimited = false
 local mh = redis.call('HGETALL', meta)
 for i = 1, #mh, 2 do
   local k = mh[i]
@@ -50,6 +54,13 @@ for i = 1, #mh, 2 do
   elseif string.sub(k, 1, 3) == 'rl:' then
     limited = true
     if k == 'rl:*' then queue_limit = mh[i + 1] end
+  elseif string.sub(k, 1, 3) == 'cl:' then
+    if k == 'cl:*' then
+      qcap = tonumber(mh[i + 1])
+    else
+      klimited = true
+      klimits[string.sub(k, 4)] = tonumber(mh[i + 1])
+    end
   end
 end
 if paused then return { -1, -1 } end
@@ -70,6 +81,52 @@ for _, z in ipairs({ 's', 'r' }) do
   end
 end
 
+-- The whole-queue cap: claim no more than its free slots (a freed slot
+-- wakes a worker, common.lua `release_slots`).
+if qcap then
+  local free = qcap - redis.call('HLEN', base .. 'cc:*')
+  if free <= 0 then return { 1, -1 } end
+  if want > free then want = free end
+end
+
+-- The concurrency key a limit applies to for job `id` (its `ck`, or the
+-- part before its first ':' names the limit and each full key has its own
+-- slots), with that limit; nil when none applies.
+local function ckey_of(id)
+  local ck = redis.call('HGET', jobs .. id, 'ck')
+  if not ck then return nil end
+  local n = klimits[ck]
+  if not n then
+    local p = string.match(ck, '^([^:]+):')
+    if p then n = klimits[p] end
+  end
+  if not n then return nil end
+  return ck, n
+end
+
+-- Whether `ck` has a free slot; when not, job `id` (created `c`) is parked.
+local function slot_free(id, c, ck, n)
+  if redis.call('HLEN', base .. 'cc:' .. ck) < n then return true end
+  if not c or c == '' then c = redis.call('HGET', jobs .. id, 'c') or '' end
+  if redis.call('RPUSH', base .. 'cw:' .. ck, id .. '|' .. c) == 1 then redis.call('SADD', base .. 'cwk', ck) end
+  return false
+end
+
+-- Takes the slots job `id` needs (`ck` or nil): the queue's and its key's.
+local holder = alias .. '|' .. now
+local function acquire(id, ck)
+  local held = nil
+  if qcap then
+    redis.call('HSET', base .. 'cc:*', id, holder)
+    held = '*'
+  end
+  if ck then
+    redis.call('HSET', base .. 'cc:' .. ck, id, holder)
+    if held then held = held .. ' ' .. ck else held = ck end
+  end
+  if held then redis.call('HSET', base .. 'ch', id, held) end
+end
+
 local suspects = base .. 'q'
 if redis.call('LLEN', suspects) > 0 then
   if not idle then return { 2, -1 } end
@@ -79,7 +136,14 @@ if redis.call('LLEN', suspects) > 0 then
     local jk = jobs .. id
     local f = redis.call('HMGET', jk, unpack(ENTRY_FIELDS))
     -- Anything else was cancelled or deleted meanwhile (control.lua unlinks it too).
+    local ck, n = nil, nil
+    if klimited and f[13] == 'queued' then ck, n = ckey_of(id) end
+    if ck and not slot_free(id, f[7] or '', ck, n) then
+      -- Parked (still queued): it comes back when a slot of its key frees.
+      f[13] = 'parked'
+    end
     if f[13] == 'queued' then
+      acquire(id, ck)
       redis.call('HINCRBY', meta, 'queued', -1)
       local attempt = next_attempt(f[1])
       redis.call('HSET', jk, 's', 'claimed', 'st', '', 'a', attempt, 'w', alias)
@@ -183,7 +247,7 @@ for _, prio in ipairs({ 'high', 'normal', 'low' }) do
           if not id or (skips and skipped(id .. '|' .. c)) then
             -- Cancelled or deleted while waiting: control.lua counted it out.
             diverted = diverted + 1
-          elseif d == '' and not queue_limit and (not limited or (rk == '' and rl == '')) then
+          elseif d == '' and not queue_limit and not qcap and not klimited and (not limited or (rk == '' and rl == '')) then
             -- The common case: no rate limit, not a suspect.
             take(id, a, entry)
             got_any = true
@@ -195,7 +259,14 @@ for _, prio in ipairs({ 'high', 'normal', 'low' }) do
           else
             local jk = jobs .. id
             local slot = 0
-            if rl ~= '' then
+            -- A job over its concurrency limit is parked before it spends a
+            -- rate-limit slot (a reserved one, `rl`, stays reserved).
+            local ck, n = nil, nil
+            if klimited then ck, n = ckey_of(id) end
+            if ck and not slot_free(id, c, ck, n) then
+              slot = -1
+              diverted = diverted + 1
+            elseif rl ~= '' then
               -- Its reserved slot has come: it already paid for it.
               redis.call('HDEL', jk, 'rl')
             elseif queue_limit then
@@ -208,8 +279,9 @@ for _, prio in ipairs({ 'high', 'normal', 'low' }) do
             if slot > 0 then
               redis.call('ZADD', base .. 's', slot, id)
               redis.call('HSET', jk, 's', 'scheduled', 'r', slot, 'rl', slot)
-            else
+            elseif slot == 0 then
               take(id, a, entry)
+              acquire(id, ck)
               got_any = true
             end
           end

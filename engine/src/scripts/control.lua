@@ -7,21 +7,6 @@ local f = redis.call('HMGET', jk, 's', 't', 'pr', 'ik', 'c')
 local s, tenant = f[1], f[2]
 if not s then return 'not_found' end
 
--- Takes a waiting job out of wherever it waits. A ready job's entry stays in
--- its tenant list (finding it would cost O(list)): it is marked for the claim
--- that pops it to drop (common.lua `skip_waiting`).
-local function unlink()
-  if s == 'scheduled' then
-    redis.call('ZREM', base .. 's', id)
-  elseif s == 'retrying' or s == 'failed' then -- `failed`: written by an older engine
-    redis.call('ZREM', base .. 'r', id)
-  elseif s == 'queued' then
-    redis.call('HINCRBY', base .. 'm', 'queued', -1)
-    -- A suspect waiting to run alone (see rescue.lua) is listed by id.
-    if redis.call('LREM', base .. 'q', 1, id) == 0 then skip_waiting(id, f[5]) end
-  end
-end
-
 if action == 'cancel' then
   if s == 'succeeded' or s == 'dead' or s == 'cancelled' then return 'already_final' end
   if s == 'running' or s == 'claimed' then
@@ -33,15 +18,15 @@ if action == 'cancel' then
     redis.call('PUBLISH', base .. 'cxp', id)
     return 'cancel_requested'
   end
-  unlink()
-  redis.call('HSET', jk, 's', 'cancelled', 'rs', 'cancelled', 'f', now)
-  redis.call('ZADD', base .. 'cx', now, id)
+  -- Out of wherever it waits (common.lua), its batch and children told.
+  cancel_waiting(id, f, now)
   return 'cancelled'
 elseif action == 'retry' then
   if s ~= 'dead' and s ~= 'cancelled' then return 'not_retryable' end
   redis.call('ZREM', base .. 'dead', id)
   redis.call('ZREM', base .. 'cx', id)
-  redis.call('HDEL', jk, 'd', 'e', 'rs', 'f', 'res', 'cx', 'pg', 'pm')
+  flow_unfinal(id, s)
+  redis.call('HDEL', jk, 'd', 'e', 'rs', 'f', 'res', 'cx', 'pg', 'pm', 'aw')
   redis.call('HSET', jk, 's', 'queued', 'a', 0)
   make_ready(id, false)
   redis.call('HINCRBY', base .. 'm', 'queued', 1)
@@ -49,7 +34,11 @@ elseif action == 'retry' then
   return 'queued'
 elseif action == 'delete' then
   if s == 'running' or s == 'claimed' then return 'running' end
-  unlink()
+  if s ~= 'succeeded' and s ~= 'dead' and s ~= 'cancelled' then
+    -- A waiting job deleted counts as cancelled for its batch and children.
+    unlink_waiting(id, f)
+    flow_final(id, 'cancelled', now)
+  end
   if s == 'succeeded' then redis.call('LREM', base .. 'ok', 1, id) end
   redis.call('ZREM', base .. 'dead', id)
   redis.call('ZREM', base .. 'cx', id)

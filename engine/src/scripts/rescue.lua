@@ -47,6 +47,8 @@ for _, m in ipairs(expired) do
       if counted then
         if f[2] == 'running' then ended_running = ended_running + 1 else ended_claimed = ended_claimed + 1 end
       end
+      -- Its concurrency slots come back with the lease (common.lua).
+      release_slots(id)
       local crashes = redis.call('HINCRBY', jk, 'd', 1)
       record_failure(jk, tonumber(attempts[i]), now, 'crashed', 'the worker running it disappeared (lease expired)')
       if crashes >= max_deliveries then
@@ -54,6 +56,7 @@ for _, m in ipairs(expired) do
           'e', 'the worker running it disappeared ' .. crashes .. ' times (killed, crashed or lost)')
         redis.call('ZADD', base .. 'dead', now, id)
         dead = dead + 1
+        flow_final(id, 'dead', now)
       else
         redis.call('HSET', jk, 's', 'queued')
         redis.call('RPUSH', base .. 'q', id)

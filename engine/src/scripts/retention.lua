@@ -33,4 +33,15 @@ for _, z in ipairs({ 'dead', 'cx' }) do
     redis.call('ZREM', zk, unpack(ids))
   end
 end
+-- Batches: a `done` one goes with the dead/cancelled cutoff (open or sealed
+-- ones stay: their members still run).
+local old = redis.call('ZRANGEBYSCORE', base .. 'bs', '-inf', dead_cutoff, 'LIMIT', 0, limit)
+for _, bid in ipairs(old) do
+  local bk = base .. 'b:' .. bid
+  local st = redis.call('HGET', bk, 'state')
+  if st == 'done' or not st then
+    redis.call('DEL', bk, base .. 'bm:' .. bid)
+    redis.call('ZREM', base .. 'bs', bid)
+  end
+end
 return removed

@@ -135,6 +135,7 @@ impl Registry {
         let mut r = Registry::default();
         r.register::<diag::Noop>();
         r.register::<diag::Sleep>();
+        r.register::<diag::BatchDone>();
         r.register::<notify::SendNotification>();
         r.register::<notify::Fanout>();
         r.register::<alerts::Evaluate>();

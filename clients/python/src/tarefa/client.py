@@ -48,6 +48,7 @@ class _Resources:
         self.models = r.Models(t)
         self.predictions = r.Predictions(t)
         self.reports = r.Reports(t)
+        self.batches = r.Batches(t)
 
 
 class Tarefa(_Resources):

@@ -70,6 +70,10 @@ class Job(_Model):
     cancel_requested: bool = False
     attempt_errors: list[AttemptError] = Field(default_factory=list)
     trace: str | None = None
+    concurrency_key: str | None = None
+    batch: str | None = None  # the batch this job belongs to
+    after: str | None = None  # the parent job of a chain
+    awaiting_parent: bool = False
 
     @property
     def final(self) -> bool:

@@ -164,6 +164,36 @@ class Jobs(_Resource):
             interval = min(interval * 1.5, 2.0)
 
 
+class Batches(_Resource):
+    """Batches: jobs of one queue with ``on_complete`` / ``on_success`` callback jobs that the
+    engine pushes exactly once when the last member is final (the callbacks get ``batch`` —
+    id, total, succeeded, dead, cancelled — in their payload)."""
+
+    @operation("POST", "/v1/batches")
+    def create(self, jobs: Iterable[Mapping[str, Any]], *,
+               on_complete: Mapping[str, Any] | None = None,
+               on_success: Mapping[str, Any] | None = None) -> ApiObject:
+        """1-1,000 jobs ``{kind, payload, run_at?, delay_ms?, priority?, max_attempts?,
+        idempotency_key?}`` and callbacks ``{kind, payload, priority?, max_attempts?}``;
+        answers ``{batch, jobs}`` (201)."""
+        body: dict[str, Any] = {"jobs": [dict(_body(j)) for j in jobs]}
+        if on_complete is not None:
+            body["on_complete"] = dict(_body(on_complete))
+        if on_success is not None:
+            body["on_success"] = dict(_body(on_success))
+        return self._call("POST", "/v1/batches", json=body)
+
+    @operation("GET", "/v1/batches/{id}")
+    def get(self, id: str) -> ApiObject:
+        """State (open, sealed, done) and counts: total, pending, succeeded, dead, cancelled."""
+        return self._call("GET", f"/v1/batches/{_seg(id)}")
+
+    @operation("POST", "/v1/batches/{id}/cancel")
+    def cancel(self, id: str) -> ApiObject:
+        """Cancels the members that have not started; ``on_complete`` runs when the rest end."""
+        return self._call("POST", f"/v1/batches/{_seg(id)}/cancel")
+
+
 class Queues(_Resource):
     @operation("GET", "/v1/queues")
     def list(self) -> QueueList:

@@ -91,3 +91,42 @@ impl JobKind for Sleep {
         Ok(serde_json::json!({ "slept_ms": p.ms, "attempt": ctx.attempt }))
     }
 }
+
+/// `diag.batch_done`: a batch callback for health checks and tests; its
+/// result is the batch's counts as the engine spliced them in.
+pub struct BatchDone;
+
+/// The `batch` object the engine adds to a batch callback's payload.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchCounts {
+    pub id: String,
+    pub total: u64,
+    pub succeeded: u64,
+    pub dead: u64,
+    pub cancelled: u64,
+}
+
+/// Payload of `diag.batch_done`: the batch counts (added by the engine) and a free note.
+#[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
+#[serde(deny_unknown_fields)]
+pub struct BatchDonePayload {
+    pub batch: BatchCounts,
+    #[serde(default)]
+    pub note: Option<String>,
+}
+
+impl JobKind for BatchDone {
+    const NAME: &'static str = "diag.batch_done";
+    type Payload = BatchDonePayload;
+
+    fn policy() -> KindPolicy {
+        KindPolicy::new("diag")
+    }
+
+    async fn run(p: BatchDonePayload, _ctx: JobContext) -> Result<serde_json::Value, JobError> {
+        tracing::info!(batch = %p.batch.id, total = p.batch.total, succeeded = p.batch.succeeded,
+            dead = p.batch.dead, cancelled = p.batch.cancelled, "batch done");
+        Ok(serde_json::to_value(&p).unwrap_or_default())
+    }
+}

@@ -30,11 +30,6 @@ class AckBody(BaseModel):
     )
 
 
-class Action(Enum):
-    approve = 'approve'
-    reject = 'reject'
-
-
 class ActualRow(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -161,6 +156,12 @@ class AuditPage(BaseModel):
     )
 
 
+class BatchState(Enum):
+    open = 'open'
+    sealed = 'sealed'
+    done = 'done'
+
+
 class BrandingRequest(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -238,14 +239,6 @@ class CellError(BaseModel):
     )
     message: str
     value: str | None = None
-
-
-class Change(BaseModel):
-    field: str = Field(
-        ..., description='Path in the result (`subjects[1].terms[0].grade`).'
-    )
-    from_: Any = Field(..., alias='from')
-    to: Any
 
 
 class ChannelBody(BaseModel):
@@ -507,11 +500,6 @@ class EventSettings(BaseModel):
         None,
         description='Event types delivered to the webhook channel: `booking.created`, `booking.*`, `reminder.sent`, `reminder.failed`, `*`.',
     )
-
-
-class FieldError(BaseModel):
-    field: str
-    message: str
 
 
 class Frequency(Enum):
@@ -1227,17 +1215,6 @@ class School(BaseModel):
     name: str | None = None
 
 
-class SchoolFix(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    cnpj: str | None = Field(
-        None,
-        description='14 digits with valid check digits; `.`, `/`, `-` allowed (`98.765.432/0001-10`).',
-    )
-    name: str | None = None
-
-
 class Scope(Enum):
     subject = 'subject'
     overall = 'overall'
@@ -1286,19 +1263,6 @@ class Student(BaseModel):
     class_name: str | None = None
     name: str | None = None
     registration: str | None = Field(None, description='Matrícula.')
-
-
-class StudentFix(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    birth_date: str | None = Field(None, description='`dd/mm/aaaa` or `aaaa-mm-dd`.')
-    class_name: str | None = None
-    name: str | None = None
-    registration: str | None = Field(
-        None,
-        description='Matrícula: the student the records are written to (when the upload had no `student_id`).',
-    )
 
 
 class StudentRow(BaseModel):
@@ -1387,17 +1351,6 @@ class TemplateSpec(BaseModel):
     )
 
 
-class TermFix(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    grade: float | None = Field(
-        None,
-        description='On the tenant\'s scale; a number or `"8,5"`; `null` = no grade for this term.',
-    )
-    term: conint(ge=0) = Field(..., description='1-6.')
-
-
 class TermGrade(BaseModel):
     confidence: float | None = Field(
         None, description='0-100: OCR confidence of this cell; 100 for text PDFs.'
@@ -1482,6 +1435,10 @@ class WhatsAppTemplate(BaseModel):
     name: str
 
 
+class BatchCounts(RootModel[Any]):
+    root: Any
+
+
 class Accepted(BaseModel):
     notifications: list[AcceptedRow]
 
@@ -1499,6 +1456,44 @@ class AlertPage(BaseModel):
     next_cursor: str | None = Field(
         None, description='Pass as `cursor` for the next page; null on the last one.'
     )
+
+
+class BatchCallback(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    kind: str
+    max_attempts: conint(ge=0) | None = None
+    payload: Any = Field(
+        ..., description='A JSON object (the engine adds `batch` to it).'
+    )
+    priority: Priority | None = None
+
+
+class BatchInfo(BaseModel):
+    cancel_requested: bool = Field(
+        ...,
+        description='Someone cancelled the batch (its waiting members were cancelled).',
+    )
+    cancelled: conint(ge=0)
+    created_at: AwareDatetime
+    dead: conint(ge=0)
+    finished_at: AwareDatetime | None = None
+    id: str
+    on_complete: str | None = Field(
+        None,
+        description='Id of the `on_complete` job (it exists once the batch is done).',
+    )
+    on_success: str | None = Field(
+        None,
+        description='Id of the `on_success` job (pushed only if every member succeeded).',
+    )
+    pending: conint(ge=0) = Field(..., description='Members not final yet.')
+    queue: str
+    state: BatchState
+    succeeded: conint(ge=0)
+    tenant: str
+    total: conint(ge=0)
 
 
 class BatchItem(BaseModel):
@@ -1529,6 +1524,17 @@ class BatchItemResult(BaseModel):
     message: str | None = None
     run_at: AwareDatetime | None = None
     status: JobStatus | None = None
+
+
+class BatchMember(BaseModel):
+    created: bool = Field(
+        ...,
+        description='`false` when an idempotency key matched an earlier job (not a member then).',
+    )
+    id: str
+    kind: str
+    run_at: AwareDatetime
+    status: JobStatus
 
 
 class BatchResponse(BaseModel):
@@ -1577,6 +1583,13 @@ class CampaignInput(BaseModel):
     )
 
 
+class CancelledBatch(BaseModel):
+    batch: BatchInfo
+    cancelled: conint(ge=0) = Field(
+        ..., description='Members that had not started and are cancelled now.'
+    )
+
+
 class ClassRow(BaseModel):
     code: str
     coordinator: StaffRow | None = None
@@ -1611,6 +1624,17 @@ class Condition5(BaseModel):
     over: TrendOver | None = None
     subjects: list[str] | None = None
     type: Type4
+
+
+class CreateBatch(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    jobs: list[BatchItem] = Field(
+        ..., description='1-1,000 jobs, all of kinds that run on the same queue.'
+    )
+    on_complete: BatchCallback | None = None
+    on_success: BatchCallback | None = None
 
 
 class DatasetList(BaseModel):
@@ -1668,14 +1692,27 @@ class EventBatch(BaseModel):
 
 
 class JobInfo(BaseModel):
+    after: str | None = Field(
+        None, description='The job this one runs after (a chain), if any.'
+    )
     attempt_errors: list[AttemptError] = Field(
         ..., description='Each failed attempt (the last 20), oldest first.'
     )
     attempts: conint(ge=0) = Field(
         ..., description='Times the job was handed to a worker.'
     )
+    awaiting_parent: bool | None = Field(
+        None,
+        description='Still waiting for `after` to succeed (status `scheduled` meanwhile).',
+    )
+    batch: str | None = Field(
+        None, description='The batch this job belongs to, if any.'
+    )
     cancel_requested: bool = Field(
         ..., description='A cancel was asked while it was running.'
+    )
+    concurrency_key: str | None = Field(
+        None, description='Global concurrency key, if any.'
     )
     created_at: AwareDatetime
     finished_at: AwareDatetime | None = None
@@ -1793,34 +1830,6 @@ class SeriesReport(BaseModel):
     warnings: list[str]
 
 
-class SubjectFix(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    absences: conint(ge=0) | None = Field(None, description='Faltas.')
-    attendance_pct: float | None = Field(None, description='Frequência, 0-100.')
-    code: str = Field(
-        ..., description="The subject's code in the draft (`matematica`)."
-    )
-    final_grade: float | None = Field(None, description='Média / final grade.')
-    name: str | None = Field(
-        None,
-        description="The subject's real name (`Matemática`); its code follows (lexicon slug).",
-    )
-    remove: bool | None = Field(
-        None, description='Drop this subject: nothing of it is written.'
-    )
-    status: str | None = Field(
-        None,
-        description='Situação (`aprovado`, `reprovado`, `recuperação`, `cursando`, ...).',
-    )
-    terms: list[TermFix] | None = None
-    year: int | None = Field(
-        None,
-        description='Histórico: the school year of the table the subject is in (needed\nwhen the code is in more than one year).',
-    )
-
-
 class SubjectResult(BaseModel):
     absences: conint(ge=0) | None = None
     attendance_pct: float | None = Field(None, description='0-100.')
@@ -1857,14 +1866,9 @@ class YearRecord(BaseModel):
     year: int | None = None
 
 
-class Corrections(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    school: SchoolFix | None = None
-    student: StudentFix | None = None
-    subjects: list[SubjectFix] | None = None
-    year: int | None = Field(None, description="The boletim's school year.")
+class BatchCreated(BaseModel):
+    batch: BatchInfo
+    jobs: list[BatchMember]
 
 
 class Extraction(BaseModel):
@@ -1898,17 +1902,6 @@ class Extraction(BaseModel):
     )
 
 
-class ReviewRequest(BaseModel):
-    model_config = ConfigDict(
-        extra='forbid',
-    )
-    action: Action
-    corrections: Corrections | None = None
-    note: str | None = Field(
-        None, description='Why (kept in the trail), at most 2,000 characters.'
-    )
-
-
 class DocumentView(BaseModel):
     attempts: int = Field(..., description='Extraction runs so far.')
     confidence: float | None = None
@@ -1927,40 +1920,13 @@ class DocumentView(BaseModel):
         description='The student whose academic records were written from this document.',
     )
     result: Extraction | None = None
-    review: dict[str, Any] | None = Field(
-        None,
-        description='After `POST /v1/documents/{id}/review`: action, by, at, note, the\ncorrections, each field changed (`changes[]`: field, from, to), the\nreasons the draft was held for, and the draft as the reader left it.',
-    )
-    reviewed_at: AwareDatetime | None = None
-    reviewed_by: str | None = Field(
-        None, description='`tenant:<id>` (API) or `ops:<email>` (console).'
-    )
     sha256: str
     size_bytes: int
     status: str = Field(
-        ...,
-        description='queued | processing | succeeded | failed | needs_review | rejected',
+        ..., description='queued | processing | succeeded | failed | needs_review'
     )
     student_id: UUID | None = Field(None, description="The upload's hints.")
     updated_at: AwareDatetime
-
-
-class ReviewAnswer(BaseModel):
-    changes: list[Change] = Field(
-        ...,
-        description='Fields the corrections changed (`subjects[1].terms[term 2].grade`: from, to).',
-    )
-    document: DocumentView = Field(
-        ...,
-        description='The document after the review: `succeeded` (approve) or `rejected`.',
-    )
-    follow_up: dict[str, Any] | None = Field(
-        None, description='Approve: the `alerts.evaluate` job queued for the student.'
-    )
-    records: dict[str, Any] | None = Field(
-        None,
-        description='Approve: what was written (student, subjects, grades, attendance, skipped).',
-    )
 
 
 class DocumentList(BaseModel):

@@ -5,6 +5,8 @@ from __future__ import annotations
 
 from pydantic import BaseModel, ConfigDict, Field, conint
 
+from . import BatchCounts
+
 
 class Noop(BaseModel):
     model_config = ConfigDict(
@@ -27,3 +29,11 @@ class Sleep(BaseModel):
         None, description='How long to sleep, ms (at most 1 hour).'
     )
     permanent: bool | None = Field(None, description='Fail permanently (no retry).')
+
+
+class BatchDone(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    batch: BatchCounts
+    note: str | None = None
