@@ -30,6 +30,11 @@ class AckBody(BaseModel):
     )
 
 
+class Action(Enum):
+    approve = 'approve'
+    reject = 'reject'
+
+
 class ActualRow(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
@@ -212,6 +217,50 @@ class Campaign(BaseModel):
     window_start_minute: int | None = None
 
 
+class Type(Enum):
+    all = 'all'
+
+
+class CampaignAudience1(BaseModel):
+    type: Type
+
+
+class Type1(Enum):
+    tags = 'tags'
+
+
+class CampaignAudience2(BaseModel):
+    all_of: list[str] | None = None
+    any_of: list[str] | None = None
+    none_of: list[str] | None = None
+    type: Type1
+
+
+class Type2(Enum):
+    list = 'list'
+
+
+class CampaignAudience3(BaseModel):
+    external_ids: list[str]
+    type: Type2
+
+
+class Type3(Enum):
+    segment = 'segment'
+
+
+class CampaignCondition(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    field: str = Field(..., description='`tags`, `name`, or `attributes.<key>`.')
+    op: str = Field(
+        ...,
+        description='eq | ne | in | contains | exists | not_exists | gt | gte | lt | lte (attributes, name);\nhas | not_has (tags).',
+    )
+    value: dict[str, Any] | None = None
+
+
 class CancelOutcome(Enum):
     cancelled = 'cancelled'
     cancel_requested = 'cancel_requested'
@@ -239,6 +288,14 @@ class CellError(BaseModel):
     )
     message: str
     value: str | None = None
+
+
+class Change(BaseModel):
+    field: str = Field(
+        ..., description='Path in the result (`subjects[1].terms[0].grade`).'
+    )
+    from_: Any = Field(..., alias='from')
+    to: Any
 
 
 class ChannelBody(BaseModel):
@@ -269,7 +326,7 @@ class ChannelRow(BaseModel):
     updated_at: AwareDatetime
 
 
-class Type(Enum):
+class Type4(Enum):
     grade_below = 'grade_below'
 
 
@@ -277,18 +334,18 @@ class Condition1(BaseModel):
     subjects: list[str] | None = None
     term: int | None = None
     threshold: float
-    type: Type
+    type: Type4
 
 
-class Type1(Enum):
+class Type5(Enum):
     average_below = 'average_below'
 
 
-class Type2(Enum):
+class Type6(Enum):
     attendance_below = 'attendance_below'
 
 
-class Type3(Enum):
+class Type7(Enum):
     consecutive_absences = 'consecutive_absences'
 
 
@@ -296,14 +353,14 @@ class Condition4(BaseModel):
     count: conint(ge=0)
     include_justified: bool | None = None
     subject: str | None = None
-    type: Type3
+    type: Type7
 
 
-class Type4(Enum):
+class Type8(Enum):
     falling_trend = 'falling_trend'
 
 
-class Type5(Enum):
+class Type9(Enum):
     occurrence = 'occurrence'
 
 
@@ -312,15 +369,15 @@ class Condition6(BaseModel):
         None, description='Occurrence kinds to consider; empty = all.'
     )
     min_severity: int
-    type: Type5
+    type: Type9
     within_days: conint(ge=0) | None = None
 
 
-class Type6(Enum):
+class Type10(Enum):
     all_of = 'all_of'
 
 
-class Type7(Enum):
+class Type11(Enum):
     any_of = 'any_of'
 
 
@@ -399,6 +456,22 @@ class DatasetRow(BaseModel):
     )
     targets: list[str]
     validated_at: AwareDatetime | None = None
+
+
+class DatasetUploadForm(BaseModel):
+    file: bytes
+    id_column: str | None = Field(
+        None,
+        description='The series-id column (many series in one file); detected when absent.',
+    )
+    name: str | None = Field(None, description="Defaults to the file's name.")
+    time_column: str | None = Field(
+        None, description='The time column; detected when absent.'
+    )
+    value_columns: str | None = Field(
+        None,
+        description='Comma-separated value columns; every numeric column when absent.',
+    )
 
 
 class DeadLetter(BaseModel):
@@ -502,6 +575,23 @@ class EventSettings(BaseModel):
     )
 
 
+class EventsIngested(BaseModel):
+    booking_id: str
+    event_id: str
+    outcome: str = Field(
+        ..., description='applied | stale | duplicate (seen before: nothing changed)'
+    )
+    planned: conint(ge=0) = Field(
+        ..., description='Reminders (and notices) planned by this event.'
+    )
+    version: int = Field(..., description="The booking's version after the event.")
+
+
+class FieldError(BaseModel):
+    field: str
+    message: str
+
+
 class Frequency(Enum):
     hourly = 'hourly'
     daily = 'daily'
@@ -548,18 +638,6 @@ class IngestAnswer(BaseModel):
     updated: conint(ge=0)
 
 
-class Ingested(BaseModel):
-    booking_id: str
-    event_id: str
-    outcome: str = Field(
-        ..., description='applied | stale | duplicate (seen before: nothing changed)'
-    )
-    planned: conint(ge=0) = Field(
-        ..., description='Reminders (and notices) planned by this event.'
-    )
-    version: int = Field(..., description="The booking's version after the event.")
-
-
 class JobStatus(Enum):
     scheduled = 'scheduled'
     queued = 'queued'
@@ -569,6 +647,25 @@ class JobStatus(Enum):
     retrying = 'retrying'
     dead = 'dead'
     cancelled = 'cancelled'
+
+
+class KeyInfo(BaseModel):
+    created_at: AwareDatetime
+    expires_at: AwareDatetime | None = None
+    id: UUID
+    last_used_at: AwareDatetime | None = Field(
+        None, description='Updated at most once a minute.'
+    )
+    name: str
+    prefix: str = Field(
+        ..., description='The lookup prefix: the key reads `tfk_<prefix>_…`.'
+    )
+    revoked_at: AwareDatetime | None = None
+    scopes: list[str]
+
+
+class KeyList(BaseModel):
+    keys: list[KeyInfo]
 
 
 class Match(Enum):
@@ -673,8 +770,13 @@ class ModelRequest(BaseModel):
 
 class ModelRow(BaseModel):
     created_at: AwareDatetime
-    data_end: AwareDatetime | None = None
-    data_start: AwareDatetime | None = None
+    data_end: str | None = Field(
+        None, description="The data's last time stamp, local (no zone)."
+    )
+    data_start: str | None = Field(
+        None,
+        description="The data's first time stamp, local (no zone): `2026-01-01T00:00:00`.",
+    )
     dataset_id: UUID
     error: str | None = None
     frequency: str | None = None
@@ -705,6 +807,21 @@ class ModelSeriesRow(BaseModel):
     method: str
     spec: dict[str, Any]
     warnings: list[str]
+
+
+class NewKey(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    expires_at: AwareDatetime | None = Field(
+        None,
+        description='Refused from then on (RFC 3339, in the future); absent = never expires.',
+    )
+    name: str | None = Field(None, description='Free text, e.g. "backend 2026-12".')
+    scopes: list[str] | None = Field(
+        None,
+        description='Default `["jobs:write", "jobs:read"]`; any of jobs:write, jobs:read, admin.',
+    )
 
 
 class Notice(BaseModel):
@@ -886,7 +1003,9 @@ class PaymentRequest(BaseModel):
 
 
 class PointRow(BaseModel):
-    at: AwareDatetime
+    at: str = Field(
+        ..., description='Local time stamp of the step, no zone: `2026-03-02T00:00:00`.'
+    )
     hi80: float
     hi95: float
     key: str
@@ -1026,7 +1145,7 @@ class RecipientSpec(BaseModel):
 
 
 class Recorded(BaseModel):
-    results: list[Ingested] = Field(
+    results: list[EventsIngested] = Field(
         ...,
         description='One per event, in request order (`outcome`: applied | stale | duplicate).',
     )
@@ -1057,6 +1176,37 @@ class Reminder(BaseModel):
 
 class ReminderList(BaseModel):
     reminders: list[Reminder]
+
+
+class ReminderRuleSpec(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    audience: str | None = Field(
+        None, description='client | staff | both (default client).'
+    )
+    channels: list[str] = Field(..., description='email, sms, whatsapp, push.')
+    family: str = Field(
+        ..., description='`booking` (white-label booking) or `session` (tutoring).'
+    )
+    local_time: str | None = Field(
+        None,
+        description="`HH:MM` in the tenant's zone, for day_before_at (e.g. `18:00`).",
+    )
+    name: str
+    offset_minutes: int | None = Field(
+        None,
+        description='Minutes before the start (before_start) or after the end (after_end).',
+    )
+    template: str | None = Field(
+        None,
+        description='minijinja, pt-BR; variables: booking_label, resource_label, client_label,\nstaff_label, name, date (dd/mm/aaaa), time (HH:MM), end_time, resource_id.',
+    )
+    trigger: str = Field(
+        ...,
+        description='before_start | day_before_at | after_end | on_cancel | on_confirm | on_no_show',
+    )
+    urgent: bool | None = Field(None, description='Ignores quiet hours.')
 
 
 class Report(BaseModel):
@@ -1215,6 +1365,17 @@ class School(BaseModel):
     name: str | None = None
 
 
+class SchoolFix(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    cnpj: str | None = Field(
+        None,
+        description='14 digits with valid check digits; `.`, `/`, `-` allowed (`98.765.432/0001-10`).',
+    )
+    name: str | None = None
+
+
 class Scope(Enum):
     subject = 'subject'
     overall = 'overall'
@@ -1263,6 +1424,19 @@ class Student(BaseModel):
     class_name: str | None = None
     name: str | None = None
     registration: str | None = Field(None, description='Matrícula.')
+
+
+class StudentFix(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    birth_date: str | None = Field(None, description='`dd/mm/aaaa` or `aaaa-mm-dd`.')
+    class_name: str | None = None
+    name: str | None = None
+    registration: str | None = Field(
+        None,
+        description='Matrícula: the student the records are written to (when the upload had no `student_id`).',
+    )
 
 
 class StudentRow(BaseModel):
@@ -1349,6 +1523,17 @@ class TemplateSpec(BaseModel):
         None,
         description='Every variable the template may use; anything else is refused now.',
     )
+
+
+class TermFix(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    grade: float | None = Field(
+        None,
+        description='On the tenant\'s scale; a number or `"8,5"`; `null` = no grade for this term.',
+    )
+    term: conint(ge=0) = Field(..., description='1-6.')
 
 
 class TermGrade(BaseModel):
@@ -1543,6 +1728,22 @@ class BatchResponse(BaseModel):
     results: list[BatchItemResult]
 
 
+class CampaignAudience4(BaseModel):
+    conditions: list[CampaignCondition]
+    match: Match | None = None
+    type: Type3
+
+
+class CampaignAudience(
+    RootModel[
+        CampaignAudience1 | CampaignAudience2 | CampaignAudience3 | CampaignAudience4
+    ]
+):
+    root: (
+        CampaignAudience1 | CampaignAudience2 | CampaignAudience3 | CampaignAudience4
+    ) = Field(..., description='Who receives a campaign.')
+
+
 class CampaignDetail(Campaign):
     events: list[dict[str, Any]] = Field(
         ...,
@@ -1556,7 +1757,7 @@ class CampaignInput(BaseModel):
     model_config = ConfigDict(
         extra='forbid',
     )
-    audience: Audience
+    audience: CampaignAudience
     language: str | None = None
     min_delay_ms: conint(ge=0) | None = Field(
         None, description='At least this long between two messages of the campaign.'
@@ -1608,14 +1809,14 @@ class Condition2(BaseModel):
     scope: Scope | None = None
     subjects: list[str] | None = None
     threshold: float
-    type: Type1
+    type: Type5
 
 
 class Condition3(BaseModel):
     min_pct: float | None = None
     scope: Scope | None = None
     subjects: list[str] | None = None
-    type: Type2
+    type: Type6
 
 
 class Condition5(BaseModel):
@@ -1623,7 +1824,7 @@ class Condition5(BaseModel):
     last: conint(ge=0) | None = None
     over: TrendOver | None = None
     subjects: list[str] | None = None
-    type: Type4
+    type: Type8
 
 
 class CreateBatch(BaseModel):
@@ -1637,8 +1838,24 @@ class CreateBatch(BaseModel):
     on_success: BatchCallback | None = None
 
 
+class CreatedKey(KeyInfo):
+    api_key: str = Field(
+        ..., description='The key: shown this once, stored only as a hash.'
+    )
+
+
 class DatasetList(BaseModel):
     datasets: list[DatasetRow]
+
+
+class DatasetPreview(BaseModel):
+    columns: list[Column] = Field(
+        ..., description="Each column's detected (or given) role."
+    )
+    delimiter: str
+    rows: list[list[str]] = Field(
+        ..., description='The first rows as written in the file.'
+    )
 
 
 class EnqueueRequest(BaseModel):
@@ -1811,6 +2028,10 @@ class PredictionDetail(PredictionRow):
     )
 
 
+class ReminderRuleList(BaseModel):
+    rules: list[Rule]
+
+
 class ScheduleList(BaseModel):
     schedules: list[ScheduleOut]
 
@@ -1830,6 +2051,34 @@ class SeriesReport(BaseModel):
     warnings: list[str]
 
 
+class SubjectFix(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    absences: conint(ge=0) | None = Field(None, description='Faltas.')
+    attendance_pct: float | None = Field(None, description='Frequência, 0-100.')
+    code: str = Field(
+        ..., description="The subject's code in the draft (`matematica`)."
+    )
+    final_grade: float | None = Field(None, description='Média / final grade.')
+    name: str | None = Field(
+        None,
+        description="The subject's real name (`Matemática`); its code follows (lexicon slug).",
+    )
+    remove: bool | None = Field(
+        None, description='Drop this subject: nothing of it is written.'
+    )
+    status: str | None = Field(
+        None,
+        description='Situação (`aprovado`, `reprovado`, `recuperação`, `cursando`, ...).',
+    )
+    terms: list[TermFix] | None = None
+    year: int | None = Field(
+        None,
+        description='Histórico: the school year of the table the subject is in (needed\nwhen the code is in more than one year).',
+    )
+
+
 class SubjectResult(BaseModel):
     absences: conint(ge=0) | None = None
     attendance_pct: float | None = Field(None, description='0-100.')
@@ -1844,6 +2093,10 @@ class SubjectResult(BaseModel):
     )
     name_original: str = Field(
         ..., description='As written in the document (`MATEMATICA`, `Mat.`).'
+    )
+    recovery_grade: float | None = Field(
+        None,
+        description="The recovery exam's grade (`Rec.`, `Recuperação`, `Exame Final`),\nwhen the document has such a column; `final_grade` is then the grade\nafter recovery when the document prints one.",
     )
     status: str | None = Field(
         None,
@@ -1869,6 +2122,30 @@ class YearRecord(BaseModel):
 class BatchCreated(BaseModel):
     batch: BatchInfo
     jobs: list[BatchMember]
+
+
+class Corrections(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    school: SchoolFix | None = None
+    student: StudentFix | None = None
+    subjects: list[SubjectFix] | None = None
+    year: int | None = Field(None, description="The boletim's school year.")
+
+
+class DatasetReport(BaseModel):
+    columns: list[Column]
+    delimiter: str
+    errors: list[CellError]
+    errors_total: conint(ge=0)
+    fill: str = Field(..., description='How gaps were filled.')
+    frequency: Frequency | None = None
+    rows: conint(ge=0)
+    series: list[SeriesReport]
+    series_count: conint(ge=0)
+    valid: bool
+    warnings: list[str]
 
 
 class Extraction(BaseModel):
@@ -1902,6 +2179,17 @@ class Extraction(BaseModel):
     )
 
 
+class ReviewRequest(BaseModel):
+    model_config = ConfigDict(
+        extra='forbid',
+    )
+    action: Action
+    corrections: Corrections | None = None
+    note: str | None = Field(
+        None, description='Why (kept in the trail), at most 2,000 characters.'
+    )
+
+
 class DocumentView(BaseModel):
     attempts: int = Field(..., description='Extraction runs so far.')
     confidence: float | None = None
@@ -1920,13 +2208,40 @@ class DocumentView(BaseModel):
         description='The student whose academic records were written from this document.',
     )
     result: Extraction | None = None
+    review: dict[str, Any] | None = Field(
+        None,
+        description='After `POST /v1/documents/{id}/review`: action, by, at, note, the\ncorrections, each field changed (`changes[]`: field, from, to), the\nreasons the draft was held for, and the draft as the reader left it.',
+    )
+    reviewed_at: AwareDatetime | None = None
+    reviewed_by: str | None = Field(
+        None, description='`tenant:<id>` (API) or `ops:<email>` (console).'
+    )
     sha256: str
     size_bytes: int
     status: str = Field(
-        ..., description='queued | processing | succeeded | failed | needs_review'
+        ...,
+        description='queued | processing | succeeded | failed | needs_review | rejected',
     )
     student_id: UUID | None = Field(None, description="The upload's hints.")
     updated_at: AwareDatetime
+
+
+class ReviewAnswer(BaseModel):
+    changes: list[Change] = Field(
+        ...,
+        description='Fields the corrections changed (`subjects[1].terms[term 2].grade`: from, to).',
+    )
+    document: DocumentView = Field(
+        ...,
+        description='The document after the review: `succeeded` (approve) or `rejected`.',
+    )
+    follow_up: dict[str, Any] | None = Field(
+        None, description='Approve: the `alerts.evaluate` job queued for the student.'
+    )
+    records: dict[str, Any] | None = Field(
+        None,
+        description='Approve: what was written (student, subjects, grades, attendance, skipped).',
+    )
 
 
 class DocumentList(BaseModel):
@@ -1938,12 +2253,12 @@ class DocumentList(BaseModel):
 
 class Condition7(BaseModel):
     conditions: list[Condition]
-    type: Type6
+    type: Type10
 
 
 class Condition8(BaseModel):
     conditions: list[Condition]
-    type: Type7
+    type: Type11
 
 
 class RuleList(BaseModel):
