@@ -302,8 +302,9 @@ pub struct CampaignDetail {
     pub campaign: Campaign,
     pub template: Template,
     pub metrics: Metrics,
-    /// Transitions, auto-pauses and rate changes, newest first: `[at, kind, message]`.
-    #[schema(value_type = Vec<Object>)]
+    /// Transitions, auto-pauses and rate changes, newest first: `[at, kind, message]`
+    /// (three strings: an RFC 3339 time, the kind, the message).
+    #[schema(value_type = Vec<Vec<String>>)]
     pub events: Vec<(chrono::DateTime<chrono::Utc>, String, String)>,
 }
 

@@ -41,6 +41,7 @@ RESOURCES = {
     "/v1/models/{id}": "model",
     "/v1/predictions/{id}": "prediction",
     "/v1/reports/{id}": "report",
+    "/v1/batches/{id}": "batch",
 }
 
 # Operations the walk does not call with A's ids, and why.
@@ -72,6 +73,7 @@ EXTRA_PARAMS = {"action": "pause"}
 
 # Bodies for B's writes, so a body check cannot answer before the tenant lookup does.
 BODIES = {
+    ("POST", "/v1/documents/{id}/review"): {"action": "reject", "note": "walk"},
     ("PUT", "/v1/schedules/{id}"): {"name": "x", "cron": "0 0 7 * * *", "kind": "diag.noop",
                                     "payload": {}},
     ("PUT", "/v1/alert-rules/{id}"): {"name": "x", "condition": {"type": "grade_below",
@@ -205,6 +207,9 @@ def tenant_a(stack):
         alerts = _wait(lambda: t.alerts.list(status="open", student=reg)["alerts"],
                        "an open alert", 120)
         ids["alert"] = alerts[0]["id"]
+        # A member due in an hour: the batch stays open for the walk (B's cancel must not reach it).
+        made = t.batches.create([{"kind": "diag.noop", "payload": {}, "delay_ms": 3_600_000}])
+        ids["batch"] = made["batch"]["id"] if isinstance(made["batch"], dict) else made["batch"]
     return ids
 
 

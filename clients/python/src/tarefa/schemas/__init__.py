@@ -1745,9 +1745,9 @@ class CampaignAudience(
 
 
 class CampaignDetail(Campaign):
-    events: list[dict[str, Any]] = Field(
+    events: list[list[str]] = Field(
         ...,
-        description='Transitions, auto-pauses and rate changes, newest first: `[at, kind, message]`.',
+        description='Transitions, auto-pauses and rate changes, newest first: `[at, kind, message]`\n(three strings: an RFC 3339 time, the kind, the message).',
     )
     metrics: Metrics
     template: Template
