@@ -40,7 +40,16 @@ where
 }
 
 /// Parses JSON; syntax errors are 400, shape errors 422 with the field path.
+/// A string holding NUL (`\u0000`) is a 422: PostgreSQL's text and jsonb cannot
+/// store it, so it would otherwise fail deep inside a handler as a 500.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
+    if has_escaped_nul(bytes) {
+        return Err(ApiError::invalid_field(
+            "invalid_body",
+            "body",
+            "strings may not contain NUL (\\u0000)",
+        ));
+    }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value: Result<T, _> = serde_path_to_error::deserialize(de);
     value.map_err(|e| {
@@ -60,6 +69,40 @@ pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
             )
         }
     })
+}
+
+/// A 422 when an uploaded text (CSV, a form field) holds a NUL byte: PostgreSQL's
+/// text cannot store it, so it must be refused before anything is parsed or written.
+pub fn refuse_nul(bytes: &[u8], field: &str) -> Result<(), ApiError> {
+    if bytes.contains(&0) {
+        return Err(ApiError::invalid_field(
+            "invalid_body",
+            field,
+            "text may not contain NUL bytes",
+        ));
+    }
+    Ok(())
+}
+
+/// Whether the JSON text escapes a NUL character (`\u0000`) inside a string.
+/// An odd run of backslashes before `u0000` makes it an escape; an even run is an
+/// escaped backslash followed by the letters `u0000`. (A raw NUL byte is not JSON
+/// at all and fails the parse.)
+fn has_escaped_nul(bytes: &[u8]) -> bool {
+    let needle = b"u0000";
+    let mut from = 0;
+    while let Some(at) = bytes[from..]
+        .windows(needle.len())
+        .position(|w| w == needle)
+    {
+        let i = from + at;
+        let slashes = bytes[..i].iter().rev().take_while(|&&b| b == b'\\').count();
+        if slashes % 2 == 1 {
+            return true;
+        }
+        from = i + 1;
+    }
+    false
 }
 
 impl<T: Serialize> IntoResponse for AppJson<T> {
@@ -88,6 +131,24 @@ where
 
 #[cfg(test)]
 mod tests {
+
+    #[test]
+    fn an_escaped_nul_is_found_and_an_escaped_backslash_is_not() {
+        assert!(has_escaped_nul(br#"{"a": "x\u0000y"}"#));
+        assert!(has_escaped_nul(br#"{"a\u0000": 1}"#));
+        assert!(has_escaped_nul(br#"{"a": "\\\u0000"}"#));
+        assert!(!has_escaped_nul(br#"{"a": "\\u0000"}"#));
+        assert!(!has_escaped_nul(br#"{"a": "u0000"}"#));
+    }
+
+    #[test]
+    fn a_nul_byte_in_uploaded_text_is_a_422_naming_the_field() {
+        let e = refuse_nul(b"a,b\n1,\0\n", "file").unwrap_err();
+        assert_eq!((e.status().as_u16(), e.code()), (422, "invalid_body"));
+        assert_eq!(e.details["field"], "file");
+        assert!(refuse_nul("nome;média\n".as_bytes(), "file").is_ok());
+    }
+
     use super::*;
 
     #[derive(Debug, serde::Deserialize)]

@@ -93,12 +93,45 @@ async fn hostile_json_bodies_get_4xx(pool: PgPool) {
             "lone surrogate",
             b"{\"type\": \"\\ud800\"}".to_vec(),
         ),
+        // PostgreSQL's text and jsonb cannot hold NUL: an escaped one must be a 4xx,
+        // not a 500 from deep inside the insert.
+        (
+            "/v1/whatsapp-templates",
+            "escaped NUL in a string",
+            br#"{"name": "a\u0000b", "category": "marketing", "body": "Ola {{1}}", "parameters": ["nome"]}"#.to_vec(),
+        ),
+        (
+            "/v1/contacts",
+            "escaped NUL in an attribute",
+            br#"{"contacts": [{"external_id": "c1", "phone": "11987654321", "attributes": {"k": "\u0000"}}]}"#.to_vec(),
+        ),
+        (
+            "/v1/events",
+            "escaped NUL in a key",
+            br#"{"type": "booking.created", "data": {"a\u0000": 1}}"#.to_vec(),
+        ),
     ];
     for (uri, what, body) in cases {
         let r = ctx.call(raw(uri, &key, json, body)).await;
         assert_4xx(&format!("{uri} {what}"), &r);
     }
     // Still serving afterwards.
+    ctx.enqueue_noop(&key).await;
+}
+
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn a_nul_in_the_path_or_query_is_a_400(pool: PgPool) {
+    let ctx = Ctx::new(pool).await;
+    let key = ctx.a.key.clone();
+    for uri in [
+        "/v1/contacts/a%00b",
+        "/v1/jobs?kind=diag%00noop",
+        "/v1/bookings/b%00/reminders",
+    ] {
+        let (status, body) = ctx.req(Method::GET, uri, Some(&key), None).await;
+        assert_eq!(status, StatusCode::BAD_REQUEST, "{uri}: {body}");
+        assert_eq!(body["error"], "invalid_uri", "{uri}: {body}");
+    }
     ctx.enqueue_noop(&key).await;
 }
 
@@ -157,6 +190,21 @@ async fn hostile_csv_bodies_get_4xx(pool: PgPool) {
             "/v1/datasets",
             "datasets: ragged",
             b"data;vendas\n01/01/2026;1;2;3\n02/01/2026\n".to_vec(),
+        ),
+        (
+            "/v1/academic/students",
+            "NUL inside a field",
+            b"registration,name\n2026001,A\0na\n".to_vec(),
+        ),
+        (
+            "/v1/contacts",
+            "contacts: NUL inside a field",
+            b"external_id,name,phone\nc1,A\0na,11987654321\n".to_vec(),
+        ),
+        (
+            "/v1/datasets",
+            "datasets: NUL in the header",
+            b"data;ven\0das\n01/01/2026;1\n02/01/2026;2\n".to_vec(),
         ),
         (
             "/v1/campaigns/00000000-0000-0000-0000-000000000000/recipients",

@@ -206,6 +206,7 @@ async fn rows(st: &AppState, req: Request, csv: bool) -> Result<Rows, ApiError> 
                 "this resource takes a JSON array",
             ));
         }
+        crate::extract::refuse_nul(&bytes, "body")?;
         // Spreadsheets on Windows save Latin-1/Windows-1252: read it as such when it is not UTF-8.
         let text = match std::str::from_utf8(&bytes) {
             Ok(t) => t.to_string(),

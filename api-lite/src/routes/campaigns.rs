@@ -25,7 +25,7 @@ use jobs::kinds::campaigns::model::{
 
 use crate::auth::{Scope, Tenant};
 use crate::error::ApiError;
-use crate::extract::{parse_json, AppJson, AppQuery};
+use crate::extract::{parse_json, refuse_nul, AppJson, AppQuery};
 use crate::state::AppState;
 
 pub fn router(st: &jobs::Settings) -> Router<AppState> {
@@ -114,6 +114,7 @@ pub async fn upsert_contacts(
         }
     })?;
     let rows: Vec<ContactInput> = if is_csv {
+        refuse_nul(&bytes, "body")?;
         let text = String::from_utf8_lossy(&bytes);
         contacts::from_csv(&text)
             .map_err(|f| ApiError::invalid_field("invalid_contacts", &f.path, f.message))?

@@ -153,6 +153,7 @@ async fn read_upload(req: Request, q: &mut UploadQuery) -> Result<Vec<u8>, ApiEr
                     ApiError::bad_request("malformed_multipart", e.body_text())
                 }
             })?;
+            crate::extract::refuse_nul(&bytes, &name)?;
             let text = || String::from_utf8_lossy(&bytes).trim().to_string();
             match name.as_str() {
                 "file" => {
@@ -192,6 +193,7 @@ async fn read_upload(req: Request, q: &mut UploadQuery) -> Result<Vec<u8>, ApiEr
                 ApiError::bad_request("unreadable_body", e.body_text())
             }
         })?;
+        crate::extract::refuse_nul(&bytes, "body")?;
         Ok(bytes.to_vec())
     } else {
         Err(ApiError::new(

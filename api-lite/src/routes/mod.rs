@@ -78,10 +78,27 @@ pub fn router(state: AppState) -> Router {
         })
         .layer(DefaultBodyLimit::max(state.settings.api.body_limit))
         .layer(from_fn_with_state(state.clone(), crate::limits::enforce))
+        .layer(axum::middleware::from_fn(refuse_nul_in_uri))
         .layer(map_response(log_server_errors))
         .layer(TraceLayer::new_for_http())
         .layer(cors(&state.settings.api.cors_origins))
         .with_state(state)
+}
+
+/// A NUL (`%00`) in the path or query is a 400 before any route runs: ids and
+/// filters reach PostgreSQL, whose text cannot hold NUL.
+async fn refuse_nul_in_uri(
+    req: axum::extract::Request,
+    next: axum::middleware::Next,
+) -> axum::response::Response {
+    use axum::response::IntoResponse;
+    let uri = req.uri();
+    let has_nul = |s: &str| s.contains("%00");
+    if has_nul(uri.path()) || uri.query().is_some_and(has_nul) {
+        return ApiError::bad_request("invalid_uri", "the path or query holds a NUL (%00)")
+            .into_response();
+    }
+    next.run(req).await
 }
 
 /// Browser origins from settings; `*` allows any. Bad entries are skipped with a warning.
