@@ -112,7 +112,18 @@ fn kind(c: &str) -> Option<Col> {
         "tr",
         "ciclo",
     ];
-    let digits: Vec<char> = c.chars().filter(char::is_ascii_digit).collect();
+    // `Nota 1º Bim.`, `Média do 2º Trimestre`: the term's grade.
+    for p in ["notado", "nota", "mediado", "media"] {
+        if let Some(Col::Term(n)) = c.strip_prefix(p).filter(|r| !r.is_empty()).and_then(kind) {
+            return Some(Col::Term(n));
+        }
+    }
+    let mut digits: Vec<char> = c.chars().filter(char::is_ascii_digit).collect();
+    // OCR reads the ordinal mark of `1ª`/`2º` as a `2` or `9` (`12 ETAPA`,
+    // `22ETAPA`): a digit, then that mark, then a term word.
+    if digits.len() == 2 && matches!(digits[1], '2' | '9') && c.starts_with(digits[0]) && c[1..].starts_with(digits[1]) {
+        digits.truncate(1);
+    }
     if digits.len() == 1 && ('1'..='4').contains(&digits[0]) {
         let rest: String = c.chars().filter(|ch| !ch.is_ascii_digit()).collect();
         if term_words.contains(&rest.as_str()) {
@@ -717,6 +728,16 @@ impl Header {
         if name.is_empty() || values.is_empty() || not_a_subject(name) {
             return None;
         }
+        // A line under the table that is not a subject and holds no number
+        // (`Documento gerado eletronicamente em …`, `Secretário(a) Diretor(a)`)
+        // is page furniture, not a row.
+        if !crate::normalize::is_known_subject(name)
+            && !values
+                .iter()
+                .any(|(_, c)| c.text.split_whitespace().any(|t| number(t).is_some()))
+        {
+            return None;
+        }
         let terms: Vec<u8> = spans
             .iter()
             .filter_map(|(k, _, _)| if let Col::Term(n) = k { Some(*n) } else { None })
@@ -993,6 +1014,12 @@ mod tests {
         assert_eq!(column_kind("1ª Etapa"), Some(Col::Term(1)));
         assert_eq!(column_kind("II Bim"), Some(Col::Term(2)));
         assert_eq!(column_kind("ll Unidade"), Some(Col::Term(2)));
+        assert_eq!(column_kind("12 ETAPA"), Some(Col::Term(1)));
+        assert_eq!(column_kind("42ETAPA"), Some(Col::Term(4)));
+        assert_eq!(column_kind("12"), None);
+        assert_eq!(column_kind("Nota 1º Bim."), Some(Col::Term(1)));
+        assert_eq!(column_kind("Média do 3º Trimestre"), Some(Col::Term(3)));
+        assert_eq!(column_kind("Nota Final"), Some(Col::Final));
         assert_eq!(column_kind("1V Unidade"), Some(Col::Term(4)));
         assert_eq!(column_kind("lll Bim"), Some(Col::Term(3)));
         assert_eq!(column_kind("Média Final"), Some(Col::Final));
