@@ -77,7 +77,7 @@ pub(crate) fn column_kind(text: &str) -> Option<Col> {
                     _ => (ones, &fixed[ones..]),
                 };
                 let roman_words = ["bim", "bimestre", "trim", "trimestre", "etapa", "unid", "unidade"];
-                ((2..=4).contains(&n) && fixed != c && roman_words.contains(&rest))
+                ((2..=4).contains(&n) && roman_words.contains(&rest))
                     .then_some(Col::Term(n as u8))
             }
         }
@@ -250,11 +250,18 @@ pub(crate) fn header(line: &Line) -> Option<Header> {
     // So do values; but OCR turns a label into digits now and then (`T3`
     // read `73`): one bare integer among many column names is tolerated
     // below, never a decimal (a grade).
+    // (`1 Unidade`, `111 Unidade`: a roman term OCR read as ones is no value.)
     let numbers: Vec<&str> = line
         .words
         .iter()
-        .filter(|w| number(&w.text).is_some())
-        .map(|w| w.text.as_str())
+        .enumerate()
+        .filter(|(i, w)| {
+            number(&w.text).is_some()
+                && !line.words.get(i + 1).is_some_and(|n| {
+                    matches!(column_kind(&format!("{} {}", w.text, n.text)), Some(Col::Term(_)))
+                })
+        })
+        .map(|(_, w)| w.text.as_str())
         .collect();
     if numbers.len() > 1
         || numbers
@@ -319,6 +326,7 @@ pub(crate) fn header(line: &Line) -> Option<Header> {
     }
     cols.sort_by(|a, b| a.1.total_cmp(&b.1));
     complete_terms(&mut cols, &unknown, &term_labels);
+    renumber_terms(&mut cols);
     let data = cols
         .iter()
         .filter(|(k, _)| !matches!(k, Col::Name | Col::Code))
@@ -417,6 +425,44 @@ fn complete_terms(cols: &mut Vec<(Col, f64)>, unknown: &[(String, f64)], labels:
         cols.push((Col::Term(n), *ux));
     }
     cols.sort_by(|a, b| a.1.total_cmp(&b.1));
+}
+
+/// Term columns read out of sequence (`I Unidade` and `II Unidade` both
+/// read `1 Unidade`): when the terms, left to right, are one step apart
+/// and renumbering them from the first read number changes exactly one of
+/// them (the misread), they are renumbered. Anything else is left as read
+/// (and a repeated term holds the document for review downstream).
+fn renumber_terms(cols: &mut [(Col, f64)]) {
+    let idx: Vec<usize> = (0..cols.len())
+        .filter(|&i| matches!(cols[i].0, Col::Term(_)))
+        .collect();
+    let nums: Vec<u8> = idx
+        .iter()
+        .map(|&i| if let Col::Term(n) = cols[i].0 { n } else { 0 })
+        .collect();
+    if nums.len() < 3 || nums.windows(2).all(|w| w[1] == w[0] + 1) {
+        return;
+    }
+    let xs: Vec<f64> = idx.iter().map(|&i| cols[i].1).collect();
+    let gaps: Vec<f64> = xs.windows(2).map(|w| w[1] - w[0]).collect();
+    let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+    if gaps.iter().any(|g| (g - mean).abs() > 0.25 * mean) {
+        return;
+    }
+    // Start from the first number, or from the last one counted back.
+    for start in [nums[0], nums[nums.len() - 1].saturating_sub(nums.len() as u8 - 1)] {
+        if start == 0 || usize::from(start) + nums.len() - 1 > 6 {
+            continue;
+        }
+        let want: Vec<u8> = (0..nums.len() as u8).map(|k| start + k).collect();
+        let off = want.iter().zip(&nums).filter(|(a, b)| a != b).count();
+        if off == 1 {
+            for (k, &i) in idx.iter().enumerate() {
+                cols[i].0 = Col::Term(want[k]);
+            }
+            return;
+        }
+    }
 }
 
 /// `Média | Rec. | Média Final`: the mean before recovery and the final
@@ -1015,6 +1061,7 @@ mod tests {
         assert_eq!(column_kind("II Bim"), Some(Col::Term(2)));
         assert_eq!(column_kind("ll Unidade"), Some(Col::Term(2)));
         assert_eq!(column_kind("12 ETAPA"), Some(Col::Term(1)));
+        assert_eq!(column_kind("111 Unidade"), Some(Col::Term(3)));
         assert_eq!(column_kind("42ETAPA"), Some(Col::Term(4)));
         assert_eq!(column_kind("12"), None);
         assert_eq!(column_kind("Nota 1º Bim."), Some(Col::Term(1)));
@@ -1182,6 +1229,28 @@ mod tests {
                 Col::Term(3),
                 Col::Skip,
                 Col::Final,
+                Col::Absences
+            ]
+        );
+        // Roman terms OCR read as ones: `I Unidade` and `II Unidade` both `1 Unidade`.
+        let h = header(&line_of(&[
+            ("Componente Curricular", 40.0),
+            ("1 Unidade", 200.0),
+            ("1 Unidade", 250.0),
+            ("111 Unidade", 300.0),
+            ("IV Unidade", 350.0),
+            ("Faltas", 400.0),
+        ]))
+        .unwrap();
+        let kinds: Vec<Col> = h.cols.iter().map(|c| c.0).collect();
+        assert_eq!(
+            kinds,
+            [
+                Col::Name,
+                Col::Term(1),
+                Col::Term(2),
+                Col::Term(3),
+                Col::Term(4),
                 Col::Absences
             ]
         );
