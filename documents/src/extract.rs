@@ -566,7 +566,16 @@ fn apply_cell(
                 &field,
                 format!("OCR read {pv} on the page and {raw:?} in the cell alone"),
             ));
+            // The read that lost the decimal part (`8` against `8,4`, or a
+            // truncated `7,`) is the wrong one: keep the page's.
+            let truncated = raw.ends_with([',', '.']) || (alone.fract() == 0.0 && pv.fract() != 0.0);
+            if truncated {
+                return;
+            }
         }
+    }
+    if raw.ends_with([',', '.']) && page_ok {
+        return;
     }
     if page_ok && page_conf.is_some_and(|p| p >= conf) {
         return;

@@ -57,10 +57,13 @@ pub(crate) fn column_kind(text: &str) -> Option<Col> {
     let c = compact(text);
     kind(&c).or_else(|| {
         // OCR reads `1` as `l`, `I` or `|` ("Bl:").
+        // A final `i` after a letter too (`AVi` for `AV1`).
+        let n = c.chars().count();
         let fixed: String = c
             .chars()
-            .map(|ch| {
-                if matches!(ch, 'l' | '|' | '!') {
+            .enumerate()
+            .map(|(i, ch)| {
+                if matches!(ch, 'l' | '|' | '!') || (ch == 'i' && i + 1 == n && i > 0) {
                     '1'
                 } else {
                     ch
@@ -243,8 +246,13 @@ pub(crate) struct Header {
 /// Reads `line` as a table header: at least two data columns, one of them
 /// grades, or a name column plus one data column.
 pub(crate) fn header(line: &Line) -> Option<Header> {
-    // `key:` pairs mean a data line (a line-layout row), not a header.
-    if line.words.iter().any(|w| w.text.ends_with(':')) {
+    // `key:` pairs mean a data line (a line-layout row), not a header (a
+    // lone `:` or `|` is a rule's remnant on a scan).
+    if line
+        .words
+        .iter()
+        .any(|w| w.text.ends_with(':') && w.text.chars().any(char::is_alphanumeric))
+    {
         return None;
     }
     // So do values; but OCR turns a label into digits now and then (`T3`
@@ -1062,6 +1070,7 @@ mod tests {
         assert_eq!(column_kind("ll Unidade"), Some(Col::Term(2)));
         assert_eq!(column_kind("12 ETAPA"), Some(Col::Term(1)));
         assert_eq!(column_kind("111 Unidade"), Some(Col::Term(3)));
+        assert_eq!(column_kind("Avi"), Some(Col::Term(1)));
         assert_eq!(column_kind("42ETAPA"), Some(Col::Term(4)));
         assert_eq!(column_kind("12"), None);
         assert_eq!(column_kind("Nota 1º Bim."), Some(Col::Term(1)));
