@@ -320,7 +320,7 @@ fn extract_inner(bytes: &[u8], opts: &Options) -> Result<(Extraction, Vec<String
             name: h.name.clone(),
             registration: h.registration.clone(),
             birth_date: h.birth_date.clone(),
-            class_name: h.class_name.clone(),
+            class_name: h.class_name.as_deref().map(crate::normalize::level_ordinals),
         },
         school: School {
             name: h.school.clone(),
@@ -335,6 +335,9 @@ fn extract_inner(bytes: &[u8], opts: &Options) -> Result<(Extraction, Vec<String
         needs_review: false,
         review_reasons: Vec::new(),
     };
+    for y in &mut x.years {
+        y.grade_level = y.grade_level.as_deref().map(crate::normalize::level_ordinals);
+    }
     validate(&mut x, opts.grade_scale_max);
     // Doubts lower the confidence; review (below) holds the document.
     x.confidence =
