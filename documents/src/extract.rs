@@ -320,7 +320,10 @@ fn extract_inner(bytes: &[u8], opts: &Options) -> Result<(Extraction, Vec<String
             name: h.name.clone(),
             registration: h.registration.clone(),
             birth_date: h.birth_date.clone(),
-            class_name: h.class_name.as_deref().map(crate::normalize::level_ordinals),
+            class_name: h
+                .class_name
+                .as_deref()
+                .map(crate::normalize::level_ordinals),
         },
         school: School {
             name: h.school.clone(),
@@ -336,7 +339,10 @@ fn extract_inner(bytes: &[u8], opts: &Options) -> Result<(Extraction, Vec<String
         review_reasons: Vec::new(),
     };
     for y in &mut x.years {
-        y.grade_level = y.grade_level.as_deref().map(crate::normalize::level_ordinals);
+        y.grade_level = y
+            .grade_level
+            .as_deref()
+            .map(crate::normalize::level_ordinals);
     }
     validate(&mut x, opts.grade_scale_max);
     // Doubts lower the confidence; review (below) holds the document.
@@ -571,7 +577,8 @@ fn apply_cell(
             ));
             // The read that lost the decimal part (`8` against `8,4`, or a
             // truncated `7,`) is the wrong one: keep the page's.
-            let truncated = raw.ends_with([',', '.']) || (alone.fract() == 0.0 && pv.fract() != 0.0);
+            let truncated =
+                raw.ends_with([',', '.']) || (alone.fract() == 0.0 && pv.fract() != 0.0);
             if truncated {
                 return;
             }

@@ -56,7 +56,10 @@ pub fn level_ordinals(s: &str) -> String {
         let c: Vec<char> = w.chars().collect();
         let fixed = match c.as_slice() {
             [d] if d.is_ascii_digit() => None,
-            [d, m] if d.is_ascii_digit() && matches!(m, 'º' | 'ª' | '°' | 'o' | 'a' | '2' | '3' | '9') => {
+            [d, m]
+                if d.is_ascii_digit()
+                    && matches!(m, 'º' | 'ª' | '°' | 'o' | 'a' | '2' | '3' | '9') =>
+            {
                 Some(format!("{d}{mark}"))
             }
             _ => None,

@@ -74,14 +74,24 @@ pub(crate) fn column_kind(text: &str) -> Option<Col> {
             Some(Col::Term(n)) if fixed != c => Some(Col::Term(n)),
             // Roman terms read with `l`/`1`/`|` for `I` (`ll Unidade`, `1V Bim`).
             _ => {
-                let ones = fixed.chars().take_while(|&ch| ch == '1' || ch == 'i').count();
+                let ones = fixed
+                    .chars()
+                    .take_while(|&ch| ch == '1' || ch == 'i')
+                    .count();
                 let (n, rest) = match fixed.get(ones..ones + 1) {
                     Some("v") if ones == 1 => (4, &fixed[2..]),
                     _ => (ones, &fixed[ones..]),
                 };
-                let roman_words = ["bim", "bimestre", "trim", "trimestre", "etapa", "unid", "unidade"];
-                ((2..=4).contains(&n) && roman_words.contains(&rest))
-                    .then_some(Col::Term(n as u8))
+                let roman_words = [
+                    "bim",
+                    "bimestre",
+                    "trim",
+                    "trimestre",
+                    "etapa",
+                    "unid",
+                    "unidade",
+                ];
+                ((2..=4).contains(&n) && roman_words.contains(&rest)).then_some(Col::Term(n as u8))
             }
         }
     })
@@ -124,7 +134,11 @@ fn kind(c: &str) -> Option<Col> {
     let mut digits: Vec<char> = c.chars().filter(char::is_ascii_digit).collect();
     // OCR reads the ordinal mark of `1ª`/`2º` as a `2` or `9` (`12 ETAPA`,
     // `22ETAPA`): a digit, then that mark, then a term word.
-    if digits.len() == 2 && matches!(digits[1], '2' | '9') && c.starts_with(digits[0]) && c[1..].starts_with(digits[1]) {
+    if digits.len() == 2
+        && matches!(digits[1], '2' | '9')
+        && c.starts_with(digits[0])
+        && c[1..].starts_with(digits[1])
+    {
         digits.truncate(1);
     }
     if digits.len() == 1 && ('1'..='4').contains(&digits[0]) {
@@ -266,7 +280,10 @@ pub(crate) fn header(line: &Line) -> Option<Header> {
         .filter(|(i, w)| {
             number(&w.text).is_some()
                 && !line.words.get(i + 1).is_some_and(|n| {
-                    matches!(column_kind(&format!("{} {}", w.text, n.text)), Some(Col::Term(_)))
+                    matches!(
+                        column_kind(&format!("{} {}", w.text, n.text)),
+                        Some(Col::Term(_))
+                    )
                 })
         })
         .map(|(_, w)| w.text.as_str())
@@ -366,7 +383,13 @@ pub(crate) fn header(line: &Line) -> Option<Header> {
 fn complete_terms(cols: &mut Vec<(Col, f64)>, unknown: &[(String, f64)], labels: &[String]) {
     let terms: Vec<(u8, f64)> = cols
         .iter()
-        .filter_map(|(k, x)| if let Col::Term(n) = k { Some((*n, *x)) } else { None })
+        .filter_map(|(k, x)| {
+            if let Col::Term(n) = k {
+                Some((*n, *x))
+            } else {
+                None
+            }
+        })
         .collect();
     if terms.is_empty() || unknown.is_empty() {
         return;
@@ -378,9 +401,18 @@ fn complete_terms(cols: &mut Vec<(Col, f64)>, unknown: &[(String, f64)], labels:
         (b.1 - a.1) / f64::from(b.0.saturating_sub(a.0).max(1))
     } else {
         let x = terms[0].1;
-        let left = unknown.iter().filter(|u| u.1 < x).map(|u| x - u.1).fold(f64::INFINITY, f64::min);
-        let right = unknown.iter().filter(|u| u.1 > x).map(|u| u.1 - x).fold(f64::INFINITY, f64::min);
-        if !(left.is_finite() && right.is_finite()) || (left - right).abs() > 0.2 * left.max(right) {
+        let left = unknown
+            .iter()
+            .filter(|u| u.1 < x)
+            .map(|u| x - u.1)
+            .fold(f64::INFINITY, f64::min);
+        let right = unknown
+            .iter()
+            .filter(|u| u.1 > x)
+            .map(|u| u.1 - x)
+            .fold(f64::INFINITY, f64::min);
+        if !(left.is_finite() && right.is_finite()) || (left - right).abs() > 0.2 * left.max(right)
+        {
             return;
         }
         (left + right) / 2.0
@@ -419,11 +451,16 @@ fn complete_terms(cols: &mut Vec<(Col, f64)>, unknown: &[(String, f64)], labels:
             (c.chars().count() as i64 - l.chars().count() as i64).abs() <= 1
                 && (c.chars().any(|ch| ch.is_ascii_digit()) || c.chars().next() == l.chars().next())
         });
-        if !(n > first.0 && n < last.0) && !shaped {
+        let inside = n > first.0 && n < last.0;
+        if !inside && !shaped {
             continue;
         }
         // No read column may stand between the hole and the terms.
-        let (lo, hi) = if *ux < first.1 { (*ux, first.1) } else { (last.1.min(*ux), last.1.max(*ux)) };
+        let (lo, hi) = if *ux < first.1 {
+            (*ux, first.1)
+        } else {
+            (last.1.min(*ux), last.1.max(*ux))
+        };
         let blocked = cols
             .iter()
             .any(|(k, cx)| *cx > lo && *cx < hi && !matches!(k, Col::Term(_)));
@@ -458,7 +495,10 @@ fn renumber_terms(cols: &mut [(Col, f64)]) {
         return;
     }
     // Start from the first number, or from the last one counted back.
-    for start in [nums[0], nums[nums.len() - 1].saturating_sub(nums.len() as u8 - 1)] {
+    for start in [
+        nums[0],
+        nums[nums.len() - 1].saturating_sub(nums.len() as u8 - 1),
+    ] {
         if start == 0 || usize::from(start) + nums.len() - 1 > 6 {
             continue;
         }
@@ -1264,7 +1304,12 @@ mod tests {
             ]
         );
         // A row of values is never a header, nor a line with a grade.
-        assert!(header(&line_of(&[("Matemática", 40.0), ("7", 200.0), ("8", 250.0)])).is_none());
+        assert!(header(&line_of(&[
+            ("Matemática", 40.0),
+            ("7", 200.0),
+            ("8", 250.0)
+        ]))
+        .is_none());
         assert!(header(&line_of(&[
             ("Disciplina", 40.0),
             ("B1", 200.0),
@@ -1286,7 +1331,13 @@ mod tests {
         let kinds: Vec<Col> = h.cols.iter().map(|c| c.0).collect();
         assert_eq!(
             kinds,
-            [Col::Name, Col::Term(1), Col::Term(2), Col::Term(3), Col::Final]
+            [
+                Col::Name,
+                Col::Term(1),
+                Col::Term(2),
+                Col::Term(3),
+                Col::Final
+            ]
         );
     }
 
