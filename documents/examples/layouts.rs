@@ -7,7 +7,8 @@
 //! `tests/layouts/measure.rs` (per split, per family, time per page,
 //! look-alikes) and, with `-v`, every wrong field.
 //! `layouts <dir> <file.pdf> --text` prints the file's lines as the parser
-//! sees them. `bench/documents_layouts.sh` generates the set and runs it.
+//! sees them; `layouts <dir> <file.pdf> --json` its extraction.
+//! `bench/documents_layouts.sh` generates the set and runs it.
 
 #[path = "../tests/common/score.rs"]
 mod score;
@@ -22,6 +23,15 @@ fn main() {
         std::process::exit(2);
     };
     let verbose = args.iter().any(|a| a == "-v");
+    if args.iter().any(|a| a == "--json") {
+        // The extraction of one file, as JSON.
+        let bytes = std::fs::read(&args[1]).expect("file");
+        match documents::extract(&bytes, &documents::Options::default()) {
+            Ok(x) => println!("{}", serde_json::to_string(&x).unwrap()),
+            Err(e) => println!("error {e}"),
+        }
+        return;
+    }
     if args.iter().any(|a| a == "--text") {
         // The lines as the parser sees them, for one file.
         let bytes = std::fs::read(&args[1]).expect("file");

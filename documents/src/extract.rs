@@ -320,7 +320,10 @@ fn extract_inner(bytes: &[u8], opts: &Options) -> Result<(Extraction, Vec<String
             name: h.name.clone(),
             registration: h.registration.clone(),
             birth_date: h.birth_date.clone(),
-            class_name: h.class_name.clone(),
+            class_name: h
+                .class_name
+                .as_deref()
+                .map(crate::normalize::level_ordinals),
         },
         school: School {
             name: h.school.clone(),
@@ -335,6 +338,12 @@ fn extract_inner(bytes: &[u8], opts: &Options) -> Result<(Extraction, Vec<String
         needs_review: false,
         review_reasons: Vec::new(),
     };
+    for y in &mut x.years {
+        y.grade_level = y
+            .grade_level
+            .as_deref()
+            .map(crate::normalize::level_ordinals);
+    }
     validate(&mut x, opts.grade_scale_max);
     // Doubts lower the confidence; review (below) holds the document.
     x.confidence =
@@ -509,7 +518,8 @@ fn header_spans(h: &parse::rows::Header) -> Vec<(Col, f64, f64)> {
 /// Takes a cell's re-read value when it is a number in range and the page
 /// read nothing usable there or read it with less confidence; a two-digit
 /// grade above the scale with no separator gets its comma back (`85` → 8.5)
-/// with a warning.
+/// with a warning. When both reads are values in range and differ, a
+/// warning holds the document for review whichever is kept.
 #[allow(clippy::too_many_arguments)]
 fn apply_cell(
     s: &mut crate::SubjectResult,
@@ -537,6 +547,46 @@ fn apply_cell(
         Col::Term(_) | Col::Final => in_range(page_value),
         _ => page_value.is_some(),
     };
+    // Two reads of one cell that disagree: whichever is kept, the value is
+    // doubtful (precision first — `18` against `78` is a wrong record).
+    if page_ok {
+        let alone = match k {
+            Col::Term(_) | Col::Final
+                if v > scale && !raw.contains([',', '.']) && raw.len() == 2 =>
+            {
+                v / 10.0
+            }
+            _ => v,
+        };
+        let in_scale = match k {
+            Col::Term(_) | Col::Final => (0.0..=scale).contains(&alone),
+            Col::Attendance => (0.0..=100.0).contains(&alone),
+            _ => alone >= 0.0,
+        };
+        if let Some(pv) = page_value.filter(|pv| in_scale && (pv - alone).abs() > 1e-6) {
+            let field = match k {
+                Col::Term(n) => format!("{path}.terms[{}].grade", n.saturating_sub(1)),
+                Col::Final => format!("{path}.final_grade"),
+                Col::Absences => format!("{path}.absences"),
+                Col::Attendance => format!("{path}.attendance_pct"),
+                _ => format!("{path}.workload_hours"),
+            };
+            w.push(warn(
+                &field,
+                format!("OCR read {pv} on the page and {raw:?} in the cell alone"),
+            ));
+            // The read that lost the decimal part (`8` against `8,4`, or a
+            // truncated `7,`) is the wrong one: keep the page's.
+            let truncated =
+                raw.ends_with([',', '.']) || (alone.fract() == 0.0 && pv.fract() != 0.0);
+            if truncated {
+                return;
+            }
+        }
+    }
+    if raw.ends_with([',', '.']) && page_ok {
+        return;
+    }
     if page_ok && page_conf.is_some_and(|p| p >= conf) {
         return;
     }

@@ -36,6 +36,39 @@ pub fn date(s: &str) -> Option<String> {
     ptbr::parse_date_loose(s).map(|d| d.to_string())
 }
 
+/// The ordinal of a grade level as printed: `1ª Série`, `6º Ano`. OCR
+/// reads the mark as `°`, `o`, `a` or a digit (`13 Série`, `62 Ano`, `2º
+/// Série`); before `Série` it is `ª`, before `Ano` `º` (a level is one
+/// digit, so `13` there is `1` and a misread mark).
+pub fn level_ordinals(s: &str) -> String {
+    let words: Vec<&str> = s.split(' ').collect();
+    let mut out: Vec<String> = Vec::with_capacity(words.len());
+    for (i, w) in words.iter().enumerate() {
+        let next = words.get(i + 1).map(|n| fold(n)).unwrap_or_default();
+        let mark = if next.starts_with("serie") {
+            'ª'
+        } else if next.trim_end_matches([',', '-', ';']) == "ano" {
+            'º'
+        } else {
+            out.push((*w).to_string());
+            continue;
+        };
+        let c: Vec<char> = w.chars().collect();
+        let fixed = match c.as_slice() {
+            [d] if d.is_ascii_digit() => None,
+            [d, m]
+                if d.is_ascii_digit()
+                    && matches!(m, 'º' | 'ª' | '°' | 'o' | 'a' | '2' | '3' | '9') =>
+            {
+                Some(format!("{d}{mark}"))
+            }
+            _ => None,
+        };
+        out.push(fixed.unwrap_or_else(|| (*w).to_string()));
+    }
+    out.join(" ")
+}
+
 /// Digits only.
 pub fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
@@ -261,6 +294,18 @@ pub fn status(s: &str) -> Option<String> {
 
 #[cfg(test)]
 mod tests {
+    #[test]
+    fn grade_level_ordinals_as_printed() {
+        assert_eq!(level_ordinals("13 Série A"), "1ª Série A");
+        assert_eq!(level_ordinals("2º Série"), "2ª Série");
+        assert_eq!(level_ordinals("3° SÉRIE"), "3ª SÉRIE");
+        assert_eq!(level_ordinals("62 Ano B"), "6º Ano B");
+        assert_eq!(level_ordinals("7º Ano"), "7º Ano");
+        assert_eq!(level_ordinals("1ª Série - C"), "1ª Série - C");
+        assert_eq!(level_ordinals("Turma 302"), "Turma 302");
+        assert_eq!(level_ordinals("2020 Ano"), "2020 Ano");
+    }
+
     use super::*;
 
     #[test]

@@ -5,7 +5,8 @@
 //! name outside the curriculum lexicon, a grade outside the scale or
 //! unreadable, a média that does not match its terms, a gap in the middle of
 //! a subject's terms, a duplicated subject, a term count unlike the other
-//! subjects', an OCR'd grade or page read with low confidence, a bad CNPJ.
+//! subjects', an OCR'd grade or page read with low confidence, a bad CNPJ,
+//! a histórico whose subjects belong to no school year.
 //! Every validation warning is a reason too. Pure, no features: the job
 //! re-checks the subprocess's result with the same function.
 
@@ -70,6 +71,27 @@ pub fn assess(x: &Extraction, scale_max: f64) -> Vec<Warning> {
     }
     if x.subjects.is_empty() && x.years.iter().all(|y| y.subjects.is_empty()) {
         out.push(reason("subjects", "no subject was read"));
+    }
+    // A histórico's grades belong to school years: subjects read without
+    // any year (its year columns or headings not understood) may hold one
+    // year's grades, or a mix, under no year at all.
+    if x.doc_type == DocType::Historico && !x.subjects.is_empty() {
+        out.push(reason(
+            "subjects",
+            "a histórico with subjects under no school year (its year columns or headings were not understood)",
+        ));
+    }
+    if x.years.iter().any(|y| !y.subjects.is_empty()) {
+        for (i, y) in x.years.iter().enumerate() {
+            if y.subjects.is_empty() {
+                out.push(reason(
+                    format!("years[{i}].subjects"),
+                    "a school year without any subject read",
+                ));
+            }
+        }
+    } else if x.doc_type == DocType::Historico && !x.years.is_empty() && !x.subjects.is_empty() {
+        out.push(reason("years", "no school year has a subject"));
     }
     for w in &x.warnings {
         out.push(w.clone());
@@ -271,5 +293,18 @@ mod tests {
                 "subjects[2].terms"
             ]
         );
+        // A histórico whose grades came out under no school year is held.
+        let mut h = good.clone();
+        h.doc_type = DocType::Historico;
+        assert_eq!(fields(&h), ["subjects"]);
+        h.years.push(crate::YearRecord {
+            year: Some(2021),
+            grade_level: None,
+            school_name: None,
+            subjects: Vec::new(),
+            overall_attendance_pct: None,
+            status: None,
+        });
+        assert_eq!(fields(&h), ["subjects", "years"]);
     }
 }

@@ -26,6 +26,7 @@ fn generated() -> PathBuf {
         "fam_boletins.py",
         "fam_historicos.py",
         "fam_rejects.py",
+        "fam_tune_extra.py",
     ] {
         for b in std::fs::read(dir_of.join(f)).unwrap() {
             stamp = (stamp ^ u64::from(b)).wrapping_mul(0x100000001b3);

@@ -253,6 +253,39 @@ impl Gray {
         (merge(hs), merge(vs))
     }
 
+    /// Background normalisation: each pixel divided by the lightest level
+    /// of its `block`×`block` tile (never taken darker than 150), so gray
+    /// header fills, shading and an uneven scan become white while ink
+    /// stays dark — Tesseract's global threshold otherwise reads text on
+    /// a tinted band as noise. `block` is about a millimetre: wider than
+    /// any stroke, so every tile holds some background.
+    pub(crate) fn normalize_background(&self, block: usize) -> Gray {
+        let block = block.max(4);
+        let (bw, bh) = (self.w.div_ceil(block), self.h.div_ceil(block));
+        let mut bg = vec![150u8; bw * bh];
+        for y in 0..self.h {
+            let row = &self.px[y * self.w..(y + 1) * self.w];
+            let tiles = &mut bg[(y / block) * bw..(y / block + 1) * bw];
+            for (x, &p) in row.iter().enumerate() {
+                let t = &mut tiles[x / block];
+                if p > *t {
+                    *t = p;
+                }
+            }
+        }
+        let mut out = self.clone();
+        for y in 0..self.h {
+            let tiles = &bg[(y / block) * bw..(y / block + 1) * bw];
+            for (x, p) in out.px[y * self.w..(y + 1) * self.w].iter_mut().enumerate() {
+                let b = u32::from(tiles[x / block]);
+                if b < 255 {
+                    *p = (u32::from(*p) * 255 / b).min(255) as u8;
+                }
+            }
+        }
+        out
+    }
+
     /// 3×3 median: removes scanner specks (salt and pepper) that Tesseract
     /// would read as diacritics, keeps strokes 2 px and wider.
     pub(crate) fn median3(&self) -> Gray {
@@ -418,6 +451,26 @@ mod tests {
         assert_eq!((h, v), (vec![50], vec![100]));
         assert_eq!(g.px[120 * 300 + 200], 0);
         assert_eq!(g.px[50 * 300 + 150], 255);
+    }
+
+    #[test]
+    fn background_normalisation_whitens_fills_and_keeps_ink() {
+        // A page with a gray band (a header fill, 200) holding a dark stroke (60).
+        let mut g = Gray::new(120, 60);
+        for y in 10..40 {
+            for x in 0..120 {
+                g.px[y * 120 + x] = 200;
+            }
+        }
+        for y in 20..30 {
+            for x in 50..53 {
+                g.px[y * 120 + x] = 60;
+            }
+        }
+        let n = g.normalize_background(12);
+        assert_eq!(n.at(10, 15), 255, "the fill becomes white");
+        assert!(n.at(51, 25) < 90, "the stroke stays dark: {}", n.at(51, 25));
+        assert_eq!(n.at(5, 50), 255);
     }
 
     #[test]

@@ -4,6 +4,8 @@
 //!    read the upright guess; only when that read is poor, the upright one of
 //!    the two quarter turns by Tesseract's confidence on a quick probe (middle
 //!    third, half resolution); no OSD model needed (Debian ships it apart);
+//!    (the image first cleaned of specks and its background normalised, so
+//!    gray header fills and shading read as white paper);
 //! 3. deskew up to ±3° (projection profiles);
 //! 4. ruling lines found and removed (their positions locate table cells);
 //! 5. whole-page OCR (`por+eng`, automatic segmentation) → words with boxes;
@@ -120,7 +122,9 @@ impl Ocr {
     /// first read is poor (an upside-down or sideways page), since a full
     /// read costs about twelve probes.
     pub(crate) fn page(&mut self, img: Gray) -> Result<OcrPage, ExtractError> {
-        let img = img.median3();
+        let img = img
+            .median3()
+            .normalize_background((self.dpi as usize / 25).max(8));
         let quarters: [u32; 2] = if img.text_is_horizontal() {
             [0, 2]
         } else {

@@ -57,10 +57,13 @@ pub(crate) fn column_kind(text: &str) -> Option<Col> {
     let c = compact(text);
     kind(&c).or_else(|| {
         // OCR reads `1` as `l`, `I` or `|` ("Bl:").
+        // A final `i` after a letter too (`AVi` for `AV1`).
+        let n = c.chars().count();
         let fixed: String = c
             .chars()
-            .map(|ch| {
-                if matches!(ch, 'l' | '|' | '!') {
+            .enumerate()
+            .map(|(i, ch)| {
+                if matches!(ch, 'l' | '|' | '!') || (ch == 'i' && i + 1 == n && i > 0) {
                     '1'
                 } else {
                     ch
@@ -69,7 +72,27 @@ pub(crate) fn column_kind(text: &str) -> Option<Col> {
             .collect();
         match kind(&fixed) {
             Some(Col::Term(n)) if fixed != c => Some(Col::Term(n)),
-            _ => None,
+            // Roman terms read with `l`/`1`/`|` for `I` (`ll Unidade`, `1V Bim`).
+            _ => {
+                let ones = fixed
+                    .chars()
+                    .take_while(|&ch| ch == '1' || ch == 'i')
+                    .count();
+                let (n, rest) = match fixed.get(ones..ones + 1) {
+                    Some("v") if ones == 1 => (4, &fixed[2..]),
+                    _ => (ones, &fixed[ones..]),
+                };
+                let roman_words = [
+                    "bim",
+                    "bimestre",
+                    "trim",
+                    "trimestre",
+                    "etapa",
+                    "unid",
+                    "unidade",
+                ];
+                ((2..=4).contains(&n) && roman_words.contains(&rest)).then_some(Col::Term(n as u8))
+            }
         }
     })
 }
@@ -102,7 +125,22 @@ fn kind(c: &str) -> Option<Col> {
         "tr",
         "ciclo",
     ];
-    let digits: Vec<char> = c.chars().filter(char::is_ascii_digit).collect();
+    // `Nota 1º Bim.`, `Média do 2º Trimestre`: the term's grade.
+    for p in ["notado", "nota", "mediado", "media"] {
+        if let Some(Col::Term(n)) = c.strip_prefix(p).filter(|r| !r.is_empty()).and_then(kind) {
+            return Some(Col::Term(n));
+        }
+    }
+    let mut digits: Vec<char> = c.chars().filter(char::is_ascii_digit).collect();
+    // OCR reads the ordinal mark of `1ª`/`2º` as a `2` or `9` (`12 ETAPA`,
+    // `22ETAPA`): a digit, then that mark, then a term word.
+    if digits.len() == 2
+        && matches!(digits[1], '2' | '9')
+        && c.starts_with(digits[0])
+        && c[1..].starts_with(digits[1])
+    {
+        digits.truncate(1);
+    }
     if digits.len() == 1 && ('1'..='4').contains(&digits[0]) {
         let rest: String = c.chars().filter(|ch| !ch.is_ascii_digit()).collect();
         if term_words.contains(&rest.as_str()) {
@@ -162,6 +200,7 @@ fn kind(c: &str) -> Option<Col> {
         | "med"
         | "medfinal"
         | "medfin"
+        | "medanual"
         | "mb"
         | "mediabimestral"
         | "mediabim"
@@ -221,17 +260,50 @@ pub(crate) struct Header {
 /// Reads `line` as a table header: at least two data columns, one of them
 /// grades, or a name column plus one data column.
 pub(crate) fn header(line: &Line) -> Option<Header> {
-    // Values or `key:` pairs mean a data line (a line-layout row), not a header.
+    // `key:` pairs mean a data line (a line-layout row), not a header (a
+    // lone `:` or `|` is a rule's remnant on a scan).
     if line
         .words
         .iter()
-        .any(|w| number(&w.text).is_some() || w.text.ends_with(':'))
+        .any(|w| w.text.ends_with(':') && w.text.chars().any(char::is_alphanumeric))
+    {
+        return None;
+    }
+    // So do values; but OCR turns a label into digits now and then (`T3`
+    // read `73`): one bare integer among many column names is tolerated
+    // below, never a decimal (a grade).
+    // (`1 Unidade`, `111 Unidade`: a roman term OCR read as ones is no value.)
+    let numbers: Vec<&str> = line
+        .words
+        .iter()
+        .enumerate()
+        .filter(|(i, w)| {
+            number(&w.text).is_some()
+                && !line.words.get(i + 1).is_some_and(|n| {
+                    matches!(
+                        column_kind(&format!("{} {}", w.text, n.text)),
+                        Some(Col::Term(_))
+                    )
+                })
+        })
+        .map(|(_, w)| w.text.as_str())
+        .collect();
+    if numbers.len() > 1
+        || numbers
+            .iter()
+            .any(|t| !t.chars().all(|c| c.is_ascii_digit()) || t.len() > 2)
     {
         return None;
     }
     let mut cols = Vec::new();
+    // Cells naming no column: candidates for a term label OCR garbled.
+    let mut unknown: Vec<(String, f64)> = Vec::new();
+    let mut term_labels: Vec<String> = Vec::new();
     for cell in &line.cells {
         if let Some(k) = column_kind(&cell.text) {
+            if matches!(k, Col::Term(_)) {
+                term_labels.push(compact(&cell.text));
+            }
             cols.push((k, cell.center()));
             continue;
         }
@@ -248,17 +320,38 @@ pub(crate) fn header(line: &Line) -> Option<Header> {
             if i + 1 < words.len() {
                 let two = format!("{} {}", words[i].text, words[i + 1].text);
                 if let Some(k) = column_kind(&two) {
+                    if matches!(k, Col::Term(_)) {
+                        term_labels.push(compact(&two));
+                    }
                     cols.push((k, (words[i].x0 + words[i + 1].x1) / 2.0));
                     i += 2;
                     continue;
                 }
             }
-            if let Some(k) = column_kind(&words[i].text) {
-                cols.push((k, (words[i].x0 + words[i].x1) / 2.0));
+            match column_kind(&words[i].text) {
+                Some(k) => {
+                    if matches!(k, Col::Term(_)) {
+                        term_labels.push(compact(&words[i].text));
+                    }
+                    cols.push((k, (words[i].x0 + words[i].x1) / 2.0))
+                }
+                None => unknown.push((words[i].text.clone(), (words[i].x0 + words[i].x1) / 2.0)),
             }
             i += 1;
         }
     }
+    if !numbers.is_empty() {
+        // The tolerated number must be a garbled label of a real header:
+        // a name column and at least three other columns read.
+        let named = cols.iter().any(|(k, _)| *k == Col::Name);
+        let others = cols.iter().filter(|(k, _)| *k != Col::Name).count();
+        if !named || others < 3 {
+            return None;
+        }
+    }
+    cols.sort_by(|a, b| a.1.total_cmp(&b.1));
+    complete_terms(&mut cols, &unknown, &term_labels);
+    renumber_terms(&mut cols);
     let data = cols
         .iter()
         .filter(|(k, _)| !matches!(k, Col::Name | Col::Code))
@@ -275,6 +368,148 @@ pub(crate) fn header(line: &Line) -> Option<Header> {
         })
     } else {
         None
+    }
+}
+
+/// Term labels OCR garbled (`T1 T2 T3` read `Ti T2 73`, `1º Bim` read
+/// `lº Bim`): term columns are consecutive and evenly spaced, so an
+/// unreadable cell exactly where the sequence has a hole (between two read
+/// terms), or one step before the first read term (when it is not term 1)
+/// or after the last, at the terms' spacing (±25 %) and no further than
+/// the next read column, is that term. Inside the sequence any short cell
+/// (1-12 letters or digits) counts; outside it, only one shaped like the
+/// read labels (their length ±1, and a digit or their first letter): a
+/// `Méd. Anual` after the last term is not a term.
+fn complete_terms(cols: &mut Vec<(Col, f64)>, unknown: &[(String, f64)], labels: &[String]) {
+    let terms: Vec<(u8, f64)> = cols
+        .iter()
+        .filter_map(|(k, x)| {
+            if let Col::Term(n) = k {
+                Some((*n, *x))
+            } else {
+                None
+            }
+        })
+        .collect();
+    if terms.is_empty() || unknown.is_empty() {
+        return;
+    }
+    // Spacing per term step: from two read terms, else from the unknown
+    // neighbours on both sides of a single read term (they must agree).
+    let step = if terms.len() >= 2 {
+        let (a, b) = (terms[0], terms[terms.len() - 1]);
+        (b.1 - a.1) / f64::from(b.0.saturating_sub(a.0).max(1))
+    } else {
+        let x = terms[0].1;
+        let left = unknown
+            .iter()
+            .filter(|u| u.1 < x)
+            .map(|u| x - u.1)
+            .fold(f64::INFINITY, f64::min);
+        let right = unknown
+            .iter()
+            .filter(|u| u.1 > x)
+            .map(|u| u.1 - x)
+            .fold(f64::INFINITY, f64::min);
+        if !(left.is_finite() && right.is_finite()) || (left - right).abs() > 0.2 * left.max(right)
+        {
+            return;
+        }
+        (left + right) / 2.0
+    };
+    if step <= 0.0 {
+        return;
+    }
+    let len = |t: &str| t.chars().filter(|c| c.is_alphanumeric()).count() as i64;
+    let first = terms[0];
+    let last = terms[terms.len() - 1];
+    let mut want: Vec<(u8, f64)> = Vec::new();
+    for n in 1..=6u8 {
+        if terms.iter().any(|t| t.0 == n) {
+            continue;
+        }
+        let inside = n > first.0 && n < last.0;
+        let before = n + 1 == first.0;
+        let after = n == last.0 + 1;
+        if inside || before || after {
+            want.push((n, first.1 + (f64::from(n) - f64::from(first.0)) * step));
+        }
+    }
+    for (n, x) in want {
+        let Some((text, ux)) = unknown
+            .iter()
+            .filter(|u| (u.1 - x).abs() <= 0.25 * step)
+            .min_by(|a, b| (a.1 - x).abs().total_cmp(&(b.1 - x).abs()))
+        else {
+            continue;
+        };
+        if !(1..=12).contains(&len(text)) {
+            continue;
+        }
+        let c = compact(text);
+        let shaped = labels.iter().any(|l| {
+            (c.chars().count() as i64 - l.chars().count() as i64).abs() <= 1
+                && (c.chars().any(|ch| ch.is_ascii_digit()) || c.chars().next() == l.chars().next())
+        });
+        let inside = n > first.0 && n < last.0;
+        if !inside && !shaped {
+            continue;
+        }
+        // No read column may stand between the hole and the terms.
+        let (lo, hi) = if *ux < first.1 {
+            (*ux, first.1)
+        } else {
+            (last.1.min(*ux), last.1.max(*ux))
+        };
+        let blocked = cols
+            .iter()
+            .any(|(k, cx)| *cx > lo && *cx < hi && !matches!(k, Col::Term(_)));
+        if blocked {
+            continue;
+        }
+        cols.push((Col::Term(n), *ux));
+    }
+    cols.sort_by(|a, b| a.1.total_cmp(&b.1));
+}
+
+/// Term columns read out of sequence (`I Unidade` and `II Unidade` both
+/// read `1 Unidade`): when the terms, left to right, are one step apart
+/// and renumbering them from the first read number changes exactly one of
+/// them (the misread), they are renumbered. Anything else is left as read
+/// (and a repeated term holds the document for review downstream).
+fn renumber_terms(cols: &mut [(Col, f64)]) {
+    let idx: Vec<usize> = (0..cols.len())
+        .filter(|&i| matches!(cols[i].0, Col::Term(_)))
+        .collect();
+    let nums: Vec<u8> = idx
+        .iter()
+        .map(|&i| if let Col::Term(n) = cols[i].0 { n } else { 0 })
+        .collect();
+    if nums.len() < 3 || nums.windows(2).all(|w| w[1] == w[0] + 1) {
+        return;
+    }
+    let xs: Vec<f64> = idx.iter().map(|&i| cols[i].1).collect();
+    let gaps: Vec<f64> = xs.windows(2).map(|w| w[1] - w[0]).collect();
+    let mean = gaps.iter().sum::<f64>() / gaps.len() as f64;
+    if gaps.iter().any(|g| (g - mean).abs() > 0.25 * mean) {
+        return;
+    }
+    // Start from the first number, or from the last one counted back.
+    for start in [
+        nums[0],
+        nums[nums.len() - 1].saturating_sub(nums.len() as u8 - 1),
+    ] {
+        if start == 0 || usize::from(start) + nums.len() - 1 > 6 {
+            continue;
+        }
+        let want: Vec<u8> = (0..nums.len() as u8).map(|k| start + k).collect();
+        let off = want.iter().zip(&nums).filter(|(a, b)| a != b).count();
+        if off == 1 {
+            for (k, &i) in idx.iter().enumerate() {
+                cols[i].0 = Col::Term(want[k]);
+            }
+            return;
+        }
     }
 }
 
@@ -587,6 +822,16 @@ impl Header {
         if name.is_empty() || values.is_empty() || not_a_subject(name) {
             return None;
         }
+        // A line under the table that is not a subject and holds no number
+        // (`Documento gerado eletronicamente em …`, `Secretário(a) Diretor(a)`)
+        // is page furniture, not a row.
+        if !crate::normalize::is_known_subject(name)
+            && !values
+                .iter()
+                .any(|(_, c)| c.text.split_whitespace().any(|t| number(t).is_some()))
+        {
+            return None;
+        }
         let terms: Vec<u8> = spans
             .iter()
             .filter_map(|(k, _, _)| if let Col::Term(n) = k { Some(*n) } else { None })
@@ -862,6 +1107,17 @@ mod tests {
         assert_eq!(column_kind("4º Trim"), Some(Col::Term(4)));
         assert_eq!(column_kind("1ª Etapa"), Some(Col::Term(1)));
         assert_eq!(column_kind("II Bim"), Some(Col::Term(2)));
+        assert_eq!(column_kind("ll Unidade"), Some(Col::Term(2)));
+        assert_eq!(column_kind("12 ETAPA"), Some(Col::Term(1)));
+        assert_eq!(column_kind("111 Unidade"), Some(Col::Term(3)));
+        assert_eq!(column_kind("Avi"), Some(Col::Term(1)));
+        assert_eq!(column_kind("42ETAPA"), Some(Col::Term(4)));
+        assert_eq!(column_kind("12"), None);
+        assert_eq!(column_kind("Nota 1º Bim."), Some(Col::Term(1)));
+        assert_eq!(column_kind("Média do 3º Trimestre"), Some(Col::Term(3)));
+        assert_eq!(column_kind("Nota Final"), Some(Col::Final));
+        assert_eq!(column_kind("1V Unidade"), Some(Col::Term(4)));
+        assert_eq!(column_kind("lll Bim"), Some(Col::Term(3)));
         assert_eq!(column_kind("Média Final"), Some(Col::Final));
         assert_eq!(column_kind("MF"), Some(Col::Final));
         assert_eq!(column_kind("Faltas"), Some(Col::Absences));
@@ -997,6 +1253,92 @@ mod tests {
         assert_eq!(row.workload_hours, Some(80));
         assert_eq!(strip_code("LP01 Língua Portuguesa"), "Língua Portuguesa");
         assert_eq!(strip_code("9º Ano"), "9º Ano");
+    }
+
+    #[test]
+    fn garbled_term_labels_are_completed_by_position() {
+        // OCR read `T1 T2 T3` as `Ti T2 73`.
+        let h = header(&line_of(&[
+            ("Componente Curricular", 40.0),
+            ("Ti", 200.0),
+            ("T2", 250.0),
+            ("73", 300.0),
+            ("Méd. Anual", 350.0),
+            ("MF", 400.0),
+            ("Faltas", 450.0),
+        ]))
+        .unwrap();
+        let kinds: Vec<Col> = h.cols.iter().map(|c| c.0).collect();
+        assert_eq!(
+            kinds,
+            [
+                Col::Name,
+                Col::Term(1),
+                Col::Term(2),
+                Col::Term(3),
+                Col::Skip,
+                Col::Final,
+                Col::Absences
+            ]
+        );
+        // Roman terms OCR read as ones: `I Unidade` and `II Unidade` both `1 Unidade`.
+        let h = header(&line_of(&[
+            ("Componente Curricular", 40.0),
+            ("1 Unidade", 200.0),
+            ("1 Unidade", 250.0),
+            ("111 Unidade", 300.0),
+            ("IV Unidade", 350.0),
+            ("Faltas", 400.0),
+        ]))
+        .unwrap();
+        let kinds: Vec<Col> = h.cols.iter().map(|c| c.0).collect();
+        assert_eq!(
+            kinds,
+            [
+                Col::Name,
+                Col::Term(1),
+                Col::Term(2),
+                Col::Term(3),
+                Col::Term(4),
+                Col::Absences
+            ]
+        );
+        // A row of values is never a header, nor a line with a grade.
+        assert!(header(&line_of(&[
+            ("Matemática", 40.0),
+            ("7", 200.0),
+            ("8", 250.0)
+        ]))
+        .is_none());
+        assert!(header(&line_of(&[
+            ("Disciplina", 40.0),
+            ("B1", 200.0),
+            ("7,5", 250.0),
+            ("B3", 300.0),
+            ("Média", 350.0)
+        ]))
+        .is_none());
+        // A hole between read terms is filled; a stray word far off is not a term.
+        let h = header(&line_of(&[
+            ("Disciplina", 40.0),
+            ("1º Bim", 200.0),
+            ("2º 8im", 250.0),
+            ("3º Bim", 300.0),
+            ("Média", 350.0),
+            ("Observações gerais", 480.0),
+        ]))
+        .unwrap();
+        let kinds: Vec<Col> = h.cols.iter().map(|c| c.0).collect();
+        assert_eq!(
+            kinds,
+            [
+                Col::Name,
+                Col::Term(1),
+                Col::Term(2),
+                Col::Term(3),
+                Col::Final
+            ]
+        );
     }
 
     #[test]

@@ -6,6 +6,7 @@ plus twelve school documents that are not transcripts and must be refused.
 
     gen_families.py OUT [--tune N] [--holdout N] [--scans K] [--rejects]
                         [--reject-scans K] [--only FAMILY,...]
+                        [--extra N] [--extra-scans K]
 
 Writes OUT/famtune-<family>-<seed>.pdf / famholdout-<family>-<seed>.pdf
 with a .json ground truth in gen_layouts.py's schema (kind, family, split,
@@ -23,6 +24,12 @@ slight rotation, noise, blur, JPEG) spread over the families, named
 <name>-scan<dpi>.pdf. `--rejects` writes the look-alikes as
 famreject-<kind>-<seed>.pdf (split `reject`, kind `reject`);
 `--reject-scans K` scans the first K of them too.
+
+`--extra N` also writes N seeds (3000..) of the TUNE-SIDE extra families of
+fam_tune_extra.py as famxtune-<family>-<seed>.pdf (split `tune_family`;
+written by the parser's tuner for shapes issue 14 lists, so never a measure
+of unseen layouts); `--extra-scans K` scans K of them. They take family
+indices after the 16, so the other families' documents do not change.
 
 Truth rule: a field is in the truth only where a person reading the page
 would give it unambiguously (a term without a grade is null, a partial
@@ -47,6 +54,7 @@ from fam_boletins import BOLETINS  # noqa: E402
 from fam_common import Doc, rng_for  # noqa: E402
 from fam_historicos import HISTORICOS  # noqa: E402
 from fam_rejects import REJECTS  # noqa: E402
+from fam_tune_extra import EXTRA_TUNE  # noqa: E402
 
 FAMILIES = {**BOLETINS, **HISTORICOS}
 SPLIT_SEED = 20261205
@@ -100,7 +108,7 @@ def main():
     if not args or args[0].startswith("-"):
         sys.exit(__doc__)
     out = args[0]
-    opts = {"--tune": 3, "--holdout": 3, "--scans": 0, "--reject-scans": 0}
+    opts = {"--tune": 3, "--holdout": 3, "--scans": 0, "--reject-scans": 0, "--extra": 0, "--extra-scans": 0}
     for k in opts:
         if k in args:
             opts[k] = int(args[args.index(k) + 1])
@@ -124,6 +132,20 @@ def main():
                     add_scan(out, name, truth, k, rng)
                     k += 1
                     scans_left -= 1
+    # TUNE-SIDE extra families (fam_tune_extra.py): indices after the 16.
+    scans_left, k = opts["--extra-scans"], 0
+    for seed in range(3000, 3000 + opts["--extra"]):
+        for i, (family, fn) in enumerate(EXTRA_TUNE.items()):
+            if only and family not in only:
+                continue
+            rng = rng_for(seed, len(FAMILIES) + i)
+            name = f"famxtune-{family}-{seed}"
+            truth = fn(os.path.join(out, name + ".pdf"), rng, family, "tune_family", seed)
+            write_json(os.path.join(out, name + ".json"), truth)
+            if scans_left > 0:
+                add_scan(out, name, truth, k, rng)
+                k += 1
+                scans_left -= 1
     if "--rejects" in args:
         k = 0
         for seed in range(7000, 7000 + max(1, opts["--holdout"])):
