@@ -41,6 +41,8 @@ pub mod push;
 pub mod retry;
 pub mod runner;
 mod scripts;
+#[cfg(feature = "testing")]
+pub mod servers;
 pub mod stats;
 #[cfg(feature = "testing")]
 pub mod testing;
