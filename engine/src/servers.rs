@@ -152,6 +152,13 @@ fn common_args(port: u16) -> Vec<String> {
     .collect()
 }
 
+/// One standalone `redis-server` on a free loopback port (no replica).
+pub fn own_server() -> (Node, PathBuf) {
+    let dir = temp_dir("server");
+    let port = free_ports(1)[0];
+    (Node::spawn(port, &dir, common_args(port)), dir)
+}
+
 /// A Redis Cluster of `masters` masters with one replica each.
 pub struct OwnCluster {
     pub nodes: Vec<Node>,
