@@ -200,6 +200,26 @@ impl Opener {
     }
 }
 
+/// A connection of its own to the Redis `url` names (any topology), for a
+/// caller that blocks on it (XREADGROUP BLOCK): one server or a cluster with
+/// `response` as its longest wait; behind Sentinel, a connection that follows
+/// the master across failovers.
+pub async fn dedicated(url: &str, response: Duration) -> Result<RedisConn, EngineError> {
+    match Topology::parse(url)? {
+        Topology::Single(url) => Ok(Opener::Single(redis::Client::open(url.as_str())?)
+            .dedicated(response)
+            .await?),
+        Topology::Cluster(nodes) => Ok(Opener::Cluster(nodes).dedicated(response).await?),
+        Topology::Sentinel {
+            sentinels,
+            master,
+            userinfo,
+        } => Ok(RedisConn::Sentinel(
+            SentinelConn::connect(sentinels, master, userinfo).await?,
+        )),
+    }
+}
+
 /// The hash slot of a key (CRC16/XMODEM of its hash tag, mod 16384).
 pub fn slot(key: &str) -> u16 {
     let b = key.as_bytes();

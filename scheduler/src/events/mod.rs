@@ -33,7 +33,7 @@ use chrono::Utc;
 use futures::future::BoxFuture;
 use jobs::config::StreamSettings;
 use jobs::kinds::events::sql;
-use redis::aio::MultiplexedConnection;
+use jobs::engine::conn::RedisConn;
 use redis::streams::{StreamAutoClaimOptions, StreamId, StreamReadOptions, StreamReadReply};
 use redis::AsyncCommands;
 use sqlx::PgPool;
@@ -125,7 +125,7 @@ pub struct Consumer {
     pub settings: StreamSettings,
     /// This replica's name in the group.
     pub name: String,
-    conn: MultiplexedConnection,
+    conn: RedisConn,
     pool: PgPool,
     handler: Arc<dyn EntryHandler>,
 }
@@ -160,15 +160,13 @@ impl Consumer {
         } else {
             &settings.redis_url
         };
-        let cfg = redis::AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(5)))
-            // Longer than the BLOCK, or every idle read would time out.
-            .set_response_timeout(Some(
-                Duration::from_millis(settings.block_ms) + Duration::from_secs(5),
-            ));
-        let mut conn = redis::Client::open(url)?
-            .get_multiplexed_async_connection_with_config(&cfg)
-            .await?;
+        // One server, a cluster or a Sentinel-named master (engine::conn); its
+        // response timeout is longer than the BLOCK, or every idle read would time out.
+        let mut conn = jobs::engine::conn::dedicated(
+            url,
+            Duration::from_millis(settings.block_ms) + Duration::from_secs(5),
+        )
+        .await?;
         let created: redis::RedisResult<()> = conn
             .xgroup_create_mkstream(&settings.key, &settings.group, &settings.start_id)
             .await;
