@@ -482,6 +482,40 @@ mod tests {
     }
 
     #[test]
+    fn redis_topologies_and_durability_come_from_settings() {
+        let f = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Serialized::default("redis.url", "redis+cluster://h1:7000,h2:7001"))
+            .merge(Serialized::default("engine.durability", "replicated"));
+        let s = Settings::from_figment(f).unwrap();
+        assert_eq!(s.engine_config().redis_url, "redis+cluster://h1:7000,h2:7001");
+        assert_eq!(s.engine.durability, crate::engine::Durability::Replicated);
+        // Parsed as `TAREFA__REDIS__SENTINELS` would be (own prefix: no other test sees it).
+        std::env::set_var("TAREFA_SENTINEL_TEST__REDIS__SENTINELS", r#"["s1:26379","s2:26379"]"#);
+        std::env::set_var("TAREFA_SENTINEL_TEST__REDIS__MASTER_NAME", "tarefa");
+        let f = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Env::prefixed("TAREFA_SENTINEL_TEST__").split("__"));
+        let s = Settings::from_figment(f).unwrap();
+        assert_eq!(
+            s.engine_config().redis_url,
+            "redis+sentinel://s1:26379,s2:26379/tarefa"
+        );
+        for (key, value, named) in [
+            ("redis.url", "http://h:1", "redis.url"),
+            ("redis.url", "redis+cluster://", "redis.url"),
+            ("engine.durability", "sync", "durability"),
+        ] {
+            let f = Figment::from(Serialized::defaults(Settings::default()))
+                .merge(Serialized::default(key, value));
+            let err = Settings::from_figment(f).unwrap_err().to_string();
+            assert!(err.contains(named), "{err}");
+        }
+        let f = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Serialized::default("redis.sentinels", vec!["s1:26379"]));
+        let err = Settings::from_figment(f).unwrap_err().to_string();
+        assert!(err.contains("redis.master_name"), "{err}");
+    }
+
+    #[test]
     fn bad_setting_is_named() {
         let f = Figment::from(Serialized::defaults(Settings::default()))
             .merge(Serialized::default("api.listen", "not-an-addr"));
