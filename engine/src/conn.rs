@@ -18,10 +18,14 @@ use std::sync::{Arc, RwLock};
 use std::time::Duration;
 
 use futures::future::{BoxFuture, FutureExt};
-use redis::aio::{ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection};
+use redis::aio::{
+    ConnectionLike, ConnectionManager, ConnectionManagerConfig, MultiplexedConnection,
+};
 use redis::cluster_async::ClusterConnection;
 use redis::cluster_routing::{Route, RoutingInfo, SingleNodeRoutingInfo, SlotAddr};
-use redis::{Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, RedisResult, ServerErrorKind, Value};
+use redis::{
+    Cmd, ErrorKind, Pipeline, RedisError, RedisFuture, RedisResult, ServerErrorKind, Value,
+};
 
 use super::EngineError;
 
@@ -57,7 +61,11 @@ impl Topology {
         };
         let (authority, path) = rest.split_once('/').unwrap_or((rest, ""));
         let (userinfo, hosts) = authority.rsplit_once('@').unwrap_or(("", authority));
-        let at = if userinfo.is_empty() { String::new() } else { format!("{userinfo}@") };
+        let at = if userinfo.is_empty() {
+            String::new()
+        } else {
+            format!("{userinfo}@")
+        };
         let nodes: Vec<String> = hosts
             .split(',')
             .map(str::trim)
@@ -120,7 +128,10 @@ pub(crate) enum Opener {
     Sentinel(SentinelConn),
 }
 
-fn cluster_client(nodes: &[String], response: Duration) -> RedisResult<redis::cluster::ClusterClient> {
+fn cluster_client(
+    nodes: &[String],
+    response: Duration,
+) -> RedisResult<redis::cluster::ClusterClient> {
     redis::cluster::ClusterClientBuilder::new(nodes.to_vec())
         .connection_timeout(CONNECT_TIMEOUT)
         .response_timeout(response)
@@ -145,7 +156,8 @@ impl Opener {
         match Topology::parse(url)? {
             Topology::Single(url) => {
                 let client = redis::Client::open(url.as_str())?;
-                let conn = ConnectionManager::new_with_config(client.clone(), manager_config()).await?;
+                let conn =
+                    ConnectionManager::new_with_config(client.clone(), manager_config()).await?;
                 Ok((RedisConn::Single(conn), Opener::Single(client)))
             }
             Topology::Cluster(nodes) => {
@@ -171,15 +183,21 @@ impl Opener {
             .set_response_timeout(Some(response));
         match self {
             Opener::Single(client) => Ok(RedisConn::Plain(
-                client.get_multiplexed_async_connection_with_config(&cfg).await?,
+                client
+                    .get_multiplexed_async_connection_with_config(&cfg)
+                    .await?,
             )),
             Opener::Cluster(nodes) => Ok(RedisConn::Cluster(
-                cluster_client(nodes, response)?.get_async_connection().await?,
+                cluster_client(nodes, response)?
+                    .get_async_connection()
+                    .await?,
             )),
             Opener::Sentinel(s) => {
                 let client = s.master_client().await?;
                 Ok(RedisConn::Plain(
-                    client.get_multiplexed_async_connection_with_config(&cfg).await?,
+                    client
+                        .get_multiplexed_async_connection_with_config(&cfg)
+                        .await?,
                 ))
             }
         }
@@ -231,7 +249,11 @@ pub fn slot(key: &str) -> u16 {
     for &byte in tagged.unwrap_or(b) {
         crc ^= (byte as u16) << 8;
         for _ in 0..8 {
-            crc = if crc & 0x8000 != 0 { (crc << 1) ^ 0x1021 } else { crc << 1 };
+            crc = if crc & 0x8000 != 0 {
+                (crc << 1) ^ 0x1021
+            } else {
+                crc << 1
+            };
         }
     }
     crc % 16384
@@ -244,15 +266,19 @@ impl RedisConn {
 
     /// `WAIT replicas timeout` on the master that wrote `key`: how many
     /// replicas acknowledged every write made so far on that connection.
-    pub async fn wait_replicas(&mut self, key: &str, replicas: u32, timeout: Duration) -> RedisResult<u32> {
+    pub async fn wait_replicas(
+        &mut self,
+        key: &str,
+        replicas: u32,
+        timeout: Duration,
+    ) -> RedisResult<u32> {
         let mut cmd = redis::cmd("WAIT");
         cmd.arg(replicas).arg(timeout.as_millis() as u64);
         let v = match self {
             RedisConn::Cluster(c) => {
-                let route = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(Route::new(
-                    slot(key),
-                    SlotAddr::Master,
-                )));
+                let route = RoutingInfo::SingleNode(SingleNodeRoutingInfo::SpecificNode(
+                    Route::new(slot(key), SlotAddr::Master),
+                ));
                 c.route_command(cmd, route).await?
             }
             other => cmd.query_async::<Value>(other).await?,
@@ -334,16 +360,23 @@ fn master_changed(e: &RedisError) -> bool {
         || e.is_timeout()
         || matches!(
             e.kind(),
-            ErrorKind::Server(ServerErrorKind::ReadOnly) | ErrorKind::Server(ServerErrorKind::MasterDown)
+            ErrorKind::Server(ServerErrorKind::ReadOnly)
+                | ErrorKind::Server(ServerErrorKind::MasterDown)
         )
 }
 
 impl SentinelConn {
-    async fn connect(sentinels: Vec<String>, master: String, userinfo: String) -> RedisResult<SentinelConn> {
+    async fn connect(
+        sentinels: Vec<String>,
+        master: String,
+        userinfo: String,
+    ) -> RedisResult<SentinelConn> {
         let mut info = redis::sentinel::SentinelNodeConnectionInfo::default();
         if !userinfo.is_empty() {
             // The master's credentials, read the way a redis:// URL carries them.
-            let ci = redis::IntoConnectionInfo::into_connection_info(format!("redis://{userinfo}@127.0.0.1"))?;
+            let ci = redis::IntoConnectionInfo::into_connection_info(format!(
+                "redis://{userinfo}@127.0.0.1"
+            ))?;
             info = info.set_redis_connection_info(ci.redis_settings().clone());
         }
         let mut sentinel = redis::sentinel::SentinelClient::build(
@@ -429,7 +462,12 @@ impl SentinelConn {
         self.run(move |mut c| async move { c.req_packed_command(cmd).await }.boxed())
     }
 
-    fn req_packed_commands<'a>(&'a self, p: &'a Pipeline, offset: usize, count: usize) -> RedisFuture<'a, Vec<Value>> {
+    fn req_packed_commands<'a>(
+        &'a self,
+        p: &'a Pipeline,
+        offset: usize,
+        count: usize,
+    ) -> RedisFuture<'a, Vec<Value>> {
         self.run(move |mut c| async move { c.req_packed_commands(p, offset, count).await }.boxed())
     }
 }
@@ -446,7 +484,10 @@ mod tests {
         );
         assert_eq!(
             Topology::parse("redis+cluster://:pw@h1:7000,h2:7001").unwrap(),
-            Topology::Cluster(vec!["redis://:pw@h1:7000".into(), "redis://:pw@h2:7001".into()])
+            Topology::Cluster(vec![
+                "redis://:pw@h1:7000".into(),
+                "redis://:pw@h2:7001".into()
+            ])
         );
         assert_eq!(
             Topology::parse("redis+sentinel://s1:26379,s2:26379/mymaster").unwrap(),

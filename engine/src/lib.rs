@@ -80,7 +80,9 @@ pub enum EngineError {
     /// `engine.durability = "replicated"`: no replica acknowledged the write in time.
     /// The write is on the master and may be lost if it fails now; retry with the
     /// same idempotency key.
-    #[error("not replicated: no replica acknowledged the write of queue {queue} within {waited_ms} ms")]
+    #[error(
+        "not replicated: no replica acknowledged the write of queue {queue} within {waited_ms} ms"
+    )]
     NotReplicated { queue: String, waited_ms: u64 },
 }
 

@@ -110,7 +110,10 @@ fn info(port: u16, section: &str) -> HashMap<String, String> {
 pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) {
     let t = Instant::now();
     while !f() {
-        assert!(t.elapsed() < limit, "redis topology not ready after {limit:?}");
+        assert!(
+            t.elapsed() < limit,
+            "redis topology not ready after {limit:?}"
+        );
         std::thread::sleep(Duration::from_millis(50));
     }
 }
@@ -121,7 +124,10 @@ pub fn free_ports(n: usize) -> Vec<u16> {
     while out.len() < n {
         let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
         let p = l.local_addr().expect("addr").port();
-        if p < 55_000 && !out.contains(&p) && std::net::TcpListener::bind(("127.0.0.1", p + 10_000)).is_ok() {
+        if p < 55_000
+            && !out.contains(&p)
+            && std::net::TcpListener::bind(("127.0.0.1", p + 10_000)).is_ok()
+        {
             out.push(p);
         }
     }
@@ -318,11 +324,15 @@ impl OwnCluster {
     pub fn wait_promoted(&self, key: &str, old: u16) {
         let slot = crate::conn::slot(key);
         wait_until(Duration::from_secs(30), || {
-            let i = self.live().next().map(|n| info_cluster(n.port)).unwrap_or_default();
+            let i = self
+                .live()
+                .next()
+                .map(|n| info_cluster(n.port))
+                .unwrap_or_default();
             i.get("cluster_state").map(String::as_str) == Some("ok")
-                && self
-                    .try_master_of_slot(slot)
-                    .is_some_and(|p| p != old && self.nodes.iter().any(|n| n.port == p && n.is_running()))
+                && self.try_master_of_slot(slot).is_some_and(|p| {
+                    p != old && self.nodes.iter().any(|n| n.port == p && n.is_running())
+                })
         });
     }
 
@@ -340,11 +350,18 @@ impl OwnCluster {
         let (from_id, to_id) = (id(from), id(to));
         let slot_s = slot.to_string();
         let ok = |r: Option<String>| assert!(r.is_some_and(|r| r.contains("OK")), "setslot");
-        ok(redis_cmd(to, &["CLUSTER", "SETSLOT", &slot_s, "IMPORTING", &from_id]));
-        ok(redis_cmd(from, &["CLUSTER", "SETSLOT", &slot_s, "MIGRATING", &to_id]));
+        ok(redis_cmd(
+            to,
+            &["CLUSTER", "SETSLOT", &slot_s, "IMPORTING", &from_id],
+        ));
+        ok(redis_cmd(
+            from,
+            &["CLUSTER", "SETSLOT", &slot_s, "MIGRATING", &to_id],
+        ));
         let mut moved = 0;
         loop {
-            let keys = redis_cmd(from, &["CLUSTER", "GETKEYSINSLOT", &slot_s, "10"]).unwrap_or_default();
+            let keys =
+                redis_cmd(from, &["CLUSTER", "GETKEYSINSLOT", &slot_s, "10"]).unwrap_or_default();
             let keys: Vec<&str> = keys.lines().filter(|l| !l.is_empty()).collect();
             if keys.is_empty() {
                 break;
@@ -359,7 +376,9 @@ impl OwnCluster {
         for m in self.masters() {
             redis_cmd(m, &["CLUSTER", "SETSLOT", &slot_s, "NODE", &to_id]);
         }
-        wait_until(Duration::from_secs(30), || self.try_master_of_slot(slot) == Some(to));
+        wait_until(Duration::from_secs(30), || {
+            self.try_master_of_slot(slot) == Some(to)
+        });
         moved
     }
 
@@ -412,7 +431,11 @@ impl OwnSentinels {
         let name = "tarefa-master".to_string();
         let master = Node::spawn(ports[0], &dir.join("master"), common_args(ports[0]));
         let mut rargs = common_args(ports[1]);
-        rargs.extend(["--replicaof".into(), "127.0.0.1".into(), ports[0].to_string()]);
+        rargs.extend([
+            "--replicaof".into(),
+            "127.0.0.1".into(),
+            ports[0].to_string(),
+        ]);
         let replica = Node::spawn(ports[1], &dir.join("replica"), rargs);
         let sentinels = ports[2..]
             .iter()
@@ -433,11 +456,7 @@ impl OwnSentinels {
                     ),
                 )
                 .expect("sentinel.conf");
-                Node::spawn(
-                    p,
-                    &d,
-                    vec![conf.display().to_string(), "--sentinel".into()],
-                )
+                Node::spawn(p, &d, vec![conf.display().to_string(), "--sentinel".into()])
             })
             .collect();
         let s = OwnSentinels {
@@ -448,11 +467,17 @@ impl OwnSentinels {
             dir,
         };
         wait_until(Duration::from_secs(30), || {
-            s.replica.replication().get("master_link_status").map(String::as_str) == Some("up")
+            s.replica
+                .replication()
+                .get("master_link_status")
+                .map(String::as_str)
+                == Some("up")
                 && s.sentinels.iter().all(|n| {
-                    info(n.port, "sentinel")
-                        .get("master0")
-                        .is_some_and(|m| m.contains("status=ok") && m.contains("slaves=1") && m.contains("sentinels=3"))
+                    info(n.port, "sentinel").get("master0").is_some_and(|m| {
+                        m.contains("status=ok")
+                            && m.contains("slaves=1")
+                            && m.contains("sentinels=3")
+                    })
                 })
         });
         s
@@ -471,10 +496,7 @@ impl OwnSentinels {
     /// The master's port as the Sentinels name it.
     pub fn named_master(&self) -> Option<u16> {
         let s = self.sentinels.iter().find(|n| n.is_running())?;
-        let out = redis_cmd(
-            s.port,
-            &["SENTINEL", "get-master-addr-by-name", &self.name],
-        )?;
+        let out = redis_cmd(s.port, &["SENTINEL", "get-master-addr-by-name", &self.name])?;
         out.lines().nth(1)?.trim().parse().ok()
     }
 

@@ -15,7 +15,9 @@ use std::time::Duration;
 use serde_json::json;
 use tarefa_engine::servers::OwnCluster;
 use tarefa_engine::testing::{eventually, test_settings, RedisPrefix, TestEngine};
-use tarefa_engine::{BatchSpec, BatchState, CancelOutcome, Durability, EngineSettings, JobStatus, NewJob};
+use tarefa_engine::{
+    BatchSpec, BatchState, CancelOutcome, Durability, EngineSettings, JobStatus, NewJob,
+};
 use topology::*;
 
 /// Queue names (`c0`, `c1`, …) whose slots land on `n` different masters.
@@ -87,14 +89,21 @@ async fn the_engine_runs_on_a_cluster_with_queues_on_every_shard() {
     later.run_at = Some(chrono::Utc::now() + chrono::Duration::milliseconds(300));
     let later = t.engine.push(later).await.unwrap();
     assert_eq!(later.status, JobStatus::Scheduled);
-    assert_eq!(t.wait_final(q, &later.id).await.status, JobStatus::Succeeded);
+    assert_eq!(
+        t.wait_final(q, &later.id).await.status,
+        JobStatus::Succeeded
+    );
     let mut once = work(q, json!({}));
     once.idempotency_key = Some("k1".into());
     let first = t.engine.push(once.clone()).await.unwrap();
     let again = t.engine.push(once).await.unwrap();
     assert!(first.created && !again.created);
     assert_eq!(first.id, again.id);
-    let long = t.engine.push(work(q, json!({ "ms": 60_000 }))).await.unwrap();
+    let long = t
+        .engine
+        .push(work(q, json!({ "ms": 60_000 })))
+        .await
+        .unwrap();
     t.wait_status(q, &long.id, JobStatus::Running).await;
     assert_eq!(
         t.engine.cancel(q, &long.id).await.unwrap(),
@@ -110,7 +119,9 @@ async fn the_engine_runs_on_a_cluster_with_queues_on_every_shard() {
             id: None,
             queue: q.clone(),
             tenant: "tenant-a".into(),
-            jobs: (0..5).map(|n| work(q, json!({ "n": n, "fail": n == 2 }))).collect(),
+            jobs: (0..5)
+                .map(|n| work(q, json!({ "n": n, "fail": n == 2 })))
+                .collect(),
             on_complete: Some(NewJob::new(q, "c.done", "tenant-a", json!({}))),
             on_success: None,
         })
@@ -160,7 +171,10 @@ async fn the_engine_runs_on_a_cluster_with_queues_on_every_shard() {
     let taken = t.claim_and_vanish(q, 10).await;
     assert_eq!(taken, vec![lonely.id.clone()]);
     let _w = t.serve(q, 4, counting_handler(runs.clone()));
-    assert_eq!(t.wait_final(q, &lonely.id).await.status, JobStatus::Succeeded);
+    assert_eq!(
+        t.wait_final(q, &lonely.id).await.status,
+        JobStatus::Succeeded
+    );
 
     // Each queue's keys sit on its own master.
     for q in &queues {
@@ -206,7 +220,9 @@ async fn failover_run(durability: Durability) -> Tally {
     let (accepted, refused) = producer.stop().await;
     quiet(&t.engine, &queues).await;
     let tally = tally(&t.engine, &accepted, &runs).await;
-    eprintln!("{durability:?}: {tally:?}, refused pushes {refused}, accepted before stop {before_end}");
+    eprintln!(
+        "{durability:?}: {tally:?}, refused pushes {refused}, accepted before stop {before_end}"
+    );
     // Every accepted job that survived succeeded; nothing is left half-done.
     assert!(tally.other.is_empty(), "{:?}", tally.other);
     assert_eq!(tally.never_ran, 0);

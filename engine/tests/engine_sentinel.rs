@@ -36,7 +36,11 @@ async fn a_worker_follows_a_sentinel_failover_and_replicated_loses_no_accepted_j
     // The old master comes back; the Sentinels make it the new master's replica.
     set.master.start();
     tarefa_engine::servers::wait_until(std::time::Duration::from_secs(30), || {
-        set.master.replication().get("master_link_status").map(String::as_str) == Some("up")
+        set.master
+            .replication()
+            .get("master_link_status")
+            .map(String::as_str)
+            == Some("up")
     });
     assert_eq!(set.named_master(), Some(set.replica.port));
     assert_ne!(set.named_master(), Some(old));

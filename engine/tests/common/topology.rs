@@ -72,7 +72,12 @@ impl Producer {
         let tasks = queues
             .into_iter()
             .map(|q| {
-                let (a, r, s, engine) = (accepted.clone(), refused.clone(), stop.clone(), engine.clone());
+                let (a, r, s, engine) = (
+                    accepted.clone(),
+                    refused.clone(),
+                    stop.clone(),
+                    engine.clone(),
+                );
                 tokio::spawn(async move {
                     let mut n = 0u64;
                     while !s.load(Ordering::Relaxed) {
