@@ -59,6 +59,10 @@ pub mod field {
     pub const PROGRESS_MSG: &str = "pm";
     /// The short alias (`wa` hash) of the worker that ran the job last.
     pub const WORKER: &str = "w";
+    /// The seq of the claim that delivered it last (with `w`, names its lease
+    /// `<worker>|<seq>`): lets the ack of a claim's last job find a job whose
+    /// outcome a failover lost (ack.lua).
+    pub const CLAIM: &str = "l";
     pub const CANCEL: &str = "cx";
     pub const IDEMPOTENCY_KEY: &str = "ik";
     pub const RATE_KEY: &str = "rk";

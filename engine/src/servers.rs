@@ -47,9 +47,25 @@ impl Node {
             .spawn()
             .expect("redis-server on PATH");
         self.child = Some(child);
-        wait_until(Duration::from_secs(20), || {
-            redis_cmd(self.port, &["PING"]).is_some_and(|r| r.contains("PONG"))
-        });
+        let port = self.port;
+        let log = self.dir.join("redis.log");
+        let t = Instant::now();
+        loop {
+            if redis_cmd(port, &["PING"]).is_some_and(|r| r.contains("PONG")) {
+                return;
+            }
+            let exited = self
+                .child
+                .as_mut()
+                .and_then(|c| c.try_wait().ok().flatten());
+            if exited.is_some() || t.elapsed() > Duration::from_secs(60) {
+                panic!(
+                    "redis-server on port {port} did not come up ({exited:?}): {}",
+                    std::fs::read_to_string(&log).unwrap_or_default()
+                );
+            }
+            std::thread::sleep(Duration::from_millis(50));
+        }
     }
 
     /// SIGKILL, then reap.
@@ -107,6 +123,7 @@ fn info(port: u16, section: &str) -> HashMap<String, String> {
 }
 
 /// Polls `f` every 50 ms; panics after `limit` (a broken topology, not a slow test).
+#[track_caller]
 pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) {
     let t = Instant::now();
     while !f() {
@@ -118,14 +135,17 @@ pub fn wait_until(limit: Duration, mut f: impl FnMut() -> bool) {
     }
 }
 
-/// `n` free loopback ports whose cluster bus port (+10000) is free too.
+/// `n` free loopback ports in 15000..22000 whose cluster bus port (+10000)
+/// is free too: both below the kernel's ephemeral range (32768+), so an
+/// outgoing connection never takes one between this check and the bind.
 pub fn free_ports(n: usize) -> Vec<u16> {
+    use rand::Rng;
     let mut out = Vec::new();
+    let mut rng = rand::rng();
     while out.len() < n {
-        let l = std::net::TcpListener::bind("127.0.0.1:0").expect("bind");
-        let p = l.local_addr().expect("addr").port();
-        if p < 55_000
-            && !out.contains(&p)
+        let p: u16 = rng.random_range(15_000..22_000);
+        if !out.contains(&p)
+            && std::net::TcpListener::bind(("127.0.0.1", p)).is_ok()
             && std::net::TcpListener::bind(("127.0.0.1", p + 10_000)).is_ok()
         {
             out.push(p);
@@ -323,7 +343,7 @@ impl OwnCluster {
     /// Waits until a live master serves `key`'s slot again (the replica took over).
     pub fn wait_promoted(&self, key: &str, old: u16) {
         let slot = crate::conn::slot(key);
-        wait_until(Duration::from_secs(30), || {
+        wait_until(Duration::from_secs(60), || {
             let i = self
                 .live()
                 .next()
@@ -376,7 +396,7 @@ impl OwnCluster {
         for m in self.masters() {
             redis_cmd(m, &["CLUSTER", "SETSLOT", &slot_s, "NODE", &to_id]);
         }
-        wait_until(Duration::from_secs(30), || {
+        wait_until(Duration::from_secs(60), || {
             self.try_master_of_slot(slot) == Some(to)
         });
         moved
@@ -466,7 +486,7 @@ impl OwnSentinels {
             name,
             dir,
         };
-        wait_until(Duration::from_secs(30), || {
+        wait_until(Duration::from_secs(60), || {
             s.replica
                 .replication()
                 .get("master_link_status")
@@ -504,7 +524,7 @@ impl OwnSentinels {
     pub fn kill_master_and_wait_failover(&mut self) {
         let old = self.master.port;
         self.master.kill();
-        wait_until(Duration::from_secs(30), || {
+        wait_until(Duration::from_secs(60), || {
             self.named_master() == Some(self.replica.port)
                 && self.replica.replication().get("role").map(String::as_str) == Some("master")
         });

@@ -281,3 +281,69 @@ async fn a_busy_queues_slot_migrates_to_another_master_mid_run() {
     assert_eq!(tally.never_ran, 0);
     let _ = Duration::ZERO;
 }
+
+/// A failover under `async` replication can lose an outcome batch the worker
+/// saw acknowledged: the promoted replica still shows the job `running`. The
+/// ack of its claim's last job finds it and expires the claim's lease, so the
+/// rescuer runs it again instead of leaving it `running` with no lease.
+#[tokio::test]
+async fn an_outcome_lost_in_a_failover_is_run_again_not_stuck() {
+    use std::sync::Arc;
+    use tarefa_engine::keys::QueueKeys;
+    use tarefa_engine::testing::FnHandler;
+    use tarefa_engine::KindPolicy;
+
+    let t = TestEngine::new().await;
+    let runs = Runs::default();
+    let release = Arc::new(tokio::sync::Notify::new());
+    let (r1, r2, gate) = (runs.clone(), runs.clone(), release.clone());
+    let handler = FnHandler::new()
+        .kind("o.fast", KindPolicy::new("o"), move |d| {
+            let runs = r1.clone();
+            async move {
+                *runs.lock().unwrap().entry(d.id.clone()).or_default() += 1;
+                Ok(serde_json::Value::Null)
+            }
+        })
+        .kind("o.slow", KindPolicy::new("o"), move |d| {
+            let (runs, gate) = (r2.clone(), gate.clone());
+            async move {
+                *runs.lock().unwrap().entry(d.id.clone()).or_default() += 1;
+                gate.notified().await;
+                Ok(serde_json::Value::Null)
+            }
+        })
+        .build();
+    // Both in one claim: pushed before the worker starts.
+    let pushed = t
+        .engine
+        .push_bulk(vec![
+            NewJob::new("o", "o.slow", "tenant-a", json!({})),
+            NewJob::new("o", "o.fast", "tenant-a", json!({})),
+        ])
+        .await
+        .unwrap();
+    let (slow, fast) = (pushed[0].id.clone(), pushed[1].id.clone());
+    let _w = t.serve("o", 2, handler);
+    assert_eq!(t.wait_final("o", &fast).await.status, JobStatus::Succeeded);
+    t.wait_status("o", &slow, JobStatus::Running).await;
+    // What the promoted replica would show had it missed the fast job's outcome.
+    let k = QueueKeys::new(&t.prefix, "o");
+    let mut conn = t.engine.redis();
+    let _: () = redis::pipe()
+        .hset(k.job(&fast), "s", "running")
+        .hdel(k.job(&fast), "f")
+        .lrem(k.succeeded(), 0, &fast)
+        .hincr(k.meta(), "running", 1)
+        .query_async(&mut conn)
+        .await
+        .unwrap();
+    release.notify_one();
+    assert_eq!(t.wait_final("o", &slow).await.status, JobStatus::Succeeded);
+    let again = t
+        .wait_for("o", &fast, |j| j.status == JobStatus::Succeeded)
+        .await;
+    assert_eq!(runs.lock().unwrap()[&fast], 2, "{again:?}");
+    let c = t.engine.counts("o").await.unwrap();
+    assert_eq!((c.running, c.claimed, c.queued), (0, 0, 0));
+}

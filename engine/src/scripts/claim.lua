@@ -146,7 +146,7 @@ if redis.call('LLEN', suspects) > 0 then
       acquire(id, ck)
       redis.call('HINCRBY', meta, 'queued', -1)
       local attempt = next_attempt(f[1])
-      redis.call('HSET', jk, 's', 'claimed', 'st', '', 'a', attempt, 'w', alias)
+      redis.call('HSET', jk, 's', 'claimed', 'st', '', 'a', attempt, 'w', alias, 'l', ARGV[6])
       redis.call('HDEL', jk, 'rl')
       lease_batch({ id }, { attempt })
       return { 2, -1, '\0' .. f[11] .. '\0' .. (f[12] or DEFAULT_PRIORITY), entry_of(id, f) }
@@ -187,7 +187,7 @@ local skips = redis.call('HLEN', base .. 'cxq') > 0
 -- Leases one ready job to this worker and adds its entry to the reply.
 local function take(id, a, entry)
   local attempt = next_attempt(a ~= '' and a or nil)
-  rcall('HSET', jobs .. id, 's', 'claimed', 'st', '', 'a', attempt, 'w', alias)
+  rcall('HSET', jobs .. id, 's', 'claimed', 'st', '', 'a', attempt, 'w', alias, 'l', ARGV[6])
   taken = taken + 1
   bids[taken] = id
   batts[taken] = attempt
