@@ -2,7 +2,9 @@
 //!
 //! All keys of one queue share the hash tag `{<prefix>:<queue>}` so that a
 //! queue lives in one Redis Cluster slot and every Lua script touches one slot.
-//! Scripts receive the queue's base (`{tarefa:emails}:`) and append suffixes:
+//! Scripts receive the queue's base (`{tarefa:emails}:`) and append suffixes;
+//! they also declare `<base>~`, a key that never exists, so that a script
+//! meets TRYAGAIN while its slot migrates (`scripts::on`):
 //!
 //! | key | type | holds |
 //! |---|---|---|

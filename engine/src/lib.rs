@@ -22,7 +22,10 @@
 //! `control` (cancel, retry, delete, pause), `inspect` (job, counts, pages,
 //! workers), `limits` (intake limits: GCRA request rates, daily byte quotas), `stats` (per-minute
 //! counters), `trace` (W3C traceparent carried into jobs), `concurrency` (global concurrency
-//! limits held by leases), `flows` (batches with exactly-once callbacks, chains).
+//! limits held by leases), `flows` (batches with exactly-once callbacks, chains), `conn` (one
+//! server, a Redis Cluster or a Sentinel-named master behind one connection type; the
+//! `replicated` durability's WAIT), `servers` (feature `testing`: clusters and Sentinel sets
+//! tests start on loopback ports).
 
 pub mod ack;
 pub mod backend;
