@@ -186,6 +186,34 @@ impl TestEngine {
         got.jobs.into_iter().map(|j| j.id).collect()
     }
 
+    /// What a claim the client sent twice leaves (the first reply was lost
+    /// in a failover, the first run had replicated): two claims of up to `n`
+    /// jobs each under one worker id and claim seq, never renewed or acked.
+    /// Returns the ids of both runs.
+    pub async fn claim_twice_and_vanish(&self, queue: &str, n: usize) -> Vec<String> {
+        let keys = crate::keys::QueueKeys::new(&self.prefix, queue);
+        let worker = format!("vanished-{}", ulid::Ulid::new());
+        let mut conn = self.engine.conn.clone();
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let got = crate::claim::claim(
+                &mut conn,
+                &keys,
+                queue,
+                &worker,
+                n,
+                self.config.settings.lease_ttl_ms,
+                true,
+                "vanished",
+                1,
+            )
+            .await
+            .expect("claim");
+            ids.extend(got.jobs.into_iter().map(|j| j.id));
+        }
+        ids
+    }
+
     /// A job for tenant `tenant-a`.
     pub fn job(&self, queue: &str, kind: &str, payload: serde_json::Value) -> NewJob {
         NewJob::new(queue, kind, "tenant-a", payload)

@@ -347,3 +347,21 @@ async fn an_outcome_lost_in_a_failover_is_run_again_not_stuck() {
     let c = t.engine.counts("o").await.unwrap();
     assert_eq!((c.running, c.claimed, c.queued), (0, 0, 0));
 }
+
+/// The cluster client sends a command again when its node fails before it
+/// answers; a claim whose first run had replicated then runs twice under one
+/// lease. The lease keeps both runs' jobs, so when it expires the rescuer
+/// re-queues all of them (none stays `claimed` with no lease).
+#[tokio::test]
+async fn a_claim_sent_twice_keeps_both_runs_jobs_under_its_lease() {
+    let t = TestEngine::new().await;
+    let a = t.engine.push(work("o2", json!({}))).await.unwrap();
+    let b = t.engine.push(work("o2", json!({}))).await.unwrap();
+    let taken = t.claim_twice_and_vanish("o2", 1).await;
+    assert_eq!(taken, vec![a.id.clone(), b.id.clone()]);
+    let runs = Runs::default();
+    let _w = t.serve("o2", 2, counting_handler(runs.clone()));
+    for id in [&a.id, &b.id] {
+        assert_eq!(t.wait_final("o2", id).await.status, JobStatus::Succeeded);
+    }
+}

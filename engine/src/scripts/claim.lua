@@ -33,9 +33,20 @@ local meta = base .. 'm'
 local jobs = base .. 'j:'
 local sdeadline = tostring(now + lease)
 
--- Leases the jobs of this claim (ids and attempts in claim order).
+-- Leases the jobs of this claim (ids and attempts in claim order). A claim
+-- the client sent again after a lost reply (its node failed over, the first
+-- run had replicated) finds its lease there: the first run's jobs stay listed,
+-- so the ack of the claim's last job finds them unacked (ack.lua) and the
+-- rescuer re-queues them.
 local function lease_batch(ids, attempts)
-  redis.call('SET', base .. 'lb:' .. member, table.concat(ids, ' ') .. '\n' .. table.concat(attempts, ' '))
+  local lb = base .. 'lb:' .. member
+  local v = table.concat(ids, ' ') .. '\n' .. table.concat(attempts, ' ')
+  local prev = redis.call('GET', lb)
+  if prev then
+    local pids, patts = string.match(prev, '^(.-)\n(.*)$')
+    v = (pids or '') .. ' ' .. table.concat(ids, ' ') .. '\n' .. (patts or '') .. ' ' .. table.concat(attempts, ' ')
+  end
+  redis.call('SET', lb, v)
   redis.call('ZADD', base .. 'l', sdeadline, member)
   redis.call('HINCRBY', meta, 'claimed', #ids)
 end
