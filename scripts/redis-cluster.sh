@@ -30,7 +30,12 @@ start)
   echo "redis+cluster://$(IFS=,; echo "${hosts[*]}")"
   ;;
 stop)
-  for f in "$dir"/*/redis.pid; do [ -f "$f" ] && kill "$(cat "$f")" 2>/dev/null || true; done
+  for f in "$dir"/*/redis.pid; do
+    [ -f "$f" ] || continue
+    pid=$(cat "$f")
+    kill "$pid" 2>/dev/null || true
+    while kill -0 "$pid" 2>/dev/null; do sleep 0.1; done
+  done
   rm -rf "$dir"
   ;;
 *) echo "usage: $0 start|stop" >&2; exit 2 ;;
