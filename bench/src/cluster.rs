@@ -52,8 +52,8 @@ pub struct ClusterArgs {
 struct Noop;
 
 impl Handler for Noop {
-    fn policy(&self, kind: &str) -> Option<KindPolicy> {
-        Some(KindPolicy::new(kind))
+    fn policy(&self, _kind: &str) -> Option<KindPolicy> {
+        Some(KindPolicy::new("bench"))
     }
     fn run(
         &self,
