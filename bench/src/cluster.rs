@@ -310,11 +310,24 @@ pub async fn run(a: ClusterArgs) -> Result<()> {
     let mut rows = Vec::new();
     // Alternate the topologies so both see the same machine load.
     for d in [Durability::Async, Durability::Replicated] {
-        let r = run_one("one redis + replica", &pair.master.url(), d, &single_cpu, &a).await?;
-        eprintln!("{}: {:.0} / {:.0} / {:.0}", r.name, r.enqueue, r.bulk, r.drain);
+        let r = run_one(
+            "one redis + replica",
+            &pair.master.url(),
+            d,
+            &single_cpu,
+            &a,
+        )
+        .await?;
+        eprintln!(
+            "{}: {:.0} / {:.0} / {:.0}",
+            r.name, r.enqueue, r.bulk, r.drain
+        );
         rows.push(r);
         let r = run_one("3-master cluster", &cluster.url(), d, &cluster_cpu, &a).await?;
-        eprintln!("{}: {:.0} / {:.0} / {:.0}", r.name, r.enqueue, r.bulk, r.drain);
+        eprintln!(
+            "{}: {:.0} / {:.0} / {:.0}",
+            r.name, r.enqueue, r.bulk, r.drain
+        );
         rows.push(r);
     }
     println!("| topology, durability | enqueue jobs/s ({} single pushers) | bulk enqueue jobs/s (500/call) | drain jobs/s | Redis CPU µs/job | bench CPU µs/job |", a.producers);

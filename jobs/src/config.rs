@@ -484,13 +484,22 @@ mod tests {
     #[test]
     fn redis_topologies_and_durability_come_from_settings() {
         let f = Figment::from(Serialized::defaults(Settings::default()))
-            .merge(Serialized::default("redis.url", "redis+cluster://h1:7000,h2:7001"))
+            .merge(Serialized::default(
+                "redis.url",
+                "redis+cluster://h1:7000,h2:7001",
+            ))
             .merge(Serialized::default("engine.durability", "replicated"));
         let s = Settings::from_figment(f).unwrap();
-        assert_eq!(s.engine_config().redis_url, "redis+cluster://h1:7000,h2:7001");
+        assert_eq!(
+            s.engine_config().redis_url,
+            "redis+cluster://h1:7000,h2:7001"
+        );
         assert_eq!(s.engine.durability, crate::engine::Durability::Replicated);
         // Parsed as `TAREFA__REDIS__SENTINELS` would be (own prefix: no other test sees it).
-        std::env::set_var("TAREFA_SENTINEL_TEST__REDIS__SENTINELS", r#"["s1:26379","s2:26379"]"#);
+        std::env::set_var(
+            "TAREFA_SENTINEL_TEST__REDIS__SENTINELS",
+            r#"["s1:26379","s2:26379"]"#,
+        );
         std::env::set_var("TAREFA_SENTINEL_TEST__REDIS__MASTER_NAME", "tarefa");
         let f = Figment::from(Serialized::defaults(Settings::default()))
             .merge(Env::prefixed("TAREFA_SENTINEL_TEST__").split("__"));

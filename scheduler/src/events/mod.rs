@@ -32,8 +32,8 @@ use std::time::Duration;
 use chrono::Utc;
 use futures::future::BoxFuture;
 use jobs::config::StreamSettings;
-use jobs::kinds::events::sql;
 use jobs::engine::conn::RedisConn;
+use jobs::kinds::events::sql;
 use redis::streams::{StreamAutoClaimOptions, StreamId, StreamReadOptions, StreamReadReply};
 use redis::AsyncCommands;
 use sqlx::PgPool;
@@ -118,6 +118,9 @@ pub enum StreamError {
     Redis(#[from] redis::RedisError),
     #[error("postgres: {0}")]
     Postgres(#[from] sqlx::Error),
+    /// Connecting: a bad URL or no server (any topology, see `engine::conn`).
+    #[error("{0}")]
+    Connect(#[from] jobs::engine::EngineError),
 }
 
 /// One stream's consumer (one per replica and stream).
