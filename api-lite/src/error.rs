@@ -134,6 +134,21 @@ impl From<EngineError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_job", msg)
             }
             EngineError::Redis(e) => ApiError::unavailable("redis", e),
+            // `engine.durability = "replicated"`: the write is on the master,
+            // unconfirmed by any replica; the caller decides (retry with the same key).
+            EngineError::NotReplicated { queue, waited_ms } => {
+                let mut e = ApiError::new(
+                    StatusCode::SERVICE_UNAVAILABLE,
+                    "not_replicated",
+                    format!(
+                        "no Redis replica confirmed the write to queue {queue} within {waited_ms} ms; \
+                         it may not survive a failover: retry with the same Idempotency-Key"
+                    ),
+                )
+                .with_details(json!({ "queue": queue, "waited_ms": waited_ms }));
+                e.retry_after = Some(1);
+                e
+            }
             EngineError::WaitingLimit {
                 queue,
                 tenant,

@@ -12,6 +12,7 @@
 //! `bench alerts` measures academic alerts (issue 5): see [`alerts`].
 //! `bench events` measures booking events and reminders (issue 16): see [`events`].
 //! `bench campaigns` measures WhatsApp campaigns (issue 15): see [`campaigns`].
+//! `bench cluster` measures the engine on a Redis Cluster and `replicated` durability (issue 20): see [`cluster`].
 //!
 //! Modules: [`engine`] (a)-(e), [`http`] (end to end through api-lite),
 //! [`rx`] (Redis INFO and key helpers), [`procs`] (child processes),
@@ -21,6 +22,7 @@
 mod alerts;
 mod campaign_callbacks;
 mod campaigns;
+mod cluster;
 mod db;
 mod engine;
 mod events;
@@ -66,6 +68,8 @@ enum Cmd {
     Forecasting(forecasting::ForecastingArgs),
     /// Batches and concurrency keys: push and drain cost per job against plain jobs in the same run.
     Workflows(workflows::WorkflowsArgs),
+    /// Redis Cluster (3 masters) vs one Redis, `async` vs `replicated`: enqueue and drain, servers started by the bench.
+    Cluster(cluster::ClusterArgs),
     /// Delete every key of a run prefix (after an interrupted run).
     Cleanup {
         #[arg(long)]
@@ -160,6 +164,7 @@ async fn main() -> Result<()> {
         Cmd::Campaigns(args) => campaigns::run(args).await,
         Cmd::Forecasting(args) => forecasting::run(args).await,
         Cmd::Workflows(args) => workflows::run(args).await,
+        Cmd::Cluster(args) => cluster::run(args).await,
     }
 }
 

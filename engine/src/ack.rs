@@ -315,15 +315,15 @@ fn touched_claims(batch: &[AckMsg], left: &HashMap<u64, usize>) -> Vec<(u64, boo
 /// with 7 (see ack.lua).
 async fn write_batch(
     sh: &Shared,
-    conn: &mut redis::aio::ConnectionManager,
+    conn: &mut crate::conn::RedisConn,
     running: &[(StartMsg, u64)],
     batch: &[AckMsg],
     ended: &[Start],
-) -> Result<Vec<bool>, redis::RedisError> {
+) -> Result<Vec<bool>, crate::EngineError> {
     let plain = |a: &AckMsg| matches!(a.outcome, RunOutcome::Succeeded(serde_json::Value::Null));
     let n = batch.iter().filter(|a| plain(a)).count();
     let claims = touched_claims(batch, &sh.claims.lock().expect("claims lock"));
-    let mut inv = scripts::ACK.key(sh.keys.base());
+    let mut inv = scripts::on(&scripts::ACK, sh.keys.base());
     inv.arg(&sh.worker_id)
         .arg(&sh.worker_alias)
         .arg(claims.len());
@@ -354,6 +354,11 @@ async fn write_batch(
         order.push(i);
     }
     let stale: Vec<usize> = inv.invoke_async(conn).await?;
+    // `replicated`: on a timeout the batch is written again (its outcomes
+    // then find their leases gone and change nothing) until a replica has it.
+    sh.engine
+        .replicated(conn, &sh.queue, sh.keys.base())
+        .await?;
     let mut applied = vec![true; batch.len()];
     for p in stale {
         if let Some(&i) = p.checked_sub(1).and_then(|p| order.get(p)) {

@@ -243,13 +243,11 @@ async fn feed_connected(
     depth: &mut Depth,
     seq: &mut u64,
 ) -> Result<(), EngineError> {
-    let cfg = redis::AsyncConnectionConfig::new()
-        .set_connection_timeout(Some(Duration::from_secs(5)))
-        .set_response_timeout(Some(IDLE_BLOCK_MAX + Duration::from_secs(5)));
+    // Its own connection: a BLPOP blocks whatever shares it.
     let mut conn = shared
         .engine
-        .client
-        .get_multiplexed_async_connection_with_config(&cfg)
+        .opener
+        .dedicated(IDLE_BLOCK_MAX + Duration::from_secs(5))
         .await?;
     let lease_ms = shared.engine.cfg.settings.lease_ttl_ms;
     loop {

@@ -71,8 +71,7 @@ pub(crate) async fn claim(
     alias: &str,
     seq: u64,
 ) -> Result<Claimed, EngineError> {
-    let raw: Vec<redis::Value> = scripts::CLAIM
-        .key(keys.base())
+    let raw: Vec<redis::Value> = scripts::on(&scripts::CLAIM, keys.base())
         .arg(worker)
         .arg(want)
         .arg(lease_ms)

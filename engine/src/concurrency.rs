@@ -65,8 +65,7 @@ impl Engine {
             ));
         }
         let mut conn = self.conn.clone();
-        let _: String = scripts::FLOWS
-            .key(self.keys(queue).base())
+        let _: String = scripts::on(&scripts::FLOWS, self.keys(queue).base())
             .arg("limit")
             .arg(key)
             .arg(n)

@@ -15,8 +15,7 @@ impl Engine {
             return Ok("not_found".into());
         }
         let mut conn = self.conn.clone();
-        Ok(scripts::CONTROL
-            .key(self.keys(queue).base())
+        Ok(scripts::on(&scripts::CONTROL, self.keys(queue).base())
             .arg(action)
             .arg(id)
             .invoke_async(&mut conn)

@@ -174,7 +174,7 @@ fn callback_spec(queue: &str, job: &NewJob, what: &str) -> Result<(String, Strin
 impl Engine {
     async fn flows(&self, queue: &str, args: &[&str]) -> Result<redis::Value, EngineError> {
         let mut conn = self.conn.clone();
-        let mut inv = scripts::FLOWS.key(self.keys(queue).base());
+        let mut inv = scripts::on(&scripts::FLOWS, self.keys(queue).base());
         for a in args {
             inv.arg(*a);
         }

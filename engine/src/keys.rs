@@ -2,7 +2,9 @@
 //!
 //! All keys of one queue share the hash tag `{<prefix>:<queue>}` so that a
 //! queue lives in one Redis Cluster slot and every Lua script touches one slot.
-//! Scripts receive the queue's base (`{tarefa:emails}:`) and append suffixes:
+//! Scripts receive the queue's base (`{tarefa:emails}:`) and append suffixes;
+//! they also declare `<base>~`, a key that never exists, so that a script
+//! meets TRYAGAIN while its slot migrates (`scripts::on`):
 //!
 //! | key | type | holds |
 //! |---|---|---|
@@ -59,6 +61,10 @@ pub mod field {
     pub const PROGRESS_MSG: &str = "pm";
     /// The short alias (`wa` hash) of the worker that ran the job last.
     pub const WORKER: &str = "w";
+    /// The seq of the claim that delivered it last (with `w`, names its lease
+    /// `<worker>|<seq>`): lets the ack of a claim's last job find a job whose
+    /// outcome a failover lost (ack.lua).
+    pub const CLAIM: &str = "l";
     pub const CANCEL: &str = "cx";
     pub const IDEMPOTENCY_KEY: &str = "ik";
     pub const RATE_KEY: &str = "rk";

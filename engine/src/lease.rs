@@ -71,7 +71,7 @@ pub(crate) async fn renew_once(shared: &Shared) -> Result<Maintenance, EngineErr
     let mut claims: Vec<u64> = held.iter().map(|(_, b, _)| *b).collect();
     claims.sort_unstable();
     claims.dedup();
-    let mut inv = scripts::RENEW.key(shared.keys.base());
+    let mut inv = scripts::on(&scripts::RENEW, shared.keys.base());
     inv.arg(&shared.worker_id)
         .arg(shared.engine.cfg.settings.lease_ttl_ms)
         .arg(claims.len());
@@ -117,9 +117,11 @@ pub(crate) async fn listen_cancels(shared: Arc<Shared>, ready: tokio::sync::ones
     use futures::StreamExt;
     let mut ready = Some(ready);
     let mut delay = super::backend::RECONNECT_MIN;
+    let mut attempt = 0;
     loop {
         let subscribed = async {
-            let mut pubsub = shared.engine.client.get_async_pubsub().await?;
+            let mut pubsub = shared.engine.opener.pubsub(attempt).await?;
+            attempt += 1;
             pubsub.subscribe(shared.keys.cancel_channel()).await?;
             Ok::<_, redis::RedisError>(pubsub)
         };
@@ -152,8 +154,7 @@ pub(crate) async fn rescue_once(shared: &Shared) -> Result<Maintenance, EngineEr
     let settings = &shared.engine.cfg.settings;
     let stale_ms = settings.lease_ttl_ms * 3;
     let mut conn = shared.engine.conn.clone();
-    let (requeued, crashed): (i64, i64) = scripts::RESCUE
-        .key(shared.keys.base())
+    let (requeued, crashed): (i64, i64) = scripts::on(&scripts::RESCUE, shared.keys.base())
         .arg(settings.max_deliveries)
         .arg(MAINTENANCE_LIMIT)
         .arg(stale_ms)
@@ -248,8 +249,7 @@ impl super::Engine {
         let mut conn = self.conn.clone();
         let mut total = 0;
         loop {
-            let n: i64 = scripts::RETENTION
-                .key(keys.base())
+            let n: i64 = scripts::on(&scripts::RETENTION, keys.base())
                 .arg(ok_cutoff)
                 .arg(dead_cutoff)
                 .arg(MAINTENANCE_LIMIT)

@@ -22,12 +22,16 @@
 //! `control` (cancel, retry, delete, pause), `inspect` (job, counts, pages,
 //! workers), `limits` (intake limits: GCRA request rates, daily byte quotas), `stats` (per-minute
 //! counters), `trace` (W3C traceparent carried into jobs), `concurrency` (global concurrency
-//! limits held by leases), `flows` (batches with exactly-once callbacks, chains).
+//! limits held by leases), `flows` (batches with exactly-once callbacks, chains), `conn` (one
+//! server, a Redis Cluster or a Sentinel-named master behind one connection type; the
+//! `replicated` durability's WAIT), `servers` (feature `testing`: clusters and Sentinel sets
+//! tests start on loopback ports).
 
 pub mod ack;
 pub mod backend;
 pub mod claim;
 pub mod concurrency;
+pub mod conn;
 pub mod control;
 pub mod flows;
 pub mod handler;
@@ -40,6 +44,8 @@ pub mod push;
 pub mod retry;
 pub mod runner;
 mod scripts;
+#[cfg(feature = "testing")]
+pub mod servers;
 pub mod stats;
 #[cfg(feature = "testing")]
 pub mod testing;
@@ -56,7 +62,7 @@ pub use runner::run_queue;
 use std::sync::Arc;
 use std::time::Duration;
 
-use redis::aio::{ConnectionManager, ConnectionManagerConfig};
+use conn::{Opener, RedisConn};
 use serde::{Deserialize, Serialize};
 
 /// Engine errors: Redis trouble or a request the engine refuses.
@@ -74,6 +80,26 @@ pub enum EngineError {
         waiting: u64,
         limit: u64,
     },
+    /// `engine.durability = "replicated"`: no replica acknowledged the write in time.
+    /// The write is on the master and may be lost if it fails now; retry with the
+    /// same idempotency key.
+    #[error(
+        "not replicated: no replica acknowledged the write of queue {queue} within {waited_ms} ms"
+    )]
+    NotReplicated { queue: String, waited_ms: u64 },
+}
+
+/// What a push or an outcome waits for before it is acknowledged (`engine.durability`).
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Serialize, Deserialize)]
+#[serde(rename_all = "lowercase")]
+pub enum Durability {
+    /// The master has it (Redis' own asynchronous replication follows; a
+    /// failover may lose the last writes the replica had not received).
+    #[default]
+    Async,
+    /// At least one replica has it too (`WAIT 1 <engine.replica_wait_ms>`);
+    /// a timeout is an error the caller sees.
+    Replicated,
 }
 
 /// The engine's tunables (the `[engine]` table of Tarefa's config).
@@ -87,6 +113,9 @@ pub struct EngineSettings {
     pub retain_dead_secs: u64,
     pub idempotency_ttl_secs: u64,
     pub shutdown_grace_ms: u64,
+    pub durability: Durability,
+    /// `replicated`: longest a write waits for a replica's acknowledgement.
+    pub replica_wait_ms: u64,
 }
 
 impl Default for EngineSettings {
@@ -99,6 +128,8 @@ impl Default for EngineSettings {
             retain_dead_secs: 30 * 86_400,
             idempotency_ttl_secs: 86_400,
             shutdown_grace_ms: 20_000,
+            durability: Durability::Async,
+            replica_wait_ms: 1_000,
         }
     }
 }
@@ -124,8 +155,8 @@ pub struct EngineConfig {
 /// A cheap, clonable handle on the engine: push, inspect and control jobs.
 #[derive(Clone)]
 pub struct Engine {
-    pub(crate) conn: ConnectionManager,
-    pub(crate) client: redis::Client,
+    pub(crate) conn: RedisConn,
+    pub(crate) opener: Opener,
     pub(crate) cfg: Arc<EngineConfig>,
 }
 
@@ -138,21 +169,43 @@ impl std::fmt::Debug for Engine {
 }
 
 impl Engine {
-    /// Connects with a reconnecting connection manager. Commands fail fast
-    /// (5 s) while Redis is down and succeed again once it is back.
+    /// Connects to one server, a cluster or a Sentinel-named master (see
+    /// [`conn`]), reconnecting as needed. Commands fail fast (5 s) while
+    /// Redis is down and succeed again once it (or its successor) is back.
     pub async fn connect(cfg: EngineConfig) -> Result<Engine, EngineError> {
-        let client = redis::Client::open(cfg.redis_url.as_str())?;
-        let mcfg = ConnectionManagerConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(2)))
-            .set_response_timeout(Some(Duration::from_secs(5)))
-            .set_number_of_retries(2)
-            .set_max_delay(Duration::from_secs(2));
-        let conn = ConnectionManager::new_with_config(client.clone(), mcfg).await?;
+        let (conn, opener) = Opener::connect(&cfg.redis_url).await?;
         Ok(Engine {
             conn,
-            client,
+            opener,
             cfg: Arc::new(cfg),
         })
+    }
+
+    /// The engine's shared connection (any topology; cross-slot pipelines work).
+    pub fn redis(&self) -> RedisConn {
+        self.conn.clone()
+    }
+
+    /// With `durability = "replicated"`: waits until a replica has every write
+    /// made so far on `conn` to the master of `key`'s slot, or fails.
+    pub(crate) async fn replicated(
+        &self,
+        conn: &mut RedisConn,
+        queue: &str,
+        key: &str,
+    ) -> Result<(), EngineError> {
+        let s = &self.cfg.settings;
+        if s.durability != Durability::Replicated {
+            return Ok(());
+        }
+        let timeout = Duration::from_millis(s.replica_wait_ms.max(1));
+        if conn.wait_replicas(key, 1, timeout).await? < 1 {
+            return Err(EngineError::NotReplicated {
+                queue: queue.to_string(),
+                waited_ms: s.replica_wait_ms,
+            });
+        }
+        Ok(())
     }
 
     pub fn config(&self) -> &EngineConfig {

@@ -73,7 +73,7 @@ impl Engine {
             ));
         }
         let keys = LimitKeys::new(&self.cfg.prefix, tenant);
-        let mut inv = scripts::RATE.key(keys.base());
+        let mut inv = scripts::on(&scripts::RATE, keys.base());
         inv.arg(rates.len());
         for r in rates {
             inv.arg(LimitKeys::rate_suffix(&r.bucket))
@@ -120,8 +120,7 @@ impl Engine {
             ));
         }
         let keys = LimitKeys::new(&self.cfg.prefix, tenant);
-        let (charged, used): (i64, i64) = scripts::QUOTA
-            .key(keys.base())
+        let (charged, used): (i64, i64) = scripts::on(&scripts::QUOTA, keys.base())
             .arg(LimitKeys::upload_suffix(day))
             .arg(bytes)
             .arg(max)

@@ -165,7 +165,7 @@ impl Engine {
                     .map(|(_, j)| j.id.clone().unwrap_or_else(new_job_id))
                     .collect();
                 let groups = group(chunk, current_trace.as_deref());
-                let mut inv = scripts::PUSH.key(keys.base());
+                let mut inv = scripts::on(&scripts::PUSH, keys.base());
                 inv.arg(chunk.len())
                     .arg(self.cfg.settings.idempotency_ttl_secs * 1000)
                     .arg(groups.len())
@@ -249,6 +249,7 @@ impl Engine {
                     });
                 }
             }
+            self.replicated(&mut conn, &queue, keys.base()).await?;
         }
         let mut results: Vec<Pushed> = results
             .into_iter()

@@ -28,3 +28,14 @@ pub(crate) static RETENTION: LazyLock<Script> = script!("scripts/retention.lua")
 pub(crate) static RATE: LazyLock<Script> = script!("scripts/rate.lua");
 pub(crate) static QUOTA: LazyLock<Script> = script!("scripts/quota.lua");
 pub(crate) static FLOWS: LazyLock<Script> = script!("scripts/flows.lua");
+
+/// An invocation of `script` on the keys under `base`. Besides the base, each
+/// script declares `<base>~`, a key that never exists: on a cluster, while the
+/// queue's slot migrates (a resharding), two declared keys both missing make
+/// Redis answer TRYAGAIN, which the cluster client retries, instead of running
+/// the script against half-moved keys. A stable slot runs it as usual.
+pub(crate) fn on<'a>(script: &'a Script, base: &str) -> redis::ScriptInvocation<'a> {
+    let mut inv = script.key(base);
+    inv.key(format!("{base}~"));
+    inv
+}

@@ -72,19 +72,29 @@ impl Drop for RedisPrefix {
 
 /// Deletes every key whose name contains `prefix` (the engine's are
 /// `{<prefix>:…`; other stores may put it elsewhere). Prefixes are unique.
+/// On a cluster (`redis+cluster://`), on every node, key by key (replicas
+/// refuse and are skipped).
 pub fn remove_keys(url: &str, prefix: &str) {
-    let Ok(client) = redis::Client::open(url) else {
-        return;
+    let nodes = match crate::conn::Topology::parse(url) {
+        Ok(crate::conn::Topology::Single(u)) => vec![(u, false)],
+        Ok(crate::conn::Topology::Cluster(nodes)) => nodes.into_iter().map(|n| (n, true)).collect(),
+        _ => return,
     };
-    let Ok(mut c) = client.get_connection_with_timeout(Duration::from_secs(2)) else {
-        return;
-    };
-    let keys: Vec<String> = redis::cmd("KEYS")
-        .arg(format!("*{prefix}*"))
-        .query(&mut c)
-        .unwrap_or_default();
-    for chunk in keys.chunks(500) {
-        let _: Result<(), _> = redis::cmd("DEL").arg(chunk).query(&mut c);
+    for (node, one_by_one) in nodes {
+        let Ok(client) = redis::Client::open(node.as_str()) else {
+            continue;
+        };
+        let Ok(mut c) = client.get_connection_with_timeout(Duration::from_secs(2)) else {
+            continue;
+        };
+        let keys: Vec<String> = redis::cmd("KEYS")
+            .arg(format!("*{prefix}*"))
+            .query(&mut c)
+            .unwrap_or_default();
+        let size = if one_by_one { 1 } else { 500 };
+        for chunk in keys.chunks(size) {
+            let _: Result<(), _> = redis::cmd("DEL").arg(chunk).query(&mut c);
+        }
     }
 }
 
@@ -184,6 +194,34 @@ impl TestEngine {
         .await
         .expect("claim");
         got.jobs.into_iter().map(|j| j.id).collect()
+    }
+
+    /// What a claim the client sent twice leaves (the first reply was lost
+    /// in a failover, the first run had replicated): two claims of up to `n`
+    /// jobs each under one worker id and claim seq, never renewed or acked.
+    /// Returns the ids of both runs.
+    pub async fn claim_twice_and_vanish(&self, queue: &str, n: usize) -> Vec<String> {
+        let keys = crate::keys::QueueKeys::new(&self.prefix, queue);
+        let worker = format!("vanished-{}", ulid::Ulid::new());
+        let mut conn = self.engine.conn.clone();
+        let mut ids = Vec::new();
+        for _ in 0..2 {
+            let got = crate::claim::claim(
+                &mut conn,
+                &keys,
+                queue,
+                &worker,
+                n,
+                self.config.settings.lease_ttl_ms,
+                true,
+                "vanished",
+                1,
+            )
+            .await
+            .expect("claim");
+            ids.extend(got.jobs.into_iter().map(|j| j.id));
+        }
+        ids
     }
 
     /// A job for tenant `tenant-a`.

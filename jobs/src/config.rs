@@ -89,9 +89,26 @@ pub struct TelemetrySettings {
 #[derive(Clone, Debug, Serialize, Deserialize)]
 #[serde(default, deny_unknown_fields)]
 pub struct RedisSettings {
+    /// One server (`redis://`), or a cluster by its seed nodes
+    /// (`redis+cluster://h:p,h:p,…`). Ignored when `sentinels` is set.
     pub url: String,
     /// Every key Tarefa writes starts with this prefix.
     pub prefix: String,
+    /// Sentinel addresses (`host:port`); when set, Tarefa uses the master
+    /// they name `master_name` and follows its failovers.
+    pub sentinels: Vec<String>,
+    pub master_name: String,
+}
+
+impl RedisSettings {
+    /// The engine's URL: `url`, or a `redis+sentinel://` one from `sentinels`.
+    pub fn engine_url(&self) -> String {
+        if self.sentinels.is_empty() {
+            self.url.clone()
+        } else {
+            tarefa_engine::conn::Topology::sentinel_url(&self.sentinels, &self.master_name)
+        }
+    }
 }
 
 impl Default for RedisSettings {
@@ -99,6 +116,8 @@ impl Default for RedisSettings {
         Self {
             url: "redis://127.0.0.1:6379".into(),
             prefix: "tarefa".into(),
+            sentinels: Vec::new(),
+            master_name: String::new(),
         }
     }
 }
@@ -309,7 +328,7 @@ impl Settings {
     /// The queue engine's configuration: `[redis]` and `[engine]`.
     pub fn engine_config(&self) -> EngineConfig {
         EngineConfig {
-            redis_url: self.redis.url.clone(),
+            redis_url: self.redis.engine_url(),
             prefix: self.redis.prefix.clone(),
             settings: self.engine.clone(),
         }
@@ -346,10 +365,19 @@ impl Settings {
     /// Checks what serde cannot: URLs, addresses and ranges.
     pub fn validate(&self) -> Result<(), ConfigError> {
         let bad = |key: &str, why: String| Err(ConfigError::Invalid(format!("{key}: {why}")));
-        if !(self.redis.url.starts_with("redis://") || self.redis.url.starts_with("rediss://")) {
+        if !self.redis.sentinels.is_empty() && self.redis.master_name.is_empty() {
+            return bad(
+                "redis.master_name",
+                "must name the master when redis.sentinels is set".into(),
+            );
+        }
+        if let Err(e) = tarefa_engine::conn::Topology::parse(&self.redis.engine_url()) {
             return bad(
                 "redis.url",
-                format!("must start with redis:// (got {:?})", self.redis.url),
+                format!(
+                    "must be redis://, rediss:// or redis+cluster://h:p,h:p (got {:?}): {e}",
+                    redact_url(&self.redis.url)
+                ),
             );
         }
         let otlp = &self.telemetry.otlp_endpoint;
@@ -451,6 +479,49 @@ mod tests {
             .merge(Serialized::default("redis.url", "redis://10.0.0.9:6380"));
         let s = Settings::from_figment(f).unwrap();
         assert_eq!(s.redis.url, "redis://10.0.0.9:6380");
+    }
+
+    #[test]
+    fn redis_topologies_and_durability_come_from_settings() {
+        let f = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Serialized::default(
+                "redis.url",
+                "redis+cluster://h1:7000,h2:7001",
+            ))
+            .merge(Serialized::default("engine.durability", "replicated"));
+        let s = Settings::from_figment(f).unwrap();
+        assert_eq!(
+            s.engine_config().redis_url,
+            "redis+cluster://h1:7000,h2:7001"
+        );
+        assert_eq!(s.engine.durability, crate::engine::Durability::Replicated);
+        // Parsed as `TAREFA__REDIS__SENTINELS` would be (own prefix: no other test sees it).
+        std::env::set_var(
+            "TAREFA_SENTINEL_TEST__REDIS__SENTINELS",
+            r#"["s1:26379","s2:26379"]"#,
+        );
+        std::env::set_var("TAREFA_SENTINEL_TEST__REDIS__MASTER_NAME", "tarefa");
+        let f = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Env::prefixed("TAREFA_SENTINEL_TEST__").split("__"));
+        let s = Settings::from_figment(f).unwrap();
+        assert_eq!(
+            s.engine_config().redis_url,
+            "redis+sentinel://s1:26379,s2:26379/tarefa"
+        );
+        for (key, value, named) in [
+            ("redis.url", "http://h:1", "redis.url"),
+            ("redis.url", "redis+cluster://", "redis.url"),
+            ("engine.durability", "sync", "durability"),
+        ] {
+            let f = Figment::from(Serialized::defaults(Settings::default()))
+                .merge(Serialized::default(key, value));
+            let err = Settings::from_figment(f).unwrap_err().to_string();
+            assert!(err.contains(named), "{err}");
+        }
+        let f = Figment::from(Serialized::defaults(Settings::default()))
+            .merge(Serialized::default("redis.sentinels", vec!["s1:26379"]));
+        let err = Settings::from_figment(f).unwrap_err().to_string();
+        assert!(err.contains("redis.master_name"), "{err}");
     }
 
     #[test]

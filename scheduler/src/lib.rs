@@ -38,7 +38,7 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use jobs::config::SchedulerSettings;
-use jobs::engine::{Engine, EngineConfig, EngineError};
+use jobs::engine::{Engine, EngineError};
 use jobs::kinds::Registry;
 use jobs::Settings;
 
@@ -109,12 +109,7 @@ pub fn registry() -> Registry {
 /// Runs the scheduler until `shutdown` resolves.
 pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
     let pool = jobs::store::connect(&settings.database).await?;
-    let engine = Engine::connect(EngineConfig {
-        redis_url: settings.redis.url.clone(),
-        prefix: settings.redis.prefix.clone(),
-        settings: settings.engine.clone(),
-    })
-    .await?;
+    let engine = Engine::connect(settings.engine_config()).await?;
     let registry = Arc::new(registry());
     let config = Config::from_settings(&settings.scheduler);
     let specs = file::load(&config.schedules_file, &registry)?;
@@ -148,7 +143,7 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
         });
         let consumer = events::Consumer::connect(
             s.clone(),
-            &settings.redis.url,
+            &settings.redis.engine_url(),
             events::consumer_name(),
             pool.clone(),
             handler,

@@ -28,11 +28,14 @@ local snow = tostring(now)
 local worker, alias = ARGV[1], ARGV[2]
 local jobs = base .. 'j:'
 local b = tonumber(ARGV[3])
-local members, finished = {}, {}
+local members, finished, finished_seq = {}, {}, {}
 for i = 0, b - 1 do
   local member = worker .. '|' .. ARGV[4 + 2 * i]
   members[i + 1] = member
-  if ARGV[5 + 2 * i] == '1' then finished[#finished + 1] = member end
+  if ARGV[5 + 2 * i] == '1' then
+    finished[#finished + 1] = member
+    finished_seq[#finished] = ARGV[4 + 2 * i]
+  end
 end
 local o0 = 4 + 2 * b
 local k = tonumber(ARGV[o0])
@@ -162,9 +165,32 @@ if redis.call('SCARD', cxr) > 0 then
   if #ids > 0 then redis.call('SREM', cxr, unpack(ids)) end
 end
 if #finished > 0 then
-  redis.call('ZREM', base .. 'l', unpack(finished))
-  for i, member in ipairs(finished) do finished[i] = base .. 'lb:' .. member end
-  redis.call('DEL', unpack(finished))
+  -- Every other job of a finished claim had its outcome written by an earlier
+  -- batch, as far as the worker knows. After a failover under asynchronous
+  -- replication an earlier batch may be missing here: such a job still shows
+  -- this delivery (`claimed`/`running`, this worker's alias, this claim's
+  -- seq `l`). Its lease then expires now instead of going away, so the
+  -- rescuer re-queues it rather than leaving it `running` with no lease.
+  local gone = {}
+  for j, member in ipairs(finished) do
+    local lb = base .. 'lb:' .. member
+    local sids = string.match(redis.call('GET', lb) or '', '^(.-)\n') or ''
+    local orphan = false
+    for id in string.gmatch(sids, '%S+') do
+      local f = redis.call('HMGET', jobs .. id, 's', 'w', 'l')
+      if (f[1] == 'running' or f[1] == 'claimed') and f[2] == alias and f[3] == finished_seq[j] then
+        orphan = true
+        break
+      end
+    end
+    if orphan then
+      redis.call('ZADD', base .. 'l', 0, member)
+    else
+      redis.call('ZREM', base .. 'l', member)
+      gone[#gone + 1] = lb
+    end
+  end
+  if #gone > 0 then redis.call('DEL', unpack(gone)) end
 end
 if dclaimed ~= 0 then redis.call('HINCRBY', base .. 'm', 'claimed', dclaimed) end
 if drunning ~= 0 then redis.call('HINCRBY', base .. 'm', 'running', drunning) end

@@ -33,9 +33,20 @@ local meta = base .. 'm'
 local jobs = base .. 'j:'
 local sdeadline = tostring(now + lease)
 
--- Leases the jobs of this claim (ids and attempts in claim order).
+-- Leases the jobs of this claim (ids and attempts in claim order). A claim
+-- the client sent again after a lost reply (its node failed over, the first
+-- run had replicated) finds its lease there: the first run's jobs stay listed,
+-- so the ack of the claim's last job finds them unacked (ack.lua) and the
+-- rescuer re-queues them.
 local function lease_batch(ids, attempts)
-  redis.call('SET', base .. 'lb:' .. member, table.concat(ids, ' ') .. '\n' .. table.concat(attempts, ' '))
+  local lb = base .. 'lb:' .. member
+  local v = table.concat(ids, ' ') .. '\n' .. table.concat(attempts, ' ')
+  local prev = redis.call('GET', lb)
+  if prev then
+    local pids, patts = string.match(prev, '^(.-)\n(.*)$')
+    v = (pids or '') .. ' ' .. table.concat(ids, ' ') .. '\n' .. (patts or '') .. ' ' .. table.concat(attempts, ' ')
+  end
+  redis.call('SET', lb, v)
   redis.call('ZADD', base .. 'l', sdeadline, member)
   redis.call('HINCRBY', meta, 'claimed', #ids)
 end
@@ -146,7 +157,7 @@ if redis.call('LLEN', suspects) > 0 then
       acquire(id, ck)
       redis.call('HINCRBY', meta, 'queued', -1)
       local attempt = next_attempt(f[1])
-      redis.call('HSET', jk, 's', 'claimed', 'st', '', 'a', attempt, 'w', alias)
+      redis.call('HSET', jk, 's', 'claimed', 'st', '', 'a', attempt, 'w', alias, 'l', ARGV[6])
       redis.call('HDEL', jk, 'rl')
       lease_batch({ id }, { attempt })
       return { 2, -1, '\0' .. f[11] .. '\0' .. (f[12] or DEFAULT_PRIORITY), entry_of(id, f) }
@@ -187,7 +198,7 @@ local skips = redis.call('HLEN', base .. 'cxq') > 0
 -- Leases one ready job to this worker and adds its entry to the reply.
 local function take(id, a, entry)
   local attempt = next_attempt(a ~= '' and a or nil)
-  rcall('HSET', jobs .. id, 's', 'claimed', 'st', '', 'a', attempt, 'w', alias)
+  rcall('HSET', jobs .. id, 's', 'claimed', 'st', '', 'a', attempt, 'w', alias, 'l', ARGV[6])
   taken = taken + 1
   bids[taken] = id
   batts[taken] = attempt

@@ -32,8 +32,8 @@ use std::time::Duration;
 use chrono::Utc;
 use futures::future::BoxFuture;
 use jobs::config::StreamSettings;
+use jobs::engine::conn::RedisConn;
 use jobs::kinds::events::sql;
-use redis::aio::MultiplexedConnection;
 use redis::streams::{StreamAutoClaimOptions, StreamId, StreamReadOptions, StreamReadReply};
 use redis::AsyncCommands;
 use sqlx::PgPool;
@@ -118,6 +118,9 @@ pub enum StreamError {
     Redis(#[from] redis::RedisError),
     #[error("postgres: {0}")]
     Postgres(#[from] sqlx::Error),
+    /// Connecting: a bad URL or no server (any topology, see `engine::conn`).
+    #[error("{0}")]
+    Connect(#[from] jobs::engine::EngineError),
 }
 
 /// One stream's consumer (one per replica and stream).
@@ -125,7 +128,7 @@ pub struct Consumer {
     pub settings: StreamSettings,
     /// This replica's name in the group.
     pub name: String,
-    conn: MultiplexedConnection,
+    conn: RedisConn,
     pool: PgPool,
     handler: Arc<dyn EntryHandler>,
 }
@@ -160,15 +163,13 @@ impl Consumer {
         } else {
             &settings.redis_url
         };
-        let cfg = redis::AsyncConnectionConfig::new()
-            .set_connection_timeout(Some(Duration::from_secs(5)))
-            // Longer than the BLOCK, or every idle read would time out.
-            .set_response_timeout(Some(
-                Duration::from_millis(settings.block_ms) + Duration::from_secs(5),
-            ));
-        let mut conn = redis::Client::open(url)?
-            .get_multiplexed_async_connection_with_config(&cfg)
-            .await?;
+        // One server, a cluster or a Sentinel-named master (engine::conn); its
+        // response timeout is longer than the BLOCK, or every idle read would time out.
+        let mut conn = jobs::engine::conn::dedicated(
+            url,
+            Duration::from_millis(settings.block_ms) + Duration::from_secs(5),
+        )
+        .await?;
         let created: redis::RedisResult<()> = conn
             .xgroup_create_mkstream(&settings.key, &settings.group, &settings.start_id)
             .await;
