@@ -515,7 +515,7 @@ async fn report_callbacks(
         rate / (3.0 * send_rate).max(0.001)
     );
     println!(
-        "| webhook answer time (signature check + both updates), ms | p50 {:.1}, p99 {:.1}, max {:.1} | | |",
+        "| webhook answer time (signature check + the status statement), ms | p50 {:.1}, p99 {:.1}, max {:.1} | | |",
         s.p50, s.p99, s.max
     );
     println!(
