@@ -663,22 +663,28 @@ async fn campaigns_chunk_rerun_after_a_crash_sends_nobody_twice(pool: PgPool) {
     assert!(!accepted.contains_key(&digits(0)) && !accepted.contains_key(&digits(1)));
     let (st, reason, _) = recipient(&pool, c.id, 0).await;
     assert_eq!((st.as_str(), reason), ("sent", None));
-    let wamid: Option<String> = sqlx::query_scalar("select wamid from campaign_recipients where id = $1")
-        .bind(rows[0].0)
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    let wamid: Option<String> =
+        sqlx::query_scalar("select wamid from campaign_recipients where id = $1")
+            .bind(rows[0].0)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(wamid.as_deref(), Some("wamid.EARLIER"));
     let (st, reason, _) = recipient(&pool, c.id, 1).await;
     assert_eq!(st, "unknown");
     assert!(reason.unwrap().contains("provider call"));
     let m = counts(&pool, c.id).await;
-    assert_eq!((m.get("sent"), m.get("unknown")), (Some(&5), Some(&1)), "{m:?}");
-    let keys: i64 = sqlx::query_scalar("select count(*) from notifications where dedup_key like $1")
-        .bind(format!("campaign:{}:%", c.id))
-        .fetch_one(&pool)
-        .await
-        .unwrap();
+    assert_eq!(
+        (m.get("sent"), m.get("unknown")),
+        (Some(&5), Some(&1)),
+        "{m:?}"
+    );
+    let keys: i64 =
+        sqlx::query_scalar("select count(*) from notifications where dedup_key like $1")
+            .bind(format!("campaign:{}:%", c.id))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
     assert_eq!(keys, 6, "one outbox row per contact");
 }
 
@@ -709,11 +715,23 @@ async fn campaigns_chunk_throttled_midway_resends_only_the_refused(pool: PgPool)
     w.stop().await;
     let accepted = bed.fakes.whatsapp_accepted();
     assert_eq!(accepted.len(), 60);
-    assert!(accepted.values().all(|n| *n == 1), "a contact got two messages");
-    assert!(bed.fakes.whatsapp_throttled() >= 40, "the first chunk was throttled midway");
+    assert!(
+        accepted.values().all(|n| *n == 1),
+        "a contact got two messages"
+    );
+    assert!(
+        bed.fakes.whatsapp_throttled() >= 40,
+        "the first chunk was throttled midway"
+    );
     assert_eq!(counts(&pool, c.id).await.get("sent"), Some(&60));
     let c = state(&bed, c.id).await;
-    assert!(c.effective_rate < 1000, "130429 lowered the rate: {}", c.effective_rate);
-    let events = jobs::kinds::campaigns::lifecycle::events(&pool, c.id).await.unwrap();
+    assert!(
+        c.effective_rate < 1000,
+        "130429 lowered the rate: {}",
+        c.effective_rate
+    );
+    let events = jobs::kinds::campaigns::lifecycle::events(&pool, c.id)
+        .await
+        .unwrap();
     assert!(events.iter().any(|e| e.1 == "throttled"), "{events:?}");
 }

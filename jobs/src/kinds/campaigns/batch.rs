@@ -168,8 +168,7 @@ pub async fn claim(
             .map(|c| dedup_key(campaign, c.contact))
             .collect();
         let phones: Vec<String> = new_rows.iter().map(|c| c.phone.clone()).collect();
-        let msgs: Vec<serde_json::Value> =
-            new_rows.iter().map(|c| message(&c.template)).collect();
+        let msgs: Vec<serde_json::Value> = new_rows.iter().map(|c| message(&c.template)).collect();
         let inserted: Vec<Uuid> = sqlx::query_scalar(
             "insert into notifications (id, tenant_id, dedup_key, channel, recipient, message, urgent, job_id, status, attempts) \
              select id, $2, key, 'whatsapp', rcpt, msg, false, id::text, 'sending', 1 \
@@ -184,8 +183,9 @@ pub async fn claim(
         .fetch_all(&mut *tx)
         .await?;
         let inserted: std::collections::HashSet<Uuid> = inserted.into_iter().collect();
-        let (ok, conflicted): (Vec<_>, Vec<_>) =
-            new_rows.into_iter().partition(|c| inserted.contains(&c.nid));
+        let (ok, conflicted): (Vec<_>, Vec<_>) = new_rows
+            .into_iter()
+            .partition(|c| inserted.contains(&c.nid));
         out.send = ok;
         if !conflicted.is_empty() {
             // Link the recipients to the rows that exist.

@@ -467,9 +467,7 @@ async fn outcome(
         let code = if r == "unknown" { None } else { code };
         moves.push(mv(r, o, Some(reason), code));
     }
-    batch::record(pg, &moves, s.defer_hours)
-        .await
-        .map_err(db)?;
+    batch::record(pg, &moves, s.defer_hours).await.map_err(db)?;
     // Statuses Meta posted before these wamids were recorded (read after the commit above).
     super::inbound::apply_early_many(pg, &wamids)
         .await
