@@ -503,9 +503,9 @@ async fn campaigns_outside_the_send_window_wait_for_it(pool: PgPool) {
 }
 
 /// Fairness where the worker, not the campaigns' rates, is the bottleneck:
-/// tenant A's 400 sends are all queued (rate 400/s: chunks of 20) behind a
-/// slow provider (200 ms a call, 2 worker slots ≈ 200 sends/s) when tenant B
-/// starts 100.
+/// tenant A's 400 sends are all queued (rate 200/s: chunks of 10) behind a
+/// slow provider (100 ms a call, 2 worker slots ≈ 200 sends/s, less than the
+/// two campaigns' 400/s) when tenant B starts 100.
 /// First-in-first-out would finish A's backlog before B's first send; the
 /// engine's per-tenant round-robin serves them alternately, so A sends
 /// about as many as B while B runs.
@@ -538,7 +538,7 @@ async fn campaigns_of_two_tenants_share_a_worker_fairly(pool: PgPool) {
     .await
     .unwrap();
     let fast = || {
-        let mut i = input(400);
+        let mut i = input(200);
         i.throughput = 1000;
         i
     };
@@ -547,7 +547,7 @@ async fn campaigns_of_two_tenants_share_a_worker_fairly(pool: PgPool) {
         .await
         .unwrap();
     bed.fakes
-        .whatsapp_latency(std::time::Duration::from_millis(200));
+        .whatsapp_latency(std::time::Duration::from_millis(100));
     let w = bed.worker("campaigns", 2);
     let handed_out = |id| {
         let pool = pool.clone();
