@@ -161,6 +161,15 @@ async fn sent(pool: &PgPool) -> Result<i64> {
     )
 }
 
+/// Rows inserted, updated and deleted so far in this database (the bench's own).
+async fn rows_written(pool: &PgPool) -> Result<i64> {
+    Ok(sqlx::query_scalar(
+        "select tup_inserted + tup_updated + tup_deleted from pg_stat_database where datname = current_database()",
+    )
+    .fetch_one(pool)
+    .await?)
+}
+
 async fn measure(args: &CampaignsArgs, pool: &PgPool, db_url: &str, prefix: &str) -> Result<()> {
     let n = args.contacts;
     let t = tenants::create(
@@ -283,6 +292,8 @@ async fn measure(args: &CampaignsArgs, pool: &PgPool, db_url: &str, prefix: &str
     ));
     tokio::time::sleep(Duration::from_secs(5)).await;
     let mut conn = rx::connect(&args.redis_url).await?;
+    let rows0 = rows_written(pool).await?;
+    let load0 = crate::load::loadavg();
     let (sent0, commits0, cmds0, cpu0) = (
         sent(pool).await?,
         commits(pool).await?,
@@ -327,6 +338,8 @@ async fn measure(args: &CampaignsArgs, pool: &PgPool, db_url: &str, prefix: &str
             c.intake.backlog(),
         )
     });
+    let rows1 = rows_written(pool).await?;
+    let load1 = crate::load::loadavg();
     let (sent1, commits1, cmds1, cpu1) = (
         sent(pool).await?,
         commits(pool).await?,
@@ -355,6 +368,7 @@ async fn measure(args: &CampaignsArgs, pool: &PgPool, db_url: &str, prefix: &str
         if args.no_callbacks { " --no-callbacks" } else { "" },
         crate::load::cpus()
     );
+    println!("- load average (1, 5, 15 min) when the measured window opened; when it closed: {load0}; {load1}\n");
     println!("| measure | Tarefa | baseline (same run) | ratio |\n|---|---|---|---|");
     println!(
         "| preview of {n} contacts (counts + exclusions), median of 3, ms | {:.0} | {:.0} (`count(*)` of the same rows) | {:.1}× |",
@@ -373,8 +387,9 @@ async fn measure(args: &CampaignsArgs, pool: &PgPool, db_url: &str, prefix: &str
         rate / args.rate as f64
     );
     println!(
-        "| cost per message | {:.2} PostgreSQL commits; {:.1} Redis commands (INFO totals, shared servers); {:.0} µs bench-process CPU (worker + fake) | | |",
+        "| cost per message | {:.2} PostgreSQL commits and {:.1} rows written (this database only: the worker and api-lite); {:.1} Redis commands (INFO totals, shared server: an upper bound); {:.0} µs bench-process CPU (worker + fake) | | |",
         (commits1 - commits0) as f64 / msgs.max(1.0),
+        (rows1 - rows0) as f64 / msgs.max(1.0),
         (cmds1 - cmds0) as f64 / msgs.max(1.0),
         (cpu1 - cpu0) * 1e6 / msgs.max(1.0)
     );
@@ -500,7 +515,7 @@ async fn report_callbacks(
         rate / (3.0 * send_rate).max(0.001)
     );
     println!(
-        "| webhook answer time (signature check + both updates), ms | p50 {:.1}, p99 {:.1}, max {:.1} | | |",
+        "| webhook answer time (signature check + the status statement), ms | p50 {:.1}, p99 {:.1}, max {:.1} | | |",
         s.p50, s.p99, s.max
     );
     println!(

@@ -35,6 +35,16 @@ pub fn cpus() -> f64 {
     (unsafe { libc::sysconf(libc::_SC_NPROCESSORS_ONLN) } as f64).max(1.0)
 }
 
+/// The 1-, 5- and 15-minute load averages (`/proc/loadavg`), as written there.
+pub fn loadavg() -> String {
+    std::fs::read_to_string("/proc/loadavg")
+        .unwrap_or_default()
+        .split_whitespace()
+        .take(3)
+        .collect::<Vec<_>>()
+        .join(" ")
+}
+
 /// Busy seconds of all CPUs since boot: user + nice + system + irq + softirq + steal.
 fn machine_busy() -> f64 {
     let stat = std::fs::read_to_string("/proc/stat").unwrap_or_default();

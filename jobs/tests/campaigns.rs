@@ -2,8 +2,8 @@
 //! workers, and the WhatsApp Cloud API fake (its own throughput limit,
 //! errors injected per phone, signed status webhooks): previews and their
 //! exclusions, the state machine, each Meta error code, the quality guard,
-//! statuses that never move backwards, stop words, and pause/resume with no
-//! duplicate.
+//! statuses that never move backwards, stop words, pause/resume with no
+//! duplicate, and chunks (a re-run after a crash, a throttle midway).
 
 mod campaigns_common;
 
@@ -503,8 +503,9 @@ async fn campaigns_outside_the_send_window_wait_for_it(pool: PgPool) {
 }
 
 /// Fairness where the worker, not the campaigns' rates, is the bottleneck:
-/// tenant A's 400 sends are all queued (rate 1,000/s) behind a slow provider
-/// (20 ms a call, 2 worker slots ≈ 100 sends/s) when tenant B starts 100.
+/// tenant A's 400 sends are all queued (rate 200/s: chunks of 10) behind a
+/// slow provider (100 ms a call, 2 worker slots ≈ 200 sends/s, less than the
+/// two campaigns' 400/s) when tenant B starts 100.
 /// First-in-first-out would finish A's backlog before B's first send; the
 /// engine's per-tenant round-robin serves them alternately, so A sends
 /// about as many as B while B runs.
@@ -537,7 +538,7 @@ async fn campaigns_of_two_tenants_share_a_worker_fairly(pool: PgPool) {
     .await
     .unwrap();
     let fast = || {
-        let mut i = input(1000);
+        let mut i = input(200);
         i.throughput = 1000;
         i
     };
@@ -546,7 +547,7 @@ async fn campaigns_of_two_tenants_share_a_worker_fairly(pool: PgPool) {
         .await
         .unwrap();
     bed.fakes
-        .whatsapp_latency(std::time::Duration::from_millis(20));
+        .whatsapp_latency(std::time::Duration::from_millis(100));
     let w = bed.worker("campaigns", 2);
     let handed_out = |id| {
         let pool = pool.clone();
@@ -592,4 +593,145 @@ async fn campaigns_of_two_tenants_share_a_worker_fairly(pool: PgPool) {
         .await;
     assert!(accepted.values().all(|n| *n == 1));
     w.stop().await;
+}
+
+/// A chunk re-run after a crash: a recipient whose message an earlier run
+/// already got accepted (its outbox row `sent`) is mirrored, not sent again;
+/// one whose earlier run died mid-call (`sending` in both) becomes
+/// `unknown`, not re-sent; the rest of the chunk is sent once.
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn campaigns_chunk_rerun_after_a_crash_sends_nobody_twice(pool: PgPool) {
+    let bed = bed(pool.clone()).await;
+    add_contacts(&bed, (0..6).map(|i| contact(i, &[])).collect()).await;
+    let mut i = input(1000);
+    i.throughput = 1000;
+    let c = campaign(&bed, &i).await;
+    let c = act(&bed, c.id, "start").await.unwrap();
+    assert_eq!(jobs::kinds::campaigns::dispatch::chunk_size(&c), 50);
+    let rows: Vec<(uuid::Uuid, uuid::Uuid)> = sqlx::query_as(
+        "select r.id, r.contact_id from campaign_recipients r join contacts c on c.id = r.contact_id \
+         where r.campaign_id = $1 order by c.external_id",
+    )
+    .bind(c.id)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    // The earlier run: all six handed out; c0's message accepted by Meta (the
+    // outbox row says so) but the recipient not moved; c1 cut mid-call.
+    sqlx::query(
+        "update campaign_recipients set status = 'dispatched', dispatched_at = now(), attempts = 1 where campaign_id = $1",
+    )
+    .bind(c.id)
+    .execute(&pool)
+    .await
+    .unwrap();
+    for (k, (rid, contact), status) in [(0, rows[0], "sent"), (1, rows[1], "sending")] {
+        let nid = uuid::Uuid::now_v7();
+        sqlx::query(
+            "insert into notifications (id, tenant_id, dedup_key, channel, recipient, message, status, provider_message_id, sent_at) \
+             values ($1, $2, $3, 'whatsapp', $4, '{}', $5, case when $5 = 'sent' then 'wamid.EARLIER' end, \
+               case when $5 = 'sent' then now() end)",
+        )
+        .bind(nid)
+        .bind(bed.tenant)
+        .bind(format!("campaign:{}:{contact}", c.id))
+        .bind(format!("+{}", digits(k)))
+        .bind(status)
+        .execute(&pool)
+        .await
+        .unwrap();
+        if status == "sending" {
+            sqlx::query("update campaign_recipients set status = 'sending', notification_id = $2 where id = $1")
+                .bind(rid)
+                .bind(nid)
+                .execute(&pool)
+                .await
+                .unwrap();
+        }
+    }
+    let chunk: Vec<(uuid::Uuid, i32)> = rows.iter().map(|r| (r.0, 1)).collect();
+    bed.engine
+        .push(jobs::kinds::campaigns::dispatch::send_job(&c, &chunk))
+        .await
+        .unwrap();
+    let w = bed.worker("campaigns", 4);
+    wait_state(&bed, c.id, "completed").await;
+    w.stop().await;
+    let accepted = bed.fakes.whatsapp_accepted();
+    assert_eq!(accepted.len(), 4, "{accepted:?}");
+    assert!(accepted.values().all(|n| *n == 1), "{accepted:?}");
+    assert!(!accepted.contains_key(&digits(0)) && !accepted.contains_key(&digits(1)));
+    let (st, reason, _) = recipient(&pool, c.id, 0).await;
+    assert_eq!((st.as_str(), reason), ("sent", None));
+    let wamid: Option<String> =
+        sqlx::query_scalar("select wamid from campaign_recipients where id = $1")
+            .bind(rows[0].0)
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(wamid.as_deref(), Some("wamid.EARLIER"));
+    let (st, reason, _) = recipient(&pool, c.id, 1).await;
+    assert_eq!(st, "unknown");
+    assert!(reason.unwrap().contains("provider call"));
+    let m = counts(&pool, c.id).await;
+    assert_eq!(
+        (m.get("sent"), m.get("unknown")),
+        (Some(&5), Some(&1)),
+        "{m:?}"
+    );
+    let keys: i64 =
+        sqlx::query_scalar("select count(*) from notifications where dedup_key like $1")
+            .bind(format!("campaign:{}:%", c.id))
+            .fetch_one(&pool)
+            .await
+            .unwrap();
+    assert_eq!(keys, 6, "one outbox row per contact");
+}
+
+/// A chunk that meets Meta's throughput limit midway: of a chunk of 50 the
+/// fake (10/s) accepts 10 and answers 130429 to the rest. The accepted are
+/// recorded `sent`, the refused go back to `dispatched` and the chunk comes
+/// back later, the campaign's rate is lowered; in the end every contact has
+/// exactly one message.
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn campaigns_chunk_throttled_midway_resends_only_the_refused(pool: PgPool) {
+    let bed = bed(pool.clone()).await;
+    add_contacts(&bed, (0..60).map(|i| contact(i, &[])).collect()).await;
+    bed.fakes.whatsapp_throughput(10);
+    let mut i = input(1000);
+    i.throughput = 1000;
+    let c = campaign(&bed, &i).await;
+    let w = bed.worker("campaigns", 4);
+    act(&bed, c.id, "start").await.unwrap();
+    // The first chunk's answers: some sent, the rest waiting for the chunk's next run.
+    let m = eventually(|| async { Some(counts(&pool, c.id).await) })
+        .until(|m| m.get("sent").is_some())
+        .await;
+    assert!(
+        m.get("sent").copied().unwrap_or(0) <= 20,
+        "the fake took at most its 10/s: {m:?}"
+    );
+    wait_state(&bed, c.id, "completed").await;
+    w.stop().await;
+    let accepted = bed.fakes.whatsapp_accepted();
+    assert_eq!(accepted.len(), 60);
+    assert!(
+        accepted.values().all(|n| *n == 1),
+        "a contact got two messages"
+    );
+    assert!(
+        bed.fakes.whatsapp_throttled() >= 40,
+        "the first chunk was throttled midway"
+    );
+    assert_eq!(counts(&pool, c.id).await.get("sent"), Some(&60));
+    let c = state(&bed, c.id).await;
+    assert!(
+        c.effective_rate < 1000,
+        "130429 lowered the rate: {}",
+        c.effective_rate
+    );
+    let events = jobs::kinds::campaigns::lifecycle::events(&pool, c.id)
+        .await
+        .unwrap();
+    assert!(events.iter().any(|e| e.1 == "throttled"), "{events:?}");
 }

@@ -4,7 +4,7 @@
 //! under way and replaced at once. Every contact
 //! gets at most one message, every recipient ends with a final status, and
 //! `unknown` (a send cut mid-call, never re-sent) stays within the sends that
-//! were in flight at the kills.
+//! were in flight at the kills (each chunk job's sends leave together).
 
 mod common;
 
@@ -65,6 +65,8 @@ async fn campaign_survives_sigkilled_workers_with_at_most_one_message_per_contac
         "rate_per_second": 400, "throughput": 1000}))
     .unwrap();
     let c = lifecycle::create(&pool, bed.tenant, &input).await.unwrap();
+    // Sends go out in chunks (20 at 400/s), all of a chunk at once.
+    let chunk = jobs::kinds::campaigns::dispatch::chunk_size(&c);
 
     let spec = t
         .spec("campaigns", CONCURRENCY)
@@ -104,8 +106,9 @@ async fn campaign_survives_sigkilled_workers_with_at_most_one_message_per_contac
             procs[i].kill().await;
             procs[i] = spec.spawn();
             kills += 1;
-            // At most CONCURRENCY sends were in flight in the killed process.
-            in_flight_at_kills += CONCURRENCY;
+            // At most CONCURRENCY chunk jobs were running in the killed
+            // process, each with at most a chunk of sends in flight.
+            in_flight_at_kills += CONCURRENCY * chunk;
             last_kill = std::time::Instant::now();
         }
         tokio::time::sleep(POLL).await;

@@ -94,14 +94,12 @@ pub async fn whatsapp_statuses(
     }
     let payload: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|_| ApiError::bad_request("malformed_json", "callback body is not JSON"))?;
-    let mut updated = 0;
-    for (wamid, status, err) in whatsapp::statuses(&payload) {
-        updated +=
-            sql::provider_status(&st.pool, "whatsapp", &wamid, status, err.as_deref()).await?;
-    }
-    // Campaign recipients, inbound replies and stop words, quality webhooks.
+    // Outbox rows and campaign recipients (one statement a status), inbound
+    // replies and stop words, quality webhooks.
     let campaigns = jobs::kinds::campaigns::inbound::handle(&st.pool, &payload).await?;
-    Ok(Json(json!({ "updated": updated, "campaigns": campaigns })))
+    Ok(Json(
+        json!({ "updated": campaigns.outbox, "campaigns": campaigns }),
+    ))
 }
 
 /// Twilio message status callbacks.

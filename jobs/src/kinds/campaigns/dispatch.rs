@@ -7,10 +7,13 @@
 //! once); wait for the send window; top the recipients handed out up to
 //! `in_flight_secs` of the rate (within the tenant's rolling-24 h
 //! messaging limit) with `for update skip
-//! locked`, mark them `dispatched` and push one `campaigns.send` each
-//! (job id `<recipient>.<dispatch number>`, rate key `campaign:<id>`, whose
-//! shared limit every worker process obeys); then snooze until the next tick
-//! (no attempt spent). When nothing is left the campaign is `completed`.
+//! locked`, mark them `dispatched` and push them in chunks of
+//! [`chunk_size`] (50 ms of the rate, at most [`CHUNK_MAX`]), one
+//! `campaigns.send` job per chunk (job id `<first recipient>.<its dispatch
+//! number>`, rate key `campaign:<id>`, whose shared limit every worker
+//! process obeys: one chunk job per `chunk / rate` seconds, so the limit
+//! counts messages); then snooze until the next tick (no attempt spent).
+//! When nothing is left the campaign is `completed`.
 
 use std::time::Duration;
 
@@ -43,7 +46,25 @@ pub async fn push(
     engine.push(job).await.map(|_| ())
 }
 
-/// The campaign's shared send rate: `effective_rate`/s, or one per `min_delay_ms` if slower.
+/// A chunk is this long a slice of the rate: 50 messages at 1,000/s, 4 at 80/s.
+pub const CHUNK_MS: u32 = 50;
+/// At most this many recipients in one `campaigns.send` job.
+pub const CHUNK_MAX: usize = 50;
+
+/// Recipients per `campaigns.send` job: `CHUNK_MS` of the effective rate
+/// (1 with a minimum delay between messages, which a chunk would not keep).
+pub fn chunk_size(c: &Campaign) -> usize {
+    if c.min_delay_ms > 0 {
+        return 1;
+    }
+    let per_chunk = (c.effective_rate.max(1) as u64 * CHUNK_MS as u64).div_ceil(1000);
+    (per_chunk as usize).clamp(1, CHUNK_MAX)
+}
+
+/// The campaign's shared send rate, in chunk jobs: one job of
+/// [`chunk_size`] messages per `chunk / effective_rate` seconds (or one
+/// message per `min_delay_ms` if slower), so the engine's limit, which counts
+/// jobs, holds the rate in messages.
 pub async fn set_limits(engine: &Engine, c: &Campaign) -> Result<(), EngineError> {
     let key = rate_key(c.id);
     let per_rate = 1000.0 / c.effective_rate.max(1) as f64;
@@ -52,12 +73,13 @@ pub async fn set_limits(engine: &Engine, c: &Campaign) -> Result<(), EngineError
             .set_rate_limit(QUEUE, &key, 1, Duration::from_millis(c.min_delay_ms as u64))
             .await
     } else {
+        let chunk = chunk_size(c) as u64;
         engine
             .set_rate_limit(
                 QUEUE,
                 &key,
                 c.effective_rate.max(1) as u32,
-                Duration::from_secs(1),
+                Duration::from_secs(chunk),
             )
             .await
     }
@@ -156,7 +178,12 @@ pub async fn tick(
     } else {
         c.effective_rate as f64
     };
-    let in_flight_cap = ((per_sec * s.in_flight_secs as f64).ceil() as i64).max(2);
+    // Whole chunks only: the limit counts chunk jobs, so a short chunk would waste
+    // part of its slot (only the last, or the messaging limit, makes one).
+    let chunk = chunk_size(&c) as i64;
+    let in_flight_cap = ((per_sec * s.in_flight_secs as f64).ceil() as i64)
+        .max(2)
+        .max(chunk);
     let mut tx = pg.begin().await.map_err(db)?;
     let in_flight: i64 = sqlx::query_scalar(
         "select count(*) from campaign_recipients where campaign_id = $1 and status in ('dispatched', 'sending')",
@@ -188,6 +215,7 @@ pub async fn tick(
         return Ok(Tick::Stop("completed".into()));
     }
     let mut budget = (in_flight_cap - in_flight).max(0);
+    budget -= budget % chunk;
     let limit = messaging_limit(&mut tx, tenant, s).await.map_err(db)?;
     if let Some(limit) = limit {
         if budget > 0 {
@@ -230,8 +258,8 @@ pub async fn tick(
     tx.commit().await.map_err(db)?;
     if !claimed.is_empty() {
         let jobs: Vec<NewJob> = claimed
-            .iter()
-            .map(|(rid, n)| send_job(&c, *rid, *n))
+            .chunks(chunk as usize)
+            .map(|chunk| send_job(&c, chunk))
             .collect();
         engine
             .push_bulk(jobs)
@@ -255,15 +283,17 @@ pub async fn tick(
     Ok(Tick::Again(tick))
 }
 
-/// The `campaigns.send` job of one dispatch of a recipient.
-pub fn send_job(c: &Campaign, recipient: Uuid, n: i32) -> NewJob {
+/// The `campaigns.send` job of one dispatch of a chunk of (recipient, dispatch number).
+pub fn send_job(c: &Campaign, chunk: &[(Uuid, i32)]) -> NewJob {
+    let ids: Vec<Uuid> = chunk.iter().map(|r| r.0).collect();
     let mut job = NewJob::new(
         QUEUE,
         SEND,
         &c.tenant_id.to_string(),
-        serde_json::json!({ "campaign_id": c.id, "recipient_id": recipient }),
+        serde_json::json!({ "campaign_id": c.id, "recipient_ids": ids }),
     );
-    job.id = Some(format!("{recipient}.{n}"));
+    // A recipient is dispatched once per number: its first one names the chunk.
+    job.id = Some(format!("{}.{}", chunk[0].0, chunk[0].1));
     job.rate_key = Some(rate_key(c.id));
     job.max_attempts = 8;
     job

@@ -1,11 +1,12 @@
 //! What Meta's webhooks tell campaigns (called by `POST /v1/callbacks/whatsapp`
 //! after the signature is checked):
 //!
-//! - `statuses[]` move recipients forward only: sent < delivered < read, and
+//! - `statuses[]` move recipients, and their outbox rows, forward only
+//!   (one statement for both, [`apply_both`]): sent < delivered < read, and
 //!   failed only before read (a late `delivered` after `read` sets
 //!   `delivered_at` but leaves `read`). A status for a wamid not recorded yet
 //!   (Meta may post before the send's answer is written) waits in
-//!   `campaign_status_early` and is applied when it is ([`apply_early`]).
+//!   `campaign_status_early` and is applied when it is ([`apply_early_many`]).
 //! - `messages[]` from a contact mark `replied_at` on recipients sent to that
 //!   phone in the last 72 h; a message that is only a stop word (`SAIR`,
 //!   `PARAR`, `STOP`, `CANCELAR`, `DESCADASTRAR`, per tenant, compared
@@ -23,6 +24,9 @@ use super::{contacts, phone, send};
 /// What one webhook changed.
 #[derive(Debug, Default, serde::Serialize, PartialEq)]
 pub struct Applied {
+    /// Outbox rows (`notifications`) a status moved (any WhatsApp message, campaign or not).
+    #[serde(skip)]
+    pub outbox: u64,
     pub statuses: u64,
     pub replies: u64,
     pub opted_out: u64,
@@ -41,6 +45,14 @@ fn ts(v: &Value) -> DateTime<Utc> {
 
 /// The `statuses[]` of a webhook payload.
 pub fn statuses(payload: &Value) -> Vec<Status> {
+    statuses_with_titles(payload)
+        .into_iter()
+        .map(|(s, _)| s)
+        .collect()
+}
+
+/// The statuses with their first error's title (what the outbox row keeps as `last_error`).
+fn statuses_with_titles(payload: &Value) -> Vec<(Status, Option<String>)> {
     let mut out = Vec::new();
     for change in changes(payload) {
         for s in change["value"]["statuses"].as_array().into_iter().flatten() {
@@ -51,7 +63,11 @@ pub fn statuses(payload: &Value) -> Vec<Status> {
                 continue;
             }
             let code = s["errors"][0]["code"].as_i64().map(|c| c as i32);
-            out.push((id.to_string(), st.to_string(), code, ts(&s["timestamp"])));
+            let title = s["errors"][0]["title"].as_str().map(String::from);
+            out.push((
+                (id.to_string(), st.to_string(), code, ts(&s["timestamp"])),
+                title,
+            ));
         }
     }
     out
@@ -78,12 +94,13 @@ pub fn is_stop_word(text: &str, words: &[String]) -> bool {
     !t.is_empty() && words.iter().any(|w| norm(w) == t)
 }
 
-/// Applies a verified webhook payload.
+/// Applies a verified webhook payload. A status costs one statement (outbox
+/// row and recipient together) unless it came before its send was recorded.
 pub async fn handle(pg: &PgPool, payload: &Value) -> Result<Applied, sqlx::Error> {
     let mut a = Applied::default();
-    for (wamid, st, code, at) in statuses(payload) {
-        let mut n = apply_status(pg, &wamid, &st, code, at).await?;
-        if n == 0 {
+    for ((wamid, st, code, at), title) in statuses_with_titles(payload) {
+        let mut b = apply_both(pg, &wamid, &st, title.as_deref(), code, at).await?;
+        if b.early() {
             sqlx::query(
                 "insert into campaign_status_early (wamid, status, error_code, at) values ($1, $2, $3, $4) \
                  on conflict do nothing",
@@ -97,8 +114,8 @@ pub async fn handle(pg: &PgPool, payload: &Value) -> Result<Applied, sqlx::Error
             // The send may have recorded its wamid (and looked for early
             // statuses) between the two statements above: try once more
             // (applying a status twice changes nothing).
-            n = apply_status(pg, &wamid, &st, code, at).await?;
-            if n > 0 {
+            b = apply_both(pg, &wamid, &st, title.as_deref(), code, at).await?;
+            if b.recipient_exists {
                 sqlx::query("delete from campaign_status_early where wamid = $1 and status = $2")
                     .bind(&wamid)
                     .bind(&st)
@@ -106,8 +123,9 @@ pub async fn handle(pg: &PgPool, payload: &Value) -> Result<Applied, sqlx::Error
                     .await?;
             }
         }
-        a.statuses += n;
-        if st == "failed" && n > 0 {
+        a.outbox += b.outbox;
+        a.statuses += b.recipients;
+        if st == "failed" && b.recipients > 0 {
             failed_code(pg, &wamid, code).await?;
         }
     }
@@ -152,34 +170,78 @@ pub async fn handle(pg: &PgPool, payload: &Value) -> Result<Applied, sqlx::Error
     Ok(a)
 }
 
-/// Moves one recipient's status forward (timestamps are always kept).
-async fn apply_status(
+/// The recipient's new values for a status, as SQL over `$2` (status), `$3` (code), `$4` (time).
+const STATUS_SET: &str = "status = case when (case status when 'sent' then 2 when 'delivered' then 3 when 'read' then 4 else 9 end) \
+         < (case $2 when 'sent' then 2 when 'delivered' then 3 when 'read' then 4 when 'failed' then 4 else 0 end) \
+         then $2 else status end, \
+       error_code = case when $2 = 'failed' and status in ('sent', 'delivered') then $3 else error_code end, \
+       reason = case when $2 = 'failed' and status in ('sent', 'delivered') then 'meta ' || coalesce($3::text, '?') || ': failed after sent' else reason end, \
+       failed_at = case when $2 = 'failed' and status in ('sent', 'delivered') then $4 else failed_at end, \
+       delivered_at = case when $2 in ('delivered', 'read') then coalesce(delivered_at, $4) else delivered_at end, \
+       read_at = case when $2 = 'read' then coalesce(read_at, $4) else read_at end, \
+       updated_at = now()";
+
+/// Only rows the status changes are written (a late `sent` after `read` is no write at all).
+const STATUS_CHANGES: &str = "((case status when 'sent' then 2 when 'delivered' then 3 when 'read' then 4 else 9 end) \
+         < (case $2 when 'sent' then 2 when 'delivered' then 3 when 'read' then 4 when 'failed' then 4 else 0 end) \
+       or ($2 in ('delivered', 'read') and delivered_at is null) or ($2 = 'read' and read_at is null))";
+
+/// What [`apply_both`] found.
+#[derive(Debug, Default)]
+pub struct Both {
+    pub outbox: u64,
+    pub recipients: u64,
+    pub outbox_exists: bool,
+    pub recipient_exists: bool,
+}
+
+impl Both {
+    /// Neither the outbox row nor a recipient has this wamid yet: perhaps a
+    /// campaign send not recorded yet (an outbox row without a recipient is
+    /// not a campaign's message).
+    fn early(&self) -> bool {
+        !self.outbox_exists && !self.recipient_exists
+    }
+}
+
+/// One status for the outbox row (`notifications`, by provider id: forward
+/// only, as `notify::sql::provider_status`) and the campaign recipient (by
+/// wamid), in one statement.
+pub async fn apply_both(
     pg: &PgPool,
     wamid: &str,
     status: &str,
+    title: Option<&str>,
     code: Option<i32>,
     at: DateTime<Utc>,
-) -> Result<u64, sqlx::Error> {
-    Ok(sqlx::query(
-        "update campaign_recipients set \
-           status = case when (case status when 'sent' then 2 when 'delivered' then 3 when 'read' then 4 else 9 end) \
-             < (case $2 when 'sent' then 2 when 'delivered' then 3 when 'read' then 4 when 'failed' then 4 else 0 end) \
-             then $2 else status end, \
-           error_code = case when $2 = 'failed' and status in ('sent', 'delivered') then $3 else error_code end, \
-           reason = case when $2 = 'failed' and status in ('sent', 'delivered') then 'meta ' || coalesce($3::text, '?') || ': failed after sent' else reason end, \
-           failed_at = case when $2 = 'failed' and status in ('sent', 'delivered') then $4 else failed_at end, \
-           delivered_at = case when $2 in ('delivered', 'read') then coalesce(delivered_at, $4) else delivered_at end, \
-           read_at = case when $2 = 'read' then coalesce(read_at, $4) else read_at end, \
-           updated_at = now() \
-         where wamid = $1",
-    )
-    .bind(wamid)
-    .bind(status)
-    .bind(code)
-    .bind(at)
-    .execute(pg)
-    .await?
-    .rows_affected())
+) -> Result<Both, sqlx::Error> {
+    let (outbox, recipients, outbox_exists, recipient_exists): (i64, i64, bool, bool) =
+        sqlx::query_as(&format!(
+            "with n as (update notifications set status = $2, updated_at = now(), last_error = coalesce($5, last_error), \
+               delivered_at = case when $2 in ('delivered', 'read') then coalesce(delivered_at, now()) else delivered_at end, \
+               read_at = case when $2 = 'read' then now() else read_at end \
+             where channel = 'whatsapp' and provider_message_id = $1 \
+               and (case status when 'sent' then 2 when 'delivered' then 3 when 'read' then 4 else 9 end) \
+                 < (case $2 when 'sent' then 2 when 'delivered' then 3 when 'read' then 4 when 'failed' then 4 else 0 end) \
+             returning 1), \
+           r as (update campaign_recipients set {STATUS_SET} where wamid = $1 and {STATUS_CHANGES} returning 1) \
+           select (select count(*) from n), (select count(*) from r), \
+             exists (select 1 from notifications where channel = 'whatsapp' and provider_message_id = $1), \
+             exists (select 1 from campaign_recipients where wamid = $1)"
+        ))
+        .bind(wamid)
+        .bind(status)
+        .bind(code)
+        .bind(at)
+        .bind(title)
+        .fetch_one(pg)
+        .await?;
+    Ok(Both {
+        outbox: outbox as u64,
+        recipients: recipients as u64,
+        outbox_exists,
+        recipient_exists,
+    })
 }
 
 /// A `failed` status with one of Meta's codes that mean more than "failed":
@@ -235,42 +297,21 @@ async fn failed_code(pg: &PgPool, wamid: &str, code: Option<i32>) -> Result<(), 
     Ok(())
 }
 
-/// After a send records its wamid: applies statuses that came first.
-pub async fn apply_early(pg: &PgPool, _rid: Uuid, wamid: Option<&str>) -> Result<(), sqlx::Error> {
-    let Some(wamid) = wamid else { return Ok(()) };
-    let early: Vec<(String, Option<i32>, DateTime<Utc>)> = sqlx::query_as(
-        "delete from campaign_status_early where wamid = $1 returning status, error_code, at",
+/// After a chunk records its wamids (committed): applies the statuses that
+/// came first (one statement when none did). With [`handle`]'s second try
+/// no status is lost whichever of the two commits first.
+pub async fn apply_early_many(pg: &PgPool, wamids: &[String]) -> Result<(), sqlx::Error> {
+    if wamids.is_empty() {
+        return Ok(());
+    }
+    let early: Vec<(String, String, Option<i32>, DateTime<Utc>)> = sqlx::query_as(
+        "delete from campaign_status_early where wamid = any($1) returning wamid, status, error_code, at",
     )
-    .bind(wamid)
+    .bind(wamids)
     .fetch_all(pg)
     .await?;
-    apply_all(pg, wamid, early).await
-}
-
-/// Meta took the message: the recipient is `sent` with its wamid; then any
-/// status that arrived before this (kept in `campaign_status_early`) is
-/// applied. Two statements on purpose: the early rows are read after the
-/// move is committed, so with [`handle`]'s second try no status is lost
-/// whichever of the two commits first.
-pub async fn record_sent(pg: &PgPool, rid: Uuid, wamid: Option<&str>) -> Result<(), sqlx::Error> {
-    sqlx::query(
-        "update campaign_recipients set status = 'sent', wamid = $2, sent_at = now(), reason = null, updated_at = now() \
-         where id = $1 and status in ('sending', 'unknown')",
-    )
-    .bind(rid)
-    .bind(wamid)
-    .execute(pg)
-    .await?;
-    apply_early(pg, rid, wamid).await
-}
-
-async fn apply_all(
-    pg: &PgPool,
-    wamid: &str,
-    early: Vec<(String, Option<i32>, DateTime<Utc>)>,
-) -> Result<(), sqlx::Error> {
-    for (st, code, at) in early {
-        apply_status(pg, wamid, &st, code, at).await?;
+    for (wamid, st, code, at) in early {
+        apply_both(pg, &wamid, &st, None, code, at).await?;
     }
     Ok(())
 }

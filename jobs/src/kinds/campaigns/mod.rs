@@ -10,12 +10,14 @@
 //! `audience` (audience → SQL, preview counts, freezing), `lifecycle`
 //! (templates, campaigns, the state machine), `dispatch` (the
 //! `campaigns.dispatch` job: recipients → send jobs at the rate), `send`
-//! (the `campaigns.send` job: one recipient through the outbox, Meta's
-//! codes, the quality guard), `inbound` (status and message webhooks),
+//! (the `campaigns.send` job: a chunk of recipients through the outbox,
+//! Meta's codes, the quality guard), `batch` (the chunk's set-based
+//! statements), `inbound` (status and message webhooks),
 //! `metrics` (counts, rates, ETA, cost, per-minute series). Routes:
 //! `api-lite/src/routes/campaigns.rs`; schema: migration 0013.
 
 pub mod audience;
+pub mod batch;
 pub mod contacts;
 pub mod dispatch;
 pub mod eta;
@@ -142,7 +144,7 @@ impl JobKind for Dispatch {
     }
 }
 
-/// `campaigns.send`: one recipient (see [`send`]).
+/// `campaigns.send`: a chunk of recipients (see [`send`]).
 pub struct Send;
 
 #[derive(Debug, Clone, Serialize, Deserialize, ToSchema)]
@@ -151,7 +153,12 @@ pub struct Send;
 #[schema(as = CampaignSendPayload)]
 pub struct SendPayload {
     pub campaign_id: Uuid,
-    pub recipient_id: Uuid,
+    /// The chunk's recipients (one to [`dispatch::CHUNK_MAX`]).
+    #[serde(default)]
+    pub recipient_ids: Vec<Uuid>,
+    /// One recipient: the payload of jobs pushed before chunks existed.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    pub recipient_id: Option<Uuid>,
 }
 
 impl JobKind for Send {
@@ -170,6 +177,8 @@ impl JobKind for Send {
     }
 
     async fn run(p: SendPayload, ctx: JobContext) -> Result<serde_json::Value, JobError> {
-        send::process(p.campaign_id, p.recipient_id, &ctx).await
+        let mut ids = p.recipient_ids;
+        ids.extend(p.recipient_id);
+        send::process(p.campaign_id, &ids, &ctx).await
     }
 }

@@ -1,27 +1,33 @@
-//! `campaigns.send`: one recipient, through the notifications outbox, at
-//! most once.
+//! `campaigns.send`: a chunk of recipients (one to 50, see
+//! [`super::dispatch::chunk_size`]), through the notifications outbox, each at
+//! most once. The statements are set-based ([`super::batch`]): a chunk costs
+//! about as many as one message did.
 //!
-//! 1. The recipient must be `dispatched` (anything else: another run owns it
-//!    or it is done). A `sending` recipient means a run died during the
+//! 1. Only `dispatched` recipients are sent (anything else: another run owns
+//!    it or it is done). A `sending` recipient means a run died during the
 //!    provider call: like the outbox, it becomes `unknown`, never re-sent.
-//! 2. The campaign must be `running`: `paused` puts the recipient back to
-//!    `queued` (resume picks it up), `cancelled`/`failed` makes it `cancelled`.
-//!    So a pause stops new sends as soon as the jobs already handed out run
-//!    (at most a tick's worth, about a second).
-//! 3. The contact is checked again (blocked or opted out since the freeze →
+//! 2. The campaign must be `running`: `paused` puts the recipients back to
+//!    `queued` (resume picks them up), `cancelled`/`failed` makes them
+//!    `cancelled`. So a pause stops new sends as soon as the chunks already
+//!    handed out run (at most `in_flight_secs` of the rate, about two seconds
+//!    at most, usually far less: a chunk is 50 ms of the rate).
+//! 3. The contacts are checked again (blocked or opted out since the freeze →
 //!    `skipped`), the window too, and the template rendered (a variable with
 //!    no value and no default → `skipped`, `missing_variable:<name>`).
-//! 4. The outbox row (`campaign:<campaign>:<contact>`) is written or found;
-//!    a row already past `queued` is only mirrored onto the recipient. Then
-//!    the recipient (`dispatched → sending`) and the row (`queued → sending`)
-//!    are claimed by guarded updates, and the WhatsApp channel is called.
-//! 5. Meta's answer: sent (wamid kept) · 130429 throttle → back to
-//!    `dispatched`, the campaign's rate lowered 20 %, retried after Retry-After
-//!    (a snooze: no attempt spent) · 131048 spam limit → back to `queued` and the campaign pauses itself ·
-//!    131049 per-user marketing limit → `deferred` 24 h · 131050 → `failed`
-//!    and the contact's marketing opt-out set · 131026 and other 4xx →
-//!    `failed` with the code · timeout after the request left → `unknown`.
-//!    A failure feeds the quality guard.
+//! 4. In one transaction the recipients move `dispatched → sending` (a
+//!    guarded update: of two racing runs only one gets each) and their outbox
+//!    rows (`campaign:<campaign>:<contact>`) are written as `sending`, or an
+//!    earlier run's `queued` row is claimed; a row already past `queued` is
+//!    only mirrored onto its recipient. Then every claimed message is sent at
+//!    once (the engine paced the chunk).
+//! 5. Meta's answers, recorded together: sent (wamid kept) · 130429 throttle
+//!    → back to `dispatched`, the campaign's rate lowered 20 %, the chunk
+//!    retried after Retry-After (a snooze: no attempt spent) · 131048 spam
+//!    limit → back to `queued` and the campaign pauses itself · 131049
+//!    per-user marketing limit → `deferred` 24 h · 131050 → `failed` and the
+//!    contact's marketing opt-out set · 131026 and other 4xx → `failed` with
+//!    the code · timeout after the request left → `unknown`. A failure feeds
+//!    the quality guard.
 
 use std::time::Duration;
 
@@ -30,13 +36,11 @@ use serde_json::json;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-use super::model::{components, render_values, Campaign, Fields, Template};
-use super::{contacts, dispatch, lifecycle, window, CampaignsSettings};
-use crate::channels::SendError;
-use crate::kinds::notify::model::{
-    ChannelName, MessageSpec, NotificationRequest, WhatsAppTemplate,
-};
-use crate::kinds::notify::{dispatch as notify_dispatch, outbox, sql as outbox_sql};
+use super::model::{components, render_values, Campaign, Fields};
+use super::{batch, contacts, dispatch, lifecycle, window, CampaignsSettings};
+use crate::channels::{Outgoing, SendError};
+use crate::kinds::notify::model::{ChannelName, WhatsAppTemplate};
+use crate::kinds::notify::{dispatch as notify_dispatch, sql as outbox_sql};
 use crate::kinds::{JobContext, JobError};
 
 fn db(e: sqlx::Error) -> JobError {
@@ -51,20 +55,6 @@ pub fn meta_code(reason: &str) -> Option<i64> {
         .find(|c: char| !c.is_ascii_digit())
         .unwrap_or(rest.len());
     rest[..end].parse().ok()
-}
-
-#[derive(sqlx::FromRow)]
-struct Row {
-    status: String,
-    contact_id: Uuid,
-    phone: String,
-    notification_id: Option<Uuid>,
-    name: String,
-    external_id: String,
-    attributes: serde_json::Value,
-    blocked: bool,
-    opted_out: bool,
-    marketing_opt_out: bool,
 }
 
 /// Moves a recipient from one of `from` to `to` with a reason; false if it was not there.
@@ -97,10 +87,10 @@ fn done(status: &str) -> serde_json::Value {
     json!({ "status": status })
 }
 
-/// The body of `campaigns.send`.
+/// The body of `campaigns.send`: one chunk of recipients (see the module doc).
 pub async fn process(
     campaign_id: Uuid,
-    rid: Uuid,
+    rids: &[Uuid],
     ctx: &JobContext,
 ) -> Result<serde_json::Value, JobError> {
     let pg = ctx
@@ -117,187 +107,177 @@ pub async fn process(
         .await
         .map_err(db)?
         .ok_or_else(|| JobError::permanent("no such campaign"))?;
-    let r: Option<Row> = sqlx::query_as(
-        "select r.status, r.contact_id, r.phone, r.notification_id, c.name, c.external_id, c.attributes, \
-         c.blocked, c.opted_out_at is not null as opted_out, c.marketing_opt_out \
-         from campaign_recipients r join contacts c on c.id = r.contact_id \
-         where r.id = $1 and r.campaign_id = $2",
-    )
-    .bind(rid)
-    .bind(campaign_id)
-    .fetch_optional(&pg)
-    .await
-    .map_err(db)?;
-    let Some(r) = r else {
-        return Ok(done("gone"));
-    };
-    match r.status.as_str() {
-        "dispatched" => {}
-        "sending" => {
-            // A run died mid-call (or the outbox knows more): mirror the outbox row.
-            let st = mirror(&pg, rid, r.notification_id, tenant)
-                .await
-                .map_err(db)?;
-            return Ok(done(&st));
+    let rows = batch::load(&pg, campaign_id, rids).await.map_err(db)?;
+    let mut tally = Tally::default();
+    let mut ready = Vec::with_capacity(rows.len());
+    for r in rows {
+        match r.status.as_str() {
+            "dispatched" => ready.push(r),
+            "sending" => {
+                // A run died mid-call (or the outbox knows more): mirror the outbox row.
+                let st = mirror(&pg, r.id, r.notification_id, tenant)
+                    .await
+                    .map_err(db)?;
+                tally.add(&st);
+            }
+            other => tally.add(other),
         }
-        other => return Ok(done(other)),
     }
+    if ready.is_empty() {
+        return Ok(tally.json());
+    }
+    let ids = |rows: &[batch::Row]| rows.iter().map(|r| r.id).collect::<Vec<_>>();
     match c.state.as_str() {
         "running" => {}
         "paused" | "scheduled" | "draft" => {
-            set(&pg, rid, &["dispatched"], "queued", None, None)
+            batch::moves(&pg, &ids(&ready), "queued", &vec![None; ready.len()])
                 .await
                 .map_err(db)?;
-            return Ok(done("paused"));
+            tally.n("paused", ready.len());
+            return Ok(tally.json());
         }
         _ => {
-            set(
-                &pg,
-                rid,
-                &["dispatched"],
-                "cancelled",
-                Some("campaign cancelled"),
-                None,
-            )
-            .await
-            .map_err(db)?;
-            return Ok(done("cancelled"));
+            let why = Some("campaign cancelled".to_string());
+            batch::moves(&pg, &ids(&ready), "cancelled", &vec![why; ready.len()])
+                .await
+                .map_err(db)?;
+            tally.n("cancelled", ready.len());
+            return Ok(tally.json());
+        }
+    }
+    if let Some((ws, we)) = c.window() {
+        let tz = dispatch::tenant_tz(&pg, tenant).await.map_err(db)?;
+        if window::opens_at(Utc::now(), tz, ws, we).is_some() {
+            batch::moves(&pg, &ids(&ready), "queued", &vec![None; ready.len()])
+                .await
+                .map_err(db)?;
+            tally.n("outside window", ready.len());
+            return Ok(tally.json());
         }
     }
     let template = lifecycle::template_by_id(&pg, c.template_id)
         .await
         .map_err(db)?;
     let marketing = template.category == "marketing";
-    let skip = if r.blocked {
-        Some("blocked")
-    } else if r.opted_out {
-        Some("opted_out")
-    } else if r.marketing_opt_out && marketing {
-        Some("marketing_opt_out")
-    } else {
-        None
-    };
-    if let Some(why) = skip {
-        set(&pg, rid, &["dispatched"], "skipped", Some(why), None)
-            .await
-            .map_err(db)?;
-        return Ok(done("skipped"));
-    }
-    if let Some((ws, we)) = c.window() {
-        let tz = dispatch::tenant_tz(&pg, tenant).await.map_err(db)?;
-        if window::opens_at(Utc::now(), tz, ws, we).is_some() {
-            set(&pg, rid, &["dispatched"], "queued", None, None)
-                .await
-                .map_err(db)?;
-            return Ok(done("outside window"));
+    let mapping = c.mapping();
+    let (mut skip_ids, mut skip_why) = (Vec::new(), Vec::new());
+    let mut to_send = Vec::with_capacity(ready.len());
+    for r in &ready {
+        let skip = if r.blocked {
+            Some("blocked".to_string())
+        } else if r.opted_out {
+            Some("opted_out".to_string())
+        } else if r.marketing_opt_out && marketing {
+            Some("marketing_opt_out".to_string())
+        } else {
+            None
+        };
+        let values = match skip {
+            Some(why) => Err(why),
+            None => render_values(
+                &template,
+                &mapping,
+                &Fields {
+                    name: &r.name,
+                    phone: &r.phone,
+                    external_id: &r.external_id,
+                    attributes: &r.attributes,
+                },
+            )
+            .map_err(|var| format!("missing_variable:{var}")),
+        };
+        match values {
+            Ok(values) => to_send.push(batch::ToSend {
+                rid: r.id,
+                contact: r.contact_id,
+                phone: r.phone.clone(),
+                template: WhatsAppTemplate {
+                    name: template.name.clone(),
+                    language: Some(template.language.clone()),
+                    components: components(&values),
+                },
+            }),
+            Err(why) => {
+                skip_ids.push(r.id);
+                skip_why.push(Some(why));
+            }
         }
     }
-    let fields = Fields {
-        name: &r.name,
-        phone: &r.phone,
-        external_id: &r.external_id,
-        attributes: &r.attributes,
-    };
-    let values = match render_values(&template, &c.mapping(), &fields) {
-        Ok(v) => v,
-        Err(var) => {
-            let why = format!("missing_variable:{var}");
-            set(&pg, rid, &["dispatched"], "skipped", Some(&why), None)
-                .await
-                .map_err(db)?;
-            return Ok(done("skipped"));
-        }
-    };
+    let skipped = batch::moves(&pg, &skip_ids, "skipped", &skip_why)
+        .await
+        .map_err(db)?;
+    tally.n("skipped", skipped as usize);
+    if to_send.is_empty() {
+        return Ok(tally.json());
+    }
     let Some((mut settings, enabled, why)) = outbox_sql::channel(&pg, tenant, "whatsapp")
         .await
         .map_err(db)?
     else {
+        let ids: Vec<Uuid> = to_send.iter().map(|t| t.rid).collect();
         return fail_campaign(
             &pg,
             &ctx.resources.engine,
             &c,
-            rid,
+            &ids,
             "the tenant has no whatsapp channel",
         )
         .await;
     };
     if !enabled {
         let reason = format!("whatsapp channel disabled: {}", why.unwrap_or_default());
-        return fail_campaign(&pg, &ctx.resources.engine, &c, rid, &reason).await;
+        let ids: Vec<Uuid> = to_send.iter().map(|t| t.rid).collect();
+        return fail_campaign(&pg, &ctx.resources.engine, &c, &ids, &reason).await;
     }
     settings["phone_number_id"] = json!(c.sender_phone_number_id);
-    let row = write_outbox(&pg, tenant, &c, &template, r.contact_id, &r.phone, values)
+    let claim = batch::claim(&pg, tenant, campaign_id, to_send)
         .await
-        .map_err(|e| JobError::retryable(e.to_string()))?;
-    // One statement: link the outbox row, and claim the recipient (`dispatched → sending`).
-    // The old status is read under the row lock, so of two racing runs only one sees `dispatched`.
-    let claimed: bool = sqlx::query_scalar(
-        "update campaign_recipients r set notification_id = $2, \
-           status = case when o.old = 'dispatched' then 'sending' else r.status end, updated_at = now() \
-         from (select id, status as old from campaign_recipients where id = $1 for update) o \
-         where r.id = o.id returning o.old = 'dispatched'",
-    )
-    .bind(rid)
-    .bind(row.id)
-    .fetch_optional(&pg)
-    .await
-    .map_err(db)?
-    .unwrap_or(false);
-    if row.status != "queued" {
-        // Sent (or settled) by an earlier run of this recipient: never again.
-        let st = mirror(&pg, rid, Some(row.id), tenant).await.map_err(db)?;
-        return Ok(done(&st));
+        .map_err(db)?;
+    for (rid, nid) in &claim.mirror {
+        let st = mirror(&pg, *rid, Some(*nid), tenant).await.map_err(db)?;
+        tally.add(&st);
     }
-    if !claimed {
-        return Ok(done("claimed elsewhere"));
+    if claim.send.is_empty() {
+        return Ok(tally.json());
     }
-    if outbox_sql::claim(&pg, row.id).await.map_err(db)?.is_none() {
-        let st = mirror(&pg, rid, Some(row.id), tenant).await.map_err(db)?;
-        return Ok(done(&st));
-    }
-    let out = notify_dispatch::prepare(&pg, tenant, &row, settings)
-        .await
-        .map_err(|e| JobError::permanent(e.to_string()))?;
-    let result = notify_dispatch::send(
-        ChannelName::Whatsapp,
-        &ctx.resources.settings.notifications,
-        &out,
-    )
+    // Every claimed message leaves at once: the engine paced this chunk (its
+    // rate slot is worth the chunk's messages), and a message claimed but not
+    // yet asked for would turn `unknown` at a crash.
+    let ns = &ctx.resources.settings.notifications;
+    let results = futures::future::join_all(claim.send.iter().map(|m| {
+        let out = Outgoing {
+            notification_id: m.nid,
+            tenant_id: tenant,
+            recipient: m.phone.clone(),
+            subject: None,
+            text: String::new(),
+            html: None,
+            data: json!({ "template": m.template }),
+            attachments: vec![],
+            settings: settings.clone(),
+        };
+        async move { notify_dispatch::send(ChannelName::Whatsapp, ns, &out).await }
+    }))
     .await;
-    outcome(&pg, ctx, s, &c, rid, r.contact_id, row.id, result).await
+    outcome(&pg, ctx, s, &c, &claim.send, results, tally).await
 }
 
-/// The outbox row for this recipient (found if an earlier run wrote it).
-async fn write_outbox(
-    pg: &PgPool,
-    tenant: Uuid,
-    c: &Campaign,
-    t: &Template,
-    contact: Uuid,
-    phone: &str,
-    values: Vec<String>,
-) -> Result<crate::kinds::notify::Notification, outbox::EnqueueError> {
-    let req = NotificationRequest {
-        channel: ChannelName::Whatsapp,
-        recipient: Some(phone.to_string()),
-        dedup_key: Some(format!("campaign:{}:{contact}", c.id)),
-        recipients: vec![],
-        message: MessageSpec {
-            whatsapp_template: Some(WhatsAppTemplate {
-                name: t.name.clone(),
-                language: Some(t.language.clone()),
-                components: components(&values),
-            }),
-            ..Default::default()
-        },
-        urgent: false,
-    };
-    let mut conn = pg.acquire().await?;
-    let rows = outbox::write_rows(&mut conn, tenant, &req).await?;
-    rows.into_iter()
-        .next()
-        .map(|e| e.row)
-        .ok_or_else(|| outbox::EnqueueError::Db(sqlx::Error::RowNotFound))
+/// What a chunk's recipients came to (the job's result).
+#[derive(Default)]
+struct Tally(std::collections::BTreeMap<String, usize>);
+
+impl Tally {
+    fn add(&mut self, status: &str) {
+        self.n(status, 1);
+    }
+    fn n(&mut self, status: &str, n: usize) {
+        if n > 0 {
+            *self.0.entry(status.to_string()).or_default() += n;
+        }
+    }
+    fn json(&self) -> serde_json::Value {
+        json!(self.0)
+    }
 }
 
 /// Copies what the outbox row says onto a `sending` recipient (`sending` in
@@ -362,10 +342,10 @@ async fn fail_campaign(
     pg: &PgPool,
     engine: &crate::engine::Engine,
     c: &Campaign,
-    rid: Uuid,
+    rids: &[Uuid],
     reason: &str,
 ) -> Result<serde_json::Value, JobError> {
-    set(pg, rid, &["dispatched"], "queued", None, None)
+    batch::moves(pg, rids, "queued", &vec![None; rids.len()])
         .await
         .map_err(db)?;
     if lifecycle::transition(pg, c.id, &["running", "paused"], "failed", Some(reason))
@@ -396,121 +376,133 @@ pub async fn auto_pause(
     Ok(moved.is_some())
 }
 
-#[allow(clippy::too_many_arguments)]
+/// Records a chunk's answers set-based ([`batch::record`]), then what they
+/// mean for the campaign: 130429 lowers its rate and the chunk snoozes (its
+/// unsent recipients back to `dispatched` for the next run, no attempt
+/// spent); 131048 pauses it; 131050 opts the contact out of marketing; a
+/// retryable failure retries the chunk (its sent recipients are not sent again);
+/// a failure feeds the quality guard.
 async fn outcome(
     pg: &PgPool,
     ctx: &JobContext,
     s: &CampaignsSettings,
     c: &Campaign,
-    rid: Uuid,
-    contact: Uuid,
-    nid: Uuid,
-    result: Result<crate::channels::Sent, SendError>,
+    sent: &[batch::Claimed],
+    results: Vec<Result<crate::channels::Sent, SendError>>,
+    mut tally: Tally,
 ) -> Result<serde_json::Value, JobError> {
-    let engine = &ctx.resources.engine;
-    let err = match result {
-        Ok(sent) => {
-            outbox_sql::mark_sent(pg, nid, sent.provider_message_id.as_deref())
-                .await
-                .map_err(db)?;
-            super::inbound::record_sent(pg, rid, sent.provider_message_id.as_deref())
-                .await
-                .map_err(db)?;
-            return Ok(json!({ "status": "sent", "wamid": sent.provider_message_id }));
-        }
-        Err(e) => e,
-    };
-    let reason = err.to_string();
-    let code = match &err {
-        SendError::Retryable { reason, .. } | SendError::Permanent { reason } => meta_code(reason),
-        _ => None,
-    };
-    // Meta did not take the message in every case below but `Unknown` and the
-    // final failures: the outbox row goes back to `queued` so a later run may send it.
-    let requeue = |to: &'static str, why: String| async move {
-        outbox_sql::set_status(pg, nid, "sending", "queued", Some(&why)).await?;
-        set(pg, rid, &["sending"], to, Some(&why), code).await
-    };
-    match (&err, code) {
-        (SendError::Unknown { reason }, _) => {
-            outbox_sql::set_status(pg, nid, "sending", "unknown", Some(reason))
-                .await
-                .map_err(db)?;
-            set(pg, rid, &["sending"], "unknown", Some(reason), None)
-                .await
-                .map_err(db)?;
-            Ok(done("unknown"))
-        }
-        (_, Some(131049)) => {
-            requeue("deferred", reason.clone()).await.map_err(db)?;
-            sqlx::query("update campaign_recipients set deferred_until = now() + make_interval(hours => $2) where id = $1")
-                .bind(rid)
-                .bind(s.defer_hours as i32)
-                .execute(pg)
-                .await
-                .map_err(db)?;
-            Ok(done("deferred"))
-        }
-        (_, Some(131048)) => {
-            requeue("queued", reason.clone()).await.map_err(db)?;
-            auto_pause(
-                pg,
-                c.id,
-                "auto_pause",
-                &format!("meta 131048: spam rate limit hit; {reason}"),
-            )
-            .await
-            .map_err(db)?;
-            Ok(done("queued"))
-        }
-        (SendError::Retryable { retry_after, .. }, Some(130429)) => {
-            // Meta's throughput: not a failure. Lower the rate for every worker and
-            // come back later without spending an attempt.
-            lower_rate(pg, engine, c.id).await?;
-            requeue("dispatched", reason.clone()).await.map_err(db)?;
-            let jitter = Duration::from_millis(rand::random::<u64>() % 1000);
-            Err(JobError::Snooze {
-                delay: retry_after.unwrap_or(Duration::from_secs(1)) + jitter,
-            })
-        }
-        (SendError::Retryable { retry_after, .. }, code) => {
-            if ctx.attempt >= ctx.max_attempts {
-                outbox_sql::set_status(pg, nid, "sending", "failed", Some(&reason))
-                    .await
-                    .map_err(db)?;
-                set(
-                    pg,
-                    rid,
-                    &["sending"],
-                    "failed",
-                    Some(&format!("gave up after {} attempts: {reason}", ctx.attempt)),
-                    code,
-                )
-                .await
-                .map_err(db)?;
-                guard(pg, s, c.id).await?;
-                return Ok(done("failed"));
+    let mut moves = Vec::with_capacity(sent.len());
+    let mut wamids = Vec::new();
+    let (mut throttle, mut retry): (Option<Option<Duration>>, Option<(String, Option<Duration>)>) =
+        (None, None);
+    let (mut spam, mut failed) = (None, false);
+    let mut stop_marketing = Vec::new();
+    for (m, result) in sent.iter().zip(results) {
+        let mv = |recipient, outbox, reason: Option<String>, code: Option<i64>| batch::Move {
+            rid: m.rid,
+            nid: m.nid,
+            recipient,
+            outbox,
+            wamid: None,
+            reason,
+            code: code.map(|c| c as i32),
+        };
+        let err = match result {
+            Ok(ok) => {
+                if let Some(w) = &ok.provider_message_id {
+                    wamids.push(w.clone());
+                }
+                moves.push(batch::Move {
+                    wamid: ok.provider_message_id,
+                    ..mv("sent", "sent", None, None)
+                });
+                tally.add("sent");
+                continue;
             }
-            requeue("dispatched", reason.clone()).await.map_err(db)?;
-            Err(JobError::Retryable {
-                reason,
-                retry_after: *retry_after,
-            })
-        }
-        (_, code) => {
-            outbox_sql::set_status(pg, nid, "sending", "failed", Some(&reason))
-                .await
-                .map_err(db)?;
-            set(pg, rid, &["sending"], "failed", Some(&reason), code)
-                .await
-                .map_err(db)?;
-            if code == Some(131050) {
-                contacts::stop_marketing(pg, contact).await.map_err(db)?;
+            Err(e) => e,
+        };
+        let reason = err.to_string();
+        let code = match &err {
+            SendError::Retryable { reason, .. } | SendError::Permanent { reason } => {
+                meta_code(reason)
             }
-            guard(pg, s, c.id).await?;
-            Ok(done("failed"))
-        }
+            _ => None,
+        };
+        // Meta did not take the message in every case below but `Unknown` and
+        // the final failures: the outbox row goes back to `queued` so a later run may send it.
+        let (r, o) = match (&err, code) {
+            (SendError::Unknown { .. }, _) => ("unknown", "unknown"),
+            (_, Some(131049)) => ("deferred", "queued"),
+            (_, Some(131048)) => {
+                spam = Some(reason.clone());
+                ("queued", "queued")
+            }
+            (SendError::Retryable { retry_after, .. }, Some(130429)) => {
+                // Meta's throughput: not a failure.
+                let prev = throttle.flatten();
+                throttle = Some(prev.max(*retry_after));
+                ("dispatched", "queued")
+            }
+            (SendError::Retryable { retry_after, .. }, _) => {
+                if ctx.attempt >= ctx.max_attempts {
+                    failed = true;
+                    let why = format!("gave up after {} attempts: {reason}", ctx.attempt);
+                    moves.push(mv("failed", "failed", Some(why), code));
+                    tally.add("failed");
+                    continue;
+                }
+                let prev = retry.as_ref().and_then(|r| r.1);
+                retry = Some((reason.clone(), prev.max(*retry_after)));
+                ("dispatched", "queued")
+            }
+            (_, code) => {
+                failed = true;
+                if code == Some(131050) {
+                    stop_marketing.push(m.contact);
+                }
+                ("failed", "failed")
+            }
+        };
+        tally.add(r);
+        let code = if r == "unknown" { None } else { code };
+        moves.push(mv(r, o, Some(reason), code));
     }
+    batch::record(pg, &moves, s.defer_hours).await.map_err(db)?;
+    // Statuses Meta posted before these wamids were recorded (read after the commit above).
+    super::inbound::apply_early_many(pg, &wamids)
+        .await
+        .map_err(db)?;
+    for contact in stop_marketing {
+        contacts::stop_marketing(pg, contact).await.map_err(db)?;
+    }
+    if let Some(reason) = spam {
+        auto_pause(
+            pg,
+            c.id,
+            "auto_pause",
+            &format!("meta 131048: spam rate limit hit; {reason}"),
+        )
+        .await
+        .map_err(db)?;
+    }
+    if failed {
+        guard(pg, s, c.id).await?;
+    }
+    if let Some(retry_after) = throttle {
+        // Lower the rate for every worker and come back later without spending an attempt.
+        lower_rate(pg, &ctx.resources.engine, c.id).await?;
+        let jitter = Duration::from_millis(rand::random::<u64>() % 1000);
+        return Err(JobError::Snooze {
+            delay: retry_after.unwrap_or(Duration::from_secs(1)) + jitter,
+        });
+    }
+    if let Some((reason, retry_after)) = retry {
+        return Err(JobError::Retryable {
+            reason,
+            retry_after,
+        });
+    }
+    Ok(tally.json())
 }
 
 /// Meta said 130429 (throughput): the campaign's rate drops 20 % (at least 1/s) for every worker.
