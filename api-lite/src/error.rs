@@ -134,6 +134,8 @@ impl From<EngineError> for ApiError {
                 ApiError::new(StatusCode::UNPROCESSABLE_ENTITY, "invalid_job", msg)
             }
             EngineError::Redis(e) => ApiError::unavailable("redis", e),
+            // A sealed kind whose tenant's data key cannot be had (database down): nothing was enqueued.
+            EngineError::Cipher(e) => ApiError::unavailable("encryption keys", e),
             EngineError::WaitingLimit {
                 queue,
                 tenant,

@@ -12,6 +12,7 @@
 //! `bench alerts` measures academic alerts (issue 5): see [`alerts`].
 //! `bench events` measures booking events and reminders (issue 16): see [`events`].
 //! `bench campaigns` measures WhatsApp campaigns (issue 15): see [`campaigns`].
+//! `bench crypt` measures encryption at rest per job (issue 21): see [`crypt`].
 //!
 //! Modules: [`engine`] (a)-(e), [`http`] (end to end through api-lite),
 //! [`rx`] (Redis INFO and key helpers), [`procs`] (child processes),
@@ -21,6 +22,7 @@
 mod alerts;
 mod campaign_callbacks;
 mod campaigns;
+mod crypt;
 mod db;
 mod engine;
 mod events;
@@ -66,6 +68,8 @@ enum Cmd {
     Forecasting(forecasting::ForecastingArgs),
     /// Batches and concurrency keys: push and drain cost per job against plain jobs in the same run.
     Workflows(workflows::WorkflowsArgs),
+    /// Encryption at rest: push and drain cost per job of sealed payloads and results against plain ones in the same run.
+    Crypt(crypt::CryptArgs),
     /// Delete every key of a run prefix (after an interrupted run).
     Cleanup {
         #[arg(long)]
@@ -160,6 +164,7 @@ async fn main() -> Result<()> {
         Cmd::Campaigns(args) => campaigns::run(args).await,
         Cmd::Forecasting(args) => forecasting::run(args).await,
         Cmd::Workflows(args) => workflows::run(args).await,
+        Cmd::Crypt(args) => crypt::run(args).await,
     }
 }
 

@@ -22,10 +22,12 @@
 //! `control` (cancel, retry, delete, pause), `inspect` (job, counts, pages,
 //! workers), `limits` (intake limits: GCRA request rates, daily byte quotas), `stats` (per-minute
 //! counters), `trace` (W3C traceparent carried into jobs), `concurrency` (global concurrency
-//! limits held by leases), `flows` (batches with exactly-once callbacks, chains).
+//! limits held by leases), `flows` (batches with exactly-once callbacks, chains), `cipher`
+//! (the hook that seals payloads and results of personal-data kinds at rest).
 
 pub mod ack;
 pub mod backend;
+pub mod cipher;
 pub mod claim;
 pub mod concurrency;
 pub mod control;
@@ -45,6 +47,7 @@ pub mod stats;
 pub mod testing;
 pub mod trace;
 
+pub use cipher::{CipherError, PayloadCipher};
 pub use claim::ClaimedJob;
 pub use concurrency::{ConcurrencyUse, SlotHolder};
 pub use flows::{BatchInfo, BatchPushed, BatchSpec, BatchState};
@@ -66,6 +69,9 @@ pub enum EngineError {
     Redis(#[from] redis::RedisError),
     #[error("invalid job: {0}")]
     Invalid(String),
+    /// A sealed kind's payload could not be encrypted (its tenant's key is unavailable).
+    #[error("encryption: {0}")]
+    Cipher(#[from] CipherError),
     /// `push_bulk_capped`: the tenant already has `waiting` ready jobs in `queue`.
     #[error("tenant {tenant} has {waiting} jobs waiting in queue {queue} (limit {limit})")]
     WaitingLimit {
@@ -127,12 +133,15 @@ pub struct Engine {
     pub(crate) conn: ConnectionManager,
     pub(crate) client: redis::Client,
     pub(crate) cfg: Arc<EngineConfig>,
+    /// Seals the payloads and results of the kinds it names (see cipher.rs); none = plaintext.
+    pub(crate) cipher: Option<Arc<dyn PayloadCipher>>,
 }
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
             .field("prefix", &self.cfg.prefix)
+            .field("cipher", &self.cipher.is_some())
             .finish()
     }
 }
@@ -152,6 +161,7 @@ impl Engine {
             conn,
             client,
             cfg: Arc::new(cfg),
+            cipher: None,
         })
     }
 
