@@ -625,8 +625,9 @@ impl Service<Task<ClaimedJob>> for Dispatch {
             let payload = std::mem::take(&mut run.payload);
             run.payload = match shared.engine.open_payload(&run.tenant, &run.id, payload).await {
                 Ok(p) => p,
-                Err(super::CipherError::Unavailable(e)) => {
-                    return Err(JobError::retryable(format!("payload key unavailable: {e}")))
+                // The key may come back (database up again, a process restarted with it).
+                Err(e @ (super::CipherError::Unavailable(_) | super::CipherError::NoCipher)) => {
+                    return Err(JobError::retryable(format!("payload not opened: {e}")))
                 }
                 Err(e) => return Err(JobError::permanent(format!("payload rejected: {e}"))),
             };

@@ -178,12 +178,13 @@ impl Engine {
             obj.insert(k, v);
         }
         if let Some(parent) = obj.get_mut("parent_result") {
-            if let Some(t) = token(parent) {
+            if let Some(t) = token(parent).map(str::to_string) {
                 let job = parent
                     .get(SEALED_JOB)
                     .and_then(Value::as_str)
+                    .map(str::to_string)
                     .ok_or_else(|| CipherError::Corrupt("sealed parent_result names no job".into()))?;
-                *parent = self.open_token(tenant, job, "res", t).await?;
+                *parent = self.open_token(tenant, &job, "res", &t).await?;
             }
         }
         Ok(Value::Object(obj))

@@ -32,6 +32,11 @@ fn valid_id(id: &str) -> bool {
             .all(|b| b.is_ascii_alphanumeric() || b"_.-".contains(&b))
 }
 
+/// A new random entry `<id>:<base64 of 32 bytes>` for [`ENV`] (tests, first setup).
+pub fn new_entry(id: &str) -> String {
+    format!("{id}:{}", STANDARD.encode(aead::random_key()))
+}
+
 impl MasterKeys {
     /// Parses `k2:<base64>,k1:<base64>` (standard or URL-safe base64 of 32 bytes).
     /// The error never repeats key material.
