@@ -32,7 +32,7 @@ struct PiiPayload {
 }
 
 impl JobKind for Pii {
-    pub const NAME: &'static str = "test.pii";
+    const NAME: &'static str = "test.pii";
     type Payload = PiiPayload;
 
     fn policy() -> KindPolicy {
@@ -57,7 +57,7 @@ impl JobKind for Pii {
 struct Plain;
 
 impl JobKind for Plain {
-    pub const NAME: &'static str = "test.plain";
+    const NAME: &'static str = "test.plain";
     type Payload = PiiPayload;
 
     fn policy() -> KindPolicy {
