@@ -292,7 +292,9 @@ pub async fn execute(cmd: Command, pool: &PgPool) -> Result<String, CliError> {
             if r.failed.is_empty() {
                 Ok(out)
             } else {
-                Err(CliError::Invalid(format!("some data keys were not re-wrapped: {out}")))
+                Err(CliError::Invalid(format!(
+                    "some data keys were not re-wrapped: {out}"
+                )))
             }
         }
         Command::Users(cmd) => crate::console::users::execute(cmd, pool)

@@ -29,7 +29,11 @@ async fn redis_dump(keys: &jobs::testing::RedisPrefix) -> String {
     let names: Vec<String> = conn.keys(format!("*{}*", keys.prefix)).await.unwrap();
     let mut out = String::new();
     for k in names {
-        let t: String = redis::cmd("TYPE").arg(&k).query_async(&mut conn).await.unwrap();
+        let t: String = redis::cmd("TYPE")
+            .arg(&k)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
         let vals: Vec<Vec<u8>> = match t.as_str() {
             "string" => vec![conn.get(&k).await.unwrap()],
             "hash" => conn.hgetall::<_, Vec<Vec<u8>>>(&k).await.unwrap(),
@@ -125,7 +129,10 @@ async fn an_uploaded_document_is_ciphertext_in_the_blob_store(pool: PgPool) {
     let dir = blobs.path().to_str().unwrap().to_string();
     let c = Ctx::sealed(pool, &masters(), |s| s.documents.blob_dir = dir).await;
     let pdf = pdfs::boletim("2024000999");
-    assert!(pdf.windows(17).any(|w| w == b"Maria Clara Souza"), "the fixture holds the name in clear");
+    assert!(
+        pdf.windows(17).any(|w| w == b"Maria Clara Souza"),
+        "the fixture holds the name in clear"
+    );
     let (s, body) = c.call(upload(&c.a.key, &pdf)).await;
     assert_eq!(s, StatusCode::ACCEPTED, "{body}");
 
@@ -139,7 +146,10 @@ async fn an_uploaded_document_is_ciphertext_in_the_blob_store(pool: PgPool) {
     let store = jobs::blobs::BlobStore::Local(blobs.path().to_path_buf());
     let cipher = c.state.engine.cipher();
     assert_eq!(store.get_opened(cipher, &key).await.unwrap(), pdf);
-    let local = store.to_local_opened(cipher, &key, blobs.path()).await.unwrap();
+    let local = store
+        .to_local_opened(cipher, &key, blobs.path())
+        .await
+        .unwrap();
     assert_eq!(std::fs::read(local.path()).unwrap(), pdf);
     // Without the key it does not open; under another tenant's key name it does not either.
     assert!(store.get_opened(None, &key).await.is_err());

@@ -64,7 +64,9 @@ impl Handler for Echo {
         job: Delivery,
     ) -> Pin<Box<dyn Future<Output = Result<serde_json::Value, JobError>> + Send + 'static>> {
         let to = job.payload["to"].clone();
-        Box::pin(async move { Ok(serde_json::json!({ "delivered_to": to, "provider_id": "wamid.HBgN" })) })
+        Box::pin(async move {
+            Ok(serde_json::json!({ "delivered_to": to, "provider_id": "wamid.HBgN" }))
+        })
     }
 }
 

@@ -623,7 +623,11 @@ impl Service<Task<ClaimedJob>> for Dispatch {
         let shared = self.shared.clone();
         async move {
             let payload = std::mem::take(&mut run.payload);
-            run.payload = match shared.engine.open_payload(&run.tenant, &run.id, payload).await {
+            run.payload = match shared
+                .engine
+                .open_payload(&run.tenant, &run.id, payload)
+                .await
+            {
                 Ok(p) => p,
                 // The key may come back (database up again, a process restarted with it).
                 Err(e @ (super::CipherError::Unavailable(_) | super::CipherError::NoCipher)) => {

@@ -79,7 +79,10 @@ pub fn token(v: &Value) -> Option<&str> {
 
 /// Whether `payload` holds anything sealed (itself, or a spliced `parent_result`).
 pub fn holds_sealed(payload: &Value) -> bool {
-    token(payload).is_some() || payload.get("parent_result").is_some_and(|p| token(p).is_some())
+    token(payload).is_some()
+        || payload
+            .get("parent_result")
+            .is_some_and(|p| token(p).is_some())
 }
 
 impl Engine {
@@ -110,7 +113,9 @@ impl Engine {
         let text = serde_json::to_string(payload).unwrap_or_default();
         match &self.cipher {
             Some(c) if c.seals(kind) => {
-                let t = c.seal(tenant, &aad(tenant, id, "p"), text.as_bytes()).await?;
+                let t = c
+                    .seal(tenant, &aad(tenant, id, "p"), text.as_bytes())
+                    .await?;
                 Ok(serde_json::json!({ SEALED: t }).to_string())
             }
             _ => Ok(text),
@@ -166,7 +171,11 @@ impl Engine {
             Some(Value::String(t)) => match self.open_token(tenant, id, "p", &t).await? {
                 Value::Object(inner) => inner,
                 other if outer.is_empty() => return Ok(other),
-                _ => return Err(CipherError::Corrupt("sealed payload is not an object".into())),
+                _ => {
+                    return Err(CipherError::Corrupt(
+                        "sealed payload is not an object".into(),
+                    ))
+                }
             },
             Some(other) => {
                 outer.insert(SEALED.into(), other);
@@ -183,7 +192,9 @@ impl Engine {
                     .get(SEALED_JOB)
                     .and_then(Value::as_str)
                     .map(str::to_string)
-                    .ok_or_else(|| CipherError::Corrupt("sealed parent_result names no job".into()))?;
+                    .ok_or_else(|| {
+                        CipherError::Corrupt("sealed parent_result names no job".into())
+                    })?;
                 *parent = self.open_token(tenant, &job, "res", &t).await?;
             }
         }
@@ -218,13 +229,15 @@ impl Engine {
             }
         }
         if let Some(r) = job.result.take() {
-            job.result = Some(match self.open_result(&job.tenant, &job.id, r.clone()).await {
-                Ok(v) => v,
-                Err(e) => {
-                    tracing::warn!(job_id = %job.id, error = %e, "result left sealed");
-                    r
-                }
-            });
+            job.result = Some(
+                match self.open_result(&job.tenant, &job.id, r.clone()).await {
+                    Ok(v) => v,
+                    Err(e) => {
+                        tracing::warn!(job_id = %job.id, error = %e, "result left sealed");
+                        r
+                    }
+                },
+            );
         }
     }
 }
@@ -244,7 +257,10 @@ mod tests {
 
     #[test]
     fn only_envelopes_have_a_token() {
-        assert_eq!(token(&serde_json::json!({"$enc": "v1:k:x"})), Some("v1:k:x"));
+        assert_eq!(
+            token(&serde_json::json!({"$enc": "v1:k:x"})),
+            Some("v1:k:x")
+        );
         assert_eq!(token(&serde_json::json!({"$enc": 3})), None);
         assert_eq!(token(&serde_json::json!({"name": "Ana"})), None);
         assert_eq!(token(&serde_json::json!("$enc")), None);

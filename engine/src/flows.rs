@@ -139,7 +139,9 @@ fn callback_spec(
         return Err(bad("the payload must be a JSON object"));
     };
     if super::cipher::holds_sealed(&job.payload) {
-        return Err(bad("`$enc` in the payload is reserved for encrypted values"));
+        return Err(bad(
+            "`$enc` in the payload is reserved for encrypted values",
+        ));
     }
     if obj.contains_key("batch") {
         return Err(bad("`batch` in the payload is the engine's"));
@@ -196,7 +198,9 @@ impl Engine {
             Some(id) => id.clone(),
             None => new_job_id(),
         };
-        let text = self.payload_text(&j.kind, &j.tenant, &id, &j.payload).await?;
+        let text = self
+            .payload_text(&j.kind, &j.tenant, &id, &j.payload)
+            .await?;
         let j = NewJob {
             id: Some(id),
             ..j.clone()

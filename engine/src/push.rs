@@ -175,7 +175,10 @@ impl Engine {
                 let sealed = if chunk.iter().any(|(_, j)| self.seals(&j.kind)) {
                     let mut v = Vec::with_capacity(chunk.len());
                     for ((_, j), id) in chunk.iter().zip(&ids) {
-                        v.push(self.payload_text(&j.kind, &j.tenant, id, &j.payload).await?);
+                        v.push(
+                            self.payload_text(&j.kind, &j.tenant, id, &j.payload)
+                                .await?,
+                        );
                     }
                     Some(v)
                 } else {

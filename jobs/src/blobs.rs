@@ -300,7 +300,12 @@ async fn open_blob(cipher: Cipher<'_>, key: &str, bytes: Vec<u8>) -> Result<Vec<
 
 impl BlobStore {
     /// [`BlobStore::put`], sealed under the key's tenant when there is a cipher.
-    pub async fn put_sealed(&self, cipher: Cipher<'_>, key: &str, bytes: Vec<u8>) -> Result<(), BlobError> {
+    pub async fn put_sealed(
+        &self,
+        cipher: Cipher<'_>,
+        key: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), BlobError> {
         match cipher {
             Some(c) => {
                 let token = c.seal(tenant_of(key), &blob_aad(key), &bytes).await?;

@@ -24,7 +24,11 @@ async fn redis_dump(keys: &RedisPrefix) -> String {
     let names: Vec<String> = conn.keys(format!("*{}*", keys.prefix)).await.unwrap();
     let mut out = String::new();
     for k in names {
-        let t: String = redis::cmd("TYPE").arg(&k).query_async(&mut conn).await.unwrap();
+        let t: String = redis::cmd("TYPE")
+            .arg(&k)
+            .query_async(&mut conn)
+            .await
+            .unwrap();
         let vals: Vec<Vec<u8>> = match t.as_str() {
             "string" => vec![conn.get(&k).await.unwrap()],
             "hash" => conn.hgetall::<_, Vec<Vec<u8>>>(&k).await.unwrap(),
@@ -81,8 +85,14 @@ async fn sealed_kinds_hold_no_plaintext_in_redis_and_open_for_their_owner(pool: 
         .unwrap();
 
     let dump = redis_dump(&keys).await;
-    assert!(!holds_pii(&dump, NAME) && !dump.contains("Bruno Lima"), "{dump}");
-    assert!(dump.contains("\"$enc\":\"v1:1:"), "sealed with data key 1: {dump}");
+    assert!(
+        !holds_pii(&dump, NAME) && !dump.contains("Bruno Lima"),
+        "{dump}"
+    );
+    assert!(
+        dump.contains("\"$enc\":\"v1:1:"),
+        "sealed with data key 1: {dump}"
+    );
     // The scan does see what is stored in clear.
     assert!(dump.contains("Carlos Claro"));
 
@@ -94,7 +104,10 @@ async fn sealed_kinds_hold_no_plaintext_in_redis_and_open_for_their_owner(pool: 
     let job = e.job(QUEUE, &sealed.id).await.unwrap().unwrap();
     assert_eq!(job.status, JobStatus::Succeeded);
     assert_eq!(job.payload["name"], NAME);
-    assert_eq!(job.result.as_ref().unwrap()["greeting"], format!("Olá, {NAME}"));
+    assert_eq!(
+        job.result.as_ref().unwrap()["greeting"],
+        format!("Olá, {NAME}")
+    );
     assert_eq!(done.status, JobStatus::Succeeded, "{:?}", done.last_error);
     assert_eq!(done.payload["name"], "Bruno Lima");
     // The child ran with the parent's result in clear.
@@ -108,7 +121,10 @@ async fn sealed_kinds_hold_no_plaintext_in_redis_and_open_for_their_owner(pool: 
     );
 
     let dump = redis_dump(&keys).await;
-    assert!(!holds_pii(&dump, NAME) && !dump.contains("Olá, Bruno"), "{dump}");
+    assert!(
+        !holds_pii(&dump, NAME) && !dump.contains("Olá, Bruno"),
+        "{dump}"
+    );
     // An engine without the key (another process, no master key) shows ciphertext only.
     let blind = engine(&keys, None).await;
     let raw = blind.job(QUEUE, &sealed.id).await.unwrap().unwrap();
@@ -136,8 +152,14 @@ async fn moved_or_altered_ciphertexts_fail_their_job_without_running_it(pool: Pg
         .await
         .unwrap();
     let payload_of = |entry: &str| entry.rsplit('\0').next().unwrap().to_string();
-    let la: Vec<String> = conn.lrange(qk.tenant_list("normal", &a), 0, -1).await.unwrap();
-    let lb: Vec<String> = conn.lrange(qk.tenant_list("normal", &b), 0, -1).await.unwrap();
+    let la: Vec<String> = conn
+        .lrange(qk.tenant_list("normal", &a), 0, -1)
+        .await
+        .unwrap();
+    let lb: Vec<String> = conn
+        .lrange(qk.tenant_list("normal", &b), 0, -1)
+        .await
+        .unwrap();
     let entry = |l: &[String], id: &str| {
         l.iter()
             .position(|e| e.starts_with(&format!("{id}\0")))
@@ -157,7 +179,10 @@ async fn moved_or_altered_ciphertexts_fail_their_job_without_running_it(pool: Pg
     let list_a = qk.tenant_list("normal", &a);
     let _: () = conn.lset(&list_a, i2 as isize, moved).await.unwrap();
     let _: () = conn.lset(&list_a, i3 as isize, altered).await.unwrap();
-    let _: () = conn.lset(qk.tenant_list("normal", &b), 0, stolen).await.unwrap();
+    let _: () = conn
+        .lset(qk.tenant_list("normal", &b), 0, stolen)
+        .await
+        .unwrap();
 
     let w = jobs::testing::worker(&e, QUEUE, 4, registry());
     let mut finals = Vec::new();
@@ -175,7 +200,11 @@ async fn moved_or_altered_ciphertexts_fail_their_job_without_running_it(pool: Pg
     }
     // Another job's, an altered and another tenant's ciphertext all fail authentication.
     for j in &finals[1..] {
-        assert!(j.last_error.as_deref().unwrap().contains("authentication failed"));
+        assert!(j
+            .last_error
+            .as_deref()
+            .unwrap()
+            .contains("authentication failed"));
     }
     let ran = RAN.lock().unwrap().clone();
     assert!(ran.contains(&a1.id));
@@ -220,18 +249,27 @@ async fn master_key_rotation_with_jobs_waiting_loses_nothing(pool: PgPool) {
     let mut ids = Vec::new();
     for i in 0..40 {
         let t = &tenants[i % 2];
-        ids.push((e1.push(pii(t, &format!("Aluno {i:02}"))).await.unwrap().id, i));
+        ids.push((
+            e1.push(pii(t, &format!("Aluno {i:02}"))).await.unwrap().id,
+            i,
+        ));
     }
     // During: processes restarted with k2 first and k1 still listed push more.
     let e2 = engine(&keys, Some(keyring(&pool, &both))).await;
     for i in 40..60 {
         let t = &tenants[i % 2];
-        ids.push((e2.push(pii(t, &format!("Aluno {i:02}"))).await.unwrap().id, i));
+        ids.push((
+            e2.push(pii(t, &format!("Aluno {i:02}"))).await.unwrap().id,
+            i,
+        ));
     }
     let r = rotate_master(&pool, &MasterKeys::parse(&both).unwrap())
         .await
         .unwrap();
-    assert_eq!((r.current.as_str(), r.rewrapped, r.failed.len()), ("k2", 2, 0));
+    assert_eq!(
+        (r.current.as_str(), r.rewrapped, r.failed.len()),
+        ("k2", 2, 0)
+    );
     let again = rotate_master(&pool, &MasterKeys::parse(&both).unwrap())
         .await
         .unwrap();

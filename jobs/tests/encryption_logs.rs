@@ -51,6 +51,12 @@ async fn logs_of_a_sealed_run_hold_no_payload_plaintext(pool: PgPool) {
 
     let text = String::from_utf8(logs.0.lock().unwrap().clone()).unwrap();
     // The run was logged (with its job id), so the capture is not empty by accident.
-    assert!(text.contains("job succeeded") && text.contains(&id), "{text}");
-    assert!(!text.contains(NAME) && !text.contains("988887777"), "{text}");
+    assert!(
+        text.contains("job succeeded") && text.contains(&id),
+        "{text}"
+    );
+    assert!(
+        !text.contains(NAME) && !text.contains("988887777"),
+        "{text}"
+    );
 }

@@ -120,7 +120,8 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     .await?;
     let registry = Arc::new(registry());
     // Schedules push personal-data kinds too (reports.scheduled): sealed like any push.
-    let (engine, _) = jobs::crypt::attach(engine, &pool, &registry, "scheduler").map_err(Error::Crypt)?;
+    let (engine, _) =
+        jobs::crypt::attach(engine, &pool, &registry, "scheduler").map_err(Error::Crypt)?;
     let config = Config::from_settings(&settings.scheduler);
     let specs = file::load(&config.schedules_file, &registry)?;
     file::sync(&pool, &specs, chrono::Utc::now()).await?;

@@ -58,8 +58,8 @@ pub async fn run(
     // their jobs with a retryable error while it is down.
     let pool = jobs::store::connect_lazy(&settings.database).context("database.url")?;
     // Encryption at rest: personal-data kinds sealed under the tenants' data keys.
-    let (engine, _keyring) = jobs::crypt::attach(engine, &pool, &registry, "worker")
-        .map_err(anyhow::Error::msg)?;
+    let (engine, _keyring) =
+        jobs::crypt::attach(engine, &pool, &registry, "worker").map_err(anyhow::Error::msg)?;
     let pg = Some(pool);
     let resources = Resources {
         engine: engine.clone(),

@@ -66,7 +66,8 @@ pub fn open(key: &LessSafeKey, aad: &[u8], sealed: &[u8]) -> Result<Vec<u8>, Ope
         return Err(OpenError::Malformed("too short"));
     }
     let (nonce, rest) = sealed.split_at(NONCE_LEN);
-    let nonce = Nonce::try_assume_unique_for_key(nonce).map_err(|_| OpenError::Malformed("nonce"))?;
+    let nonce =
+        Nonce::try_assume_unique_for_key(nonce).map_err(|_| OpenError::Malformed("nonce"))?;
     let mut buf = rest.to_vec();
     let n = key
         .open_in_place(nonce, Aad::from(aad), &mut buf)
@@ -112,7 +113,10 @@ mod tests {
         assert!(!s.windows(9).any(|w| w == b"Ana Souza"));
         assert_eq!(open(&k, b"t1/j1/p", &s).unwrap(), NAME);
         assert_eq!(open(&k, b"t2/j1/p", &s), Err(OpenError::Forged));
-        assert_eq!(open(&key(&random_key()), b"t1/j1/p", &s), Err(OpenError::Forged));
+        assert_eq!(
+            open(&key(&random_key()), b"t1/j1/p", &s),
+            Err(OpenError::Forged)
+        );
     }
 
     #[test]
@@ -125,7 +129,10 @@ mod tests {
             assert_eq!(open(&k, b"aad", &bad), Err(OpenError::Forged), "byte {i}");
         }
         assert_eq!(open(&k, b"aad", &s[..s.len() - 1]), Err(OpenError::Forged));
-        assert!(matches!(open(&k, b"aad", &s[..10]), Err(OpenError::Malformed(_))));
+        assert!(matches!(
+            open(&k, b"aad", &s[..10]),
+            Err(OpenError::Malformed(_))
+        ));
     }
 
     #[test]
@@ -141,7 +148,15 @@ mod tests {
         let t = token(7, b"\x00\xffabc");
         assert!(t.starts_with("v1:7:"));
         assert_eq!(parse_token(&t).unwrap(), (7, b"\x00\xffabc".to_vec()));
-        for bad in ["v2:7:AAAA", "v1:x:AAAA", "v1:0:AAAA", "v1:7", "v1:7:!!", "", "plain"] {
+        for bad in [
+            "v2:7:AAAA",
+            "v1:x:AAAA",
+            "v1:0:AAAA",
+            "v1:7",
+            "v1:7:!!",
+            "",
+            "plain",
+        ] {
             assert!(parse_token(bad).is_err(), "{bad}");
         }
     }

@@ -45,7 +45,8 @@ impl std::fmt::Debug for Keyring {
 }
 
 fn tenant_id(tenant: &str) -> Result<Uuid, CipherError> {
-    Uuid::parse_str(tenant).map_err(|_| CipherError::Corrupt(format!("tenant {tenant:?} is not a tenant id")))
+    Uuid::parse_str(tenant)
+        .map_err(|_| CipherError::Corrupt(format!("tenant {tenant:?} is not a tenant id")))
 }
 
 fn unavailable(e: sqlx::Error) -> CipherError {
@@ -92,8 +93,14 @@ impl Keyring {
                 super::master::ENV
             ))
         })?;
-        let raw = aead::open(master, &wrap_aad(row.tenant_id, row.key_id), &row.wrapped)
-            .map_err(|e| CipherError::Corrupt(format!("data key {} of tenant {}: {e}", row.key_id, row.tenant_id)))?;
+        let raw = aead::open(master, &wrap_aad(row.tenant_id, row.key_id), &row.wrapped).map_err(
+            |e| {
+                CipherError::Corrupt(format!(
+                    "data key {} of tenant {}: {e}",
+                    row.key_id, row.tenant_id
+                ))
+            },
+        )?;
         let bytes: [u8; aead::KEY_LEN] = raw
             .try_into()
             .map_err(|_| CipherError::Corrupt("a data key has 32 bytes".into()))?;
@@ -107,11 +114,19 @@ impl Keyring {
 
     /// The key id and key `tenant` seals with, created on its first use.
     pub async fn current_key(&self, tenant: Uuid) -> Result<(i32, Arc<LessSafeKey>), CipherError> {
-        let kid = self.current.read().expect("keyring lock").get(&tenant).copied();
+        let kid = self
+            .current
+            .read()
+            .expect("keyring lock")
+            .get(&tenant)
+            .copied();
         if let Some(k) = kid.and_then(|kid| self.cached(tenant, kid).map(|k| (kid, k))) {
             return Ok(k);
         }
-        let row = match store::current(&self.pool, tenant).await.map_err(unavailable)? {
+        let row = match store::current(&self.pool, tenant)
+            .await
+            .map_err(unavailable)?
+        {
             Some(row) => row,
             None => {
                 let (mid, master) = self.master.current();
@@ -148,7 +163,10 @@ impl Keyring {
         if let Some(k) = self.cached(tenant, key_id) {
             return Ok(k);
         }
-        match store::get(&self.pool, tenant, key_id).await.map_err(unavailable)? {
+        match store::get(&self.pool, tenant, key_id)
+            .await
+            .map_err(unavailable)?
+        {
             Some(row) => self.unwrap_row(&row),
             None => Err(CipherError::Corrupt(format!(
                 "tenant {tenant} has no data key {key_id}"
@@ -157,17 +175,28 @@ impl Keyring {
     }
 
     /// Seals bytes for `tenant` into a token (`v1:<key id>:…`).
-    pub async fn seal_for(&self, tenant: &str, aad: &[u8], plaintext: &[u8]) -> Result<String, CipherError> {
+    pub async fn seal_for(
+        &self,
+        tenant: &str,
+        aad: &[u8],
+        plaintext: &[u8],
+    ) -> Result<String, CipherError> {
         let (kid, key) = self.current_key(tenant_id(tenant)?).await?;
         Ok(aead::token(kid as u32, &aead::seal(&key, aad, plaintext)))
     }
 
     /// Opens a token of `tenant`.
-    pub async fn open_for(&self, tenant: &str, aad: &[u8], token: &str) -> Result<Vec<u8>, CipherError> {
+    pub async fn open_for(
+        &self,
+        tenant: &str,
+        aad: &[u8],
+        token: &str,
+    ) -> Result<Vec<u8>, CipherError> {
         let t = tenant_id(tenant)?;
         let corrupt = |e: OpenError| CipherError::Corrupt(e.to_string());
         let (kid, sealed) = aead::parse_token(token).map_err(corrupt)?;
-        let kid = i32::try_from(kid).map_err(|_| CipherError::Corrupt("key id out of range".into()))?;
+        let kid =
+            i32::try_from(kid).map_err(|_| CipherError::Corrupt("key id out of range".into()))?;
         let key = self.key(t, kid).await?;
         aead::open(&key, aad, &sealed).map_err(corrupt)
     }

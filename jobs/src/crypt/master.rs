@@ -114,8 +114,12 @@ mod tests {
     #[test]
     fn the_first_key_is_current_and_all_are_kept() {
         let (a, b) = (aead::random_key(), aead::random_key());
-        let m = MasterKeys::parse(&format!(" k2:{} , k1:{}", b64(&a), URL_SAFE_NO_PAD.encode(b)))
-            .unwrap();
+        let m = MasterKeys::parse(&format!(
+            " k2:{} , k1:{}",
+            b64(&a),
+            URL_SAFE_NO_PAD.encode(b)
+        ))
+        .unwrap();
         assert_eq!(m.ids(), vec!["k2", "k1"]);
         assert_eq!(m.current().0, "k2");
         // k1 is the key we gave: what it seals, the same bytes open.

@@ -58,8 +58,12 @@ pub fn attach(
             Ok((engine.with_cipher(ring.clone()), Some(ring)))
         }
         None => {
-            tracing::warn!(process, "encryption at rest OFF: {} is not set; personal-data payloads, \
-                documents and reports are stored in clear", master::ENV);
+            tracing::warn!(
+                process,
+                "encryption at rest OFF: {} is not set; personal-data payloads, \
+                documents and reports are stored in clear",
+                master::ENV
+            );
             Ok((engine, None))
         }
     }

@@ -120,4 +120,3 @@ pub fn pii(tenant: &str, name: &str) -> NewJob {
         )
     }
 }
-
