@@ -48,6 +48,16 @@ export TAREFA__API__LISTEN="${TAREFA__API__LISTEN:-127.0.0.1:8080}"
 export TAREFA_CONFIG_DIR="${TAREFA_CONFIG_DIR:-$TAREFA_ROOT/config}"
 # Uploaded documents and rendered reports (the local blob store) stay with the demo's state.
 export TAREFA__DOCUMENTS__BLOB_DIR="${TAREFA__DOCUMENTS__BLOB_DIR:-$TAREFA_ROOT/.tarefa/blobs}"
+# Encryption at rest: a master key kept with the demo's state (the database's data keys are
+# wrapped by it, so it must survive restarts). Production sets its own; see README "Encryption at rest".
+if [ -z "${TAREFA_MASTER_KEYS:-}" ]; then
+  mkdir -p "$TAREFA_ROOT/.tarefa"
+  if [ ! -s "$TAREFA_ROOT/.tarefa/master_keys" ]; then
+    (umask 077; printf 'demo1:%s\n' "$(head -c 32 /dev/urandom | base64 | tr -d '\n')" >"$TAREFA_ROOT/.tarefa/master_keys")
+  fi
+  TAREFA_MASTER_KEYS="$(cat "$TAREFA_ROOT/.tarefa/master_keys")"
+  export TAREFA_MASTER_KEYS
+fi
 export RUST_LOG="${RUST_LOG:-info}"
 
 # Where a client reaches the API (a wildcard listen address is reached on loopback).

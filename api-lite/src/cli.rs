@@ -78,6 +78,10 @@ pub enum KeysCmd {
         #[arg(long)]
         tenant: Uuid,
     },
+    /// Encryption at rest: re-wrap every tenant's data key under the current
+    /// (first) master key of TAREFA_MASTER_KEYS; keep the old key listed until
+    /// this reports `"left": 0`. Nothing sealed is rewritten.
+    RotateMaster,
 }
 
 #[derive(Debug, thiserror::Error)]
@@ -267,6 +271,32 @@ pub async fn execute(cmd: Command, pool: &PgPool) -> Result<String, CliError> {
             }
             false => Err(CliError::NotFound(format!("active key {id}"))),
         },
+        Command::Keys(KeysCmd::RotateMaster) => {
+            let master = jobs::crypt::MasterKeys::from_env()
+                .map_err(CliError::Invalid)?
+                .ok_or_else(|| {
+                    CliError::Invalid(format!(
+                        "{} is not set: nothing to rotate to",
+                        jobs::crypt::master::ENV
+                    ))
+                })?;
+            let r = jobs::crypt::rotate_master(pool, &master).await?;
+            cli_audit(pool, None, "master_key_rotated", &r.current).await;
+            let out = line(json!({
+                "current": r.current,
+                "rewrapped": r.rewrapped,
+                "already_current": r.already_current,
+                "left": r.failed.len(),
+                "failed": r.failed,
+            }));
+            if r.failed.is_empty() {
+                Ok(out)
+            } else {
+                Err(CliError::Invalid(format!(
+                    "some data keys were not re-wrapped: {out}"
+                )))
+            }
+        }
         Command::Users(cmd) => crate::console::users::execute(cmd, pool)
             .await
             .map_err(CliError::Invalid),

@@ -149,6 +149,8 @@ impl From<EngineError> for ApiError {
                 e.retry_after = Some(1);
                 e
             }
+            // A sealed kind whose tenant's data key cannot be had (database down): nothing was enqueued.
+            EngineError::Cipher(e) => ApiError::unavailable("encryption keys", e),
             EngineError::WaitingLimit {
                 queue,
                 tenant,

@@ -33,6 +33,9 @@ pub enum StartError {
     Postgres { url: String, source: sqlx::Error },
     #[error("redis ({url}): {source}")]
     Redis { url: String, source: EngineError },
+    /// `TAREFA_MASTER_KEYS` is set but malformed.
+    #[error("encryption at rest: {0}")]
+    Crypt(String),
 }
 
 impl AppState {
@@ -62,6 +65,9 @@ impl AppState {
                 url: jobs::config::redact_url(&settings.redis.url),
                 source,
             })?;
+        // Encryption at rest: personal-data kinds sealed under the tenants' data keys.
+        let (engine, _) = jobs::crypt::attach(engine, &pool, &registry(), "api-lite")
+            .map_err(StartError::Crypt)?;
         Ok(AppState::new(pool, engine, settings))
     }
 }

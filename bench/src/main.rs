@@ -13,6 +13,7 @@
 //! `bench events` measures booking events and reminders (issue 16): see [`events`].
 //! `bench campaigns` measures WhatsApp campaigns (issue 15): see [`campaigns`].
 //! `bench cluster` measures the engine on a Redis Cluster and `replicated` durability (issue 20): see [`cluster`].
+//! `bench crypt` measures encryption at rest per job (issue 21): see [`crypt`].
 //!
 //! Modules: [`engine`] (a)-(e), [`http`] (end to end through api-lite),
 //! [`rx`] (Redis INFO and key helpers), [`procs`] (child processes),
@@ -23,6 +24,7 @@ mod alerts;
 mod campaign_callbacks;
 mod campaigns;
 mod cluster;
+mod crypt;
 mod db;
 mod engine;
 mod events;
@@ -70,6 +72,8 @@ enum Cmd {
     Workflows(workflows::WorkflowsArgs),
     /// Redis Cluster (3 masters) vs one Redis, `async` vs `replicated`: enqueue and drain, servers started by the bench.
     Cluster(cluster::ClusterArgs),
+    /// Encryption at rest: push and drain cost per job of sealed payloads and results against plain ones in the same run.
+    Crypt(crypt::CryptArgs),
     /// Delete every key of a run prefix (after an interrupted run).
     Cleanup {
         #[arg(long)]
@@ -165,6 +169,7 @@ async fn main() -> Result<()> {
         Cmd::Forecasting(args) => forecasting::run(args).await,
         Cmd::Workflows(args) => workflows::run(args).await,
         Cmd::Cluster(args) => cluster::run(args).await,
+        Cmd::Crypt(args) => crypt::run(args).await,
     }
 }
 

@@ -472,6 +472,19 @@ where
                     }
                 }
             };
+            // A sealed kind's result is encrypted before it leaves the worker.
+            let outcome = match outcome {
+                RunOutcome::Succeeded(v) if shared.engine.seals(&job.kind) => {
+                    match shared.engine.seal_result(&job.kind, &job.tenant, &job.id, v).await {
+                        Ok(sealed) => RunOutcome::Succeeded(sealed),
+                        Err(e) => match policy.as_ref() {
+                            Some(p) => classify_retryable(&job, p, format!("result not stored: {e}"), "error", None),
+                            None => RunOutcome::Dead { error: format!("result not stored: {e}"), reason: "permanent" },
+                        },
+                    }
+                }
+                other => other,
+            };
             let run_secs = job.started_at.elapsed().as_secs_f64();
             if let Some(stat) = outcome.stat() {
                 shared.stats.finished(&job.kind, &job.tenant, stat, run_secs);
@@ -595,7 +608,7 @@ impl Service<Task<ClaimedJob>> for Dispatch {
             return futures::future::ready(Err(JobError::Cancelled)).boxed();
         }
         let trace = job.traceparent();
-        let run = Delivery {
+        let mut run = Delivery {
             trace: trace.clone(),
             id: job.id,
             queue: job.queue,
@@ -606,8 +619,30 @@ impl Service<Task<ClaimedJob>> for Dispatch {
             cancel: job.cancel,
             payload: job.payload,
         };
-        // Follow-up jobs and provider calls made by the handler carry its trace.
-        super::trace::scope(trace, self.shared.handler.run(run)).boxed()
+        if !super::cipher::holds_sealed(&run.payload) {
+            // Follow-up jobs and provider calls made by the handler carry its trace.
+            return super::trace::scope(trace, self.shared.handler.run(run)).boxed();
+        }
+        // A sealed payload is opened first; one that does not open (tampered,
+        // another tenant's, no key) fails the job for good, never runs.
+        let shared = self.shared.clone();
+        async move {
+            let payload = std::mem::take(&mut run.payload);
+            run.payload = match shared
+                .engine
+                .open_payload(&run.tenant, &run.id, payload)
+                .await
+            {
+                Ok(p) => p,
+                // The key may come back (database up again, a process restarted with it).
+                Err(e @ (super::CipherError::Unavailable(_) | super::CipherError::NoCipher)) => {
+                    return Err(JobError::retryable(format!("payload not opened: {e}")))
+                }
+                Err(e) => return Err(JobError::permanent(format!("payload rejected: {e}"))),
+            };
+            super::trace::scope(trace, shared.handler.run(run)).await
+        }
+        .boxed()
     }
 }
 

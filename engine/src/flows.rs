@@ -117,8 +117,14 @@ pub struct BatchPushed {
 
 /// A callback job as the batch stores it (see common.lua `push_callback`):
 /// its id, the hash fields it gets besides payload/created/status, and its
-/// payload text (the batch's counts are spliced in as `batch`).
-fn callback_spec(queue: &str, job: &NewJob, what: &str) -> Result<(String, String), EngineError> {
+/// payload text (the batch's counts are spliced in as `batch`; an envelope for a
+/// sealed kind, see cipher.rs).
+fn callback_spec(
+    queue: &str,
+    job: &NewJob,
+    what: &str,
+    payload: String,
+) -> Result<(String, String), EngineError> {
     let bad = |why: &str| EngineError::Invalid(format!("{what}: {why}"));
     if job.queue != queue {
         return Err(bad("a callback runs on its batch's queue"));
@@ -132,6 +138,11 @@ fn callback_spec(queue: &str, job: &NewJob, what: &str) -> Result<(String, Strin
     let Some(obj) = job.payload.as_object() else {
         return Err(bad("the payload must be a JSON object"));
     };
+    if super::cipher::holds_sealed(&job.payload) {
+        return Err(bad(
+            "`$enc` in the payload is reserved for encrypted values",
+        ));
+    }
     if obj.contains_key("batch") {
         return Err(bad("`batch` in the payload is the engine's"));
     }
@@ -166,12 +177,37 @@ fn callback_spec(queue: &str, job: &NewJob, what: &str) -> Result<(String, Strin
     let spec = serde_json::json!({
         "id": id,
         "fields": fields,
-        "p": serde_json::to_string(&job.payload).unwrap_or_else(|_| "{}".into()),
+        "p": payload,
     });
     Ok((id, spec.to_string()))
 }
 
 impl Engine {
+    /// [`callback_spec`] with the payload sealed when its kind is.
+    async fn callback(
+        &self,
+        queue: &str,
+        j: &NewJob,
+        what: &str,
+    ) -> Result<(String, String), EngineError> {
+        if !self.seals(&j.kind) {
+            let plain = serde_json::to_string(&j.payload).unwrap_or_else(|_| "{}".into());
+            return callback_spec(queue, j, what, plain);
+        }
+        let id = match &j.id {
+            Some(id) => id.clone(),
+            None => new_job_id(),
+        };
+        let text = self
+            .payload_text(&j.kind, &j.tenant, &id, &j.payload)
+            .await?;
+        let j = NewJob {
+            id: Some(id),
+            ..j.clone()
+        };
+        callback_spec(queue, &j, what, text)
+    }
+
     async fn flows(&self, queue: &str, args: &[&str]) -> Result<redis::Value, EngineError> {
         let mut conn = self.conn.clone();
         let mut inv = scripts::on(&scripts::FLOWS, self.keys(queue).base());
@@ -205,12 +241,15 @@ impl Engine {
             }
             None => new_job_id(),
         };
-        let oc = on_complete
-            .map(|j| callback_spec(queue, j, "on_complete"))
-            .transpose()?;
-        let os = on_success
-            .map(|j| callback_spec(queue, j, "on_success"))
-            .transpose()?;
+        // A sealed callback kind's payload is sealed now, under the callback's id.
+        let oc = match on_complete {
+            Some(j) => Some(self.callback(queue, j, "on_complete").await?),
+            None => None,
+        };
+        let os = match on_success {
+            Some(j) => Some(self.callback(queue, j, "on_success").await?),
+            None => None,
+        };
         let spec =
             |c: &Option<(String, String)>| c.as_ref().map(|c| c.1.clone()).unwrap_or_default();
         let (ocs, oss) = (spec(&oc), spec(&os));

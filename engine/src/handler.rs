@@ -27,6 +27,9 @@ pub struct KindPolicy {
     /// Exponential backoff with full jitter: `random(0, min(cap, base * 2^(attempt-1)))`.
     pub backoff_base: Duration,
     pub backoff_cap: Duration,
+    /// The kind carries personal data: its payload and result are sealed in
+    /// Redis when the engine has a [`PayloadCipher`](crate::PayloadCipher).
+    pub encrypt: bool,
 }
 
 impl KindPolicy {
@@ -38,6 +41,7 @@ impl KindPolicy {
             max_attempts: 5,
             backoff_base: Duration::from_secs(1),
             backoff_cap: Duration::from_secs(600),
+            encrypt: false,
         }
     }
 }

@@ -33,6 +33,7 @@ impl Engine {
     /// Worker aliases are short numbers on the job; this resolves them to worker ids.
     async fn with_worker(&self, job: Option<JobInfo>) -> Result<Option<JobInfo>, EngineError> {
         let Some(mut job) = job else { return Ok(None) };
+        self.unseal_info(&mut job).await;
         if let Some(alias) = job.worker.take() {
             let mut conn = self.conn.clone();
             let id: Option<String> = conn
@@ -86,11 +87,17 @@ impl Engine {
         }
         let mut conn = self.conn.clone();
         let all: Vec<HashMap<String, String>> = pipe.query_async(&mut conn).await?;
-        Ok(ids
+        let mut jobs: Vec<JobInfo> = ids
             .iter()
             .zip(all)
             .filter_map(|(id, h)| JobInfo::from_fields(id, queue, &h))
-            .collect())
+            .collect();
+        if self.cipher.is_some() {
+            for j in &mut jobs {
+                self.unseal_info(j).await;
+            }
+        }
+        Ok(jobs)
     }
 
     /// Tenants with waiting jobs at each priority.

@@ -25,10 +25,12 @@
 //! limits held by leases), `flows` (batches with exactly-once callbacks, chains), `conn` (one
 //! server, a Redis Cluster or a Sentinel-named master behind one connection type; the
 //! `replicated` durability's WAIT), `servers` (feature `testing`: clusters and Sentinel sets
-//! tests start on loopback ports).
+//! tests start on loopback ports), `cipher` (the hook that seals payloads and results of
+//! personal-data kinds at rest).
 
 pub mod ack;
 pub mod backend;
+pub mod cipher;
 pub mod claim;
 pub mod concurrency;
 pub mod conn;
@@ -51,6 +53,7 @@ pub mod stats;
 pub mod testing;
 pub mod trace;
 
+pub use cipher::{CipherError, PayloadCipher};
 pub use claim::ClaimedJob;
 pub use concurrency::{ConcurrencyUse, SlotHolder};
 pub use flows::{BatchInfo, BatchPushed, BatchSpec, BatchState};
@@ -72,6 +75,9 @@ pub enum EngineError {
     Redis(#[from] redis::RedisError),
     #[error("invalid job: {0}")]
     Invalid(String),
+    /// A sealed kind's payload could not be encrypted (its tenant's key is unavailable).
+    #[error("encryption: {0}")]
+    Cipher(#[from] CipherError),
     /// `push_bulk_capped`: the tenant already has `waiting` ready jobs in `queue`.
     #[error("tenant {tenant} has {waiting} jobs waiting in queue {queue} (limit {limit})")]
     WaitingLimit {
@@ -158,12 +164,15 @@ pub struct Engine {
     pub(crate) conn: RedisConn,
     pub(crate) opener: Opener,
     pub(crate) cfg: Arc<EngineConfig>,
+    /// Seals the payloads and results of the kinds it names (see cipher.rs); none = plaintext.
+    pub(crate) cipher: Option<Arc<dyn PayloadCipher>>,
 }
 
 impl std::fmt::Debug for Engine {
     fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
         f.debug_struct("Engine")
             .field("prefix", &self.cfg.prefix)
+            .field("cipher", &self.cipher.is_some())
             .finish()
     }
 }
@@ -178,6 +187,7 @@ impl Engine {
             conn,
             opener,
             cfg: Arc::new(cfg),
+            cipher: None,
         })
     }
 

@@ -46,6 +46,13 @@ fn check(job: &NewJob) -> Result<(), EngineError> {
             ));
         }
     }
+    // Envelopes are the engine's (cipher.rs): a caller may not forge one.
+    if super::cipher::holds_sealed(&job.payload) {
+        return Err(EngineError::Invalid(format!(
+            "`{}` in a payload (or its parent_result) is reserved for encrypted values",
+            super::cipher::SEALED
+        )));
+    }
     // Ready-list entries separate their fields with NUL (scripts/common.lua).
     let texts = [Some(&job.kind), job.rate_key.as_ref(), job.trace.as_ref()];
     if texts
@@ -164,6 +171,19 @@ impl Engine {
                     .iter()
                     .map(|(_, j)| j.id.clone().unwrap_or_else(new_job_id))
                     .collect();
+                // Sealed kinds' payloads (see cipher.rs), encrypted before the script call.
+                let sealed = if chunk.iter().any(|(_, j)| self.seals(&j.kind)) {
+                    let mut v = Vec::with_capacity(chunk.len());
+                    for ((_, j), id) in chunk.iter().zip(&ids) {
+                        v.push(
+                            self.payload_text(&j.kind, &j.tenant, id, &j.payload)
+                                .await?,
+                        );
+                    }
+                    Some(v)
+                } else {
+                    None
+                };
                 let groups = group(chunk, current_trace.as_deref());
                 let mut inv = scripts::on(&scripts::PUSH, keys.base());
                 inv.arg(chunk.len())
@@ -189,11 +209,16 @@ impl Engine {
                         .arg(h.mode())
                         .arg(h.concurrency_key)
                         .arg(h.after);
-                    for ((_, j), id) in chunk[at..at + g.len].iter().zip(&ids[at..at + g.len]) {
-                        payload.clear();
-                        // A serde_json::Value always serializes.
-                        serde_json::to_writer(&mut payload, &j.payload).unwrap_or_default();
-                        inv.arg(id.as_str()).arg(&payload[..]);
+                    let run = chunk[at..at + g.len].iter().zip(&ids[at..at + g.len]);
+                    for (k, ((_, j), id)) in run.enumerate() {
+                        if let Some(texts) = &sealed {
+                            inv.arg(id.as_str()).arg(texts[at + k].as_str());
+                        } else {
+                            payload.clear();
+                            // A serde_json::Value always serializes.
+                            serde_json::to_writer(&mut payload, &j.payload).unwrap_or_default();
+                            inv.arg(id.as_str()).arg(&payload[..]);
+                        }
                         if let Some(k) = &j.idempotency_key {
                             inv.arg(k.as_str());
                         }

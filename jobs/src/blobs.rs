@@ -7,6 +7,13 @@
 //! sees half a file. Keys are built here from a tenant id and a hash we
 //! computed, never from user input. Blobs are kept per tenant (not shared
 //! across tenants) so deleting a tenant's files is one prefix.
+//!
+//! Encryption at rest: with a cipher (the engine's, see `jobs::crypt`),
+//! [`BlobStore::put_sealed`] stores [`SEALED_MAGIC`] and the tenant's sealed
+//! token instead of the file (associated data: the blob key), and the
+//! readers ([`BlobStore::get_opened`], [`BlobStore::to_local_opened`]) open
+//! it; blobs stored in clear before encryption was on still read. The key
+//! stays the SHA-256 of the plaintext, so equal files still share one blob.
 
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,7 +24,14 @@ use object_store::path::Path as ObjectPath;
 use object_store::{GetOptions, ObjectStore, PutOptions, PutPayload};
 use tokio::io::AsyncWriteExt;
 
+use crate::engine::{CipherError, PayloadCipher};
 use crate::kinds::documents::settings::{BlobStoreKind, DocumentsSettings};
+
+/// The engine's cipher, as blob readers and writers take it.
+pub type Cipher<'a> = Option<&'a std::sync::Arc<dyn PayloadCipher>>;
+
+/// First bytes of a sealed blob; the cipher's token follows.
+pub const SEALED_MAGIC: &[u8] = b"tarefa-sealed-blob-v1\n";
 
 /// Why a blob could not be read or written.
 #[derive(Debug, thiserror::Error)]
@@ -30,6 +44,8 @@ pub enum BlobError {
     Io(#[from] std::io::Error),
     #[error("blob store: {0}")]
     Remote(object_store::Error),
+    #[error("blob encryption: {0}")]
+    Cipher(#[from] CipherError),
 }
 
 impl From<object_store::Error> for BlobError {
@@ -258,6 +274,89 @@ impl BlobStore {
                 Ok(LocalBlob::Temp(tmp))
             }
         }
+    }
+}
+
+/// The associated data of blob `key` (which names its tenant and content hash).
+fn blob_aad(key: &str) -> Vec<u8> {
+    format!("tarefa-blob\0{key}").into_bytes()
+}
+
+/// The tenant part of a blob key.
+fn tenant_of(key: &str) -> &str {
+    key.split('/').next().unwrap_or_default()
+}
+
+/// Opens a stored blob's bytes: a sealed one with `cipher`, a plain one as it is.
+async fn open_blob(cipher: Cipher<'_>, key: &str, bytes: Vec<u8>) -> Result<Vec<u8>, BlobError> {
+    let Some(token) = bytes.strip_prefix(SEALED_MAGIC) else {
+        return Ok(bytes);
+    };
+    let cipher = cipher.ok_or(CipherError::NoCipher)?;
+    let token = std::str::from_utf8(token)
+        .map_err(|_| CipherError::Corrupt("sealed blob is not a token".into()))?;
+    Ok(cipher.open(tenant_of(key), &blob_aad(key), token).await?)
+}
+
+impl BlobStore {
+    /// [`BlobStore::put`], sealed under the key's tenant when there is a cipher.
+    pub async fn put_sealed(
+        &self,
+        cipher: Cipher<'_>,
+        key: &str,
+        bytes: Vec<u8>,
+    ) -> Result<(), BlobError> {
+        match cipher {
+            Some(c) => {
+                let token = c.seal(tenant_of(key), &blob_aad(key), &bytes).await?;
+                let mut sealed = Vec::with_capacity(SEALED_MAGIC.len() + token.len());
+                sealed.extend_from_slice(SEALED_MAGIC);
+                sealed.extend_from_slice(token.as_bytes());
+                self.put(key, sealed).await
+            }
+            None => self.put(key, bytes).await,
+        }
+    }
+
+    /// [`BlobStore::get`], opened.
+    pub async fn get_opened(&self, cipher: Cipher<'_>, key: &str) -> Result<Vec<u8>, BlobError> {
+        let bytes = self.get(key).await?;
+        open_blob(cipher, key, bytes).await
+    }
+
+    /// [`BlobStore::to_local_file`], opened: a sealed blob becomes a plaintext
+    /// temp file in `tmp_dir` (removed on drop), a plain one is used as it is.
+    pub async fn to_local_opened(
+        &self,
+        cipher: Cipher<'_>,
+        key: &str,
+        tmp_dir: &Path,
+    ) -> Result<LocalBlob, BlobError> {
+        let file = self.to_local_file(key, tmp_dir).await?;
+        let mut head = vec![0u8; SEALED_MAGIC.len()];
+        let n = {
+            use tokio::io::AsyncReadExt;
+            let mut f = tokio::fs::File::open(file.path()).await?;
+            let mut n = 0;
+            while n < head.len() {
+                match f.read(&mut head[n..]).await? {
+                    0 => break,
+                    k => n += k,
+                }
+            }
+            n
+        };
+        if head[..n] != *SEALED_MAGIC {
+            return Ok(file);
+        }
+        let plain = open_blob(cipher, key, tokio::fs::read(file.path()).await?).await?;
+        let tmp = tempfile::Builder::new()
+            .prefix("tarefa-blob-")
+            .suffix(".pdf")
+            .tempfile_in(tmp_dir)?
+            .into_temp_path();
+        tokio::fs::write(&tmp, plain).await?;
+        Ok(LocalBlob::Temp(tmp))
     }
 }
 

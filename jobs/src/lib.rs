@@ -3,6 +3,7 @@
 //! Layout:
 //! - [`config`]: `Settings`, loaded from `config/*.toml` and `TAREFA__*` env vars.
 //! - [`blobs`]: the blob store for uploaded files (local directory or S3), by SHA-256.
+//! - [`crypt`]: encryption at rest: per-tenant data keys, master keys, rotation.
 //! - [`channels`]: email, FCM push, SMS, WhatsApp, signed webhooks, templates, SSRF guard.
 //! - [`engine`]: the queue engine (its own crate, `engine/`, re-exported): an
 //!   apalis backend with its own Redis data model and Lua scripts. It knows no
@@ -16,6 +17,7 @@
 pub mod blobs;
 pub mod channels;
 pub mod config;
+pub mod crypt;
 /// The queue engine (the `tarefa-engine` crate), re-exported so callers read `jobs::engine::…`.
 pub use tarefa_engine as engine;
 pub mod kinds;

@@ -83,7 +83,7 @@ async fn run(id: Uuid, job: JobContext) -> Result<serde_json::Value, JobError> {
                     .map_err(|e| JobError::permanent(format!("blob store: {e}")))?;
                 let key = r.blob_key.clone().unwrap_or_default();
                 let bytes = store
-                    .get(&key)
+                    .get_opened(job.resources.engine.cipher(), &key)
                     .await
                     .map_err(|e| JobError::retryable(format!("blob store: {e}")))?;
                 let (school, _) = tenant(&pg, r.tenant_id).await.map_err(db)?;
@@ -162,7 +162,7 @@ async fn run(id: Uuid, job: JobContext) -> Result<serde_json::Value, JobError> {
     let store = BlobStore::from_settings(&settings.documents)
         .map_err(|e| JobError::permanent(format!("blob store: {e}")))?;
     store
-        .put(&key, bytes)
+        .put_sealed(job.resources.engine.cipher(), &key, bytes)
         .await
         .map_err(|e| JobError::retryable(format!("blob store: {e}")))?;
     let finished = sql::Finished {

@@ -96,6 +96,9 @@ pub enum Error {
     Stream(String, events::StreamError),
     #[error("scheduler.metrics_addr {0}: {1}")]
     Metrics(String, std::io::Error),
+    /// `TAREFA_MASTER_KEYS` is set but malformed.
+    #[error("encryption at rest: {0}")]
+    Crypt(String),
 }
 
 /// The kinds the workers serve: the built-in ones and the forecasting
@@ -111,6 +114,9 @@ pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Resu
     let pool = jobs::store::connect(&settings.database).await?;
     let engine = Engine::connect(settings.engine_config()).await?;
     let registry = Arc::new(registry());
+    // Schedules push personal-data kinds too (reports.scheduled): sealed like any push.
+    let (engine, _) =
+        jobs::crypt::attach(engine, &pool, &registry, "scheduler").map_err(Error::Crypt)?;
     let config = Config::from_settings(&settings.scheduler);
     let specs = file::load(&config.schedules_file, &registry)?;
     file::sync(&pool, &specs, chrono::Utc::now()).await?;

@@ -56,7 +56,11 @@ pub async fn run(
         .context("notification rate limits")?;
     // Lazy: the diag kinds never touch PostgreSQL, and kinds that do fail
     // their jobs with a retryable error while it is down.
-    let pg = Some(jobs::store::connect_lazy(&settings.database).context("database.url")?);
+    let pool = jobs::store::connect_lazy(&settings.database).context("database.url")?;
+    // Encryption at rest: personal-data kinds sealed under the tenants' data keys.
+    let (engine, _keyring) =
+        jobs::crypt::attach(engine, &pool, &registry, "worker").map_err(anyhow::Error::msg)?;
+    let pg = Some(pool);
     let resources = Resources {
         engine: engine.clone(),
         pg,

@@ -248,7 +248,7 @@ async fn send_file(st: &AppState, r: &Report) -> Result<Response, ApiError> {
     let store = BlobStore::from_settings(&st.settings.documents)
         .map_err(|e| ApiError::unavailable("the blob store", e))?;
     let bytes = store
-        .get(key)
+        .get_opened(st.engine.cipher(), key)
         .await
         .map_err(|e| ApiError::unavailable("the blob store", e))?;
     let ctype = r

@@ -56,12 +56,32 @@ impl Ctx {
 
     /// A context whose settings `f` may change first (body limit, JWT keys, Redis URL).
     pub async fn with(pool: PgPool, f: impl FnOnce(&mut Settings)) -> Ctx {
+        Ctx::build(pool, f, None).await
+    }
+
+    /// A context with encryption at rest on: its engine seals the personal-data
+    /// kinds under the tenants' data keys, wrapped by master key `masters`
+    /// (`TAREFA_MASTER_KEYS` syntax).
+    #[allow(dead_code)]
+    pub async fn sealed(pool: PgPool, masters: &str, f: impl FnOnce(&mut Settings)) -> Ctx {
+        Ctx::build(pool, f, Some(masters)).await
+    }
+
+    async fn build(pool: PgPool, f: impl FnOnce(&mut Settings), masters: Option<&str>) -> Ctx {
         let keys = RedisPrefix::new();
         let mut settings = test_settings(&keys);
         f(&mut settings);
-        let engine = Engine::connect(settings.engine_config())
+        let mut engine = Engine::connect(settings.engine_config())
             .await
             .expect("redis");
+        if let Some(m) = masters {
+            let ring = jobs::crypt::Keyring::new(
+                pool.clone(),
+                jobs::crypt::MasterKeys::parse(m).expect("master keys"),
+                jobs::crypt::sealed_kinds(&api_lite::state::registry()),
+            );
+            engine = engine.with_cipher(std::sync::Arc::new(ring));
+        }
         let a = tenant(&pool, "Escola Alfa").await;
         let b = tenant(&pool, "Escola Beta").await;
         let state = AppState::new(pool.clone(), engine, settings);

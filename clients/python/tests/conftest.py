@@ -9,6 +9,7 @@ worker's environment under ``PYTEST_WEBHOOK_SECRET``.
 
 from __future__ import annotations
 
+import base64
 import json
 import os
 import shutil
@@ -77,6 +78,8 @@ class Stack:
             # Signed report links (reports.url_secret_env); unset, /download answers 503.
             "TAREFA_REPORTS_URL_SECRET": "pytest-reports-" + uuid.uuid4().hex,
             "RUST_LOG": os.environ.get("RUST_LOG", "warn"),
+            # Encryption at rest on, as in production: a fresh master key per test database.
+            "TAREFA_MASTER_KEYS": "pytest:" + base64.b64encode(os.urandom(32)).decode(),
         }
         self.procs: list[subprocess.Popen] = []
         # A real SMTP server (aiosmtpd) writing a Maildir, on a port of its own.

@@ -172,6 +172,8 @@ impl JobKind for Send {
             max_attempts: 8,
             backoff_base: Duration::from_secs(1),
             backoff_cap: Duration::from_secs(120),
+            // Personal data (a contact's send): sealed at rest.
+            encrypt: true,
             ..KindPolicy::new(QUEUE)
         }
     }

@@ -75,7 +75,10 @@ pub async fn create(
     let key = blobs::key(&tenant.to_string(), sha256)
         .ok_or_else(|| BlobError::Config(format!("bad blob key for {sha256:?}")))?;
     let size = upload.bytes.len() as i64;
-    store.put(&key, upload.bytes).await?;
+    // Sealed under the tenant's data key when encryption at rest is on.
+    store
+        .put_sealed(engine.cipher(), &key, upload.bytes)
+        .await?;
     let job_id = new_job_id();
     let new = NewDocument {
         id: Uuid::now_v7(),

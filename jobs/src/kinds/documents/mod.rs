@@ -93,6 +93,8 @@ impl JobKind for Extract {
             max_attempts: 2,
             backoff_base: Duration::from_secs(5),
             backoff_cap: Duration::from_secs(60),
+            // Personal data (the result is a transcript: names and grades): sealed at rest.
+            encrypt: true,
             ..KindPolicy::new(QUEUE)
         }
     }
@@ -147,7 +149,7 @@ async fn extract(
     let key = blobs::key(&ctx.tenant, &doc.sha256)
         .ok_or_else(|| Ok(Failure::new("internal", "bad blob key", false)))?;
     let file = store
-        .to_local_file(&key, &std::env::temp_dir())
+        .to_local_opened(ctx.resources.engine.cipher(), &key, &std::env::temp_dir())
         .await
         .map_err(|e| {
             Ok(match e {

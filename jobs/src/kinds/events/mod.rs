@@ -64,6 +64,8 @@ impl JobKind for Remind {
             priority: Priority::High,
             timeout: Duration::from_secs(30),
             max_attempts: 8,
+            // Personal data (a reminder to a person): sealed at rest.
+            encrypt: true,
             ..KindPolicy::new(QUEUE)
         }
     }

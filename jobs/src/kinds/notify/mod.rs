@@ -62,6 +62,8 @@ impl JobKind for SendNotification {
             max_attempts: 8,
             backoff_base: Duration::from_secs(2),
             backoff_cap: Duration::from_secs(900),
+            // Personal data (the notification row's delivery (recipient, provider ids)): sealed at rest.
+            encrypt: true,
             ..KindPolicy::new(QUEUE)
         }
     }
@@ -80,7 +82,11 @@ impl JobKind for Fanout {
     type Payload = NotificationRequest;
 
     fn policy() -> KindPolicy {
-        KindPolicy::new(QUEUE)
+        KindPolicy {
+            // Personal data (recipients' phones and e-mails, the message): sealed at rest.
+            encrypt: true,
+            ..KindPolicy::new(QUEUE)
+        }
     }
 
     fn validate(p: &NotificationRequest) -> Result<(), FieldError> {

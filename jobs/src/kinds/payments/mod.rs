@@ -95,6 +95,8 @@ impl JobKind for Charge {
             max_attempts: 12,
             backoff_base: Duration::from_secs(2),
             backoff_cap: Duration::from_secs(15 * 60),
+            // Personal data (payment references): sealed at rest.
+            encrypt: true,
             ..KindPolicy::new(QUEUE)
         }
     }
@@ -123,6 +125,8 @@ impl JobKind for Refund {
             max_attempts: 12,
             backoff_base: Duration::from_secs(2),
             backoff_cap: Duration::from_secs(15 * 60),
+            // Personal data (payment references): sealed at rest.
+            encrypt: true,
             ..KindPolicy::new(QUEUE)
         }
     }

@@ -56,6 +56,8 @@ impl JobKind for Scheduled {
     fn policy() -> KindPolicy {
         KindPolicy {
             timeout: Duration::from_secs(30),
+            // Personal data (recipients' e-mail addresses): sealed at rest.
+            encrypt: true,
             ..KindPolicy::new(QUEUE)
         }
     }

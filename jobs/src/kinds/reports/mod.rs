@@ -135,6 +135,8 @@ impl RenderKind {
             timeout: Duration::from_secs(30 * 60),
             max_attempts: 3,
             backoff_base: Duration::from_secs(10),
+            // Personal data (students' report cards): sealed at rest.
+            encrypt: true,
             ..KindPolicy::new(QUEUE)
         }
     }
