@@ -393,8 +393,9 @@ async fn outcome(
 ) -> Result<serde_json::Value, JobError> {
     let mut moves = Vec::with_capacity(sent.len());
     let mut wamids = Vec::new();
-    let (mut throttle, mut retry): (Option<Option<Duration>>, Option<(String, Option<Duration>)>) =
-        (None, None);
+    // 130429 seen (with Meta's retry hint, if any); a retryable error (with its hint).
+    let mut throttle: Option<Option<Duration>> = None;
+    let mut retry: Option<(String, Option<Duration>)> = None;
     let (mut spam, mut failed) = (None, false);
     let mut stop_marketing = Vec::new();
     for (m, result) in sent.iter().zip(results) {
