@@ -5,7 +5,7 @@ from __future__ import annotations
 
 from uuid import UUID
 
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, Field
 
 
 class Dispatch(BaseModel):
@@ -21,4 +21,10 @@ class Send(BaseModel):
         extra='forbid',
     )
     campaign_id: UUID
-    recipient_id: UUID
+    recipient_id: UUID | None = Field(
+        None,
+        description='One recipient: the payload of jobs pushed before chunks existed.',
+    )
+    recipient_ids: list[UUID] | None = Field(
+        None, description="The chunk's recipients (one to [`dispatch::CHUNK_MAX`])."
+    )
