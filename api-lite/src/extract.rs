@@ -40,15 +40,11 @@ where
 }
 
 /// Parses JSON; syntax errors are 400, shape errors 422 with the field path.
-/// A string holding NUL (`\u0000`) is a 422: PostgreSQL's text and jsonb cannot
-/// store it, so it would otherwise fail deep inside a handler as a 500.
+/// What PostgreSQL cannot store or give back (see [`unstorable`]) is a 422 here,
+/// not a 500 deep inside a handler or on every later read of the row.
 pub fn parse_json<T: DeserializeOwned>(bytes: &[u8]) -> Result<T, ApiError> {
-    if has_escaped_nul(bytes) {
-        return Err(ApiError::invalid_field(
-            "invalid_body",
-            "body",
-            "strings may not contain NUL (\\u0000)",
-        ));
+    if let Some(why) = unstorable(bytes) {
+        return Err(ApiError::invalid_field("invalid_body", "body", why));
     }
     let de = &mut serde_json::Deserializer::from_slice(bytes);
     let value: Result<T, _> = serde_path_to_error::deserialize(de);
@@ -84,25 +80,96 @@ pub fn refuse_nul(bytes: &[u8], field: &str) -> Result<(), ApiError> {
     Ok(())
 }
 
-/// Whether the JSON text escapes a NUL character (`\u0000`) inside a string.
-/// An odd run of backslashes before `u0000` makes it an escape; an even run is an
-/// escaped backslash followed by the letters `u0000`. (A raw NUL byte is not JSON
-/// at all and fails the parse.)
-fn has_escaped_nul(bytes: &[u8]) -> bool {
-    let needle = b"u0000";
-    let mut from = 0;
-    while let Some(at) = bytes[from..]
-        .windows(needle.len())
-        .position(|w| w == needle)
-    {
-        let i = from + at;
-        let slashes = bytes[..i].iter().rev().take_while(|&&b| b == b'\\').count();
-        if slashes % 2 == 1 {
-            return true;
+/// What a JSON text holds that PostgreSQL cannot store or give back, found in one
+/// pass over the bytes (no second parse): an escaped NUL (`\u0000`) inside a string
+/// (text and jsonb cannot hold NUL), or a number of magnitude 1e300 or more (jsonb
+/// keeps it as an exact numeric, which does not read back into an f64: the row would
+/// then fail every later read). Numbers inside strings are text and are not looked at.
+fn unstorable(bytes: &[u8]) -> Option<&'static str> {
+    let mut i = 0;
+    let mut in_string = false;
+    while i < bytes.len() {
+        let b = bytes[i];
+        if in_string {
+            match b {
+                b'\\' => {
+                    if bytes.get(i + 1) == Some(&b'u') && bytes.get(i + 2..i + 6) == Some(b"0000") {
+                        return Some("strings may not contain NUL (\\u0000)");
+                    }
+                    i += 2;
+                    continue;
+                }
+                b'"' => in_string = false,
+                _ => {}
+            }
+            i += 1;
+            continue;
         }
-        from = i + 1;
+        match b {
+            b'"' => in_string = true,
+            b'-' | b'0'..=b'9' => {
+                let (len, magnitude) = number_magnitude(&bytes[i..]);
+                if magnitude >= 300 {
+                    return Some("numbers must lie between -1e300 and 1e300");
+                }
+                i += len.max(1);
+                continue;
+            }
+            _ => {}
+        }
+        i += 1;
     }
-    false
+    None
+}
+
+/// The length of the number token at the start of `t` and its decimal order of
+/// magnitude (`1234.5` → 3, `0.01` → -2, `5e10` → 10; 0 for zero).
+fn number_magnitude(t: &[u8]) -> (usize, i64) {
+    let mut i = usize::from(t.first() == Some(&b'-'));
+    let (mut int_digits, mut leading_zeros, mut seen_nonzero) = (0i64, 0i64, false);
+    while i < t.len() && t[i].is_ascii_digit() {
+        if t[i] != b'0' || seen_nonzero {
+            seen_nonzero = true;
+            int_digits += 1;
+        }
+        i += 1;
+    }
+    if i < t.len() && t[i] == b'.' {
+        i += 1;
+        while i < t.len() && t[i].is_ascii_digit() {
+            if !seen_nonzero {
+                if t[i] == b'0' {
+                    leading_zeros += 1;
+                } else {
+                    seen_nonzero = true;
+                }
+            }
+            i += 1;
+        }
+    }
+    let mut exp: i64 = 0;
+    if i < t.len() && (t[i] == b'e' || t[i] == b'E') {
+        i += 1;
+        let neg = t.get(i) == Some(&b'-');
+        if matches!(t.get(i), Some(b'+') | Some(b'-')) {
+            i += 1;
+        }
+        while i < t.len() && t[i].is_ascii_digit() {
+            exp = (exp * 10 + i64::from(t[i] - b'0')).min(1_000_000);
+            i += 1;
+        }
+        if neg {
+            exp = -exp;
+        }
+    }
+    let magnitude = if !seen_nonzero {
+        0
+    } else if int_digits > 0 {
+        int_digits - 1 + exp
+    } else {
+        -(leading_zeros + 1) + exp
+    };
+    (i, magnitude)
 }
 
 impl<T: Serialize> IntoResponse for AppJson<T> {
@@ -134,11 +201,38 @@ mod tests {
 
     #[test]
     fn an_escaped_nul_is_found_and_an_escaped_backslash_is_not() {
-        assert!(has_escaped_nul(br#"{"a": "x\u0000y"}"#));
-        assert!(has_escaped_nul(br#"{"a\u0000": 1}"#));
-        assert!(has_escaped_nul(br#"{"a": "\\\u0000"}"#));
-        assert!(!has_escaped_nul(br#"{"a": "\\u0000"}"#));
-        assert!(!has_escaped_nul(br#"{"a": "u0000"}"#));
+        assert!(unstorable(br#"{"a": "x\u0000y"}"#).is_some());
+        assert!(unstorable(br#"{"a\u0000": 1}"#).is_some());
+        assert!(unstorable(br#"{"a": "\\\u0000"}"#).is_some());
+        assert!(unstorable(br#"{"a": "\\u0000"}"#).is_none());
+        assert!(unstorable(br#"{"a": "u0000", "b": "\"u0000"}"#).is_none());
+    }
+
+    #[test]
+    fn numbers_jsonb_cannot_give_back_are_found_outside_strings_only() {
+        for bad in [
+            "1.7976931348623157e+308",
+            "-1e300",
+            "1E+300",
+            "0.5e301",
+            "1000e297",
+        ] {
+            let body = format!(r#"{{"a": [{bad}]}}"#);
+            assert!(unstorable(body.as_bytes()).is_some(), "{bad}");
+        }
+        for ok in [
+            "1e299",
+            "-7.4e-305",
+            "5e-324",
+            "0",
+            "-0.0",
+            "506063840288184205312",
+            "0.000001e5",
+        ] {
+            let body = format!(r#"{{"a": [{ok}]}}"#);
+            assert!(unstorable(body.as_bytes()).is_none(), "{ok}");
+        }
+        assert!(unstorable(br#"{"a": "1e999"}"#).is_none());
     }
 
     #[test]

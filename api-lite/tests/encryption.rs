@@ -11,43 +11,11 @@ mod pdfs;
 use axum::body::Body;
 use axum::http::{Method, Request, StatusCode};
 use common::*;
-use redis::AsyncCommands;
 use serde_json::json;
 use sqlx::PgPool;
 
 fn masters() -> String {
     jobs::crypt::master::new_entry("k1")
-}
-
-/// Every value of every key under the test's prefix, as text.
-async fn redis_dump(keys: &jobs::testing::RedisPrefix) -> String {
-    let mut conn = redis::Client::open(keys.url.as_str())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    let names: Vec<String> = conn.keys(format!("*{}*", keys.prefix)).await.unwrap();
-    let mut out = String::new();
-    for k in names {
-        let t: String = redis::cmd("TYPE")
-            .arg(&k)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-        let vals: Vec<Vec<u8>> = match t.as_str() {
-            "string" => vec![conn.get(&k).await.unwrap()],
-            "hash" => conn.hgetall::<_, Vec<Vec<u8>>>(&k).await.unwrap(),
-            "list" => conn.lrange(&k, 0, -1).await.unwrap(),
-            "set" => conn.smembers(&k).await.unwrap(),
-            "zset" => conn.zrange(&k, 0, -1).await.unwrap(),
-            _ => Vec::new(),
-        };
-        for v in vals {
-            out.push_str(&String::from_utf8_lossy(&v));
-            out.push('\n');
-        }
-    }
-    out
 }
 
 #[sqlx::test(migrator = "jobs::store::MIGRATOR")]
@@ -72,7 +40,7 @@ async fn a_sealed_job_reads_in_clear_for_its_tenant_and_404_for_another(pool: Pg
     assert_eq!(s, StatusCode::ACCEPTED, "{body}");
     let id = body["id"].as_str().unwrap().to_string();
 
-    let dump = redis_dump(&c.keys).await;
+    let dump = c.keys.dump().await;
     assert!(dump.contains(&id), "the job is in the dump");
     for secret in ["maria.souza", "joao.lima", "Reunião"] {
         assert!(!dump.contains(secret), "{secret} in Redis: {dump}");

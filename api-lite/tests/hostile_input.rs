@@ -105,6 +105,13 @@ async fn hostile_json_bodies_get_4xx(pool: PgPool) {
             "escaped NUL in an attribute",
             br#"{"contacts": [{"external_id": "c1", "phone": "11987654321", "attributes": {"k": "\u0000"}}]}"#.to_vec(),
         ),
+        // jsonb keeps f64::MAX as an exact numeric that does not read back: the row
+        // would fail every later list of templates.
+        (
+            "/v1/whatsapp-templates",
+            "a number jsonb cannot give back",
+            br#"{"name": "t", "category": "utility", "components": [{"a": 1.7976931348623157e308}]}"#.to_vec(),
+        ),
         (
             "/v1/events",
             "escaped NUL in a key",

@@ -56,6 +56,49 @@ impl RedisPrefix {
             url: url.to_string(),
         }
     }
+
+    /// Every value of every key under this prefix, whatever its type, as one text
+    /// (tests grep it for what must not be stored in clear).
+    pub async fn dump(&self) -> String {
+        use redis::AsyncCommands;
+        let mut conn = redis::Client::open(self.url.as_str())
+            .unwrap()
+            .get_multiplexed_async_connection()
+            .await
+            .unwrap();
+        let names: Vec<String> = conn.keys(format!("*{}*", self.prefix)).await.unwrap();
+        let mut out = String::new();
+        for k in names {
+            let t: String = redis::cmd("TYPE")
+                .arg(&k)
+                .query_async(&mut conn)
+                .await
+                .unwrap();
+            let vals: Vec<Vec<u8>> = match t.as_str() {
+                "string" => vec![conn.get(&k).await.unwrap()],
+                "hash" => conn.hgetall::<_, Vec<Vec<u8>>>(&k).await.unwrap(),
+                "list" => conn.lrange(&k, 0, -1).await.unwrap(),
+                "set" => conn.smembers(&k).await.unwrap(),
+                "zset" => conn.zrange(&k, 0, -1).await.unwrap(),
+                "stream" => {
+                    let v: redis::Value = redis::cmd("XRANGE")
+                        .arg(&k)
+                        .arg("-")
+                        .arg("+")
+                        .query_async(&mut conn)
+                        .await
+                        .unwrap();
+                    vec![format!("{v:?}").into_bytes()]
+                }
+                _ => Vec::new(),
+            };
+            for v in vals {
+                out.push_str(&String::from_utf8_lossy(&v));
+                out.push('\n');
+            }
+        }
+        out
+    }
 }
 
 impl Default for RedisPrefix {

@@ -14,47 +14,6 @@ use jobs::testing::{create_tenant, redis_url, wait_job, RedisPrefix};
 use redis::AsyncCommands;
 use sqlx::PgPool;
 
-/// Every value under the test's prefix, whatever its type, as one text.
-async fn redis_dump(keys: &RedisPrefix) -> String {
-    let mut conn = redis::Client::open(keys.url.as_str())
-        .unwrap()
-        .get_multiplexed_async_connection()
-        .await
-        .unwrap();
-    let names: Vec<String> = conn.keys(format!("*{}*", keys.prefix)).await.unwrap();
-    let mut out = String::new();
-    for k in names {
-        let t: String = redis::cmd("TYPE")
-            .arg(&k)
-            .query_async(&mut conn)
-            .await
-            .unwrap();
-        let vals: Vec<Vec<u8>> = match t.as_str() {
-            "string" => vec![conn.get(&k).await.unwrap()],
-            "hash" => conn.hgetall::<_, Vec<Vec<u8>>>(&k).await.unwrap(),
-            "list" => conn.lrange(&k, 0, -1).await.unwrap(),
-            "set" => conn.smembers(&k).await.unwrap(),
-            "zset" => conn.zrange(&k, 0, -1).await.unwrap(),
-            "stream" => {
-                let v: redis::Value = redis::cmd("XRANGE")
-                    .arg(&k)
-                    .arg("-")
-                    .arg("+")
-                    .query_async(&mut conn)
-                    .await
-                    .unwrap();
-                vec![format!("{v:?}").into_bytes()]
-            }
-            _ => Vec::new(),
-        };
-        for v in vals {
-            out.push_str(&String::from_utf8_lossy(&v));
-            out.push('\n');
-        }
-    }
-    out
-}
-
 fn holds_pii(dump: &str, name: &str) -> bool {
     dump.contains(name) || dump.contains("988887777")
 }
@@ -84,7 +43,7 @@ async fn sealed_kinds_hold_no_plaintext_in_redis_and_open_for_their_owner(pool: 
         .await
         .unwrap();
 
-    let dump = redis_dump(&keys).await;
+    let dump = keys.dump().await;
     assert!(
         !holds_pii(&dump, NAME) && !dump.contains("Bruno Lima"),
         "{dump}"
@@ -120,7 +79,7 @@ async fn sealed_kinds_hold_no_plaintext_in_redis_and_open_for_their_owner(pool: 
         JobStatus::Succeeded
     );
 
-    let dump = redis_dump(&keys).await;
+    let dump = keys.dump().await;
     assert!(
         !holds_pii(&dump, NAME) && !dump.contains("Olá, Bruno"),
         "{dump}"
