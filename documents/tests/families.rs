@@ -18,27 +18,9 @@ use std::process::Command;
 /// One small set (a seed per family, two scans per split, the look-alikes
 /// and one scanned look-alike), generated once per generator version.
 fn generated() -> PathBuf {
-    let dir_of = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/layouts");
-    let mut stamp = 0xcbf29ce484222325u64;
-    for f in [
-        "gen_families.py",
-        "fam_common.py",
-        "fam_boletins.py",
-        "fam_historicos.py",
-        "fam_rejects.py",
-        "fam_tune_extra.py",
-    ] {
-        for b in std::fs::read(dir_of.join(f)).unwrap() {
-            stamp = (stamp ^ u64::from(b)).wrapping_mul(0x100000001b3);
-        }
-    }
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("families-{stamp:016x}"));
-    if dir.join("done").exists() {
-        return dir;
-    }
-    let tmp = dir.with_extension(std::process::id().to_string());
-    measure::generate_families(
-        &tmp,
+    measure::families_once(
+        env!("CARGO_TARGET_TMPDIR"),
+        "families",
         &[
             "--tune",
             "1",
@@ -50,12 +32,7 @@ fn generated() -> PathBuf {
             "--reject-scans",
             "1",
         ],
-    );
-    std::fs::write(tmp.join("done"), b"").unwrap();
-    if std::fs::rename(&tmp, &dir).is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    dir
+    )
 }
 
 fn truths(dir: &Path) -> Vec<(String, serde_json::Value)> {

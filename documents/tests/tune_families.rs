@@ -12,7 +12,7 @@ mod score;
 #[path = "layouts/measure.rs"]
 mod measure;
 
-use std::path::{Path, PathBuf};
+use std::path::PathBuf;
 
 /// Field accuracy floor on the tune families' text PDFs (2 seeds × 8
 /// families; measured 99.9 % on 3 seeds, 1923/1925).
@@ -24,27 +24,9 @@ const TUNE_SCAN_FLOOR: f64 = 0.80;
 
 /// The tune-family set (no holdout family), generated once per generator version.
 fn tune_set() -> PathBuf {
-    let dir_of = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/layouts");
-    let mut stamp = 0x84222325cbf29ce4u64;
-    for f in [
-        "gen_families.py",
-        "fam_common.py",
-        "fam_boletins.py",
-        "fam_historicos.py",
-        "fam_rejects.py",
-        "fam_tune_extra.py",
-    ] {
-        for b in std::fs::read(dir_of.join(f)).unwrap() {
-            stamp = (stamp ^ u64::from(b)).wrapping_mul(0x100000001b3);
-        }
-    }
-    let dir = Path::new(env!("CARGO_TARGET_TMPDIR")).join(format!("tune-families-{stamp:016x}"));
-    if dir.join("done").exists() {
-        return dir;
-    }
-    let tmp = dir.with_extension(std::process::id().to_string());
-    measure::generate_families(
-        &tmp,
+    measure::families_once(
+        env!("CARGO_TARGET_TMPDIR"),
+        "tune-families",
         &[
             "--tune",
             "2",
@@ -58,12 +40,7 @@ fn tune_set() -> PathBuf {
             "--extra",
             "1",
         ],
-    );
-    std::fs::write(tmp.join("done"), b"").unwrap();
-    if std::fs::rename(&tmp, &dir).is_err() {
-        let _ = std::fs::remove_dir_all(&tmp);
-    }
-    dir
+    )
 }
 
 /// Fields given a value that is not the truth's (a missing value is not

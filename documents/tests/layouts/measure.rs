@@ -80,6 +80,37 @@ pub fn generate_families(out: &Path, args: &[&str]) {
     run_python("gen_families.py", out, args);
 }
 
+/// A `gen_families.py` set generated once per generator version under `base`
+/// (a test's `CARGO_TARGET_TMPDIR`), as `<name>-<stamp of the generator files>`:
+/// later runs reuse it; a half-written set (no `done` marker) is never reused.
+pub fn families_once(base: &str, name: &str, args: &[&str]) -> std::path::PathBuf {
+    let dir_of = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/layouts");
+    let mut stamp = 0xcbf29ce484222325u64;
+    for f in [
+        "gen_families.py",
+        "fam_common.py",
+        "fam_boletins.py",
+        "fam_historicos.py",
+        "fam_rejects.py",
+        "fam_tune_extra.py",
+    ] {
+        for b in std::fs::read(dir_of.join(f)).unwrap() {
+            stamp = (stamp ^ u64::from(b)).wrapping_mul(0x100000001b3);
+        }
+    }
+    let dir = Path::new(base).join(format!("{name}-{stamp:016x}"));
+    if dir.join("done").exists() {
+        return dir;
+    }
+    let tmp = dir.with_extension(std::process::id().to_string());
+    generate_families(&tmp, args);
+    std::fs::write(tmp.join("done"), b"").unwrap();
+    if std::fs::rename(&tmp, &dir).is_err() {
+        let _ = std::fs::remove_dir_all(&tmp);
+    }
+    dir
+}
+
 /// The test tools' Python (`TAREFA_PYTHON`, else the venv of
 /// `ensure_python_test_tools`, else `python3`).
 pub fn python() -> String {
