@@ -13,76 +13,21 @@
 //!   rlimit or the timeout and its job fails with a reason naming the limit.
 
 mod common;
+mod documents_bed;
 mod documents_support;
 
 use std::path::{Path, PathBuf};
 use std::process::Stdio;
 
 use common::*;
+use documents_bed::Bed;
 use documents_support as pdfs;
-use jobs::blobs::{sha256_hex, BlobStore};
 use jobs::engine::{JobInfo, JobStatus};
-use jobs::kinds::documents::intake::{self, Upload};
 use jobs::kinds::documents::sql;
 use sqlx::PgPool;
 use uuid::Uuid;
 
-/// A tenant, a blob directory, the engine, and worker processes to run.
-struct Bed {
-    t: Fleet,
-    pool: PgPool,
-    tenant: Uuid,
-    blobs: tempfile::TempDir,
-    store: BlobStore,
-}
-
 impl Bed {
-    async fn new(pool: PgPool) -> Bed {
-        let t = Fleet::new(|_| {}).await;
-        let tenant = Uuid::now_v7();
-        sqlx::query(
-            "insert into tenants (id, name, slug) values ($1, 'Escola Monteiro Lobato', $2)",
-        )
-        .bind(tenant)
-        .bind(format!("monteiro-{}", tenant.simple()))
-        .execute(&pool)
-        .await
-        .unwrap();
-        let blobs = tempfile::tempdir().unwrap();
-        let store = BlobStore::Local(blobs.path().to_path_buf());
-        Bed {
-            t,
-            pool,
-            tenant,
-            blobs,
-            store,
-        }
-    }
-
-    /// Takes `bytes` in (blob, row, job); returns (document id, job id).
-    async fn submit(&self, name: &str, bytes: Vec<u8>) -> (Uuid, String) {
-        let sha = sha256_hex(&bytes);
-        let upload = Upload {
-            bytes,
-            filename: name.into(),
-            content_type: "application/pdf".into(),
-            student_id: None,
-            doc_type: None,
-        };
-        let sub = intake::create(
-            &self.pool,
-            &self.t.engine,
-            &self.store,
-            self.tenant,
-            &sha,
-            upload,
-        )
-        .await
-        .unwrap();
-        assert!(sub.created && sub.queued);
-        (sub.document.id, sub.job_id)
-    }
-
     /// Starts a worker for the `documents` queue; `env` adds or overrides settings.
     fn worker(&self, env: &[(&str, String)]) -> (tokio::process::Child, PathBuf) {
         let log = self

@@ -13,73 +13,19 @@
 //! - the fallback off (the default) → no request reaches the fake.
 
 mod common;
+mod documents_bed;
 mod documents_support;
 
 use common::*;
+use documents_bed::Bed;
 use documents_support as pdfs;
-use jobs::blobs::{sha256_hex, BlobStore};
 use jobs::engine::JobStatus;
-use jobs::kinds::documents::intake::{self, Upload};
 use jobs::kinds::documents::sql;
 use jobs::testing::llm::{LlmBehaviour, LlmFake};
 use serde_json::{json, Value};
 use sqlx::PgPool;
-use uuid::Uuid;
-
-struct Bed {
-    t: Fleet,
-    pool: PgPool,
-    tenant: Uuid,
-    blobs: tempfile::TempDir,
-    store: BlobStore,
-}
 
 impl Bed {
-    async fn new(pool: PgPool) -> Bed {
-        let t = Fleet::new(|_| {}).await;
-        let tenant = Uuid::now_v7();
-        sqlx::query(
-            "insert into tenants (id, name, slug) values ($1, 'Escola Monteiro Lobato', $2)",
-        )
-        .bind(tenant)
-        .bind(format!("monteiro-{}", tenant.simple()))
-        .execute(&pool)
-        .await
-        .unwrap();
-        let blobs = tempfile::tempdir().unwrap();
-        let store = BlobStore::Local(blobs.path().to_path_buf());
-        Bed {
-            t,
-            pool,
-            tenant,
-            blobs,
-            store,
-        }
-    }
-
-    async fn submit(&self, bytes: Vec<u8>) -> (Uuid, String) {
-        let sha = sha256_hex(&bytes);
-        let upload = Upload {
-            bytes,
-            filename: "boletim.pdf".into(),
-            content_type: "application/pdf".into(),
-            student_id: None,
-            doc_type: None,
-        };
-        let sub = intake::create(
-            &self.pool,
-            &self.t.engine,
-            &self.store,
-            self.tenant,
-            &sha,
-            upload,
-        )
-        .await
-        .unwrap();
-        assert!(sub.created && sub.queued);
-        (sub.document.id, sub.job_id)
-    }
-
     /// A worker for `documents` with `llm` settings as env (`[]` = the defaults: off).
     fn worker(&self, llm: &[(&str, String)]) -> WorkerProc {
         let mut spec = self
@@ -104,7 +50,7 @@ impl Bed {
         pdf: Vec<u8>,
         worker: &WorkerProc,
     ) -> (sql::Document, jobs::engine::JobInfo) {
-        let (id, job) = self.submit(pdf).await;
+        let (id, job) = self.submit("boletim.pdf", pdf).await;
         let info = self
             .t
             .wait_final("documents", std::slice::from_ref(&job))
