@@ -22,7 +22,7 @@ use jsonwebtoken::{Algorithm, DecodingKey, Validation};
 use serde_json::{json, Map, Value};
 use uuid::Uuid;
 
-use jobs::store::{api_keys, tenants};
+use jobs::store::{api_keys, scope, tenants};
 
 use crate::error::ApiError;
 use crate::key_cache::CachedKey;
@@ -104,7 +104,14 @@ impl FromRequestParts<AppState> for Tenant {
 }
 
 /// The caller named by `Authorization: Bearer …` (API key or JWT).
+///
+/// Acts as the system for row-level security: whose key or token this is
+/// is not known until it has been looked up across tenants.
 pub async fn authenticate(parts: &Parts, state: &AppState) -> Result<Tenant, ApiError> {
+    scope::as_system(identify(parts, state)).await
+}
+
+async fn identify(parts: &Parts, state: &AppState) -> Result<Tenant, ApiError> {
     let value = parts.headers.get(header::AUTHORIZATION).ok_or_else(|| {
         ApiError::unauthorized(
             "missing_credentials",
@@ -172,9 +179,10 @@ async fn api_key(state: &AppState, token: &str) -> Result<Tenant, ApiError> {
     if cache.should_touch(&hash) {
         // Off the request path: a slow write must not slow every call down.
         let pool = state.pool.clone();
-        let key_id = key.key_id;
+        let (key_id, tenant_id) = (key.key_id, key.tenant_id);
         tokio::spawn(async move {
-            if let Err(e) = api_keys::touch(&pool, key_id).await {
+            let touched = scope::as_tenant(tenant_id, api_keys::touch(&pool, key_id)).await;
+            if let Err(e) = touched {
                 tracing::warn!(error = %e, "could not record API key use");
             }
         });

@@ -29,6 +29,7 @@ pub mod audit;
 pub mod auth;
 pub mod cli;
 pub mod console;
+pub mod db_scope;
 pub mod enqueue;
 pub mod error;
 pub mod extract;
@@ -39,6 +40,7 @@ pub mod openapi;
 pub mod prom;
 pub mod routes;
 pub mod state;
+pub mod status_batch;
 pub mod traceparent;
 
 use std::future::Future;

@@ -36,7 +36,7 @@ async fn run() -> anyhow::Result<()> {
         cmd => {
             // A revoked key must stop working on every replica: bump the epoch they poll.
             let revokes = matches!(cmd, Command::Keys(cli::KeysCmd::Revoke { .. }));
-            let pool = jobs::store::connect(&settings.database)
+            let pool = jobs::store::connect_system(&settings.database)
                 .await
                 .with_context(|| {
                     format!(

@@ -13,6 +13,7 @@ use jobs::kinds::Registry;
 use jobs::Settings;
 
 use crate::key_cache::KeyCache;
+use crate::status_batch::StatusBatcher;
 
 #[derive(Clone)]
 pub struct AppState {
@@ -24,6 +25,8 @@ pub struct AppState {
     pub metrics: PrometheusHandle,
     /// Validated API keys (`auth.key_cache_ttl_ms`), dropped when the Redis auth epoch moves.
     pub key_cache: Arc<KeyCache>,
+    /// Group commit of WhatsApp status webhooks (`status_batch.rs`).
+    pub statuses: Arc<StatusBatcher>,
 }
 
 /// Why the server could not start.
@@ -39,13 +42,16 @@ pub enum StartError {
 }
 
 impl AppState {
-    /// A state from its parts (tests build theirs this way).
+    /// A state from its parts (tests build theirs this way). The handlers get
+    /// a pool under row-level security to `pool`'s database (`jobs::store::scope`),
+    /// whatever kind of pool `pool` is, so tests run the same checks as production.
     pub fn new(pool: PgPool, engine: Engine, settings: Settings) -> AppState {
         AppState {
-            pool,
+            pool: jobs::store::scoped_like(&pool),
             engine,
             registry: Arc::new(registry()),
             key_cache: Arc::new(KeyCache::new(settings.auth.key_cache_ttl_ms)),
+            statuses: Arc::new(StatusBatcher::default()),
             settings: Arc::new(settings),
             metrics: metrics_handle(),
         }
@@ -53,7 +59,7 @@ impl AppState {
 
     /// Connects to PostgreSQL and Redis as `settings` say; fails fast naming which one is down.
     pub async fn connect(settings: Settings) -> Result<AppState, StartError> {
-        let pool = jobs::store::connect(&settings.database)
+        let pool = jobs::store::connect_system(&settings.database)
             .await
             .map_err(|source| StartError::Postgres {
                 url: jobs::config::redact_url(&settings.database.url),

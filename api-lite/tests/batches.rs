@@ -45,7 +45,7 @@ async fn a_batch_runs_and_its_callbacks_run_once_with_its_counts(pool: PgPool) {
 
     let resources = Resources {
         engine: ctx.state.engine.clone(),
-        pg: Some(ctx.pool.clone()),
+        pg: Some(ctx.state.pool.clone()),
         settings: ctx.state.settings.clone(),
     };
     let handler = KindHandler::new(Arc::new(api_lite::state::registry()), resources);

@@ -639,3 +639,79 @@ async fn campaigns_settings_failed_codes_and_quality_webhooks(pool: PgPool) {
         "{b}"
     );
 }
+
+/// A burst of status webhooks, three per message in shuffled orders, all in
+/// flight at once: each is answered 200 only once its statuses are
+/// committed, they are committed together (fewer transactions than
+/// webhooks), and every recipient ends `read` with both times set.
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn a_burst_of_status_webhooks_is_committed_together_and_loses_nothing(pool: PgPool) {
+    let c = ctx(pool.clone()).await;
+    setup(&c).await;
+    let contacts: Vec<Value> = (0..60)
+        .map(|i| {
+            json!({"external_id": format!("burst{i}"), "name": format!("Contato {i}"),
+                        "phone": format!("+55 11 9{:04}-{:04}", 1000 + i, 2000 + i)})
+        })
+        .collect();
+    let (s, b) = c
+        .req(
+            Method::POST,
+            "/v1/contacts",
+            Some(&c.a.key),
+            Some(json!(contacts)),
+        )
+        .await;
+    assert_eq!(s, StatusCode::OK, "{b}");
+    let id = start_campaign(&c, &c.a.key).await;
+    let sent = sqlx::query(
+        "update campaign_recipients r set status = 'sent', wamid = 'wamid.' || c.external_id, sent_at = now() \
+         from contacts c where c.id = r.contact_id and c.external_id like 'burst%'",
+    )
+    .execute(&pool)
+    .await
+    .unwrap()
+    .rows_affected();
+    assert_eq!(sent, 60);
+    let orders = [
+        ["sent", "delivered", "read"],
+        ["read", "delivered", "sent"],
+        ["delivered", "read", "sent"],
+    ];
+    let mut calls = Vec::new();
+    let cr = &c;
+    for i in 0..60 {
+        for st in orders[i % 3] {
+            let p = jobs::testing::whatsapp::status_payload(
+                "waba",
+                "1055001",
+                &format!("wamid.burst{i}"),
+                "5511900000000",
+                st,
+                None,
+            );
+            calls.push(async move { webhook(cr, &p, SECRET).await });
+        }
+    }
+    let answers = futures::future::join_all(calls).await;
+    assert_eq!(answers.len(), 180);
+    for (s, b) in &answers {
+        assert_eq!(*s, StatusCode::OK, "{b}");
+    }
+    let (batches, requests, statuses) = c.state.statuses.counts();
+    assert_eq!((requests, statuses), (180, 180));
+    assert!(batches < 180, "{batches} transactions for 180 webhooks");
+    let done: Vec<(String, bool, bool)> = sqlx::query_as(
+        "select status, delivered_at is not null, read_at is not null from campaign_recipients \
+         where campaign_id = $1::uuid and wamid like 'wamid.burst%'",
+    )
+    .bind(&id)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    assert_eq!(done.len(), 60);
+    assert!(
+        done.iter().all(|r| r == &("read".to_string(), true, true)),
+        "{done:?}"
+    );
+}

@@ -27,7 +27,7 @@ fn worker(c: &Ctx) -> WorkerHandle {
 fn serve(c: &Ctx, queue: &str) -> WorkerHandle {
     let resources = Resources {
         engine: c.state.engine.clone(),
-        pg: Some(c.pool.clone()),
+        pg: Some(c.state.pool.clone()),
         settings: c.state.settings.clone(),
     };
     let handler = KindHandler::new(Arc::new(api_lite::state::registry()), resources);

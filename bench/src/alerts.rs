@@ -12,6 +12,11 @@
 //!    outbox, `notify.send` pushed), the steady state (nothing changed), and a
 //!    narrowed one (100 students, as after an ingestion).
 //!
+//! Row-level security (issue 21): ingestion and the re-evaluations run twice,
+//! interleaved in the same run: through the login role's pool (no RLS) and
+//! through the application's pool as the tenant (`jobs::store::scope`, every
+//! statement under the policies), so the two columns compare like for like.
+//!
 //! Prints a markdown section on stdout. Redis keys go under a run prefix,
 //! deleted at the end.
 
@@ -27,7 +32,7 @@ use jobs::config::EngineSettings;
 use jobs::engine::{Engine, EngineConfig};
 use jobs::kinds::alerts::{self, sql, EvaluatePayload, Evaluation, RuleSpec};
 use jobs::store::academic::{self, Rows};
-use jobs::store::tenants;
+use jobs::store::{scope, tenants};
 
 #[derive(clap::Parser, Clone)]
 pub struct AlertsArgs {
@@ -69,9 +74,21 @@ fn rows(v: Vec<Value>) -> Rows {
     Rows::from_json(v).expect("objects")
 }
 
-/// (rows, seconds) of ingesting a `n`-student school through the store functions.
-async fn ingest(pool: &PgPool, n: usize, year: i32) -> Result<Vec<(&'static str, usize, f64)>> {
-    let t = tenant(pool, "Escola Ingestão").await?;
+/// Runs `f` as tenant `t` under row-level security when `rls`, else as the login role.
+async fn acting<F: std::future::Future>(rls: bool, t: Uuid, f: F) -> F::Output {
+    scope::acting_as(rls.then_some(scope::Acting::Tenant(t)), f).await
+}
+
+/// (rows, seconds) of ingesting a `n`-student school through the store
+/// functions, on `run` (as the school under RLS when `rls`).
+async fn ingest(
+    pool: &PgPool,
+    run: &PgPool,
+    rls: bool,
+    n: usize,
+    year: i32,
+) -> Result<Vec<(&'static str, usize, f64)>> {
+    let t = tenant(pool, &format!("Escola Ingestão {rls}")).await?;
     let mut out = Vec::new();
     let students: Vec<Value> = (0..n)
         .map(|i| json!({"registration": format!("I{i}"), "name": format!("Aluno {i}"),
@@ -79,7 +96,12 @@ async fn ingest(pool: &PgPool, n: usize, year: i32) -> Result<Vec<(&'static str,
         .collect();
     let started = Instant::now();
     for chunk in students.chunks(BATCH) {
-        academic::students::ingest(pool, t, &rows(chunk.to_vec())).await?;
+        acting(
+            rls,
+            t,
+            academic::students::ingest(run, t, &rows(chunk.to_vec())),
+        )
+        .await?;
     }
     out.push((
         "students (with 1 guardian)",
@@ -105,9 +127,9 @@ async fn ingest(pool: &PgPool, n: usize, year: i32) -> Result<Vec<(&'static str,
         let started = Instant::now();
         for b in &batches {
             if what == "grades" {
-                academic::grades::ingest(pool, t, b).await?;
+                acting(rls, t, academic::grades::ingest(run, t, b)).await?;
             } else {
-                academic::attendance::ingest(pool, t, b).await?;
+                acting(rls, t, academic::attendance::ingest(run, t, b)).await?;
             }
         }
         out.push((what, total, started.elapsed().as_secs_f64()));
@@ -240,12 +262,17 @@ pub async fn run(args: AlertsArgs) -> Result<()> {
         "bench alerts: ingestion ({} students)",
         args.ingest_students
     );
-    let ing = ingest(&pool, args.ingest_students, year).await?;
-    out.push_str("| ingestion (store functions, batches of 10,000, one transaction each) | rows | seconds | rows/s |\n|---|---:|---:|---:|\n");
-    for (what, n, secs) in &ing {
+    // The application's pool (row-level security), beside the login role's.
+    let app = jobs::store::scoped_like(&pool);
+    let plain = ingest(&pool, &pool, false, args.ingest_students, year).await?;
+    let rls = ingest(&pool, &app, true, args.ingest_students, year).await?;
+    out.push_str("| ingestion (store functions, batches of 10,000, one transaction each) | rows | seconds, no RLS | rows/s, no RLS | seconds, RLS | rows/s, RLS | RLS cost |\n|---|---:|---:|---:|---:|---:|---:|\n");
+    for ((what, n, secs), (_, _, rsecs)) in plain.iter().zip(&rls) {
         out.push_str(&format!(
-            "| {what} | {n} | {secs:.2} | {:.0} |\n",
-            *n as f64 / secs
+            "| {what} | {n} | {secs:.2} | {:.0} | {rsecs:.2} | {:.0} | {:+.1} % |\n",
+            *n as f64 / secs,
+            *n as f64 / rsecs,
+            (rsecs / secs - 1.0) * 100.0
         ));
     }
     out.push_str("\n| evaluation (8 rules: one per type + all_of) | evaluate s | notify s | wall s | alerts holding | opened | resolved | messages to outbox |\n|---|---:|---:|---:|---:|---:|---:|---:|\n");
@@ -258,13 +285,23 @@ pub async fn run(args: AlertsArgs) -> Result<()> {
         let p = EvaluatePayload::default();
         // The second run is an hour later (same data): what a daily or
         // post-ingestion run costs when nothing changed.
-        for (what, at) in [
-            ("first (all new)", now),
-            ("again (steady state)", now + chrono::Duration::hours(1)),
+        for (what, at, rls) in [
+            ("first (all new)", now, false),
+            (
+                "again (steady state)",
+                now + chrono::Duration::hours(1),
+                false,
+            ),
+            (
+                "again, RLS (steady state)",
+                now + chrono::Duration::hours(1),
+                true,
+            ),
         ] {
             eprintln!("bench alerts: {n} students, {what}");
+            let run = if rls { &app } else { &pool };
             let started = Instant::now();
-            let o = alerts::run(&pool, &engine, t, &p, at).await?;
+            let o = acting(rls, t, alerts::run(run, &engine, t, &p, at)).await?;
             out.push_str(&line(
                 &format!("{n} students: {what}"),
                 &o,
@@ -281,21 +318,23 @@ pub async fn run(args: AlertsArgs) -> Result<()> {
             student_ids: Some(some),
             ..EvaluatePayload::default()
         };
-        let started = Instant::now();
-        let o = alerts::run(
-            &pool,
-            &engine,
-            t,
-            &narrowed,
-            now + chrono::Duration::hours(2),
-        )
-        .await?;
-        out.push_str(&line(
-            &format!("{n} students: 100 of them (after an ingestion)"),
-            &o,
-            started.elapsed().as_secs_f64(),
-        ));
-        out.push('\n');
+        for rls in [false, true] {
+            let run = if rls { &app } else { &pool };
+            let started = Instant::now();
+            let o = acting(
+                rls,
+                t,
+                alerts::run(run, &engine, t, &narrowed, now + chrono::Duration::hours(2)),
+            )
+            .await?;
+            let how = if rls { ", RLS" } else { "" };
+            out.push_str(&line(
+                &format!("{n} students: 100 of them (after an ingestion){how}"),
+                &o,
+                started.elapsed().as_secs_f64(),
+            ));
+            out.push('\n');
+        }
         let rows: i64 = sqlx::query_scalar("select count(*) from grades where tenant_id = $1")
             .bind(t)
             .fetch_one(&pool)
@@ -307,6 +346,7 @@ pub async fn run(args: AlertsArgs) -> Result<()> {
     out.push_str("- first = every alert new (opened, message rendered, outbox row, `notify.send` pushed to Redis); again = the same data re-evaluated an hour later (nothing opens, resolves or sends); evaluate = scope + rules + lifecycle transaction, notify = recipients, templates, outbox, pushes\n");
     println!("{out}");
 
+    drop(app);
     drop(pool);
     let mut conn = crate::rx::connect(&args.redis_url).await?;
     let deleted = crate::rx::delete_matching(&mut conn, &crate::rx::run_pattern(&prefix)).await?;

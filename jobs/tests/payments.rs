@@ -117,7 +117,9 @@ async fn a_charge_succeeds_once_with_its_receipt_and_tenant_webhook(pool: PgPool
     let mut again = again;
     again.queue = payments::QUEUE.into();
     again.kind = payments::CHARGE.into();
-    charge::run(id, &again).await.unwrap();
+    jobs::store::scope::as_tenant(bed.tenant, charge::run(id, &again))
+        .await
+        .unwrap();
     w.stop().await;
     n.stop().await;
     assert_eq!(fake.charges().len(), 1);

@@ -202,10 +202,12 @@ async fn a_shutdown_puts_the_report_back_to_queued_not_cancelled(pool: PgPool) {
     ctx.queue = reports::QUEUE.into();
     ctx.kind = reports::RENDER.into();
     ctx.cancel.cancel();
-    let err = ::reports::render::ReportRenderer
-        .render(r.id, ctx.clone())
-        .await
-        .unwrap_err();
+    let err = jobs::store::scope::as_tenant(
+        bed.tenant,
+        ::reports::render::ReportRenderer.render(r.id, ctx.clone()),
+    )
+    .await
+    .unwrap_err();
     assert!(matches!(err, JobError::Snooze { .. }), "{err:?}");
     let back = row(&bed, &r).await;
     assert_eq!(back.status, "queued", "{:?}", back.error);
@@ -213,10 +215,12 @@ async fn a_shutdown_puts_the_report_back_to_queued_not_cancelled(pool: PgPool) {
     // The released job renders it again, to the end.
     let mut again = bed.ctx(r.job_id.as_deref().unwrap(), 1);
     again.queue = reports::QUEUE.into();
-    ::reports::render::ReportRenderer
-        .render(r.id, again)
-        .await
-        .unwrap();
+    jobs::store::scope::as_tenant(
+        bed.tenant,
+        ::reports::render::ReportRenderer.render(r.id, again),
+    )
+    .await
+    .unwrap();
     assert_eq!(row(&bed, &r).await.status, "done");
     // A cancel asked of the job still ends it cancelled.
     let r2 = submit(
@@ -232,7 +236,11 @@ async fn a_shutdown_puts_the_report_back_to_queued_not_cancelled(pool: PgPool) {
     let mut ctx = bed.ctx(r2.job_id.as_deref().unwrap(), 1);
     ctx.queue = reports::QUEUE.into();
     ctx.cancel.cancel();
-    let _ = ::reports::render::ReportRenderer.render(r2.id, ctx).await;
+    let _ = jobs::store::scope::as_tenant(
+        bed.tenant,
+        ::reports::render::ReportRenderer.render(r2.id, ctx),
+    )
+    .await;
     let st = row(&bed, &r2).await.status;
     assert!(st == "cancelled", "{st}");
 }
@@ -245,10 +253,12 @@ async fn render_to_bytes(bed: &Bed, r: &Report) -> Vec<u8> {
     use jobs::kinds::reports::Renderer;
     let mut ctx = bed.ctx(r.job_id.as_deref().unwrap(), 1);
     ctx.queue = reports::QUEUE.into();
-    ::reports::render::ReportRenderer
-        .render(r.id, ctx)
-        .await
-        .unwrap();
+    jobs::store::scope::as_tenant(
+        bed.tenant,
+        ::reports::render::ReportRenderer.render(r.id, ctx),
+    )
+    .await
+    .unwrap();
     let done = row(bed, r).await;
     assert_eq!(done.status, "done", "{:?}", done.error);
     let store = jobs::blobs::BlobStore::from_settings(&bed.settings.documents).unwrap();

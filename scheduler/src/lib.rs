@@ -111,7 +111,7 @@ pub fn registry() -> Registry {
 
 /// Runs the scheduler until `shutdown` resolves.
 pub async fn run(settings: Settings, shutdown: impl Future<Output = ()>) -> Result<(), Error> {
-    let pool = jobs::store::connect(&settings.database).await?;
+    let pool = jobs::store::connect_system(&settings.database).await?;
     let engine = Engine::connect(settings.engine_config()).await?;
     let registry = Arc::new(registry());
     // Schedules push personal-data kinds too (reports.scheduled): sealed like any push.

@@ -21,6 +21,7 @@ use serde_json::json;
 use utoipa::OpenApi;
 
 use jobs::channels::{sms, whatsapp};
+use jobs::kinds::campaigns::inbound;
 use jobs::kinds::notify::sql;
 
 use crate::error::ApiError;
@@ -94,9 +95,21 @@ pub async fn whatsapp_statuses(
     }
     let payload: serde_json::Value = serde_json::from_slice(&body)
         .map_err(|_| ApiError::bad_request("malformed_json", "callback body is not JSON"))?;
-    // Outbox rows and campaign recipients (one statement a status), inbound
+    // Outbox rows and campaign recipients (one statement a status, committed
+    // together with other webhooks' statuses: `status_batch.rs`), then inbound
     // replies and stop words, quality webhooks.
-    let campaigns = jobs::kinds::campaigns::inbound::handle(&st.pool, &payload).await?;
+    let items = inbound::status_items(&payload);
+    let results = st
+        .statuses
+        .apply(&st.pool, items)
+        .await
+        .map_err(ApiError::internal)?;
+    let mut applied = inbound::Applied::default();
+    for b in &results {
+        applied.outbox += b.outbox;
+        applied.statuses += b.recipients;
+    }
+    let campaigns = inbound::handle_events(&st.pool, &payload, applied).await?;
     Ok(Json(
         json!({ "updated": campaigns.outbox, "campaigns": campaigns }),
     ))

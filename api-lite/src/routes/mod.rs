@@ -1,6 +1,7 @@
 //! The HTTP surface: merges each resource's router and wraps them in the
 //! shared layers (CORS from `api.cors_origins`, request tracing, the body
-//! limit from `api.body_limit`, per-tenant rate limits (`limits.rs`), 5xx
+//! limit from `api.body_limit`, per-tenant rate limits (`limits.rs`), the
+//! row-level security scope of each request (`db_scope.rs`), 5xx
 //! cause logging, JSON 404 and 405 fallbacks).
 
 pub mod academic;
@@ -30,7 +31,7 @@ pub mod schedules;
 
 use axum::extract::DefaultBodyLimit;
 use axum::http::{header, HeaderName, HeaderValue, Method};
-use axum::middleware::{from_fn_with_state, map_response};
+use axum::middleware::{from_fn, from_fn_with_state, map_response};
 use axum::Router;
 use tower_http::cors::{AllowOrigin, CorsLayer};
 use tower_http::trace::TraceLayer;
@@ -45,12 +46,12 @@ pub fn router(state: AppState) -> Router {
         .merge(batches::router())
         .merge(queues::router())
         .merge(schedules::router())
-        .merge(health::router())
-        .merge(metrics::router())
+        .merge(health::router().layer(from_fn(crate::db_scope::system)))
+        .merge(metrics::router().layer(from_fn(crate::db_scope::system)))
         .merge(notifications::router())
         .merge(notification_settings::router())
         .merge(notification_templates::router())
-        .merge(callbacks::router())
+        .merge(callbacks::router().layer(from_fn(crate::db_scope::system)))
         .merge(audit::router())
         .merge(academic::router(&state.settings))
         .merge(alert_rules::router())
@@ -63,10 +64,14 @@ pub fn router(state: AppState) -> Router {
         .merge(event_rules::router())
         .merge(forecasting::router())
         .merge(reports::router())
-        .merge(crate::console::router().layer(from_fn_with_state(
-            state.clone(),
-            crate::console::harden::harden,
-        )))
+        .merge(
+            crate::console::router()
+                .layer(from_fn(crate::db_scope::system))
+                .layer(from_fn_with_state(
+                    state.clone(),
+                    crate::console::harden::harden,
+                )),
+        )
         .merge(crate::openapi::router(&state.registry))
         .fallback(|| async { ApiError::not_found("no_route", "no such route") })
         .method_not_allowed_fallback(|| async {
@@ -77,6 +82,9 @@ pub fn router(state: AppState) -> Router {
             )
         })
         .layer(DefaultBodyLimit::max(state.settings.api.body_limit))
+        // Row-level security: the authenticated tenant's scope (inside the limits
+        // middleware, which authenticates).
+        .layer(from_fn(crate::db_scope::tenant))
         .layer(from_fn_with_state(state.clone(), crate::limits::enforce))
         .layer(axum::middleware::from_fn(refuse_nul_in_uri))
         .layer(map_response(log_server_errors))

@@ -21,6 +21,7 @@ use jobs::blobs::BlobStore;
 use jobs::engine::CancelOutcome;
 use jobs::kinds::reports::branding::{self, BrandingRequest, BrandingView};
 use jobs::kinds::reports::{self, link, sql, Report, ReportRequest};
+use jobs::store::scope;
 
 use crate::auth::{Scope, Tenant};
 use crate::error::ApiError;
@@ -336,7 +337,9 @@ pub async fn download(
 ) -> Result<Response, ApiError> {
     let key = secret(&st)?;
     let uuid: Uuid = id.parse().map_err(|_| not_found(&id))?;
-    let tenant = sql::tenant_of(&st.pool, uuid).await?;
+    // A link carries no credential: whose report it is is looked up across
+    // tenants, and once the signature holds, the rest runs as that tenant.
+    let tenant = scope::as_system(sql::tenant_of(&st.pool, uuid)).await?;
     let forbidden = |code, msg: &str| ApiError::new(StatusCode::FORBIDDEN, code, msg.to_string());
     let Some(tenant) = tenant else {
         return Err(not_found(&id));
@@ -355,8 +358,11 @@ pub async fn download(
             forbidden("bad_signature", "the link is not valid for this report")
         }
     })?;
-    let r = find(&st, tenant, &id).await?;
-    send_file(&st, &r).await
+    scope::as_tenant(tenant, async {
+        let r = find(&st, tenant, &id).await?;
+        send_file(&st, &r).await
+    })
+    .await
 }
 
 fn no_branding() -> ApiError {

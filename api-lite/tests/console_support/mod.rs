@@ -23,7 +23,8 @@ pub const OPS_PASSWORD: &str = "s3nha-de-plantao";
 
 pub async fn ops_user(st: &AppState) {
     let hash = api_lite::console::users::hash_password(OPS_PASSWORD).unwrap();
-    api_lite::console::users::upsert(&st.pool, OPS_EMAIL, &hash)
+    // As the CLI does it: operators are the system's, not a tenant's.
+    jobs::store::scope::as_system(api_lite::console::users::upsert(&st.pool, OPS_EMAIL, &hash))
         .await
         .unwrap();
 }
@@ -157,7 +158,8 @@ pub async fn wait_status(st: &AppState, ids: &[String], status: JobStatus) {
 
 /// Audit actions recorded so far, oldest first.
 pub async fn audit_actions(st: &AppState) -> Vec<(String, String, Value)> {
-    let rows = api_lite::audit::list(&st.pool, None, None, 500)
+    // Across tenants, as the console reads it.
+    let rows = jobs::store::scope::as_system(api_lite::audit::list(&st.pool, None, None, 500))
         .await
         .unwrap();
     rows.into_iter()
@@ -170,6 +172,22 @@ pub async fn audit_actions(st: &AppState) -> Vec<(String, String, Value)> {
 /// then moved as `notify.send` moves it: `queued` (left), `sent` (claimed,
 /// provider id `msg-0001`) or `unknown` (claimed, then `reason`).
 pub async fn outbox_row(
+    st: &AppState,
+    tenant: uuid::Uuid,
+    dedup_key: &str,
+    recipient: &str,
+    status: &str,
+    reason: Option<&str>,
+) -> uuid::Uuid {
+    // Written as the tenant's request and job would (row-level security).
+    jobs::store::scope::as_tenant(
+        tenant,
+        outbox_row_of(st, tenant, dedup_key, recipient, status, reason),
+    )
+    .await
+}
+
+async fn outbox_row_of(
     st: &AppState,
     tenant: uuid::Uuid,
     dedup_key: &str,
@@ -209,6 +227,16 @@ pub async fn outbox_row(
 /// A document row of `tenant` (no blob: the pages and re-extract never read
 /// it), `queued`, or `failed` for good with `(code, message)` after one run.
 pub async fn document(
+    st: &AppState,
+    tenant: uuid::Uuid,
+    filename: &str,
+    failed: Option<(&str, &str)>,
+) -> jobs::kinds::documents::sql::Document {
+    // Written as the tenant's request and job would (row-level security).
+    jobs::store::scope::as_tenant(tenant, document_of(st, tenant, filename, failed)).await
+}
+
+async fn document_of(
     st: &AppState,
     tenant: uuid::Uuid,
     filename: &str,

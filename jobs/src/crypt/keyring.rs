@@ -16,7 +16,9 @@ use uuid::Uuid;
 use super::aead::{self, OpenError};
 use super::master::MasterKeys;
 use super::store::{self, WrappedKey};
+// Data keys are looked up by explicit tenant id, whoever the caller acts for.
 use crate::engine::{CipherError, PayloadCipher};
+use crate::store::scope;
 
 /// The associated data of a wrapped data key: its tenant and id, so a row
 /// copied to another tenant does not unwrap.
@@ -123,7 +125,7 @@ impl Keyring {
         if let Some(k) = kid.and_then(|kid| self.cached(tenant, kid).map(|k| (kid, k))) {
             return Ok(k);
         }
-        let row = match store::current(&self.pool, tenant)
+        let row = match scope::as_system(store::current(&self.pool, tenant))
             .await
             .map_err(unavailable)?
         {
@@ -137,14 +139,16 @@ impl Keyring {
                     master_key_id: mid.to_string(),
                     wrapped: aead::seal(master, &wrap_aad(tenant, 1), &fresh),
                 };
-                store::insert(&self.pool, &new).await.map_err(|e| match e {
-                    sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
-                        CipherError::Corrupt(format!("unknown tenant {tenant}"))
-                    }
-                    e => unavailable(e),
-                })?;
+                scope::as_system(store::insert(&self.pool, &new))
+                    .await
+                    .map_err(|e| match e {
+                        sqlx::Error::Database(d) if d.is_foreign_key_violation() => {
+                            CipherError::Corrupt(format!("unknown tenant {tenant}"))
+                        }
+                        e => unavailable(e),
+                    })?;
                 // Another process may have won the insert: use whatever is stored.
-                store::current(&self.pool, tenant)
+                scope::as_system(store::current(&self.pool, tenant))
                     .await
                     .map_err(unavailable)?
                     .ok_or_else(|| CipherError::Unavailable("data key vanished".into()))?
@@ -163,7 +167,7 @@ impl Keyring {
         if let Some(k) = self.cached(tenant, key_id) {
             return Ok(k);
         }
-        match store::get(&self.pool, tenant, key_id)
+        match scope::as_system(store::get(&self.pool, tenant, key_id))
             .await
             .map_err(unavailable)?
         {

@@ -10,6 +10,7 @@ use tokio_util::sync::CancellationToken;
 
 use super::Registry;
 use crate::engine::{Delivery, Engine, Handler, JobError, KindPolicy, NewJob};
+use crate::store::scope::{self, Acting};
 use crate::Settings;
 
 /// Shared resources handlers may use.
@@ -91,6 +92,12 @@ impl Handler for KindHandler {
             let reason = format!("unknown job kind {:?}", job.kind);
             return futures::future::ready(Err(JobError::permanent(reason))).boxed();
         };
+        // Row-level security: a tenant's job sees only that tenant's rows; jobs
+        // of system schedules (tenant `system`) act across tenants.
+        let acting = match uuid::Uuid::parse_str(&job.tenant) {
+            Ok(id) => Acting::Tenant(id),
+            Err(_) => Acting::System,
+        };
         let ctx = JobContext {
             id: job.id,
             queue: job.queue,
@@ -102,7 +109,7 @@ impl Handler for KindHandler {
             cancel: job.cancel,
             resources: self.resources.clone(),
         };
-        kind.run(job.payload, ctx)
+        scope::acting_as(Some(acting), kind.run(job.payload, ctx)).boxed()
     }
 
     fn continue_trace(&self, span: &tracing::Span, traceparent: Option<&str>) -> Option<String> {

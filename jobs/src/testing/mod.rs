@@ -102,7 +102,10 @@ pub fn worker(
 
 /// A tenant wired to an SMTP sink and the provider fakes, on its own Redis prefix.
 pub struct Bed {
+    /// The login role's pool: fixtures and assertions see every tenant's rows.
     pub pool: PgPool,
+    /// The same database under row-level security, as handlers get it in a worker.
+    pub app_pool: PgPool,
     pub engine: Engine,
     pub settings: Settings,
     pub tenant: Uuid,
@@ -135,6 +138,7 @@ impl Bed {
             .expect("redis");
         let t = create_tenant(&pool, "Escola Alfa").await;
         Bed {
+            app_pool: crate::store::scoped_like(&pool),
             pool,
             engine,
             settings,
@@ -164,7 +168,7 @@ impl Bed {
     pub fn resources(&self) -> Resources {
         Resources {
             engine: self.engine.clone(),
-            pg: Some(self.pool.clone()),
+            pg: Some(self.app_pool.clone()),
             settings: Arc::new(self.settings.clone()),
         }
     }

@@ -51,13 +51,13 @@ pub async fn enqueue(bed: &Bed, req: &NotificationRequest) -> Vec<Enqueued> {
 /// Runs `notify.send` for a row as a worker would, attempt `attempt`.
 pub async fn run(bed: &Bed, id: Uuid, attempt: u32) -> Result<Value, JobError> {
     let ctx = bed.ctx(&id.to_string(), attempt);
-    <jobs::kinds::notify::SendNotification as JobKind>::run(
+    let run = <jobs::kinds::notify::SendNotification as JobKind>::run(
         jobs::kinds::notify::SendPayload {
             notification_id: id,
         },
         ctx,
-    )
-    .await
+    );
+    jobs::store::scope::as_tenant(bed.tenant, run).await
 }
 
 pub async fn row(bed: &Bed, id: Uuid) -> Notification {

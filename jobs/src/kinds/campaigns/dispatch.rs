@@ -238,12 +238,17 @@ pub async fn tick(
     }
     let claimed: Vec<(Uuid, i32)> = if budget > 0 {
         sqlx::query_as(
-            "update campaign_recipients r set status = 'dispatched', dispatched_at = now(), \
-             attempts = attempts + 1, deferred_until = null, updated_at = now() \
-             where r.id in (select id from campaign_recipients where campaign_id = $1 and \
+            // The picked ids in a CTE, taken once: as `where r.id in (select … limit
+            // … skip locked)` the planner may re-run the subquery (it does under
+            // row-level security), and each re-run skips the rows the last one
+            // locked and returns new ones, claiming more than `$2`.
+            "with picked as materialized (select id from campaign_recipients where campaign_id = $1 and \
                (status = 'queued' or (status = 'deferred' and deferred_until <= now()) \
                 or (status = 'dispatched' and dispatched_at < now() - make_interval(secs => $3))) \
                order by id limit $2 for update skip locked) \
+             update campaign_recipients r set status = 'dispatched', dispatched_at = now(), \
+             attempts = attempts + 1, deferred_until = null, updated_at = now() \
+             from picked where r.id = picked.id \
              returning r.id, r.attempts",
         )
         .bind(id)

@@ -94,41 +94,113 @@ pub fn is_stop_word(text: &str, words: &[String]) -> bool {
     !t.is_empty() && words.iter().any(|w| norm(w) == t)
 }
 
-/// Applies a verified webhook payload. A status costs one statement (outbox
-/// row and recipient together) unless it came before its send was recorded.
+/// One status with its first error's title, as [`apply_statuses`] takes them.
+pub type StatusItem = (Status, Option<String>);
+
+/// The statuses of a webhook payload with their error titles.
+pub fn status_items(payload: &Value) -> Vec<StatusItem> {
+    statuses_with_titles(payload)
+}
+
+/// Applies a verified webhook payload: its statuses (one transaction, see
+/// [`apply_statuses`]), then its messages and quality events.
 pub async fn handle(pg: &PgPool, payload: &Value) -> Result<Applied, sqlx::Error> {
+    let items = status_items(payload);
+    let results = apply_statuses(pg, &items).await?;
     let mut a = Applied::default();
-    for ((wamid, st, code, at), title) in statuses_with_titles(payload) {
-        let mut b = apply_both(pg, &wamid, &st, title.as_deref(), code, at).await?;
-        if b.early() {
-            sqlx::query(
-                "insert into campaign_status_early (wamid, status, error_code, at) values ($1, $2, $3, $4) \
-                 on conflict do nothing",
-            )
-            .bind(&wamid)
-            .bind(&st)
-            .bind(code)
-            .bind(at)
-            .execute(pg)
-            .await?;
-            // The send may have recorded its wamid (and looked for early
-            // statuses) between the two statements above: try once more
-            // (applying a status twice changes nothing).
-            b = apply_both(pg, &wamid, &st, title.as_deref(), code, at).await?;
-            if b.recipient_exists {
-                sqlx::query("delete from campaign_status_early where wamid = $1 and status = $2")
-                    .bind(&wamid)
-                    .bind(&st)
-                    .execute(pg)
-                    .await?;
-            }
-        }
+    for b in &results {
         a.outbox += b.outbox;
         a.statuses += b.recipients;
-        if st == "failed" && b.recipients > 0 {
-            failed_code(pg, &wamid, code).await?;
+    }
+    handle_events(pg, payload, a).await
+}
+
+/// Applies statuses (of one webhook or of many gathered by api-lite) in one
+/// transaction, one statement each, in wamid order so that two such batches
+/// lock rows in the same order; the results come back in `items`' order.
+/// Then, outside it, each status that came before its send was recorded
+/// waits in `campaign_status_early` (two commits of their own, see below)
+/// and `failed` ones with a meaningful code are acted on. A deadlock with a
+/// concurrent writer is retried once; any other error fails the whole batch
+/// (nothing was acknowledged: Meta posts it again).
+pub async fn apply_statuses(pg: &PgPool, items: &[StatusItem]) -> Result<Vec<Both>, sqlx::Error> {
+    if items.is_empty() {
+        return Ok(Vec::new());
+    }
+    let mut order: Vec<usize> = (0..items.len()).collect();
+    // Stable: several statuses of one message keep their arrival order.
+    order.sort_by(|&x, &y| items[x].0 .0.cmp(&items[y].0 .0));
+    let mut results = match apply_in_one_transaction(pg, items, &order).await {
+        Err(sqlx::Error::Database(d)) if d.code().as_deref() == Some("40P01") => {
+            apply_in_one_transaction(pg, items, &order).await?
+        }
+        r => r?,
+    };
+    for (i, ((wamid, st, code, at), title)) in items.iter().enumerate() {
+        if results[i].early() {
+            results[i] = apply_early(pg, wamid, st, title.as_deref(), *code, *at).await?;
+        }
+        if st == "failed" && results[i].recipients > 0 {
+            failed_code(pg, wamid, *code).await?;
         }
     }
+    Ok(results)
+}
+
+async fn apply_in_one_transaction(
+    pg: &PgPool,
+    items: &[StatusItem],
+    order: &[usize],
+) -> Result<Vec<Both>, sqlx::Error> {
+    let mut results: Vec<Both> = items.iter().map(|_| Both::default()).collect();
+    let mut tx = pg.begin().await?;
+    for &i in order {
+        let ((wamid, st, code, at), title) = &items[i];
+        results[i] = apply_both(&mut *tx, wamid, st, title.as_deref(), *code, *at).await?;
+    }
+    tx.commit().await?;
+    Ok(results)
+}
+
+/// A status whose message is not recorded yet: parked in
+/// `campaign_status_early` (committed), then tried once more, since the send
+/// may have recorded its wamid (and looked for early statuses) between the
+/// two (applying a status twice changes nothing).
+async fn apply_early(
+    pg: &PgPool,
+    wamid: &str,
+    st: &str,
+    title: Option<&str>,
+    code: Option<i32>,
+    at: DateTime<Utc>,
+) -> Result<Both, sqlx::Error> {
+    sqlx::query(
+        "insert into campaign_status_early (wamid, status, error_code, at) values ($1, $2, $3, $4) \
+         on conflict do nothing",
+    )
+    .bind(wamid)
+    .bind(st)
+    .bind(code)
+    .bind(at)
+    .execute(pg)
+    .await?;
+    let b = apply_both(pg, wamid, st, title, code, at).await?;
+    if b.recipient_exists {
+        sqlx::query("delete from campaign_status_early where wamid = $1 and status = $2")
+            .bind(wamid)
+            .bind(st)
+            .execute(pg)
+            .await?;
+    }
+    Ok(b)
+}
+
+/// The rest of a webhook: inbound messages (replies, stop words) and quality events.
+pub async fn handle_events(
+    pg: &PgPool,
+    payload: &Value,
+    mut a: Applied,
+) -> Result<Applied, sqlx::Error> {
     for entry in payload["entry"].as_array().into_iter().flatten() {
         for change in entry["changes"].as_array().into_iter().flatten() {
             let v = &change["value"];
@@ -208,7 +280,7 @@ impl Both {
 /// only, as `notify::sql::provider_status`) and the campaign recipient (by
 /// wamid), in one statement.
 pub async fn apply_both(
-    pg: &PgPool,
+    pg: impl sqlx::PgExecutor<'_>,
     wamid: &str,
     status: &str,
     title: Option<&str>,
@@ -304,11 +376,15 @@ pub async fn apply_early_many(pg: &PgPool, wamids: &[String]) -> Result<(), sqlx
     if wamids.is_empty() {
         return Ok(());
     }
-    let early: Vec<(String, String, Option<i32>, DateTime<Utc>)> = sqlx::query_as(
-        "delete from campaign_status_early where wamid = any($1) returning wamid, status, error_code, at",
+    // Early statuses carry no tenant (system-only table); these wamids are this send's own.
+    let early: Vec<(String, String, Option<i32>, DateTime<Utc>)> = crate::store::scope::as_system(
+        sqlx::query_as(
+            "delete from campaign_status_early where wamid = any($1) \
+                 returning wamid, status, error_code, at",
+        )
+        .bind(wamids)
+        .fetch_all(pg),
     )
-    .bind(wamids)
-    .fetch_all(pg)
     .await?;
     for (wamid, st, code, at) in early {
         apply_both(pg, &wamid, &st, None, code, at).await?;

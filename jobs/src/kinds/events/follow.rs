@@ -93,12 +93,14 @@ pub async fn round(pg: &PgPool, engine: &Engine, batch: i64) -> Result<FollowOut
 
     // 2. Repair.
     let stuck: Vec<(Uuid, Uuid, Uuid)> = sqlx::query_as(
-        "update event_webhooks w set pushed_at = now() from notifications n \
-         where n.id = w.notification_id and w.id in (select w2.id from event_webhooks w2 \
+        // A CTE, taken once (a re-run `in (select … skip locked)` could take more than `$1`).
+        "with stuck as materialized (select w2.id from event_webhooks w2 \
            join notifications n2 on n2.id = w2.notification_id \
            where w2.state = 'released' and n2.status = 'queued' \
              and w2.pushed_at < now() - make_interval(secs => $2) \
            limit $1 for update of w2 skip locked) \
+         update event_webhooks w set pushed_at = now() from notifications n, stuck \
+         where n.id = w.notification_id and w.id = stuck.id \
          returning w.id, w.tenant_id, n.id",
     )
     .bind(batch)
