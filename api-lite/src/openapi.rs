@@ -91,8 +91,9 @@ pub fn spec(registry: &Registry) -> Value {
 /// submit function of their product), so with `engine.durability =
 /// "replicated"` may answer 503 `not_replicated` (`EngineError::NotReplicated`
 /// through `ApiError::from`). Routes that push but answer another status on an
-/// engine error (document review: 200 with the follow-up's error; events: 500)
-/// are not listed. A new route that pushes belongs here.
+/// engine error are not listed: document review (200, the follow-up's error in
+/// the body), `POST /v1/events`, its dead-letter retry and the Stripe callback
+/// (500). A new route that pushes belongs here.
 pub const PUSHING_OPERATIONS: &[(&str, &str)] = &[
     ("post", "/v1/jobs/{kind}"),
     ("post", "/v1/jobs"),
