@@ -65,6 +65,7 @@ pub fn spec(registry: &Registry) -> Value {
     api.merge(routes::forecasting::ForecastingApi::openapi());
     api.merge(routes::keys::KeysApi::openapi());
     let mut doc = serde_json::to_value(api).unwrap_or_else(|_| json!({}));
+    document_not_replicated(&mut doc);
     let mut kinds = Vec::new();
     for k in registry.kinds() {
         let policy = k.policy();
@@ -84,6 +85,64 @@ pub fn spec(registry: &Registry) -> Value {
     }
     doc["x-tarefa-kinds"] = Value::Array(kinds);
     doc
+}
+
+/// The operations that push jobs (directly, or through the outbox, intake or
+/// submit function of their product), so with `engine.durability =
+/// "replicated"` may answer 503 `not_replicated` (`EngineError::NotReplicated`
+/// through `ApiError::from`). Routes that push but answer another status on an
+/// engine error are not listed: document review (200, the follow-up's error in
+/// the body), `POST /v1/events`, its dead-letter retry and the Stripe callback
+/// (500). A new route that pushes belongs here.
+pub const PUSHING_OPERATIONS: &[(&str, &str)] = &[
+    ("post", "/v1/jobs/{kind}"),
+    ("post", "/v1/jobs"),
+    ("post", "/v1/batches"),
+    ("post", "/v1/notifications"),
+    ("post", "/v1/reports"),
+    ("post", "/v1/payments"),
+    ("post", "/v1/payments/{id}/refunds"),
+    ("post", "/v1/documents"),
+    ("post", "/v1/campaigns/{id}/{action}"),
+    ("post", "/v1/datasets"),
+    ("post", "/v1/models"),
+    ("post", "/v1/models/{id}/predictions"),
+];
+
+const NOT_REPLICATED: &str = "`not_replicated` (`Retry-After: 1`): with `engine.durability = \"replicated\"`, \
+    no Redis replica confirmed the push within `engine.replica_wait_ms`; the job may still be on the \
+    master and run. Retry: the same Idempotency-Key (or dedup key) finds the first job instead of \
+    pushing another. Also `unavailable` when Redis or PostgreSQL does not answer.";
+
+/// Adds the 503 response to every [`PUSHING_OPERATIONS`] entry (one text for
+/// all, kept beside the error it documents rather than on each handler).
+fn document_not_replicated(doc: &mut Value) {
+    let response = json!({
+        "description": NOT_REPLICATED,
+        "headers": { "Retry-After": {
+            "description": "seconds to wait before retrying",
+            "schema": { "type": "integer" },
+        } },
+        "content": { "application/json": {
+            "schema": { "$ref": "#/components/schemas/ErrorBody" },
+        } },
+    });
+    for (method, path) in PUSHING_OPERATIONS {
+        if let Some(responses) = doc
+            .pointer_mut(&format!(
+                "/paths/{}/{method}/responses",
+                pointer_token(path)
+            ))
+            .and_then(Value::as_object_mut)
+        {
+            responses.insert("503".into(), response.clone());
+        }
+    }
+}
+
+/// A JSON-pointer token: `~` and `/` escaped (RFC 6901).
+fn pointer_token(s: &str) -> String {
+    s.replace('~', "~0").replace('/', "~1")
 }
 
 /// `/openapi.json` and `/docs`.
@@ -113,5 +172,27 @@ mod tests {
             doc["components"]["schemas"]["documents.extract"]["properties"]["document_id"]
                 .is_object()
         );
+    }
+
+    #[test]
+    fn every_pushing_operation_documents_503_not_replicated() {
+        let doc = spec(&Registry::builtin());
+        for (method, path) in PUSHING_OPERATIONS {
+            let op = &doc["paths"][path][method];
+            assert!(op.is_object(), "{method} {path} is not in the spec");
+            let r = &op["responses"]["503"];
+            assert!(
+                r["description"]
+                    .as_str()
+                    .is_some_and(|d| d.contains("not_replicated")),
+                "{method} {path}: {r}"
+            );
+            assert_eq!(
+                r["content"]["application/json"]["schema"]["$ref"],
+                "#/components/schemas/ErrorBody"
+            );
+        }
+        // Reads do not push: no such response there.
+        assert!(doc["paths"]["/v1/jobs/{id}"]["get"]["responses"]["503"].is_null());
     }
 }

@@ -15,7 +15,7 @@ use std::time::Duration;
 use jobs::config::EngineSettings;
 use jobs::engine::{Engine, EngineConfig, JobInfo, NewJob};
 pub use jobs::testing::redis_url;
-use jobs::testing::RedisPrefix;
+pub use jobs::testing::RedisPrefix;
 use tokio::process::{Child, Command};
 use tokio::sync::watch;
 
@@ -57,12 +57,18 @@ impl Fleet {
 
     /// On the Redis at `url`.
     pub async fn on(url: &str, f: impl FnOnce(&mut EngineSettings)) -> Fleet {
+        Self::under(RedisPrefix::on(url), f).await
+    }
+
+    /// Under `keys`' prefix on its Redis (a test that needs its queues on
+    /// given cluster shards picks the prefix).
+    pub async fn under(keys: RedisPrefix, f: impl FnOnce(&mut EngineSettings)) -> Fleet {
         let mut settings = EngineSettings::default();
         f(&mut settings);
-        let keys = RedisPrefix::on(url);
+        let url = keys.url.clone();
         let prefix = keys.prefix.clone();
         let engine = Engine::connect(EngineConfig {
-            redis_url: url.to_string(),
+            redis_url: url.clone(),
             prefix: prefix.clone(),
             settings: settings.clone(),
         })
@@ -71,7 +77,7 @@ impl Fleet {
         Fleet {
             engine,
             prefix,
-            url: url.to_string(),
+            url,
             settings,
             logs: tempfile::tempdir().expect("temp dir"),
             spawned: Arc::default(),
@@ -148,6 +154,26 @@ impl Fleet {
             out.push(j.unwrap_or_else(|| panic!("job {id} is gone from Redis")));
         }
         out
+    }
+
+    /// Every log line of every worker process this fleet started, killed ones included.
+    pub fn log_lines(&self) -> Vec<String> {
+        let mut files: Vec<PathBuf> = std::fs::read_dir(self.logs.path())
+            .expect("log dir")
+            .flatten()
+            .map(|e| e.path())
+            .collect();
+        files.sort();
+        files
+            .iter()
+            .flat_map(|f| {
+                std::fs::read_to_string(f)
+                    .unwrap_or_default()
+                    .lines()
+                    .map(str::to_string)
+                    .collect::<Vec<_>>()
+            })
+            .collect()
     }
 
     /// Waits until every job of `ids` reached a final state; returns them.
