@@ -26,11 +26,13 @@ pub const MAX_BATCH: usize = 500;
 pub const GATHERERS: usize = 2;
 
 type Reply = oneshot::Sender<Result<Vec<Both>, String>>;
+/// One webhook's statuses and where its results go.
+type Request = (Vec<StatusItem>, Reply);
 
 /// The gatherers' inbox, started on first use (inside the runtime).
 #[derive(Default)]
 pub struct StatusBatcher {
-    inbox: OnceLock<mpsc::Sender<(Vec<StatusItem>, Reply)>>,
+    inbox: OnceLock<mpsc::Sender<Request>>,
     counts: Arc<Counts>,
 }
 
@@ -73,7 +75,7 @@ impl StatusBatcher {
     }
 }
 
-fn start(pool: PgPool, counts: Arc<Counts>) -> mpsc::Sender<(Vec<StatusItem>, Reply)> {
+fn start(pool: PgPool, counts: Arc<Counts>) -> mpsc::Sender<Request> {
     let (tx, rx) = mpsc::channel(4 * MAX_BATCH);
     let rx = Arc::new(Mutex::new(rx));
     for _ in 0..GATHERERS {
@@ -85,7 +87,7 @@ fn start(pool: PgPool, counts: Arc<Counts>) -> mpsc::Sender<(Vec<StatusItem>, Re
 }
 
 async fn gather(
-    rx: Arc<Mutex<mpsc::Receiver<(Vec<StatusItem>, Reply)>>>,
+    rx: Arc<Mutex<mpsc::Receiver<Request>>>,
     pool: PgPool,
     counts: Arc<Counts>,
 ) {
