@@ -86,11 +86,7 @@ fn start(pool: PgPool, counts: Arc<Counts>) -> mpsc::Sender<Request> {
     tx
 }
 
-async fn gather(
-    rx: Arc<Mutex<mpsc::Receiver<Request>>>,
-    pool: PgPool,
-    counts: Arc<Counts>,
-) {
+async fn gather(rx: Arc<Mutex<mpsc::Receiver<Request>>>, pool: PgPool, counts: Arc<Counts>) {
     loop {
         let mut batch = Vec::new();
         {
