@@ -104,11 +104,7 @@ pub async fn whatsapp_statuses(
         .apply(&st.pool, items)
         .await
         .map_err(ApiError::internal)?;
-    let mut applied = inbound::Applied::default();
-    for b in &results {
-        applied.outbox += b.outbox;
-        applied.statuses += b.recipients;
-    }
+    let applied = inbound::Applied::from_statuses(&results);
     let campaigns = inbound::handle_events(&st.pool, &payload, applied).await?;
     Ok(Json(
         json!({ "updated": campaigns.outbox, "campaigns": campaigns }),

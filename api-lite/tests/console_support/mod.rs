@@ -179,64 +179,42 @@ pub async fn outbox_row(
     status: &str,
     reason: Option<&str>,
 ) -> uuid::Uuid {
-    // Written as the tenant's request and job would (row-level security).
-    jobs::store::scope::as_tenant(
-        tenant,
-        outbox_row_of(st, tenant, dedup_key, recipient, status, reason),
-    )
-    .await
-}
-
-async fn outbox_row_of(
-    st: &AppState,
-    tenant: uuid::Uuid,
-    dedup_key: &str,
-    recipient: &str,
-    status: &str,
-    reason: Option<&str>,
-) -> uuid::Uuid {
     use jobs::kinds::notify::{outbox, sql, NotificationRequest};
     let req: NotificationRequest = serde_json::from_value(json!({
         "channel": "email", "recipient": recipient, "dedup_key": dedup_key,
         "message": { "subject": "Aviso", "text": "Reunião de pais sexta às 19h" },
     }))
     .unwrap();
-    let rows = outbox::enqueue(&st.pool, &st.engine, tenant, &req)
-        .await
-        .unwrap();
-    let id = rows[0].row.id;
-    match status {
-        "queued" => {}
-        "sent" => {
-            sql::claim(&st.pool, id).await.unwrap().expect("claimed");
-            sql::mark_sent(&st.pool, id, Some("msg-0001"))
-                .await
-                .unwrap();
+    // Written as the tenant's request and job would (row-level security).
+    jobs::store::scope::as_tenant(tenant, async {
+        let rows = outbox::enqueue(&st.pool, &st.engine, tenant, &req)
+            .await
+            .unwrap();
+        let id = rows[0].row.id;
+        match status {
+            "queued" => {}
+            "sent" => {
+                sql::claim(&st.pool, id).await.unwrap().expect("claimed");
+                sql::mark_sent(&st.pool, id, Some("msg-0001"))
+                    .await
+                    .unwrap();
+            }
+            "unknown" => {
+                sql::claim(&st.pool, id).await.unwrap().expect("claimed");
+                assert!(sql::set_status(&st.pool, id, "sending", "unknown", reason)
+                    .await
+                    .unwrap());
+            }
+            other => panic!("outbox_row: no way to {other}"),
         }
-        "unknown" => {
-            sql::claim(&st.pool, id).await.unwrap().expect("claimed");
-            assert!(sql::set_status(&st.pool, id, "sending", "unknown", reason)
-                .await
-                .unwrap());
-        }
-        other => panic!("outbox_row: no way to {other}"),
-    }
-    id
+        id
+    })
+    .await
 }
 
 /// A document row of `tenant` (no blob: the pages and re-extract never read
 /// it), `queued`, or `failed` for good with `(code, message)` after one run.
 pub async fn document(
-    st: &AppState,
-    tenant: uuid::Uuid,
-    filename: &str,
-    failed: Option<(&str, &str)>,
-) -> jobs::kinds::documents::sql::Document {
-    // Written as the tenant's request and job would (row-level security).
-    jobs::store::scope::as_tenant(tenant, document_of(st, tenant, filename, failed)).await
-}
-
-async fn document_of(
     st: &AppState,
     tenant: uuid::Uuid,
     filename: &str,
@@ -259,19 +237,23 @@ async fn document_of(
         doc_type: Some("boletim".into()),
         job_id: job_id.clone(),
     };
-    let mut conn = st.pool.acquire().await.unwrap();
-    let (doc, created) = sql::insert_or_get(&mut conn, &new).await.unwrap();
-    assert!(created);
-    if let Some((code, message)) = failed {
-        sql::start(&st.pool, tenant, doc.id, &job_id)
-            .await
-            .unwrap()
-            .expect("owned by its job");
-        sql::fail(&st.pool, doc.id, &job_id, code, message, true)
-            .await
-            .unwrap();
-    }
-    sql::get(&st.pool, tenant, doc.id).await.unwrap().unwrap()
+    // Written as the tenant's request and job would (row-level security).
+    jobs::store::scope::as_tenant(tenant, async {
+        let mut conn = st.pool.acquire().await.unwrap();
+        let (doc, created) = sql::insert_or_get(&mut conn, &new).await.unwrap();
+        assert!(created);
+        if let Some((code, message)) = failed {
+            sql::start(&st.pool, tenant, doc.id, &job_id)
+                .await
+                .unwrap()
+                .expect("owned by its job");
+            sql::fail(&st.pool, doc.id, &job_id, code, message, true)
+                .await
+                .unwrap();
+        }
+        sql::get(&st.pool, tenant, doc.id).await.unwrap().unwrap()
+    })
+    .await
 }
 
 /// Tenant A's attendance alerts, evaluated: rule "frequência" (below 75 %)

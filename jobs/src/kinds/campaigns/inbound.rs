@@ -33,6 +33,18 @@ pub struct Applied {
     pub paused: u64,
 }
 
+impl Applied {
+    /// What a set of [`apply_statuses`] results moved (the rest starts at zero).
+    pub fn from_statuses(results: &[Both]) -> Applied {
+        let mut a = Applied::default();
+        for b in results {
+            a.outbox += b.outbox;
+            a.statuses += b.recipients;
+        }
+        a
+    }
+}
+
 /// One status of a message: (wamid, status, error code, time).
 pub type Status = (String, String, Option<i32>, DateTime<Utc>);
 
@@ -107,12 +119,7 @@ pub fn status_items(payload: &Value) -> Vec<StatusItem> {
 pub async fn handle(pg: &PgPool, payload: &Value) -> Result<Applied, sqlx::Error> {
     let items = status_items(payload);
     let results = apply_statuses(pg, &items).await?;
-    let mut a = Applied::default();
-    for b in &results {
-        a.outbox += b.outbox;
-        a.statuses += b.recipients;
-    }
-    handle_events(pg, payload, a).await
+    handle_events(pg, payload, Applied::from_statuses(&results)).await
 }
 
 /// Applies statuses (of one webhook or of many gathered by api-lite) in one
