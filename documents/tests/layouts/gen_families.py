@@ -7,6 +7,8 @@ plus twelve school documents that are not transcripts and must be refused.
     gen_families.py OUT [--tune N] [--holdout N] [--scans K] [--rejects]
                         [--reject-scans K] [--only FAMILY,...]
                         [--extra N] [--extra-scans K]
+                        [--unseen N] [--unseen-scans K] [--unseen-rejects]
+                        [--unseen-reject-scans K]
 
 Writes OUT/famtune-<family>-<seed>.pdf / famholdout-<family>-<seed>.pdf
 with a .json ground truth in gen_layouts.py's schema (kind, family, split,
@@ -30,6 +32,30 @@ fam_tune_extra.py as famxtune-<family>-<seed>.pdf (split `tune_family`;
 written by the parser's tuner for shapes issue 14 lists, so never a measure
 of unseen layouts); `--extra-scans K` scans K of them. They take family
 indices after the 16, so the other families' documents do not change.
+
+`--unseen N` writes N seeds (9000..) of each UNSEEN family of fam_unseen.py
+as famunseen-<family>-<seed>.pdf (split `unseen_family`): a second holdout of
+twelve layout families written without looking at the parser, never to be
+tuned on. `--unseen-scans K` scans K of them, spread over the families
+(150/200/300 dpi in turn). `--unseen-rejects` writes the six look-alikes of
+fam_unseen.UNSEEN_REJECTS as famunseenreject-<kind>-<seed>.pdf (split
+`reject`, seeds 9000.., max(1, N) seeds each); `--unseen-reject-scans K` scans
+the first K. They take rng indices after every existing family and reject
+kind, so no existing document changes. Families (fam_unseen.py says more):
+  un_mg_pontos              SEE-MG / SIMADE boletim (points distributed over the year)
+  un_term_blocks            SIGEduc-style `notas por unidade` report
+  un_conceito_misto         private-school card (Sponte-like), numbers and concepts
+  un_bncc_area_column       BNCC-organised boletim (EF / Novo Ensino Médio)
+  un_ficha_wide_dense       state `Ficha Individual do Aluno` export (SEDUC-CE/BA/GO/PE)
+  un_footer_ident_turma     private network card (Layers/Positivo-like)
+  un_two_up                 municipal compact card
+  un_semestral_pesos        IF / technical-school semestral boletim
+  un_hist_series_rows       `Ficha 19`-style histórico do Ensino Fundamental (1º-9º ano)
+  un_hist_em_estudos        Ensino Médio histórico with Estudos Realizados
+  un_hist_year_panels       private-system histórico, a panel per year
+  un_hist_transfer_current  histórico issued on transfer, with the year in course
+Rejects: ficha_matricula, ocorrencia_disciplinar, relatorio_notas_turma,
+declaracao_escolaridade, boleto_mensalidade, resultado_simulado.
 
 Truth rule: a field is in the truth only where a person reading the page
 would give it unambiguously (a term without a grade is null, a partial
@@ -55,6 +81,7 @@ from fam_common import Doc, rng_for  # noqa: E402
 from fam_historicos import HISTORICOS  # noqa: E402
 from fam_rejects import REJECTS  # noqa: E402
 from fam_tune_extra import EXTRA_TUNE  # noqa: E402
+from fam_unseen import UNSEEN, UNSEEN_REJECTS  # noqa: E402
 
 FAMILIES = {**BOLETINS, **HISTORICOS}
 SPLIT_SEED = 20261205
@@ -108,7 +135,8 @@ def main():
     if not args or args[0].startswith("-"):
         sys.exit(__doc__)
     out = args[0]
-    opts = {"--tune": 3, "--holdout": 3, "--scans": 0, "--reject-scans": 0, "--extra": 0, "--extra-scans": 0}
+    opts = {"--tune": 3, "--holdout": 3, "--scans": 0, "--reject-scans": 0, "--extra": 0, "--extra-scans": 0,
+            "--unseen": 0, "--unseen-scans": 0, "--unseen-reject-scans": 0}
     for k in opts:
         if k in args:
             opts[k] = int(args[args.index(k) + 1])
@@ -159,6 +187,43 @@ def main():
                          "pages": d.pages, "generator": "gen_families"}
                 write_json(os.path.join(out, name + ".json"), truth)
                 if k < opts["--reject-scans"]:
+                    add_scan(out, name, truth, k, rng)
+                    k += 1
+    # UNSEEN families (fam_unseen.py): rng indices after the 16 and the extra ones.
+    n, fams = opts["--unseen"], list(UNSEEN)
+    chosen = set()
+    k_total = min(opts["--unseen-scans"], n * len(fams))
+    for k in range(k_total):
+        # spread the scans over the families (and over the seeds once every family has one)
+        if k_total <= len(fams):
+            chosen.add((k % n, k * len(fams) // k_total))
+        else:
+            chosen.add(((k // len(fams)) % n, k % len(fams)))
+    k = 0
+    for si, seed in enumerate(range(9000, 9000 + n)):
+        for i, family in enumerate(fams):
+            if only and family not in only:
+                continue
+            rng = rng_for(seed, len(FAMILIES) + len(EXTRA_TUNE) + i)
+            name = f"famunseen-{family}-{seed}"
+            truth = UNSEEN[family](os.path.join(out, name + ".pdf"), rng, family, "unseen_family", seed)
+            write_json(os.path.join(out, name + ".json"), truth)
+            if (si, i) in chosen:
+                add_scan(out, name, truth, k, rng)
+                k += 1
+    if "--unseen-rejects" in args:
+        k = 0
+        for seed in range(9000, 9000 + max(1, n)):
+            for ki, (kind, fn) in enumerate(UNSEEN_REJECTS.items()):
+                rng = rng_for(seed, 100 + len(REJECTS) + ki)
+                name = f"famunseenreject-{kind}-{seed}"
+                d = Doc(os.path.join(out, name + ".pdf"), rng)
+                fn(d, rng)
+                d.save()
+                truth = {"kind": "reject", "family": kind, "split": "reject", "seed": seed, "scan_dpi": None,
+                         "pages": d.pages, "generator": "gen_families"}
+                write_json(os.path.join(out, name + ".json"), truth)
+                if k < opts["--unseen-reject-scans"]:
                     add_scan(out, name, truth, k, rng)
                     k += 1
     print(out)
