@@ -48,7 +48,8 @@ log "generating $seeds tune + $seeds holdout seeds x 7 families, $scans scans pe
 "$TAREFA_PYTHON" documents/tests/layouts/gen_layouts.py "$work/gen" --tune "$seeds" --holdout "$seeds" --scans "$scans" --rejects >/dev/null
 log "generating $fam_seeds seeds x 16 new families (8 tune_family, 8 holdout_family), $fam_scans scans per split, 12 new look-alikes ($reject_scans scanned)"
 "$TAREFA_PYTHON" documents/tests/layouts/gen_families.py "$work/gen" --tune "$fam_seeds" --holdout "$fam_seeds" \
-  --scans "$fam_scans" --rejects --reject-scans "$reject_scans" >/dev/null
+  --scans "$fam_scans" --rejects --reject-scans "$reject_scans" \
+  --unseen "$fam_seeds" --unseen-scans "$fam_scans" --unseen-rejects --unseen-reject-scans "$reject_scans" >/dev/null
 "$TAREFA_PYTHON" documents/tests/layouts/check_generated.py "$work/gen" >"$work/check.txt" || { cat "$work/check.txt"; die "generated set is broken"; }
 log "checked: $(tail -n 1 "$work/check.txt")"
 export OMP_THREAD_LIMIT="${OMP_THREAD_LIMIT:-1}"
@@ -69,8 +70,10 @@ report="$(cat <<MD
 - \`tune\` / \`holdout\`: gen_layouts.py's 7 families, TUNE seeds 1000.. and HOLDOUT seeds 5000.. (same families,
   different seeds: unseen *documents*, not unseen *families*).
 - \`tune_family\` / \`holdout_family\`: gen_families.py's 16 families, split by family with a fixed draw
-  (Random(20261205)); **holdout_family is layouts the parser was never tuned on — the honest number**.
-- look-alikes: gen_layouts.py's 6 kinds and gen_families.py's 12 (some scanned); any \`accepted\` is a false acceptance.
+  (Random(20261205)). holdout_family was measured once (session 8) and the parser was tuned on it afterwards.
+- \`unseen_family\`: fam_unseen.py's 12 families, written by someone who never read the parser and never
+  looked at by the parser's author before this measure: **the honest number for layouts never seen**.
+- look-alikes: gen_layouts.py's 6 kinds, gen_families.py's 12 and fam_unseen.py's 6 (some scanned); any \`accepted\` is a false acceptance.
 - $(tail -n 1 "$work/check.txt") (check_generated.py: PDFs open, truths well-formed).
 
 $(cat "$work/report.md")

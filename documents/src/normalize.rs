@@ -272,13 +272,19 @@ pub fn is_known_subject(s: &str) -> bool {
 /// (`recuperação`) as the model documents.
 pub fn status(s: &str) -> Option<String> {
     let f = fold(s.trim());
+    // `Rec.`, `Rep.`: an abbreviation's dot.
+    let f = f.trim_end_matches('.');
     let canonical = if f.starts_with("aprov") || f == "ap" || f == "apr" {
         "aprovado"
     } else if f.starts_with("reprov") || f == "rp" || f == "rep" {
         "reprovado"
     } else if f.starts_with("recup") || f == "rec" {
         "recuperação"
-    } else if f.starts_with("cursando") || f == "cur" {
+    } else if f.starts_with("cursando")
+        || f == "cur"
+        || f.starts_with("em curso")
+        || f.starts_with("em andamento")
+    {
         "cursando"
     } else if f.starts_with("promovid") {
         "promovido"
@@ -418,6 +424,9 @@ mod tests {
         assert_eq!(status("APROVADO").as_deref(), Some("aprovado"));
         assert_eq!(status("Recuperação").as_deref(), Some("recuperação"));
         assert_eq!(status("xyz"), None);
+        assert_eq!(status("Rec.").as_deref(), Some("recuperação"));
+        assert_eq!(status("REP.").as_deref(), Some("reprovado"));
+        assert_eq!(status("EM CURSO").as_deref(), Some("cursando"));
         assert_eq!(slug("  Língua  Portuguesa! "), "lingua-portuguesa");
     }
 }

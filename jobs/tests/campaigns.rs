@@ -735,3 +735,143 @@ async fn campaigns_chunk_throttled_midway_resends_only_the_refused(pool: PgPool)
         .unwrap();
     assert!(events.iter().any(|e| e.1 == "throttled"), "{events:?}");
 }
+
+/// Webhooks gathered into one batch (api-lite's group commit) must end where
+/// applying their statuses one at a time would: each message's statuses in
+/// arrival order, forward only, across rounds of the set-based statement.
+#[sqlx::test(migrator = "jobs::store::MIGRATOR")]
+async fn campaigns_a_batch_of_statuses_ends_where_one_at_a_time_would(pool: PgPool) {
+    let bed = bed(pool.clone()).await;
+    let pairs = 40;
+    add_contacts(&bed, (0..2 * pairs).map(|i| contact(i, &[])).collect()).await;
+    let c = campaign(&bed, &input(80)).await;
+    let w = bed.worker("campaigns", 2);
+    act(&bed, c.id, "start").await.unwrap();
+    wait_state(&bed, c.id, "completed").await;
+    w.stop().await;
+    let wamids: Vec<(String, String)> = sqlx::query_as(
+        "select c.external_id, r.wamid from campaign_recipients r join contacts c on c.id = r.contact_id \
+         where r.campaign_id = $1 order by c.external_id",
+    )
+    .bind(c.id)
+    .fetch_all(&pool)
+    .await
+    .unwrap();
+    let wamid = |i: usize| -> String {
+        let id = format!("c{i}");
+        wamids.iter().find(|(e, _)| *e == id).unwrap().1.clone()
+    };
+    // A small deterministic generator: 1 to 4 statuses per message, any order.
+    let mut seed: u64 = 0x5eed_1234_abcd_0001;
+    let mut next = |n: u64| -> u64 {
+        seed ^= seed << 13;
+        seed ^= seed >> 7;
+        seed ^= seed << 17;
+        seed % n
+    };
+    let t0 = chrono::Utc::now();
+    let mut batch: Vec<inbound::StatusItem> = Vec::new();
+    let mut one_at_a_time: Vec<inbound::StatusItem> = Vec::new();
+    let mut queues: Vec<Vec<inbound::StatusItem>> = Vec::new();
+    for p in 0..pairs {
+        let mut mine = Vec::new();
+        for k in 0..1 + next(4) {
+            let st = ["sent", "delivered", "read", "failed"][next(4) as usize];
+            let code = (st == "failed").then_some(131026);
+            let title = (st == "failed").then(|| "Message undeliverable".to_string());
+            let at = t0 + chrono::Duration::seconds((p * 10) as i64 + k as i64);
+            mine.push(((wamid(2 * p), st.to_string(), code, at), title.clone()));
+            one_at_a_time.push(((wamid(2 * p + 1), st.to_string(), code, at), title));
+        }
+        queues.push(mine);
+    }
+    // Interleave the messages' statuses at random, each message's kept in order.
+    while queues.iter().any(|q| !q.is_empty()) {
+        let open: Vec<usize> = (0..queues.len())
+            .filter(|&q| !queues[q].is_empty())
+            .collect();
+        let q = open[next(open.len() as u64) as usize];
+        batch.push(queues[q].remove(0));
+    }
+    // And a status for a message not recorded yet.
+    let unknown = (
+        (
+            "wamid.not-yet".to_string(),
+            "delivered".to_string(),
+            None,
+            t0,
+        ),
+        None,
+    );
+    batch.push(unknown);
+
+    let results = inbound::apply_statuses(&pool, &batch).await.unwrap();
+    assert_eq!(results.len(), batch.len());
+    let mut reference = Vec::new();
+    for ((w, st, code, at), title) in &one_at_a_time {
+        reference.push(
+            inbound::apply_both(&pool, w, st, title.as_deref(), *code, *at)
+                .await
+                .unwrap(),
+        );
+    }
+    // What each status changed matches, message by message, in order.
+    let changed =
+        |items: &[inbound::StatusItem], res: &[inbound::Both], w: &str| -> Vec<(u64, u64)> {
+            items
+                .iter()
+                .zip(res)
+                .filter(|(i, _)| i.0 .0 == w)
+                .map(|(_, b)| (b.outbox, b.recipients))
+                .collect()
+        };
+    type Row = (
+        String,
+        Option<i32>,
+        Option<String>,
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<chrono::DateTime<chrono::Utc>>,
+        Option<chrono::DateTime<chrono::Utc>>,
+        String,
+        Option<String>,
+        bool,
+        bool,
+    );
+    let row = |w: String| {
+        let pool = pool.clone();
+        async move {
+            sqlx::query_as::<_, Row>(
+                "select r.status, r.error_code, r.reason, r.failed_at, r.delivered_at, r.read_at, \
+                   n.status, n.last_error, n.delivered_at is not null, n.read_at is not null \
+                 from campaign_recipients r join notifications n on n.id = r.notification_id where r.wamid = $1",
+            )
+            .bind(w)
+            .fetch_one(&pool)
+            .await
+            .unwrap()
+        }
+    };
+    let mut moved = 0;
+    for p in 0..pairs {
+        let (a, b) = (wamid(2 * p), wamid(2 * p + 1));
+        assert_eq!(
+            changed(&batch, &results, &a),
+            changed(&one_at_a_time, &reference, &b),
+            "pair {p}: what each status changed"
+        );
+        let (ra, rb) = (row(a).await, row(b).await);
+        assert_eq!(ra, rb, "pair {p}: the rows end alike");
+        moved += (ra.0 != "sent") as usize;
+    }
+    assert!(
+        moved > pairs / 2,
+        "the statuses moved most messages: {moved}"
+    );
+    let early: i64 = sqlx::query_scalar(
+        "select count(*) from campaign_status_early where wamid = 'wamid.not-yet'",
+    )
+    .fetch_one(&pool)
+    .await
+    .unwrap();
+    assert_eq!(early, 1, "the unknown message's status waits for its send");
+}

@@ -318,9 +318,18 @@ pub(crate) fn header(lines: &[Line]) -> Header {
             let f = fold(&t);
             let dated = t.split_whitespace().any(|w| date(w).is_some());
             (!dated
-                && (f.contains("boletim")
-                    || f.contains("ficha individual")
-                    || f.contains("letivo")))
+                && [
+                    "boletim",
+                    "ficha individual",
+                    "letivo",
+                    "relatorio de notas",
+                    "notas e faltas",
+                    "rendimento escolar",
+                    "desempenho escolar",
+                    "ficha de avaliacao",
+                ]
+                .iter()
+                .any(|w| f.contains(w)))
             .then(|| year(&t))
             .flatten()
         });

@@ -109,7 +109,18 @@ fn name_and_build(
 ) -> Option<SubjectResult> {
     // The name: leading words up to the first value or key (OCR may have
     // mangled the first key, "B1:" → "_ 1:").
-    let name_words: Vec<&str> = words[..end]
+    // `Componente Curricular: Língua Portuguesa  1º TRI: 8,0 …`: the name's
+    // own label is not part of it.
+    let start = (0..end)
+        .filter(|&k| words[k].ends_with(':'))
+        .find(|&k| {
+            (k.saturating_sub(2)..=k).any(|from| {
+                let key = words[from..=k].join(" ");
+                column_kind(key.trim_end_matches(':')) == Some(Col::Name)
+            })
+        })
+        .map_or(0, |k| k + 1);
+    let name_words: Vec<&str> = words[start..end]
         .iter()
         .copied()
         .take_while(|w| !w.contains(':') && number(w).is_none())
@@ -169,6 +180,14 @@ mod tests {
         assert_eq!(s.code, "educacao-fisica");
         assert_eq!(s.final_grade, Some(8.8));
         assert!(inline(&line_of("Aluno: Fulano de Tal")).is_none());
+        // The name's own label before it.
+        let l = line_of("COMPONENTE CURRICULAR: LÍNGUA PORTUGUESA 1º TRI: 8,0 2º TRI: 6,5 MÉDIA: 7,3 AUSÊNCIAS: 6 FREQUÊNCIA: 96,0%");
+        let s = inline(&l).unwrap();
+        assert_eq!(s.code, "lingua-portuguesa");
+        assert_eq!(
+            (s.final_grade, s.absences, s.attendance_pct),
+            (Some(7.3), Some(6), Some(96.0))
+        );
         // OCR spacing and a mangled first key.
         let l = line_of("Língua Portuguesa _ 1: 7,0 B2: 7,5 Média: 7,8 Faltas :8");
         let s = inline(&l).unwrap();

@@ -3,6 +3,7 @@
 //! for históricos, the split into school years (a heading such as `Ano
 //! Letivo: 2023 - Série: 7º Ano` opens a year; its tables follow).
 
+pub(crate) mod cards;
 pub(crate) mod fields;
 pub(crate) mod inline;
 pub(crate) mod rows;
@@ -255,7 +256,10 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
             }
             headings += cols.len();
             for (k, subjects) in read.subjects.into_iter().enumerate() {
-                p.years[first + k].subjects = subjects;
+                let y = &mut p.years[first + k];
+                y.subjects = subjects;
+                y.overall_attendance_pct = read.attendance[k];
+                y.status = read.status[k].clone();
             }
             header = None;
             year = None;
@@ -264,6 +268,25 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
         }
         if furniture(&text) {
             i += 1;
+            continue;
+        }
+        if let Some(read) = cards::read(lines, i) {
+            flush(&mut p, &mut block, year);
+            for (s, at) in read.subjects {
+                let target = match year {
+                    Some(y) => &mut p.years[y].subjects,
+                    None => &mut p.subjects,
+                };
+                target.push(s);
+                p.rows.push(RowSource {
+                    year,
+                    subject: target.len() - 1,
+                    line: at,
+                    header: None,
+                });
+            }
+            header = None;
+            i += read.lines;
             continue;
         }
         if let Some(cols) = transposed::detect(line) {
@@ -417,7 +440,16 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
                         Some(y) => p.years[y].subjects.last_mut(),
                         None => p.subjects.last_mut(),
                     };
-                    if let Some(s) = target {
+                    // Joined only when that makes a name the lexicon knows, or
+                    // the first line alone was none: `Língua Estrangeira
+                    // Moderna - Inglês` then `Matemática e suas Tecnologias` is
+                    // a subject, then an area heading, not one long name.
+                    let joins = |s: &SubjectResult| {
+                        let joined = format!("{} {frag}", s.name_original);
+                        !crate::normalize::is_known_subject(&s.name_original)
+                            || crate::normalize::is_known_subject(&joined)
+                    };
+                    if let Some(s) = target.filter(|s| joins(s)) {
                         let joined = format!("{} {frag}", s.name_original);
                         let (name, code) = crate::normalize::subject(&joined);
                         s.name_original = joined;

@@ -684,8 +684,10 @@ impl Header {
         }
         let text = strip_code(&line.text());
         let text = text.trim();
+        // (`Rec. = Recuperação Final` under the table is a legend.)
         if text.is_empty()
             || text.contains(':')
+            || text.contains('=')
             || !text.chars().any(char::is_alphabetic)
             || column_kind(text).is_some()
             || not_a_subject(text)
@@ -859,13 +861,15 @@ pub(crate) fn strip_code(name: &str) -> String {
     name.to_string()
 }
 
-/// `MAT01`, `LP-2`: one token of letters and digits, with a digit.
+/// `MAT01`, `LP-2`, `2216`: one token of letters and digits, with a digit
+/// (all digits: at least two, a code number rather than a grade).
 fn code_like(t: &str) -> bool {
     let t = t.trim();
+    let digits_only = t.len() >= 2 && t.chars().all(|c| c.is_ascii_digit());
     !t.contains(' ')
         && t.len() <= 10
         && t.chars().any(|c| c.is_ascii_digit())
-        && t.chars().any(char::is_alphabetic)
+        && (digits_only || t.chars().any(char::is_alphabetic))
         && t.chars()
             .all(|c| c.is_alphanumeric() || matches!(c, '.' | '-' | '/'))
 }

@@ -3,7 +3,10 @@
 //! possibly on two lines, then one row per subject with a grade under each
 //! year. Each value goes to the column whose centre is nearest, within half
 //! the columns' spacing; a year column without its year is not read (a
-//! grade is never filed under a guessed year).
+//! grade is never filed under a guessed year). A second header line may
+//! split each year into its own columns (`MÉDIA | C.H.`, `Nota | Faltas`);
+//! footer rows give each year's attendance (`Frequência (%)`) and result
+//! (`Situação`), and a `Carga Horária Total` row is passed over.
 
 use super::fields::year;
 use super::rows::{build, column_kind, not_a_subject, strip_code, Col};
@@ -17,6 +20,78 @@ pub(crate) struct YearCol {
     pub x: f64,
     pub year: i32,
     pub level: Option<String>,
+    /// The year's own columns (`MÉDIA | C.H.`) with their x centres; empty
+    /// when the year is one grade column at `x`.
+    pub sub: Vec<(Col, f64)>,
+}
+
+/// A line of per-year column names under a year-columns header: every cell
+/// a data column (grade, workload, absences, attendance, result), at least
+/// one per year; each year takes an equal share in order (or, when they do
+/// not divide evenly, the ones from its left edge to the next year's).
+fn sub_columns(cols: &mut [YearCol], line: &Line) -> bool {
+    let mut subs: Vec<(Col, f64)> = Vec::new();
+    for c in &line.cells {
+        let words: Vec<&crate::layout::Word> = line
+            .words
+            .iter()
+            .filter(|w| w.x0 >= c.x0 - 0.01 && w.x1 <= c.x1 + 0.01)
+            .collect();
+        let whole = column_kind(&c.text).map(|k| vec![(k, c.center())]);
+        let parts = whole.or_else(|| {
+            words
+                .iter()
+                .map(|w| column_kind(&w.text).map(|k| (k, (w.x0 + w.x1) / 2.0)))
+                .collect::<Option<Vec<_>>>()
+        });
+        match parts {
+            Some(p) => subs.extend(p),
+            None => return false,
+        }
+    }
+    let data = |k: &Col| {
+        matches!(
+            k,
+            Col::Final
+                | Col::Workload
+                | Col::Absences
+                | Col::Attendance
+                | Col::Status
+                | Col::Recovery
+                | Col::Skip
+        )
+    };
+    if subs.len() < cols.len() || !subs.iter().all(|(k, _)| data(k)) {
+        return false;
+    }
+    subs.sort_by(|a, b| a.1.total_cmp(&b.1));
+    let n = cols.len();
+    if subs.len() % n == 0 {
+        let per = subs.len() / n;
+        for (k, c) in cols.iter_mut().enumerate() {
+            c.sub = subs[k * per..(k + 1) * per].to_vec();
+        }
+    } else {
+        let spacing = if n >= 2 { cols[1].x - cols[0].x } else { 60.0 };
+        for sub in &subs {
+            if let Some(c) = cols.iter_mut().rev().find(|c| c.x - spacing / 2.0 <= sub.1) {
+                c.sub.push(*sub);
+            }
+        }
+    }
+    // Grades read as `Final`, one per year: a second grade-like column is dropped.
+    for c in cols.iter_mut() {
+        let mut seen = false;
+        for s in c.sub.iter_mut() {
+            if s.0 == Col::Final {
+                if seen {
+                    s.0 = Col::Skip;
+                }
+                seen = true;
+            }
+        }
+    }
+    cols.iter().all(|c| !c.sub.is_empty())
 }
 
 /// `6º Ano`, `1ª Série`, `6o ano` in a cell's text.
@@ -102,10 +177,14 @@ pub(crate) fn detect(lines: &[Line], i: usize) -> Option<(Vec<YearCol>, usize)> 
                     x: *x,
                     year: *y,
                     level: Some(l.clone()),
+                    sub: Vec::new(),
                 })
             })
             .collect();
-        return (cols.len() >= 2).then_some((cols, used));
+        if cols.len() < 2 {
+            return None;
+        }
+        return Some(with_sub_columns(cols, lines, i + used, used));
     }
     if named && years.len() >= 2 {
         let cols = years
@@ -114,25 +193,77 @@ pub(crate) fn detect(lines: &[Line], i: usize) -> Option<(Vec<YearCol>, usize)> 
                 x,
                 year: y,
                 level: None,
+                sub: Vec::new(),
             })
             .collect();
-        return Some((cols, 1));
+        return Some(with_sub_columns(cols, lines, i + 1, 1));
     }
     None
+}
+
+/// The columns, with the per-year line at `lines[at]` when there is one.
+fn with_sub_columns(
+    mut cols: Vec<YearCol>,
+    lines: &[Line],
+    at: usize,
+    used: usize,
+) -> (Vec<YearCol>, usize) {
+    match lines.get(at) {
+        Some(l) if sub_columns(&mut cols, l) => (cols, used + 1),
+        _ => {
+            for c in cols.iter_mut() {
+                c.sub.clear();
+            }
+            (cols, used)
+        }
+    }
 }
 
 /// The subjects read under a year-columns header.
 pub(crate) struct Rows {
     /// Per column, its subjects.
     pub subjects: Vec<Vec<SubjectResult>>,
+    /// Per column, the footer's attendance (`Frequência (%)`) and result (`Situação`).
+    pub attendance: Vec<Option<f64>>,
+    pub status: Vec<Option<String>>,
     /// Lines consumed.
     pub lines: usize,
+}
+
+/// Where a value at `x` goes: (year column, what it is), within half a column's spacing.
+fn place(cols: &[YearCol], x: f64) -> Option<(usize, Col)> {
+    let spots: Vec<(usize, Col, f64)> = cols
+        .iter()
+        .enumerate()
+        .flat_map(|(k, c)| {
+            if c.sub.is_empty() {
+                vec![(k, Col::Final, c.x)]
+            } else {
+                c.sub.iter().map(|(kind, sx)| (k, *kind, *sx)).collect()
+            }
+        })
+        .collect();
+    let mut xs: Vec<f64> = spots.iter().map(|s| s.2).collect();
+    xs.sort_by(f64::total_cmp);
+    let spacing = xs
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .fold(f64::INFINITY, f64::min)
+        .min(120.0);
+    let spacing = if spacing.is_finite() { spacing } else { 60.0 };
+    spots
+        .iter()
+        .filter(|s| (s.2 - x).abs() < spacing / 2.0 + 2.0)
+        .min_by(|a, b| (a.2 - x).abs().total_cmp(&(b.2 - x).abs()))
+        .map(|s| (s.0, s.1))
 }
 
 /// Reads subject rows under `cols` until a line that is not one.
 pub(crate) fn rows(cols: &[YearCol], lines: &[Line]) -> Rows {
     let mut out = Rows {
         subjects: vec![Vec::new(); cols.len()],
+        attendance: vec![None; cols.len()],
+        status: vec![None; cols.len()],
         lines: 0,
     };
     let spacing = if cols.len() >= 2 {
@@ -140,10 +271,23 @@ pub(crate) fn rows(cols: &[YearCol], lines: &[Line]) -> Rows {
     } else {
         60.0
     };
-    let left = cols.iter().map(|c| c.x).fold(f64::INFINITY, f64::min) - spacing / 2.0;
+    let first_x = cols
+        .iter()
+        .flat_map(|c| c.sub.iter().map(|s| s.1).chain([c.x]))
+        .fold(f64::INFINITY, f64::min);
+    let left = first_x
+        - if cols.iter().any(|c| c.sub.len() > 1) {
+            cols[0]
+                .sub
+                .get(1)
+                .map_or(spacing, |s| s.1 - cols[0].sub[0].1)
+                / 2.0
+        } else {
+            spacing / 2.0
+        };
     for line in lines {
         let mut name = Vec::new();
-        let mut values: Vec<(usize, String, f32)> = Vec::new();
+        let mut values: Vec<(usize, Col, String, f32)> = Vec::new();
         for cell in &line.cells {
             if cell.center() < left {
                 name.push(cell.text.as_str());
@@ -154,26 +298,57 @@ pub(crate) fn rows(cols: &[YearCol], lines: &[Line]) -> Rows {
                 .iter()
                 .filter(|w| w.x0 >= cell.x0 - 0.01 && w.x1 <= cell.x1 + 0.01)
             {
-                let x = (w.x0 + w.x1) / 2.0;
-                if let Some((k, _)) = cols
-                    .iter()
-                    .enumerate()
-                    .filter(|(_, c)| (c.x - x).abs() < spacing / 2.0)
-                    .min_by(|a, b| (a.1.x - x).abs().total_cmp(&(b.1.x - x).abs()))
-                {
-                    values.push((k, w.text.clone(), w.conf));
+                if let Some((k, kind)) = place(cols, (w.x0 + w.x1) / 2.0) {
+                    values.push((k, kind, w.text.clone(), w.conf));
                 }
             }
         }
         let name = strip_code(&name.join(" "));
         let name = name.trim();
-        let numeric = values.iter().any(|(_, v, _)| number(v).is_some());
+        let f = fold(name);
+        // The footer: the years' attendance and results; their workload total
+        // (values under the year columns, not a line of its own below).
+        if values.is_empty() {
+            break;
+        }
+        if f.starts_with("carga horaria total") || f.starts_with("total de horas") || f == "total" {
+            out.lines += 1;
+            continue;
+        }
+        if f.starts_with("frequencia") || f.starts_with("freq") {
+            for (k, _, raw, _) in &values {
+                if let Some(v) =
+                    number(raw.trim_end_matches('%')).filter(|v| (0.0..=100.0).contains(v))
+                {
+                    out.attendance[*k].get_or_insert(v);
+                }
+            }
+            out.lines += 1;
+            continue;
+        }
+        if f.starts_with("situacao") || f.starts_with("resultado") {
+            for (k, _, raw, _) in &values {
+                if let Some(st) = crate::normalize::status(raw) {
+                    out.status[*k].get_or_insert(st);
+                }
+            }
+            out.lines += 1;
+            continue;
+        }
+        let numeric = values.iter().any(|(_, _, v, _)| number(v).is_some());
         if name.is_empty() || !numeric || not_a_subject(name) {
             break;
         }
         out.lines += 1;
-        for (k, raw, conf) in values {
-            out.subjects[k].push(build(name, &[], vec![(Col::Final, raw, conf)]));
+        for (k, subject) in out.subjects.iter_mut().enumerate() {
+            let mine: Vec<(Col, String, f32)> = values
+                .iter()
+                .filter(|v| v.0 == k)
+                .map(|(_, kind, raw, conf)| (*kind, raw.clone(), *conf))
+                .collect();
+            if !mine.is_empty() {
+                subject.push(build(name, &[], mine));
+            }
         }
     }
     out
@@ -263,5 +438,104 @@ mod tests {
             [("matematica".into(), Some(8.0)), ("historia".into(), None)]
         );
         assert!(detect(&ls, 2).is_none(), "a row is not a header");
+    }
+
+    #[test]
+    fn years_split_in_grade_and_workload_with_a_footer() {
+        let mut ws = words(
+            &[
+                ("BASE NACIONAL COMUM", 40.0),
+                ("6º ANO / 2016", 200.0),
+                ("7º ANO / 2017", 300.0),
+            ],
+            100.0,
+        );
+        ws.extend(words(
+            &[
+                ("MEDIA", 200.0),
+                ("C.H.", 250.0),
+                ("MEDIA", 300.0),
+                ("C.H.", 350.0),
+            ],
+            114.0,
+        ));
+        ws.extend(words(
+            &[
+                ("MATEM.", 40.0),
+                ("7,5", 205.0),
+                ("120", 252.0),
+                ("7,6", 305.0),
+                ("40", 352.0),
+            ],
+            128.0,
+        ));
+        ws.extend(words(
+            &[
+                ("HIST.", 40.0),
+                ("6,5", 205.0),
+                ("80", 252.0),
+                ("-", 308.0),
+                ("160", 352.0),
+            ],
+            142.0,
+        ));
+        ws.extend(words(
+            &[
+                ("CARGA HORARIA TOTAL", 40.0),
+                ("920", 252.0),
+                ("920", 352.0),
+            ],
+            156.0,
+        ));
+        ws.extend(words(
+            &[("FREQUENCIA (%)", 40.0), ("90,3", 205.0), ("92,1", 305.0)],
+            170.0,
+        ));
+        ws.extend(words(
+            &[
+                ("SITUACAO", 40.0),
+                ("PROMOVIDO", 200.0),
+                ("APROVADO", 300.0),
+            ],
+            184.0,
+        ));
+        ws.extend(words(&[("ESTUDOS REALIZADOS", 40.0)], 210.0));
+        let ls = lines(1, ws);
+        let (cols, used) = detect(&ls, 0).unwrap();
+        assert_eq!(used, 2, "the per-year line is part of the header");
+        assert_eq!(
+            cols.iter().map(|c| c.year).collect::<Vec<_>>(),
+            [2016, 2017]
+        );
+        let r = rows(&cols, &ls[2..]);
+        assert_eq!(r.lines, 5);
+        let read: Vec<Vec<(String, Option<f64>, Option<u32>)>> = r
+            .subjects
+            .iter()
+            .map(|ss| {
+                ss.iter()
+                    .map(|s| (s.code.clone(), s.final_grade, s.workload_hours))
+                    .collect()
+            })
+            .collect();
+        assert_eq!(
+            read[0],
+            [
+                ("matematica".into(), Some(7.5), Some(120)),
+                ("historia".into(), Some(6.5), Some(80))
+            ]
+        );
+        assert_eq!(
+            read[1],
+            [
+                ("matematica".into(), Some(7.6), Some(40)),
+                ("historia".into(), None, Some(160))
+            ]
+        );
+        assert_eq!(r.attendance, [Some(90.3), Some(92.1)]);
+        assert_eq!(
+            r.status,
+            [Some("promovido".to_string()), Some("aprovado".to_string())]
+        );
     }
 }
