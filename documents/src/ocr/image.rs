@@ -162,6 +162,17 @@ impl Gray {
     /// Whether text lines run across (true) rather than down the image:
     /// horizontal text makes the row profile far spikier than the column one.
     pub(crate) fn text_is_horizontal(&self) -> bool {
+        self.lines_across(false)
+    }
+
+    /// The same judgement over the inked extent only (a landscape table in
+    /// a corner of an otherwise empty page); where the two disagree the
+    /// page is ambiguous and the OCR's confidence decides.
+    pub(crate) fn inked_text_is_horizontal(&self) -> bool {
+        self.lines_across(true)
+    }
+
+    fn lines_across(&self, inked_only: bool) -> bool {
         let small = self.downsample((self.w.max(self.h) / 800).max(1));
         let mut rows = vec![0f64; small.h];
         let mut cols = vec![0f64; small.w];
@@ -171,6 +182,24 @@ impl Gray {
                 cols[i % small.w] += 1.0;
             }
         }
+        // Only the inked extent counts: a half-empty page (a landscape
+        // table in its top-left corner) is not a page of vertical text.
+        let inked = |v: &[f64]| -> (usize, usize) {
+            let max = v.iter().copied().fold(0.0, f64::max);
+            let first = v.iter().position(|&c| c > max * 0.02).unwrap_or(0);
+            let last = v
+                .iter()
+                .rposition(|&c| c > max * 0.02)
+                .unwrap_or(v.len().saturating_sub(1));
+            (first, last.max(first))
+        };
+        let (r0, r1) = inked(&rows);
+        let (c0, c1) = inked(&cols);
+        let (rows, cols) = if inked_only {
+            (&rows[r0..=r1], &cols[c0..=c1])
+        } else {
+            (&rows[..], &cols[..])
+        };
         // Fraction of near-empty lanes: gaps between text lines.
         let blank = |v: &[f64]| {
             let max = v.iter().copied().fold(0.0, f64::max);
@@ -180,7 +209,7 @@ impl Gray {
             let d: f64 = v.windows(2).map(|w| (w[1] - w[0]).abs()).sum();
             d / v.iter().sum::<f64>().max(1.0)
         };
-        blank(&rows) + spiky(&rows) >= blank(&cols) + spiky(&cols)
+        blank(rows) + spiky(rows) >= blank(cols) + spiky(cols)
     }
 
     /// Finds horizontal and vertical ruling lines (runs of at least

@@ -258,6 +258,14 @@ fn labelled(line: &Line, next: Option<&Line>) -> Vec<String> {
         }
         return Vec::new();
     }
+    // Two labels side by side (`Ano | Série | Estabelecimento | Município/UF`)
+    // is a table's header row, not a form: no pairs from it.
+    if cells
+        .windows(2)
+        .any(|w| label_cell(&w[0].text) && label_cell(&w[1].text))
+    {
+        return Vec::new();
+    }
     let mut out = String::new();
     for (i, c) in cells.iter().enumerate() {
         if !out.is_empty() {
@@ -336,7 +344,9 @@ pub(crate) fn header(lines: &[Line]) -> Header {
     }
     if h.school.is_none() {
         // A title line naming the school ("ESCOLA ESTADUAL ...", "Colégio ...").
-        h.school = lines.iter().take(12).map(Line::text).find(|t| {
+        // Its first cell: a right-aligned `Pág. 1/2` on the line is not the name.
+        let first_cell = |l: &Line| l.cells.first().map(|c| c.text.clone()).unwrap_or_default();
+        h.school = lines.iter().take(12).map(first_cell).find(|t| {
             let f = fold(t);
             [
                 "escola ",

@@ -32,15 +32,26 @@ pub(crate) struct YearCol {
 fn sub_columns(cols: &mut [YearCol], line: &Line) -> bool {
     let mut subs: Vec<(Col, f64)> = Vec::new();
     for c in &line.cells {
+        // A lone `|` is a table rule OCR read.
+        if c.text
+            .trim()
+            .chars()
+            .all(|ch| matches!(ch, '|' | '!' | '[' | ']' | ' '))
+        {
+            continue;
+        }
         let words: Vec<&crate::layout::Word> = line
             .words
             .iter()
             .filter(|w| w.x0 >= c.x0 - 0.01 && w.x1 <= c.x1 + 0.01)
             .collect();
-        let whole = column_kind(&c.text).map(|k| vec![(k, c.center())]);
+        let rule = |t: &str| t.chars().all(|ch| matches!(ch, '|' | '!' | '[' | ']'));
+        let whole = column_kind(c.text.trim_matches(|ch: char| ch == '|' || ch == ' '))
+            .map(|k| vec![(k, c.center())]);
         let parts = whole.or_else(|| {
             words
                 .iter()
+                .filter(|w| !rule(&w.text))
                 .map(|w| column_kind(&w.text).map(|k| (k, (w.x0 + w.x1) / 2.0)))
                 .collect::<Option<Vec<_>>>()
         });
@@ -146,10 +157,18 @@ pub(crate) fn detect(lines: &[Line], i: usize) -> Option<(Vec<YearCol>, usize)> 
         .iter()
         .any(|c| column_kind(&c.text) == Some(Col::Name));
     // Values on a header line mean it is not one.
+    // (`62 ANO`: OCR read the ordinal of `6º Ano` as a digit; a level, not a value.)
     let other_numbers = line
         .words
         .iter()
-        .filter(|w| number(&w.text).is_some() && year(&w.text).is_none())
+        .enumerate()
+        .filter(|(k, w)| {
+            let of_level = line
+                .words
+                .get(k + 1)
+                .is_some_and(|n| level(&format!("{} {}", w.text, n.text)).is_some());
+            number(&w.text).is_some() && year(&w.text).is_none() && !of_level
+        })
         .count();
     if other_numbers > 0 {
         return None;
