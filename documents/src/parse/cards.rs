@@ -32,10 +32,29 @@ fn headings(line: &Line) -> Option<Vec<(String, f64)>> {
     {
         return None;
     }
-    line.cells
-        .iter()
-        .map(|c| is_known_subject(c.text.trim()).then(|| (c.text.trim().to_string(), c.x0)))
-        .collect()
+    // A long name may break into two cells (`Língua Estrangeira Moderna` `- Inglês`).
+    let mut out: Vec<(String, f64)> = Vec::new();
+    let mut cur: Option<(String, f64)> = None;
+    for c in &line.cells {
+        let t = c.text.trim();
+        cur = Some(match cur.take() {
+            None => (t.to_string(), c.x0),
+            Some((name, x)) => {
+                let joined = format!("{name} {t}");
+                if !is_known_subject(&name) && is_known_subject(&joined) {
+                    (joined, x)
+                } else if is_known_subject(&name) {
+                    out.push((name, x));
+                    (t.to_string(), c.x0)
+                } else {
+                    return None;
+                }
+            }
+        });
+    }
+    let last = cur.filter(|(n, _)| is_known_subject(n))?;
+    out.push(last);
+    Some(out)
 }
 
 fn value_like(t: &str) -> bool {
@@ -45,6 +64,10 @@ fn value_like(t: &str) -> bool {
 /// The line as `label value` pairs (label's x0), or `None` when any cell is
 /// neither; a label and its value set close together may share a cell.
 fn pairs(line: &Line) -> Option<Vec<(Col, String, f32, f64)>> {
+    // `B1: 9,5` forms are the heading blocks' (`inline`), not cards.
+    if line.words.iter().any(|w| w.text.contains(':')) {
+        return None;
+    }
     let label =
         |t: &str| column_kind(t).filter(|k| !matches!(k, Col::Name | Col::Code | Col::Skip));
     let mut out = Vec::new();
@@ -53,7 +76,12 @@ fn pairs(line: &Line) -> Option<Vec<(Col, String, f32, f64)>> {
     while i < cells.len() {
         let c = &cells[i];
         if let Some(k) = label(&c.text) {
-            let v = cells.get(i + 1).filter(|v| value_like(&v.text))?;
+            // Its value, even one OCR garbled (`5)`, `Bi`): kept as read, it
+            // is no grade, and the card's structure still holds.
+            // (`Recuperação` is a label and a result: after a label, a value.)
+            let v = cells
+                .get(i + 1)
+                .filter(|v| value_like(&v.text) || label(&v.text).is_none())?;
             out.push((k, v.text.clone(), v.conf.min(c.conf), c.x0));
             i += 2;
             continue;
@@ -178,5 +206,30 @@ mod tests {
         assert_eq!((mat.final_grade, mat.absences), (Some(8.7), Some(5)));
         // A table header is not a heading line; a name line with numbers is no card.
         assert!(read(&ls, 1).is_none());
+    }
+
+    #[test]
+    fn a_name_split_in_two_cells_and_a_garbled_value() {
+        let mut ws = words(
+            &[("Língua Estrangeira Moderna", 40.0), ("- Inglês", 200.0)],
+            100.0,
+        );
+        ws.extend(words(&[("1º Trim.", 44.0), ("5)", 230.0)], 114.0));
+        ws.extend(words(&[("2º Trim.", 44.0), ("7,5", 230.0)], 128.0));
+        ws.extend(words(&[("Resultado", 44.0), ("Recuperação", 230.0)], 142.0));
+        // A colon line belongs to the heading-block reader, not to the card.
+        ws.extend(words(&[("Média: 6,0", 44.0)], 156.0));
+        let ls = lines(1, ws);
+        let c = read(&ls, 0).unwrap();
+        assert_eq!(c.lines, 4);
+        let s = &c.subjects[0].0;
+        assert_eq!(s.code, "lingua-inglesa");
+        // OCR's `5)` is no grade: not a wrong one either.
+        assert_eq!(
+            s.terms.iter().map(|t| t.grade).collect::<Vec<_>>(),
+            [None, Some(7.5)]
+        );
+        assert_eq!(s.status.as_deref(), Some("recuperação"));
+        assert_eq!(s.final_grade, None);
     }
 }

@@ -59,6 +59,8 @@ const LABELS: &[(&str, Field)] = &[
     ("registro", Field::Registration),
     ("mat.", Field::Registration),
     ("codigo do aluno", Field::Registration),
+    ("registro do aluno", Field::Registration),
+    ("registro do estudante", Field::Registration),
     ("ra", Field::Registration),
     ("r.a.", Field::Registration),
     ("r.a", Field::Registration),
@@ -204,11 +206,40 @@ pub(crate) fn pairs(line: &str) -> Vec<(Field, String)> {
             .trim()
             .trim_matches(|c: char| c == '-' || c == '—' || c == '|' || c == ',' || c == ';')
             .trim();
+        let value = before_next_label(value);
         if !value.is_empty() {
             out.push((*field, value.to_string()));
         }
     }
     out
+}
+
+/// A value that ran into a label this reader does not know (`8º ANO
+/// SITUACAO: CURSANDO`, `BERNARDO DA SILVA REGISTRO DO ALUNO: 123`) ends
+/// before it: at a word ending in `:`, and before the words just ahead of it
+/// that open a known label (`Registro do Aluno:`).
+fn before_next_label(value: &str) -> &str {
+    let words: Vec<(usize, &str)> = value
+        .split_whitespace()
+        .map(|w| (w.as_ptr() as usize - value.as_ptr() as usize, w))
+        .collect();
+    let Some(k) = words
+        .iter()
+        .position(|(_, w)| w.len() > 1 && w.ends_with(':'))
+        .filter(|&k| k > 0)
+    else {
+        return value;
+    };
+    let mut cut = k;
+    for back in 1..=3.min(k) {
+        let phrase: Vec<&str> = words[k - back..=k].iter().map(|(_, w)| *w).collect();
+        let f = fold(&phrase.join(" "));
+        let f = f.trim_end_matches(':');
+        if LABELS.iter().any(|(l, _)| f == *l) {
+            cut = k - back;
+        }
+    }
+    value[..words[cut].0].trim_end()
 }
 
 /// The header fields of a document (first occurrence wins).
@@ -472,6 +503,13 @@ mod tests {
         );
         let p = pairs("BOLETIM ESCOLAR - ANO LETIVO 2024");
         assert_eq!(p, [(Field::Year, "2024".into())]);
+        // A value stops at a label the reader does not know, and at one it does.
+        assert_eq!(before_next_label("8º ANO SITUACAO: CURSANDO"), "8º ANO");
+        assert_eq!(
+            before_next_label("BERNARDO DA SILVA REGISTRO DO ALUNO:"),
+            "BERNARDO DA SILVA"
+        );
+        assert_eq!(before_next_label("Maria Souza"), "Maria Souza");
         assert!(pairs("Turma 7º Ano B sem dois pontos").is_empty());
         let p = pairs("CNPJ 98.765.432/0001-10    INEP: 35742684");
         assert_eq!(p[0], (Field::Cnpj, "98.765.432/0001-10".into()));

@@ -123,9 +123,8 @@ pub async fn handle(pg: &PgPool, payload: &Value) -> Result<Applied, sqlx::Error
 }
 
 /// Applies statuses (of one webhook or of many gathered by api-lite) in one
-/// transaction, one set-based statement per round of distinct messages
-/// ([`rounds`]), in wamid order so that two such batches mostly lock rows in
-/// the same order; the results come back in `items`' order.
+/// transaction, one statement each, in wamid order so that two such batches
+/// lock rows in the same order; the results come back in `items`' order.
 /// Then, outside it, each status that came before its send was recorded
 /// waits in `campaign_status_early` (two commits of their own, see below)
 /// and `failed` ones with a meaningful code are acted on. A deadlock with a
@@ -162,103 +161,12 @@ async fn apply_in_one_transaction(
 ) -> Result<Vec<Both>, sqlx::Error> {
     let mut results: Vec<Both> = items.iter().map(|_| Both::default()).collect();
     let mut tx = pg.begin().await?;
-    for round in rounds(items, order) {
-        apply_round(&mut tx, items, &round, &mut results).await?;
+    for &i in order {
+        let ((wamid, st, code, at), title) = &items[i];
+        results[i] = apply_both(&mut *tx, wamid, st, title.as_deref(), *code, *at).await?;
     }
     tx.commit().await?;
     Ok(results)
-}
-
-/// Splits `order` (sorted by wamid, arrival order kept within a wamid) into
-/// rounds: round k holds the k-th status of each message. One statement per
-/// round then sees each wamid once, and several statuses of one message
-/// apply in their arrival order, as one statement each would.
-fn rounds(items: &[StatusItem], order: &[usize]) -> Vec<Vec<usize>> {
-    let mut rounds: Vec<Vec<usize>> = Vec::new();
-    let mut k = 0;
-    let mut previous: Option<&str> = None;
-    for &i in order {
-        let wamid = items[i].0 .0.as_str();
-        k = if previous == Some(wamid) { k + 1 } else { 0 };
-        previous = Some(wamid);
-        if rounds.len() <= k {
-            rounds.push(Vec::new());
-        }
-        rounds[k].push(i);
-    }
-    rounds
-}
-
-/// One round of statuses (distinct wamids, in wamid order) for the outbox
-/// rows and the recipients, in one set-based statement: what [`apply_both`]
-/// does for one status, over `unnest` of them all.
-async fn apply_round(
-    tx: &mut sqlx::PgConnection,
-    items: &[StatusItem],
-    round: &[usize],
-    results: &mut [Both],
-) -> Result<(), sqlx::Error> {
-    let n = round.len();
-    let (mut idx, mut wamids, mut sts) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    let (mut codes, mut ats, mut titles) = (
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-        Vec::with_capacity(n),
-    );
-    for &i in round {
-        let ((wamid, st, code, at), title) = &items[i];
-        idx.push(i as i32);
-        wamids.push(wamid.as_str());
-        sts.push(st.as_str());
-        codes.push(*code);
-        ats.push(*at);
-        titles.push(title.as_deref());
-    }
-    let over_s = |sql: &str| {
-        sql.replace("$2", "s.st")
-            .replace("$3", "s.code")
-            .replace("$4", "s.at")
-    };
-    let rows: Vec<(i32, i64, i64, bool, bool)> = sqlx::query_as(&format!(
-        "with s as (select * from unnest($1::int4[], $2::text[], $3::text[], $4::int4[], $5::timestamptz[], $6::text[]) \
-             as s(i, w, st, code, at, title)), \
-         n as (update notifications t set status = s.st, updated_at = now(), last_error = coalesce(s.title, t.last_error), \
-               delivered_at = case when s.st in ('delivered', 'read') then coalesce(t.delivered_at, now()) else t.delivered_at end, \
-               read_at = case when s.st = 'read' then now() else t.read_at end \
-             from s where t.channel = 'whatsapp' and t.provider_message_id = s.w \
-               and (case t.status when 'sent' then 2 when 'delivered' then 3 when 'read' then 4 else 9 end) \
-                 < (case s.st when 'sent' then 2 when 'delivered' then 3 when 'read' then 4 when 'failed' then 4 else 0 end) \
-             returning s.i), \
-         r as (update campaign_recipients set {} from s where wamid = s.w and {} returning s.i) \
-         select s.i, coalesce(nn.c, 0), coalesce(rr.c, 0), \
-           nn.c is not null or exists (select 1 from notifications where channel = 'whatsapp' and provider_message_id = s.w), \
-           rr.c is not null or exists (select 1 from campaign_recipients c where c.wamid = s.w) \
-         from s left join (select i, count(*) as c from n group by i) nn on nn.i = s.i \
-           left join (select i, count(*) as c from r group by i) rr on rr.i = s.i",
-        over_s(STATUS_SET),
-        over_s(STATUS_CHANGES)
-    ))
-    .bind(&idx)
-    .bind(&wamids)
-    .bind(&sts)
-    .bind(&codes)
-    .bind(&ats)
-    .bind(&titles)
-    .fetch_all(&mut *tx)
-    .await?;
-    for (i, outbox, recipients, outbox_exists, recipient_exists) in rows {
-        results[i as usize] = Both {
-            outbox: outbox as u64,
-            recipients: recipients as u64,
-            outbox_exists,
-            recipient_exists,
-        };
-    }
-    Ok(())
 }
 
 /// A status whose message is not recorded yet: parked in
