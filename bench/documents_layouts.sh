@@ -63,7 +63,7 @@ fi
 
 report="$(cat <<MD
 
-## Documents: layout families, field accuracy ($(date -u +%Y-%m-%d), $(nproc) cores, $(uname -m))
+## Documents: layout families, field accuracy ($(date -u +%Y-%m-%d), $(getconf _NPROCESSORS_ONLN) cores, $(uname -m))
 
 \`bash bench/documents_layouts.sh --seeds $seeds --scans $scans --fam-seeds $fam_seeds --fam-scans $fam_scans --reject-scans $reject_scans\`
 (git $(git rev-parse --short HEAD)), debug build, OMP_THREAD_LIMIT=$OMP_THREAD_LIMIT, ${secs} s for the whole set.

@@ -132,3 +132,54 @@ fn the_extractor_runs_over_every_document_and_the_report_has_each_split() {
         assert!(report.contains(needle), "no {needle:?} in\n{report}");
     }
 }
+
+/// The unseen families of `fam_unseen.py` (`--unseen N`, the holdout written
+/// in session 10 apart from the parser) are sound too: every PDF opens,
+/// every truth is well-formed, their split is `unseen_family` (seeds 9000..)
+/// and none of their families is a tune or holdout family. Nothing here
+/// reads their accuracy: that is measured once, by bench/documents_layouts.sh.
+#[test]
+fn unseen_families_are_sound_and_apart_from_the_others() {
+    let dir = measure::families_once(
+        env!("CARGO_TARGET_TMPDIR"),
+        "unseen",
+        &[
+            "--tune",
+            "0",
+            "--holdout",
+            "0",
+            "--unseen",
+            "1",
+            "--unseen-rejects",
+        ],
+    );
+    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/layouts/check_generated.py");
+    let o = Command::new(measure::python())
+        .arg(&script)
+        .arg(&dir)
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&o.stdout);
+    assert!(o.status.success(), "check_generated.py: {stdout}");
+    let all = truths(&dir);
+    let unseen: BTreeSet<String> = all
+        .iter()
+        .filter(|(_, t)| t["split"] == "unseen_family")
+        .map(|(_, t)| t["family"].as_str().unwrap().to_string())
+        .collect();
+    assert!(unseen.len() >= 10, "{unseen:?}");
+    let others: BTreeSet<String> = truths(&generated())
+        .iter()
+        .filter(|(_, t)| t["split"] != "reject")
+        .map(|(_, t)| t["family"].as_str().unwrap().to_string())
+        .collect();
+    assert!(unseen.is_disjoint(&others), "{unseen:?} / {others:?}");
+    for (name, t) in &all {
+        let seed = t["seed"].as_u64().unwrap();
+        match t["split"].as_str().unwrap() {
+            "unseen_family" => assert!(name.starts_with("famunseen-") && seed >= 9000, "{name}"),
+            "reject" => assert!(name.starts_with("famunseenreject-"), "{name}"),
+            s => panic!("{name}: split {s}"),
+        }
+    }
+}

@@ -1,5 +1,7 @@
 //! Lines (from text or OCR) to the document's content: the header fields
-//! ([`fields`]), the subject rows ([`rows`]: tables and line layouts), and,
+//! ([`fields`]), the subject rows ([`rows`]: tables and line layouts;
+//! [`cards`]: subject cards, side by side or not; [`yearcols`] and
+//! [`transposed`]: years or subjects as columns), and,
 //! for históricos, the split into school years (a heading such as `Ano
 //! Letivo: 2023 - Série: 7º Ano` opens a year; its tables follow).
 
