@@ -77,7 +77,7 @@ fn sub_columns(cols: &mut [YearCol], line: &Line) -> bool {
     }
     subs.sort_by(|a, b| a.1.total_cmp(&b.1));
     let n = cols.len();
-    if subs.len() % n == 0 {
+    if subs.len().is_multiple_of(n) {
         let per = subs.len() / n;
         for (k, c) in cols.iter_mut().enumerate() {
             c.sub = subs[k * per..(k + 1) * per].to_vec();
@@ -528,7 +528,8 @@ mod tests {
         );
         let r = rows(&cols, &ls[2..]);
         assert_eq!(r.lines, 5);
-        let read: Vec<Vec<(String, Option<f64>, Option<u32>)>> = r
+        type Read = (String, Option<f64>, Option<u32>);
+        let read: Vec<Vec<Read>> = r
             .subjects
             .iter()
             .map(|ss| {
