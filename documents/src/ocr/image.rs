@@ -166,8 +166,8 @@ impl Gray {
     }
 
     /// The same judgement over the inked extent only (a landscape table in
-    /// a corner of an otherwise empty page); where the two disagree the
-    /// page is ambiguous and the OCR's confidence decides.
+    /// a corner of an otherwise empty page, where the whole page's empty
+    /// margins read as gaps between vertical lines).
     pub(crate) fn inked_text_is_horizontal(&self) -> bool {
         self.lines_across(true)
     }

@@ -1,8 +1,8 @@
 //! OCR of pages without usable text, with the system libtesseract:
 //! 1. render to gray ([`render`]: hayro, pdftoppm fallback);
 //! 2. orientation: text lines across or down ([`image::Gray::text_is_horizontal`]),
-//!    read the upright guess (both guesses, when the whole page and its inked
-//!    extent disagree, and the more confident read wins); only when that read is poor, the upright one of
+//!    read the upright guess (upright when the whole page or its inked extent
+//!    says lines run across); only when that read is poor, the upright one of
 //!    the two quarter turns by Tesseract's confidence on a quick probe (middle
 //!    third, half resolution); no OSD model needed (Debian ships it apart);
 //!    (the image first cleaned of specks and its background normalised, so
@@ -126,22 +126,13 @@ impl Ocr {
         let img = img
             .median3()
             .normalize_background((self.dpi as usize / 25).max(8));
-        let across = img.text_is_horizontal();
-        let mut quarters: [u32; 2] = if across { [0, 2] } else { [1, 3] };
-        let first = if across == img.inked_text_is_horizontal() {
-            self.read_turned(&img, quarters[0])?
-        } else {
-            // Ambiguous (text in a corner of an empty page): both readings,
-            // the more confident wins.
-            let (a, b) = (self.read_turned(&img, 0)?, self.read_turned(&img, 1)?);
-            if b.conf > a.conf {
-                quarters = [1, 3];
-                b
-            } else {
-                quarters = [0, 2];
-                a
-            }
-        };
+        // Upright when the whole page or its inked extent says lines run
+        // across: a small table in one corner of an empty page (a
+        // continuation page, a landscape sheet) leaves the whole-page
+        // profile ambiguous, and upright is the common case.
+        let across = img.text_is_horizontal() || img.inked_text_is_horizontal();
+        let quarters: [u32; 2] = if across { [0, 2] } else { [1, 3] };
+        let first = self.read_turned(&img, quarters[0])?;
         if first.conf >= ORIENTED_CONF {
             return Ok(first);
         }
