@@ -226,6 +226,29 @@ fn cells(words: &[Word]) -> Vec<Cell> {
     out
 }
 
+/// Test lines: each `(text, x)` a cell starting at `x` on baseline `y`, its
+/// words 5 pt per character apart by 2.5 pt (the parsers' unit tests).
+#[cfg(test)]
+pub(crate) fn words_at(cells: &[(&str, f64)], y: f64) -> Vec<Word> {
+    let mut out = Vec::new();
+    for (text, x) in cells {
+        let mut x = *x;
+        for t in text.split(' ') {
+            let w = t.chars().count() as f64 * 5.0;
+            out.push(Word {
+                text: t.into(),
+                x0: x,
+                x1: x + w,
+                y,
+                size: 10.0,
+                conf: 100.0,
+            });
+            x += w + 2.5;
+        }
+    }
+    out
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

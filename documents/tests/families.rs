@@ -50,21 +50,27 @@ fn truths(dir: &Path) -> Vec<(String, serde_json::Value)> {
     v
 }
 
-#[test]
-fn every_pdf_opens_and_every_truth_is_well_formed() {
-    let dir = generated();
+/// Runs `check_generated.py` over `dir` (every PDF opens, every truth is
+/// well-formed); its report, or a failure with it.
+fn check_generated(dir: &Path) -> String {
     let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/layouts/check_generated.py");
     let o = Command::new(measure::python())
         .arg(&script)
-        .arg(&dir)
+        .arg(dir)
         .output()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&o.stdout);
+    let stdout = String::from_utf8_lossy(&o.stdout).into_owned();
     assert!(
         o.status.success(),
         "check_generated.py: {stdout}{}",
         String::from_utf8_lossy(&o.stderr)
     );
+    stdout
+}
+
+#[test]
+fn every_pdf_opens_and_every_truth_is_well_formed() {
+    let stdout = check_generated(&generated());
     // 16 families x 1 seed, 2 scans per split (4), 12 look-alikes + 1 scanned
     assert!(
         stdout.trim_end().ends_with("33 passed, 0 failed"),
@@ -153,14 +159,7 @@ fn unseen_families_are_sound_and_apart_from_the_others() {
             "--unseen-rejects",
         ],
     );
-    let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/layouts/check_generated.py");
-    let o = Command::new(measure::python())
-        .arg(&script)
-        .arg(&dir)
-        .output()
-        .unwrap();
-    let stdout = String::from_utf8_lossy(&o.stdout);
-    assert!(o.status.success(), "check_generated.py: {stdout}");
+    check_generated(&dir);
     let all = truths(&dir);
     let unseen: BTreeSet<String> = all
         .iter()

@@ -146,27 +146,7 @@ pub(crate) fn read(lines: &[Line], i: usize) -> Option<Cards> {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layout::{lines, Word};
-
-    fn words(cells: &[(&str, f64)], y: f64) -> Vec<Word> {
-        let mut out = Vec::new();
-        for (text, x) in cells {
-            let mut x = *x;
-            for t in text.split(' ') {
-                let w = t.chars().count() as f64 * 5.0;
-                out.push(Word {
-                    text: t.into(),
-                    x0: x,
-                    x1: x + w,
-                    y,
-                    size: 10.0,
-                    conf: 100.0,
-                });
-                x += w + 2.5;
-            }
-        }
-        out
-    }
+    use crate::layout::{lines, words_at as words};
 
     #[test]
     fn cards_side_by_side() {

@@ -201,16 +201,28 @@ fn flush(p: &mut Parsed, block: &mut Option<Block>, year: Option<usize>) {
         return;
     }
     let s = rows::build(&b.name, &[], b.values);
-    let (target, y) = match year {
-        Some(y) => (&mut p.years[y].subjects, Some(y)),
-        None => (&mut p.subjects, None),
+    add_subject(p, year, s, b.line, None);
+}
+
+/// Files a subject under the current year (or the boletim) and records the
+/// line it was read from.
+fn add_subject(
+    p: &mut Parsed,
+    year: Option<usize>,
+    s: SubjectResult,
+    line: usize,
+    header: Option<rows::Header>,
+) {
+    let target = match year {
+        Some(y) => &mut p.years[y].subjects,
+        None => &mut p.subjects,
     };
     target.push(s);
     p.rows.push(RowSource {
-        year: y,
+        year,
         subject: target.len() - 1,
-        line: b.line,
-        header: None,
+        line,
+        header,
     });
 }
 
@@ -275,17 +287,7 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
         if let Some(read) = cards::read(lines, i) {
             flush(&mut p, &mut block, year);
             for (s, at) in read.subjects {
-                let target = match year {
-                    Some(y) => &mut p.years[y].subjects,
-                    None => &mut p.subjects,
-                };
-                target.push(s);
-                p.rows.push(RowSource {
-                    year,
-                    subject: target.len() - 1,
-                    line: at,
-                    header: None,
-                });
+                add_subject(&mut p, year, s, at, None);
             }
             header = None;
             i += read.lines;
@@ -504,17 +506,7 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
                     }
                 }
             }
-            let (target, y) = match year {
-                Some(y) => (&mut p.years[y].subjects, Some(y)),
-                None => (&mut p.subjects, None),
-            };
-            target.push(s);
-            p.rows.push(RowSource {
-                year: y,
-                subject: target.len() - 1,
-                line: i,
-                header: from_table,
-            });
+            add_subject(&mut p, year, s, i, from_table);
             last_row = Some(i);
         }
         i += 1;

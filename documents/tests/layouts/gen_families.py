@@ -130,6 +130,24 @@ def add_scan(out, name, truth, k, rng):
     write_json(os.path.join(out, sname + ".json"), dict(truth, scan_dpi=dpi))
 
 
+def write_rejects(out, kinds, seeds, prefix, index_base, scans):
+    """The look-alikes `kinds` (split `reject`) for each seed, the first `scans` of them scanned too."""
+    k = 0
+    for seed in seeds:
+        for ki, (kind, fn) in enumerate(kinds.items()):
+            rng = rng_for(seed, index_base + ki)
+            name = f"{prefix}-{kind}-{seed}"
+            d = Doc(os.path.join(out, name + ".pdf"), rng)
+            fn(d, rng)
+            d.save()
+            truth = {"kind": "reject", "family": kind, "split": "reject", "seed": seed, "scan_dpi": None,
+                     "pages": d.pages, "generator": "gen_families"}
+            write_json(os.path.join(out, name + ".json"), truth)
+            if k < scans:
+                add_scan(out, name, truth, k, rng)
+                k += 1
+
+
 def main():
     args = sys.argv[1:]
     if not args or args[0].startswith("-"):
@@ -175,20 +193,8 @@ def main():
                 k += 1
                 scans_left -= 1
     if "--rejects" in args:
-        k = 0
-        for seed in range(7000, 7000 + max(1, opts["--holdout"])):
-            for ki, (kind, fn) in enumerate(REJECTS.items()):
-                rng = rng_for(seed, 100 + ki)
-                name = f"famreject-{kind}-{seed}"
-                d = Doc(os.path.join(out, name + ".pdf"), rng)
-                fn(d, rng)
-                d.save()
-                truth = {"kind": "reject", "family": kind, "split": "reject", "seed": seed, "scan_dpi": None,
-                         "pages": d.pages, "generator": "gen_families"}
-                write_json(os.path.join(out, name + ".json"), truth)
-                if k < opts["--reject-scans"]:
-                    add_scan(out, name, truth, k, rng)
-                    k += 1
+        write_rejects(out, REJECTS, range(7000, 7000 + max(1, opts["--holdout"])), "famreject", 100,
+                      opts["--reject-scans"])
     # UNSEEN families (fam_unseen.py): rng indices after the 16 and the extra ones.
     n, fams = opts["--unseen"], list(UNSEEN)
     chosen = set()
@@ -212,20 +218,8 @@ def main():
                 add_scan(out, name, truth, k, rng)
                 k += 1
     if "--unseen-rejects" in args:
-        k = 0
-        for seed in range(9000, 9000 + max(1, n)):
-            for ki, (kind, fn) in enumerate(UNSEEN_REJECTS.items()):
-                rng = rng_for(seed, 100 + len(REJECTS) + ki)
-                name = f"famunseenreject-{kind}-{seed}"
-                d = Doc(os.path.join(out, name + ".pdf"), rng)
-                fn(d, rng)
-                d.save()
-                truth = {"kind": "reject", "family": kind, "split": "reject", "seed": seed, "scan_dpi": None,
-                         "pages": d.pages, "generator": "gen_families"}
-                write_json(os.path.join(out, name + ".json"), truth)
-                if k < opts["--unseen-reject-scans"]:
-                    add_scan(out, name, truth, k, rng)
-                    k += 1
+        write_rejects(out, UNSEEN_REJECTS, range(9000, 9000 + max(1, n)), "famunseenreject", 100 + len(REJECTS),
+                      opts["--unseen-reject-scans"])
     print(out)
 
 
