@@ -182,3 +182,88 @@ fn unseen_families_are_sound_and_apart_from_the_others() {
         }
     }
 }
+
+/// The families of `fam_unseen2.py` (`--unseen2 N`, a third holdout written
+/// apart from the parser, its examples and its results) are sound too: every
+/// PDF opens, every truth is well-formed, their split is `unseen2_family`
+/// (seeds 12000..), their look-alikes are `famreject2-` documents of split
+/// `reject`, and none of their families or look-alike kinds is one of the
+/// tune, holdout or first unseen sets. Nothing here reads their accuracy.
+#[test]
+fn unseen2_families_are_sound_and_apart_from_the_others() {
+    let dir = measure::families_once(
+        env!("CARGO_TARGET_TMPDIR"),
+        "unseen2",
+        &[
+            "--tune",
+            "0",
+            "--holdout",
+            "0",
+            "--unseen2",
+            "1",
+            "--unseen2-scans",
+            "1",
+            "--unseen2-rejects",
+        ],
+    );
+    let stdout = check_generated(&dir);
+    // 11 families x 1 seed, 1 scan, 7 look-alikes
+    assert!(
+        stdout.trim_end().ends_with("19 passed, 0 failed"),
+        "{stdout}"
+    );
+    let all = truths(&dir);
+    let family_set = |split: &str| -> BTreeSet<String> {
+        all.iter()
+            .filter(|(_, t)| t["split"] == split)
+            .map(|(_, t)| t["family"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let unseen2 = family_set("unseen2_family");
+    let rejects2 = family_set("reject");
+    assert!(unseen2.len() >= 10, "{unseen2:?}");
+    assert!(rejects2.len() >= 5, "{rejects2:?}");
+    let first_unseen = measure::families_once(
+        env!("CARGO_TARGET_TMPDIR"),
+        "unseen",
+        &[
+            "--tune",
+            "0",
+            "--holdout",
+            "0",
+            "--unseen",
+            "1",
+            "--unseen-rejects",
+        ],
+    );
+    let (base, first) = (truths(&generated()), truths(&first_unseen));
+    let mut others: BTreeSet<String> = BTreeSet::new();
+    let mut other_rejects: BTreeSet<String> = BTreeSet::new();
+    for (_, t) in base.iter().chain(first.iter()) {
+        let family = t["family"].as_str().unwrap().to_string();
+        if t["split"] == "reject" {
+            other_rejects.insert(family);
+        } else {
+            others.insert(family);
+        }
+    }
+    assert!(unseen2.is_disjoint(&others), "{unseen2:?} / {others:?}");
+    assert!(
+        rejects2.is_disjoint(&other_rejects),
+        "{rejects2:?} / {other_rejects:?}"
+    );
+    for (name, t) in &all {
+        let seed = t["seed"].as_u64().unwrap();
+        match t["split"].as_str().unwrap() {
+            "unseen2_family" => {
+                assert!(name.starts_with("famunseen2-") && seed >= 12000, "{name}");
+                assert_eq!(t["kind"], "academic", "{name}");
+            }
+            "reject" => {
+                assert!(name.starts_with("famreject2-") && seed >= 12000, "{name}");
+                assert_eq!(t["kind"], "reject", "{name}");
+            }
+            s => panic!("{name}: split {s}"),
+        }
+    }
+}

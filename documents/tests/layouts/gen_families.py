@@ -9,6 +9,8 @@ plus twelve school documents that are not transcripts and must be refused.
                         [--extra N] [--extra-scans K]
                         [--unseen N] [--unseen-scans K] [--unseen-rejects]
                         [--unseen-reject-scans K]
+                        [--unseen2 N] [--unseen2-scans K] [--unseen2-rejects]
+                        [--unseen2-reject-scans K]
 
 Writes OUT/famtune-<family>-<seed>.pdf / famholdout-<family>-<seed>.pdf
 with a .json ground truth in gen_layouts.py's schema (kind, family, split,
@@ -57,6 +59,31 @@ kind, so no existing document changes. Families (fam_unseen.py says more):
 Rejects: ficha_matricula, ocorrencia_disciplinar, relatorio_notas_turma,
 declaracao_escolaridade, boleto_mensalidade, resultado_simulado.
 
+`--unseen2 N` writes N seeds (12000..) of each family of fam_unseen2.py as
+famunseen2-<family>-<seed>.pdf (split `unseen2_family`): a third holdout of
+eleven layout families, written without looking at the parser, its
+examples or its results, never to be tuned on. `--unseen2-scans K` scans K
+of them, spread over the families as for `--unseen-scans`;
+`--unseen2-rejects` writes the seven look-alikes of
+fam_unseen2.UNSEEN2_REJECTS as famreject2-<kind>-<seed>.pdf (split
+`reject`, seeds 12000.., max(1, N) seeds each); `--unseen2-reject-scans K`
+scans the first K. Their rng indices come after every family and reject
+kind above, so no document of the other options changes. Families
+(fam_unseen2.py says more):
+  u2_dotted_leaders          portrait, small font, dotted leaders to right-aligned term columns
+  u2_term_rows_acronyms      terms as rows (Nota / Faltas), subjects as acronym columns + legend
+  u2_trimestre_two_tables    trimesters; grades table and a separate attendance table
+  u2_header_two_boxes        school / student boxes side by side, semester recoveries between bimesters
+  u2_instrumentos_nested     a block per subject: assessment rows with weights, term mean, absences
+  u2_portal_print            student portal printed from a browser (URL margins, zebra, teacher column)
+  u2_duas_vias               the same card twice on one page (school's and guardian's copies)
+  u2_hist_anos_linhas        histórico, a row per year, subjects as (turned) abbreviated columns
+  u2_hist_blocos_horizontais histórico, a block per year with its school, subjects across
+  u2_hist_certidao_texto     histórico in running text, a paragraph per year
+  u2_hist_em_notas_ch        Ensino Médio histórico, `Médias Finais` and `Carga Horária` column groups
+Rejects: lista_material, rota_transporte, holerite_professor, regimento_avaliacao,
+ata_conselho_classe, frequencia_bolsa_familia, plano_ensino.
+
 Truth rule: a field is in the truth only where a person reading the page
 would give it unambiguously (a term without a grade is null, a partial
 mean is not a final grade, letter concepts are not numbers, the `N1 N2
@@ -82,6 +109,7 @@ from fam_historicos import HISTORICOS  # noqa: E402
 from fam_rejects import REJECTS  # noqa: E402
 from fam_tune_extra import EXTRA_TUNE  # noqa: E402
 from fam_unseen import UNSEEN, UNSEEN_REJECTS  # noqa: E402
+from fam_unseen2 import UNSEEN2, UNSEEN2_REJECTS  # noqa: E402
 
 FAMILIES = {**BOLETINS, **HISTORICOS}
 SPLIT_SEED = 20261205
@@ -148,13 +176,27 @@ def write_rejects(out, kinds, seeds, prefix, index_base, scans):
                 k += 1
 
 
+def spread_scans(k_total, n, nfam):
+    """Which (seed index, family index) get a scan: k_total of them spread over
+    the families, and over the seeds once every family has one."""
+    chosen = set()
+    k_total = min(k_total, n * nfam)
+    for k in range(k_total):
+        if k_total <= nfam:
+            chosen.add((k % n, k * nfam // k_total))
+        else:
+            chosen.add(((k // nfam) % n, k % nfam))
+    return chosen
+
+
 def main():
     args = sys.argv[1:]
     if not args or args[0].startswith("-"):
         sys.exit(__doc__)
     out = args[0]
     opts = {"--tune": 3, "--holdout": 3, "--scans": 0, "--reject-scans": 0, "--extra": 0, "--extra-scans": 0,
-            "--unseen": 0, "--unseen-scans": 0, "--unseen-reject-scans": 0}
+            "--unseen": 0, "--unseen-scans": 0, "--unseen-reject-scans": 0,
+            "--unseen2": 0, "--unseen2-scans": 0, "--unseen2-reject-scans": 0}
     for k in opts:
         if k in args:
             opts[k] = int(args[args.index(k) + 1])
@@ -197,14 +239,7 @@ def main():
                       opts["--reject-scans"])
     # UNSEEN families (fam_unseen.py): rng indices after the 16 and the extra ones.
     n, fams = opts["--unseen"], list(UNSEEN)
-    chosen = set()
-    k_total = min(opts["--unseen-scans"], n * len(fams))
-    for k in range(k_total):
-        # spread the scans over the families (and over the seeds once every family has one)
-        if k_total <= len(fams):
-            chosen.add((k % n, k * len(fams) // k_total))
-        else:
-            chosen.add(((k // len(fams)) % n, k % len(fams)))
+    chosen = spread_scans(opts["--unseen-scans"], n, len(fams))
     k = 0
     for si, seed in enumerate(range(9000, 9000 + n)):
         for i, family in enumerate(fams):
@@ -220,6 +255,25 @@ def main():
     if "--unseen-rejects" in args:
         write_rejects(out, UNSEEN_REJECTS, range(9000, 9000 + max(1, n)), "famunseenreject", 100 + len(REJECTS),
                       opts["--unseen-reject-scans"])
+    # UNSEEN2 families (fam_unseen2.py): rng indices after every family and look-alike above.
+    n, fams = opts["--unseen2"], list(UNSEEN2)
+    chosen = spread_scans(opts["--unseen2-scans"], n, len(fams))
+    base_index = len(FAMILIES) + len(EXTRA_TUNE) + len(UNSEEN)
+    k = 0
+    for si, seed in enumerate(range(12000, 12000 + n)):
+        for i, family in enumerate(fams):
+            if only and family not in only:
+                continue
+            rng = rng_for(seed, base_index + i)
+            name = f"famunseen2-{family}-{seed}"
+            truth = UNSEEN2[family](os.path.join(out, name + ".pdf"), rng, family, "unseen2_family", seed)
+            write_json(os.path.join(out, name + ".json"), truth)
+            if (si, i) in chosen:
+                add_scan(out, name, truth, k, rng)
+                k += 1
+    if "--unseen2-rejects" in args:
+        write_rejects(out, UNSEEN2_REJECTS, range(12000, 12000 + max(1, n)), "famreject2",
+                      100 + len(REJECTS) + len(UNSEEN_REJECTS), opts["--unseen2-reject-scans"])
     print(out)
 
 
