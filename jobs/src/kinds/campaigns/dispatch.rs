@@ -186,7 +186,7 @@ pub async fn tick(
         .max(chunk);
     let mut tx = pg.begin().await.map_err(db)?;
     let in_flight: i64 = sqlx::query_scalar(
-        "select count(*) from campaign_recipients where campaign_id = $1 and status in ('dispatched', 'sending')",
+        "select count(*) from campaign_recipients where campaign_id = $1 and pending and status in ('dispatched', 'sending')",
     )
     .bind(id)
     .fetch_one(&mut *tx)
@@ -194,7 +194,7 @@ pub async fn tick(
     .map_err(db)?;
     let left = in_flight > 0
         || sqlx::query_scalar::<_, bool>(
-            "select exists (select 1 from campaign_recipients where campaign_id = $1 and status in ('queued', 'deferred'))",
+            "select exists (select 1 from campaign_recipients where campaign_id = $1 and pending and status in ('queued', 'deferred'))",
         )
         .bind(id)
         .fetch_one(&mut *tx)
@@ -242,7 +242,7 @@ pub async fn tick(
             // … skip locked)` the planner may re-run the subquery (it does under
             // row-level security), and each re-run skips the rows the last one
             // locked and returns new ones, claiming more than `$2`.
-            "with picked as materialized (select id from campaign_recipients where campaign_id = $1 and \
+            "with picked as materialized (select id from campaign_recipients where campaign_id = $1 and pending and \
                (status = 'queued' or (status = 'deferred' and deferred_until <= now()) \
                 or (status = 'dispatched' and dispatched_at < now() - make_interval(secs => $3))) \
                order by id limit $2 for update skip locked) \
@@ -274,7 +274,7 @@ pub async fn tick(
     if claimed.is_empty() && in_flight == 0 {
         // Only deferred recipients (or the messaging limit) hold it: sleep until the first is due.
         let next: Option<DateTime<Utc>> = sqlx::query_scalar(
-            "select min(deferred_until) from campaign_recipients where campaign_id = $1 and status = 'deferred'",
+            "select min(deferred_until) from campaign_recipients where campaign_id = $1 and pending and status = 'deferred'",
         )
         .bind(id)
         .fetch_one(pg)

@@ -285,7 +285,8 @@ impl Both {
 
 /// One status for the outbox row (`notifications`, by provider id: forward
 /// only, as `notify::sql::provider_status`) and the campaign recipient (by
-/// wamid), in one statement.
+/// wamid), in one statement. Whether each row exists is looked up only when
+/// the update moved nothing (a moved row exists: `or` stops there).
 pub async fn apply_both(
     pg: impl sqlx::PgExecutor<'_>,
     wamid: &str,
@@ -304,9 +305,10 @@ pub async fn apply_both(
                  < (case $2 when 'sent' then 2 when 'delivered' then 3 when 'read' then 4 when 'failed' then 4 else 0 end) \
              returning 1), \
            r as (update campaign_recipients set {STATUS_SET} where wamid = $1 and {STATUS_CHANGES} returning 1) \
-           select (select count(*) from n), (select count(*) from r), \
-             exists (select 1 from notifications where channel = 'whatsapp' and provider_message_id = $1), \
-             exists (select 1 from campaign_recipients where wamid = $1)"
+           select c.n, c.r, \
+             c.n > 0 or exists (select 1 from notifications where channel = 'whatsapp' and provider_message_id = $1), \
+             c.r > 0 or exists (select 1 from campaign_recipients where wamid = $1) \
+           from (select (select count(*) from n) n, (select count(*) from r) r) c"
         ))
         .bind(wamid)
         .bind(status)

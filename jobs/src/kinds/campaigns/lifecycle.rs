@@ -337,7 +337,7 @@ pub async fn act(
 pub async fn cancel_rest(ex: &mut sqlx::PgConnection, id: Uuid) -> Result<u64, sqlx::Error> {
     Ok(sqlx::query(
         "update campaign_recipients set status = 'cancelled', reason = 'campaign cancelled', updated_at = now() \
-         where campaign_id = $1 and status in ('queued', 'dispatched', 'deferred')",
+         where campaign_id = $1 and pending and status in ('queued', 'dispatched', 'deferred')",
     )
     .bind(id)
     .execute(ex)
