@@ -265,7 +265,9 @@ fn turned_header(
 
 fn extract_inner(bytes: &[u8], opts: &Options) -> Result<(Extraction, Vec<String>), ExtractError> {
     let (pages, ocr) = read_pages(bytes, opts)?;
-    let lines: Vec<Line> = pages.iter().flat_map(|p| p.lines.iter().cloned()).collect();
+    // Tables side by side become one after the other (parser and re-reading alike).
+    let lines: Vec<Line> =
+        parse::panels::unfold(pages.iter().flat_map(|p| p.lines.iter().cloned()).collect());
     let all_text = pages
         .iter()
         .map(|p| p.text.as_str())

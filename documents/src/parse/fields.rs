@@ -65,6 +65,10 @@ const LABELS: &[(&str, Field)] = &[
     ("r.a.", Field::Registration),
     ("r.a", Field::Registration),
     ("rm", Field::Registration),
+    ("prontuario", Field::Registration),
+    ("no do prontuario", Field::Registration),
+    ("codigo do estudante", Field::Registration),
+    ("id do aluno", Field::Registration),
     ("data de nascimento", Field::BirthDate),
     ("data nasc.", Field::BirthDate),
     ("data nasc", Field::BirthDate),
@@ -324,7 +328,7 @@ pub(crate) fn header(lines: &[Line]) -> Header {
         }
         for (field, value) in found {
             match field {
-                Field::Name => set(&mut h.name, clean_name(&value)),
+                Field::Name => set(&mut h.name, clean_name(within_cell(line, &value))),
                 Field::Registration => set(&mut h.registration, first_token(&value)),
                 Field::BirthDate => {
                     let token = first_token(&value);
@@ -374,31 +378,89 @@ pub(crate) fn header(lines: &[Line]) -> Header {
         });
     }
     if h.school.is_none() {
-        // A title line naming the school ("ESCOLA ESTADUAL ...", "Colégio ...").
-        // Its first cell: a right-aligned `Pág. 1/2` on the line is not the name.
-        let first_cell = |l: &Line| l.cells.first().map(|c| c.text.clone()).unwrap_or_default();
-        h.school = lines.iter().take(12).map(first_cell).find(|t| {
-            let f = fold(t);
-            [
-                "escola ",
-                "colegio ",
-                "instituto ",
-                "centro educacional",
-                "centro de ensino",
-                "e. e. ",
-                "e.e. ",
-                "e. m. ",
-                "e.m. ",
-                "emei ",
-                "emef ",
-                "emeif ",
-            ]
+        // A title line naming the school ("ESCOLA ESTADUAL ...", "Colégio ..."):
+        // the cell that does (a right-aligned `Pág. 1/2` on the line is not
+        // the name; a box of two columns puts it beside the student's).
+        h.school = lines
             .iter()
-            .any(|p| f.starts_with(p))
-                && !f.contains(':')
-        });
+            .take(12)
+            .flat_map(|l| l.cells.iter().map(|c| c.text.clone()))
+            .find(|t| {
+                let f = fold(t);
+                ([
+                    "escola ",
+                    "colegio ",
+                    "instituto ",
+                    "centro educacional",
+                    "centro de ensino",
+                    "e. e. ",
+                    "e.e. ",
+                    "e. m. ",
+                    "e.m. ",
+                    "emei ",
+                    "emef ",
+                    "emeif ",
+                    "emeb ",
+                    "eeefm ",
+                    "eef ",
+                    "cei ",
+                    "cmei ",
+                    "ciep ",
+                ]
+                .iter()
+                .any(|p| f.starts_with(p))
+                    || dotted_school(&f))
+                    && !f.contains(':')
+            });
     }
     h
+}
+
+/// `E.M.E.F. Nossa Senhora`, `E. E. E. F. M. Rui Barbosa`: a school's
+/// dotted initials (starting with `E.`, for escola), then its name.
+fn dotted_school(folded: &str) -> bool {
+    let mut letters = 0;
+    let mut rest = folded;
+    loop {
+        let t = rest.trim_start();
+        let mut c = t.chars();
+        match (c.next(), c.next()) {
+            (Some(l), Some('.')) if l.is_ascii_alphabetic() => {
+                if letters == 0 && l != 'e' {
+                    return false;
+                }
+                letters += 1;
+                rest = &t[2..];
+            }
+            _ => return letters >= 2 && t.chars().next().is_some_and(char::is_alphabetic),
+        }
+    }
+}
+
+/// A value read across the joined line that runs on into a later cell of
+/// its own (`NOME: LUIZA CLARA OLIVEIRA` then, a column away, `Nº 25`):
+/// it ends where that cell starts.
+fn within_cell<'a>(line: &Line, value: &'a str) -> &'a str {
+    let Some(first) = value.split_whitespace().next() else {
+        return value;
+    };
+    // The cell the value starts in, then every cell after it.
+    let Some(start) = line
+        .cells
+        .iter()
+        .position(|c| c.text.split_whitespace().any(|w| w == first))
+    else {
+        return value;
+    };
+    for c in &line.cells[start + 1..] {
+        let t = c.text.trim();
+        if let Some(at) = value.find(t).filter(|&at| at > 0) {
+            if value[..at].ends_with(' ') {
+                return value[..at].trim_end();
+            }
+        }
+    }
+    value
 }
 
 /// The CNPJ's digits: the first run of digits and its punctuation
@@ -524,6 +586,25 @@ mod tests {
                 (Field::Cnpj, "11.222.333/0001-81".into())
             ]
         );
+    }
+
+    #[test]
+    fn a_name_ends_at_its_cell_and_dotted_initials_are_a_school() {
+        let l = line(
+            &[
+                ("NOME DO ESTUDANTE: LUIZA CLARA OLIVEIRA", 30.0),
+                ("Nº 25", 300.0),
+                ("TURMA: 6º ANO E", 360.0),
+            ],
+            100.0,
+        );
+        let h = header(&[l]);
+        assert_eq!(h.name.as_deref(), Some("LUIZA CLARA OLIVEIRA"));
+        assert_eq!(h.class_name.as_deref(), Some("6º ANO E"));
+        assert!(dotted_school("e.m.e.f. nossa senhora aparecida"));
+        assert!(dotted_school("e. e. e. f. m. rui barbosa"));
+        assert!(!dotted_school("s.a. comercio"));
+        assert!(!dotted_school("e. silva"));
     }
 
     fn line(cells: &[(&str, f64)], y: f64) -> Line {

@@ -1,6 +1,7 @@
 //! Lines (from text or OCR) to the document's content: the header fields
 //! ([`fields`]), the subject rows ([`rows`]: tables and line layouts;
-//! [`cards`]: subject cards, side by side or not; [`yearcols`] and
+//! [`cards`]: subject cards, side by side or not; [`panels`]: tables side
+//! by side, unfolded before parsing; [`yearcols`] and
 //! [`transposed`]: years or subjects as columns), and,
 //! for históricos, the split into school years (a heading such as `Ano
 //! Letivo: 2023 - Série: 7º Ano` opens a year; its tables follow).
@@ -8,6 +9,7 @@
 pub(crate) mod cards;
 pub(crate) mod fields;
 pub(crate) mod inline;
+pub(crate) mod panels;
 pub(crate) mod rows;
 pub(crate) mod transposed;
 pub(crate) mod yearcols;
@@ -163,6 +165,44 @@ fn heading(line: &Line) -> Option<String> {
     crate::normalize::is_known_subject(t).then(|| t.to_string())
 }
 
+/// A line that is only a term's name (`1ª Unidade`, `2º BIMESTRE`,
+/// `3º Trimestre`): the table under it holds that term's grades.
+fn term_heading(line: &Line) -> Option<u8> {
+    // `2º Bimestre: -` is a value line of a subject's block.
+    if line.words.len() > 3
+        || line
+            .words
+            .iter()
+            .any(|w| w.text.contains(':') || crate::validate::is_blank_mark(&w.text))
+    {
+        return None;
+    }
+    match rows::column_kind(line.text().trim()) {
+        Some(rows::Col::Term(n)) => Some(n),
+        _ => None,
+    }
+}
+
+/// A table under a term heading whose columns name no term (`Componente |
+/// Nota | Faltas` under `2ª Unidade`): its grade is that term's, its
+/// absences the term's own (dropped: a year total, when printed, comes from
+/// the summary table).
+fn under_term(mut h: rows::Header, term: u8) -> rows::Header {
+    if h.cols.iter().any(|(k, _)| matches!(k, rows::Col::Term(_))) {
+        return h;
+    }
+    let Some(at) = h.cols.iter().position(|(k, _)| *k == rows::Col::Final) else {
+        return h;
+    };
+    h.cols[at].0 = rows::Col::Term(term);
+    for (k, _) in h.cols.iter_mut() {
+        if *k == rows::Col::Absences {
+            *k = rows::Col::Skip;
+        }
+    }
+    h
+}
+
 /// Page furniture between a table's rows at a page break: `Página 1 de 2`,
 /// `Documento emitido em …`, `(continua)`, `Continuação`.
 fn furniture(text: &str) -> bool {
@@ -217,13 +257,64 @@ fn add_subject(
         Some(y) => &mut p.years[y].subjects,
         None => &mut p.subjects,
     };
-    target.push(s);
+    // The same subject in another table of the same year (one table per
+    // term, then a summary; grades in one table and attendance in another):
+    // one subject with what each table gave.
+    let same = target
+        .iter()
+        .position(|t| !t.code.is_empty() && t.code == s.code && merges(t, &s));
+    let subject = match same {
+        Some(k) => {
+            merge_into(&mut target[k], s);
+            k
+        }
+        None => {
+            target.push(s);
+            target.len() - 1
+        }
+    };
     p.rows.push(RowSource {
         year,
-        subject: target.len() - 1,
+        subject,
         line,
         header,
     });
+}
+
+/// Two reads of a subject join when they do not disagree: no term, final
+/// grade, absences or status that both give differently.
+fn merges(a: &SubjectResult, b: &SubjectResult) -> bool {
+    let same = |x: Option<f64>, y: Option<f64>| x.zip(y).is_none_or(|(x, y)| (x - y).abs() < 1e-9);
+    a.terms.iter().all(|t| {
+        b.terms
+            .iter()
+            .find(|u| u.term == t.term)
+            .is_none_or(|u| same(t.grade, u.grade))
+    }) && same(a.final_grade, b.final_grade)
+        && same(a.recovery_grade, b.recovery_grade)
+        && a.absences.zip(b.absences).is_none_or(|(x, y)| x == y)
+        && a.status
+            .as_ref()
+            .zip(b.status.as_ref())
+            .is_none_or(|(x, y)| x == y)
+}
+
+/// Fills what `a` lacks from `b` (terms it has not, values it left empty).
+fn merge_into(a: &mut SubjectResult, b: SubjectResult) {
+    for t in b.terms {
+        match a.terms.iter_mut().find(|u| u.term == t.term) {
+            Some(u) if u.grade.is_none() => *u = t,
+            Some(_) => {}
+            None => a.terms.push(t),
+        }
+    }
+    a.terms.sort_by_key(|t| t.term);
+    a.final_grade = a.final_grade.or(b.final_grade);
+    a.recovery_grade = a.recovery_grade.or(b.recovery_grade);
+    a.absences = a.absences.or(b.absences);
+    a.attendance_pct = a.attendance_pct.or(b.attendance_pct);
+    a.status = a.status.take().or(b.status);
+    a.workload_hours = a.workload_hours.or(b.workload_hours);
 }
 
 /// Parses all lines (every page, in order).
@@ -247,6 +338,8 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
     let mut prefix: Option<String> = None;
     // The line the last subject row was read from (for a wrapped name's tail).
     let mut last_row: Option<usize> = None;
+    // The last term heading (`2ª Unidade`) and its line.
+    let mut term: Option<(u8, usize)> = None;
     let mut i = 0;
     while i < lines.len() {
         let line = &lines[i];
@@ -318,17 +411,26 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
                 continue;
             }
         }
+        if let Some(n) = term_heading(line) {
+            flush(&mut p, &mut block, year);
+            term = Some((n, i));
+            header = None;
+            i += 1;
+            continue;
+        }
         if let Some(h) = rows::header(line) {
             flush(&mut p, &mut block, year);
             prefix = None;
             // `1º Bim` over `Nota | Faltas`: the next line completes the header.
-            if let Some(two) = lines.get(i + 1).and_then(|n| rows::two_level(line, n)) {
-                header = Some(two);
-                i += 2;
-            } else {
-                header = Some(h);
-                i += 1;
-            }
+            let (h, used) = match lines.get(i + 1).and_then(|n| rows::two_level(line, n)) {
+                Some(two) => (two, 2),
+                None => (h, 1),
+            };
+            header = Some(match term.take() {
+                Some((n, at)) if i - at <= 2 => under_term(h, n),
+                _ => h,
+            });
+            i += used;
             continue;
         }
         // Years as rows (`Ano | Etapa | Disciplina | …`): `2022 1ª Série
@@ -612,6 +714,81 @@ mod tests {
             (Some(8.2), Some(3), Some(98.1))
         );
         assert_eq!(p.subjects[1].final_grade, Some(7.5));
+    }
+
+    /// Lines of cells: each row's cells at the given x, one row per 14 pt.
+    fn table_lines(rows: &[&[(&str, f64)]]) -> Vec<Line> {
+        let words = rows
+            .iter()
+            .enumerate()
+            .flat_map(|(n, cells)| crate::layout::words_at(cells, 100.0 + n as f64 * 14.0))
+            .collect();
+        crate::layout::lines(1, words)
+    }
+
+    #[test]
+    fn one_table_per_term_then_a_summary_make_one_subject_each() {
+        let row = |a: &'static str, b: &'static str, c: &'static str| -> Vec<(&'static str, f64)> {
+            vec![(a, 40.0), (b, 200.0), (c, 260.0)]
+        };
+        let rows: Vec<Vec<(&str, f64)>> = vec![
+            vec![("BOLETIM ESCOLAR 2024", 40.0)],
+            vec![("1ª Unidade", 40.0)],
+            row("Componente", "Nota", "Faltas"),
+            row("Matemática", "6,0", "1"),
+            row("História", "7,5", "2"),
+            vec![("2ª Unidade", 40.0)],
+            row("Componente", "Nota", "Faltas"),
+            row("Matemática", "8,0", "0"),
+            row("História", "6,5", "3"),
+            vec![("RESULTADO FINAL", 40.0)],
+            row("Componente", "MF", "Faltas"),
+            row("Matemática", "7,0", "1"),
+            row("História", "7,0", "5"),
+        ];
+        let refs: Vec<&[(&str, f64)]> = rows.iter().map(Vec::as_slice).collect();
+        let p = parse(&table_lines(&refs), None);
+        let got: Vec<_> = p
+            .subjects
+            .iter()
+            .map(|s| {
+                let terms: Vec<_> = s.terms.iter().map(|t| (t.term, t.grade)).collect();
+                (s.code.as_str(), terms, s.final_grade, s.absences)
+            })
+            .collect();
+        assert_eq!(
+            got,
+            [
+                (
+                    "matematica",
+                    vec![(1, Some(6.0)), (2, Some(8.0))],
+                    Some(7.0),
+                    Some(1)
+                ),
+                (
+                    "historia",
+                    vec![(1, Some(7.5)), (2, Some(6.5))],
+                    Some(7.0),
+                    Some(5)
+                ),
+            ]
+        );
+        // A value line of a subject's block is no term heading.
+        assert_eq!(term_heading(&text_lines(&["2º Bimestre: -"])[0]), None);
+        assert_eq!(term_heading(&text_lines(&["2º BIMESTRE"])[0]), Some(2));
+    }
+
+    #[test]
+    fn the_same_subject_twice_with_different_grades_stays_two() {
+        let p = parse(
+            &table_lines(&[
+                &[("Componente", 40.0), ("1º Bim", 200.0), ("2º Bim", 260.0)],
+                &[("Matemática", 40.0), ("6,0", 200.0), ("7,0", 260.0)],
+                &[("Matemática", 40.0), ("9,0", 200.0), ("7,0", 260.0)],
+            ]),
+            None,
+        );
+        assert_eq!(p.subjects.len(), 2);
     }
 
     #[test]

@@ -124,6 +124,8 @@ fn kind(c: &str) -> Option<Col> {
         "bi",
         "tr",
         "ciclo",
+        // `S1 | S2`: semesters.
+        "s",
     ];
     // `Nota 1º Bim.`, `Média do 2º Trimestre`: the term's grade.
     for p in ["notado", "nota", "mediado", "media"] {
@@ -207,7 +209,9 @@ fn kind(c: &str) -> Option<Col> {
         | "mediatrimestral"
         | "mt"
         | "mediadobimestre"
-        | "mediadotrimestre" => Col::Final,
+        | "mediadotrimestre"
+        | "mediaponderada"
+        | "mp" => Col::Final,
         "rec"
         | "recup"
         | "recuperacao"
@@ -550,6 +554,7 @@ pub(crate) fn not_a_subject(name: &str) -> bool {
     .iter()
     .any(|p| f.starts_with(p))
         || name.contains(':')
+        || name.contains('=')
         || !name.chars().any(char::is_alphabetic)
 }
 
@@ -776,9 +781,30 @@ impl Header {
                     conf: w.conf,
                 })
                 .collect();
+            // A long name that runs past the name column's share of the
+            // line (`Língua Portuguesa e Literatura` under a short header):
+            // a cell that starts in the name column keeps its leading words
+            // as the name, up to the first value.
+            let mut words = words;
+            if cell.x0 < name_right && values.is_empty() && !years_as_rows {
+                let lead = words
+                    .iter()
+                    .take_while(|w| {
+                        number(&w.text).is_none()
+                            && !crate::validate::is_blank_mark(&w.text)
+                            && status(&w.text).is_none()
+                    })
+                    .count();
+                if lead < words.len() || span_of(cell.center()).is_none() {
+                    name_parts.extend(words.drain(..lead).map(|w| w.text));
+                }
+                if words.is_empty() {
+                    continue;
+                }
+            }
             let mut kinds: Vec<Option<Col>> = words.iter().map(|w| span_of(w.center())).collect();
             kinds.dedup();
-            let parts: Vec<Cell> = if kinds.len() > 1 {
+            let parts: Vec<Cell> = if kinds.len() > 1 || words.len() == 1 {
                 words
             } else {
                 vec![cell.clone()]
