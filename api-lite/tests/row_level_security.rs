@@ -133,9 +133,19 @@ async fn insert_copy(
 ) -> Option<String> {
     scope::acting_as(acting, async {
         let mut tx = app.begin().await.unwrap();
+        // Every column but the generated ones (`campaign_recipients.pending`),
+        // which no insert may name.
+        let cols: String = sqlx::query_scalar(
+            "select string_agg(quote_ident(attname), ', ' order by attnum) from pg_attribute \
+             where attrelid = $1::regclass and attnum > 0 and not attisdropped and attgenerated = ''",
+        )
+        .bind(table)
+        .fetch_one(&mut *tx)
+        .await
+        .unwrap();
         let q = format!(
-            "insert into {table} overriding system value \
-             select * from jsonb_populate_record(null::{table}, $1)"
+            "insert into {table} ({cols}) overriding system value \
+             select {cols} from jsonb_populate_record(null::{table}, $1)"
         );
         let r = sqlx::query(&q).bind(row).execute(&mut *tx).await;
         let _ = tx.rollback().await;
