@@ -608,23 +608,7 @@ mod tests {
     }
 
     fn line(cells: &[(&str, f64)], y: f64) -> Line {
-        let mut words = Vec::new();
-        for (text, x) in cells {
-            let mut x = *x;
-            for t in text.split(' ') {
-                let w = t.chars().count() as f64 * 5.0;
-                words.push(crate::layout::Word {
-                    text: t.into(),
-                    x0: x,
-                    x1: x + w,
-                    y,
-                    size: 10.0,
-                    conf: 100.0,
-                });
-                x += w + 2.5;
-            }
-        }
-        crate::layout::lines(1, words).remove(0)
+        crate::layout::lines(1, crate::layout::words_at(cells, y)).remove(0)
     }
 
     #[test]

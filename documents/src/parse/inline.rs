@@ -142,24 +142,10 @@ fn name_and_build(
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layout::{lines, Word};
+    use crate::layout::lines;
 
     fn line_of(text: &str) -> Line {
-        let mut words = Vec::new();
-        let mut x = 40.0;
-        for t in text.split(' ') {
-            let w = t.chars().count() as f64 * 5.0;
-            words.push(Word {
-                text: t.into(),
-                x0: x,
-                x1: x + w,
-                y: 100.0,
-                size: 10.0,
-                conf: 100.0,
-            });
-            x += w + 2.5;
-        }
-        lines(1, words).remove(0)
+        lines(1, crate::layout::words_at(&[(text, 40.0)], 100.0)).remove(0)
     }
 
     #[test]

@@ -672,22 +672,11 @@ mod tests {
     }
 
     fn text_lines(rows: &[&str]) -> Vec<Line> {
-        let mut words = Vec::new();
-        for (n, row) in rows.iter().enumerate() {
-            let mut x = 40.0;
-            for t in row.split(' ') {
-                let w = t.chars().count() as f64 * 5.0;
-                words.push(crate::layout::Word {
-                    text: t.into(),
-                    x0: x,
-                    x1: x + w,
-                    y: 100.0 + n as f64 * 14.0,
-                    size: 10.0,
-                    conf: 100.0,
-                });
-                x += w + 2.5;
-            }
-        }
+        let words = rows
+            .iter()
+            .enumerate()
+            .flat_map(|(n, row)| crate::layout::words_at(&[(*row, 40.0)], 100.0 + n as f64 * 14.0))
+            .collect();
         crate::layout::lines(1, words)
     }
 

@@ -15,15 +15,12 @@ pub(crate) fn unfold(lines: Vec<Line>) -> Vec<Line> {
     let mut out = Vec::with_capacity(lines.len());
     let mut i = 0;
     while i < lines.len() {
-        let Some(cuts) = cuts(&lines[i]) else {
+        let Some(edges) = panel_edges(&lines[i]) else {
             out.push(lines[i].clone());
             i += 1;
             continue;
         };
         let end = table_end(&lines, i);
-        let mut edges = vec![f64::NEG_INFINITY];
-        edges.extend(&cuts);
-        edges.push(f64::INFINITY);
         for w in edges.windows(2) {
             out.extend(lines[i..end].iter().filter_map(|l| part(l, w[0], w[1])));
         }
@@ -33,8 +30,9 @@ pub(crate) fn unfold(lines: Vec<Line>) -> Vec<Line> {
 }
 
 /// Where a header line repeats its name column with a table after each:
-/// the left edges of the second and later name cells.
-fn cuts(line: &Line) -> Option<Vec<f64>> {
+/// the panels' edges (the left edges of the second and later name cells,
+/// between -∞ and +∞).
+fn panel_edges(line: &Line) -> Option<Vec<f64>> {
     let names: Vec<f64> = line
         .cells
         .iter()
@@ -44,9 +42,8 @@ fn cuts(line: &Line) -> Option<Vec<f64>> {
     if names.len() < 2 {
         return None;
     }
-    let cuts: Vec<f64> = names[1..].iter().map(|x| x - 0.5).collect();
     let mut edges = vec![f64::NEG_INFINITY];
-    edges.extend(&cuts);
+    edges.extend(names[1..].iter().map(|x| x - 0.5));
     edges.push(f64::INFINITY);
     // Each panel must be a table header of its own, with grades.
     let all_tables = edges.windows(2).all(|w| {
@@ -58,7 +55,7 @@ fn cuts(line: &Line) -> Option<Vec<f64>> {
                     .any(|(k, _)| matches!(k, Col::Term(_) | Col::Final))
             })
     });
-    all_tables.then_some(cuts)
+    all_tables.then_some(edges)
 }
 
 /// The header, an unnumbered line under it (a second header row), and the

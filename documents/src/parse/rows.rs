@@ -1126,7 +1126,7 @@ pub(crate) fn build(name: &str, terms: &[u8], values: Vec<(Col, String, f32)>) -
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::layout::{lines, Word};
+    use crate::layout::lines;
 
     #[test]
     fn column_names() {
@@ -1161,23 +1161,7 @@ mod tests {
     }
 
     fn line_of(cells: &[(&str, f64)]) -> Line {
-        let mut words = Vec::new();
-        for (text, x) in cells {
-            let mut x = *x;
-            for t in text.split(' ') {
-                let w = t.chars().count() as f64 * 5.0;
-                words.push(Word {
-                    text: t.into(),
-                    x0: x,
-                    x1: x + w,
-                    y: 100.0,
-                    size: 10.0,
-                    conf: 100.0,
-                });
-                x += w + 2.5;
-            }
-        }
-        lines(1, words).remove(0)
+        lines(1, crate::layout::words_at(cells, 100.0)).remove(0)
     }
 
     #[test]

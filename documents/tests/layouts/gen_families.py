@@ -189,6 +189,24 @@ def spread_scans(k_total, n, nfam):
     return chosen
 
 
+
+def write_unseen(out, only, families, prefix, split, first_seed, n, scans, base_index):
+    """N seeds (from first_seed) of each holdout family, the i-th family drawn
+    with rng index base_index + i, `scans` of them scanned (spread_scans)."""
+    chosen = spread_scans(scans, n, len(families))
+    k = 0
+    for si, seed in enumerate(range(first_seed, first_seed + n)):
+        for i, (family, fn) in enumerate(families.items()):
+            if only and family not in only:
+                continue
+            rng = rng_for(seed, base_index + i)
+            name = f"{prefix}-{family}-{seed}"
+            truth = fn(os.path.join(out, name + ".pdf"), rng, family, split, seed)
+            write_json(os.path.join(out, name + ".json"), truth)
+            if (si, i) in chosen:
+                add_scan(out, name, truth, k, rng)
+                k += 1
+
 def main():
     args = sys.argv[1:]
     if not args or args[0].startswith("-"):
@@ -238,41 +256,16 @@ def main():
         write_rejects(out, REJECTS, range(7000, 7000 + max(1, opts["--holdout"])), "famreject", 100,
                       opts["--reject-scans"])
     # UNSEEN families (fam_unseen.py): rng indices after the 16 and the extra ones.
-    n, fams = opts["--unseen"], list(UNSEEN)
-    chosen = spread_scans(opts["--unseen-scans"], n, len(fams))
-    k = 0
-    for si, seed in enumerate(range(9000, 9000 + n)):
-        for i, family in enumerate(fams):
-            if only and family not in only:
-                continue
-            rng = rng_for(seed, len(FAMILIES) + len(EXTRA_TUNE) + i)
-            name = f"famunseen-{family}-{seed}"
-            truth = UNSEEN[family](os.path.join(out, name + ".pdf"), rng, family, "unseen_family", seed)
-            write_json(os.path.join(out, name + ".json"), truth)
-            if (si, i) in chosen:
-                add_scan(out, name, truth, k, rng)
-                k += 1
+    write_unseen(out, only, UNSEEN, "famunseen", "unseen_family", 9000, opts["--unseen"],
+                 opts["--unseen-scans"], len(FAMILIES) + len(EXTRA_TUNE))
     if "--unseen-rejects" in args:
-        write_rejects(out, UNSEEN_REJECTS, range(9000, 9000 + max(1, n)), "famunseenreject", 100 + len(REJECTS),
-                      opts["--unseen-reject-scans"])
+        write_rejects(out, UNSEEN_REJECTS, range(9000, 9000 + max(1, opts["--unseen"])), "famunseenreject",
+                      100 + len(REJECTS), opts["--unseen-reject-scans"])
     # UNSEEN2 families (fam_unseen2.py): rng indices after every family and look-alike above.
-    n, fams = opts["--unseen2"], list(UNSEEN2)
-    chosen = spread_scans(opts["--unseen2-scans"], n, len(fams))
-    base_index = len(FAMILIES) + len(EXTRA_TUNE) + len(UNSEEN)
-    k = 0
-    for si, seed in enumerate(range(12000, 12000 + n)):
-        for i, family in enumerate(fams):
-            if only and family not in only:
-                continue
-            rng = rng_for(seed, base_index + i)
-            name = f"famunseen2-{family}-{seed}"
-            truth = UNSEEN2[family](os.path.join(out, name + ".pdf"), rng, family, "unseen2_family", seed)
-            write_json(os.path.join(out, name + ".json"), truth)
-            if (si, i) in chosen:
-                add_scan(out, name, truth, k, rng)
-                k += 1
+    write_unseen(out, only, UNSEEN2, "famunseen2", "unseen2_family", 12000, opts["--unseen2"],
+                 opts["--unseen2-scans"], len(FAMILIES) + len(EXTRA_TUNE) + len(UNSEEN))
     if "--unseen2-rejects" in args:
-        write_rejects(out, UNSEEN2_REJECTS, range(12000, 12000 + max(1, n)), "famreject2",
+        write_rejects(out, UNSEEN2_REJECTS, range(12000, 12000 + max(1, opts["--unseen2"])), "famreject2",
                       100 + len(REJECTS) + len(UNSEEN_REJECTS), opts["--unseen2-reject-scans"])
     print(out)
 
