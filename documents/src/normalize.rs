@@ -91,6 +91,9 @@ const SUBJECTS: &[(&str, &[&str])] = &[
             "l port",
             "lingua portuguesa e literatura",
             "portugues e redacao",
+            "portugues e literatura brasileira",
+            "lingua portuguesa e literatura brasileira",
+            "lingua portuguesa e redacao",
         ],
     ),
     (
@@ -115,7 +118,10 @@ const SUBJECTS: &[(&str, &[&str])] = &[
             "ciencias da natureza e suas tecnologias",
         ],
     ),
-    ("Arte", &["arte", "artes", "educacao artistica"]),
+    (
+        "Arte",
+        &["arte", "artes", "educacao artistica", "artes visuais"],
+    ),
     (
         "Educação Física",
         &[
@@ -274,11 +280,13 @@ pub fn status(s: &str) -> Option<String> {
     let f = fold(s.trim());
     // `Rec.`, `Rep.`: an abbreviation's dot.
     let f = f.trim_end_matches('.');
+    // `Em recuperação`, `Em exame`: the state the student is in.
+    let r = f.strip_prefix("em ").unwrap_or(f);
     let canonical = if f.starts_with("aprov") || f == "ap" || f == "apr" {
         "aprovado"
     } else if f.starts_with("reprov") || f == "rp" || f == "rep" {
         "reprovado"
-    } else if f.starts_with("recup") || f == "rec" {
+    } else if r.starts_with("recup") || f == "rec" || r == "exame" {
         "recuperação"
     } else if f.starts_with("cursando")
         || f == "cur"
@@ -427,6 +435,7 @@ mod tests {
         assert_eq!(status("Rec.").as_deref(), Some("recuperação"));
         assert_eq!(status("REP.").as_deref(), Some("reprovado"));
         assert_eq!(status("EM CURSO").as_deref(), Some("cursando"));
+        assert_eq!(status("Em recuperação").as_deref(), Some("recuperação"));
         assert_eq!(slug("  Língua  Portuguesa! "), "lingua-portuguesa");
     }
 }

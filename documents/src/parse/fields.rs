@@ -65,6 +65,8 @@ const LABELS: &[(&str, Field)] = &[
     ("r.a.", Field::Registration),
     ("r.a", Field::Registration),
     ("rm", Field::Registration),
+    ("r.m.", Field::Registration),
+    ("r.m", Field::Registration),
     ("prontuario", Field::Registration),
     ("no do prontuario", Field::Registration),
     ("codigo do estudante", Field::Registration),
@@ -370,6 +372,13 @@ pub(crate) fn header(lines: &[Line]) -> Header {
                     "rendimento escolar",
                     "desempenho escolar",
                     "ficha de avaliacao",
+                    "avaliacoes",
+                    "aproveitamento",
+                    "quadro de notas",
+                    "mapa de notas",
+                    "resultados finais",
+                    "notas parciais",
+                    "notas finais",
                 ]
                 .iter()
                 .any(|w| f.contains(w)))

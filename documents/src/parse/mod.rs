@@ -9,6 +9,8 @@
 pub(crate) mod cards;
 pub(crate) mod fields;
 pub(crate) mod inline;
+pub(crate) mod legend;
+pub(crate) mod nested;
 pub(crate) mod panels;
 pub(crate) mod rows;
 pub(crate) mod transposed;
@@ -319,6 +321,9 @@ fn merge_into(a: &mut SubjectResult, b: SubjectResult) {
 
 /// Parses all lines (every page, in order).
 pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
+    // Column acronyms a legend spells out (same lines, same indices).
+    let expanded = legend::expand(lines);
+    let lines = expanded.as_deref().unwrap_or(lines);
     let mut p = Parsed {
         header: fields::header(lines),
         ..Parsed::default()
@@ -496,6 +501,16 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
             flush(&mut p, &mut block, year);
             i += 1;
             continue;
+        }
+        // A block of rows per subject under the header (assessments, the
+        // means, the absences).
+        if block.is_none() {
+            if let Some((s, used, at)) = header.as_ref().and_then(|h| nested::read(h, lines, i)) {
+                add_subject(&mut p, year, s, at, header.clone());
+                last_row = Some(i + used - 1);
+                i += used;
+                continue;
+            }
         }
         // Heading-block layout: the values of the open block's subject.
         if let Some(b) = block.as_mut() {

@@ -29,6 +29,9 @@ pub(crate) enum Col {
     Level,
     /// A column read and dropped (a term's own `Faltas` under `1º Bim`).
     Skip,
+    /// The teacher's name beside the subject (`Professor(a)`): text left of
+    /// the values that is not part of the subject's name.
+    Teacher,
 }
 
 /// Folded, without spaces, dots, parentheses or `º`'s `o` after a digit.
@@ -248,6 +251,15 @@ fn kind(c: &str) -> Option<Col> {
         "ch" | "cargahoraria" | "cht" | "chanual" | "cargahorariaanual" | "chtotal"
         | "cargahor" | "ha" | "horasaula" | "aulasprevistas" | "chs" | "chanuals" => Col::Workload,
         "codigo" | "cod" | "cd" | "codigodadisciplina" | "coddisc" => Col::Code,
+        "professor"
+        | "professora"
+        | "professores"
+        | "prof"
+        | "profa"
+        | "docente"
+        | "docentes"
+        | "nomedoprofessor"
+        | "professorresponsavel" => Col::Teacher,
         _ => return None,
     })
 }
@@ -561,7 +573,10 @@ pub(crate) fn not_a_subject(name: &str) -> bool {
 /// Columns read from the cells left of the values: the name and what may
 /// stand before it (a code, the row's year and grade level).
 pub(crate) fn pre_name(k: Col) -> bool {
-    matches!(k, Col::Name | Col::Code | Col::Year | Col::Level)
+    matches!(
+        k,
+        Col::Name | Col::Code | Col::Year | Col::Level | Col::Teacher
+    )
 }
 
 impl Header {
@@ -578,11 +593,7 @@ impl Header {
     pub(crate) fn year_and_level(&self, line: &Line) -> (Option<String>, Option<String>) {
         let mut year = None;
         let mut level = None;
-        if !self
-            .cols
-            .iter()
-            .any(|(k, _)| matches!(k, Col::Year | Col::Level))
-        {
+        if !self.years_as_rows() {
             return (year, level);
         }
         for (k, text) in self.pre_name_cells(line) {
@@ -627,24 +638,34 @@ impl Header {
             .filter(|(k, _)| !name_last || *k != Col::Name)
             .collect();
         let last = cells.len().saturating_sub(1);
-        cells
-            .iter()
-            .enumerate()
-            .map(|(i, c)| {
-                if name_last && i == last {
-                    return (Col::Name, c.text.clone());
+        let teacher = pre.iter().any(|(k, _)| *k == Col::Teacher);
+        let mut out = Vec::new();
+        for (i, c) in cells.iter().enumerate() {
+            if name_last && i == last {
+                out.push((Col::Name, c.text.clone()));
+                continue;
+            }
+            let k = others
+                .iter()
+                .min_by(|a, b| {
+                    (a.1 - c.center())
+                        .abs()
+                        .total_cmp(&(b.1 - c.center()).abs())
+                })
+                .map_or(Col::Name, |p| p.0);
+            // A subject set close to its teacher's name shares one cell
+            // (`Língua Portuguesa Yasmin Almeida`): the subject the lexicon
+            // knows, then the teacher.
+            if teacher && k != Col::Year {
+                if let Some((name, rest)) = known_subject_prefix(&c.text) {
+                    out.push((Col::Name, name));
+                    out.push((Col::Teacher, rest));
+                    continue;
                 }
-                let k = others
-                    .iter()
-                    .min_by(|a, b| {
-                        (a.1 - c.center())
-                            .abs()
-                            .total_cmp(&(b.1 - c.center()).abs())
-                    })
-                    .map_or(Col::Name, |p| p.0);
-                (k, c.text.clone())
-            })
-            .collect()
+            }
+            out.push((k, c.text.clone()));
+        }
+        out
     }
 
     /// The data columns' spans: midpoints between neighbouring centres.
@@ -751,10 +772,12 @@ impl Header {
         let name_right = spans.first().map_or(f64::INFINITY, |s| s.1);
         let mut name_parts: Vec<String> = Vec::new();
         let mut values: Vec<(Col, Cell)> = Vec::new();
+        // Cells left of the values go to their nearest pre-name column when
+        // the table has more of them than the name (years, levels, teachers).
         let years_as_rows = self
             .cols
             .iter()
-            .any(|(k, _)| matches!(k, Col::Year | Col::Level));
+            .any(|(k, _)| matches!(k, Col::Year | Col::Level | Col::Teacher));
         for cell in &line.cells {
             if cell.x1 <= name_right + 1.0 && cell.center() < name_right {
                 if !years_as_rows {
@@ -873,6 +896,20 @@ impl Header {
                 .collect(),
         ))
     }
+}
+
+/// `Língua Portuguesa Yasmin Almeida` → (`Língua Portuguesa`, `Yasmin
+/// Almeida`): the longest run of leading words the lexicon knows as a
+/// subject, when the whole text is none and something follows it.
+fn known_subject_prefix(text: &str) -> Option<(String, String)> {
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.len() < 2 || crate::normalize::is_known_subject(text) {
+        return None;
+    }
+    (1..words.len()).rev().find_map(|n| {
+        let head = words[..n].join(" ");
+        crate::normalize::is_known_subject(&head).then(|| (head, words[n..].join(" ")))
+    })
 }
 
 /// `MAT01 Matemática` → `Matemática`: a leading code-like token (letters and
@@ -1108,7 +1145,13 @@ pub(crate) fn build(name: &str, terms: &[u8], values: Vec<(Col, String, f32)>) -
             Col::Workload => {
                 s.workload_hours = number(raw).filter(|v| *v >= 0.0).map(|v| v.round() as u32)
             }
-            Col::Term(_) | Col::Name | Col::Code | Col::Skip | Col::Year | Col::Level => {}
+            Col::Term(_)
+            | Col::Name
+            | Col::Code
+            | Col::Skip
+            | Col::Year
+            | Col::Level
+            | Col::Teacher => {}
         }
     }
     // Attendance as a percentage when only absences and hours are given.
@@ -1197,6 +1240,32 @@ mod tests {
         assert!(h
             .row(&line_of(&[("Frequência Global: 95%", 40.0), ("95", 455.0)]))
             .is_none());
+    }
+
+    #[test]
+    fn a_teachers_column_is_not_part_of_the_subject() {
+        let h = header(&line_of(&[
+            ("Componente", 40.0),
+            ("Professor(a)", 160.0),
+            ("1º Período", 260.0),
+            ("2º Período", 310.0),
+            ("Média", 360.0),
+        ]))
+        .unwrap();
+        // Apart, and glued in one cell with the subject.
+        for cells in [
+            &[("Arte", 40.0), ("Valentina de Souza", 150.0)][..],
+            &[("Arte Valentina de Souza", 40.0)][..],
+        ] {
+            let mut row = cells.to_vec();
+            row.extend([("5,5", 262.0), ("6,0", 312.0), ("5,8", 362.0)]);
+            let s = h.row(&line_of(&row)).unwrap();
+            assert_eq!(
+                (s.code.as_str(), s.final_grade),
+                ("arte", Some(5.8)),
+                "{cells:?}"
+            );
+        }
     }
 
     #[test]

@@ -69,6 +69,22 @@ fn label(text: &str) -> Option<Label> {
     if t.is_empty() {
         return None;
     }
+    // `1º Bimestre  Média`: a term, then what its row holds (the grade;
+    // `Faltas` beside a term is that term's own count, read and dropped).
+    let words: Vec<&str> = t.split_whitespace().collect();
+    if column_kind(t).is_none() && words.len() >= 2 {
+        for n in 1..words.len().min(3) {
+            if let Some(Col::Term(term)) = column_kind(&words[..n].join(" ")) {
+                return match column_kind(&words[n..].join(" ")) {
+                    Some(Col::Final) => Some(Label::Col(Col::Term(term))),
+                    Some(Col::Absences | Col::Attendance | Col::Skip) => {
+                        Some(Label::Col(Col::Skip))
+                    }
+                    _ => None,
+                };
+            }
+        }
+    }
     let y = year(t);
     let l = level(t).or_else(|| {
         // `6º ano` glued as `6ºAno` or a lone `6º`.
@@ -110,7 +126,14 @@ pub(crate) fn rows(cols: &[(String, f64)], lines: &[Line]) -> Read {
     let mut out = Read::default();
     // Per subject column: its (column kind, raw, confidence) values.
     let mut per_col: Vec<Vec<(Col, String, f32)>> = vec![Vec::new(); cols.len()];
+    // Where the rows' labels start, and where a term's sub-labels start
+    // (`1º BIM  MÉDIA` then `FALTAS` under `MÉDIA`: that term's absences).
+    let mut label_x: Option<f64> = None;
+    let mut sub_x: Option<f64> = None;
     for line in lines {
+        let first_x = line.words.first().map_or(0.0, |w| w.x0);
+        let label_x0 = *label_x.get_or_insert(first_x);
+        let indented = first_x > label_x0 + 15.0;
         let mut name = Vec::new();
         let mut values: Vec<(usize, String, f32)> = Vec::new();
         for w in &line.words {
@@ -138,10 +161,37 @@ pub(crate) fn rows(cols: &[(String, f64)], lines: &[Line]) -> Read {
             .iter()
             .filter(|(_, v, _)| number(v).is_some() || is_blank_mark(v))
             .count();
-        let Some(lab) = label(&name.join(" ")) else {
+        let Some(mut lab) = label(&name.join(" ")) else {
             break;
         };
-        if numeric == 0 {
+        // A term's own sub-row: indented to where the term row's second
+        // label word starts.
+        if let (true, Some(x)) = (indented, sub_x) {
+            if (first_x - x).abs() < 15.0 && matches!(lab, Label::Col(_)) {
+                lab = Label::Col(Col::Skip);
+            }
+        }
+        if !indented {
+            sub_x = match &lab {
+                Label::Col(Col::Term(_)) if name.len() >= 2 => line
+                    .words
+                    .iter()
+                    .filter(|w| (w.x0 + w.x1) / 2.0 < left)
+                    .nth(name.len() - 1)
+                    .map(|w| w.x0),
+                _ => None,
+            };
+        }
+        let statuses = values
+            .iter()
+            .filter(|(_, v, _)| crate::normalize::status(v).is_some())
+            .count();
+        if numeric == 0 && statuses == 0 {
+            // A row left empty (`Rec. Final` nobody sat) keeps the table going.
+            if matches!(lab, Label::Col(_)) && values.is_empty() {
+                out.lines += 1;
+                continue;
+            }
             break;
         }
         out.lines += 1;
@@ -288,5 +338,53 @@ mod tests {
         assert_eq!(grades, [Some(7.0), Some(7.5)]);
         assert_eq!((m.final_grade, m.absences), (Some(7.3), Some(0)));
         assert_eq!(r.subjects[2].absences, Some(4));
+    }
+
+    #[test]
+    fn a_terms_grade_and_absence_rows_under_one_label() {
+        let mut ws = words(
+            &[
+                ("Avaliação", 40.0),
+                ("Português", 200.0),
+                ("Matemática", 260.0),
+                ("Geografia", 320.0),
+            ],
+            100.0,
+        );
+        let rows_ = [
+            (
+                &[("1º BIM", 40.0), ("MÉDIA", 110.0)][..],
+                ["8,0", "7,0", "9,0"],
+            ),
+            (&[("FALTAS", 110.0)][..], ["1", "2", "0"]),
+            (
+                &[("2º BIM", 40.0), ("MÉDIA", 110.0)][..],
+                ["6,0", "5,0", "—"],
+            ),
+            (&[("FALTAS", 110.0)][..], ["0", "3", "1"]),
+            (&[("REC. FINAL", 40.0)][..], ["", "", ""]),
+            (&[("MF", 40.0)][..], ["7,0", "6,0", "9,0"]),
+            (&[("FALTAS", 40.0)][..], ["1", "5", "1"]),
+            (&[("SITUAÇÃO", 40.0)][..], ["APR.", "APR.", "APR."]),
+        ];
+        for (n, (label, vals)) in rows_.iter().enumerate() {
+            let mut cells = label.to_vec();
+            for (k, v) in vals.iter().enumerate() {
+                if !v.is_empty() {
+                    cells.push((v, 205.0 + 60.0 * k as f64));
+                }
+            }
+            ws.extend(words(&cells, 114.0 + n as f64 * 14.0));
+        }
+        let ls = lines(1, ws);
+        let cols = detect(&ls[0]).unwrap();
+        let r = rows(&cols, &ls[1..]);
+        assert_eq!(r.lines, 8);
+        let m = &r.subjects[1];
+        let grades: Vec<_> = m.terms.iter().map(|t| t.grade).collect();
+        assert_eq!(grades, [Some(7.0), Some(5.0)]);
+        assert_eq!((m.final_grade, m.absences), (Some(6.0), Some(5)));
+        assert_eq!(m.status.as_deref(), Some("aprovado"));
+        assert_eq!(r.subjects[2].terms[1].grade, None);
     }
 }
