@@ -214,6 +214,11 @@ fn kind(c: &str) -> Option<Col> {
         | "mediadobimestre"
         | "mediadotrimestre"
         | "mediaponderada"
+        | "medias"
+        | "mediasfinais"
+        | "notasfinais"
+        | "notasmedias"
+        | "mediasnotas"
         | "mp" => Col::Final,
         "rec"
         | "recup"
@@ -568,6 +573,37 @@ pub(crate) fn not_a_subject(name: &str) -> bool {
         || name.contains(':')
         || name.contains('=')
         || !name.chars().any(char::is_alphabetic)
+}
+
+/// A line naming a part of the curriculum, not a component: `BASE NACIONAL
+/// COMUM`, `Parte Diversificada`, `Itinerário Formativo`, `Área de
+/// Linguagens`, `Ciências Humanas e Sociais Aplicadas`.
+pub(crate) fn section_heading(text: &str) -> bool {
+    let f = fold(text.trim());
+    !f.is_empty()
+        && !f.chars().any(|c| c.is_ascii_digit())
+        && [
+            "base nacional",
+            "base comum",
+            "nucleo comum",
+            "parte comum",
+            "parte diversificada",
+            "diversificada",
+            "itinerario",
+            "formacao geral",
+            "formacao basica",
+            "area de",
+            "areas de",
+            "linguagens",
+            "ciencias humanas",
+            "ciencias da natureza e",
+            "matematica e suas",
+            "componentes obrigatorios",
+            "componentes eletivos",
+            "eletivas",
+        ]
+        .iter()
+        .any(|p| f.starts_with(p) || f.contains(&format!(" {p}")) || f.contains(&format!("/ {p}")))
 }
 
 /// Columns read from the cells left of the values: the name and what may
@@ -1198,6 +1234,8 @@ mod tests {
         assert_eq!(column_kind("C"), Some(Col::Skip), "a term's letter concept");
         assert_eq!(column_kind("Situação"), Some(Col::Status));
         assert_eq!(column_kind("C.H."), Some(Col::Workload));
+        assert_eq!(column_kind("MÉDIAS FINAIS"), Some(Col::Final));
+        assert_eq!(column_kind("Professor(a)"), Some(Col::Teacher));
         assert_eq!(column_kind("Componente Curricular"), Some(Col::Name));
         assert_eq!(column_kind("Matemática"), None);
         assert_eq!(column_kind("2024"), None);

@@ -122,6 +122,55 @@ pub(crate) fn level(text: &str) -> Option<String> {
     None
 }
 
+/// The levels inside one word (`Série/20212ª`: the end of one, the start
+/// of the next), with their x centres in proportion to their characters;
+/// only when the word holds two or more.
+fn glued_levels(w: &crate::layout::Word) -> Vec<(f64, String)> {
+    let chars: Vec<char> = w.text.chars().collect();
+    let folded: Vec<char> = fold(&w.text).chars().collect();
+    let per = (w.x1 - w.x0) / chars.len().max(1) as f64;
+    let mut out = Vec::new();
+    let mut i = 0;
+    while i < chars.len() {
+        let start = i;
+        let mut j = i;
+        while j < chars.len() && j - i < 2 && chars[j].is_ascii_digit() {
+            j += 1;
+        }
+        if j == i {
+            i += 1;
+            continue;
+        }
+        if j < chars.len() && matches!(chars[j], 'º' | 'ª' | '°') {
+            j += 1;
+        }
+        while j < chars.len() && chars[j] == ' ' {
+            j += 1;
+        }
+        let rest: String = folded[j..].iter().collect();
+        let Some(word) = ["serie", "ano"].iter().find(|p| rest.starts_with(*p)) else {
+            i += 1;
+            continue;
+        };
+        let mut end = j + word.len();
+        // `/2021`: the year, four digits and no more.
+        if chars.get(end) == Some(&'/')
+            && chars.len() >= end + 5
+            && chars[end + 1..end + 5].iter().all(char::is_ascii_digit)
+        {
+            end += 5;
+        }
+        let text: String = chars[start..end].iter().collect();
+        out.push((w.x0 + per * (start + end) as f64 / 2.0, text));
+        i = end;
+    }
+    if out.len() >= 2 {
+        out
+    } else {
+        Vec::new()
+    }
+}
+
 /// Cells of a line that are a year alone (`2021`).
 fn year_cells(line: &Line) -> Vec<(f64, i32)> {
     line.cells
@@ -144,13 +193,31 @@ pub(crate) fn detect(lines: &[Line], i: usize) -> Option<(Vec<YearCol>, usize)> 
         return None;
     }
     // Word pairs, not cells: close columns merge their labels into one cell.
-    let levels: Vec<(f64, String)> = line
+    let mut levels: Vec<(f64, String)> = line
         .words
         .windows(2)
         .filter_map(|w| {
             level(&format!("{} {}", w[0].text, w[1].text)).map(|l| ((w[0].x0 + w[1].x1) / 2.0, l))
         })
         .collect();
+    // Levels a generator's metrics glued into one word (`1ª Série/20212ª Série/2022`).
+    let glued: Vec<(f64, String)> = line
+        .cells
+        .iter()
+        .flat_map(|c| {
+            glued_levels(&crate::layout::Word {
+                text: c.text.clone(),
+                x0: c.x0,
+                x1: c.x1,
+                y: line.y,
+                size: line.size,
+                conf: c.conf,
+            })
+        })
+        .collect();
+    if glued.len() > levels.len() {
+        levels = glued;
+    }
     let years = year_cells(line);
     let named = line
         .cells
@@ -174,6 +241,29 @@ pub(crate) fn detect(lines: &[Line], i: usize) -> Option<(Vec<YearCol>, usize)> 
         return None;
     }
     if levels.len() >= 2 {
+        // `1ª Série/2021`: each level with its year.
+        let embedded: Vec<(f64, i32)> = levels
+            .iter()
+            .filter_map(|(x, l)| {
+                l.split_once('/')
+                    .and_then(|(_, y)| year(y))
+                    .map(|y| (*x, y))
+            })
+            .collect();
+        let levels: Vec<(f64, String)> = levels
+            .iter()
+            .map(|(x, l)| {
+                (
+                    *x,
+                    l.split_once('/').map_or(l.as_str(), |(a, _)| a).to_string(),
+                )
+            })
+            .collect();
+        let years = if years.len() < levels.len() && embedded.len() == levels.len() {
+            embedded
+        } else {
+            years
+        };
         // Years on this line or the next, aligned with the levels.
         let (years, used) = if years.len() >= levels.len() {
             (years, 1)
@@ -203,6 +293,9 @@ pub(crate) fn detect(lines: &[Line], i: usize) -> Option<(Vec<YearCol>, usize)> 
         if cols.len() < 2 {
             return None;
         }
+        if let Some(grouped) = i.checked_sub(1).and_then(|a| grouped(&cols, &lines[a])) {
+            return Some((grouped, used));
+        }
         return Some(with_sub_columns(cols, lines, i + used, used));
     }
     if named && years.len() >= 2 {
@@ -218,6 +311,56 @@ pub(crate) fn detect(lines: &[Line], i: usize) -> Option<(Vec<YearCol>, usize)> 
         return Some(with_sub_columns(cols, lines, i + 1, 1));
     }
     None
+}
+
+/// What a column group's title names (`NOTAS / MÉDIAS`, `C.H. (HORAS)`):
+/// the whole text, else its first part that names a column.
+fn group_kind(text: &str) -> Option<Col> {
+    column_kind(text).or_else(|| {
+        text.split(['/', '(', ')', ' '])
+            .filter(|p| !p.trim().is_empty())
+            .find_map(column_kind)
+    })
+}
+
+/// The same years repeated once per group (`NOTAS / MÉDIAS` over `1ª 2ª 3ª
+/// Série`, then `C.H.` over `1ª 2ª 3ª Série` again): one column per year,
+/// with a sub-column per group, each of the kind its title above names.
+fn grouped(cols: &[YearCol], above: &Line) -> Option<Vec<YearCol>> {
+    let n = (2..=cols.len() / 2).find(|&n| {
+        cols.len().is_multiple_of(n)
+            && (0..cols.len())
+                .all(|k| cols[k].year == cols[k % n].year && cols[k].level == cols[k % n].level)
+    })?;
+    let groups = cols.len() / n;
+    let titles: Vec<(Col, f64)> = above
+        .cells
+        .iter()
+        .filter_map(|c| group_kind(&c.text).map(|k| (k, c.center())))
+        .filter(|(k, _)| !matches!(k, Col::Name | Col::Code | Col::Year | Col::Level))
+        .collect();
+    let mut kinds = Vec::new();
+    for g in 0..groups {
+        let mid = cols[g * n..(g + 1) * n].iter().map(|c| c.x).sum::<f64>() / n as f64;
+        let (k, _) = titles
+            .iter()
+            .min_by(|a, b| (a.1 - mid).abs().total_cmp(&(b.1 - mid).abs()))?;
+        kinds.push(*k);
+    }
+    let mut seen = kinds.clone();
+    seen.sort_by_key(|k| format!("{k:?}"));
+    seen.dedup();
+    if seen.len() != groups {
+        return None;
+    }
+    Some(
+        (0..n)
+            .map(|k| YearCol {
+                sub: (0..groups).map(|g| (kinds[g], cols[g * n + k].x)).collect(),
+                ..cols[k].clone()
+            })
+            .collect(),
+    )
 }
 
 /// The columns, with the per-year line at `lines[at]` when there is one.
@@ -294,16 +437,24 @@ pub(crate) fn rows(cols: &[YearCol], lines: &[Line]) -> Rows {
         .iter()
         .flat_map(|c| c.sub.iter().map(|s| s.1).chain([c.x]))
         .fold(f64::INFINITY, f64::min);
-    let left = first_x
-        - if cols.iter().any(|c| c.sub.len() > 1) {
-            cols[0]
-                .sub
-                .get(1)
-                .map_or(spacing, |s| s.1 - cols[0].sub[0].1)
-                / 2.0
-        } else {
-            spacing / 2.0
-        };
+    // Half the narrowest gap between value columns (a year's sub-columns
+    // side by side, or groups of years apart) left of the first one.
+    let mut spots: Vec<f64> = cols
+        .iter()
+        .flat_map(|c| {
+            if c.sub.is_empty() {
+                vec![c.x]
+            } else {
+                c.sub.iter().map(|s| s.1).collect()
+            }
+        })
+        .collect();
+    spots.sort_by(f64::total_cmp);
+    let gap = spots
+        .windows(2)
+        .map(|w| w[1] - w[0])
+        .fold(spacing, f64::min);
+    let left = first_x - gap / 2.0;
     for line in lines {
         let mut name = Vec::new();
         let mut values: Vec<(usize, Col, String, f32)> = Vec::new();
@@ -328,14 +479,36 @@ pub(crate) fn rows(cols: &[YearCol], lines: &[Line]) -> Rows {
         // The footer: the years' attendance and results; their workload total
         // (values under the year columns, not a line of its own below).
         if values.is_empty() {
+            // `BASE NACIONAL COMUM`, `Parte Diversificada`: a section of the table.
+            if super::rows::section_heading(name) {
+                out.lines += 1;
+                continue;
+            }
             break;
         }
-        if f.starts_with("carga horaria total") || f.starts_with("total de horas") || f == "total" {
+        // A footer's values set apart from the columns: one per year, in order.
+        let in_order = |read: &dyn Fn(&str) -> bool| -> Option<Vec<(usize, String)>> {
+            let vals: Vec<&String> = values.iter().map(|v| &v.2).filter(|v| read(v)).collect();
+            (vals.len() == cols.len()).then(|| vals.into_iter().cloned().enumerate().collect())
+        };
+        // `Carga Horária Total`, `C.H. Total`, `Total de Carga Horária`: a totals row.
+        if f.starts_with("carga horaria total")
+            || f.starts_with("total")
+            || f.starts_with("c.h. total")
+            || f.starts_with("ch total")
+        {
             out.lines += 1;
             continue;
         }
-        if f.starts_with("frequencia") || f.starts_with("freq") {
-            for (k, _, raw, _) in &values {
+        if f.starts_with("frequencia") || f.starts_with("freq") || f.starts_with("% de freq") {
+            let pct = |raw: &str| number(raw.trim_end_matches('%')).is_some();
+            let placed: Vec<(usize, String)> = in_order(&pct).unwrap_or_else(|| {
+                values
+                    .iter()
+                    .map(|(k, _, raw, _)| (*k, raw.clone()))
+                    .collect()
+            });
+            for (k, raw) in &placed {
                 if let Some(v) =
                     number(raw.trim_end_matches('%')).filter(|v| (0.0..=100.0).contains(v))
                 {
@@ -346,7 +519,14 @@ pub(crate) fn rows(cols: &[YearCol], lines: &[Line]) -> Rows {
             continue;
         }
         if f.starts_with("situacao") || f.starts_with("resultado") {
-            for (k, _, raw, _) in &values {
+            let result = |raw: &str| crate::normalize::status(raw).is_some();
+            let placed: Vec<(usize, String)> = in_order(&result).unwrap_or_else(|| {
+                values
+                    .iter()
+                    .map(|(k, _, raw, _)| (*k, raw.clone()))
+                    .collect()
+            });
+            for (k, raw) in &placed {
                 if let Some(st) = crate::normalize::status(raw) {
                     out.status[*k].get_or_insert(st);
                 }
@@ -377,6 +557,65 @@ pub(crate) fn rows(cols: &[YearCol], lines: &[Line]) -> Rows {
 mod tests {
     use super::*;
     use crate::layout::{lines, words_at as words};
+
+    #[test]
+    fn the_same_years_once_per_group_grades_then_workload() {
+        // `Notas / Médias` over three years, `C.H.` over the same three again,
+        // the levels glued to their years in one run of text.
+        let mut ws = words(
+            &[
+                ("Componentes", 40.0),
+                ("Notas / Médias", 230.0),
+                ("C.H. (horas)", 400.0),
+            ],
+            100.0,
+        );
+        ws.extend(words(
+            &[(
+                "1ª Série/2021 2ª Série/2022 1ª Série/2021 2ª Série/2022",
+                180.0,
+            )],
+            112.0,
+        ));
+        ws.extend(words(&[("BASE NACIONAL COMUM", 40.0)], 124.0));
+        ws.extend(words(
+            &[
+                ("Matemática", 40.0),
+                ("7,5", 210.0),
+                ("8,0", 280.0),
+                ("200", 350.0),
+                ("160", 420.0),
+            ],
+            136.0,
+        ));
+        ws.extend(words(
+            &[
+                ("Total de Carga Horária", 40.0),
+                ("200", 350.0),
+                ("160", 420.0),
+            ],
+            148.0,
+        ));
+        ws.extend(words(
+            &[("Frequência (%)", 40.0), ("91,0", 190.0), ("88,5", 230.0)],
+            160.0,
+        ));
+        let ls = lines(1, ws);
+        let (cols, used) = detect(&ls, 1).unwrap();
+        assert_eq!(used, 1);
+        let years: Vec<i32> = cols.iter().map(|c| c.year).collect();
+        assert_eq!(years, [2021, 2022]);
+        assert_eq!(cols[0].level.as_deref(), Some("1ª Série"));
+        let r = rows(&cols, &ls[2..]);
+        assert_eq!(r.lines, 4);
+        let m = &r.subjects[1][0];
+        assert_eq!((m.final_grade, m.workload_hours), (Some(8.0), Some(160)));
+        assert_eq!(
+            r.attendance,
+            [Some(91.0), Some(88.5)],
+            "in order when set apart"
+        );
+    }
 
     #[test]
     fn years_as_columns() {
