@@ -12,6 +12,7 @@ pub(crate) mod inline;
 pub(crate) mod legend;
 pub(crate) mod nested;
 pub(crate) mod panels;
+pub(crate) mod prose;
 pub(crate) mod rows;
 pub(crate) mod transposed;
 pub(crate) mod yearcols;
@@ -629,6 +630,26 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
         i += 1;
     }
     flush(&mut p, &mut block, year);
+    // The years written as running text: taken when they give more grades
+    // than the tables and lines did (a clause's `Matemática: 5,5;` alone
+    // on a wrapped line reads as a line of values too).
+    let read = p.subjects.len() + p.years.iter().map(|y| y.subjects.len()).sum::<usize>();
+    let text: String = lines.iter().map(|l| l.text()).collect::<Vec<_>>().join(" ");
+    let ys = prose::years(&text);
+    let in_prose = ys.iter().map(|y| y.subjects.len()).sum::<usize>();
+    if in_prose >= 3 && in_prose > read {
+        let mut h = p.header.clone();
+        prose::header(&text, &mut h);
+        // Only a student's own record: someone named.
+        if h.name.is_some() {
+            headings += ys.len();
+            p.years = ys;
+            p.subjects.clear();
+            p.overall_attendance_pct = None;
+            p.rows.clear();
+            p.header = h;
+        }
+    }
     p.doc_type = Some(match hint {
         Some(t) if t != DocType::Unknown => t,
         _ if all.contains("historico") || headings >= 2 => DocType::Historico,
