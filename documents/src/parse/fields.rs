@@ -318,6 +318,8 @@ fn labelled(line: &Line, next: Option<&Line>) -> Vec<String> {
 
 pub(crate) fn header(lines: &[Line]) -> Header {
     let mut h = Header::default();
+    // Every school a label names, in order.
+    let mut schools: Vec<String> = Vec::new();
     for (i, line) in lines.iter().enumerate() {
         let mut found = pairs(&line.text());
         // Forms without colons, only when the plain reading found nothing
@@ -340,7 +342,18 @@ pub(crate) fn header(lines: &[Line]) -> Header {
                     }
                 }
                 Field::Class => set(&mut h.class_name, ocr_ordinal(&value)),
-                Field::School => set(&mut h.school, value.clone()),
+                Field::School => {
+                    // (`Escola X` and `Escola X - Cidade/UF` are one school.)
+                    let v = value.trim().to_string();
+                    let same = |a: &String| {
+                        let (a, b) = (fold(a), fold(&v));
+                        a.starts_with(&b) || b.starts_with(&a)
+                    };
+                    if !v.is_empty() && !schools.iter().any(same) {
+                        schools.push(v);
+                    }
+                    set(&mut h.school, value.clone())
+                }
                 Field::Cnpj => {
                     let d = cnpj_digits(&value);
                     if !d.is_empty() {
@@ -386,11 +399,25 @@ pub(crate) fn header(lines: &[Line]) -> Header {
             .flatten()
         });
     }
+    // Several schools by label (a histórico's years at other schools): none
+    // of them is surely the issuing one; the letterhead's is, else the last.
+    if schools.len() >= 2 {
+        h.school = title_school(lines).or_else(|| schools.last().cloned());
+    }
     if h.school.is_none() {
+        h.school = title_school(lines);
+    }
+    h
+}
+
+/// The letterhead's school: a title line naming one (`ESCOLA ESTADUAL …`,
+/// `Colégio …`) among the first lines.
+fn title_school(lines: &[Line]) -> Option<String> {
+    {
         // A title line naming the school ("ESCOLA ESTADUAL ...", "Colégio ..."):
         // the cell that does (a right-aligned `Pág. 1/2` on the line is not
         // the name; a box of two columns puts it beside the student's).
-        h.school = lines
+        lines
             .iter()
             .take(12)
             .flat_map(|l| l.cells.iter().map(|c| c.text.clone()))
@@ -420,9 +447,8 @@ pub(crate) fn header(lines: &[Line]) -> Header {
                 .any(|p| f.starts_with(p))
                     || dotted_school(&f))
                     && !f.contains(':')
-            });
+            })
     }
-    h
 }
 
 /// `E.M.E.F. Nossa Senhora`, `E. E. E. F. M. Rui Barbosa`: a school's
@@ -648,6 +674,33 @@ mod tests {
         )]);
         assert_eq!(h.registration.as_deref(), Some("123456-7"));
         assert_eq!(h.name.as_deref(), Some("Caio Reis"));
+    }
+
+    #[test]
+    fn a_historico_of_several_schools_is_issued_by_its_letterhead() {
+        let letterhead = line(&[("EMEF Nossa Senhora Aparecida", 200.0)], 80.0);
+        let years = [
+            line(&[("Escola: Colégio Estadual Anísio Teixeira", 40.0)], 100.0),
+            line(
+                &[("Escola: EMEF Nossa Senhora Aparecida - Londrina/PR", 40.0)],
+                140.0,
+            ),
+        ];
+        let mut all = vec![letterhead];
+        all.extend(years.iter().cloned());
+        let h = header(&all);
+        assert_eq!(h.school.as_deref(), Some("EMEF Nossa Senhora Aparecida"));
+        // No letterhead: the last school named, the one that issues it.
+        assert_eq!(
+            header(&years).school.as_deref(),
+            Some("EMEF Nossa Senhora Aparecida - Londrina/PR")
+        );
+        // One school, named twice with its town: that school.
+        let once = [
+            line(&[("Unidade Escolar: E.E. Tiradentes", 40.0)], 100.0),
+            line(&[("Escola: E.E. Tiradentes - Salvador/BA", 40.0)], 140.0),
+        ];
+        assert_eq!(header(&once).school.as_deref(), Some("E.E. Tiradentes"));
     }
 
     #[test]

@@ -59,6 +59,14 @@ fn year_heading(line: &Line) -> Option<(i32, Option<String>)> {
             (starts_with_year && (rest.contains("ano") || rest.contains("serie")))
                 .then(|| fields::year(first))
                 .flatten()
+        })
+        .or_else(|| {
+            // `2ª Série (2019)`, `7º Ano - 2020`: a level, then its year, alone.
+            let words: Vec<&str> = text.split_whitespace().collect();
+            let last = words.last()?.trim_matches(|c: char| !c.is_ascii_digit());
+            (words.len() <= 5 && last.len() == 4 && grade_level(&text).is_some())
+                .then(|| fields::year(last))
+                .flatten()
         })?;
     let level = pairs
         .iter()
@@ -113,6 +121,8 @@ fn overall_attendance(text: &str, bare: bool) -> Option<f64> {
             "freq. global",
             "frequencia final",
             "frequencia media",
+            "freq. anual",
+            "freq anual",
         ]
         .iter()
         .any(|p| f.starts_with(p));
@@ -133,9 +143,12 @@ fn year_status(text: &str) -> Option<String> {
         "situacao final",
         "resultado do ano",
         "situacao do aluno",
+        "resultado:",
+        "situacao:",
     ]
     .iter()
-    .find_map(|p| f.find(p))?;
+    .filter_map(|p| f.find(p))
+    .min()?;
     // `fold` keeps char counts, so the char offset carries over.
     let rest: String = text.chars().skip(f[..at].chars().count()).collect();
     let (_, v) = rest.split_once(':')?;
@@ -397,6 +410,7 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
             if read.lines > 0 {
                 flush(&mut p, &mut block, year);
                 headings += read.years.len();
+                let made_years = !read.years.is_empty();
                 for y in read.years {
                     match p
                         .years
@@ -407,12 +421,16 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
                         None => p.years.push(y),
                     }
                 }
+                // Rows of years make their own records; rows of terms or
+                // grades belong to the open year, whose footer may follow.
                 match year {
                     Some(y) => p.years[y].subjects.extend(read.subjects),
                     None => p.subjects.extend(read.subjects),
                 }
                 header = None;
-                year = None;
+                if made_years {
+                    year = None;
+                }
                 i += 1 + read.lines;
                 continue;
             }
@@ -705,6 +723,16 @@ mod tests {
             year_status("Resultado Final: APROVADO").as_deref(),
             Some("aprovado")
         );
+        assert_eq!(
+            year_status("Freq. anual: 88,7%  Resultado: Promovido(a)").as_deref(),
+            Some("promovido")
+        );
+        let heading = |t: &str| year_heading(&text_lines(&[t])[0]);
+        assert_eq!(
+            heading("2ª Série (2019)"),
+            Some((2019, Some("2ª Série".into())))
+        );
+        assert_eq!(heading("Matemática 7,5 8,0 2019"), None);
     }
 
     fn text_lines(rows: &[&str]) -> Vec<Line> {

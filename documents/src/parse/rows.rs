@@ -253,8 +253,9 @@ fn kind(c: &str) -> Option<Col> {
         | "frequenciaanual" | "freqanual" | "percfreq" => Col::Attendance,
         "situacao" | "resultado" | "sit" | "res" | "resultadofinal" | "situacaofinal"
         | "sitfinal" | "resfinal" | "parecer" | "parecerfinal" => Col::Status,
-        "ch" | "cargahoraria" | "cht" | "chanual" | "cargahorariaanual" | "chtotal"
-        | "cargahor" | "ha" | "horasaula" | "aulasprevistas" | "chs" | "chanuals" => Col::Workload,
+        "ch" | "horas" | "horasanuais" | "cargahoraria" | "cht" | "chanual"
+        | "cargahorariaanual" | "chtotal" | "cargahor" | "ha" | "horasaula" | "aulasprevistas"
+        | "chs" | "chanuals" => Col::Workload,
         "codigo" | "cod" | "cd" | "codigodadisciplina" | "coddisc" => Col::Code,
         "professor"
         | "professora"

@@ -161,6 +161,11 @@ pub(crate) fn rows(cols: &[(String, f64)], lines: &[Line]) -> Read {
             .iter()
             .filter(|(_, v, _)| number(v).is_some() || is_blank_mark(v))
             .count();
+        // `Frequência: 93,9%  Resultado: Promovido`: the block's footer of
+        // `key: value` pairs, not a row of the table.
+        if line.words.iter().any(|w| w.text.ends_with(':')) {
+            break;
+        }
         let Some(mut lab) = label(&name.join(" ")) else {
             break;
         };
