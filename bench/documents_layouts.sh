@@ -50,7 +50,8 @@ log "generating $fam_seeds seeds x 16 new families (8 tune_family, 8 holdout_fam
 "$TAREFA_PYTHON" documents/tests/layouts/gen_families.py "$work/gen" --tune "$fam_seeds" --holdout "$fam_seeds" \
   --scans "$fam_scans" --rejects --reject-scans "$reject_scans" \
   --unseen "$fam_seeds" --unseen-scans "$fam_scans" --unseen-rejects --unseen-reject-scans "$reject_scans" \
-  --unseen2 "$fam_seeds" --unseen2-scans "$fam_scans" --unseen2-rejects --unseen2-reject-scans "$reject_scans" >/dev/null
+  --unseen2 "$fam_seeds" --unseen2-scans "$fam_scans" --unseen2-rejects --unseen2-reject-scans "$reject_scans" \
+  --unseen3 "$fam_seeds" --unseen3-scans "$fam_scans" --unseen3-rejects --unseen3-reject-scans "$reject_scans" >/dev/null
 "$TAREFA_PYTHON" documents/tests/layouts/check_generated.py "$work/gen" >"$work/check.txt" || { cat "$work/check.txt"; die "generated set is broken"; }
 log "checked: $(tail -n 1 "$work/check.txt")"
 export OMP_THREAD_LIMIT="${OMP_THREAD_LIMIT:-1}"
@@ -74,10 +75,13 @@ report="$(cat <<MD
   (Random(20261205)). holdout_family was measured once (session 8) and the parser was tuned on it afterwards.
 - \`unseen_family\`: fam_unseen.py's 12 families, written by someone who never read the parser; measured
   unseen in session 10, then tuned on in session 11 (no longer a measure of unseen layouts).
-- \`unseen2_family\`: fam_unseen2.py's 11 families, written (session 11) by someone who never read the parser,
-  never looked at by the parser's author: **the honest number for layouts never seen**.
-- look-alikes: gen_layouts.py's 6 kinds, gen_families.py's 12, fam_unseen.py's 6 and fam_unseen2.py's 7 (some
-  scanned); any \`accepted\` is a false acceptance.
+- \`unseen2_family\`: fam_unseen2.py's 11 families, written (session 11) by someone who never read the parser;
+  measured unseen in session 11, tuned on in session 12 (no longer a measure of unseen layouts).
+- \`unseen3_family\`: fam_unseen3.py's 14 families (8 boletins, 6 históricos), written (session 12) by someone who
+  never read the parser, its examples or its results, and never to be tuned on: **the new honest number for
+  layouts never seen**.
+- look-alikes: gen_layouts.py's 6 kinds, gen_families.py's 12, fam_unseen.py's 6, fam_unseen2.py's 7 and
+  fam_unseen3.py's 8 (some scanned); any \`accepted\` is a false acceptance.
 - $(tail -n 1 "$work/check.txt") (check_generated.py: PDFs open, truths well-formed).
 
 $(cat "$work/report.md")

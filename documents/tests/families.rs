@@ -267,3 +267,109 @@ fn unseen2_families_are_sound_and_apart_from_the_others() {
         }
     }
 }
+
+/// The families of `fam_unseen3.py` (`--unseen3 N`, a fourth holdout written
+/// apart from the parser, its examples and its results) are sound too: every
+/// PDF opens, every truth is well-formed, their split is `unseen3_family`
+/// (seeds 13000..), their look-alikes are `famreject3-` documents of split
+/// `reject`, and none of their families or look-alike kinds is one of the
+/// tune, holdout, first or second unseen sets. Nothing here reads their
+/// accuracy.
+#[test]
+fn unseen3_families_are_sound_and_apart_from_the_others() {
+    let dir = measure::families_once(
+        env!("CARGO_TARGET_TMPDIR"),
+        "unseen3",
+        &[
+            "--tune",
+            "0",
+            "--holdout",
+            "0",
+            "--unseen3",
+            "1",
+            "--unseen3-scans",
+            "1",
+            "--unseen3-rejects",
+        ],
+    );
+    let stdout = check_generated(&dir);
+    // 14 families x 1 seed, 1 scan, 8 look-alikes
+    assert!(
+        stdout.trim_end().ends_with("23 passed, 0 failed"),
+        "{stdout}"
+    );
+    let all = truths(&dir);
+    let family_set = |split: &str| -> BTreeSet<String> {
+        all.iter()
+            .filter(|(_, t)| t["split"] == split)
+            .map(|(_, t)| t["family"].as_str().unwrap().to_string())
+            .collect()
+    };
+    let unseen3 = family_set("unseen3_family");
+    let rejects3 = family_set("reject");
+    assert!(unseen3.len() >= 12, "{unseen3:?}");
+    assert!(rejects3.len() >= 7, "{rejects3:?}");
+    // the same sets (names and arguments) as the tests above, so they are generated once
+    let first_unseen = measure::families_once(
+        env!("CARGO_TARGET_TMPDIR"),
+        "unseen",
+        &[
+            "--tune",
+            "0",
+            "--holdout",
+            "0",
+            "--unseen",
+            "1",
+            "--unseen-rejects",
+        ],
+    );
+    let second_unseen = measure::families_once(
+        env!("CARGO_TARGET_TMPDIR"),
+        "unseen2",
+        &[
+            "--tune",
+            "0",
+            "--holdout",
+            "0",
+            "--unseen2",
+            "1",
+            "--unseen2-scans",
+            "1",
+            "--unseen2-rejects",
+        ],
+    );
+    let (base, first, second) = (
+        truths(&generated()),
+        truths(&first_unseen),
+        truths(&second_unseen),
+    );
+    let mut others: BTreeSet<String> = BTreeSet::new();
+    let mut other_rejects: BTreeSet<String> = BTreeSet::new();
+    for (_, t) in base.iter().chain(first.iter()).chain(second.iter()) {
+        let family = t["family"].as_str().unwrap().to_string();
+        if t["split"] == "reject" {
+            other_rejects.insert(family);
+        } else {
+            others.insert(family);
+        }
+    }
+    assert!(unseen3.is_disjoint(&others), "{unseen3:?} / {others:?}");
+    assert!(
+        rejects3.is_disjoint(&other_rejects),
+        "{rejects3:?} / {other_rejects:?}"
+    );
+    for (name, t) in &all {
+        let seed = t["seed"].as_u64().unwrap();
+        match t["split"].as_str().unwrap() {
+            "unseen3_family" => {
+                assert!(name.starts_with("famunseen3-") && seed >= 13000, "{name}");
+                assert_eq!(t["kind"], "academic", "{name}");
+            }
+            "reject" => {
+                assert!(name.starts_with("famreject3-") && seed >= 13000, "{name}");
+                assert_eq!(t["kind"], "reject", "{name}");
+            }
+            s => panic!("{name}: split {s}"),
+        }
+    }
+}

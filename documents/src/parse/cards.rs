@@ -68,8 +68,10 @@ fn pairs(line: &Line) -> Option<Vec<(Col, String, f32, f64)>> {
     if line.words.iter().any(|w| w.text.contains(':')) {
         return None;
     }
-    let label =
-        |t: &str| column_kind(t).filter(|k| !matches!(k, Col::Name | Col::Code | Col::Skip));
+    let label = |t: &str| {
+        column_kind(t)
+            .filter(|k| !matches!(k, Col::Name | Col::Code | Col::Skip | Col::TermAbsences))
+    };
     let mut out = Vec::new();
     let cells: &[Cell] = &line.cells;
     let mut i = 0;

@@ -90,6 +90,7 @@ const LABELS: &[(&str, Field)] = &[
     ("turma", Field::Class),
     ("classe", Field::Class),
     ("unidade escolar", Field::School),
+    ("unidade", Field::School),
     ("unidade de ensino", Field::School),
     ("u.e.", Field::School),
     ("instituicao de ensino", Field::School),

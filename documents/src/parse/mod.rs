@@ -123,6 +123,8 @@ fn overall_attendance(text: &str, bare: bool) -> Option<f64> {
             "frequencia media",
             "freq. anual",
             "freq anual",
+            "freq. total",
+            "freq total",
         ]
         .iter()
         .any(|p| f.starts_with(p));
@@ -197,6 +199,41 @@ fn term_heading(line: &Line) -> Option<u8> {
         Some(rows::Col::Term(n)) => Some(n),
         _ => None,
     }
+}
+
+/// The line above `lines[at]` titles an attendance section (`FREQUÊNCIA`,
+/// `2. Faltas e Frequência`, `ASSIDUIDADE`).
+fn attendance_title(lines: &[Line], at: usize) -> bool {
+    let Some(prev) = at.checked_sub(1).map(|k| &lines[k]) else {
+        return false;
+    };
+    let f = fold(&prev.text());
+    let f =
+        f.trim_start_matches(|c: char| c.is_ascii_digit() || matches!(c, '.' | ' ' | '-' | ')'));
+    prev.words.len() <= 4
+        && !f.contains(':')
+        && ["frequencia", "assiduidade", "faltas", "controle de faltas"]
+            .iter()
+            .any(|p| f.starts_with(p))
+}
+
+/// A second table over subjects already read with their term grades whose
+/// header has terms and absences or attendance but no grade column: its
+/// term columns count absences.
+fn repeats_terms_as_counts(p: &Parsed, year: Option<usize>, h: &rows::Header) -> bool {
+    use rows::Col;
+    let read = match year {
+        Some(y) => &p.years[y].subjects,
+        None => &p.subjects,
+    };
+    let has = |f: &dyn Fn(&Col) -> bool| h.cols.iter().any(|(k, _)| f(k));
+    read.len() >= 3
+        && read
+            .iter()
+            .all(|s| s.terms.iter().any(|t| t.grade.is_some()))
+        && has(&|k| matches!(k, Col::Term(_)))
+        && has(&|k| matches!(k, Col::Absences | Col::Attendance))
+        && !has(&|k| matches!(k, Col::Final | Col::Recovery | Col::Status))
 }
 
 /// A table under a term heading whose columns name no term (`Componente |
@@ -449,6 +486,11 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
             let (h, used) = match lines.get(i + 1).and_then(|n| rows::two_level(line, n)) {
                 Some(two) => (two, 2),
                 None => (h, 1),
+            };
+            let h = if attendance_title(lines, i) || repeats_terms_as_counts(&p, year, &h) {
+                rows::as_attendance_table(h, line)
+            } else {
+                h
             };
             header = Some(match term.take() {
                 Some((n, at)) if i - at <= 2 => under_term(h, n),
@@ -829,6 +871,60 @@ mod tests {
         // A value line of a subject's block is no term heading.
         assert_eq!(term_heading(&text_lines(&["2º Bimestre: -"])[0]), None);
         assert_eq!(term_heading(&text_lines(&["2º BIMESTRE"])[0]), Some(2));
+    }
+
+    #[test]
+    fn an_attendance_table_after_the_grades_counts_absences_per_term() {
+        let row = |c: [&'static str; 5]| -> Vec<(&'static str, f64)> {
+            vec![
+                (c[0], 40.0),
+                (c[1], 200.0),
+                (c[2], 250.0),
+                (c[3], 300.0),
+                (c[4], 350.0),
+            ]
+        };
+        for title in ["FREQUÊNCIA", ""] {
+            let mut rows: Vec<Vec<(&str, f64)>> = vec![
+                row(["Disciplina", "T1", "T2", "Média", "Resultado"]),
+                row(["Matemática", "6,0", "8,0", "7,0", "Aprovado"]),
+                row(["História", "7,5", "6,5", "7,0", "Aprovado"]),
+                row(["Geografia", "9,0", "8,0", "8,5", "Aprovado"]),
+            ];
+            if !title.is_empty() {
+                rows.push(vec![(title, 40.0)]);
+            }
+            rows.extend([
+                row(["Disciplina", "T1", "T2", "Total", "% Freq."]),
+                row(["Matemática", "1", "2", "3", "97,5"]),
+                row(["História", "0", "4", "4", "96,0"]),
+                row(["Geografia", "0", "0", "0", "100,0"]),
+            ]);
+            let refs: Vec<&[(&str, f64)]> = rows.iter().map(Vec::as_slice).collect();
+            let p = parse(&table_lines(&refs), None);
+            let got: Vec<_> = p
+                .subjects
+                .iter()
+                .map(|s| {
+                    let terms: Vec<_> = s.terms.iter().map(|t| t.grade).collect();
+                    (s.code.as_str(), terms, s.absences, s.attendance_pct)
+                })
+                .collect();
+            assert_eq!(
+                got[..2],
+                [
+                    (
+                        "matematica",
+                        vec![Some(6.0), Some(8.0)],
+                        Some(3),
+                        Some(97.5)
+                    ),
+                    ("historia", vec![Some(7.5), Some(6.5)], Some(4), Some(96.0)),
+                ],
+                "title {title:?}"
+            );
+            assert_eq!(got.len(), 3);
+        }
     }
 
     #[test]

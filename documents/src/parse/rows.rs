@@ -29,6 +29,9 @@ pub(crate) enum Col {
     Level,
     /// A column read and dropped (a term's own `Faltas` under `1º Bim`).
     Skip,
+    /// A term's own absences (`Faltas T1`): read and dropped, like `Skip`,
+    /// but it makes a following `Total` the absences' total.
+    TermAbsences,
     /// The teacher's name beside the subject (`Professor(a)`): text left of
     /// the values that is not part of the subject's name.
     Teacher,
@@ -134,6 +137,13 @@ fn kind(c: &str) -> Option<Col> {
     for p in ["notado", "nota", "mediado", "media"] {
         if let Some(Col::Term(n)) = c.strip_prefix(p).filter(|r| !r.is_empty()).and_then(kind) {
             return Some(Col::Term(n));
+        }
+    }
+    // `Faltas T1`, `Faltas do 2º Trim.`: a term's own absences, read and
+    // dropped (the year's total has a column of its own).
+    for p in ["faltasdo", "faltasno", "faltas", "falta"] {
+        if let Some(Col::Term(_)) = c.strip_prefix(p).filter(|r| !r.is_empty()).and_then(kind) {
+            return Some(Col::TermAbsences);
         }
     }
     let mut digits: Vec<char> = c.chars().filter(char::is_ascii_digit).collect();
@@ -371,6 +381,14 @@ pub(crate) fn header(line: &Line) -> Option<Header> {
             return None;
         }
     }
+    // `Faltas T1 | Faltas T2 | Total`: the total of the absences.
+    if cols.iter().any(|(k, _)| *k == Col::TermAbsences) {
+        for (text, x) in &unknown {
+            if compact(text) == "total" {
+                cols.push((Col::Absences, *x));
+            }
+        }
+    }
     cols.sort_by(|a, b| a.1.total_cmp(&b.1));
     complete_terms(&mut cols, &unknown, &term_labels);
     renumber_terms(&mut cols);
@@ -391,6 +409,26 @@ pub(crate) fn header(line: &Line) -> Option<Header> {
     } else {
         None
     }
+}
+
+/// A table of attendance (`FREQUÊNCIA` over `Disciplina | T1 | T2 | T3 |
+/// Total | % Freq.`): its term columns are each term's absences, its
+/// `Total` their sum.
+pub(crate) fn as_attendance_table(mut h: Header, line: &Line) -> Header {
+    for (k, _) in h.cols.iter_mut() {
+        if matches!(k, Col::Term(_)) {
+            *k = Col::TermAbsences;
+        }
+    }
+    if !h.cols.iter().any(|(k, _)| *k == Col::Absences) {
+        for c in &line.cells {
+            if compact(&c.text) == "total" {
+                h.cols.push((Col::Absences, c.center()));
+            }
+        }
+        h.cols.sort_by(|a, b| a.1.total_cmp(&b.1));
+    }
+    h
 }
 
 /// Term labels OCR garbled (`T1 T2 T3` read `Ti T2 73`, `1º Bim` read
@@ -1186,6 +1224,7 @@ pub(crate) fn build(name: &str, terms: &[u8], values: Vec<(Col, String, f32)>) -
             | Col::Name
             | Col::Code
             | Col::Skip
+            | Col::TermAbsences
             | Col::Year
             | Col::Level
             | Col::Teacher => {}
@@ -1236,6 +1275,8 @@ mod tests {
         assert_eq!(column_kind("Situação"), Some(Col::Status));
         assert_eq!(column_kind("C.H."), Some(Col::Workload));
         assert_eq!(column_kind("MÉDIAS FINAIS"), Some(Col::Final));
+        assert_eq!(column_kind("Faltas T1"), Some(Col::TermAbsences));
+        assert_eq!(column_kind("Faltas do 2º Trim."), Some(Col::TermAbsences));
         assert_eq!(column_kind("Professor(a)"), Some(Col::Teacher));
         assert_eq!(column_kind("Componente Curricular"), Some(Col::Name));
         assert_eq!(column_kind("Matemática"), None);

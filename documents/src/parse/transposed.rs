@@ -77,7 +77,7 @@ fn label(text: &str) -> Option<Label> {
             if let Some(Col::Term(term)) = column_kind(&words[..n].join(" ")) {
                 return match column_kind(&words[n..].join(" ")) {
                     Some(Col::Final) => Some(Label::Col(Col::Term(term))),
-                    Some(Col::Absences | Col::Attendance | Col::Skip) => {
+                    Some(Col::Absences | Col::Attendance | Col::Skip | Col::TermAbsences) => {
                         Some(Label::Col(Col::Skip))
                     }
                     _ => None,
@@ -97,7 +97,7 @@ fn label(text: &str) -> Option<Label> {
         return Some(Label::Year(y, l));
     }
     match column_kind(t)? {
-        Col::Name | Col::Code | Col::Skip | Col::Year | Col::Level => None,
+        Col::Name | Col::Code | Col::Skip | Col::TermAbsences | Col::Year | Col::Level => None,
         k => Some(Label::Col(k)),
     }
 }

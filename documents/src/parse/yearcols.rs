@@ -70,6 +70,7 @@ fn sub_columns(cols: &mut [YearCol], line: &Line) -> bool {
                 | Col::Status
                 | Col::Recovery
                 | Col::Skip
+                | Col::TermAbsences
         )
     };
     if subs.len() < cols.len() || !subs.iter().all(|(k, _)| data(k)) {

@@ -13,7 +13,8 @@ import re
 import subprocess
 import sys
 
-SPLITS = {"tune", "holdout", "tune_family", "holdout_family", "unseen_family", "unseen2_family", "reject"}
+SPLITS = {"tune", "holdout", "tune_family", "holdout_family", "unseen_family", "unseen2_family", "unseen3_family",
+          "reject"}
 STATUSES = {None, "aprovado", "reprovado", "recuperação", "cursando", "promovido", "retido", "transferido"}
 CODE = re.compile(r"^[a-z0-9]+(-[a-z0-9]+)*$")
 

@@ -11,6 +11,8 @@ plus twelve school documents that are not transcripts and must be refused.
                         [--unseen-reject-scans K]
                         [--unseen2 N] [--unseen2-scans K] [--unseen2-rejects]
                         [--unseen2-reject-scans K]
+                        [--unseen3 N] [--unseen3-scans K] [--unseen3-rejects]
+                        [--unseen3-reject-scans K]
 
 Writes OUT/famtune-<family>-<seed>.pdf / famholdout-<family>-<seed>.pdf
 with a .json ground truth in gen_layouts.py's schema (kind, family, split,
@@ -84,6 +86,34 @@ kind above, so no document of the other options changes. Families
 Rejects: lista_material, rota_transporte, holerite_professor, regimento_avaliacao,
 ata_conselho_classe, frequencia_bolsa_familia, plano_ensino.
 
+`--unseen3 N` writes N seeds (13000..) of each family of fam_unseen3.py as
+famunseen3-<family>-<seed>.pdf (split `unseen3_family`): a fourth holdout of
+fourteen layout families, written without looking at the parser, its
+examples or its results, never to be tuned on. `--unseen3-scans K` scans K
+of them, spread over the families as for `--unseen-scans`;
+`--unseen3-rejects` writes the eight look-alikes of
+fam_unseen3.UNSEEN3_REJECTS as famreject3-<kind>-<seed>.pdf (split
+`reject`, seeds 13000.., max(1, N) seeds each); `--unseen3-reject-scans K`
+scans the first K. Their rng indices come after every family and reject
+kind above, so no document of the other options changes. Families
+(fam_unseen3.py says more):
+  u3_quadrantes_bimestre     a bordered panel per term (2 x 2 or all across), `Nota | Faltas` in each
+  u3_ascii_pipes             legacy monospaced report, ASCII `+---+ |` rules, two-line NOTA / FALT records
+  u3_descricao_direita       subject name at the RIGHT after the numbers, horizontal rules, values far from labels
+  u3_transposto_rotulo       subjects as columns, term row groups under a turned term label on the left
+  u3_bilingue_percent        bilingual (pt/en) card, 0-100 percentages, letter column, letter-only components
+  u3_barras_caixas           a bar of ten small boxes per term and subject, the number after (or under) it
+  u3_app_celular             a school app's PDF on a phone-sized page, a card per subject, one line per term
+  u3_suap_if                 federal institute (SUAP-like), N1..N4 `Nota | F`, MD, NAF, MFD on 0-100
+  u3_hist_etapas             Ensino Fundamental histórico, one table per etapa with different columns
+  u3_hist_duas_folhas        histórico whose school years are split over two pages (subjects printed again)
+  u3_hist_celula_dupla       histórico cells holding the grade over the workload in hours:minutes
+  u3_hist_exterior           Brazilian school abroad, bilingual, grades 0-100, no CNPJ
+  u3_hist_rodape_anos        the year, school number and town as rows at the FOOT of each série column
+  u3_hist_eja_semestres      EJA, a block per semester, a year's semesters gathered in the truth
+Rejects: extrato_atividades, carteira_vacinacao, calendario_letivo, boletim_em_branco,
+declaracao_componentes, boletim_desempenho_escola, avaliacao_fisica, cronograma_recuperacao.
+
 Truth rule: a field is in the truth only where a person reading the page
 would give it unambiguously (a term without a grade is null, a partial
 mean is not a final grade, letter concepts are not numbers, the `N1 N2
@@ -110,6 +140,7 @@ from fam_rejects import REJECTS  # noqa: E402
 from fam_tune_extra import EXTRA_TUNE  # noqa: E402
 from fam_unseen import UNSEEN, UNSEEN_REJECTS  # noqa: E402
 from fam_unseen2 import UNSEEN2, UNSEEN2_REJECTS  # noqa: E402
+from fam_unseen3 import UNSEEN3, UNSEEN3_REJECTS  # noqa: E402
 
 FAMILIES = {**BOLETINS, **HISTORICOS}
 SPLIT_SEED = 20261205
@@ -214,7 +245,8 @@ def main():
     out = args[0]
     opts = {"--tune": 3, "--holdout": 3, "--scans": 0, "--reject-scans": 0, "--extra": 0, "--extra-scans": 0,
             "--unseen": 0, "--unseen-scans": 0, "--unseen-reject-scans": 0,
-            "--unseen2": 0, "--unseen2-scans": 0, "--unseen2-reject-scans": 0}
+            "--unseen2": 0, "--unseen2-scans": 0, "--unseen2-reject-scans": 0,
+            "--unseen3": 0, "--unseen3-scans": 0, "--unseen3-reject-scans": 0}
     for k in opts:
         if k in args:
             opts[k] = int(args[args.index(k) + 1])
@@ -267,6 +299,13 @@ def main():
     if "--unseen2-rejects" in args:
         write_rejects(out, UNSEEN2_REJECTS, range(12000, 12000 + max(1, opts["--unseen2"])), "famreject2",
                       100 + len(REJECTS) + len(UNSEEN_REJECTS), opts["--unseen2-reject-scans"])
+    # UNSEEN3 families (fam_unseen3.py): rng indices after every family and look-alike above.
+    write_unseen(out, only, UNSEEN3, "famunseen3", "unseen3_family", 13000, opts["--unseen3"],
+                 opts["--unseen3-scans"], len(FAMILIES) + len(EXTRA_TUNE) + len(UNSEEN) + len(UNSEEN2))
+    if "--unseen3-rejects" in args:
+        write_rejects(out, UNSEEN3_REJECTS, range(13000, 13000 + max(1, opts["--unseen3"])), "famreject3",
+                      100 + len(REJECTS) + len(UNSEEN_REJECTS) + len(UNSEEN2_REJECTS),
+                      opts["--unseen3-reject-scans"])
     print(out)
 
 
