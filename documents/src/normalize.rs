@@ -157,7 +157,13 @@ const SUBJECTS: &[(&str, &[&str])] = &[
     ),
     (
         "Ensino Religioso",
-        &["ensino religioso", "religiao", "ens religioso", "ens relig"],
+        &[
+            "ensino religioso",
+            "religiao",
+            "ens religioso",
+            "ens relig",
+            "educacao religiosa",
+        ],
     ),
     ("Física", &["fisica"]),
     ("Química", &["quimica"]),

@@ -211,7 +211,9 @@ pub(crate) fn pairs(line: &str) -> Vec<(Field, String)> {
         let value: String = chars[*v..end].iter().collect();
         let value = value
             .trim()
-            .trim_matches(|c: char| c == '-' || c == '—' || c == '|' || c == ',' || c == ';')
+            .trim_matches(|c: char| {
+                matches!(c, '-' | '—' | '–' | '|' | ',' | ';' | '·' | '•' | '/')
+            })
             .trim();
         let value = before_next_label(value);
         if !value.is_empty() {
@@ -393,6 +395,7 @@ pub(crate) fn header(lines: &[Line]) -> Header {
                     "resultados finais",
                     "notas parciais",
                     "notas finais",
+                    "rendimento",
                 ]
                 .iter()
                 .any(|w| f.contains(w)))

@@ -443,7 +443,7 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
             continue;
         }
         if let Some(cols) = transposed::detect(line) {
-            let read = transposed::rows(&cols, &lines[i + 1..]);
+            let read = transposed::rows(&cols, &transposed::extras(line, &cols), &lines[i + 1..]);
             if read.lines > 0 {
                 flush(&mut p, &mut block, year);
                 headings += read.years.len();

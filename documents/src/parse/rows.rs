@@ -161,6 +161,11 @@ fn kind(c: &str) -> Option<Col> {
         if term_words.contains(&rest.as_str()) {
             return Some(Col::Term(digits[0] as u8 - b'0'));
         }
+        // `RS1`, `Rec. 2`, `RP1`: a semester's or term's own recovery,
+        // read and dropped (the final grade counts it).
+        if ["rs", "rec", "recs", "recsem", "rp", "recup", "recuperacao"].contains(&rest.as_str()) {
+            return Some(Col::Skip);
+        }
     }
     for (roman, n) in [("iv", 4), ("iii", 3), ("ii", 2), ("i", 1)] {
         if let Some(rest) = c.strip_prefix(roman) {
@@ -225,6 +230,7 @@ fn kind(c: &str) -> Option<Col> {
         | "mediadotrimestre"
         | "mediaponderada"
         | "medias"
+        | "manual"
         | "mediasfinais"
         | "notasfinais"
         | "notasmedias"
@@ -255,9 +261,9 @@ fn kind(c: &str) -> Option<Col> {
         | "aulas" | "no" | "ordem" => Col::Skip,
         "ano" | "anoletivo" | "anos" => Col::Year,
         "serie" | "etapa" | "anoserie" | "serieano" | "nivel" => Col::Level,
-        "faltas" | "f" | "totaldefaltas" | "tf" | "nfaltas" | "faltastotal" | "totalfaltas"
-        | "ft" | "fal" | "flt" | "faltasano" | "qtdfaltas" | "nodefaltas" | "ausencias"
-        | "faltasanuais" => Col::Absences,
+        "faltas" | "f" | "fts" | "flts" | "totaldefaltas" | "tf" | "nfaltas" | "faltastotal"
+        | "totalfaltas" | "ft" | "fal" | "flt" | "faltasano" | "qtdfaltas" | "nodefaltas"
+        | "ausencias" | "faltasanuais" => Col::Absences,
         "freq" | "frequencia" | "freq%" | "frequencia%" | "%freq" | "%" | "%frequencia"
         | "%defrequencia" | "frequenciafinal" | "%f" | "fr" | "fr%" | "freqfinal"
         | "frequenciaanual" | "freqanual" | "percfreq" => Col::Attendance,
@@ -349,6 +355,21 @@ pub(crate) fn header(line: &Line) -> Option<Header> {
             .collect();
         let mut i = 0;
         while i < words.len() {
+            // `Rec. 1º Sem.`: three words naming one column that is no term
+            // (read in pairs, `Sem. 3º` would take the next term's place).
+            if i + 2 < words.len() {
+                let three = format!(
+                    "{} {} {}",
+                    words[i].text,
+                    words[i + 1].text,
+                    words[i + 2].text
+                );
+                if let Some(k) = column_kind(&three).filter(|k| !matches!(k, Col::Term(_))) {
+                    cols.push((k, (words[i].x0 + words[i + 2].x1) / 2.0));
+                    i += 3;
+                    continue;
+                }
+            }
             if i + 1 < words.len() {
                 let two = format!("{} {}", words[i].text, words[i + 1].text);
                 if let Some(k) = column_kind(&two) {
@@ -606,9 +627,14 @@ pub(crate) fn not_a_subject(name: &str) -> bool {
         "assinatura",
         "carga horaria total",
         "dias letivos",
+        "escala",
+        "media minima",
+        "nota minima",
+        "criterio",
     ]
     .iter()
     .any(|p| f.starts_with(p))
+        || place_and_date(name)
         || name.contains(':')
         || name.contains('=')
         || !name.chars().any(char::is_alphabetic)
@@ -643,6 +669,34 @@ pub(crate) fn section_heading(text: &str) -> bool {
         ]
         .iter()
         .any(|p| f.starts_with(p) || f.contains(&format!(" {p}")) || f.contains(&format!("/ {p}")))
+}
+
+/// `Juazeiro do Norte, 3 de dezembro de 2019.`, `Salvador, 7 de`: the
+/// place and date a document is signed at.
+pub(crate) fn place_and_date(text: &str) -> bool {
+    let f = fold(text);
+    let month = [
+        "janeiro",
+        "fevereiro",
+        "marco",
+        "abril",
+        "maio",
+        "junho",
+        "julho",
+        "agosto",
+        "setembro",
+        "outubro",
+        "novembro",
+        "dezembro",
+    ]
+    .iter()
+    .any(|m| f.contains(&format!(" de {m}")));
+    // `Cidade, 3 de`: a comma, a day, `de` (the month in the next cell).
+    let day_of = f.split_once(", ").is_some_and(|(_, rest)| {
+        let mut w = rest.split_whitespace();
+        matches!((w.next(), w.next()), (Some(d), Some("de")) if d.len() <= 2 && d.chars().all(|c| c.is_ascii_digit()))
+    });
+    month || day_of
 }
 
 /// Columns read from the cells left of the values: the name and what may
@@ -945,7 +999,11 @@ impl Header {
         }
         let name = format!("{prefix} {}", strip_code(&name_parts.join(" ")));
         let name = name.trim();
-        if name.is_empty() || values.is_empty() || not_a_subject(name) {
+        if name.is_empty()
+            || values.is_empty()
+            || not_a_subject(name)
+            || place_and_date(&line.text())
+        {
             return None;
         }
         // A line under the table that is not a subject and holds no number

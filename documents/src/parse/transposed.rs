@@ -57,6 +57,22 @@ pub(crate) fn detect(line: &Line) -> Option<Vec<(String, f64)>> {
     (cols.len() >= 3).then_some(cols)
 }
 
+/// The header's columns after the subjects that hold one value per row
+/// (`CH Anual | % Freq. | Situação`): a year row's attendance and result.
+pub(crate) fn extras(line: &Line, cols: &[(String, f64)]) -> Vec<(Col, f64)> {
+    let last = cols.iter().map(|c| c.1).fold(f64::NEG_INFINITY, f64::max);
+    line.cells
+        .iter()
+        .filter(|c| c.center() > last)
+        .filter_map(|c| match column_kind(&c.text) {
+            Some(k @ (Col::Attendance | Col::Status | Col::Workload | Col::Absences)) => {
+                Some((k, c.center()))
+            }
+            _ => None,
+        })
+        .collect()
+}
+
 /// What a row of a turned table is.
 #[derive(Debug, Clone, PartialEq)]
 enum Label {
@@ -114,7 +130,7 @@ pub(crate) struct Read {
 }
 
 /// Reads the rows under a turned header.
-pub(crate) fn rows(cols: &[(String, f64)], lines: &[Line]) -> Read {
+pub(crate) fn rows(cols: &[(String, f64)], extra: &[(Col, f64)], lines: &[Line]) -> Read {
     let mut xs: Vec<f64> = cols.iter().map(|c| c.1).collect();
     xs.sort_by(f64::total_cmp);
     let spacing = xs
@@ -136,11 +152,33 @@ pub(crate) fn rows(cols: &[(String, f64)], lines: &[Line]) -> Read {
         let indented = first_x > label_x0 + 15.0;
         let mut name = Vec::new();
         let mut values: Vec<(usize, String, f32)> = Vec::new();
+        let mut extra_values: Vec<(Col, String)> = Vec::new();
         for w in &line.words {
             let x = (w.x0 + w.x1) / 2.0;
             if x < left {
                 name.push(w.text.as_str());
                 continue;
+            }
+            // Nearer an extra column than the last subject's: that column's.
+            let nearest_subject = cols
+                .iter()
+                .map(|c| (c.1 - x).abs())
+                .fold(f64::INFINITY, f64::min);
+            if let Some((k, d)) = extra
+                .iter()
+                .map(|(k, ex)| (*k, (ex - x).abs()))
+                .min_by(|a, b| a.1.total_cmp(&b.1))
+            {
+                if d < nearest_subject {
+                    match extra_values.iter_mut().find(|v| v.0 == k) {
+                        Some(v) => {
+                            v.1.push(' ');
+                            v.1.push_str(&w.text);
+                        }
+                        None => extra_values.push((k, w.text.clone())),
+                    }
+                    continue;
+                }
             }
             if let Some((k, _)) = cols
                 .iter()
@@ -201,17 +239,24 @@ pub(crate) fn rows(cols: &[(String, f64)], lines: &[Line]) -> Read {
         }
         out.lines += 1;
         match lab {
-            Label::Year(y, l) => out.years.push(YearRecord {
-                year: y,
-                grade_level: l,
-                school_name: None,
-                subjects: values
-                    .into_iter()
-                    .map(|(k, raw, conf)| build(&cols[k].0, &[], vec![(Col::Final, raw, conf)]))
-                    .collect(),
-                overall_attendance_pct: None,
-                status: None,
-            }),
+            Label::Year(y, l) => {
+                let of = |k: Col| extra_values.iter().find(|v| v.0 == k).map(|v| v.1.clone());
+                out.years.push(YearRecord {
+                    year: y,
+                    grade_level: l,
+                    school_name: None,
+                    // `—` under a subject in a year's row: not taken that year.
+                    subjects: values
+                        .into_iter()
+                        .filter(|(_, raw, _)| !is_blank_mark(raw))
+                        .map(|(k, raw, conf)| build(&cols[k].0, &[], vec![(Col::Final, raw, conf)]))
+                        .collect(),
+                    overall_attendance_pct: of(Col::Attendance)
+                        .and_then(|v| number(v.trim_end_matches('%')))
+                        .filter(|v| (0.0..=100.0).contains(v)),
+                    status: of(Col::Status).and_then(|v| crate::normalize::status(&v)),
+                })
+            }
             Label::Col(kind) => {
                 for (k, raw, conf) in values {
                     per_col[k].push((kind, raw, conf));
@@ -282,7 +327,7 @@ mod tests {
         let cols = detect(&ls[0]).unwrap();
         assert_eq!(cols.len(), 3);
         assert!(detect(&ls[1]).is_none(), "a row is not a header");
-        let r = rows(&cols, &ls[1..]);
+        let r = rows(&cols, &extras(&ls[0], &cols), &ls[1..]);
         assert_eq!(r.lines, 2);
         assert_eq!(r.years.len(), 2);
         assert_eq!(r.years[0].year, Some(2021));
@@ -292,14 +337,46 @@ mod tests {
             .iter()
             .map(|s| (s.code.clone(), s.final_grade))
             .collect();
+        // `-` under Matemática in 2022's row: not taken that year.
         assert_eq!(
             g,
             [
                 ("lingua-portuguesa".into(), Some(6.0)),
-                ("matematica".into(), None),
                 ("historia".into(), Some(7.0))
             ]
         );
+    }
+
+    #[test]
+    fn a_year_rows_attendance_and_result_after_the_subjects() {
+        let mut ws = words(
+            &[
+                ("Ano", 40.0),
+                ("Port.", 160.0),
+                ("Mat.", 220.0),
+                ("Hist.", 280.0),
+                ("% Freq.", 360.0),
+                ("Situação", 440.0),
+            ],
+            100.0,
+        );
+        ws.extend(words(
+            &[
+                ("2021", 40.0),
+                ("7,5", 162.0),
+                ("8,0", 222.0),
+                ("9,0", 282.0),
+                ("91,9", 362.0),
+                ("PROMOVIDO(A)", 430.0),
+            ],
+            114.0,
+        ));
+        let ls = lines(1, ws);
+        let cols = detect(&ls[0]).unwrap();
+        let r = rows(&cols, &extras(&ls[0], &cols), &ls[1..]);
+        assert_eq!(r.years[0].subjects.len(), 3);
+        assert_eq!(r.years[0].overall_attendance_pct, Some(91.9));
+        assert_eq!(r.years[0].status.as_deref(), Some("promovido"));
     }
 
     #[test]
@@ -334,7 +411,7 @@ mod tests {
         }
         let ls = lines(1, ws);
         let cols = detect(&ls[0]).unwrap();
-        let r = rows(&cols, &ls[1..]);
+        let r = rows(&cols, &extras(&ls[0], &cols), &ls[1..]);
         assert_eq!(r.lines, 4);
         assert!(r.years.is_empty());
         let m = &r.subjects[1];
@@ -383,7 +460,7 @@ mod tests {
         }
         let ls = lines(1, ws);
         let cols = detect(&ls[0]).unwrap();
-        let r = rows(&cols, &ls[1..]);
+        let r = rows(&cols, &extras(&ls[0], &cols), &ls[1..]);
         assert_eq!(r.lines, 8);
         let m = &r.subjects[1];
         let grades: Vec<_> = m.terms.iter().map(|t| t.grade).collect();
