@@ -124,6 +124,9 @@ const LABELS: &[(&str, Field)] = &[
     ("cod. inep", Field::Other),
     ("cod inep", Field::Other),
     ("inep da escola", Field::Other),
+    ("inep escola", Field::Other),
+    ("inep do aluno", Field::Other),
+    ("inep aluno", Field::Other),
     ("cidade", Field::Other),
     ("municipio", Field::Other),
     ("uf", Field::Other),
@@ -352,7 +355,11 @@ pub(crate) fn header(lines: &[Line]) -> Header {
                         let (a, b) = (fold(a), fold(&v));
                         a.starts_with(&b) || b.starts_with(&a)
                     };
-                    if !v.is_empty() && !schools.iter().any(same) {
+                    // (A school's name has letters: `65699213` is a code.)
+                    if !v.chars().any(char::is_alphabetic) {
+                        continue;
+                    }
+                    if !schools.iter().any(same) {
                         schools.push(v);
                     }
                     set(&mut h.school, value.clone())

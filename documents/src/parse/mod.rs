@@ -422,7 +422,7 @@ pub(crate) fn parse(lines: &[Line], hint: Option<DocType>) -> Parsed {
                 let y = &mut p.years[first + k];
                 y.subjects = subjects;
                 y.overall_attendance_pct = read.attendance[k];
-                y.status = read.status[k].clone();
+                y.status = read.status[k].clone().or_else(|| cols[k].status.clone());
             }
             header = None;
             year = None;

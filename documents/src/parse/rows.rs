@@ -662,7 +662,10 @@ pub(crate) fn section_heading(text: &str) -> bool {
             "linguagens",
             "ciencias humanas",
             "ciencias da natureza e",
+            "ciencias da natureza",
             "matematica e suas",
+            "tecnologias",
+            "sociais aplicadas",
             "componentes obrigatorios",
             "componentes eletivos",
             "eletivas",
@@ -1100,8 +1103,23 @@ fn unglue(w: &crate::layout::Word) -> Vec<crate::layout::Word> {
 /// words when it names no column as a whole (`Nota Faltas` merged).
 fn kinds(line: &Line) -> Vec<(Option<Col>, f64)> {
     let mut out = Vec::new();
+    // `I Unidade | II Unidade | 1º Sem | III Unidade | …`: a semester among
+    // finer terms is their aggregate, not a term of its own.
+    let semester = |t: &str| {
+        let c = compact(t);
+        c.contains("sem") && !c.contains("bim") && !c.contains("unid") && !c.contains("tri")
+    };
+    let finer = line
+        .cells
+        .iter()
+        .filter(|c| matches!(column_kind(&c.text), Some(Col::Term(_))) && !semester(&c.text))
+        .count();
     for cell in &line.cells {
         let k = column_kind(&cell.text);
+        if finer >= 2 && matches!(k, Some(Col::Term(_))) && semester(&cell.text) {
+            out.push((Some(Col::Skip), cell.center()));
+            continue;
+        }
         if k.is_some() || !cell.text.contains(' ') {
             out.push((k, cell.center()));
             continue;
@@ -1134,7 +1152,13 @@ pub(crate) fn two_level(top: &Line, sub: &Line) -> Option<Header> {
     }
     let tops = kinds(top);
     let subs = kinds(sub);
-    let top_data = top_h.cols.iter().filter(|(k, _)| *k != Col::Name).count();
+    // The top's columns a sub line splits (not the code, workload or
+    // teacher set once beside the name).
+    let top_data = top_h
+        .cols
+        .iter()
+        .filter(|(k, _)| !pre_name(*k) && *k != Col::Workload)
+        .count();
     let sub_known = subs.iter().filter(|(k, _)| k.is_some()).count();
     let named_top = tops.iter().find(|(k, _)| *k == Some(Col::Name)).copied();
     let named_sub = subs.iter().any(|(k, _)| *k == Some(Col::Name));
@@ -1170,7 +1194,7 @@ pub(crate) fn two_level(top: &Line, sub: &Line) -> Option<Header> {
             (*k, left, right)
         })
         .collect();
-    for (k, x) in subs {
+    for &(k, x) in &subs {
         let above = bounds
             .iter()
             .find(|(_, l, r)| x >= *l && x < *r)
@@ -1189,6 +1213,29 @@ pub(crate) fn two_level(top: &Line, sub: &Line) -> Option<Header> {
         cols.push((col, x));
         subs_kinds.push(k);
     }
+    // Top cells with nothing under them (`Cód. | Componente | CH | 1º Bim
+    // …` over `| | | N | F …`) keep their own column.
+    for (k, l, r) in &bounds {
+        let Some(k) = k else { continue };
+        if matches!(k, Col::Term(_) | Col::Name | Col::Skip)
+            || subs.iter().any(|(_, x)| x >= l && x < r)
+        {
+            continue;
+        }
+        let c = (l + r) / 2.0;
+        let x = tops
+            .iter()
+            .filter(|t| t.0 == Some(*k))
+            .map(|t| t.1)
+            .min_by(|a, b| (a - c).abs().total_cmp(&(b - c).abs()))
+            .unwrap_or(c);
+        cols.push((*k, x));
+        subs_kinds.push(None);
+    }
+    let mut order: Vec<usize> = (0..cols.len()).collect();
+    order.sort_by(|&a, &b| cols[a].1.total_cmp(&cols[b].1));
+    let cols: Vec<(Col, f64)> = order.iter().map(|&i| cols[i]).collect();
+    let subs_kinds: Vec<Option<Col>> = order.iter().map(|&i| subs_kinds[i]).collect();
     if !cols.iter().any(|(k, _)| matches!(k, Col::Term(_))) {
         return None;
     }
@@ -1560,6 +1607,50 @@ mod tests {
                 Col::Final
             ]
         );
+    }
+
+    #[test]
+    fn semesters_among_units_are_aggregates_and_top_only_columns_stay() {
+        let top = line_of(&[
+            ("Cód.", 20.0),
+            ("Componente", 60.0),
+            ("CH", 120.0),
+            ("I Unidade", 170.0),
+            ("II Unidade", 230.0),
+            ("1º Sem", 290.0),
+        ]);
+        let sub = line_of(&[
+            ("N", 160.0),
+            ("F", 180.0),
+            ("N", 220.0),
+            ("F", 240.0),
+            ("MS", 280.0),
+            ("RS", 300.0),
+            ("RF", 330.0),
+            ("MF", 350.0),
+            ("TF", 370.0),
+        ]);
+        let h = two_level(&top, &sub).unwrap();
+        let row = h
+            .row(&line_of(&[
+                ("7701", 20.0),
+                ("Matemática", 60.0),
+                ("80", 120.0),
+                ("6,0", 160.0),
+                ("2", 180.0),
+                ("8,0", 220.0),
+                ("1", 240.0),
+                ("7,0", 280.0),
+                ("7,5", 300.0),
+                ("7,5", 350.0),
+                ("3", 370.0),
+            ]))
+            .unwrap();
+        let grades: Vec<_> = row.terms.iter().map(|t| (t.term, t.grade)).collect();
+        assert_eq!(grades, [(1, Some(6.0)), (2, Some(8.0))]);
+        assert_eq!((row.final_grade, row.workload_hours), (Some(7.5), Some(80)));
+        assert_eq!(row.absences, Some(3));
+        assert_eq!(row.code, "matematica");
     }
 
     #[test]

@@ -23,6 +23,8 @@ pub(crate) struct YearCol {
     /// The year's own columns (`MÉDIA | C.H.`) with their x centres; empty
     /// when the year is one grade column at `x`.
     pub sub: Vec<(Col, f64)>,
+    /// The year's result from the table of studies, when one gave the year.
+    pub status: Option<String>,
 }
 
 /// A line of per-year column names under a year-columns header: every cell
@@ -48,12 +50,23 @@ fn sub_columns(cols: &mut [YearCol], line: &Line) -> bool {
         let rule = |t: &str| t.chars().all(|ch| matches!(ch, '|' | '!' | '[' | ']'));
         let whole = column_kind(c.text.trim_matches(|ch: char| ch == '|' || ch == ' '))
             .map(|k| vec![(k, c.center())]);
+        // Word by word, a pair first (`Média Final | Média Final`).
         let parts = whole.or_else(|| {
-            words
-                .iter()
-                .filter(|w| !rule(&w.text))
-                .map(|w| column_kind(&w.text).map(|k| (k, (w.x0 + w.x1) / 2.0)))
-                .collect::<Option<Vec<_>>>()
+            let ws: Vec<&&crate::layout::Word> = words.iter().filter(|w| !rule(&w.text)).collect();
+            let mut out = Vec::new();
+            let mut k = 0;
+            while k < ws.len() {
+                if let Some(two) = ws.get(k + 1).and_then(|n| {
+                    column_kind(&format!("{} {}", ws[k].text, n.text)).map(|c| (c, n))
+                }) {
+                    out.push((two.0, (ws[k].x0 + two.1.x1) / 2.0));
+                    k += 2;
+                    continue;
+                }
+                out.push((column_kind(&ws[k].text)?, (ws[k].x0 + ws[k].x1) / 2.0));
+                k += 1;
+            }
+            Some(out)
         });
         match parts {
             Some(p) => subs.extend(p),
@@ -172,6 +185,36 @@ fn glued_levels(w: &crate::layout::Word) -> Vec<(f64, String)> {
     }
 }
 
+/// `1ª Série` and `1ª SERIE`, `6º Ano` and `6o ano`: the same level.
+fn same_level(a: &str, b: &str) -> bool {
+    let key = |t: &str| {
+        let f = fold(t);
+        let d: String = f.chars().take_while(char::is_ascii_digit).collect();
+        let word = if f.contains("serie") { "serie" } else { "ano" };
+        format!("{d} {word}")
+    };
+    key(a) == key(b)
+}
+
+/// Rows pairing a level with its year (`1ª Série  2020  Escola …`), as in a
+/// histórico's table of the studies done.
+fn level_years(lines: &[Line]) -> Vec<(String, i32, Option<String>)> {
+    lines
+        .iter()
+        .filter(|l| l.words.len() <= 16)
+        .filter_map(|l| {
+            let lv = l.cells.iter().find_map(|c| level(&c.text))?;
+            let (_, y) = *year_cells(l).first()?;
+            let st = l
+                .cells
+                .iter()
+                .rev()
+                .find_map(|c| crate::normalize::status(&c.text));
+            Some((lv, y, st))
+        })
+        .collect()
+}
+
 /// Cells of a line that are a year alone (`2021`).
 fn year_cells(line: &Line) -> Vec<(f64, i32)> {
     line.cells
@@ -273,7 +316,26 @@ pub(crate) fn detect(lines: &[Line], i: usize) -> Option<(Vec<YearCol>, usize)> 
             (next, 2)
         };
         if years.len() < 2 {
-            return None;
+            // No year over the levels: the document's own table of studies
+            // (`1ª Série | 2020 | Escola … | Aprovado`) may say each level's year.
+            let studied = level_years(&lines[i + 1..]);
+            let cols: Vec<YearCol> = levels
+                .iter()
+                .filter_map(|(x, l)| {
+                    let (_, y, st) = studied.iter().find(|(sl, _, _)| same_level(sl, l))?;
+                    Some(YearCol {
+                        x: *x,
+                        year: *y,
+                        level: Some(l.clone()),
+                        sub: Vec::new(),
+                        status: st.clone(),
+                    })
+                })
+                .collect();
+            if cols.len() < 2 || cols.len() < levels.len() {
+                return None;
+            }
+            return Some(with_sub_columns(cols, lines, i + 1, 1));
         }
         let spacing = (levels[1].0 - levels[0].0).abs();
         let cols: Vec<YearCol> = levels
@@ -288,6 +350,7 @@ pub(crate) fn detect(lines: &[Line], i: usize) -> Option<(Vec<YearCol>, usize)> 
                     year: *y,
                     level: Some(l.clone()),
                     sub: Vec::new(),
+                    status: None,
                 })
             })
             .collect();
@@ -307,6 +370,7 @@ pub(crate) fn detect(lines: &[Line], i: usize) -> Option<(Vec<YearCol>, usize)> 
                 year: y,
                 level: None,
                 sub: Vec::new(),
+                status: None,
             })
             .collect();
         return Some(with_sub_columns(cols, lines, i + 1, 1));
@@ -474,6 +538,11 @@ pub(crate) fn rows(cols: &[YearCol], lines: &[Line]) -> Rows {
                 }
             }
         }
+        // An area's merged cell beside the component (`LINGUAGENS E SUAS |
+        // Arte`): the component alone.
+        if name.len() > 1 && name.iter().any(|n| crate::normalize::is_known_subject(n)) {
+            name.retain(|n| crate::normalize::is_known_subject(n));
+        }
         let name = strip_code(&name.join(" "));
         let name = name.trim();
         let f = fold(name);
@@ -616,6 +685,74 @@ mod tests {
             [Some(91.0), Some(88.5)],
             "in order when set apart"
         );
+    }
+
+    #[test]
+    fn levels_without_years_take_them_from_the_table_of_studies() {
+        let mut ws = words(
+            &[
+                ("Área", 20.0),
+                ("Componentes", 80.0),
+                ("1ª Série", 220.0),
+                ("2ª Série", 290.0),
+            ],
+            100.0,
+        );
+        ws.extend(words(
+            &[("Média Final", 220.0), ("Média Final", 290.0)],
+            112.0,
+        ));
+        ws.extend(words(
+            &[("Português", 80.0), ("9,3", 222.0), ("8,0", 292.0)],
+            124.0,
+        ));
+        ws.extend(words(
+            &[
+                ("LINGUAGENS", 20.0),
+                ("Arte", 80.0),
+                ("7,6", 222.0),
+                ("6,5", 292.0),
+            ],
+            136.0,
+        ));
+        ws.extend(words(&[("TECNOLOGIAS", 20.0)], 148.0));
+        ws.extend(words(
+            &[("História", 80.0), ("7,0", 222.0), ("7,5", 292.0)],
+            160.0,
+        ));
+        ws.extend(words(&[("ESTUDOS REALIZADOS", 20.0)], 180.0));
+        ws.extend(words(
+            &[
+                ("1ª Série", 20.0),
+                ("2020", 90.0),
+                ("E.E. Tiradentes", 150.0),
+                ("APR", 300.0),
+            ],
+            192.0,
+        ));
+        ws.extend(words(
+            &[
+                ("2ª Série", 20.0),
+                ("2021", 90.0),
+                ("E.E. Tiradentes", 150.0),
+                ("Retido", 300.0),
+            ],
+            204.0,
+        ));
+        let ls = lines(1, ws);
+        let (cols, used) = detect(&ls, 0).unwrap();
+        assert_eq!(used, 2);
+        let years: Vec<(i32, Option<&str>)> =
+            cols.iter().map(|c| (c.year, c.status.as_deref())).collect();
+        assert_eq!(years, [(2020, Some("aprovado")), (2021, Some("retido"))]);
+        let r = rows(&cols, &ls[2..]);
+        let names: Vec<&str> = r.subjects[1].iter().map(|s| s.code.as_str()).collect();
+        assert_eq!(
+            names,
+            ["lingua-portuguesa", "arte", "historia"],
+            "the area cell is no part of a name"
+        );
+        assert_eq!(r.subjects[1][1].final_grade, Some(6.5));
     }
 
     #[test]
