@@ -59,6 +59,7 @@ const LABELS: &[(&str, Field)] = &[
     ("registro", Field::Registration),
     ("mat.", Field::Registration),
     ("codigo do aluno", Field::Registration),
+    ("codigo", Field::Registration),
     ("registro do aluno", Field::Registration),
     ("registro do estudante", Field::Registration),
     ("ra", Field::Registration),
@@ -338,7 +339,11 @@ pub(crate) fn header(lines: &[Line]) -> Header {
         }
         for (field, value) in found {
             match field {
-                Field::Name => set(&mut h.name, clean_name(within_cell(line, &value))),
+                // (A name has letters: `Aluno | 5,0` is a table's row.)
+                Field::Name if value.chars().any(char::is_alphabetic) => {
+                    set(&mut h.name, clean_name(within_cell(line, &value)))
+                }
+                Field::Name => {}
                 Field::Registration => set(&mut h.registration, first_token(&value)),
                 Field::BirthDate => {
                     let token = first_token(&value);
@@ -403,6 +408,8 @@ pub(crate) fn header(lines: &[Line]) -> Header {
                     "notas parciais",
                     "notas finais",
                     "rendimento",
+                    "desempenho",
+                    "relatorio de",
                 ]
                 .iter()
                 .any(|w| f.contains(w)))

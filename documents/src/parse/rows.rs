@@ -194,7 +194,9 @@ fn kind(c: &str) -> Option<Col> {
         | "componente"
         | "componentes"
         | "areadeconhecimento"
-        | "disciplinacurricular" => Col::Name,
+        | "disciplinacurricular"
+        | "unidadecurricular"
+        | "unidadescurriculares" => Col::Name,
         "media"
         | "mediafinal"
         | "mf"
@@ -392,6 +394,11 @@ pub(crate) fn header(line: &Line) -> Option<Header> {
             }
             i += 1;
         }
+    }
+    // A title in one run of text (`Boletim de Notas e Frequência`) is no
+    // header: a header spreads its columns apart or names its subjects'.
+    if line.cells.len() == 1 && !unknown.is_empty() && !cols.iter().any(|(k, _)| *k == Col::Name) {
+        return None;
     }
     if !numbers.is_empty() {
         // The tolerated number must be a garbled label of a real header:
@@ -628,6 +635,11 @@ pub(crate) fn not_a_subject(name: &str) -> bool {
         "carga horaria total",
         "dias letivos",
         "escala",
+        "med. turma",
+        "med turma",
+        "media da turma",
+        "media turma",
+        "turma",
         "media minima",
         "nota minima",
         "criterio",
@@ -1001,6 +1013,12 @@ impl Header {
             }
         }
         let name = format!("{prefix} {}", strip_code(&name_parts.join(" ")));
+        // `L. Portuguesa | Aluno` over `| Méd. Turma`: the student's row of
+        // the subject (the class's row is no subject).
+        let name = match known_subject_prefix(name.trim()) {
+            Some((head, rest)) if ROW_ROLES.contains(&fold(&rest).as_str()) => head,
+            _ => name,
+        };
         let name = name.trim();
         if name.is_empty()
             || values.is_empty()
@@ -1033,6 +1051,18 @@ impl Header {
         ))
     }
 }
+
+/// What a second label after the subject says its row holds: the
+/// student's own marks.
+const ROW_ROLES: &[&str] = &[
+    "aluno",
+    "aluna",
+    "aluno(a)",
+    "estudante",
+    "nota",
+    "notas",
+    "desempenho",
+];
 
 /// `Língua Portuguesa Yasmin Almeida` → (`Língua Portuguesa`, `Yasmin
 /// Almeida`): the longest run of leading words the lexicon knows as a
@@ -1425,6 +1455,25 @@ mod tests {
         assert!(h
             .row(&line_of(&[("Frequência Global: 95%", 40.0), ("95", 455.0)]))
             .is_none());
+        // The student's row beside the class's mean row.
+        let mine = h
+            .row(&line_of(&[
+                ("Arte", 40.0),
+                ("Aluno", 120.0),
+                ("8,0", 205.0),
+                ("7,5", 405.0),
+            ]))
+            .unwrap();
+        assert_eq!((mine.code.as_str(), mine.final_grade), ("arte", Some(7.5)));
+        assert!(h
+            .row(&line_of(&[
+                ("Méd. Turma", 120.0),
+                ("6,0", 205.0),
+                ("6,5", 405.0)
+            ]))
+            .is_none());
+        // A title in one run of text is no header.
+        assert!(header(&line_of(&[("Boletim de Notas e Frequência", 40.0)])).is_none());
     }
 
     #[test]
