@@ -35,6 +35,8 @@ pub(crate) enum Col {
     /// The teacher's name beside the subject (`Professor(a)`): text left of
     /// the values that is not part of the subject's name.
     Teacher,
+    /// The curriculum area before the subject (`Área`: `LINGUAGENS`, `MAT`).
+    Area,
 }
 
 /// Folded, without spaces, dots, parentheses or `º`'s `o` after a digit.
@@ -284,6 +286,7 @@ fn kind(c: &str) -> Option<Col> {
         | "docentes"
         | "nomedoprofessor"
         | "professorresponsavel" => Col::Teacher,
+        "area" | "areas" => Col::Area,
         _ => return None,
     })
 }
@@ -678,6 +681,9 @@ pub(crate) fn section_heading(text: &str) -> bool {
             "matematica e suas",
             "tecnologias",
             "sociais aplicadas",
+            "e suas",
+            "natureza",
+            "humanas",
             "componentes obrigatorios",
             "componentes eletivos",
             "eletivas",
@@ -719,7 +725,7 @@ pub(crate) fn place_and_date(text: &str) -> bool {
 pub(crate) fn pre_name(k: Col) -> bool {
     matches!(
         k,
-        Col::Name | Col::Code | Col::Year | Col::Level | Col::Teacher
+        Col::Name | Col::Code | Col::Year | Col::Level | Col::Teacher | Col::Area
     )
 }
 
@@ -808,6 +814,21 @@ impl Header {
                 }
             }
             out.push((k, c.text.clone()));
+        }
+        // A short name left-aligned under a wide header sits nearer the area
+        // column's centre (`ARTE` under `COMPONENTE`): with no name read, the
+        // last area cell the lexicon knows is the name.
+        // (`MAT Matem.` in one cell: its component.)
+        if !out.iter().any(|(k, _)| *k == Col::Name) {
+            if let Some(o) = out.iter_mut().rev().find(|(k, t)| {
+                *k == Col::Area
+                    && (crate::normalize::is_known_subject(t) || after_area(t).is_some())
+            }) {
+                if let Some(tail) = after_area(&o.1) {
+                    o.1 = tail;
+                }
+                o.0 = Col::Name;
+            }
         }
         out
     }
@@ -921,7 +942,7 @@ impl Header {
         let years_as_rows = self
             .cols
             .iter()
-            .any(|(k, _)| matches!(k, Col::Year | Col::Level | Col::Teacher));
+            .any(|(k, _)| matches!(k, Col::Year | Col::Level | Col::Teacher | Col::Area));
         for cell in &line.cells {
             if cell.x1 <= name_right + 1.0 && cell.center() < name_right {
                 if !years_as_rows {
@@ -1012,6 +1033,33 @@ impl Header {
                 name_parts.retain(|p| !code_like(p));
             }
         }
+        // An area's cell before the component (`MAT | Matem.`, `LINGUAGENS |
+        // Arte`): the part the lexicon knows, when the whole is none.
+        if prefix.is_empty()
+            && name_parts.len() > 1
+            && !not_a_subject(&name_parts.join(" "))
+            && !crate::normalize::is_known_subject(&name_parts.join(" "))
+        {
+            let known: Vec<String> = name_parts
+                .iter()
+                .filter(|p| crate::normalize::is_known_subject(p))
+                .cloned()
+                .collect();
+            // The other parts must read as areas (a date or a code is no area).
+            let areas = name_parts
+                .iter()
+                .all(|p| crate::normalize::is_known_subject(p) || area_label(p));
+            // (`MAT | Matem.`: both spell a component; the last is the one.)
+            if let (true, Some(last)) = (areas, known.last()) {
+                name_parts = vec![last.clone()];
+            }
+        }
+        // Or in the same cell: `MAT Matem.`, `LINGUAGENS ARTE`.
+        if prefix.is_empty() && name_parts.len() == 1 {
+            if let Some(tail) = after_area(&name_parts[0]) {
+                name_parts = vec![tail];
+            }
+        }
         let name = format!("{prefix} {}", strip_code(&name_parts.join(" ")));
         // `L. Portuguesa | Aluno` over `| Méd. Turma`: the student's row of
         // the subject (the class's row is no subject).
@@ -1050,6 +1098,31 @@ impl Header {
                 .collect(),
         ))
     }
+}
+
+/// `MAT Matem.` → `Matem.`, `LINGUAGENS ARTE` → `ARTE`: a component after
+/// its area's acronym (up to four capitals) or name, when the whole is no
+/// component (`História e Geografia` keeps its name).
+fn after_area(text: &str) -> Option<String> {
+    use crate::normalize::is_known_subject;
+    let words: Vec<&str> = text.split_whitespace().collect();
+    if words.len() < 2 || is_known_subject(text) || not_a_subject(text) {
+        return None;
+    }
+    (1..words.len()).find_map(|n| {
+        let (head, tail) = (words[..n].join(" "), words[n..].join(" "));
+        (area_label(&head) && is_known_subject(&tail)).then_some(tail)
+    })
+}
+
+/// A curriculum area's label: its acronym (`LIN`, `CN`: two to four
+/// capitals) or its name (`LINGUAGENS`, `Ciências Humanas`).
+fn area_label(text: &str) -> bool {
+    let t = text.trim();
+    let acronym = !t.contains(' ')
+        && (2..=4).contains(&t.chars().count())
+        && t.chars().all(|c| c.is_uppercase());
+    acronym || section_heading(t)
 }
 
 /// What a second label after the subject says its row holds: the
@@ -1362,7 +1435,8 @@ pub(crate) fn build(name: &str, terms: &[u8], values: Vec<(Col, String, f32)>) -
             | Col::TermAbsences
             | Col::Year
             | Col::Level
-            | Col::Teacher => {}
+            | Col::Teacher
+            | Col::Area => {}
         }
     }
     // Attendance as a percentage when only absences and hours are given.
@@ -1500,6 +1574,55 @@ mod tests {
                 "{cells:?}"
             );
         }
+    }
+
+    #[test]
+    fn an_area_column_before_the_component() {
+        let h = header(&line_of(&[
+            ("Área", 20.0),
+            ("Componente", 90.0),
+            ("1º Bim", 200.0),
+            ("2º Bim", 250.0),
+            ("Média", 300.0),
+        ]))
+        .unwrap();
+        for cells in [
+            &[("MAT", 20.0), ("Matem.", 75.0)][..],
+            &[("MAT Matem.", 20.0)][..],
+            &[("LINGUAGENS", 10.0), ("Arte", 75.0)][..],
+            &[("Arte", 75.0)][..],
+        ] {
+            let mut row = cells.to_vec();
+            row.extend([("7,0", 202.0), ("8,0", 252.0), ("7,5", 302.0)]);
+            let s = h.row(&line_of(&row)).unwrap_or_else(|| panic!("{cells:?}"));
+            let want = if cells[0].0.contains("MAT") {
+                "matematica"
+            } else {
+                "arte"
+            };
+            assert_eq!(
+                (s.code.as_str(), s.final_grade),
+                (want, Some(7.5)),
+                "{cells:?}"
+            );
+        }
+        // A date before the subject is no area: the name stays unknown.
+        let h = header(&line_of(&[
+            ("Disciplina", 90.0),
+            ("Nota", 200.0),
+            ("Média", 300.0),
+        ]))
+        .unwrap();
+        let s = h
+            .row(&line_of(&[
+                ("27/04/2022", 20.0),
+                ("QUIMICA", 90.0),
+                ("3,0", 202.0),
+                ("5,0", 302.0),
+            ]))
+            .unwrap();
+        assert_ne!(s.code, "quimica");
+        assert_eq!(after_area("História e Geografia"), None);
     }
 
     #[test]
