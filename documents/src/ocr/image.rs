@@ -288,6 +288,96 @@ impl Gray {
     /// stays dark — Tesseract's global threshold otherwise reads text on
     /// a tinted band as noise. `block` is about a millimetre: wider than
     /// any stroke, so every tile holds some background.
+    /// Erases dot leaders (`Matemática . . . . . . 7,5`): rows of six or
+    /// more specks no larger than `dot` pixels, evenly spaced on one
+    /// baseline. Tesseract reads a leader as a run of garbage that swallows
+    /// the name before it; a lone speck (a decimal comma, an `i`'s dot) is
+    /// never part of such a row. Returns how many specks went.
+    pub(crate) fn remove_dot_leaders(&mut self, dot: usize) -> usize {
+        let (w, h) = (self.w, self.h);
+        let mut seen = vec![false; w * h];
+        // (x centre, y centre, pixels) of each small speck.
+        let mut specks: Vec<(f64, f64, Vec<usize>)> = Vec::new();
+        let mut stack = Vec::new();
+        for start in 0..w * h {
+            // (A scan blurs a leader's dots to mid-gray: count them as ink.)
+            if seen[start] || self.px[start] >= LINE_INK {
+                continue;
+            }
+            seen[start] = true;
+            stack.push(start);
+            let mut pixels = Vec::new();
+            let (mut x0, mut y0, mut x1, mut y1) = (w, h, 0, 0);
+            let mut big = false;
+            while let Some(i) = stack.pop() {
+                let (x, y) = (i % w, i / w);
+                (x0, y0, x1, y1) = (x0.min(x), y0.min(y), x1.max(x), y1.max(y));
+                if x1 - x0 >= dot || y1 - y0 >= dot {
+                    big = true;
+                }
+                if !big {
+                    pixels.push(i);
+                }
+                let mut push = |j: usize| {
+                    if !seen[j] && self.px[j] < LINE_INK {
+                        seen[j] = true;
+                        stack.push(j);
+                    }
+                };
+                if x > 0 {
+                    push(i - 1);
+                }
+                if x + 1 < w {
+                    push(i + 1);
+                }
+                if y > 0 {
+                    push(i - w);
+                }
+                if y + 1 < h {
+                    push(i + w);
+                }
+            }
+            if !big {
+                specks.push(((x0 + x1) as f64 / 2.0, (y0 + y1) as f64 / 2.0, pixels));
+            }
+        }
+        // Rows of specks: same baseline (± a third of a dot), left to right.
+        specks.sort_by(|a, b| {
+            ((a.1 / dot as f64).round())
+                .total_cmp(&(b.1 / dot as f64).round())
+                .then(a.0.total_cmp(&b.0))
+        });
+        let mut removed = 0;
+        let mut i = 0;
+        let d = dot as f64;
+        while i < specks.len() {
+            let mut j = i + 1;
+            while j < specks.len() {
+                let (p, q) = (&specks[j - 1], &specks[j]);
+                let gap = q.0 - p.0;
+                if (q.1 - p.1).abs() > d / 2.0 || gap > 4.0 * d || gap < d / 2.0 {
+                    break;
+                }
+                // Evenly spaced: each gap within half of the first one.
+                let first = specks[i + 1].0 - specks[i].0;
+                if j > i + 1 && (gap - first).abs() > first / 2.0 {
+                    break;
+                }
+                j += 1;
+            }
+            if j - i >= 6 {
+                for s in &specks[i..j] {
+                    for &k in &s.2 {
+                        self.px[k] = 255;
+                    }
+                }
+                removed += j - i;
+            }
+            i = j;
+        }
+        removed
+    }
+
     pub(crate) fn normalize_background(&self, block: usize) -> Gray {
         let block = block.max(4);
         let (bw, bh) = (self.w.div_ceil(block), self.h.div_ceil(block));
@@ -444,6 +534,34 @@ mod tests {
             }
         }
         g
+    }
+
+    #[test]
+    fn removes_dot_leaders_and_keeps_lone_specks() {
+        let mut g = Gray::new(400, 60);
+        let mut dot = |g: &mut Gray, x: usize, y: usize| {
+            for dy in 0..3 {
+                for dx in 0..3 {
+                    g.px[(y + dy) * 400 + x + dx] = 0;
+                }
+            }
+        };
+        // A leader of ten dots, then a comma-sized speck alone, then a letter.
+        for k in 0..10 {
+            dot(&mut g, 20 + k * 12, 20);
+        }
+        dot(&mut g, 300, 21);
+        for y in 10..24 {
+            for x in 330..334 {
+                g.px[y * 400 + x] = 0;
+            }
+        }
+        let before_letter = g.px.iter().filter(|&&p| p == 0).count();
+        assert_eq!(g.remove_dot_leaders(5), 10);
+        let after = g.px.iter().filter(|&&p| p == 0).count();
+        assert_eq!(before_letter - after, 10 * 9, "only the leader's dots go");
+        assert_eq!(g.at(301, 22), 0, "the lone speck stays");
+        assert_eq!(g.at(331, 15), 0, "the letter stays");
     }
 
     #[test]

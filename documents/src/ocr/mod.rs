@@ -162,6 +162,7 @@ impl Ocr {
             turned
         };
         let (hlines, vlines) = straight.remove_lines((self.dpi as usize / 3).max(40));
+        straight.remove_dot_leaders((self.dpi as usize / 30).max(3));
         let (text, words, conf) = self.recognize(&straight)?;
         Ok(OcrPage {
             words,

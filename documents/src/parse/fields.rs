@@ -108,6 +108,7 @@ const LABELS: &[(&str, Field)] = &[
     ("c.n.p.j.", Field::Cnpj),
     ("c.n.p.j", Field::Cnpj),
     ("cnp)", Field::Cnpj), // OCR
+    ("cnp", Field::Cnpj),  // OCR dropped the J
     ("ano letivo", Field::Year),
     ("ano-letivo", Field::Year),
     ("periodo letivo", Field::Year),

@@ -60,7 +60,10 @@ fn role(label: &str) -> Role {
 /// before ` - Prof.`/`(Prof.`/`Professor` when that head is a component.
 fn subject_line(line: &Line) -> Option<String> {
     let text = line.text();
-    let t = text.trim();
+    // (A scan's specks around it: `“FÍSICA - PROF.(A) …`.)
+    let t = text
+        .trim()
+        .trim_matches(|c: char| !c.is_alphanumeric() && c != '.' && c != ')');
     if t.is_empty() || t.contains(':') || line.words.iter().any(|w| number(&w.text).is_some()) {
         return None;
     }
@@ -82,7 +85,11 @@ fn subject_line(line: &Line) -> Option<String> {
     .min()?;
     // `fold` keeps one char per char, so the cut is on a char boundary count.
     let head: String = t.chars().take(f[..cut].chars().count()).collect();
-    let head = head.trim().trim_end_matches(['-', '–', '—']).trim();
+    let head = head
+        .trim()
+        .trim_end_matches(['-', '–', '—'])
+        .trim()
+        .trim_start_matches(|c: char| !c.is_alphanumeric());
     is_known_subject(head).then(|| head.to_string())
 }
 
@@ -110,6 +117,11 @@ pub(crate) fn read(h: &Header, lines: &[Line], at: usize) -> Option<(SubjectResu
     while let Some(line) = lines.get(j) {
         if line.page != lines[at].page || subject_line(line).is_some() {
             break;
+        }
+        // A scan's specks (`~~`, `|`) between the rows.
+        if line.text().chars().filter(|c| c.is_alphanumeric()).count() <= 1 {
+            j += 1;
+            continue;
         }
         // The row's values under the header's columns, named after the
         // subject so the row reader takes a `Frequência` label as a name.
