@@ -21,8 +21,23 @@ pub(crate) fn unfold(lines: Vec<Line>) -> Vec<Line> {
             continue;
         };
         let end = table_end(&lines, i);
+        // Each panel's own year heading on the line above (`6º ANO - 2020 …
+        // 7º ANO - 2021`) goes with its panel.
+        let start = match i.checked_sub(1).map(|k| &lines[k]) {
+            Some(above)
+                if above.page == lines[i].page
+                    && edges.windows(2).all(|w| {
+                        part(above, w[0], w[1])
+                            .is_some_and(|p| super::fields::year(&p.text()).is_some())
+                    }) =>
+            {
+                out.pop();
+                i - 1
+            }
+            _ => i,
+        };
         for w in edges.windows(2) {
-            out.extend(lines[i..end].iter().filter_map(|l| part(l, w[0], w[1])));
+            out.extend(lines[start..end].iter().filter_map(|l| part(l, w[0], w[1])));
         }
         i = end;
     }
@@ -70,7 +85,12 @@ fn table_end(lines: &[Line], header: usize) -> usize {
     {
         j += 1;
     }
-    while j < lines.len() && lines[j].page == page && has_number(&lines[j]) {
+    // (The next year's heading, `8º ANO - 2022`, starts what follows.)
+    while j < lines.len()
+        && lines[j].page == page
+        && has_number(&lines[j])
+        && !(lines[j].words.len() <= 5 && super::year_heading(&lines[j]).is_some())
+    {
         j += 1;
     }
     j
@@ -109,6 +129,46 @@ fn part(line: &Line, left: f64, right: f64) -> Option<Line> {
 mod tests {
     use super::*;
     use crate::layout::{lines, words_at};
+
+    #[test]
+    fn year_panels_take_their_headings_and_stop_at_the_next_year() {
+        let mut words = words_at(&[("6º Ano - 2020", 40.0), ("7º Ano - 2021", 300.0)], 88.0);
+        words.extend(words_at(
+            &[
+                ("Componente", 40.0),
+                ("MF", 210.0),
+                ("Componente", 300.0),
+                ("MF", 470.0),
+            ],
+            100.0,
+        ));
+        words.extend(words_at(
+            &[
+                ("Matemática", 40.0),
+                ("8,5", 210.0),
+                ("Matemática", 300.0),
+                ("6,5", 470.0),
+            ],
+            112.0,
+        ));
+        words.extend(words_at(&[("8º Ano - 2022", 40.0)], 130.0));
+        words.extend(words_at(&[("Componente", 40.0), ("MF", 210.0)], 142.0));
+        let unfolded = unfold(lines(1, words));
+        let texts: Vec<String> = unfolded.iter().map(Line::text).collect();
+        assert_eq!(
+            texts,
+            [
+                "6º Ano - 2020",
+                "Componente MF",
+                "Matemática 8,5",
+                "7º Ano - 2021",
+                "Componente MF",
+                "Matemática 6,5",
+                "8º Ano - 2022",
+                "Componente MF",
+            ]
+        );
+    }
 
     #[test]
     fn two_tables_side_by_side_are_read_one_after_the_other() {
