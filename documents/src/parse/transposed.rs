@@ -145,6 +145,8 @@ pub(crate) fn rows(cols: &[(String, f64)], extra: &[(Col, f64)], lines: &[Line])
     // Where the rows' labels start, and where a term's sub-labels start
     // (`1º BIM  MÉDIA` then `FALTAS` under `MÉDIA`: that term's absences).
     let mut label_x: Option<f64> = None;
+    // The kinds of the rows read so far.
+    let mut labels: Vec<Col> = Vec::new();
     let mut sub_x: Option<f64> = None;
     for line in lines {
         let first_x = line.words.first().map_or(0.0, |w| w.x0);
@@ -258,6 +260,13 @@ pub(crate) fn rows(cols: &[(String, f64)], extra: &[(Col, f64)], lines: &[Line])
                 })
             }
             Label::Col(kind) => {
+                // The same term labelling two rows (`N1 | N2 | MB`
+                // under each term's merged cell): which row is the term's
+                // grade is not known, so the table is not read at all.
+                if matches!(kind, Col::Term(_)) && labels.contains(&kind) {
+                    return Read::default();
+                }
+                labels.push(kind);
                 for (k, raw, conf) in values {
                     per_col[k].push((kind, raw, conf));
                 }
@@ -468,5 +477,24 @@ mod tests {
         assert_eq!((m.final_grade, m.absences), (Some(6.0), Some(5)));
         assert_eq!(m.status.as_deref(), Some("aprovado"));
         assert_eq!(r.subjects[2].terms[1].grade, None);
+    }
+
+    #[test]
+    fn rows_that_repeat_a_term_are_not_read() {
+        let mut ws = words(
+            &[("Avaliação", 40.0), ("Português", 200.0), ("Matemática", 260.0), ("Geografia", 320.0)],
+            100.0,
+        );
+        // `N1 | N2 | MB` under each term: N1 twice.
+        for (n, label) in ["N1", "N2", "MB", "N1", "N2", "MB"].iter().enumerate() {
+            ws.extend(words(
+                &[(label, 40.0), ("7,0", 205.0), ("8,0", 265.0), ("6,0", 325.0)],
+                114.0 + n as f64 * 14.0,
+            ));
+        }
+        let ls = lines(1, ws);
+        let cols = detect(&ls[0]).unwrap();
+        let r = rows(&cols, &[], &ls[1..]);
+        assert!(r.subjects.is_empty() && r.lines == 0);
     }
 }
