@@ -539,7 +539,7 @@ mod tests {
     #[test]
     fn removes_dot_leaders_and_keeps_lone_specks() {
         let mut g = Gray::new(400, 60);
-        let mut dot = |g: &mut Gray, x: usize, y: usize| {
+        let dot = |g: &mut Gray, x: usize, y: usize| {
             for dy in 0..3 {
                 for dx in 0..3 {
                     g.px[(y + dy) * 400 + x + dx] = 0;
