@@ -169,9 +169,9 @@ fn part(out: &mut Vec<Warning>, path: &str, subjects: &[SubjectResult], scale_ma
         // columns were likely read one off (the last term's value taken
         // for the final).
         if s.final_grade.is_some()
-            && s.terms.iter().any(|t| {
-                t.grade.is_none() && t.raw.as_deref().is_none_or(|r| r.trim().is_empty())
-            })
+            && s.terms
+                .iter()
+                .any(|t| t.grade.is_none() && t.raw.as_deref().is_none_or(|r| r.trim().is_empty()))
         {
             out.push(reason(
                 format!("{at}.terms"),
@@ -327,10 +327,16 @@ mod tests {
             let mut s = subject("Matemática", &[Some(8.0), Some(7.0), None]);
             s.terms[2].raw = raw.map(str::to_string);
             s.final_grade = Some(7.5);
-            boletim(vec![s, subject("História", &[Some(6.0), Some(7.0), Some(8.0)])])
+            boletim(vec![
+                s,
+                subject("História", &[Some(6.0), Some(7.0), Some(8.0)]),
+            ])
         };
         // Nothing in the third term's cell: the final may be its value.
-        let held: Vec<String> = assess(&with_final(None), 10.0).into_iter().map(|w| w.field).collect();
+        let held: Vec<String> = assess(&with_final(None), 10.0)
+            .into_iter()
+            .map(|w| w.field)
+            .collect();
         assert_eq!(held, ["subjects[0].terms"]);
         // A printed `—`: a term without a grade, on purpose.
         assert_eq!(assess(&with_final(Some("—")), 10.0), vec![]);

@@ -482,13 +482,23 @@ mod tests {
     #[test]
     fn rows_that_repeat_a_term_are_not_read() {
         let mut ws = words(
-            &[("Avaliação", 40.0), ("Português", 200.0), ("Matemática", 260.0), ("Geografia", 320.0)],
+            &[
+                ("Avaliação", 40.0),
+                ("Português", 200.0),
+                ("Matemática", 260.0),
+                ("Geografia", 320.0),
+            ],
             100.0,
         );
         // `N1 | N2 | MB` under each term: N1 twice.
         for (n, label) in ["N1", "N2", "MB", "N1", "N2", "MB"].iter().enumerate() {
             ws.extend(words(
-                &[(label, 40.0), ("7,0", 205.0), ("8,0", 265.0), ("6,0", 325.0)],
+                &[
+                    (label, 40.0),
+                    ("7,0", 205.0),
+                    ("8,0", 265.0),
+                    ("6,0", 325.0),
+                ],
                 114.0 + n as f64 * 14.0,
             ));
         }
