@@ -282,12 +282,6 @@ impl Gray {
         (merge(hs), merge(vs))
     }
 
-    /// Background normalisation: each pixel divided by the lightest level
-    /// of its `block`×`block` tile (never taken darker than 150), so gray
-    /// header fills, shading and an uneven scan become white while ink
-    /// stays dark — Tesseract's global threshold otherwise reads text on
-    /// a tinted band as noise. `block` is about a millimetre: wider than
-    /// any stroke, so every tile holds some background.
     /// Erases dot leaders (`Matemática . . . . . . 7,5`): rows of six or
     /// more specks no larger than `dot` pixels, evenly spaced on one
     /// baseline. Tesseract reads a leader as a run of garbage that swallows
@@ -378,6 +372,12 @@ impl Gray {
         removed
     }
 
+    /// Background normalisation: each pixel divided by the lightest level
+    /// of its `block`×`block` tile (never taken darker than 150), so gray
+    /// header fills, shading and an uneven scan become white while ink
+    /// stays dark — Tesseract's global threshold otherwise reads text on
+    /// a tinted band as noise. `block` is about a millimetre: wider than
+    /// any stroke, so every tile holds some background.
     pub(crate) fn normalize_background(&self, block: usize) -> Gray {
         let block = block.max(4);
         let (bw, bh) = (self.w.div_ceil(block), self.h.div_ceil(block));

@@ -91,7 +91,6 @@ const LABELS: &[(&str, Field)] = &[
     ("turma", Field::Class),
     ("classe", Field::Class),
     ("unidade escolar", Field::School),
-    ("unidade", Field::School),
     ("unidade de ensino", Field::School),
     ("u.e.", Field::School),
     ("instituicao de ensino", Field::School),
@@ -345,7 +344,11 @@ pub(crate) fn header(lines: &[Line]) -> Header {
                     set(&mut h.name, clean_name(within_cell(line, &value)))
                 }
                 Field::Name => {}
-                Field::Registration => set(&mut h.registration, first_token(&value)),
+                // (A registration has digits: `Código | Componente` is a header.)
+                Field::Registration if value.chars().any(|c| c.is_ascii_digit()) => {
+                    set(&mut h.registration, first_token(&value))
+                }
+                Field::Registration => {}
                 Field::BirthDate => {
                     let token = first_token(&value);
                     if h.birth_date_raw.is_none() {
@@ -693,6 +696,14 @@ mod tests {
         )]);
         assert_eq!(h.registration.as_deref(), Some("123456-7"));
         assert_eq!(h.name.as_deref(), Some("Caio Reis"));
+        // `Código:` is the student's code only with digits.
+        let h = header(&[line(
+            &[("Código: 13613260653  Turma: 2ª Série", 40.0)],
+            100.0,
+        )]);
+        assert_eq!(h.registration.as_deref(), Some("13613260653"));
+        let h = header(&[line(&[("Código:", 40.0), ("Componente", 120.0)], 100.0)]);
+        assert_eq!(h.registration, None);
     }
 
     #[test]

@@ -227,7 +227,16 @@ fn repeats_terms_as_counts(p: &Parsed, year: Option<usize>, h: &rows::Header) ->
         None => &p.subjects,
     };
     let has = |f: &dyn Fn(&Col) -> bool| h.cols.iter().any(|(k, _)| f(k));
+    // The same terms as those already read (a second semester's table,
+    // `3º Bim | 4º Bim | Faltas`, is grades of other terms).
+    let same_terms = h.cols.iter().all(|(k, _)| match k {
+        Col::Term(n) => read
+            .iter()
+            .all(|s| s.terms.iter().any(|t| t.term == *n && t.grade.is_some())),
+        _ => true,
+    });
     read.len() >= 3
+        && same_terms
         && read
             .iter()
             .all(|s| s.terms.iter().any(|t| t.grade.is_some()))

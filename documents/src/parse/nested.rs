@@ -27,27 +27,27 @@ fn role(label: &str) -> Role {
     let f = fold(label.trim());
     let f = f.trim_start_matches(|c: char| !c.is_alphanumeric());
     let starts = |ps: &[&str]| ps.iter().any(|p| f.starts_with(p));
-    if starts(&[
+    // The class's or the school's figures are not the student's.
+    let others = ["geral", "turma", "classe", "escola"]
+        .iter()
+        .any(|w| f.contains(w));
+    if others {
+        Role::Assessment
+    } else if starts(&[
         "media",
-        "nota do",
-        "nota bim",
         "nota final",
         "nota do periodo",
+        "nota do bim",
+        "nota bim",
         "md ",
     ]) || f == "md"
     {
         Role::Grades
-    } else if starts(&[
-        "falta",
-        "no de falta",
-        "n de falta",
-        "nº de falta",
-        "total de falta",
-        "qtd",
-    ]) || f.contains("faltas")
+    } else if starts(&["falta", "no de falta", "n de falta", "total de falta"])
+        || f.contains("faltas")
     {
         Role::Absences
-    } else if starts(&["freq", "% freq", "% de freq"]) {
+    } else if starts(&["freq", "de freq"]) {
         Role::Attendance
     } else if starts(&["rec", "exame"]) {
         Role::Recovery
@@ -136,7 +136,13 @@ pub(crate) fn read(h: &Header, lines: &[Line], at: usize) -> Option<(SubjectResu
                 None => break,
             }
         };
-        let label = row.name_original[name.len()..].trim().to_string();
+        let Some(label) = row
+            .name_original
+            .strip_prefix(name.as_str())
+            .map(|l| l.trim().to_string())
+        else {
+            break;
+        };
         if label.is_empty() || is_known_subject(&label) {
             break;
         }
@@ -159,6 +165,12 @@ pub(crate) fn read(h: &Header, lines: &[Line], at: usize) -> Option<(SubjectResu
             Role::Grades | Role::Assessment => {}
         }
         j += 1;
+    }
+    // A block is a means row and at least one other labelled row (an
+    // assessment, the absences): a subject alone on its line followed by a
+    // summary row (`Média Geral`) is no block.
+    if j - at < 3 {
+        return None;
     }
     let (mut s, line) = grades?;
     let (canonical, code) = crate::normalize::subject(&name);
@@ -223,5 +235,15 @@ mod tests {
         assert_eq!((s.final_grade, s.absences), (Some(6.0), Some(5)));
         // No means row: not a block.
         assert!(read(&h, &lines[..2], 0).is_none());
+        // A subject alone then the class's summary row: not a block.
+        let summary = vec![
+            line(120.0, &[("ENSINO RELIGIOSO", 40.0)]),
+            line(
+                132.0,
+                &[("Média Geral", 50.0), ("7,1", 200.0), ("7,3", 260.0)],
+            ),
+            line(144.0, &[("Total de Faltas", 50.0), ("12", 330.0)]),
+        ];
+        assert!(read(&h, &summary, 0).is_none());
     }
 }

@@ -6,7 +6,9 @@
 //! lexicon knows), the percentage is the year's attendance and the result
 //! word after the grades its result. The student's own sentence
 //! (`Certificamos que NOME, nascido(a) em 28/06/2005, … RA 9198…`) gives the
-//! header fields no label gave. Read only when no table gave any grade.
+//! header fields no label gave. A clause must say the year was studied
+//! (`cursou`, `concluiu`, `obteve`, …); the parser takes these years only
+//! when they give more grades than its tables did, for a named student.
 
 use super::fields::{year, Header};
 use super::rows::build;
@@ -93,7 +95,35 @@ fn clause(y: i32, words: &[&str]) -> Option<YearRecord> {
     if subjects.len() < 2 || codes.len() < subjects.len() {
         return None;
     }
-    let status = words[last_grade + 1..]
+    // The clause says the year was studied.
+    let said = words.iter().any(|w| {
+        let f = fold(bare(w));
+        [
+            "cursou",
+            "concluiu",
+            "obteve",
+            "obtendo",
+            "frequentou",
+            "cursando",
+            "cursada",
+            "cursado",
+            "concluida",
+            "concluido",
+        ]
+        .contains(&f.as_str())
+    });
+    if !said {
+        return None;
+    }
+    // The result after `resultado`/`situação` when the clause names it
+    // (`submetido a exame final; resultado: aprovado`), else the first
+    // result word after the grades.
+    let after = &words[last_grade + 1..];
+    let labelled = after
+        .iter()
+        .position(|w| matches!(fold(bare(w)).as_str(), "resultado" | "situacao"))
+        .map_or(after, |k| &after[k + 1..]);
+    let status = labelled
         .iter()
         .find_map(|w| status(bare(w)).filter(|_| !bare(w).is_empty()));
     let text = words.join(" ");
@@ -144,15 +174,38 @@ pub(crate) fn header(text: &str, h: &mut Header) {
             ]
             .contains(&folded[i - 1].as_str())
         {
+            // (`que o(a) aluno(a) FULANO,`: the article and the role go.)
             let mut name = Vec::new();
+            let mut ended = false;
             for w in &words[i + 1..] {
+                let f = fold(w.trim_end_matches(','));
+                if name.is_empty()
+                    && [
+                        "o",
+                        "a",
+                        "o(a)",
+                        "aluno",
+                        "aluna",
+                        "aluno(a)",
+                        "estudante",
+                        "o(a)aluno(a)",
+                    ]
+                    .contains(&f.as_str())
+                {
+                    continue;
+                }
                 name.push(w.trim_end_matches(','));
-                if w.ends_with(',') || name.len() >= 8 {
+                if w.ends_with(',') {
+                    ended = true;
+                    break;
+                }
+                if name.len() >= 8 {
                     break;
                 }
             }
             let n = name.join(" ");
-            if n.split_whitespace().count() >= 2 && !n.chars().any(|c| c.is_ascii_digit()) {
+            if ended && n.split_whitespace().count() >= 2 && !n.chars().any(|c| c.is_ascii_digit())
+            {
                 h.name = Some(n);
             }
         }
@@ -163,7 +216,7 @@ pub(crate) fn header(text: &str, h: &mut Header) {
             }
         }
         // `RA 9198…`, `matrícula nº 3598412`, `código de aluno 2962…`.
-        let reg_label = matches!(f, "ra" | "matricula" | "rm" | "registro")
+        let reg_label = matches!(f, "ra" | "matricula" | "rm")
             || (f == "aluno" && i > 1 && folded[i - 2] == "codigo");
         if h.registration.is_none() && reg_label {
             if let Some(v) = (1..=2).filter_map(next).find(|t| {
@@ -219,5 +272,20 @@ mod tests {
         assert_eq!(h.name.as_deref(), Some("CAMILA PEREIRA"));
         assert_eq!(h.birth_date.as_deref(), Some("2005-06-28"));
         assert_eq!(h.registration.as_deref(), Some("919898393500"));
+        // The article and the role before the name go; a book's `Registro` is no code.
+        let mut h = Header::default();
+        header(
+            "Declaramos que o(a) aluno(a) FULANO DA SILVA, Registro nº 12345, Livro 3",
+            &mut h,
+        );
+        assert_eq!(
+            (h.name.as_deref(), h.registration),
+            (Some("FULANO DA SILVA"), None)
+        );
+        // The result the clause names, not the exam it mentions.
+        let ys = years("Em 2020, cursou o 9º Ano: Matemática 5,0; História 6,0; Arte 7,0; submetido a exame final; resultado: aprovado.");
+        assert_eq!(ys[0].status.as_deref(), Some("aprovado"));
+        // A clause that does not say the year was studied gives nothing.
+        assert!(years("Em 2020: Matemática 5,0; História 6,0; Arte 7,0.").is_empty());
     }
 }

@@ -62,6 +62,13 @@ fn compact(s: &str) -> String {
 
 /// The column a header text (or an inline key) names.
 pub(crate) fn column_kind(text: &str) -> Option<Col> {
+    // `M. Anual` (compacted it would read `manual`).
+    if matches!(
+        fold(text.trim()).as_str(),
+        "m. anual" | "m.anual" | "m anual"
+    ) {
+        return Some(Col::Final);
+    }
     let c = compact(text);
     kind(&c).or_else(|| {
         // OCR reads `1` as `l`, `I` or `|` ("Bl:").
@@ -234,7 +241,6 @@ fn kind(c: &str) -> Option<Col> {
         | "mediadotrimestre"
         | "mediaponderada"
         | "medias"
-        | "manual"
         | "mediasfinais"
         | "notasfinais"
         | "notasmedias"
@@ -265,9 +271,9 @@ fn kind(c: &str) -> Option<Col> {
         | "aulas" | "no" | "ordem" => Col::Skip,
         "ano" | "anoletivo" | "anos" => Col::Year,
         "serie" | "etapa" | "anoserie" | "serieano" | "nivel" => Col::Level,
-        "faltas" | "f" | "fts" | "flts" | "totaldefaltas" | "tf" | "nfaltas" | "faltastotal"
-        | "totalfaltas" | "ft" | "fal" | "flt" | "faltasano" | "qtdfaltas" | "nodefaltas"
-        | "ausencias" | "faltasanuais" => Col::Absences,
+        "faltas" | "f" | "fts" | "flts" | "horasdefalta" | "horasfalta" | "totaldefaltas"
+        | "tf" | "nfaltas" | "faltastotal" | "totalfaltas" | "ft" | "fal" | "flt" | "faltasano"
+        | "qtdfaltas" | "nodefaltas" | "ausencias" | "faltasanuais" => Col::Absences,
         "freq" | "frequencia" | "freq%" | "frequencia%" | "%freq" | "%" | "%frequencia"
         | "%defrequencia" | "frequenciafinal" | "%f" | "fr" | "fr%" | "freqfinal"
         | "frequenciaanual" | "freqanual" | "percfreq" => Col::Attendance,
@@ -412,14 +418,7 @@ pub(crate) fn header(line: &Line) -> Option<Header> {
             return None;
         }
     }
-    // `Faltas T1 | Faltas T2 | Total`: the total of the absences.
-    if cols.iter().any(|(k, _)| *k == Col::TermAbsences) {
-        for (text, x) in &unknown {
-            if compact(text) == "total" {
-                cols.push((Col::Absences, *x));
-            }
-        }
-    }
+    absences_total(&mut cols, unknown.iter().map(|(t, x)| (t.as_str(), *x)));
     cols.sort_by(|a, b| a.1.total_cmp(&b.1));
     complete_terms(&mut cols, &unknown, &term_labels);
     renumber_terms(&mut cols);
@@ -451,15 +450,36 @@ pub(crate) fn as_attendance_table(mut h: Header, line: &Line) -> Header {
             *k = Col::TermAbsences;
         }
     }
-    if !h.cols.iter().any(|(k, _)| *k == Col::Absences) {
-        for c in &line.cells {
-            if compact(&c.text) == "total" {
-                h.cols.push((Col::Absences, c.center()));
-            }
-        }
-        h.cols.sort_by(|a, b| a.1.total_cmp(&b.1));
-    }
+    absences_total(
+        &mut h.cols,
+        line.cells.iter().map(|c| (c.text.as_str(), c.center())),
+    );
+    h.cols.sort_by(|a, b| a.1.total_cmp(&b.1));
     h
+}
+
+/// `Faltas T1 | Faltas T2 | Total`: the one `Total` cell right of the last
+/// term's absences is their total (none when the header already has an
+/// absences column, or two `Total` cells stand there).
+fn absences_total<'a>(cols: &mut Vec<(Col, f64)>, cells: impl Iterator<Item = (&'a str, f64)>) {
+    let Some(last) = cols
+        .iter()
+        .filter(|(k, _)| *k == Col::TermAbsences)
+        .map(|c| c.1)
+        .reduce(f64::max)
+    else {
+        return;
+    };
+    if cols.iter().any(|(k, _)| *k == Col::Absences) {
+        return;
+    }
+    let totals: Vec<f64> = cells
+        .filter(|(t, x)| compact(t) == "total" && *x > last)
+        .map(|(_, x)| x)
+        .collect();
+    if let [x] = totals[..] {
+        cols.push((Col::Absences, x));
+    }
 }
 
 /// Term labels OCR garbled (`T1 T2 T3` read `Ti T2 73`, `1º Bim` read
@@ -789,6 +809,11 @@ impl Header {
             .collect();
         let last = cells.len().saturating_sub(1);
         let teacher = pre.iter().any(|(k, _)| *k == Col::Teacher);
+        let teacher_x = pre.iter().find(|(k, _)| *k == Col::Teacher).map(|p| p.1);
+        let name_x = pre
+            .iter()
+            .find(|(k, _)| *k == Col::Name)
+            .map_or(f64::NEG_INFINITY, |p| p.1);
         let mut out = Vec::new();
         for (i, c) in cells.iter().enumerate() {
             if name_last && i == last {
@@ -806,11 +831,23 @@ impl Header {
             // A subject set close to its teacher's name shares one cell
             // (`Língua Portuguesa Yasmin Almeida`): the subject the lexicon
             // knows, then the teacher.
+            // Only when the rest starts well towards the teacher's column
+            // (`Matemática Financeira` in the name column stays whole).
             if teacher && k != Col::Year {
                 if let Some((name, rest)) = known_subject_prefix(&c.text) {
-                    out.push((Col::Name, name));
-                    out.push((Col::Teacher, rest));
-                    continue;
+                    let cell_words: Vec<&crate::layout::Word> = line
+                        .words
+                        .iter()
+                        .filter(|w| w.x0 >= c.x0 - 0.01 && w.x1 <= c.x1 + 0.01)
+                        .collect();
+                    let rest_x = cell_words
+                        .get(name.split_whitespace().count())
+                        .map_or(f64::NEG_INFINITY, |w| w.x0);
+                    if teacher_x.is_some_and(|tx| rest_x >= name_x + 0.4 * (tx - name_x)) {
+                        out.push((Col::Name, name));
+                        out.push((Col::Teacher, rest));
+                        continue;
+                    }
                 }
             }
             out.push((k, c.text.clone()));
@@ -939,13 +976,13 @@ impl Header {
         let mut values: Vec<(Col, Cell)> = Vec::new();
         // Cells left of the values go to their nearest pre-name column when
         // the table has more of them than the name (years, levels, teachers).
-        let years_as_rows = self
+        let assigned_pre_names = self
             .cols
             .iter()
             .any(|(k, _)| matches!(k, Col::Year | Col::Level | Col::Teacher | Col::Area));
         for cell in &line.cells {
             if cell.x1 <= name_right + 1.0 && cell.center() < name_right {
-                if !years_as_rows {
+                if !assigned_pre_names {
                     name_parts.push(cell.text.clone());
                 }
                 continue;
@@ -974,7 +1011,7 @@ impl Header {
             // a cell that starts in the name column keeps its leading words
             // as the name, up to the first value.
             let mut words = words;
-            if cell.x0 < name_right && values.is_empty() && !years_as_rows {
+            if cell.x0 < name_right && values.is_empty() && !assigned_pre_names {
                 let lead = words
                     .iter()
                     .take_while(|w| {
@@ -1015,7 +1052,7 @@ impl Header {
                 }
             }
         }
-        if years_as_rows {
+        if assigned_pre_names {
             let cells = self.pre_name_cells(line);
             name_parts.splice(
                 0..0,
@@ -1035,7 +1072,9 @@ impl Header {
         }
         // An area's cell before the component (`MAT | Matem.`, `LINGUAGENS |
         // Arte`): the part the lexicon knows, when the whole is none.
+        let area_column = self.cols.iter().any(|(k, _)| *k == Col::Area);
         if prefix.is_empty()
+            && area_column
             && name_parts.len() > 1
             && !not_a_subject(&name_parts.join(" "))
             && !crate::normalize::is_known_subject(&name_parts.join(" "))
@@ -1055,7 +1094,7 @@ impl Header {
             }
         }
         // Or in the same cell: `MAT Matem.`, `LINGUAGENS ARTE`.
-        if prefix.is_empty() && name_parts.len() == 1 {
+        if prefix.is_empty() && area_column && name_parts.len() == 1 {
             if let Some(tail) = after_area(&name_parts[0]) {
                 name_parts = vec![tail];
             }
@@ -1117,7 +1156,7 @@ fn after_area(text: &str) -> Option<String> {
 
 /// A curriculum area's label: its acronym (`LIN`, `CN`: two to four
 /// capitals) or its name (`LINGUAGENS`, `Ciências Humanas`).
-fn area_label(text: &str) -> bool {
+pub(crate) fn area_label(text: &str) -> bool {
     let t = text.trim();
     let acronym = !t.contains(' ')
         && (2..=4).contains(&t.chars().count())
@@ -1560,17 +1599,31 @@ mod tests {
             ("Média", 360.0),
         ]))
         .unwrap();
+        // A long name that stays in its column is never cut for a teacher.
+        let s = h
+            .row(&line_of(&[
+                ("Matemática Financeira", 40.0),
+                ("5,5", 262.0),
+                ("5,8", 362.0),
+            ]))
+            .unwrap();
+        assert_eq!(s.name_original, "Matemática Financeira");
         // Apart, and glued in one cell with the subject.
         for cells in [
             &[("Arte", 40.0), ("Valentina de Souza", 150.0)][..],
-            &[("Arte Valentina de Souza", 40.0)][..],
+            &[("Língua Portuguesa Valentina Souza", 40.0)][..],
         ] {
             let mut row = cells.to_vec();
             row.extend([("5,5", 262.0), ("6,0", 312.0), ("5,8", 362.0)]);
             let s = h.row(&line_of(&row)).unwrap();
+            let want = if cells.len() == 2 {
+                "arte"
+            } else {
+                "lingua-portuguesa"
+            };
             assert_eq!(
                 (s.code.as_str(), s.final_grade),
-                ("arte", Some(5.8)),
+                (want, Some(5.8)),
                 "{cells:?}"
             );
         }
@@ -1623,6 +1676,21 @@ mod tests {
             .unwrap();
         assert_ne!(s.code, "quimica");
         assert_eq!(after_area("História e Geografia"), None);
+        // Without an area column, a capitalised first word stays in the name.
+        let h = header(&line_of(&[
+            ("Disciplina", 40.0),
+            ("1º Bim", 200.0),
+            ("Média", 300.0),
+        ]))
+        .unwrap();
+        let s = h
+            .row(&line_of(&[
+                ("EDU FÍSICA", 40.0),
+                ("7,0", 202.0),
+                ("7,0", 302.0),
+            ]))
+            .unwrap();
+        assert_ne!(s.code, "fisica");
     }
 
     #[test]

@@ -322,7 +322,13 @@ pub(crate) fn detect(lines: &[Line], i: usize) -> Option<(Vec<YearCol>, usize)> 
             let cols: Vec<YearCol> = levels
                 .iter()
                 .filter_map(|(x, l)| {
-                    let (_, y, st) = studied.iter().find(|(sl, _, _)| same_level(sl, l))?;
+                    // (A level studied twice, `1ª Série 2019 Retido` then
+                    // `1ª Série 2020`: which year the column holds is not known.)
+                    let mut matches = studied.iter().filter(|(sl, _, _)| same_level(sl, l));
+                    let (_, y, st) = matches.next()?;
+                    if matches.any(|(_, y2, _)| y2 != y) {
+                        return None;
+                    }
                     Some(YearCol {
                         x: *x,
                         year: *y,
@@ -540,7 +546,14 @@ pub(crate) fn rows(cols: &[YearCol], lines: &[Line]) -> Rows {
         }
         // An area's merged cell beside the component (`LINGUAGENS E SUAS |
         // Arte`): the component alone.
-        if name.len() > 1 && name.iter().any(|n| crate::normalize::is_known_subject(n)) {
+        // (Only when every other cell reads as an area: `Física | Experimental`
+        // keeps its name.)
+        if name.len() > 1
+            && name.iter().any(|n| crate::normalize::is_known_subject(n))
+            && name
+                .iter()
+                .all(|n| crate::normalize::is_known_subject(n) || super::rows::area_label(n))
+        {
             name.retain(|n| crate::normalize::is_known_subject(n));
         }
         let name = strip_code(&name.join(" "));
@@ -556,10 +569,27 @@ pub(crate) fn rows(cols: &[YearCol], lines: &[Line]) -> Rows {
             }
             break;
         }
-        // A footer's values set apart from the columns: one per year, in order.
-        let in_order = |read: &dyn Fn(&str) -> bool| -> Option<Vec<(usize, String)>> {
-            let vals: Vec<&String> = values.iter().map(|v| &v.2).filter(|v| read(v)).collect();
-            (vals.len() == cols.len()).then(|| vals.into_iter().cloned().enumerate().collect())
+        // A footer's values by their columns; when several fall in one
+        // column (set apart from the columns) and there is one per year,
+        // in order.
+        let footer = |read: &dyn Fn(&str) -> bool| -> Vec<(usize, String)> {
+            let vals: Vec<(usize, String)> = values
+                .iter()
+                .filter(|v| read(&v.2))
+                .map(|v| (v.0, v.2.clone()))
+                .collect();
+            let collide = vals.windows(2).any(|w| w[0].0 == w[1].0);
+            if collide && vals.len() == cols.len() {
+                vals.into_iter()
+                    .enumerate()
+                    .map(|(k, (_, r))| (k, r))
+                    .collect()
+            } else {
+                values
+                    .iter()
+                    .map(|(k, _, raw, _)| (*k, raw.clone()))
+                    .collect()
+            }
         };
         // `Carga Horária Total`, `C.H. Total`, `Total de Carga Horária`: a totals row.
         if f.starts_with("carga horaria total")
@@ -572,12 +602,7 @@ pub(crate) fn rows(cols: &[YearCol], lines: &[Line]) -> Rows {
         }
         if f.starts_with("frequencia") || f.starts_with("freq") || f.starts_with("% de freq") {
             let pct = |raw: &str| number(raw.trim_end_matches('%')).is_some();
-            let placed: Vec<(usize, String)> = in_order(&pct).unwrap_or_else(|| {
-                values
-                    .iter()
-                    .map(|(k, _, raw, _)| (*k, raw.clone()))
-                    .collect()
-            });
+            let placed = footer(&pct);
             for (k, raw) in &placed {
                 if let Some(v) =
                     number(raw.trim_end_matches('%')).filter(|v| (0.0..=100.0).contains(v))
@@ -590,12 +615,7 @@ pub(crate) fn rows(cols: &[YearCol], lines: &[Line]) -> Rows {
         }
         if f.starts_with("situacao") || f.starts_with("resultado") {
             let result = |raw: &str| crate::normalize::status(raw).is_some();
-            let placed: Vec<(usize, String)> = in_order(&result).unwrap_or_else(|| {
-                values
-                    .iter()
-                    .map(|(k, _, raw, _)| (*k, raw.clone()))
-                    .collect()
-            });
+            let placed = footer(&result);
             for (k, raw) in &placed {
                 if let Some(st) = crate::normalize::status(raw) {
                     out.status[*k].get_or_insert(st);
@@ -753,6 +773,21 @@ mod tests {
             "the area cell is no part of a name"
         );
         assert_eq!(r.subjects[1][1].final_grade, Some(6.5));
+        // A level studied twice (retained): which year the column holds is unknown.
+        let mut twice = ls.clone();
+        twice.extend(lines(
+            1,
+            words(
+                &[
+                    ("1ª Série", 20.0),
+                    ("2021", 90.0),
+                    ("E.E. Tiradentes", 150.0),
+                    ("APR", 300.0),
+                ],
+                216.0,
+            ),
+        ));
+        assert!(detect(&twice, 0).is_none());
     }
 
     #[test]
