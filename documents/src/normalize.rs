@@ -69,6 +69,17 @@ pub fn level_ordinals(s: &str) -> String {
     out.join(" ")
 }
 
+/// Splits `text` where byte `at` of its [`fold`] falls: `fold` maps one
+/// char to one char, so a match found in the folded text (a label, a
+/// keyword) cuts the original at the same char. `(before, from)`.
+pub(crate) fn split_at_folded(text: &str, folded: &str, at: usize) -> (String, String) {
+    let n = folded[..at].chars().count();
+    (
+        text.chars().take(n).collect(),
+        text.chars().skip(n).collect(),
+    )
+}
+
 /// Digits only.
 pub fn digits(s: &str) -> String {
     s.chars().filter(char::is_ascii_digit).collect()
@@ -442,6 +453,13 @@ mod tests {
         assert_eq!(status("REP.").as_deref(), Some("reprovado"));
         assert_eq!(status("EM CURSO").as_deref(), Some("cursando"));
         assert_eq!(status("Em recuperação").as_deref(), Some("recuperação"));
+        let t = "LEGENDA: POR – Língua";
+        let f = fold(t);
+        let at = f.find("por").unwrap();
+        assert_eq!(
+            split_at_folded(t, &f, at),
+            ("LEGENDA: ".into(), "POR – Língua".into())
+        );
         assert_eq!(slug("  Língua  Portuguesa! "), "lingua-portuguesa");
     }
 }

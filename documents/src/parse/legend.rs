@@ -13,13 +13,9 @@ fn entries(lines: &[Line]) -> Vec<(String, String)> {
     let mut out: Vec<(String, String)> = Vec::new();
     for line in lines {
         let text = line.text();
-        // (`fold` maps one char to one char.)
         let folded = fold(&text);
         let body: String = match folded.find("legenda") {
-            Some(at) => text
-                .chars()
-                .skip(folded[..at].chars().count() + 7)
-                .collect(),
+            Some(at) => crate::normalize::split_at_folded(&text, &folded, at + "legenda".len()).1,
             None => text.clone(),
         };
         let body = body.trim_start_matches([':', ' ', '-']);

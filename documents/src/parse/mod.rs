@@ -151,8 +151,7 @@ fn year_status(text: &str) -> Option<String> {
     .iter()
     .filter_map(|p| f.find(p))
     .min()?;
-    // `fold` keeps char counts, so the char offset carries over.
-    let rest: String = text.chars().skip(f[..at].chars().count()).collect();
+    let (_, rest) = crate::normalize::split_at_folded(text, &f, at);
     let (_, v) = rest.split_once(':')?;
     status(v.split_whitespace().next()?)
 }

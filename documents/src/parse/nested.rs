@@ -83,8 +83,7 @@ fn subject_line(line: &Line) -> Option<String> {
     .iter()
     .filter_map(|m| f.find(m))
     .min()?;
-    // `fold` keeps one char per char, so the cut is on a char boundary count.
-    let head: String = t.chars().take(f[..cut].chars().count()).collect();
+    let (head, _) = crate::normalize::split_at_folded(t, &f, cut);
     let head = head
         .trim()
         .trim_end_matches(['-', '–', '—'])
