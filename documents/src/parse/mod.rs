@@ -829,6 +829,12 @@ mod tests {
         crate::layout::lines(1, words)
     }
 
+    /// Parses rows of `(text, x)` cells laid one under the other.
+    fn parse_table(rows: &[Vec<(&str, f64)>]) -> Parsed {
+        let refs: Vec<&[(&str, f64)]> = rows.iter().map(Vec::as_slice).collect();
+        parse(&table_lines(&refs), None)
+    }
+
     #[test]
     fn one_table_per_term_then_a_summary_make_one_subject_each() {
         let row = |a: &'static str, b: &'static str, c: &'static str| -> Vec<(&'static str, f64)> {
@@ -849,8 +855,7 @@ mod tests {
             row("Matemática", "7,0", "1"),
             row("História", "7,0", "5"),
         ];
-        let refs: Vec<&[(&str, f64)]> = rows.iter().map(Vec::as_slice).collect();
-        let p = parse(&table_lines(&refs), None);
+        let p = parse_table(&rows);
         let got: Vec<_> = p
             .subjects
             .iter()
@@ -908,8 +913,7 @@ mod tests {
                 row(["História", "0", "4", "4", "96,0"]),
                 row(["Geografia", "0", "0", "0", "100,0"]),
             ]);
-            let refs: Vec<&[(&str, f64)]> = rows.iter().map(Vec::as_slice).collect();
-            let p = parse(&table_lines(&refs), None);
+            let p = parse_table(&rows);
             let got: Vec<_> = p
                 .subjects
                 .iter()

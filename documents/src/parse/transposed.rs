@@ -431,9 +431,9 @@ mod tests {
         assert_eq!(r.subjects[2].absences, Some(4));
     }
 
-    #[test]
-    fn a_terms_grade_and_absence_rows_under_one_label() {
-        let mut ws = words(
+    /// `Avaliação | Português | Matemática | Geografia` at y 100.
+    fn subjects_header() -> Vec<crate::layout::Word> {
+        words(
             &[
                 ("Avaliação", 40.0),
                 ("Português", 200.0),
@@ -441,7 +441,12 @@ mod tests {
                 ("Geografia", 320.0),
             ],
             100.0,
-        );
+        )
+    }
+
+    #[test]
+    fn a_terms_grade_and_absence_rows_under_one_label() {
+        let mut ws = subjects_header();
         let rows_ = [
             (
                 &[("1º BIM", 40.0), ("MÉDIA", 110.0)][..],
@@ -481,15 +486,7 @@ mod tests {
 
     #[test]
     fn rows_that_repeat_a_term_are_not_read() {
-        let mut ws = words(
-            &[
-                ("Avaliação", 40.0),
-                ("Português", 200.0),
-                ("Matemática", 260.0),
-                ("Geografia", 320.0),
-            ],
-            100.0,
-        );
+        let mut ws = subjects_header();
         // `N1 | N2 | MB` under each term: N1 twice.
         for (n, label) in ["N1", "N2", "MB", "N1", "N2", "MB"].iter().enumerate() {
             ws.extend(words(
