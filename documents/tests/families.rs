@@ -146,19 +146,7 @@ fn the_extractor_runs_over_every_document_and_the_report_has_each_split() {
 /// reads their accuracy: that is measured once, by bench/documents_layouts.sh.
 #[test]
 fn unseen_families_are_sound_and_apart_from_the_others() {
-    let dir = measure::families_once(
-        env!("CARGO_TARGET_TMPDIR"),
-        "unseen",
-        &[
-            "--tune",
-            "0",
-            "--holdout",
-            "0",
-            "--unseen",
-            "1",
-            "--unseen-rejects",
-        ],
-    );
+    let dir = holdout_set("");
     check_generated(&dir);
     let all = truths(&dir);
     let unseen: BTreeSet<String> = all
@@ -183,33 +171,43 @@ fn unseen_families_are_sound_and_apart_from_the_others() {
     }
 }
 
-/// The families of `fam_unseen2.py` (`--unseen2 N`, a third holdout written
-/// apart from the parser, its examples and its results) are sound too: every
-/// PDF opens, every truth is well-formed, their split is `unseen2_family`
-/// (seeds 12000..), their look-alikes are `famreject2-` documents of split
-/// `reject`, and none of their families or look-alike kinds is one of the
-/// tune, holdout or first unseen sets. Nothing here reads their accuracy.
-#[test]
-fn unseen2_families_are_sound_and_apart_from_the_others() {
-    let dir = measure::families_once(
-        env!("CARGO_TARGET_TMPDIR"),
-        "unseen2",
-        &[
-            "--tune",
-            "0",
-            "--holdout",
-            "0",
-            "--unseen2",
-            "1",
-            "--unseen2-scans",
-            "1",
-            "--unseen2-rejects",
-        ],
+/// A later holdout set (`--unseenN 1` with one scan and its look-alikes),
+/// generated once per generator version under the same name and arguments
+/// by every test that needs it: `n` is "2", "3", … ("" for the first, which
+/// has no scan).
+fn holdout_set(n: &str) -> std::path::PathBuf {
+    let (flag, scans, rejects) = (
+        format!("--unseen{n}"),
+        format!("--unseen{n}-scans"),
+        format!("--unseen{n}-rejects"),
     );
+    let mut args = vec!["--tune", "0", "--holdout", "0", flag.as_str(), "1"];
+    if !n.is_empty() {
+        args.extend([scans.as_str(), "1"]);
+    }
+    args.push(rejects.as_str());
+    measure::families_once(env!("CARGO_TARGET_TMPDIR"), &format!("unseen{n}"), &args)
+}
+
+/// Holdout `n` is sound and apart: `check_generated.py` passes `passed`
+/// documents, it has at least `families` families and `kinds` look-alike
+/// kinds, none of them in the generated set or the holdouts `earlier`, and
+/// its documents are `famunseen{n}-`/`famreject{n}-` of seeds `seed`.. of
+/// splits `unseen{n}_family` and `reject`. Nothing here reads accuracy.
+fn holdout_is_sound_and_apart(
+    n: &str,
+    passed: usize,
+    families: usize,
+    kinds: usize,
+    seed: u64,
+    earlier: &[&str],
+) {
+    let dir = holdout_set(n);
     let stdout = check_generated(&dir);
-    // 11 families x 1 seed, 1 scan, 7 look-alikes
     assert!(
-        stdout.trim_end().ends_with("19 passed, 0 failed"),
+        stdout
+            .trim_end()
+            .ends_with(&format!("{passed} passed, 0 failed")),
         "{stdout}"
     );
     let all = truths(&dir);
@@ -219,27 +217,17 @@ fn unseen2_families_are_sound_and_apart_from_the_others() {
             .map(|(_, t)| t["family"].as_str().unwrap().to_string())
             .collect()
     };
-    let unseen2 = family_set("unseen2_family");
-    let rejects2 = family_set("reject");
-    assert!(unseen2.len() >= 10, "{unseen2:?}");
-    assert!(rejects2.len() >= 5, "{rejects2:?}");
-    let first_unseen = measure::families_once(
-        env!("CARGO_TARGET_TMPDIR"),
-        "unseen",
-        &[
-            "--tune",
-            "0",
-            "--holdout",
-            "0",
-            "--unseen",
-            "1",
-            "--unseen-rejects",
-        ],
-    );
-    let (base, first) = (truths(&generated()), truths(&first_unseen));
+    let split = format!("unseen{n}_family");
+    let mine = family_set(&split);
+    let my_rejects = family_set("reject");
+    assert!(mine.len() >= families, "{mine:?}");
+    assert!(my_rejects.len() >= kinds, "{my_rejects:?}");
     let mut others: BTreeSet<String> = BTreeSet::new();
     let mut other_rejects: BTreeSet<String> = BTreeSet::new();
-    for (_, t) in base.iter().chain(first.iter()) {
+    let sets: Vec<Vec<(String, serde_json::Value)>> = std::iter::once(truths(&generated()))
+        .chain(earlier.iter().map(|e| truths(&holdout_set(e))))
+        .collect();
+    for (_, t) in sets.iter().flatten() {
         let family = t["family"].as_str().unwrap().to_string();
         if t["split"] == "reject" {
             other_rejects.insert(family);
@@ -247,25 +235,43 @@ fn unseen2_families_are_sound_and_apart_from_the_others() {
             others.insert(family);
         }
     }
-    assert!(unseen2.is_disjoint(&others), "{unseen2:?} / {others:?}");
+    assert!(mine.is_disjoint(&others), "{mine:?} / {others:?}");
     assert!(
-        rejects2.is_disjoint(&other_rejects),
-        "{rejects2:?} / {other_rejects:?}"
+        my_rejects.is_disjoint(&other_rejects),
+        "{my_rejects:?} / {other_rejects:?}"
     );
     for (name, t) in &all {
-        let seed = t["seed"].as_u64().unwrap();
+        let s = t["seed"].as_u64().unwrap();
         match t["split"].as_str().unwrap() {
-            "unseen2_family" => {
-                assert!(name.starts_with("famunseen2-") && seed >= 12000, "{name}");
+            x if x == split => {
+                assert!(
+                    name.starts_with(&format!("famunseen{n}-")) && s >= seed,
+                    "{name}"
+                );
                 assert_eq!(t["kind"], "academic", "{name}");
             }
             "reject" => {
-                assert!(name.starts_with("famreject2-") && seed >= 12000, "{name}");
+                assert!(
+                    name.starts_with(&format!("famreject{n}-")) && s >= seed,
+                    "{name}"
+                );
                 assert_eq!(t["kind"], "reject", "{name}");
             }
-            s => panic!("{name}: split {s}"),
+            x => panic!("{name}: split {x}"),
         }
     }
+}
+
+/// The families of `fam_unseen2.py` (`--unseen2 N`, a third holdout written
+/// apart from the parser, its examples and its results) are sound too: every
+/// PDF opens, every truth is well-formed, their split is `unseen2_family`
+/// (seeds 12000..), their look-alikes are `famreject2-` documents of split
+/// `reject`, and none of their families or look-alike kinds is one of the
+/// tune, holdout or first unseen sets. Nothing here reads their accuracy.
+#[test]
+fn unseen2_families_are_sound_and_apart_from_the_others() {
+    // 11 families x 1 seed, 1 scan, 7 look-alikes
+    holdout_is_sound_and_apart("2", 19, 10, 5, 12000, &[""]);
 }
 
 /// The families of `fam_unseen3.py` (`--unseen3 N`, a fourth holdout written
@@ -277,99 +283,6 @@ fn unseen2_families_are_sound_and_apart_from_the_others() {
 /// accuracy.
 #[test]
 fn unseen3_families_are_sound_and_apart_from_the_others() {
-    let dir = measure::families_once(
-        env!("CARGO_TARGET_TMPDIR"),
-        "unseen3",
-        &[
-            "--tune",
-            "0",
-            "--holdout",
-            "0",
-            "--unseen3",
-            "1",
-            "--unseen3-scans",
-            "1",
-            "--unseen3-rejects",
-        ],
-    );
-    let stdout = check_generated(&dir);
     // 14 families x 1 seed, 1 scan, 8 look-alikes
-    assert!(
-        stdout.trim_end().ends_with("23 passed, 0 failed"),
-        "{stdout}"
-    );
-    let all = truths(&dir);
-    let family_set = |split: &str| -> BTreeSet<String> {
-        all.iter()
-            .filter(|(_, t)| t["split"] == split)
-            .map(|(_, t)| t["family"].as_str().unwrap().to_string())
-            .collect()
-    };
-    let unseen3 = family_set("unseen3_family");
-    let rejects3 = family_set("reject");
-    assert!(unseen3.len() >= 12, "{unseen3:?}");
-    assert!(rejects3.len() >= 7, "{rejects3:?}");
-    // the same sets (names and arguments) as the tests above, so they are generated once
-    let first_unseen = measure::families_once(
-        env!("CARGO_TARGET_TMPDIR"),
-        "unseen",
-        &[
-            "--tune",
-            "0",
-            "--holdout",
-            "0",
-            "--unseen",
-            "1",
-            "--unseen-rejects",
-        ],
-    );
-    let second_unseen = measure::families_once(
-        env!("CARGO_TARGET_TMPDIR"),
-        "unseen2",
-        &[
-            "--tune",
-            "0",
-            "--holdout",
-            "0",
-            "--unseen2",
-            "1",
-            "--unseen2-scans",
-            "1",
-            "--unseen2-rejects",
-        ],
-    );
-    let (base, first, second) = (
-        truths(&generated()),
-        truths(&first_unseen),
-        truths(&second_unseen),
-    );
-    let mut others: BTreeSet<String> = BTreeSet::new();
-    let mut other_rejects: BTreeSet<String> = BTreeSet::new();
-    for (_, t) in base.iter().chain(first.iter()).chain(second.iter()) {
-        let family = t["family"].as_str().unwrap().to_string();
-        if t["split"] == "reject" {
-            other_rejects.insert(family);
-        } else {
-            others.insert(family);
-        }
-    }
-    assert!(unseen3.is_disjoint(&others), "{unseen3:?} / {others:?}");
-    assert!(
-        rejects3.is_disjoint(&other_rejects),
-        "{rejects3:?} / {other_rejects:?}"
-    );
-    for (name, t) in &all {
-        let seed = t["seed"].as_u64().unwrap();
-        match t["split"].as_str().unwrap() {
-            "unseen3_family" => {
-                assert!(name.starts_with("famunseen3-") && seed >= 13000, "{name}");
-                assert_eq!(t["kind"], "academic", "{name}");
-            }
-            "reject" => {
-                assert!(name.starts_with("famreject3-") && seed >= 13000, "{name}");
-                assert_eq!(t["kind"], "reject", "{name}");
-            }
-            s => panic!("{name}: split {s}"),
-        }
-    }
+    holdout_is_sound_and_apart("3", 23, 12, 7, 13000, &["", "2"]);
 }
